@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Umbrella header: includes every public libmemward header. */
+#ifndef MEMWARD_MEMWARD_H
+#define MEMWARD_MEMWARD_H
+
+#include <memward/common.h>
+#include <memward/features.h>
+
+#endif

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Syscall wrappers glibc 2.36 does not provide (or provides only in part). */
+#include "sys/shim.h"
+
+#include <errno.h>
+
+int mw_sys_memfd_create(const char *name, unsigned int flags)
+{
+	/* Go through syscall() rather than glibc's memfd_create() so that flags
+	 * glibc does not know about reach the kernel untouched. */
+	return (int)syscall(__NR_memfd_create, name, flags);
+}
+
+int mw_sys_memfd_secret(unsigned int flags)
+{
+	return (int)syscall(__NR_memfd_secret, flags);
+}
+
+int mw_sys_pidfd_open(pid_t pid, unsigned int flags)
+{
+	return (int)syscall(__NR_pidfd_open, pid, flags);
+}
+
+int mw_sys_pidfd_getfd(int pidfd, int targetfd, unsigned int flags)
+{
+	return (int)syscall(__NR_pidfd_getfd, pidfd, targetfd, flags);
+}
+
+int mw_sys_seccomp(unsigned int op, unsigned int flags, void *args)
+{
+	return (int)syscall(__NR_seccomp, op, flags, args);
+}
+
+int mw_sys_execveat(int dirfd, const char *path, char *const argv[],
+		    char *const envp[], int flags)
+{
+	return (int)syscall(__NR_execveat, dirfd, path, argv, envp, flags);
+}

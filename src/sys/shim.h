@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The one place for what glibc 2.36 lacks: syscall wrappers and flag values.
+ * Every module includes this instead of defining its own copies.
+ */
+#ifndef MW_SYS_SHIM_H
+#define MW_SYS_SHIM_H
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* memfd_create() flags: MFD_NOEXEC_SEAL and MFD_EXEC arrived in Linux 6.3
+ * (commit 105ff5339f49 "mm/memfd: add MFD_NOEXEC_SEAL and MFD_EXEC"). */
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC 0x0001U
+#endif
+#ifndef MFD_ALLOW_SEALING
+#define MFD_ALLOW_SEALING 0x0002U
+#endif
+#ifndef MFD_HUGETLB
+#define MFD_HUGETLB 0x0004U
+#endif
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#endif
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+
+/* File seals. F_SEAL_FUTURE_WRITE is 5.1, F_SEAL_EXEC is 6.3
+ * (commit 6fd7353829ca "mm/memfd: add F_SEAL_EXEC"). */
+#ifndef F_ADD_SEALS
+#define F_LINUX_SPECIFIC_BASE 1024
+#define F_ADD_SEALS (F_LINUX_SPECIFIC_BASE + 9)
+#define F_GET_SEALS (F_LINUX_SPECIFIC_BASE + 10)
+#endif
+#ifndef F_SEAL_SEAL
+#define F_SEAL_SEAL 0x0001
+#define F_SEAL_SHRINK 0x0002
+#define F_SEAL_GROW 0x0004
+#define F_SEAL_WRITE 0x0008
+#endif
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010
+#endif
+#ifndef F_SEAL_EXEC
+#define F_SEAL_EXEC 0x0020
+#endif
+
+#ifndef MADV_DONTFORK
+#define MADV_DONTFORK 10
+#endif
+#ifndef MADV_WIPEONFORK
+#define MADV_WIPEONFORK 18
+#endif
+#ifndef MADV_DONTDUMP
+#define MADV_DONTDUMP 16
+#endif
+
+#ifndef AT_EMPTY_PATH
+#define AT_EMPTY_PATH 0x1000
+#endif
+
+/* Syscall numbers, in case the installed headers predate them (x86-64 and
+ * the generic table agree on these: they were added after the unification). */
+#ifndef __NR_pidfd_open
+#define __NR_pidfd_open 434
+#endif
+#ifndef __NR_pidfd_getfd
+#define __NR_pidfd_getfd 438
+#endif
+#ifndef __NR_memfd_secret
+#define __NR_memfd_secret 447
+#endif
+#ifndef __NR_seccomp
+#define __NR_seccomp 317
+#endif
+
+/* Raw wrappers. They return what the kernel returns: -1 with errno set. */
+int mw_sys_memfd_create(const char *name, unsigned int flags);
+int mw_sys_memfd_secret(unsigned int flags);
+int mw_sys_pidfd_open(pid_t pid, unsigned int flags);
+int mw_sys_pidfd_getfd(int pidfd, int targetfd, unsigned int flags);
+int mw_sys_seccomp(unsigned int op, unsigned int flags, void *args);
+int mw_sys_execveat(int dirfd, const char *path, char *const argv[],
+		    char *const envp[], int flags);
+
+#endif
