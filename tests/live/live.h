@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Minimal helpers for live tests: programs that exercise real syscalls and
+ * run on the host and, statically linked, inside the QEMU kernel matrix
+ * (where cmocka is not available as a static library).
+ *
+ * Exit codes: 0 pass, 1 fail, 77 skip (after printing "SKIP: reason").
+ */
+#ifndef MW_LIVE_H
+#define MW_LIVE_H
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define LIVE_SKIP_CODE 77
+
+static int live_failures;
+
+__attribute__((format(printf, 4, 5)))
+static inline void live_fail(const char *file, int line, const char *expr, const char *fmt, ...)
+{
+	va_list ap;
+
+	live_failures++;
+	printf("FAILED %s:%d: %s: ", file, line, expr);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+/* Record a failed expectation and go on (the test ends with live_done()).
+ * cond is evaluated once. */
+#define CHECK(cond, ...)                                                    \
+	do {                                                                \
+		if (!(cond))                                                \
+			live_fail(__FILE__, __LINE__, #cond, __VA_ARGS__);  \
+	} while (0)
+
+/* Like CHECK, but the test cannot go on without it. */
+#define REQUIRE(cond, ...)                                                  \
+	do {                                                                \
+		if (!(cond)) {                                              \
+			live_fail(__FILE__, __LINE__, #cond, __VA_ARGS__);  \
+			exit(1);                                            \
+		}                                                           \
+	} while (0)
+
+__attribute__((format(printf, 1, 2), noreturn))
+static inline void live_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("SKIP: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	exit(LIVE_SKIP_CODE);
+}
+
+__attribute__((format(printf, 1, 2)))
+static inline void live_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("note: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+/* Number of open fds in this process (for leak checks). */
+static inline int live_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1; /* the directory's own fd */
+}
+
+/* Wait for a child; returns its exit code, or 128+signal when killed. */
+static inline int live_wait(pid_t pid)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return WEXITSTATUS(st);
+}
+
+static inline int live_done(void)
+{
+	if (live_failures)
+		printf("%d check(s) failed\n", live_failures);
+	fflush(stdout);
+	return live_failures ? 1 : 0;
+}
+
+#endif
