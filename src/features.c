@@ -507,7 +507,7 @@ static ssize_t read_lsm_private(char *buf, size_t size)
 
 		close(fds[0]);
 		if (unshare(CLONE_NEWNS) < 0 ||
-		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
 		    mount("securityfs", "/sys/kernel/security", "securityfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 			_exit(1);
 		len = mw__read_file("/sys/kernel/security/lsm", text, sizeof(text));
