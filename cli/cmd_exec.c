@@ -111,7 +111,7 @@ static int run_exec(int argc, char **argv)
 	fd = mw_exec_sealed_prepare(path, &opts, &info);
 	if (fd < 0) {
 		cli_err("exec-sealed: %s (%s)", info.reason, mw_errno_name(fd) ? mw_errno_name(fd) : "?");
-		if (fd == -ENOEXEC && info.script)
+		if (fd == -ENOEXEC && info.script && !(opts.flags & MW_EXEC_ALLOW_SCRIPT))
 			fprintf(stderr, "Pass --allow-script to run it with its sealed copy kept open for the interpreter.\n");
 		else if (info.step == MW_EXEC_STEP_CREATE && fd == -EACCES)
 			fprintf(stderr, "Pass --allow-tmpfile-fallback to run an unsealed read-only O_TMPFILE copy instead.\n");

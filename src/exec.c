@@ -327,6 +327,13 @@ static int prepare(const char *path, const struct mw_exec_opts *opts, struct mw_
 			return fail(info, MW_EXEC_STEP_OPEN, -ENOEXEC,
 				    "%s is a #! script: an O_CLOEXEC sealed copy cannot run it (execveat gives ENOENT); allow scripts explicitly",
 				    path);
+		/* The kernel hands the interpreter "/dev/fd/N": without that
+		 * symlink (devtmpfs alone does not create it) the interpreter
+		 * cannot open the script. */
+		if (access("/dev/fd", X_OK) < 0)
+			return fail(info, MW_EXEC_STEP_OPEN, -ENOEXEC,
+				    "%s is a #! script and /dev/fd is missing here (%s): its interpreter could not open /dev/fd/N",
+				    path, strerror(errno));
 	}
 
 	fd = create_memfd(path, info);

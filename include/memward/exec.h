@@ -29,8 +29,9 @@
  * closed it. memward therefore refuses scripts with -ENOEXEC unless
  * MW_EXEC_ALLOW_SCRIPT is given, in which case mw_exec_sealed() clears
  * FD_CLOEXEC just before execveat() (the interpreter inherits the sealed fd
- * and reads the script through it). Only the script is sealed, not its
- * interpreter.
+ * and reads the script through it, as /dev/fd/N: where /dev/fd is missing
+ * (a bare devtmpfs) scripts are refused with -ENOEXEC even so). Only the
+ * script is sealed, not its interpreter.
  */
 #ifndef MEMWARD_EXEC_H
 #define MEMWARD_EXEC_H
@@ -108,7 +109,8 @@ struct mw_exec_info {
  *              or lives on a noexec mount (step OPEN); or MFD_EXEC was
  *              refused, normally by vm.memfd_noexec=2 (step CREATE, reason
  *              names the sysctl), and MW_EXEC_ALLOW_TMPFILE was not given
- *  -ENOEXEC    a "#!" script without MW_EXEC_ALLOW_SCRIPT
+ *  -ENOEXEC    a "#!" script without MW_EXEC_ALLOW_SCRIPT, or with it where
+ *              /dev/fd is missing
  *  -ENOSYS, -EPERM  memfd_create is missing or blocked and no fallback allowed
  *  -ENOSPC     no directory was usable for the O_TMPFILE fallback
  *  -EIO        the seals or mode read back differ from what was set (step VERIFY)
