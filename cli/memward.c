@@ -10,6 +10,8 @@
 
 static const struct cli_cmd *const commands[] = {
 	&cmd_status,
+	&cmd_exec_sealed,
+	&cmd_memfd_inspect,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -5,5 +5,7 @@
 
 #include <memward/common.h>
 #include <memward/features.h>
+#include <memward/exec.h>
+#include <memward/inspect.h>
 
 #endif

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Inspect the memfds (and secretmem fds) of a process: name, size, mode,
+ * seals, whether it can be executed, and how it is mapped. Reads
+ * /proc/PID/fd, /proc/PID/fdinfo and /proc/PID/maps; the seals come from a
+ * new open of /proc/PID/fd/N (same file, new file description), or from
+ * pidfd_getfd(2) when that open is refused. Needs the same rights as
+ * reading /proc/PID/fd: root, or the process's own user.
+ */
+#ifndef MEMWARD_INSPECT_H
+#define MEMWARD_INSPECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <memward/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum mw_memfd_kind {
+	MW_MEMFD_KIND_MEMFD = 1,     /* link "/memfd:NAME (deleted)" */
+	MW_MEMFD_KIND_SECRETMEM = 2, /* link "/secretmem (deleted)" (memfd_secret) */
+};
+
+struct mw_memfd_mapping {
+	uint64_t start, end;   /* addresses in the process */
+	uint64_t offset;       /* file offset */
+	char perms[5];         /* as in /proc/PID/maps: "rw-s", "r-xs" */
+};
+
+#define MW_MEMFD_MAX_MAPPINGS 8
+
+struct mw_memfd_entry {
+	int fd;                    /* the fd number, -1: mapped only (no fd open) */
+	enum mw_memfd_kind kind;
+	char name[256];            /* memfd name without "memfd:" and " (deleted)" */
+	uint64_t inode;
+	uint64_t dev;              /* st_dev */
+	int64_t size;              /* bytes, -1 when unknown */
+	int mode;                  /* permission bits (07777), -1 when unknown */
+	int fd_access;             /* O_RDONLY/O_WRONLY/O_RDWR of the fd, -1 unknown */
+	int seals;                 /* F_GET_SEALS, -1 when unknown (see seals_error) */
+	int seals_error;           /* positive errno when seals is -1 */
+	char seals_text[96];       /* "seal,shrink,grow,write,exec", "none", "unknown" */
+	bool exec_bits;            /* mode has an exec bit */
+	bool exec_sealed;          /* F_SEAL_EXEC: the exec bits can never change */
+	bool exec_seal_supported;  /* the running kernel has F_SEAL_EXEC (6.3+) */
+	bool write_sealed;         /* F_SEAL_WRITE or F_SEAL_FUTURE_WRITE */
+	int exec_possible;         /* 1 executable now or after a chmod by its owner, 0 never, -1 unknown */
+	char exec_text[128];       /* one phrase explaining exec_possible */
+	bool mapped;               /* at least one mapping in the process */
+	bool map_read, map_write, map_exec, map_shared; /* union over all its mappings */
+	unsigned int nmappings;    /* how many; the first MW_MEMFD_MAX_MAPPINGS are below */
+	struct mw_memfd_mapping mappings[MW_MEMFD_MAX_MAPPINGS];
+};
+
+struct mw_memfd_report {
+	pid_t pid;
+	size_t count;
+	struct mw_memfd_entry *entries; /* fds in ascending order, then mapped-only */
+	int maps_error;                 /* positive errno when /proc/PID/maps was unreadable */
+};
+
+/*
+ * Inspect process pid: every memfd/secretmem fd (fd < 0), plus memfds that
+ * are only mapped, or the single fd given. Fills *out (free it with
+ * mw_memfd_report_free()).
+ *
+ * Returns 0 or:
+ *  -EINVAL       pid <= 0, or out NULL
+ *  -ESRCH        no such process
+ *  -EACCES       /proc/PID/fd cannot be read: not root and not the process's user
+ *  -EBADF        (single fd) the process has no such fd open
+ *  -EMEDIUMTYPE  (single fd) the fd is neither a memfd nor secretmem
+ *  -ENOMEM
+ * A memfd whose seals cannot be read is still listed (seals == -1).
+ */
+MW_API int mw_memfd_inspect(pid_t pid, int fd, struct mw_memfd_report *out);
+MW_API void mw_memfd_report_free(struct mw_memfd_report *report);
+
+/* "memfd", "secretmem"; NULL when unknown. */
+MW_API const char *mw_memfd_kind_name(enum mw_memfd_kind kind);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
