@@ -197,7 +197,7 @@ int main(int argc, char **argv)
 	mbs_fresh = (double)len / MIB / m_fresh;
 
 	printf("plain   fork+execve+wait:                  %8.3f ms\n", m_plain * 1e3);
-	printf("sealed  fork+copy+seal+execveat+wait:      %8.3f ms  = %.2fx plain (target <= 1.50x)\n",
+	printf("sealed  fork+copy+seal+execveat+wait:      %8.3f ms  = %.2fx plain\n",
 	       m_sealed * 1e3, m_sealed / m_plain);
 	printf("reused  fork+execveat(sealed fd)+wait:     %8.3f ms  = %.2fx plain\n", m_reused * 1e3,
 	       m_reused / m_plain);
@@ -207,8 +207,19 @@ int main(int argc, char **argv)
 	printf("memcpy  10 MiB into fresh pages (faults):  %8.3f ms  = %.0f MB/s\n", m_fresh * 1e3, mbs_fresh);
 	printf("\ncopy speed: %.2fx warm memcpy, %.2fx fresh-page memcpy\n", mbs_copy / mbs_warm,
 	       mbs_copy / mbs_fresh);
-	printf("target sealed <= 1.5x plain: %s (%.2fx); reusing one sealed fd: %.2fx\n",
-	       m_sealed / m_plain <= 1.5 ? "met" : "NOT met", m_sealed / m_plain, m_reused / m_plain);
+	/* The issue's target: "at most 1.5x [a plain exec] plus the copy at
+	 * memcpy speed". The copy budget is what a memcpy of the same bytes into
+	 * fresh pages costs (the memfd's pages are fresh too). */
+	{
+		double budget = 1.5 * m_plain + (double)st.st_size / MIB / mbs_fresh;
+
+		printf("target sealed <= 1.5x plain + copy at memcpy speed (%.3f ms): %s (%.3f ms)\n",
+		       budget * 1e3, m_sealed <= budget ? "MET" : "NOT MET", m_sealed * 1e3);
+		printf("  exec part (sealed - copy): %.3f ms = %.2fx plain\n", (m_sealed - m_copy) * 1e3,
+		       (m_sealed - m_copy) / m_plain);
+		printf("  strict reading, sealed <= 1.5x plain: %s (%.2fx); reusing one sealed fd: %.2fx\n",
+		       m_sealed / m_plain <= 1.5 ? "MET" : "NOT MET", m_sealed / m_plain, m_reused / m_plain);
+	}
 	close(sealed_fd);
 	return 0;
 }
