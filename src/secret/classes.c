@@ -34,27 +34,6 @@ size_t mw__sc_size(int i)
 	return base + (size_t)((i - 8) % 4 + 1) * (base / 4);
 }
 
-void mw__canary_put(uint64_t key, void *a, size_t k)
-{
-	uint64_t c = mw__canary(key, a);
-
-	if (k >= 8)
-		memcpy(a, &c, 8);
-	else
-		memcpy(a, &c, k);
-}
-
-bool mw__canary_ok(uint64_t key, const void *a, size_t k)
-{
-	uint64_t c = mw__canary(key, a), v = 0;
-
-	if (k >= 8) {
-		memcpy(&v, a, 8);
-		return v == c;
-	}
-	return memcmp(a, &c, k) == 0;
-}
-
 bool mw__all_zero(const void *p, size_t n)
 {
 	const unsigned char *b = p;
@@ -68,11 +47,4 @@ bool mw__all_zero(const void *p, size_t n)
 	for (; i < n; i++)
 		acc |= b[i];
 	return acc == 0;
-}
-
-void mw__wipe(void *p, size_t n)
-{
-	memset(p, 0, n);
-	/* Keep the stores: the compiler must assume p is read afterwards. */
-	__asm__ __volatile__("" : : "r"(p) : "memory");
 }

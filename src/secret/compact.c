@@ -407,7 +407,25 @@ static void large_free(struct mw_secret_heap *h, struct mw_chunk *ch, char *p)
 
 /* ---- the fast path ---- */
 
-void *mw__compact_alloc(struct mw_secret_heap *h, size_t n)
+/* Wipe len bytes at p (16-byte aligned), rounded up to 16: the rest of the
+ * class is zero already, and the class is a multiple of 16, so the rounded
+ * length stays inside the slot. Inline 16-byte stores: a libc memset call
+ * costs as much as the rest of a small free. */
+static inline void wipe16(char *p, size_t len)
+{
+	typedef uint64_t v16 __attribute__((vector_size(16), aligned(16)));
+
+	if (len > 256) {
+		mw__wipe(p, (len + 15) & ~(size_t)15);
+		return;
+	}
+	for (size_t i = 0; i < len; i += 16) {
+		*(v16 *)(void *)(p + i) = (v16){ 0, 0 };
+		__asm__ __volatile__("" : : "r"(p) : "memory"); /* no memset idiom */
+	}
+}
+
+static inline void *compact_alloc(struct mw_secret_heap *h, size_t n)
 {
 	struct mw_tcache *tc;
 	struct mw_tbin *bin;
@@ -463,7 +481,7 @@ static inline const char *slab_check(const struct mw_secret_heap *h, const char 
 	return NULL;
 }
 
-void mw__compact_free(struct mw_secret_heap *h, void *ptr)
+static inline void compact_free(struct mw_secret_heap *h, void *ptr)
 {
 	char *p = ptr;
 	struct mw_chunk *ch = mw__lookup(h, p);
@@ -504,7 +522,7 @@ void mw__compact_free(struct mw_secret_heap *h, void *ptr)
 		return;
 	}
 	k = cls - n;
-	mw__wipe(p, n + (k > 8 ? 8 : k));
+	wipe16(p, n + (k > 8 ? 8 : k));
 	tc = tc_get(h);
 	if (__builtin_expect(!tc, 0)) {
 		/* No cache for this thread: straight to the central list. */
@@ -524,6 +542,43 @@ void mw__compact_free(struct mw_secret_heap *h, void *ptr)
 	bin->n++;
 	counter_add(&tc->in_use, -(long long)n);
 	counter_add(&tc->live, -1);
+}
+
+void *mw__compact_alloc(struct mw_secret_heap *h, size_t n)
+{
+	return compact_alloc(h, n);
+}
+
+void mw__compact_free(struct mw_secret_heap *h, void *p)
+{
+	compact_free(h, p);
+}
+
+/* The public alloc and free live here, next to the compact fast path, so
+ * that it is inlined into them. */
+MW_API void *mw_secret_alloc(struct mw_secret_heap *h, size_t n)
+{
+	if (__builtin_expect(!h, 0)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (__builtin_expect(h->mode == MW_SECRET_COMPACT, 1))
+		return compact_alloc(h, n);
+	return mw__guarded_alloc(h, n);
+}
+
+MW_API void mw_secret_free(struct mw_secret_heap *h, void *p)
+{
+	if (!p)
+		return;
+	if (__builtin_expect(!h, 0)) {
+		mw__violation("invalid free (NULL heap)", p);
+		return;
+	}
+	if (__builtin_expect(h->mode == MW_SECRET_COMPACT, 1))
+		compact_free(h, p);
+	else
+		mw__guarded_free(h, p);
 }
 
 size_t mw__compact_size(const struct mw_secret_heap *h, const void *ptr)

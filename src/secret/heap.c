@@ -138,31 +138,6 @@ MW_API void mw_secret_heap_destroy(struct mw_secret_heap *h)
 	free(h);
 }
 
-MW_API void *mw_secret_alloc(struct mw_secret_heap *h, size_t n)
-{
-	if (__builtin_expect(!h, 0)) {
-		errno = EINVAL;
-		return NULL;
-	}
-	if (h->mode == MW_SECRET_COMPACT)
-		return mw__compact_alloc(h, n);
-	return mw__guarded_alloc(h, n);
-}
-
-MW_API void mw_secret_free(struct mw_secret_heap *h, void *p)
-{
-	if (!p)
-		return;
-	if (__builtin_expect(!h, 0)) {
-		mw__violation("invalid free (NULL heap)", p);
-		return;
-	}
-	if (h->mode == MW_SECRET_COMPACT)
-		mw__compact_free(h, p);
-	else
-		mw__guarded_free(h, p);
-}
-
 MW_API void *mw_secret_realloc(struct mw_secret_heap *h, void *p, size_t n)
 {
 	if (!h) {

@@ -41,13 +41,37 @@ static inline uint64_t mw__canary(uint64_t key, const void *a)
 {
 	return key ^ ((uint64_t)(uintptr_t)a * 0x9E3779B97F4A7C15ull);
 }
-/* Write / check the k (<= 8) leading bytes of the canary for address a. */
-MW_HIDDEN void mw__canary_put(uint64_t key, void *a, size_t k);
-MW_HIDDEN bool mw__canary_ok(uint64_t key, const void *a, size_t k);
+/* Write / check the k leading bytes of the canary for address a (k >= 8:
+ * the whole 8-byte word). Inline: they are on the allocator's fast path. */
+static inline void mw__canary_put(uint64_t key, void *a, size_t k)
+{
+	uint64_t c = mw__canary(key, a);
+
+	if (__builtin_expect(k >= 8, 1))
+		memcpy(a, &c, 8);
+	else
+		memcpy(a, &c, k);
+}
+
+static inline bool mw__canary_ok(uint64_t key, const void *a, size_t k)
+{
+	uint64_t c = mw__canary(key, a), v = 0;
+
+	if (__builtin_expect(k >= 8, 1)) {
+		memcpy(&v, a, 8);
+		return v == c;
+	}
+	return memcmp(a, &c, k) == 0;
+}
 /* Are n bytes at p all zero? */
 MW_HIDDEN bool mw__all_zero(const void *p, size_t n);
 /* memset that the compiler may not drop. */
-MW_HIDDEN void mw__wipe(void *p, size_t n);
+static inline void mw__wipe(void *p, size_t n)
+{
+	memset(p, 0, n);
+	/* Keep the stores: the compiler must assume p is read afterwards. */
+	__asm__ __volatile__("" : : "r"(p) : "memory");
+}
 
 /* ---- heap ---- */
 enum { MW_CHUNK_SLAB = 1, MW_CHUNK_LARGE = 2, MW_CHUNK_GSLOT = 3 };
