@@ -93,6 +93,14 @@ static int child(enum mw_secret_mode mode, unsigned int flags, rlim_t limit)
 	return 0;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
 int main(void)
 {
 	static const rlim_t limits[] = { 0, 256 << 10 };
@@ -102,6 +110,15 @@ int main(void)
 			for (size_t l = 0; l < 2; l++) {
 				pid_t pid;
 				int rc;
+
+#ifdef UNDER_ASAN
+				/* ASan turns mlock() into a no-op: the fallback cannot
+				 * run out of locked memory in this build. */
+				if (f) {
+					live_note("ASan build: fallback memlock case not checked");
+					continue;
+				}
+#endif
 
 				fflush(stdout);
 				pid = fork();
