@@ -7,5 +7,6 @@
 #include <memward/features.h>
 #include <memward/exec.h>
 #include <memward/inspect.h>
+#include <memward/secret.h>
 
 #endif
