@@ -54,9 +54,6 @@ struct seccomp_notif_addfd {
 #define SECCOMP_IOCTL_NOTIF_ADDFD _IOW('!', 3, struct seccomp_notif_addfd)
 #endif
 
-#define CAP_IPC_LOCK_BIT 14
-#define CAP_SYS_ADMIN_BIT 21
-#define CAP_BPF_BIT 39
 
 static const char *const feature_keys[MW_FEAT_COUNT_] = {
 	[MW_FEAT_MEMFD_CREATE] = "memfd_create",
@@ -120,16 +117,6 @@ static int self_status(char *buf, size_t size)
 {
 	ssize_t n = mw__read_file("/proc/self/status", buf, size);
 	return n < 0 ? (int)n : 0;
-}
-
-static bool cap_effective(int bit)
-{
-	char st[4096];
-	uint64_t caps;
-
-	if (self_status(st, sizeof(st)) < 0 || mw__parse_status_hex(st, "CapEff", &caps) < 0)
-		return false;
-	return (caps >> bit) & 1;
 }
 
 /* A seccomp filter is active on this thread: errors may come from it. */
@@ -490,7 +477,7 @@ static ssize_t read_lsm_private(char *buf, size_t size)
 	ssize_t n = 0;
 	pid_t pid;
 
-	if (!cap_effective(CAP_SYS_ADMIN_BIT))
+	if (!mw__cap_effective(MW_CAP_SYS_ADMIN))
 		return -EPERM;
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return -errno;
@@ -567,7 +554,7 @@ static void probe_bpf_lsm(struct mw_feature_status *st)
 	} else if (loaded == -EOPNOTSUPP) {
 		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, EOPNOTSUPP, "%s", why);
 	} else {
-		bool privileged = cap_effective(CAP_BPF_BIT) || cap_effective(CAP_SYS_ADMIN_BIT);
+		bool privileged = mw__cap_effective(MW_CAP_BPF) || mw__cap_effective(MW_CAP_SYS_ADMIN);
 		enum mw_feature_cause cause =
 			(loaded == -EPERM || loaded == -EACCES) ?
 				(privileged ? MW_CAUSE_BLOCKED : MW_CAUSE_NO_PERMISSION) :
@@ -691,7 +678,7 @@ static void probe_memlock(struct mw_feature_status *st)
 {
 	struct rlimit rl;
 	char cur[32], max[32];
-	bool cap = cap_effective(CAP_IPC_LOCK_BIT);
+	bool cap = mw__cap_effective(MW_CAP_IPC_LOCK);
 
 	if (getrlimit(RLIMIT_MEMLOCK, &rl) < 0) {
 		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, errno, "getrlimit: %s", ename(errno));
@@ -836,7 +823,7 @@ MW_API int mw_sysinfo_get(struct mw_sysinfo *info)
 		v.memlock_cur = rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : rl.rlim_cur;
 		v.memlock_max = rl.rlim_max == RLIM_INFINITY ? UINT64_MAX : rl.rlim_max;
 	}
-	v.cap_ipc_lock = cap_effective(CAP_IPC_LOCK_BIT);
+	v.cap_ipc_lock = mw__cap_effective(MW_CAP_IPC_LOCK);
 
 	v.secretmem_boot_enabled = -1;
 	if (mw__read_file("/sys/module/secretmem/parameters/enable", buf, sizeof(buf)) > 0)

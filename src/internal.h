@@ -26,6 +26,12 @@ MW_HIDDEN int mw__write_file(const char *path, const char *text);
 /* Parse a whole string as an integer (base 0: 10, 0x16, 0 8). 0 or -EINVAL. */
 MW_HIDDEN int mw__parse_long(const char *text, long *out);
 
+/* Is capability bit `cap` in this thread's effective set (/proc/self/status)? */
+#define MW_CAP_IPC_LOCK 14
+#define MW_CAP_SYS_ADMIN 21
+#define MW_CAP_BPF 39
+MW_HIDDEN bool mw__cap_effective(int cap);
+
 /* Parsers for kernel text, kept pure so unit tests can feed them samples. */
 /* Is name one entry of a comma-separated list (securityfs lsm)? */
 MW_HIDDEN bool mw__list_has(const char *list, const char *name);

@@ -229,3 +229,14 @@ int mw__parse_status_long(const char *status, const char *key, long *out)
 	*out = v;
 	return 0;
 }
+
+bool mw__cap_effective(int cap)
+{
+	char st[4096];
+	uint64_t caps;
+
+	if (mw__read_file("/proc/self/status", st, sizeof(st)) < 0 ||
+	    mw__parse_status_hex(st, "CapEff", &caps) < 0)
+		return false;
+	return (caps >> cap) & 1;
+}

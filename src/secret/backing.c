@@ -17,7 +17,10 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sched.h>
+#include <signal.h>
 #include <syslog.h>
+#include <sys/wait.h>
 
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
@@ -111,6 +114,84 @@ static bool is_memlock_errno(int err)
 	return err == EAGAIN || err == ENOMEM || err == EPERM;
 }
 
+/*
+ * Pre-faulting secret memory without risking the caller's life.
+ *
+ * Where the kernel checks RLIMIT_MEMLOCK for a secretmem mapping at mmap
+ * time (6.18 here), going over gives EAGAIN from mmap. The Debian 6.1 and
+ * 6.12 kernels of our QEMU matrix accept the mmap and then fail the first
+ * touch with SIGBUS when the caller lacks CAP_IPC_LOCK and is over the
+ * limit (seen in tests/live/secret_memlock.c). MADV_POPULATE_WRITE cannot
+ * help: secretmem is excluded from GUP, so it gives EINVAL.
+ *
+ * So when a fault could fail that way (no CAP_IPC_LOCK, finite limit), the
+ * pages are touched by a helper that shares our address space
+ * (CLONE_VM | CLONE_VFORK) but not our signal handlers (no CLONE_SIGHAND):
+ * it catches SIGBUS and exits 1; the pages it faulted are ours. Otherwise
+ * the pages are touched directly. Returns 0 or -EAGAIN.
+ */
+struct prefault_arg {
+	volatile char *p;
+	size_t len, page;
+};
+
+static void prefault_bus(int sig)
+{
+	(void)sig;
+	syscall(SYS_exit, 1); /* this task only: it is not in our thread group */
+}
+
+static int prefault_child(void *varg)
+{
+	struct prefault_arg *a = varg;
+	struct sigaction sa = { .sa_handler = prefault_bus };
+
+	sigaction(SIGBUS, &sa, NULL);
+	for (size_t i = 0; i < a->len; i += a->page)
+		a->p[i] = 0;
+	return 0;
+}
+
+static bool fault_may_fail(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur == RLIM_INFINITY)
+		return false;
+	return !mw__cap_effective(MW_CAP_IPC_LOCK);
+}
+
+static int prefault(struct mw_secret_heap *h, char *p, size_t len)
+{
+	struct prefault_arg a = { .p = p, .len = len, .page = h->page };
+	size_t stack_len = 64 << 10;
+	char *stack;
+	pid_t pid;
+	int status;
+
+	if (!fault_may_fail()) {
+		for (size_t i = 0; i < len; i += h->page)
+			((volatile char *)p)[i] = 0;
+		return 0;
+	}
+	stack = mmap(NULL, stack_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
+		     -1, 0);
+	if (stack == MAP_FAILED)
+		return -ENOMEM;
+	pid = clone(prefault_child, stack + stack_len, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+	if (pid < 0) {
+		int err = errno;
+		munmap(stack, stack_len);
+		return -err;
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	munmap(stack, stack_len);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	return -EAGAIN;
+}
+
 int mw__backing_map(struct mw_secret_heap *h, size_t off, size_t len)
 {
 	char *want = h->base + off;
@@ -143,8 +224,17 @@ int mw__backing_map(struct mw_secret_heap *h, size_t off, size_t len)
 		/* Pre-fault: the first touch of a secret page removes it from
 		 * the direct map (tens of microseconds); do it now, not in
 		 * the caller's fast path. */
-		for (size_t i = 0; i < len; i += h->page)
-			((volatile char *)p)[i] = 0;
+		err = prefault(h, p, len);
+		if (err < 0) {
+			restore_reservation(h, off, len, true);
+			if (err == -EAGAIN) {
+				memlock_error(h, len, EAGAIN);
+				return -EAGAIN;
+			}
+			mw__secret_error("pre-faulting %zu bytes of secret memory: %s", len,
+					 strerror(-err));
+			return err;
+		}
 	} else {
 		p = mmap(want, len, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
