@@ -5,5 +5,7 @@
 
 #include <memward/common.h>
 #include <memward/features.h>
+#include <memward/memfd.h>
+#include <memward/share.h>
 
 #endif
