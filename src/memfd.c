@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -299,6 +300,39 @@ static bool link_is_memfd(int fd, char *name, size_t len)
 	return false;
 }
 
+/*
+ * Every (non-hugetlb) memfd lives on the kernel's one internal tmpfs mount
+ * (shm_mnt), so they all share st_dev. A tmpfs file that merely carries a
+ * "/memfd:..." link, made in a private mount namespace, does not. The
+ * reference device comes from a memfd of our own, made once.
+ */
+static dev_t memfd_dev;
+static bool memfd_dev_known;
+
+static void memfd_dev_init(void)
+{
+	struct stat sb;
+	int fd = mw_sys_memfd_create("memward-dev", MFD_CLOEXEC | MFD_NOEXEC_SEAL);
+
+	if (fd < 0)
+		fd = mw_sys_memfd_create("memward-dev", MFD_CLOEXEC);
+	if (fd < 0)
+		return; /* memfd_create blocked: fall back to the link alone */
+	if (fstat(fd, &sb) == 0) {
+		memfd_dev = sb.st_dev;
+		memfd_dev_known = true;
+	}
+	close(fd);
+}
+
+static bool on_memfd_mount(dev_t dev)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, memfd_dev_init);
+	return memfd_dev_known ? dev == memfd_dev : true;
+}
+
 /* An O_TMPFILE shows as "DIR/#INO (deleted)" in /proc/self/fd. */
 static bool is_tmpfile_link(const char *link, const char *dir)
 {
@@ -343,7 +377,9 @@ MW_API int mw_memfd_query(int fd, struct mw_memfd_info *info)
 		r.seals = (unsigned int)seals;
 		/* Only memfd_create() clears F_SEAL_SEAL on a shmem inode, so any
 		 * seal set other than exactly {SEAL} proves a memfd. */
-		if ((unsigned int)seals != F_SEAL_SEAL || (link_memfd && sb.st_nlink == 0))
+		if ((unsigned int)seals != F_SEAL_SEAL ||
+		    (link_memfd && sb.st_nlink == 0 &&
+		     ((unsigned long)sfs.f_type == HUGETLBFS_MAGIC || on_memfd_mount(sb.st_dev))))
 			r.kind = MW_MEMFD_KIND_MEMFD;
 		else if (sb.st_nlink == 0 && is_tmpfile_link(r.name, "/dev/shm/"))
 			r.kind = MW_MEMFD_KIND_TMPFILE_SHM;
