@@ -18,10 +18,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sched.h>
 
 #ifdef MW_HAVE_LIBBPF
 #include <bpf/bpf.h>
@@ -86,6 +88,7 @@ static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 /* Extras learnt while probing, reported by mw_sysinfo_get(). */
 static int bpf_lsm_listed = -1, bpf_lsm_loadable = -1;
 static unsigned int damon_ops;
+static char lsm_list[256];
 
 static void cache_init(void)
 {
@@ -475,11 +478,72 @@ static int bpf_lsm_load(char *why, size_t whysize)
 }
 #endif
 
+/*
+ * The active LSM list lives in securityfs, which many systems (containers,
+ * minimal VMs) do not mount. Read it through a private mount in a child: the
+ * child's mount namespace dies with it, so nothing is left mounted. Needs
+ * CAP_SYS_ADMIN; returns the length read or -errno.
+ */
+static ssize_t read_lsm_private(char *buf, size_t size)
+{
+	int fds[2], status;
+	ssize_t n = 0;
+	pid_t pid;
+
+	if (!cap_effective(CAP_SYS_ADMIN_BIT))
+		return -EPERM;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		n = -errno;
+		close(fds[0]);
+		close(fds[1]);
+		return n;
+	}
+	if (pid == 0) {
+		char text[256];
+		ssize_t len;
+
+		close(fds[0]);
+		if (unshare(CLONE_NEWNS) < 0 ||
+		    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    mount("securityfs", "/sys/kernel/security", "securityfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+			_exit(1);
+		len = mw__read_file("/sys/kernel/security/lsm", text, sizeof(text));
+		if (len < 0 || write(fds[1], text, (size_t)len) != len)
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	while (n < (ssize_t)size - 1) {
+		ssize_t r = read(fds[0], buf + n, size - 1 - (size_t)n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += r;
+	}
+	close(fds[0]);
+	buf[n] = '\0';
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return -EIO;
+	return n;
+}
+
 static void probe_bpf_lsm(struct mw_feature_status *st)
 {
 	char list[256] = "", why[160] = "";
 	ssize_t n = mw__read_file("/sys/kernel/security/lsm", list, sizeof(list));
-	int listed = n >= 0 ? mw__list_has(list, "bpf") : -1;
+	int listed;
+
+	if (n == -ENOENT)
+		n = read_lsm_private(list, sizeof(list));
+	listed = n >= 0 ? mw__list_has(list, "bpf") : -1;
+	if (n >= 0)
+		snprintf(lsm_list, sizeof(lsm_list), "%s", list);
 	int loaded;
 
 #ifdef MW_HAVE_LIBBPF
@@ -509,11 +573,12 @@ static void probe_bpf_lsm(struct mw_feature_status *st)
 				(privileged ? MW_CAUSE_BLOCKED : MW_CAUSE_NO_PERMISSION) :
 				MW_CAUSE_NOT_BUILT;
 
-		set(st, MW_FEATURE_MISSING, cause, -loaded, "%s%s; bpf %s", why,
-		    cause == MW_CAUSE_BLOCKED ? " although the caller has CAP_BPF/CAP_SYS_ADMIN" :
-		    cause == MW_CAUSE_NO_PERMISSION ? " (needs CAP_BPF or CAP_SYS_ADMIN)" : "",
-		    listed == 1 ? "is listed as an active LSM" :
-		    listed == 0 ? "is not an active LSM" : "LSM list unreadable (securityfs not mounted)");
+		set(st, MW_FEATURE_MISSING, cause, -loaded, "%s, but %s%s",
+		    listed == 1 ? "bpf is in the active LSM list" :
+		    listed == 0 ? "bpf is not an active LSM" : "the LSM list is unreadable",
+		    why,
+		    cause == MW_CAUSE_BLOCKED ? " even with CAP_BPF and CAP_SYS_ADMIN: not loadable here" :
+		    cause == MW_CAUSE_NO_PERMISSION ? " (needs CAP_BPF or CAP_SYS_ADMIN)" : "");
 	}
 }
 
@@ -753,6 +818,7 @@ MW_API int mw_sysinfo_get(struct mw_sysinfo *info)
 	pthread_mutex_lock(&cache[MW_FEAT_BPF_LSM].lock);
 	v.bpf_lsm_listed = bpf_lsm_listed;
 	v.bpf_lsm_loadable = bpf_lsm_loadable;
+	memcpy(v.lsm_list, lsm_list, sizeof(v.lsm_list));
 	pthread_mutex_unlock(&cache[MW_FEAT_BPF_LSM].lock);
 	pthread_mutex_lock(&cache[MW_FEAT_DAMON_SYSFS].lock);
 	v.damon_ops = damon_ops;
@@ -776,8 +842,6 @@ MW_API int mw_sysinfo_get(struct mw_sysinfo *info)
 	if (mw__read_file("/sys/module/secretmem/parameters/enable", buf, sizeof(buf)) > 0)
 		v.secretmem_boot_enabled = buf[0] == 'Y' || buf[0] == '1';
 
-	if (mw__read_file("/sys/kernel/security/lsm", v.lsm_list, sizeof(v.lsm_list)) < 0)
-		v.lsm_list[0] = '\0';
 
 	memcpy(info, &v, v.sz);
 	info->sz = v.sz;

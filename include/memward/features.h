@@ -89,7 +89,7 @@ MW_API const char *mw_feature_cause_name(enum mw_feature_cause cause);
 struct mw_sysinfo {
 	size_t sz;
 	int memfd_noexec;            /* effective vm.memfd_noexec of the caller's pid ns */
-	int bpf_lsm_listed;          /* 1/0, -1 when /sys/kernel/security is not mounted */
+	int bpf_lsm_listed;          /* 1/0, -1 when the LSM list cannot be read */
 	int bpf_lsm_loadable;        /* 1/0, -1 unknown */
 	unsigned int damon_ops;      /* MW_DAMON_OPS_* bits offered by DAMON sysfs */
 	int mglru_enabled;           /* /sys/kernel/mm/lru_gen/enabled bits, -1 absent */
@@ -98,7 +98,8 @@ struct mw_sysinfo {
 	uint64_t memlock_max;        /* RLIMIT_MEMLOCK hard */
 	int cap_ipc_lock;            /* 1 when CAP_IPC_LOCK is effective */
 	int secretmem_boot_enabled;  /* secretmem.enable: 1/0, -1 when not exposed */
-	char lsm_list[256];          /* contents of /sys/kernel/security/lsm, "" unknown */
+	char lsm_list[256];          /* securityfs lsm file ("" unknown); read through a
+	                              * private mount when securityfs is not mounted */
 };
 
 /* Fill *info. Returns 0, or -EINVAL when info is NULL or info->sz is 0. */
