@@ -434,7 +434,7 @@ static int fail(struct mw_memfd_info *info, int err, const char *fmt, ...)
 /* memfd_create refused MFD_EXEC with EACCES: say which policy did it. */
 static int exec_refused(struct mw_memfd_info *info)
 {
-	char buf[16];
+	char buf[16] = "";
 
 	if (mw__read_file("/proc/sys/vm/memfd_noexec", buf, sizeof(buf)) > 0 && buf[0] == '2')
 		return fail(info, -EACCES, "executable memfd refused: vm.memfd_noexec=2 in this "
