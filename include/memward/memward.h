@@ -8,5 +8,7 @@
 #include <memward/exec.h>
 #include <memward/inspect.h>
 #include <memward/secret.h>
+#include <memward/memfd.h>
+#include <memward/share.h>
 
 #endif

@@ -62,6 +62,12 @@
 #define MADV_DONTDUMP 16
 #endif
 
+/* SCM_PIDFD (6.5): with SO_PASSPIDFD the kernel attaches a pidfd to every
+ * received message; a receiver that does not want it must close it. */
+#ifndef SCM_PIDFD
+#define SCM_PIDFD 0x04
+#endif
+
 #ifndef AT_EMPTY_PATH
 #define AT_EMPTY_PATH 0x1000
 #endif

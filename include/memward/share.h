@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Verified memfd sharing over AF_UNIX sockets.
+ *
+ * The sender passes one fd with SCM_RIGHTS. The receiver checks it against a
+ * policy (a memfd, these seals, exec impossible, size in bounds) and gets
+ * either a verified fd or an error that names the reason. Whatever arrives and
+ * is not returned is closed: fds are received with MSG_CMSG_CLOEXEC, surplus
+ * fds are closed, a truncated control message (MSG_CTRUNC) is rejected after
+ * closing every fd that did arrive.
+ *
+ * Why a receiver must verify: a peer that keeps a writable fd or mapping can
+ * change the contents after the receiver looked at them, truncate the file
+ * under the receiver's mapping (SIGBUS), or make it executable and run what
+ * it wrote (the ChromeOS cros_vm bug that motivated F_SEAL_EXEC). Seals are
+ * the kernel's promise that cannot be taken back: once verified, they hold.
+ */
+#ifndef MEMWARD_SHARE_H
+#define MEMWARD_SHARE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <memward/common.h>
+#include <memward/memfd.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* mw_share_policy.flags */
+#define MW_SHARE_REQUIRE_MEMFD (1u << 0) /* must be a memfd (see mw_memfd_query) */
+#define MW_SHARE_NO_EXEC       (1u << 1) /* exec must be impossible: no exec bit
+					    and F_SEAL_EXEC (6.3+) */
+#define MW_SHARE_COPY          (1u << 2) /* a memfd that fails the seal or exec
+					    checks is copied into a fresh frozen
+					    memfd of our own instead of rejected */
+#define MW_SHARE_FLAGS_ALL     0x07u
+
+/*
+ * The policy. NULL means: a memfd, exec impossible, sealed against write,
+ * shrink and grow (the contents can never change), any size.
+ */
+struct mw_share_policy {
+	size_t sz;                   /* sizeof(struct mw_share_policy) */
+	unsigned int flags;          /* MW_SHARE_*; unknown bits give -EINVAL */
+	unsigned int required_seals; /* MW_SEAL_*: all must be present */
+	uint64_t min_size;           /* inclusive bounds on st_size; */
+	uint64_t max_size;           /* max_size 0: no upper bound (required with COPY) */
+};
+
+/* Why a received fd was refused. Each reason has its own errno (in brackets):
+ * the return value of mw_memfd_recv(). */
+enum mw_share_reason {
+	MW_SHARE_OK = 0,
+	MW_SHARE_PEER_CLOSED,     /* [-EPIPE]        end of stream, nothing received */
+	MW_SHARE_NO_FD,           /* [-ENOMSG]       data without an fd */
+	MW_SHARE_TOO_MANY_FDS,    /* [-ETOOMANYREFS] more than one fd in the message (all closed) */
+	MW_SHARE_TRUNCATED,       /* [-EMSGSIZE]     MSG_CTRUNC: more fds than fit (all closed) */
+	MW_SHARE_NOT_MEMFD,       /* [-EMEDIUMTYPE]  a pipe, socket, regular or tmpfs file... */
+	MW_SHARE_BAD_ACCESS,      /* [-EBADF]        O_PATH or write-only fd: cannot be read */
+	MW_SHARE_MISSING_SEALS,   /* [-EPERM]        a required seal is absent */
+	MW_SHARE_EXEC_POSSIBLE,   /* [-EACCES]       an exec bit is set, or exec is not sealed */
+	MW_SHARE_SIZE,            /* [-ERANGE]       size outside [min_size, max_size] */
+	MW_SHARE_COPY_FAILED,     /* [-EIO or the copy's -errno] the COPY mode failed */
+	MW_SHARE_ERROR,           /* [other -errno]  recvmsg/fstat failed (-EAGAIN, -EINTR...) */
+};
+
+/* Result details; sz set by the caller, as for mw_memfd_info. */
+struct mw_share_result {
+	size_t sz;
+	enum mw_share_reason reason;
+	unsigned int seals;        /* seals of the fd that was checked */
+	uint64_t size;             /* its size */
+	bool copied;               /* the returned fd is our frozen copy */
+	size_t data_len;           /* bytes of payload received */
+	char detail[160];          /* one sentence for a person */
+};
+
+/*
+ * Send fd over the AF_UNIX socket sock with data (len bytes; data NULL and
+ * len 0 send one zero byte, since an fd cannot travel alone). MSG_NOSIGNAL.
+ * Returns 0 or -errno (-EINVAL: bad fd or len without data; -EPIPE...).
+ * A short write of the payload gives -EMSGSIZE.
+ */
+MW_API int mw_memfd_send(int sock, int fd, const void *data, size_t len);
+
+/*
+ * Receive one message from sock and verify its fd against policy (NULL: the
+ * default above). data/len: a buffer for the payload (NULL, 0: a 1-byte
+ * internal one). res: NULL or filled (reason, seals, size, detail).
+ * Returns the verified fd (O_CLOEXEC) or the -errno of the reason (see enum
+ * mw_share_reason; also -EINVAL for a bad policy). Fds that are not returned
+ * are closed. Blocks unless the socket is non-blocking (-EAGAIN).
+ *
+ * Size bounds are stable only when SHRINK and GROW are required.
+ * MW_SEAL_FUTURE_WRITE is not immutability: the sender may keep a writable
+ * mapping made before the seal. Require MW_SEAL_WRITE for that.
+ * On kernels before 6.3 MW_SHARE_NO_EXEC cannot be proved for a memfd from
+ * another process (no F_SEAL_EXEC): it is then met only through MW_SHARE_COPY,
+ * whose copy no other process holds.
+ */
+MW_API int mw_memfd_recv(int sock, const struct mw_share_policy *policy,
+			 void *data, size_t len, struct mw_share_result *res);
+
+/* Check an fd already at hand against a policy (what mw_memfd_recv() does
+ * after receiving). Returns 0 or the reason's -errno; never closes fd, never
+ * copies (MW_SHARE_COPY is ignored). */
+MW_API int mw_memfd_verify(int fd, const struct mw_share_policy *policy,
+			   struct mw_share_result *res);
+
+/*
+ * Copy the contents of fd (a readable regular file, at most max_size bytes,
+ * max_size > 0) into a new memfd named name and seal it with MW_SEALS_FROZEN
+ * (without F_SEAL_EXEC on kernels that lack it). Returns the new fd or -errno
+ * (-EFBIG: more than max_size bytes; -EBADF: fd not readable).
+ */
+MW_API int mw_memfd_copy_frozen(int fd, const char *name, uint64_t max_size);
+
+/*
+ * Map a verified fd read-only (PROT_READ, MAP_SHARED), whole file. Requires
+ * F_SEAL_SHRINK, because a peer that can shrink the file can make our reads
+ * fault with SIGBUS. *len receives the length. Returns the address, or NULL
+ * with errno EPERM (no SHRINK seal), EINVAL (size 0, bad args) or mmap's
+ * errno. Undo with munmap(addr, *len).
+ */
+MW_API void *mw_memfd_map_ro(int fd, size_t *len);
+
+/* Stable name of a reason ("missing_seals"), NULL if unknown. */
+MW_API const char *mw_share_reason_name(enum mw_share_reason reason);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
