@@ -47,7 +47,7 @@ static json_object *entry_json(const struct mw_memfd_entry *e)
 	char buf[32], perms[5];
 
 	json_object_object_add(o, "fd", e->fd >= 0 ? json_object_new_int(e->fd) : NULL);
-	json_object_object_add(o, "kind", json_object_new_string(mw_memfd_kind_name(e->kind)));
+	json_object_object_add(o, "kind", json_object_new_string(mw_inspect_kind_name(e->kind)));
 	json_object_object_add(o, "name", json_object_new_string(e->name));
 	json_object_object_add(o, "inode", json_object_new_int64((int64_t)e->inode));
 	json_object_object_add(o, "size", e->size >= 0 ? json_object_new_int64(e->size) : NULL);
@@ -136,9 +136,9 @@ static void print_text(const struct mw_memfd_report *r)
 		snprintf(size, sizeof(size), e->size >= 0 ? "%" PRId64 : "?", e->size);
 		snprintf(mode, sizeof(mode), e->mode >= 0 ? "%04o" : "?", e->mode);
 		map_perms(e, perms);
-		printf("%-5s %-9s %10s %-5s %-3s %-28s %-5s %-44s %s\n", fd, mw_memfd_kind_name(e->kind),
+		printf("%-5s %-9s %10s %-5s %-3s %-28s %-5s %-44s %s\n", fd, mw_inspect_kind_name(e->kind),
 		       size, mode, acc ? acc : "-", e->seals_text, perms, e->exec_text,
-		       e->kind == MW_MEMFD_KIND_SECRETMEM ? "(secretmem)" : e->name);
+		       e->kind == MW_INSPECT_SECRETMEM ? "(secretmem)" : e->name);
 	}
 }
 

@@ -129,11 +129,11 @@ static void name_from_link(const char *link, struct mw_memfd_entry *e)
 	size_t len, slen = strlen(DELETED_SUFFIX);
 
 	if (!strcmp(link, SECRETMEM_LINK)) {
-		e->kind = MW_MEMFD_KIND_SECRETMEM;
+		e->kind = MW_INSPECT_SECRETMEM;
 		e->name[0] = '\0';
 		return;
 	}
-	e->kind = MW_MEMFD_KIND_MEMFD;
+	e->kind = MW_INSPECT_MEMFD;
 	link += strlen(MEMFD_PREFIX);
 	len = strlen(link);
 	if (len >= slen && !strcmp(link + len - slen, DELETED_SUFFIX))
@@ -176,7 +176,7 @@ static void analyse_exec(struct mw_memfd_entry *e)
 		return;
 	}
 	e->exec_bits = e->mode & 0111;
-	if (e->kind == MW_MEMFD_KIND_SECRETMEM) {
+	if (e->kind == MW_INSPECT_SECRETMEM) {
 		e->exec_possible = e->exec_bits;
 		snprintf(e->exec_text, sizeof(e->exec_text), "%s",
 			 e->exec_bits ? "yes: exec bits set" : "no: secret memory, mode cannot change");
@@ -234,7 +234,7 @@ static void fill_entry(pid_t pid, const char *link_path, const char *link, int f
 		if (mw__read_file(path, buf, sizeof(buf)) >= 0 && (p = strstr(buf, "flags:")))
 			e->fd_access = (int)(strtoul(p + 6, NULL, 8) & O_ACCMODE);
 	}
-	if (e->kind == MW_MEMFD_KIND_SECRETMEM) {
+	if (e->kind == MW_INSPECT_SECRETMEM) {
 		/* Seals are a shmem/hugetlbfs notion; secretmem has none. */
 		e->seals_error = EINVAL;
 		snprintf(e->seals_text, sizeof(e->seals_text), "n/a");
@@ -444,11 +444,11 @@ MW_API void mw_memfd_report_free(struct mw_memfd_report *report)
 	report->count = 0;
 }
 
-MW_API const char *mw_memfd_kind_name(enum mw_memfd_kind kind)
+MW_API const char *mw_inspect_kind_name(enum mw_inspect_kind kind)
 {
 	switch (kind) {
-	case MW_MEMFD_KIND_MEMFD: return "memfd";
-	case MW_MEMFD_KIND_SECRETMEM: return "secretmem";
+	case MW_INSPECT_MEMFD: return "memfd";
+	case MW_INSPECT_SECRETMEM: return "secretmem";
 	}
 	return NULL;
 }

@@ -20,9 +20,9 @@
 extern "C" {
 #endif
 
-enum mw_memfd_kind {
-	MW_MEMFD_KIND_MEMFD = 1,     /* link "/memfd:NAME (deleted)" */
-	MW_MEMFD_KIND_SECRETMEM = 2, /* link "/secretmem (deleted)" (memfd_secret) */
+enum mw_inspect_kind {
+	MW_INSPECT_MEMFD = 1,     /* link "/memfd:NAME (deleted)" */
+	MW_INSPECT_SECRETMEM = 2, /* link "/secretmem (deleted)" (memfd_secret) */
 };
 
 struct mw_memfd_mapping {
@@ -35,7 +35,7 @@ struct mw_memfd_mapping {
 
 struct mw_memfd_entry {
 	int fd;                    /* the fd number, -1: mapped only (no fd open) */
-	enum mw_memfd_kind kind;
+	enum mw_inspect_kind kind;
 	char name[256];            /* memfd name without "memfd:" and " (deleted)" */
 	uint64_t inode;
 	uint64_t dev;              /* st_dev */
@@ -82,7 +82,7 @@ MW_API int mw_memfd_inspect(pid_t pid, int fd, struct mw_memfd_report *out);
 MW_API void mw_memfd_report_free(struct mw_memfd_report *report);
 
 /* "memfd", "secretmem"; NULL when unknown. */
-MW_API const char *mw_memfd_kind_name(enum mw_memfd_kind kind);
+MW_API const char *mw_inspect_kind_name(enum mw_inspect_kind kind);
 
 #ifdef __cplusplus
 }
