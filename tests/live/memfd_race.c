@@ -154,13 +154,13 @@ static void race_frozen(void)
 	close(sv[0]);
 }
 
-static volatile int stop_writer;
+static int stop_writer; /* atomic */
 static void *writer(void *arg)
 {
 	volatile char *p = arg;
 	unsigned char c = 0;
 
-	while (!stop_writer) {
+	while (!__atomic_load_n(&stop_writer, __ATOMIC_ACQUIRE)) {
 		p[(c * 251u) % SZ] = (char)('a' + (c % 26));
 		c++;
 	}
@@ -201,7 +201,7 @@ static void race_mapped(bool copy)
 			_exit(95);
 		if (read(ack[0], &c, 1) < 0) /* the receiver is done */
 			_exit(96);
-		stop_writer = 1;
+		__atomic_store_n(&stop_writer, 1, __ATOMIC_RELEASE);
 		pthread_join(t, NULL);
 		_exit(0);
 	}
