@@ -10,6 +10,7 @@
 
 static const struct cli_cmd *const commands[] = {
 	&cmd_status,
+	&cmd_secret_check,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
