@@ -1,0 +1,659 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Compact mode. Objects of up to 4 KiB live in slabs: one chunk per size
+ * class, cut into slots of (16 canary bytes + class bytes):
+ *
+ *   chunk: [c c][obj 0 .....][c c][obj 1 .....] ... [c c]
+ *
+ * Each 16-byte gap holds two canary words (keyed by their address) written
+ * once when the slab is made: the word after an object catches its
+ * overflow, the word before it catches its underflow. An object smaller
+ * than its class gets one more canary right after its last byte (up to 8
+ * bytes, as many as fit). Canaries are checked on free; the object is wiped
+ * on free, so a free slot is all zero and a fresh allocation is zeroed.
+ *
+ * Metadata (per slot: the requested size, or MW_SLOT_FREE) lives in
+ * malloc'd arrays outside the secret memory. Double and invalid frees are
+ * caught by an atomic exchange on that size.
+ *
+ * Per-thread caches: each thread holds up to 64 free slots per class and
+ * takes/returns them 32 at a time from the heap's central lists under the
+ * heap lock; in the steady state alloc and free take no lock and make no
+ * syscall. Larger objects get a run of their own (the unmapped tail of the
+ * run is a guard), kept for reuse when freed.
+ */
+#include "secret/secret_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#define TC_CAP 64
+#define TC_BATCH 32
+
+struct mw_tbin {
+	uint32_t n;
+	struct mw_central_entry e[TC_CAP];
+};
+
+struct mw_tcache {
+	struct mw_secret_heap *h;
+	struct mw_tcache *next, *prev;
+	long long in_use, live;       /* net bytes/objects of this thread */
+	struct mw_tbin bins[MW_SC_COUNT];
+};
+
+static uint8_t sc_tab[MW_SC_MAX / 16 + 1];   /* (n + 15) >> 4 -> class */
+static uint16_t sc_bytes[MW_SC_COUNT];
+static pthread_once_t sc_once = PTHREAD_ONCE_INIT;
+
+static __thread uint64_t tl_id __attribute__((tls_model("initial-exec")));
+static __thread struct mw_tcache *tl_tc __attribute__((tls_model("initial-exec")));
+
+static void sc_init(void)
+{
+	for (size_t i = 0; i <= MW_SC_MAX / 16; i++)
+		sc_tab[i] = (uint8_t)mw__sc_index(i * 16);
+	for (int i = 0; i < MW_SC_COUNT; i++)
+		sc_bytes[i] = (uint16_t)mw__sc_size(i);
+}
+
+static inline void counter_add(long long *c, long long v)
+{
+	/* Only the owning thread writes; mw_secret_heap_stats() reads. */
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + v, __ATOMIC_RELAXED);
+}
+
+static void tc_destroy(void *arg);
+
+int mw__compact_init(struct mw_secret_heap *h)
+{
+	int err;
+
+	pthread_once(&sc_once, sc_init);
+	err = pthread_key_create(&h->tkey, tc_destroy);
+	if (err) {
+		mw__secret_error("pthread_key_create: %s", strerror(err));
+		return -err;
+	}
+	h->tkey_ok = true;
+	return 0;
+}
+
+static int central_push(struct mw_central *c, char *p, uint16_t *meta)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 256;
+		struct mw_central_entry *v = realloc(c->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		c->v = v;
+		c->cap = cap;
+	}
+	c->v[c->n].p = p;
+	c->v[c->n].meta = meta;
+	c->n++;
+	return 0;
+}
+
+/* Unlink a thread cache and give its slots back. Called with h->lock. */
+static void tc_release_locked(struct mw_secret_heap *h, struct mw_tcache *tc)
+{
+	for (int c = 0; c < MW_SC_COUNT; c++)
+		for (uint32_t i = 0; i < tc->bins[c].n; i++)
+			if (central_push(&h->central[c], tc->bins[c].e[i].p, tc->bins[c].e[i].meta) < 0)
+				break; /* out of memory: the slot is lost, still wiped */
+	h->folded_in_use += __atomic_load_n(&tc->in_use, __ATOMIC_RELAXED);
+	h->folded_live += __atomic_load_n(&tc->live, __ATOMIC_RELAXED);
+	if (tc->prev)
+		tc->prev->next = tc->next;
+	else
+		h->tcaches = tc->next;
+	if (tc->next)
+		tc->next->prev = tc->prev;
+}
+
+/* Thread exit: pthread key destructor. */
+static void tc_destroy(void *arg)
+{
+	struct mw_tcache *tc = arg;
+	struct mw_secret_heap *h = tc->h;
+
+	pthread_mutex_lock(&h->lock);
+	tc_release_locked(h, tc);
+	pthread_mutex_unlock(&h->lock);
+	if (tl_tc == tc)
+		tl_id = 0;
+	free(tc);
+}
+
+void mw__compact_fini(struct mw_secret_heap *h)
+{
+	struct mw_tcache *tc, *next;
+
+	if (h->tkey_ok) {
+		pthread_key_delete(h->tkey);
+		h->tkey_ok = false;
+	}
+	for (tc = h->tcaches; tc; tc = next) {
+		next = tc->next;
+		free(tc);
+	}
+	h->tcaches = NULL;
+	for (int c = 0; c < MW_SC_COUNT; c++) {
+		free(h->central[c].v);
+		h->central[c].v = NULL;
+	}
+}
+
+void mw__compact_counters(struct mw_secret_heap *h, long long *in_use, long long *live)
+{
+	*in_use = h->folded_in_use;
+	*live = h->folded_live;
+	for (struct mw_tcache *tc = h->tcaches; tc; tc = tc->next) {
+		*in_use += __atomic_load_n(&tc->in_use, __ATOMIC_RELAXED);
+		*live += __atomic_load_n(&tc->live, __ATOMIC_RELAXED);
+	}
+}
+
+static __attribute__((noinline)) struct mw_tcache *tc_slow(struct mw_secret_heap *h)
+{
+	struct mw_tcache *tc = pthread_getspecific(h->tkey);
+
+	if (!tc) {
+		tc = calloc(1, sizeof(*tc));
+		if (!tc)
+			return NULL;
+		tc->h = h;
+		if (pthread_setspecific(h->tkey, tc)) {
+			free(tc);
+			return NULL;
+		}
+		pthread_mutex_lock(&h->lock);
+		tc->next = h->tcaches;
+		if (h->tcaches)
+			h->tcaches->prev = tc;
+		h->tcaches = tc;
+		pthread_mutex_unlock(&h->lock);
+	}
+	tl_tc = tc;
+	tl_id = h->id;
+	return tc;
+}
+
+static inline struct mw_tcache *tc_get(struct mw_secret_heap *h)
+{
+	if (__builtin_expect(tl_id == h->id, 1))
+		return tl_tc;
+	return tc_slow(h);
+}
+
+/* A new slab for class c. Called with h->lock. */
+static int slab_new(struct mw_secret_heap *h, int c)
+{
+	size_t cls = sc_bytes[c], stride = cls + MW_SC_HDR;
+	struct mw_central *cen = &h->central[c];
+	struct mw_chunk *ch;
+	size_t off, nslots;
+	int err;
+
+	nslots = (h->chunk - MW_SC_HDR) / stride;
+	if (nslots == 0) {
+		mw__secret_error("chunk_size %zu too small for %zu-byte objects", h->chunk, cls);
+		return -ENOMEM;
+	}
+	ch = calloc(1, sizeof(*ch));
+	if (ch)
+		ch->sizes = malloc(nslots * sizeof(*ch->sizes));
+	if (!ch || !ch->sizes || cen->cap - cen->n < nslots) {
+		struct mw_central_entry *v = NULL;
+		size_t cap = cen->n + nslots;
+
+		if (ch && ch->sizes && (v = realloc(cen->v, cap * sizeof(*v)))) {
+			cen->v = v;
+			cen->cap = cap;
+		} else {
+			if (ch)
+				free(ch->sizes);
+			free(ch);
+			mw__secret_error("out of memory for slab metadata");
+			return -ENOMEM;
+		}
+	}
+	err = mw__reserve(h, h->chunk, &off);
+	if (!err) {
+		err = mw__backing_map(h, off, h->chunk);
+		if (err && h->bump == off + h->chunk)
+			h->bump = off;
+	}
+	if (err) {
+		free(ch->sizes);
+		free(ch);
+		return err;
+	}
+	ch->kind = MW_CHUNK_SLAB;
+	ch->cls = (uint8_t)c;
+	ch->stride = (uint32_t)stride;
+	ch->nslots = (uint32_t)nslots;
+	ch->recip = (((uint64_t)1 << 40) + stride - 1) / stride;
+	ch->map = h->base + off;
+	ch->map_len = h->chunk;
+	ch->span = h->chunk;
+	memset(ch->sizes, 0xff, nslots * sizeof(*ch->sizes));
+	for (size_t i = 0; i <= nslots; i++) {
+		char *gap = ch->map + i * stride;
+
+		mw__canary_put(h->key, gap, 8);
+		mw__canary_put(h->key, gap + 8, 8);
+	}
+	/* Lowest addresses on top of the stack: handed out first. */
+	for (size_t i = nslots; i-- > 0;) {
+		cen->v[cen->n].p = ch->map + i * stride + MW_SC_HDR;
+		cen->v[cen->n].meta = &ch->sizes[i];
+		cen->n++;
+	}
+	ch->all = h->all;
+	h->all = ch;
+	mw__pagetab_set(h, ch->map, ch->map_len, ch);
+	return 0;
+}
+
+static __attribute__((noinline)) int refill(struct mw_secret_heap *h, int c, struct mw_tbin *bin)
+{
+	struct mw_central *cen = &h->central[c];
+	int err = 0;
+	uint32_t take;
+
+	pthread_mutex_lock(&h->lock);
+	if (cen->n == 0)
+		err = slab_new(h, c);
+	take = cen->n < TC_BATCH ? (uint32_t)cen->n : TC_BATCH;
+	/* Keep the central order: the top of the central stack becomes the
+	 * top of the bin. */
+	memcpy(bin->e, cen->v + cen->n - take, take * sizeof(bin->e[0]));
+	cen->n -= take;
+	bin->n = take;
+	pthread_mutex_unlock(&h->lock);
+	if (take == 0) {
+		errno = -err;
+		return -1;
+	}
+	return 0;
+}
+
+static __attribute__((noinline)) void flush(struct mw_secret_heap *h, int c, struct mw_tbin *bin)
+{
+	struct mw_central *cen = &h->central[c];
+	uint32_t give = TC_BATCH, i;
+
+	pthread_mutex_lock(&h->lock);
+	for (i = 0; i < give; i++)
+		if (central_push(cen, bin->e[i].p, bin->e[i].meta) < 0)
+			break; /* out of memory: the slot is lost (wiped) */
+	pthread_mutex_unlock(&h->lock);
+	memmove(bin->e, bin->e + give, (bin->n - give) * sizeof(bin->e[0]));
+	bin->n -= give;
+}
+
+/* ---- large objects ---- */
+
+static void *large_alloc(struct mw_secret_heap *h, size_t n)
+{
+	size_t need, map_len, span, off;
+	struct mw_chunk *ch, **pp;
+	char *p;
+	int err;
+
+	if (n > h->resv / 2) {
+		mw__secret_error("%zu bytes: larger than the heap's reservation allows", n);
+		errno = ENOMEM;
+		return NULL;
+	}
+	need = MW_SC_HDR + n + 8;
+	map_len = (need + h->page - 1) & ~(h->page - 1);
+	/* At least one unmapped (guard) page after the object. */
+	span = (map_len + h->page + h->chunk - 1) / h->chunk * h->chunk;
+	pthread_mutex_lock(&h->lock);
+	for (pp = &h->large_free; (ch = *pp); pp = &ch->next)
+		if (ch->map_len >= map_len && ch->map_len <= 2 * map_len)
+			break;
+	if (ch) {
+		*pp = ch->next;
+	} else {
+		ch = calloc(1, sizeof(*ch));
+		if (!ch) {
+			pthread_mutex_unlock(&h->lock);
+			errno = ENOMEM;
+			return NULL;
+		}
+		err = mw__reserve(h, span, &off);
+		if (!err) {
+			err = mw__backing_map(h, off, map_len);
+			if (err && h->bump == off + span)
+				h->bump = off;
+		}
+		if (err == -EAGAIN) {
+			/* Memlock exhausted: give back cached free runs, retry once. */
+			struct mw_chunk *f;
+			bool freed = false;
+
+			while ((f = h->large_free)) {
+				h->large_free = f->next;
+				mw__backing_unmap(h, (size_t)(f->map - h->base), f->map_len);
+				f->map_len = 0; /* kept on the all list, address range unused */
+				freed = true;
+			}
+			if (freed && !mw__reserve(h, span, &off)) {
+				err = mw__backing_map(h, off, map_len);
+				if (err && h->bump == off + span)
+					h->bump = off;
+			}
+		}
+		if (err) {
+			pthread_mutex_unlock(&h->lock);
+			free(ch);
+			errno = -err;
+			return NULL;
+		}
+		ch->kind = MW_CHUNK_LARGE;
+		ch->map = h->base + off;
+		ch->map_len = map_len;
+		ch->span = span;
+		ch->all = h->all;
+		h->all = ch;
+		mw__pagetab_set(h, ch->map, ch->map_len, ch);
+	}
+	p = ch->map + MW_SC_HDR;
+	ch->n = n;
+	mw__canary_put(h->key, p - 8, 8);
+	mw__canary_put(h->key, p + n, 8);
+	__atomic_store_n(&ch->state, 1, __ATOMIC_RELEASE);
+	h->folded_in_use += (long long)n;
+	h->folded_live++;
+	pthread_mutex_unlock(&h->lock);
+	return p;
+}
+
+static void large_free(struct mw_secret_heap *h, struct mw_chunk *ch, char *p)
+{
+	int exp = 1;
+
+	if (p != ch->map + MW_SC_HDR) {
+		mw__violation("invalid free (not the start of an object)", p);
+		return;
+	}
+	if (!__atomic_compare_exchange_n(&ch->state, &exp, 0, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE)) {
+		mw__violation(exp == 0 ? "double free" : "invalid free (quarantined object)", p);
+		return;
+	}
+	if (!mw__canary_ok(h->key, p - 8, 8) || !mw__canary_ok(h->key, p + ch->n, 8)) {
+		bool under = !mw__canary_ok(h->key, p - 8, 8);
+
+		mw__wipe(p, ch->n);
+		ch->state = 2;
+		mw__violation(under ? "canary before the object overwritten (underflow)"
+				    : "canary after the object overwritten (overflow)", p);
+		return;
+	}
+	mw__wipe(ch->map, MW_SC_HDR + ch->n + 8);
+	pthread_mutex_lock(&h->lock);
+	h->folded_in_use -= (long long)ch->n;
+	h->folded_live--;
+	ch->next = h->large_free;
+	h->large_free = ch;
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* ---- the fast path ---- */
+
+/* Wipe len bytes at p (16-byte aligned), rounded up to 16: the rest of the
+ * class is zero already, and the class is a multiple of 16, so the rounded
+ * length stays inside the slot. Inline 16-byte stores: a libc memset call
+ * costs as much as the rest of a small free. */
+static inline void wipe16(char *p, size_t len)
+{
+	typedef uint64_t v16 __attribute__((vector_size(16), aligned(16)));
+
+	if (len > 256) {
+		mw__wipe(p, (len + 15) & ~(size_t)15);
+		return;
+	}
+	for (size_t i = 0; i < len; i += 16) {
+		*(v16 *)(void *)(p + i) = (v16){ 0, 0 };
+		__asm__ __volatile__("" : : "r"(p) : "memory"); /* no memset idiom */
+	}
+}
+
+static inline void *compact_alloc(struct mw_secret_heap *h, size_t n)
+{
+	struct mw_tcache *tc;
+	struct mw_tbin *bin;
+	struct mw_central_entry e;
+	size_t cls;
+	int c;
+
+	if (__builtin_expect(n > MW_SC_MAX, 0))
+		return large_alloc(h, n);
+	c = sc_tab[(n + 15) >> 4];
+	tc = tc_get(h);
+	if (__builtin_expect(!tc, 0)) {
+		mw__secret_error("out of memory for the thread cache");
+		errno = ENOMEM;
+		return NULL;
+	}
+	bin = &tc->bins[c];
+	if (__builtin_expect(bin->n == 0, 0) && refill(h, c, bin) < 0)
+		return NULL;
+	e = bin->e[--bin->n];
+	cls = sc_bytes[c];
+	if (n < cls)
+		mw__canary_put(h->key, e.p + n, cls - n);
+	__atomic_store_n(e.meta, (uint16_t)n, __ATOMIC_RELEASE);
+	counter_add(&tc->in_use, (long long)n);
+	counter_add(&tc->live, 1);
+	return e.p;
+}
+
+/* Slot index of p in slab ch, or -1 when p is not the start of a slot. */
+static inline long slot_of(const struct mw_chunk *ch, const char *p)
+{
+	size_t rel = (size_t)(p - ch->map) - MW_SC_HDR;
+	uint64_t i;
+
+	if (rel >= ch->map_len)
+		return -1;
+	i = ((uint64_t)rel * ch->recip) >> 40;
+	if (i >= ch->nslots || i * ch->stride != rel)
+		return -1;
+	return (long)i;
+}
+
+/* Check the canaries of a live slab object of n bytes; NULL if fine, else
+ * the violation's description. */
+static inline const char *slab_check(const struct mw_secret_heap *h, const char *p, size_t n,
+				     size_t cls)
+{
+	if (!mw__canary_ok(h->key, p - 8, 8))
+		return "canary before the object overwritten (underflow)";
+	if (!mw__canary_ok(h->key, p + n, n < cls ? cls - n : 8))
+		return "canary after the object overwritten (overflow)";
+	return NULL;
+}
+
+static inline void compact_free(struct mw_secret_heap *h, void *ptr)
+{
+	char *p = ptr;
+	struct mw_chunk *ch = mw__lookup(h, p);
+	struct mw_tcache *tc;
+	struct mw_tbin *bin;
+	const char *bad;
+	size_t cls, n, k;
+	uint16_t old;
+	long i;
+
+	if (__builtin_expect(!ch, 0)) {
+		mw__violation("invalid free (not an object of this heap)", p);
+		return;
+	}
+	if (__builtin_expect(ch->kind != MW_CHUNK_SLAB, 0)) {
+		if (ch->kind == MW_CHUNK_LARGE)
+			large_free(h, ch, p);
+		else
+			mw__violation("invalid free (not an object of this heap)", p);
+		return;
+	}
+	i = slot_of(ch, p);
+	if (__builtin_expect(i < 0, 0)) {
+		mw__violation("invalid free (not the start of an object)", p);
+		return;
+	}
+	old = __atomic_exchange_n(&ch->sizes[i], (uint16_t)MW_SLOT_FREE, __ATOMIC_ACQ_REL);
+	if (__builtin_expect(old == MW_SLOT_FREE, 0)) {
+		mw__violation("double free (or free of a never allocated slot)", p);
+		return;
+	}
+	n = old;
+	cls = ch->stride - MW_SC_HDR;
+	bad = slab_check(h, p, n, cls);
+	if (__builtin_expect(bad != NULL, 0)) {
+		mw__wipe(p, n); /* the slot stays out of circulation */
+		mw__violation(bad, p);
+		return;
+	}
+	k = cls - n;
+	wipe16(p, n + (k > 8 ? 8 : k));
+	tc = tc_get(h);
+	if (__builtin_expect(!tc, 0)) {
+		/* No cache for this thread: straight to the central list. */
+		pthread_mutex_lock(&h->lock);
+		if (central_push(&h->central[ch->cls], p, &ch->sizes[i]) == 0) {
+			h->folded_in_use -= (long long)n;
+			h->folded_live--;
+		}
+		pthread_mutex_unlock(&h->lock);
+		return;
+	}
+	bin = &tc->bins[ch->cls];
+	if (__builtin_expect(bin->n == TC_CAP, 0))
+		flush(h, ch->cls, bin);
+	bin->e[bin->n].p = p;
+	bin->e[bin->n].meta = &ch->sizes[i];
+	bin->n++;
+	counter_add(&tc->in_use, -(long long)n);
+	counter_add(&tc->live, -1);
+}
+
+void *mw__compact_alloc(struct mw_secret_heap *h, size_t n)
+{
+	return compact_alloc(h, n);
+}
+
+void mw__compact_free(struct mw_secret_heap *h, void *p)
+{
+	compact_free(h, p);
+}
+
+/* The public alloc and free live here, next to the compact fast path, so
+ * that it is inlined into them. */
+MW_API void *mw_secret_alloc(struct mw_secret_heap *h, size_t n)
+{
+	if (__builtin_expect(!h, 0)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (__builtin_expect(h->mode == MW_SECRET_COMPACT, 1))
+		return compact_alloc(h, n);
+	return mw__guarded_alloc(h, n);
+}
+
+MW_API void mw_secret_free(struct mw_secret_heap *h, void *p)
+{
+	if (!p)
+		return;
+	if (__builtin_expect(!h, 0)) {
+		mw__violation("invalid free (NULL heap)", p);
+		return;
+	}
+	if (__builtin_expect(h->mode == MW_SECRET_COMPACT, 1))
+		compact_free(h, p);
+	else
+		mw__guarded_free(h, p);
+}
+
+size_t mw__compact_size(const struct mw_secret_heap *h, const void *ptr)
+{
+	const char *p = ptr;
+	struct mw_chunk *ch = mw__lookup(h, p);
+	uint16_t v;
+	long i;
+
+	if (!ch)
+		return 0;
+	if (ch->kind == MW_CHUNK_LARGE)
+		return p == ch->map + MW_SC_HDR && __atomic_load_n(&ch->state, __ATOMIC_ACQUIRE) == 1
+			       ? ch->n : 0;
+	if (ch->kind != MW_CHUNK_SLAB || (i = slot_of(ch, p)) < 0)
+		return 0;
+	v = __atomic_load_n(&ch->sizes[i], __ATOMIC_ACQUIRE);
+	return v == MW_SLOT_FREE ? 0 : v;
+}
+
+void *mw__compact_realloc(struct mw_secret_heap *h, void *ptr, size_t n)
+{
+	char *p = ptr, *q;
+	struct mw_chunk *ch = mw__lookup(h, p);
+	size_t old, cls, lo, kold;
+	const char *bad;
+	long i;
+
+	if (!ch || (ch->kind == MW_CHUNK_SLAB ? slot_of(ch, p) < 0
+					       : (ch->kind != MW_CHUNK_LARGE ||
+						  p != ch->map + MW_SC_HDR))) {
+		mw__violation("invalid realloc (not an object of this heap)", p);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (ch->kind == MW_CHUNK_SLAB) {
+		i = slot_of(ch, p);
+		old = __atomic_load_n(&ch->sizes[i], __ATOMIC_ACQUIRE);
+		if (old == MW_SLOT_FREE) {
+			mw__violation("realloc of a freed object", p);
+			errno = EINVAL;
+			return NULL;
+		}
+		cls = ch->stride - MW_SC_HDR;
+		if ((bad = slab_check(h, p, old, cls))) {
+			mw__violation(bad, p);
+			errno = EINVAL;
+			return NULL;
+		}
+		if (n <= MW_SC_MAX && sc_tab[(n + 15) >> 4] == ch->cls) {
+			/* Same class: resize in place, move the tail canary. */
+			struct mw_tcache *tc = tc_get(h);
+
+			kold = cls - old > 8 ? 8 : cls - old;
+			lo = n < old ? n : old;
+			mw__wipe(p + lo, old + kold - lo);
+			if (n < cls)
+				mw__canary_put(h->key, p + n, cls - n);
+			__atomic_store_n(&ch->sizes[i], (uint16_t)n, __ATOMIC_RELEASE);
+			if (tc)
+				counter_add(&tc->in_use, (long long)n - (long long)old);
+			return p;
+		}
+	} else {
+		if (__atomic_load_n(&ch->state, __ATOMIC_ACQUIRE) != 1) {
+			mw__violation("realloc of a freed object", p);
+			errno = EINVAL;
+			return NULL;
+		}
+		old = ch->n;
+	}
+	q = mw__compact_alloc(h, n);
+	if (!q)
+		return NULL;
+	memcpy(q, p, n < old ? n : old);
+	mw__compact_free(h, p);
+	return q;
+}

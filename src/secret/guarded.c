@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Guarded mode: one slot per object, libsodium's layout without its cost.
+ *
+ *   ... [guard][canary 16][object][guard] ...
+ *                                 ^ page boundary: the object ends exactly
+ *                                   there, so reading or writing one byte
+ *                                   past it faults (SIGSEGV).
+ *
+ * A slot is P secret pages followed by one page of the anonymous PROT_NONE
+ * reservation, which is the guard after this slot and in front of the next;
+ * guards are never mapped, so they are not locked or charged. Slots are
+ * prepared in batches (mapped, pre-faulted) and, once freed, wiped and kept
+ * on a free list per page count: alloc and free then make no syscall.
+ *
+ * A freed slot is all zero; when it is reused the bytes the previous object
+ * used are checked to still be zero ("write after free"). With
+ * MW_SECRET_TRAP_FREED a freed slot is made PROT_NONE instead, so any use
+ * after free faults at once, for two mprotect() calls per reuse.
+ *
+ * Objects are right-aligned: 16-byte aligned only when n is a multiple of 16
+ * (as with sodium_malloc()).
+ */
+#include "secret/secret_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#define GHDR 16
+
+static const int prot_bits[] = {
+	[MW_SECRET_NOACCESS] = PROT_NONE,
+	[MW_SECRET_READONLY] = PROT_READ,
+	[MW_SECRET_READWRITE] = PROT_READ | PROT_WRITE,
+};
+
+static size_t pages_for(const struct mw_secret_heap *h, size_t n)
+{
+	return (n + GHDR + h->page - 1) >> h->pshift;
+}
+
+static struct mw_chunk **gfree_head(struct mw_secret_heap *h, size_t pages)
+{
+	return &h->gfree[pages < MW_GFREE_MAX ? pages : MW_GFREE_MAX];
+}
+
+/* Take a free slot of `pages` pages. Called with h->lock. */
+static struct mw_chunk *gfree_pop(struct mw_secret_heap *h, size_t pages)
+{
+	struct mw_chunk **pp = gfree_head(h, pages), *c;
+
+	for (; (c = *pp); pp = &c->next)
+		if (c->map_len == pages << h->pshift)
+			break;
+	if (c)
+		*pp = c->next;
+	return c;
+}
+
+/* Map `count` new slots of `pages` pages onto the free list. Called with
+ * h->lock. Returns the number made, or -errno when none could be. */
+static int prepare(struct mw_secret_heap *h, size_t pages, unsigned int count)
+{
+	size_t len = pages << h->pshift, span = len + h->page, off;
+	unsigned int made = 0;
+	int err = 0;
+
+	while (made < count) {
+		struct mw_chunk *c = calloc(1, sizeof(*c));
+
+		if (!c) {
+			err = -ENOMEM;
+			break;
+		}
+		err = mw__reserve(h, span, &off);
+		if (!err) {
+			err = mw__backing_map(h, off, len);
+			if (err && h->bump == off + span)
+				h->bump = off;
+		}
+		if (err) {
+			free(c);
+			break;
+		}
+		c->kind = MW_CHUNK_GSLOT;
+		c->prot = MW_SECRET_READWRITE;
+		c->map = h->base + off;
+		c->map_len = len;
+		c->span = span;
+		c->all = h->all;
+		h->all = c;
+		mw__pagetab_set(h, c->map, len, c);
+		c->next = *gfree_head(h, pages);
+		*gfree_head(h, pages) = c;
+		made++;
+	}
+	return made ? (int)made : err;
+}
+
+void *mw__guarded_alloc(struct mw_secret_heap *h, size_t n)
+{
+	struct mw_chunk *c;
+	size_t pages;
+	char *p;
+	int err;
+
+	if (n > h->resv / 2) {
+		mw__secret_error("%zu bytes: larger than the heap's reservation allows", n);
+		errno = ENOMEM;
+		return NULL;
+	}
+	pages = pages_for(h, n);
+	for (;;) {
+		pthread_mutex_lock(&h->lock);
+		c = gfree_pop(h, pages);
+		if (!c) {
+			err = prepare(h, pages, pages <= 4 ? h->gbatch : 1);
+			if (err < 0) {
+				pthread_mutex_unlock(&h->lock);
+				errno = -err;
+				return NULL;
+			}
+			c = gfree_pop(h, pages);
+		}
+		h->g_in_use += n;
+		h->g_live++;
+		pthread_mutex_unlock(&h->lock);
+
+		if (c->prot != MW_SECRET_READWRITE) { /* MW_SECRET_TRAP_FREED */
+			if (mprotect(c->map, c->map_len, PROT_READ | PROT_WRITE) < 0) {
+				err = errno;
+				pthread_mutex_lock(&h->lock);
+				h->g_in_use -= n;
+				h->g_live--;
+				c->next = *gfree_head(h, pages);
+				*gfree_head(h, pages) = c;
+				pthread_mutex_unlock(&h->lock);
+				mw__secret_error("mprotect of a freed slot: %s", strerror(err));
+				errno = err;
+				return NULL;
+			}
+			c->prot = MW_SECRET_READWRITE;
+		}
+		if (c->prev_n == 0 ||
+		    mw__all_zero(c->map + c->map_len - c->prev_n - GHDR, c->prev_n + GHDR))
+			break;
+		/* Written after it was freed: report, keep it out of use. */
+		mw__wipe(c->map, c->map_len);
+		c->state = 2;
+		pthread_mutex_lock(&h->lock);
+		h->g_in_use -= n;
+		h->g_live--;
+		pthread_mutex_unlock(&h->lock);
+		mw__violation("write after free (a freed guarded slot was modified)",
+			      c->map + c->map_len - c->prev_n);
+	}
+	p = c->map + c->map_len - n;
+	c->n = n;
+	mw__canary_put(h->key, p - 16, 8);
+	mw__canary_put(h->key, p - 8, 8);
+	__atomic_store_n(&c->state, 1, __ATOMIC_RELEASE);
+	return p;
+}
+
+/* The live slot of p, or NULL after reporting the violation. */
+static struct mw_chunk *live_slot(struct mw_secret_heap *h, char *p, const char *what)
+{
+	struct mw_chunk *c = mw__lookup(h, p);
+
+	if (!c || c->kind != MW_CHUNK_GSLOT || p != c->map + c->map_len - c->n) {
+		if (what)
+			mw__violation(what, p);
+		return NULL;
+	}
+	return c;
+}
+
+void mw__guarded_free(struct mw_secret_heap *h, void *ptr)
+{
+	char *p = ptr;
+	struct mw_chunk *c = live_slot(h, p, NULL);
+	bool trap = h->flags & MW_SECRET_TRAP_FREED;
+	int exp = 1;
+	size_t n;
+
+	if (!c) {
+		mw__violation("invalid free (not an object of this heap)", p);
+		return;
+	}
+	if (!__atomic_compare_exchange_n(&c->state, &exp, 0, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE)) {
+		mw__violation(exp == 0 ? "double free" : "invalid free (quarantined object)", p);
+		return;
+	}
+	n = c->n;
+	if (c->prot != MW_SECRET_READWRITE) {
+		if (mprotect(c->map, c->map_len, PROT_READ | PROT_WRITE) < 0) {
+			c->state = 2;
+			mw__violation("cannot make a protected object writable to wipe it", p);
+			return;
+		}
+		c->prot = MW_SECRET_READWRITE;
+	}
+	if (!mw__canary_ok(h->key, p - 16, 8) || !mw__canary_ok(h->key, p - 8, 8)) {
+		mw__wipe(p - GHDR, n + GHDR);
+		c->state = 2;
+		mw__violation("canary before the object overwritten (underflow)", p);
+		return;
+	}
+	mw__wipe(p - GHDR, n + GHDR);
+	c->prev_n = n;
+	if (trap && mprotect(c->map, c->map_len, PROT_NONE) == 0)
+		c->prot = MW_SECRET_NOACCESS;
+	pthread_mutex_lock(&h->lock);
+	h->g_in_use -= n;
+	h->g_live--;
+	c->next = *gfree_head(h, c->map_len >> h->pshift);
+	*gfree_head(h, c->map_len >> h->pshift) = c;
+	pthread_mutex_unlock(&h->lock);
+}
+
+size_t mw__guarded_size(const struct mw_secret_heap *h, const void *ptr)
+{
+	const char *p = ptr;
+	struct mw_chunk *c = mw__lookup(h, p);
+
+	if (!c || c->kind != MW_CHUNK_GSLOT || __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != 1 ||
+	    p != c->map + c->map_len - c->n)
+		return 0;
+	return c->n;
+}
+
+void *mw__guarded_realloc(struct mw_secret_heap *h, void *ptr, size_t n)
+{
+	char *p = ptr, *q;
+	struct mw_chunk *c = live_slot(h, p, "invalid realloc (not an object of this heap)");
+	size_t old;
+
+	if (!c) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != 1) {
+		mw__violation("realloc of a freed object", p);
+		errno = EINVAL;
+		return NULL;
+	}
+	old = c->n;
+	q = mw__guarded_alloc(h, n);
+	if (!q)
+		return NULL;
+	if (c->prot == MW_SECRET_NOACCESS)
+		mw__guarded_protect(h, p, MW_SECRET_READONLY);
+	memcpy(q, p, n < old ? n : old);
+	mw__guarded_free(h, p);
+	return q;
+}
+
+int mw__guarded_protect(struct mw_secret_heap *h, void *ptr, int prot)
+{
+	char *p = ptr;
+	struct mw_chunk *c = live_slot(h, p, NULL);
+
+	if (!c || __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != 1)
+		return -EINVAL;
+	if (c->prot == prot)
+		return 0;
+	if (mprotect(c->map, c->map_len, prot_bits[prot]) < 0)
+		return -errno;
+	c->prot = (uint8_t)prot;
+	return 0;
+}

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The secret heap's public entry points: create, destroy, dispatch, stats. */
+#include "secret/secret_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#define DEFAULT_CHUNK ((size_t)64 << 10)
+#define MAX_CHUNK ((size_t)64 << 20)
+#define DEFAULT_RESERVE ((size_t)1 << 30)
+#define DEFAULT_GBATCH 8u
+
+static uint64_t next_heap_id = 1;
+
+static size_t round_up(size_t v, size_t a)
+{
+	return (v + a - 1) / a * a;
+}
+
+static int check_opts(const struct mw_secret_opts *in, struct mw_secret_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	if (!in)
+		return 0;
+	if (in->sz < offsetof(struct mw_secret_opts, flags) + sizeof(in->flags)) {
+		mw__secret_error("mw_secret_opts.sz is %zu: set it to sizeof(struct mw_secret_opts)",
+				 in->sz);
+		return -EINVAL;
+	}
+	memcpy(o, in, in->sz < sizeof(*o) ? in->sz : sizeof(*o));
+	o->sz = sizeof(*o);
+	if (o->flags & ~MW_SECRET_FLAGS_ALL) {
+		mw__secret_error("unknown flag bits 0x%x", o->flags & ~MW_SECRET_FLAGS_ALL);
+		return -EINVAL;
+	}
+	if ((o->flags & MW_SECRET_NO_FALLBACK) && (o->flags & MW_SECRET_FORCE_FALLBACK)) {
+		mw__secret_error("MW_SECRET_NO_FALLBACK and MW_SECRET_FORCE_FALLBACK exclude each other");
+		return -EINVAL;
+	}
+	if (o->mode != MW_SECRET_COMPACT && o->mode != MW_SECRET_GUARDED) {
+		mw__secret_error("unknown mode %d", (int)o->mode);
+		return -EINVAL;
+	}
+	if (o->chunk_size > MAX_CHUNK) {
+		mw__secret_error("chunk_size %zu above the maximum (%zu)", o->chunk_size, MAX_CHUNK);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+MW_API struct mw_secret_heap *mw_secret_heap_new(const struct mw_secret_opts *opts)
+{
+	struct mw_secret_opts o;
+	struct mw_secret_heap *h;
+	long pg = sysconf(_SC_PAGESIZE);
+	int err;
+
+	mw__secret_clear_error();
+	err = check_opts(opts, &o);
+	if (err < 0) {
+		errno = -err;
+		return NULL;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		mw__secret_error("out of memory for the heap's metadata");
+		errno = ENOMEM;
+		return NULL;
+	}
+	h->fd = -1;
+	h->id = __atomic_fetch_add(&next_heap_id, 1, __ATOMIC_RELAXED);
+	h->mode = o.mode;
+	h->flags = o.flags;
+	h->page = pg > 0 ? (size_t)pg : 4096;
+	h->pshift = (unsigned int)__builtin_ctzll((unsigned long long)h->page);
+	h->chunk = round_up(o.chunk_size ? o.chunk_size : DEFAULT_CHUNK, h->page);
+	h->resv = round_up(o.reserve ? o.reserve : DEFAULT_RESERVE, h->chunk);
+	h->max_locked = o.max_locked;
+	h->gbatch = o.guarded_batch ? o.guarded_batch : DEFAULT_GBATCH;
+	if (h->gbatch > 256)
+		h->gbatch = 256;
+	pthread_mutex_init(&h->lock, NULL);
+
+	if (getrandom(&h->key, sizeof(h->key), 0) != (ssize_t)sizeof(h->key)) {
+		err = -errno;
+		mw__secret_error("getrandom for the canary key: %s", strerror(errno));
+		goto fail;
+	}
+	h->pagetab_bytes = round_up((h->resv >> h->pshift) * sizeof(*h->pagetab), h->page);
+	/* Metadata: ordinary anonymous memory, faulted in as it is used. */
+	h->pagetab = mmap(NULL, h->pagetab_bytes, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (h->pagetab == MAP_FAILED) {
+		err = -errno;
+		h->pagetab = NULL;
+		mw__secret_error("mapping the page table: %s", strerror(errno));
+		goto fail;
+	}
+	err = mw__backing_open(h);
+	if (err < 0)
+		goto fail;
+	if (h->mode == MW_SECRET_COMPACT) {
+		err = mw__compact_init(h);
+		if (err < 0)
+			goto fail;
+	}
+	return h;
+fail:
+	mw_secret_heap_destroy(h);
+	errno = -err;
+	return NULL;
+}
+
+MW_API void mw_secret_heap_destroy(struct mw_secret_heap *h)
+{
+	struct mw_chunk *c, *next;
+
+	if (!h)
+		return;
+	if (h->mode == MW_SECRET_COMPACT)
+		mw__compact_fini(h);
+	for (c = h->all; c; c = next) {
+		next = c->all;
+		if (c->kind == MW_CHUNK_GSLOT && c->prot != MW_SECRET_READWRITE)
+			mprotect(c->map, c->map_len, PROT_READ | PROT_WRITE);
+		mw__wipe(c->map, c->map_len);
+		free(c->sizes);
+		free(c);
+	}
+	mw__backing_close(h);
+	if (h->pagetab)
+		munmap(h->pagetab, h->pagetab_bytes);
+	pthread_mutex_destroy(&h->lock);
+	mw__wipe(&h->key, sizeof(h->key));
+	free(h);
+}
+
+MW_API void *mw_secret_realloc(struct mw_secret_heap *h, void *p, size_t n)
+{
+	if (!h) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!p)
+		return mw_secret_alloc(h, n);
+	if (n == 0) {
+		mw_secret_free(h, p);
+		return NULL;
+	}
+	if (h->mode == MW_SECRET_COMPACT)
+		return mw__compact_realloc(h, p, n);
+	return mw__guarded_realloc(h, p, n);
+}
+
+MW_API size_t mw_secret_size(const struct mw_secret_heap *h, const void *p)
+{
+	if (!h || !p)
+		return 0;
+	if (h->mode == MW_SECRET_COMPACT)
+		return mw__compact_size(h, p);
+	return mw__guarded_size(h, p);
+}
+
+MW_API int mw_secret_protect(struct mw_secret_heap *h, void *p, int prot)
+{
+	if (!h || !p)
+		return -EINVAL;
+	if (h->mode != MW_SECRET_GUARDED)
+		return -EOPNOTSUPP;
+	if (prot != MW_SECRET_NOACCESS && prot != MW_SECRET_READONLY && prot != MW_SECRET_READWRITE)
+		return -EINVAL;
+	return mw__guarded_protect(h, p, prot);
+}
+
+MW_API enum mw_secret_backing mw_secret_heap_backing(const struct mw_secret_heap *h)
+{
+	return h ? h->backing : MW_SECRET_BACKING_MLOCK;
+}
+
+MW_API const char *mw_secret_backing_name(enum mw_secret_backing b)
+{
+	switch (b) {
+	case MW_SECRET_BACKING_SECRETMEM: return "secretmem";
+	case MW_SECRET_BACKING_MLOCK: return "mlock";
+	}
+	return "unknown";
+}
+
+MW_API const char *mw_secret_mode_name(enum mw_secret_mode m)
+{
+	switch (m) {
+	case MW_SECRET_COMPACT: return "compact";
+	case MW_SECRET_GUARDED: return "guarded";
+	}
+	return "unknown";
+}
+
+MW_API const char *mw_secret_heap_fallback_reason(const struct mw_secret_heap *h)
+{
+	return h ? h->fallback_reason : "";
+}
+
+MW_API int mw_secret_heap_stats(const struct mw_secret_heap *ch, struct mw_secret_stats *st)
+{
+	struct mw_secret_heap *h = (struct mw_secret_heap *)ch; /* the lock only */
+	struct mw_secret_stats s;
+	long long in_use = 0, live = 0;
+
+	if (!h || !st || st->sz < offsetof(struct mw_secret_stats, bytes_locked))
+		return -EINVAL;
+	memset(&s, 0, sizeof(s));
+	s.sz = sizeof(s);
+	pthread_mutex_lock(&h->lock);
+	if (h->mode == MW_SECRET_COMPACT) {
+		mw__compact_counters(h, &in_use, &live);
+	} else {
+		in_use = (long long)h->g_in_use;
+		live = (long long)h->g_live;
+	}
+	s.bytes_reserved = h->locked;
+	s.bytes_locked = h->locked;
+	s.chunks = h->nchunks;
+	pthread_mutex_unlock(&h->lock);
+	s.bytes_in_use = in_use > 0 ? (size_t)in_use : 0;
+	s.live_objects = live > 0 ? (size_t)live : 0;
+	s.backing = h->backing;
+	s.mode = h->mode;
+	memcpy(st, &s, st->sz < sizeof(s) ? st->sz : sizeof(s));
+	st->sz = st->sz < sizeof(s) ? st->sz : sizeof(s);
+	return 0;
+}
