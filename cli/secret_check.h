@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* The rows of the table, in the order they run. */
 enum sc_method {
@@ -67,6 +68,27 @@ struct sc_report {
 /* Run every method against every selected backing. Returns 0, or -errno
  * when the check itself could not run (then the message went to stderr). */
 int sc_run(const struct sc_options *opt, struct sc_report *rep);
+
+/* Set a cell's result and detail. */
+void sc_cell_set(struct sc_cell *c, enum sc_result r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The core-dump row (secret_check_core.c). */
+struct sc_core {
+	char pattern[512];   /* kernel.core_pattern as found */
+	bool need_change;    /* not a plain relative name: must be changed */
+	char dir[4096];      /* empty temporary directory, the owner's cwd */
+};
+/* Decide whether a dump can be arranged and make the directory; false (the
+ * cell set: not tested / not testable) when not. */
+bool sc_core_begin(bool allow_change, struct sc_core *cc, struct sc_cell *c);
+/* The owner could not get ready: remove the directory. */
+void sc_core_abort(struct sc_core *cc);
+/* The owner sits in cc->dir ready to dump: kill it with SIGABRT (with
+ * core_pattern changed meanwhile when needed), reap it, search the core for
+ * needles (the LAST one is the control's) and set the cell. */
+void sc_core_finish(struct sc_core *cc, pid_t owner, const unsigned char *const needles[],
+		    size_t nneedles, size_t needle_len, struct sc_cell *c);
 
 /* Table helpers. */
 const char *sc_method_key(enum sc_method m);     /* "process_vm_readv" */

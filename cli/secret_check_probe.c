@@ -18,7 +18,6 @@
  */
 #include "secret_check.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -33,7 +32,6 @@
 #include <sys/ptrace.h>
 #include <sys/random.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -41,9 +39,9 @@
 
 #include <memward/memward.h>
 
-#define PG 4096u              /* the secret window: one aligned page */
-#define CMP 64u               /* bytes read back by the remote methods */
-#define NEEDLE 32u            /* bytes searched for in a core dump */
+#define PG 4096               /* the secret window: one aligned page */
+#define CMP 64                /* bytes read back by the remote methods */
+#define NEEDLE 32             /* bytes searched for in a core dump */
 #define REPLY_TIMEOUT_MS 120000 /* TCG guests are slow */
 #ifndef TMPFS_MAGIC
 #define TMPFS_MAGIC 0x01021994
@@ -172,8 +170,7 @@ static int write_full(int fd, const void *buf, size_t n)
 	return 0;
 }
 
-static __attribute__((format(printf, 3, 4)))
-void cell_set(struct sc_cell *c, enum sc_result r, const char *fmt, ...)
+void sc_cell_set(struct sc_cell *c, enum sc_result r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -340,7 +337,7 @@ static __attribute__((noreturn)) void owner_main(enum sc_backing b, struct owner
 
 			if (chdir(q.arg) < 0) {
 				r.err = errno;
-				snprintf(r.msg, sizeof(r.msg), "chdir %s", q.arg);
+				snprintf(r.msg, sizeof(r.msg), "chdir %.200s", q.arg);
 				break;
 			}
 			if (getrlimit(RLIMIT_CORE, &rl) < 0 || rl.rlim_max == 0) {
@@ -426,16 +423,16 @@ static void classify(struct sc_cell *c, const char *how, ssize_t n, int err,
 {
 	if (cn != (ssize_t)CMP || memcmp(cgot, ctl, CMP)) {
 		c->err = cerr;
-		cell_set(c, SC_NOT_TESTABLE, "%s of ordinary memory fails too (%s)", how,
+		sc_cell_set(c, SC_NOT_TESTABLE, "%s of ordinary memory fails too (%s)", how,
 			 cerr ? en(cerr) : "wrong bytes");
 		return;
 	}
 	(void)got;
 	c->err = err;
 	if (n < 0)
-		cell_set(c, SC_BLOCKED, "%s fails with %s", how, en(err));
+		sc_cell_set(c, SC_BLOCKED, "%s fails with %s", how, en(err));
 	else
-		cell_set(c, SC_BLOCKED, "%s returned %zd bytes, not the secret", how, n);
+		sc_cell_set(c, SC_BLOCKED, "%s returned %zd bytes, not the secret", how, n);
 }
 
 static void remote_read(struct session *s, enum sc_method m)
@@ -508,7 +505,7 @@ static void remote_read(struct session *s, enum sc_method m)
 	}
 	if (n == (ssize_t)CMP && !memcmp(got, s->pat, CMP) &&
 	    cn == (ssize_t)CMP && !memcmp(cgot, s->ctl, CMP)) {
-		cell_set(c, SC_READABLE, "%s returns the secret's bytes", how);
+		sc_cell_set(c, SC_READABLE, "%s returns the secret's bytes", how);
 		return;
 	}
 	classify(c, how, n, err, got, cn, cerr, cgot, s->ctl);
@@ -540,16 +537,16 @@ static void do_fill(struct session *s, bool first)
 		kill(s->pid, SIGKILL);
 		s->dead = true;
 		if (first)
-			cell_set(c, SC_NOT_TESTABLE, "the owner did not answer (%s)", en(-e));
+			sc_cell_set(c, SC_NOT_TESTABLE, "the owner did not answer (%s)", en(-e));
 		return;
 	}
 	if (!first)
 		return;
 	c->err = r.err;
 	if (r.err)
-		cell_set(c, SC_FAILS, "read(2) from a pipe into the secret fails with %s", en(r.err));
+		sc_cell_set(c, SC_FAILS, "read(2) from a pipe into the secret fails with %s", en(r.err));
 	else
-		cell_set(c, SC_WORKS, "read(2) from a pipe filled the secret (%u bytes)", PG);
+		sc_cell_set(c, SC_WORKS, "read(2) from a pipe filled the secret (%u bytes)", PG);
 }
 
 static void do_echo(struct session *s)
@@ -559,16 +556,16 @@ static void do_echo(struct session *s)
 	struct reply r;
 
 	if (ask(s, OP_ECHO, NULL, &r) || drain_data(s, r.n, got)) {
-		cell_set(c, SC_NOT_TESTABLE, "the owner did not answer");
+		sc_cell_set(c, SC_NOT_TESTABLE, "the owner did not answer");
 		return;
 	}
 	c->err = r.err;
 	if (r.n != CMP)
-		cell_set(c, SC_FAILS, "write(2) from the secret to a pipe fails with %s", en(r.err));
+		sc_cell_set(c, SC_FAILS, "write(2) from the secret to a pipe fails with %s", en(r.err));
 	else if (memcmp(got, s->pat, CMP))
-		cell_set(c, SC_FAILS, "write(2) from the secret sent other bytes");
+		sc_cell_set(c, SC_FAILS, "write(2) from the secret sent other bytes");
 	else
-		cell_set(c, SC_WORKS, "write(2) from the secret to a pipe sends its bytes");
+		sc_cell_set(c, SC_WORKS, "write(2) from the secret to a pipe sends its bytes");
 }
 
 static void do_vmsplice(struct session *s)
@@ -578,11 +575,11 @@ static void do_vmsplice(struct session *s)
 	struct reply r;
 
 	if (ask(s, OP_VMSPLICE, NULL, &r) || drain_data(s, r.n2, cgot) || drain_data(s, r.n, got)) {
-		cell_set(c, SC_NOT_TESTABLE, "the owner did not answer");
+		sc_cell_set(c, SC_NOT_TESTABLE, "the owner did not answer");
 		return;
 	}
 	if (r.n == CMP && !memcmp(got, s->pat, CMP) && r.n2 == CMP && !memcmp(cgot, s->ctl, CMP)) {
-		cell_set(c, SC_READABLE, "vmsplice of the secret succeeds; the pipe reader gets its bytes");
+		sc_cell_set(c, SC_READABLE, "vmsplice of the secret succeeds; the pipe reader gets its bytes");
 		return;
 	}
 	classify(c, "vmsplice", r.n, r.err, got, r.n2, r.err2, cgot, s->ctl);
@@ -595,6 +592,21 @@ static void do_vmsplice(struct session *s)
  * control's, [2] the bytes read into the secret. Prefers a filesystem that
  * does real direct I/O: tmpfs (6.6+) accepts O_DIRECT but copies through the
  * page cache like write(2), which secretmem allows. */
+static void fs_name(unsigned long type, char *out, size_t len)
+{
+	static const struct { unsigned long magic; const char *name; } fs[] = {
+		{ 0xEF53, "ext4" }, { 0x58465342, "xfs" }, { 0x9123683E, "btrfs" },
+		{ 0x794c7630, "overlayfs" }, { 0xF2F52010, "f2fs" }, { 0x6969, "nfs" },
+	};
+
+	for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++)
+		if (fs[i].magic == type) {
+			snprintf(out, len, "%s", fs[i].name);
+			return;
+		}
+	snprintf(out, len, "fs magic 0x%lx", type);
+}
+
 static int odirect_open(const struct sc_options *opt, struct sc_report *rep, bool *is_tmpfs,
 			char *why, size_t whylen)
 {
@@ -615,7 +627,12 @@ static int odirect_open(const struct sc_options *opt, struct sc_report *rep, boo
 		if (getcwd(cwd, sizeof(cwd)))
 			cands[nc++] = cwd;
 	}
-	snprintf(why, whylen, "no O_DIRECT filesystem");
+	{
+		size_t used = (size_t)snprintf(why, whylen, "no filesystem accepting O_DIRECT in");
+
+		for (size_t i = 0; i < nc && used < whylen; i++)
+			used += (size_t)snprintf(why + used, whylen - used, "%s %s", i ? "," : "", cands[i]);
+	}
 	if (posix_memalign(&buf, PG, PG))
 		return -1;
 	memset(buf, 0, PG);
@@ -648,7 +665,7 @@ static int odirect_open(const struct sc_options *opt, struct sc_report *rep, boo
 		if (tmpfs_fd >= 0)
 			close(tmpfs_fd);
 		snprintf(rep->odirect_dir, sizeof(rep->odirect_dir), "%s", cands[i]);
-		snprintf(rep->odirect_fs, sizeof(rep->odirect_fs), "0x%lx", (unsigned long)sfs.f_type);
+		fs_name(sfs.f_type, rep->odirect_fs, sizeof(rep->odirect_fs));
 		*is_tmpfs = false;
 		free(buf);
 		return fd;
@@ -690,61 +707,61 @@ static void do_odirect(struct session *s, const char *why)
 	if (!zero || !got || !cgot)
 		goto out;
 	if (s->od < 0) {
-		cell_set(co, SC_NOT_TESTABLE, "not testable here: %s", why);
-		cell_set(ci, SC_NOT_TESTABLE, "not testable here: %s", why);
+		sc_cell_set(co, SC_NOT_TESTABLE, "not testable here: %s", why);
+		sc_cell_set(ci, SC_NOT_TESTABLE, "not testable here: %s", why);
 		goto out;
 	}
 	/* Out of the secret: clear the targets, let the owner write, look. */
 	if (od_io(s->od, true, zero, NULL, 0) || od_io(s->od, true, zero, NULL, PG) ||
 	    od_io(s->od, true, s->fill, NULL, 2 * PG)) {
-		cell_set(co, SC_NOT_TESTABLE, "cannot prepare the O_DIRECT file");
-		cell_set(ci, SC_NOT_TESTABLE, "cannot prepare the O_DIRECT file");
+		sc_cell_set(co, SC_NOT_TESTABLE, "cannot prepare the O_DIRECT file");
+		sc_cell_set(ci, SC_NOT_TESTABLE, "cannot prepare the O_DIRECT file");
 		goto out;
 	}
 	if (ask(s, OP_OD_OUT, NULL, &r)) {
-		cell_set(co, SC_NOT_TESTABLE, "the owner did not answer");
-		cell_set(ci, SC_NOT_TESTABLE, "the owner did not answer");
+		sc_cell_set(co, SC_NOT_TESTABLE, "the owner did not answer");
+		sc_cell_set(ci, SC_NOT_TESTABLE, "the owner did not answer");
 		goto out;
 	}
 	if (od_io(s->od, false, NULL, got, 0) || od_io(s->od, false, NULL, cgot, PG)) {
-		cell_set(co, SC_NOT_TESTABLE, "cannot read the O_DIRECT file back");
+		sc_cell_set(co, SC_NOT_TESTABLE, "cannot read the O_DIRECT file back");
 	} else if (r.n2 != PG || memcmp(cgot, s->ctl, PG)) {
 		co->err = r.err2;
-		cell_set(co, SC_NOT_TESTABLE, "O_DIRECT write of ordinary memory fails too (%s)",
+		sc_cell_set(co, SC_NOT_TESTABLE, "O_DIRECT write of ordinary memory fails too (%s)",
 			 r.err2 ? en(r.err2) : "wrong bytes");
 	} else if (r.n == PG && !memcmp(got, s->pat, PG)) {
 		if (s->od_tmpfs)
-			cell_set(co, SC_NOT_APPLICABLE,
+			sc_cell_set(co, SC_NOT_APPLICABLE,
 				 "written: tmpfs O_DIRECT is a buffered copy like write(2), no page pinning");
 		else
-			cell_set(co, SC_READABLE, "O_DIRECT write from the secret reached the file");
+			sc_cell_set(co, SC_READABLE, "O_DIRECT write from the secret reached the file");
 	} else {
 		co->err = r.err;
 		if (r.n < 0)
-			cell_set(co, SC_BLOCKED, "O_DIRECT write fails with %s", en(r.err));
+			sc_cell_set(co, SC_BLOCKED, "O_DIRECT write fails with %s", en(r.err));
 		else
-			cell_set(co, SC_BLOCKED, "O_DIRECT write returned %lld, the secret is not in the file",
+			sc_cell_set(co, SC_BLOCKED, "O_DIRECT write returned %lld, the secret is not in the file",
 				 r.n);
 	}
 
 	/* Into the secret: the owner preads page 2 (fill) into it. */
 	if (ask(s, OP_OD_IN, NULL, &r)) {
-		cell_set(ci, SC_NOT_TESTABLE, "the owner did not answer");
+		sc_cell_set(ci, SC_NOT_TESTABLE, "the owner did not answer");
 		goto out;
 	}
 	if (r.n2 != PG) {
 		ci->err = r.err2;
-		cell_set(ci, SC_NOT_TESTABLE, "O_DIRECT read into ordinary memory fails too (%s)",
+		sc_cell_set(ci, SC_NOT_TESTABLE, "O_DIRECT read into ordinary memory fails too (%s)",
 			 en(r.err2));
 	} else if (r.n == PG) {
 		if (s->od_tmpfs)
-			cell_set(ci, SC_NOT_APPLICABLE,
+			sc_cell_set(ci, SC_NOT_APPLICABLE,
 				 "read: tmpfs O_DIRECT is a buffered copy like read(2), no page pinning");
 		else
-			cell_set(ci, SC_READABLE, "O_DIRECT read into the secret succeeds (the device could DMA into it)");
+			sc_cell_set(ci, SC_READABLE, "O_DIRECT read into the secret succeeds (the device could DMA into it)");
 	} else {
 		ci->err = r.err;
-		cell_set(ci, SC_BLOCKED, "O_DIRECT read fails with %s", r.n < 0 ? en(r.err) : "short read");
+		sc_cell_set(ci, SC_BLOCKED, "O_DIRECT read fails with %s", r.n < 0 ? en(r.err) : "short read");
 	}
 	/* Put the pattern back (the read may have replaced it). */
 	do_fill(s, false);
@@ -762,226 +779,45 @@ static void do_fork(struct session *s)
 	struct reply r;
 
 	if (ask(s, OP_FORK, NULL, &r) || drain_data(s, r.n, got) || drain_data(s, r.n2, cgot)) {
-		cell_set(c, SC_NOT_TESTABLE, "the owner did not answer");
+		sc_cell_set(c, SC_NOT_TESTABLE, "the owner did not answer");
 		return;
 	}
 	if (r.n2 != CMP || memcmp(cgot, s->ctl, CMP)) {
-		cell_set(c, SC_NOT_TESTABLE, "the child cannot read its copy of ordinary memory either%s%s",
+		sc_cell_set(c, SC_NOT_TESTABLE, "the child cannot read its copy of ordinary memory either%s%s",
 			 r.msg[0] ? ": " : "", r.msg);
 		return;
 	}
 	c->err = r.err;
 	if (r.n < 0)
-		cell_set(c, SC_BLOCKED, "no: not mapped in the child (write(2) from it: %s)", en(r.err));
+		sc_cell_set(c, SC_BLOCKED, "no: not mapped in the child (write(2) from it: %s)", en(r.err));
 	else if (!memcmp(got, s->pat, CMP))
-		cell_set(c, SC_READABLE, "yes: a forked child reads the secret");
+		sc_cell_set(c, SC_READABLE, "yes: a forked child reads the secret");
 	else if (!memcmp(got, zeros, CMP))
-		cell_set(c, SC_BLOCKED, "no: zero-filled in the child (MADV_WIPEONFORK)");
+		sc_cell_set(c, SC_BLOCKED, "no: zero-filled in the child (MADV_WIPEONFORK)");
 	else
-		cell_set(c, SC_BLOCKED, "no: the child sees other bytes");
+		sc_cell_set(c, SC_BLOCKED, "no: the child sees other bytes");
 }
 
-/* ---- core dump -------------------------------------------------------- */
-
-#define CORE_PATTERN "/proc/sys/kernel/core_pattern"
-
-static char saved_pattern[512];
-static size_t saved_len;
-static volatile sig_atomic_t pattern_changed;
-static const int restore_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGBUS, SIGABRT, SIGFPE };
-static struct sigaction old_actions[sizeof(restore_signals) / sizeof(restore_signals[0])];
-
-static void restore_pattern(void)
-{
-	int fd;
-
-	if (!pattern_changed)
-		return;
-	fd = open(CORE_PATTERN, O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (write(fd, saved_pattern, saved_len) == (ssize_t)saved_len)
-			pattern_changed = 0;
-		close(fd);
-	}
-}
-
-static void restore_on_signal(int sig)
-{
-	restore_pattern();   /* open/write/close are async-signal-safe */
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void guard_signals(bool on)
-{
-	for (size_t i = 0; i < sizeof(restore_signals) / sizeof(restore_signals[0]); i++) {
-		if (on) {
-			struct sigaction sa = { .sa_handler = restore_on_signal };
-
-			sigemptyset(&sa.sa_mask);
-			sigaction(restore_signals[i], &sa, &old_actions[i]);
-		} else {
-			sigaction(restore_signals[i], &old_actions[i], NULL);
-		}
-	}
-}
-
-/* Search the core file for the needles, skipping holes. Sets *found_secret
- * and *found_control; returns the file size, or -errno. */
-static long long scan_core(int fd, const unsigned char *needles[], size_t nneedles,
-			   bool *found_secret, bool *found_control, long long *where)
-{
-	enum { BUF = 1 << 20 };
-	unsigned char *buf = malloc(BUF + NEEDLE);
-	struct stat stt;
-	off_t pos = 0;
-
-	if (!buf)
-		return -ENOMEM;
-	if (fstat(fd, &stt) < 0) {
-		free(buf);
-		return -errno;
-	}
-	*found_secret = *found_control = false;
-	while (pos < stt.st_size) {
-		off_t data = lseek(fd, pos, SEEK_DATA), end;
-
-		if (data < 0)
-			break;
-		end = lseek(fd, data, SEEK_HOLE);
-		if (end < 0)
-			end = stt.st_size;
-		for (off_t off = data; off < end;) {
-			size_t want = (size_t)(end - off) < BUF ? (size_t)(end - off) : BUF;
-			ssize_t k = pread(fd, buf, want + NEEDLE - 1, off);
-
-			if (k <= 0)
-				break;
-			for (size_t i = 0; i < nneedles; i++) {
-				unsigned char *hit = memmem(buf, (size_t)k, needles[i], NEEDLE);
-
-				if (!hit)
-					continue;
-				if (i == nneedles - 1) {
-					*found_control = true;
-				} else if (!*found_secret) {
-					*found_secret = true;
-					*where = (long long)(off + (hit - buf));
-				}
-			}
-			off += (off_t)want;
-		}
-		pos = end;
-	}
-	free(buf);
-	return stt.st_size;
-}
+/* ---- core dump (secret_check_core.c) ---------------------------------- */
 
 static void do_core(struct session *s)
 {
 	struct sc_cell *c = &s->br->cells[SC_CORE];
-	char pattern[512] = "", dir[PATH_MAX], file[PATH_MAX + 300] = "";
-	const char *tmp = getenv("TMPDIR");
-	bool need_change, dumped;
+	const unsigned char *needles[] = { s->pat, s->pat + PG / 2, s->fill, s->ctl };
+	struct sc_core cc;
 	struct reply r;
-	ssize_t k;
-	int fd, ws;
 
-	fd = open(CORE_PATTERN, O_RDONLY | O_CLOEXEC);
-	k = fd >= 0 ? read(fd, pattern, sizeof(pattern) - 1) : -1;
-	if (fd >= 0)
-		close(fd);
-	if (k <= 0) {
-		cell_set(c, SC_NOT_TESTABLE, "not testable here: cannot read " CORE_PATTERN);
+	if (!sc_core_begin(s->opt->core_dump, &cc, c))
 		return;
-	}
-	pattern[k] = '\0';
-	pattern[strcspn(pattern, "\n")] = '\0';
-	/* A plain relative name ("core", "core.%p") is written into the dumping
-	 * process's cwd: nothing global needs to change. */
-	need_change = pattern[0] == '|' || strchr(pattern, '/') || !pattern[0];
-	if (need_change && !s->opt->core_dump) {
-		cell_set(c, SC_NOT_TESTED,
-			 "not tested (would change the global core_pattern '%.100s'; pass --core-dump)",
-			 pattern);
-		return;
-	}
-	snprintf(dir, sizeof(dir), "%s/memward-core-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-	if (!mkdtemp(dir)) {
-		cell_set(c, SC_NOT_TESTABLE, "not testable here: mkdtemp: %s", en(errno));
-		return;
-	}
-	if (ask(s, OP_CORE, dir, &r) || r.err) {
+	if (ask(s, OP_CORE, cc.dir, &r) || r.err) {
 		c->err = s->dead ? 0 : r.err;
-		cell_set(c, SC_NOT_TESTABLE, "not testable here: the owner cannot dump core (%s%s%s)",
-			 s->dead ? "no answer" : r.msg, s->dead ? "" : ": ", s->dead ? "" : en(r.err));
-		rmdir(dir);
+		sc_cell_set(c, SC_NOT_TESTABLE, "not testable here: the owner cannot dump core (%s%s%s)",
+			    s->dead ? "no answer" : r.msg, s->dead ? "" : ": ", s->dead ? "" : en(r.err));
+		sc_core_abort(&cc);
 		return;
 	}
-	if (need_change) {
-		snprintf(saved_pattern, sizeof(saved_pattern), "%s\n", pattern);
-		saved_len = strlen(saved_pattern);
-		guard_signals(true);
-		fd = open(CORE_PATTERN, O_WRONLY | O_CLOEXEC);
-		pattern_changed = 1;
-		if (fd < 0 || write(fd, "core\n", 5) != 5) {
-			int e = errno;
-
-			if (fd >= 0)
-				close(fd);
-			restore_pattern();
-			pattern_changed = 0;
-			guard_signals(false);
-			c->err = e;
-			cell_set(c, SC_NOT_TESTABLE, "not testable here: cannot set core_pattern (%s)", en(e));
-			rmdir(dir);
-			return;
-		}
-		close(fd);
-	}
-	kill(s->pid, SIGABRT);
-	while (waitpid(s->pid, &ws, 0) < 0 && errno == EINTR)
-		;
+	sc_core_finish(&cc, s->pid, needles, 4, NEEDLE, c);
 	s->dead = true;
-	if (need_change) {
-		restore_pattern();
-		guard_signals(false);
-	}
-	dumped = WIFSIGNALED(ws) && WCOREDUMP(ws);
-	{
-		DIR *d = opendir(dir);
-		struct dirent *e;
-
-		while (d && (e = readdir(d)))
-			if (e->d_name[0] != '.' && !file[0])
-				snprintf(file, sizeof(file), "%s/%s", dir, e->d_name);
-		if (d)
-			closedir(d);
-	}
-	if (!dumped || !file[0]) {
-		cell_set(c, SC_NOT_TESTABLE, "not testable here: no core file was written (core_pattern '%.100s')",
-			 need_change ? "core" : pattern);
-	} else {
-		const unsigned char *needles[] = { s->pat, s->pat + PG / 2, s->fill, s->ctl };
-		bool fs = false, fc = false;
-		long long where = -1, size;
-
-		fd = open(file, O_RDONLY | O_CLOEXEC);
-		size = fd >= 0 ? scan_core(fd, needles, 4, &fs, &fc, &where) : -errno;
-		if (fd >= 0)
-			close(fd);
-		if (size < 0)
-			cell_set(c, SC_NOT_TESTABLE, "cannot read the core file: %s", en((int)-size));
-		else if (!fc)
-			cell_set(c, SC_NOT_TESTABLE,
-				 "not testable here: the control bytes are not in the %lld-byte core either", size);
-		else if (fs)
-			cell_set(c, SC_READABLE, "the secret is in the core dump (file offset %lld)", where);
-		else
-			cell_set(c, SC_BLOCKED, "not in the %lld-byte core dump (the control bytes are)", size);
-		unlink(file);
-	}
-	rmdir(dir);
 }
 
 /* ---- one backing ------------------------------------------------------ */
@@ -990,7 +826,7 @@ static void set_all(struct sc_backing_report *br, enum sc_result res, const char
 {
 	for (int m = 0; m < SC_NMETHODS; m++)
 		if (br->cells[m].result == SC_SKIPPED)
-			cell_set(&br->cells[m], res, "%s", detail);
+			sc_cell_set(&br->cells[m], res, "%s", detail);
 }
 
 static int run_backing(const struct sc_options *opt, enum sc_backing b, struct sc_backing_report *br,
@@ -1041,7 +877,7 @@ static int run_backing(const struct sc_options *opt, enum sc_backing b, struct s
 		goto done;
 	}
 	if (r.err) {
-		snprintf(br->reason, sizeof(br->reason), "%s: %s", en(r.err), r.msg);
+		snprintf(br->reason, sizeof(br->reason), "%s: %.200s", en(r.err), r.msg);
 		if (b == SC_SECRETMEM) {
 			struct mw_feature_status fst;
 
@@ -1099,7 +935,7 @@ done:
 
 int sc_run(const struct sc_options *opt, struct sc_report *rep)
 {
-	char why[128];
+	char why[400];
 	bool od_tmpfs = false;
 	int od, e = 0;
 	struct sigaction ign = { .sa_handler = SIG_IGN }, oldpipe;
