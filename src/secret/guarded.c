@@ -166,7 +166,8 @@ void *mw__guarded_alloc(struct mw_secret_heap *h, size_t n)
 /* The live slot of p, or NULL after reporting the violation. */
 static struct mw_chunk *live_slot(struct mw_secret_heap *h, char *p, const char *what)
 {
-	struct mw_chunk *c = mw__lookup(h, p);
+	/* p - 1: an object of 0 bytes points at the guard page itself. */
+	struct mw_chunk *c = mw__lookup(h, p - 1);
 
 	if (!c || c->kind != MW_CHUNK_GSLOT || p != c->map + c->map_len - c->n) {
 		if (what)
@@ -223,7 +224,7 @@ void mw__guarded_free(struct mw_secret_heap *h, void *ptr)
 size_t mw__guarded_size(const struct mw_secret_heap *h, const void *ptr)
 {
 	const char *p = ptr;
-	struct mw_chunk *c = mw__lookup(h, p);
+	struct mw_chunk *c = mw__lookup(h, p - 1);
 
 	if (!c || c->kind != MW_CHUNK_GSLOT || __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != 1 ||
 	    p != c->map + c->map_len - c->n)

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * 100,000 random alloc/free/realloc operations across two threads on one
+ * compact heap (and 20,000 on a guarded one), on a shared table of objects
+ * so that many objects are freed by the thread that did not allocate them.
+ * Every object carries a pattern derived from its own seed; it is checked
+ * before every free and realloc. At the end the statistics must be zero.
+ */
+#include "live.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <memward/secret.h>
+
+#define SLOTS 512
+
+struct slot {
+	pthread_mutex_t mu;
+	unsigned char *p;
+	size_t n;
+	uint32_t seed;
+};
+
+static struct slot table[SLOTS];
+static struct mw_secret_heap *heap;
+static long ops_per_thread;
+static int bad;
+
+static uint32_t rnd(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
+	return (uint32_t)(*s >> 33);
+}
+
+static unsigned char pat(uint32_t seed, size_t i)
+{
+	return (unsigned char)(seed * 31u + i * 7u + (i >> 8));
+}
+
+static bool intact(const struct slot *s, size_t upto)
+{
+	for (size_t i = 0; i < upto; i++)
+		if (s->p[i] != pat(s->seed, i))
+			return false;
+	return true;
+}
+
+static size_t pick_size(uint64_t *r)
+{
+	uint32_t k = rnd(r) % 100;
+
+	if (k < 70)
+		return rnd(r) % 65;          /* small secrets, 0..64 */
+	if (k < 97)
+		return rnd(r) % 4097;        /* every size class */
+	return 4097 + rnd(r) % 12000;        /* large objects */
+}
+
+static void *worker(void *arg)
+{
+	uint64_t r = (uint64_t)(uintptr_t)arg * 0x9E3779B97F4A7C15ull + 1;
+
+	for (long op = 0; op < ops_per_thread; op++) {
+		struct slot *s = &table[rnd(&r) % SLOTS];
+		uint32_t what = rnd(&r) % 3;
+
+		pthread_mutex_lock(&s->mu);
+		if (!s->p) {
+			size_t n = pick_size(&r);
+
+			s->p = mw_secret_alloc(heap, n);
+			if (!s->p) {
+				__atomic_store_n(&bad, 1, __ATOMIC_RELAXED);
+				printf("alloc %zu: %s (%s)\n", n, strerror(errno), mw_secret_last_error());
+			} else {
+				s->n = n;
+				s->seed = rnd(&r);
+				for (size_t i = 0; i < n; i++)
+					s->p[i] = pat(s->seed, i);
+			}
+		} else if (what == 0) {
+			size_t n = pick_size(&r), keep = n < s->n ? n : s->n;
+			unsigned char *q;
+
+			if (!intact(s, s->n))
+				__atomic_store_n(&bad, 2, __ATOMIC_RELAXED);
+			q = mw_secret_realloc(heap, s->p, n);
+			if (n == 0) {
+				s->p = NULL;
+			} else if (!q) {
+				__atomic_store_n(&bad, 3, __ATOMIC_RELAXED);
+			} else {
+				s->p = q;
+				if (!intact(s, keep))
+					__atomic_store_n(&bad, 4, __ATOMIC_RELAXED);
+				s->n = n;
+				for (size_t i = keep; i < n; i++)
+					s->p[i] = pat(s->seed, i);
+			}
+		} else {
+			if (!intact(s, s->n))
+				__atomic_store_n(&bad, 5, __ATOMIC_RELAXED);
+			mw_secret_free(heap, s->p);
+			s->p = NULL;
+		}
+		pthread_mutex_unlock(&s->mu);
+	}
+	return NULL;
+}
+
+static void run(enum mw_secret_mode mode, long total)
+{
+	struct mw_secret_opts o = { .sz = sizeof(o), .mode = mode };
+	struct mw_secret_stats st = { .sz = sizeof(st) };
+	pthread_t t[2];
+
+	heap = mw_secret_heap_new(&o);
+	REQUIRE(heap, "heap_new: %s (%s)", strerror(errno), mw_secret_last_error());
+	for (int i = 0; i < SLOTS; i++)
+		pthread_mutex_init(&table[i].mu, NULL);
+	ops_per_thread = total / 2;
+	bad = 0;
+	for (int i = 0; i < 2; i++)
+		REQUIRE(pthread_create(&t[i], NULL, worker, (void *)(uintptr_t)(i + 1 + mode * 2)) == 0,
+			"pthread_create");
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	CHECK(bad == 0, "%s: contents or allocation failure (code %d)", mw_secret_mode_name(mode), bad);
+	mw_secret_heap_stats(heap, &st);
+	live_note("%s: after %ld ops: %zu live, %zu bytes in use, %zu locked, %zu chunks",
+		  mw_secret_mode_name(mode), total, st.live_objects, st.bytes_in_use, st.bytes_locked,
+		  st.chunks);
+	for (int i = 0; i < SLOTS; i++) {
+		if (table[i].p) {
+			CHECK(intact(&table[i], table[i].n), "slot %d corrupted at the end", i);
+			mw_secret_free(heap, table[i].p);
+			table[i].p = NULL;
+		}
+	}
+	mw_secret_heap_stats(heap, &st);
+	CHECK(st.live_objects == 0 && st.bytes_in_use == 0, "%s: %zu live, %zu in use after freeing all",
+	      mw_secret_mode_name(mode), st.live_objects, st.bytes_in_use);
+	mw_secret_heap_destroy(heap);
+}
+
+int main(void)
+{
+	run(MW_SECRET_COMPACT, 100000);
+	run(MW_SECRET_GUARDED, 20000);
+	return live_done();
+}
