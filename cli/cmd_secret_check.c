@@ -196,6 +196,7 @@ static int run_secret_check(int argc, char **argv)
 		{ "backing", required_argument, NULL, 'b' },
 		{ "core-dump", no_argument, NULL, 'c' },
 		{ "odirect-dir", required_argument, NULL, 'd' },
+		{ "share-with-children", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -230,6 +231,9 @@ static int run_secret_check(int argc, char **argv)
 			break;
 		case 'd':
 			opt.odirect_dir = optarg;
+			break;
+		case 's':
+			opt.share_children = true;
 			break;
 		case 'h':
 			cli_print_help(&cmd_secret_check, stdout);
@@ -274,6 +278,7 @@ const struct cli_cmd cmd_secret_check = {
 	.help =
 	"Usage: memward secret check [--json] [--backing secretmem|mlock|both]\n"
 	"                            [--core-dump] [--odirect-dir DIR]\n"
+	"                            [--share-with-children]\n"
 	"\n"
 	"Put a random secret in a secret heap (memfd_secret backing, and the forced\n"
 	"mlock fallback), then, from another process, try every way of reading it that\n"
@@ -293,6 +298,9 @@ const struct cli_cmd cmd_secret_check = {
 	"  --odirect-dir DIR    where to create the O_DIRECT test file (default: the\n"
 	"                       first of $TMPDIR, /tmp, /var/tmp, the cwd that supports\n"
 	"                       real direct I/O)\n"
+	"  --share-with-children  create the heaps with MW_SECRET_SHARE_WITH_CHILDREN\n"
+	"                       to see what that flag gives away: a forked child then\n"
+	"                       reads the secret, reported as a missing protection\n"
 	"  --help               show this help\n"
 	"\n"
 	"The secretmem backing promises: process_vm_readv, /proc/PID/mem, ptrace,\n"

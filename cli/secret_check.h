@@ -57,6 +57,7 @@ struct sc_options {
 	bool backing[SC_NBACKINGS];
 	bool core_dump;            /* --core-dump: may change the global core_pattern */
 	const char *odirect_dir;   /* --odirect-dir, or NULL to try the defaults */
+	bool share_children;       /* --share-with-children: MW_SECRET_SHARE_WITH_CHILDREN */
 };
 
 struct sc_report {

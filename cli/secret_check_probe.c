@@ -211,7 +211,7 @@ static void owner_reply(const struct owner_io *io, struct reply *r)
 /* The owner never returns. It touches the secret only through syscalls that
  * copy (read, write, pread, pwrite) or pin (vmsplice), never through a copy
  * in ordinary memory. */
-static __attribute__((noreturn)) void owner_main(enum sc_backing b, struct owner_io io)
+static __attribute__((noreturn)) void owner_main(enum sc_backing b, bool share, struct owner_io io)
 {
 	struct mw_secret_opts o = { .sz = sizeof(o) };
 	struct mw_secret_stats st = { .sz = sizeof(st) };
@@ -223,6 +223,8 @@ static __attribute__((noreturn)) void owner_main(enum sc_backing b, struct owner
 	signal(SIGPIPE, SIG_DFL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	o.flags = b == SC_SECRETMEM ? MW_SECRET_NO_FALLBACK : MW_SECRET_FORCE_FALLBACK;
+	if (share)
+		o.flags |= MW_SECRET_SHARE_WITH_CHILDREN;
 	h = mw_secret_heap_new(&o);
 	if (!h) {
 		r.err = errno;
@@ -620,12 +622,17 @@ static int odirect_open(const struct sc_options *opt, struct sc_report *rep, boo
 	if (opt->odirect_dir) {
 		cands[nc++] = opt->odirect_dir;
 	} else {
-		if (getenv("TMPDIR") && getenv("TMPDIR")[0])
-			cands[nc++] = getenv("TMPDIR");
-		cands[nc++] = "/tmp";
-		cands[nc++] = "/var/tmp";
-		if (getcwd(cwd, sizeof(cwd)))
-			cands[nc++] = cwd;
+		const char *all[4] = { getenv("TMPDIR"), "/tmp", "/var/tmp",
+				       getcwd(cwd, sizeof(cwd)) ? cwd : NULL };
+
+		for (size_t i = 0; i < 4; i++) {
+			bool dup = !all[i] || !all[i][0];
+
+			for (size_t j = 0; j < nc && !dup; j++)
+				dup = !strcmp(cands[j], all[i]);
+			if (!dup)
+				cands[nc++] = all[i];
+		}
 	}
 	{
 		size_t used = (size_t)snprintf(why, whylen, "no filesystem accepting O_DIRECT in");
@@ -856,7 +863,7 @@ static int run_backing(const struct sc_options *opt, enum sc_backing b, struct s
 		close(cmdp[1]);
 		close(repp[0]);
 		close(datap[0]);
-		owner_main(b, (struct owner_io){ cmdp[0], repp[1], datap[1], od });
+		owner_main(b, opt->share_children, (struct owner_io){ cmdp[0], repp[1], datap[1], od });
 	}
 	close(cmdp[0]);
 	close(repp[1]);

@@ -8,7 +8,9 @@
  *     core dump) and is readable by root through process_vm_readv & co,
  *     shown as expected, not as a missing protection;
  *   - where memfd_secret is unavailable, the secretmem column says why;
- *   - the exit status matches the JSON and is 0.
+ *   - the exit status matches the JSON and is 0;
+ *   - the detector works: with --share-with-children a forked child reads
+ *     the secret, reported as a missing protection, exit 1.
  * In the QEMU guests (MW_IN_VM=1, set by tests/vm/init) the core dump is
  * always arranged (--core-dump), and the core_pattern change-and-restore
  * path is exercised with an absolute pattern, which is harmless there.
@@ -265,6 +267,23 @@ int main(int argc, char **argv)
 		CHECK(trc == rc, "text mode exits %d, JSON mode %d", trc, rc);
 		CHECK(strstr(out, "process_vm_readv") != NULL, "no table in the text output");
 		free(out);
+	}
+	/* The detector itself: with MW_SECRET_SHARE_WITH_CHILDREN a forked child
+	 * does read the secret, and the command must say so and exit 1. */
+	{
+		char *sargs[] = { (char *)memward, "secret", "check", "--json", "--share-with-children", NULL };
+		json_object *c;
+
+		root = check_json(sargs, &rc);
+		CHECK(rc == 1, "--share-with-children: exit %d, want 1", rc);
+		expect(root, "fork_inherits", "mlock", "readable");
+		c = cell(root, "fork_inherits", "mlock");
+		CHECK(c && json_object_get_boolean(obj(c, "missing")), "mlock/fork_inherits not marked missing");
+		if (secretmem)
+			expect(root, "fork_inherits", "secretmem", "readable");
+		CHECK(json_object_get_int(obj(root, "missing_protections")) == (secretmem ? 2 : 1),
+		      "missing_protections = %d", json_object_get_int(obj(root, "missing_protections")));
+		json_object_put(root);
 	}
 	if (in_vm && root_user)
 		vm_core_pattern_path();
