@@ -12,6 +12,7 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_status,
 	&cmd_exec_sealed,
 	&cmd_memfd_inspect,
+	&cmd_secret_check,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
