@@ -10,6 +10,7 @@
 
 static const struct cli_cmd *const commands[] = {
 	&cmd_status,
+	&cmd_audit,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
