@@ -7,6 +7,8 @@
 
 #include <memward/audit.h>
 
+#include <pthread.h>
+
 /* Identity of one process, shared by all its findings; owned by the report. */
 struct mw__audit_ident {
 	pid_t pid;
@@ -52,5 +54,70 @@ MW_HIDDEN const char *mw__audit_seal_names(int seals, char *buf, size_t size);
  */
 MW_HIDDEN int mw__audit_ns_noexec(int nsfd, bool is_self, bool may_fork,
 				  char *reason, size_t size);
+
+/* One memfd or secretmem inode as seen by one process. */
+struct mw__audit_obj {
+	uint64_t dev, ino;
+	int fd;                 /* lowest fd holding it, -1 when only mapped */
+	bool secret;
+	bool fd_writable;       /* some fd is open for writing */
+	bool mapped, mapped_exec, mapped_wshared;
+	bool is_exe;            /* the process's own executable */
+	bool stat_known;        /* mode/size/seals come from an fstat + F_GET_SEALS */
+	int seals;
+	uint32_t mode;
+	uint64_t size;
+	uint64_t mapped_bytes;
+	char *name;
+	struct mw__audit_ident *id;
+};
+
+/* State shared by the scanning threads. lock guards rep (findings, idents)
+ * and the namespace list; counters are updated atomically. */
+struct mw__audit_shared {
+	struct mw__audit_report *rep;
+	pthread_mutex_t lock;
+	unsigned int flags;
+	uid_t uid;
+	int procfd;
+	uint64_t self_ns;
+	uint64_t memdevs[4];    /* devices memfds and secretmem live on */
+	unsigned int nmemdevs;
+	bool no_query;          /* PROCMAP_QUERY missing: read maps as text */
+	uint64_t *ns;
+	size_t nns, capns;
+	const pid_t *pids;
+	size_t npids;
+	size_t next;            /* next index into pids (atomic) */
+	int err;                /* first fatal error (-ENOMEM) */
+};
+
+/* One scanning thread. */
+struct mw__audit_worker {
+	struct mw__audit_shared *sh;
+	struct mw__audit_obj *objs;
+	size_t nobjs, capobjs;
+	char *maps;
+	size_t mapscap;
+	/* the process being scanned */
+	int dirfd;
+	int pidfd;              /* -1 until needed */
+	bool pidfd_failed;
+	pid_t pid;
+	struct mw__audit_ident *id;
+	bool id_loaded, id_kept;
+	uint64_t exe_dev, exe_ino;
+};
+
+#define MW__AUDIT_COUNT(w, field) \
+	__atomic_fetch_add(&(w)->sh->rep->pub.field, 1, __ATOMIC_RELAXED)
+
+/* Scan one process into w (src/audit_proc.c). 0, or -ENOMEM; trouble with
+ * the process itself is counted in the report, not returned. */
+MW_HIDDEN int mw__audit_scan_proc(struct mw__audit_worker *w, pid_t pid);
+/* Order of objects: dev, ino, fd. */
+MW_HIDDEN int mw__audit_cmp_obj(const void *a, const void *b);
+/* WRITE and SEAL seals: the contents can never change. */
+MW_HIDDEN bool mw__audit_content_sealed(int seals);
 
 #endif

@@ -152,10 +152,10 @@ struct mw_audit_finding *mw__audit_add(struct mw__audit_report *r, const struct 
 	f->severity = sev;
 	f->pid = id->pid;
 	f->uid = id->uid;
-	f->comm = id->comm;
-	f->exe = id->exe;
-	f->cmdline = id->cmdline;
-	f->cgroup = id->cgroup;
+	f->comm = id->comm ? id->comm : "";
+	f->exe = id->exe ? id->exe : "";
+	f->cmdline = id->cmdline ? id->cmdline : "";
+	f->cgroup = id->cgroup ? id->cgroup : "";
 	f->pidns = id->pidns;
 	f->fd = -1;
 	f->seals = -1;

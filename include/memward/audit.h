@@ -96,6 +96,8 @@ struct mw_audit_opts {
 	size_t npids;
 	uid_t uid;            /* with MW_AUDIT_F_UID: only processes whose real or
 			       * effective uid is this one */
+	unsigned int threads; /* scanning threads; 0: one per online CPU (at most 8),
+			       * fewer for small scans */
 };
 
 /* Filter by opts.uid. */
