@@ -867,6 +867,7 @@ int mw__audit_scan_proc(struct mw__audit_worker *s, pid_t pid)
 	snprintf(name, sizeof(name), "%d", (int)pid);
 	dirfd = openat(s->sh->procfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0) {
+		MW__AUDIT_COUNT(s, procs_seen);
 		MW__AUDIT_COUNT(s, procs_vanished);
 		return 0;
 	}
@@ -887,6 +888,7 @@ int mw__audit_scan_proc(struct mw__audit_worker *s, pid_t pid)
 
 		err = read_status(dirfd, &ruid, &euid, NULL, 0);
 		if (err < 0) {
+			MW__AUDIT_COUNT(s, procs_seen);
 			MW__AUDIT_COUNT(s, procs_vanished);
 			goto out;
 		}

@@ -112,7 +112,9 @@ struct mw_audit_report {
 	/* Array of nfindings pointers (a pointer array, so the finding struct
 	 * can grow without breaking callers), most severe first, then by pid. */
 	const struct mw_audit_finding *const *findings;
-	unsigned int procs_seen;       /* processes listed in /proc that matched the filter */
+	/* Every process seen ends in exactly one of the four counts after it:
+	 * procs_seen == scanned + unreadable + vanished + kernel. */
+	unsigned int procs_seen;       /* processes listed (or asked for) that matched the filter */
 	unsigned int procs_scanned;    /* of those, fully read */
 	unsigned int procs_unreadable; /* permission denied on exe, fd table or maps */
 	unsigned int procs_vanished;   /* exited during the scan */
