@@ -228,16 +228,17 @@ static void worker_free(struct mw__audit_worker *w)
 static void learn_memdevs(struct mw__audit_shared *sh)
 {
 	static const unsigned int tries[] = {
-		MFD_CLOEXEC | MFD_NOEXEC_SEAL, MFD_CLOEXEC | MFD_HUGETLB,
-		MFD_CLOEXEC | MFD_HUGETLB | MFD_HUGE_1GB,
+		MFD_CLOEXEC, MFD_CLOEXEC | MFD_HUGETLB, MFD_CLOEXEC | MFD_HUGETLB | MFD_HUGE_1GB,
 	};
 	struct stat st;
 
 	for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
-		MW_AUTOCLOSE int fd = mw_sys_memfd_create("memward-audit-probe", tries[i]);
+		/* MFD_NOEXEC_SEAL (6.3) keeps the kernel from warning about a
+		 * memfd_create() without an exec flag; before 6.3 it is EINVAL. */
+		MW_AUTOCLOSE int fd = mw_sys_memfd_create("memward-audit-probe", tries[i] | MFD_NOEXEC_SEAL);
 
-		if (fd < 0 && i == 0)
-			fd = mw_sys_memfd_create("memward-audit-probe", MFD_CLOEXEC); /* before 6.3 */
+		if (fd < 0 && errno == EINVAL)
+			fd = mw_sys_memfd_create("memward-audit-probe", tries[i]);
 		if (fd >= 0 && fstat(fd, &st) == 0 && sh->nmemdevs < 4)
 			sh->memdevs[sh->nmemdevs++] = st.st_dev;
 	}
@@ -282,6 +283,7 @@ MW_API int mw_audit_scan(const struct mw_audit_opts *opts, struct mw_audit_repor
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	sh.flags = o.flags;
 	sh.uid = o.uid;
+	sh.no_query = o.flags & MW_AUDIT_F_MAPS_TEXT;
 	pthread_mutex_init(&sh.lock, NULL);
 	sh.procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (sh.procfd < 0) {

@@ -489,7 +489,7 @@ static void unescape_map_path(char *p)
 /* One memfd or secretmem mapping [lo, hi) of the current process. */
 static int add_mapping(struct mw__audit_worker *s, size_t start, size_t sorted_end,
 		       unsigned long lo, unsigned long hi, bool w, bool x, bool shared,
-		       uint64_t dev, uint64_t inode, char *path)
+		       uint64_t dev, uint64_t inode, char *path, bool escaped)
 {
 	bool memfd = !strncmp(path, MEMFD_PREFIX, sizeof(MEMFD_PREFIX) - 1);
 	bool secret = !memfd && !strncmp(path, SECRET_PREFIX, sizeof(SECRET_PREFIX) - 1);
@@ -504,7 +504,8 @@ static int add_mapping(struct mw__audit_worker *s, size_t start, size_t sorted_e
 		o = new_obj(s);
 		if (!o)
 			return -ENOMEM;
-		unescape_map_path(path);
+		if (escaped)
+			unescape_map_path(path);
 		o->name = strdup(path);
 		if (!o->name)
 			return -ENOMEM;
@@ -563,7 +564,7 @@ static int scan_maps_text(struct mw__audit_worker *s, size_t start, size_t sorte
 			   &inode, &pathpos) < 7 || pathpos == 0 || strlen(perms) != 4)
 			continue;
 		r = add_mapping(s, start, sorted_end, lo, hi, perms[1] == 'w', perms[2] == 'x',
-				perms[3] == 's', makedev(maj, mnr), inode, line + pathpos);
+				perms[3] == 's', makedev(maj, mnr), inode, line + pathpos, true);
 		if (r < 0)
 			return r;
 	}
@@ -630,7 +631,7 @@ static int scan_maps_query(struct mw__audit_worker *s, size_t start, size_t sort
 		r = add_mapping(s, start, sorted_end, q.vma_start, q.vma_end,
 				q.vma_flags & PROCMAP_QUERY_VMA_WRITABLE,
 				q.vma_flags & PROCMAP_QUERY_VMA_EXECUTABLE,
-				q.vma_flags & PROCMAP_QUERY_VMA_SHARED, dev, q.inode, name);
+				q.vma_flags & PROCMAP_QUERY_VMA_SHARED, dev, q.inode, name, false);
 		if (r < 0)
 			return r;
 	}

@@ -105,7 +105,10 @@ struct mw_audit_opts {
 /* Do not enter other pid namespaces to read their vm.memfd_noexec (this
  * forks a short-lived child per namespace); report those as unknown. */
 #define MW_AUDIT_F_NO_NS_PROBE (1u << 1)
-#define MW_AUDIT_F_ALL_        (MW_AUDIT_F_UID | MW_AUDIT_F_NO_NS_PROBE)
+/* Read /proc/PID/maps as text even where the PROCMAP_QUERY ioctl (6.11)
+ * exists: slower, the same findings (for tests and comparisons). */
+#define MW_AUDIT_F_MAPS_TEXT   (1u << 2)
+#define MW_AUDIT_F_ALL_        (MW_AUDIT_F_UID | MW_AUDIT_F_NO_NS_PROBE | MW_AUDIT_F_MAPS_TEXT)
 
 struct mw_audit_report {
 	size_t nfindings;

@@ -471,6 +471,25 @@ int main(int argc, char **argv)
 			}
 		CHECK(ns == 1, "%d namespace findings, want 1", ns);
 	}
+	/* The text parser of /proc/PID/maps (the path of kernels before 6.11)
+	 * finds the same things as PROCMAP_QUERY. */
+	{
+		struct mw_audit_opts o = { .sz = sizeof(o), .pids = pids, .npids = (size_t)n,
+					   .flags = MW_AUDIT_F_MAPS_TEXT };
+		struct mw_audit_report *t = NULL;
+
+		err = mw_audit_scan(&o, &t);
+		REQUIRE(err == 0, "text maps scan: %s", strerror(-err));
+		CHECK(t->nfindings == r->nfindings, "text maps: %zu findings, query: %zu",
+		      t->nfindings, r->nfindings);
+		for (size_t i = 0; i < t->nfindings && i < r->nfindings; i++)
+			CHECK(t->findings[i]->pid == r->findings[i]->pid &&
+			      t->findings[i]->kind == r->findings[i]->kind &&
+			      t->findings[i]->severity == r->findings[i]->severity &&
+			      !strcmp(t->findings[i]->object, r->findings[i]->object),
+			      "finding %zu differs between text and query maps", i);
+		mw_audit_report_free(t);
+	}
 	mw_audit_report_free(r);
 
 	/* A process that exits before the scan: counted, not an error. */
