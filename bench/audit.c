@@ -11,7 +11,11 @@
  * fixture process also has PR_SET_PDEATHSIG so that nothing survives a
  * SIGKILL of the bench itself.
  *
- * usage: bench-audit [-n PROCS] [-m MEMFDS] [-r RUNS]
+ * By default every memfd is executable and unsealed (memfd_create's legacy
+ * default), so memward makes one finding per memfd: the worst case for it.
+ * -s makes them MFD_NOEXEC_SEAL (the 6.3+ good practice): nothing to report.
+ *
+ * usage: bench-audit [-n PROCS] [-m MEMFDS] [-r RUNS] [-t THREADS] [-s] [-L]
  */
 #include "sys/shim.h"
 
@@ -179,21 +183,23 @@ int main(int argc, char **argv)
 	int n = 2000, m = 10, runs = 3, c, ready[2], got = 0;
 	bool no_lsof = false;
 	unsigned int threads = 0;
+	bool noexec = false;
 	double tm[16], tl[16], mw_med, lsof_med;
 	size_t findings = 0, memfd_findings = 0;
 	unsigned int scanned = 0, flags = 0;
 	long lsof_lines = 0;
 	struct rlimit rl;
 
-	while ((c = getopt(argc, argv, "n:m:r:t:L")) != -1) {
+	while ((c = getopt(argc, argv, "n:m:r:t:Ls")) != -1) {
 		switch (c) {
 		case 'n': n = atoi(optarg); break;
 		case 'm': m = atoi(optarg); break;
 		case 'r': runs = atoi(optarg); break;
 		case 't': threads = (unsigned int)atoi(optarg); break;
+		case 's': noexec = true; break; /* MFD_NOEXEC_SEAL memfds: no findings */
 		case 'L': no_lsof = true; break; /* profiling memward alone */
 		default:
-			fprintf(stderr, "usage: bench-audit [-n PROCS] [-m MEMFDS] [-r RUNS] [-t THREADS] [-L (skip lsof)]\n");
+			fprintf(stderr, "usage: bench-audit [-n PROCS] [-m MEMFDS] [-r RUNS] [-t THREADS] [-s (noexec memfds)] [-L (skip lsof)]\n");
 			return 64;
 		}
 	}
@@ -215,8 +221,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-audit: RLIMIT_NOFILE too low for %d memfds\n", m);
 		return 2;
 	}
-	if (mw_feature_state(MW_FEAT_MFD_EXEC) == MW_FEATURE_SUPPORTED)
-		flags = MFD_EXEC; /* the legacy default: executable, unsealed */
+	if (noexec && mw_feature_state(MW_FEAT_MFD_NOEXEC_SEAL) == MW_FEATURE_SUPPORTED)
+		flags = MFD_NOEXEC_SEAL; /* the modern default: nothing to report */
+	else if (!noexec && mw_feature_state(MW_FEAT_MFD_EXEC) == MW_FEATURE_SUPPORTED)
+		flags = MFD_EXEC; /* the legacy default: executable, unsealed: a finding each */
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
