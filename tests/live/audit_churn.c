@@ -114,14 +114,20 @@ int main(void)
 		int fd, n = 0;
 
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		getrlimit(RLIMIT_NOFILE, &rl);
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
+		/* Raising the hard limit needs CAP_SYS_RESOURCE (the guests'
+		 * root has it, this host's root does not): try, then take the
+		 * hard limit as it is. */
+		rl.rlim_cur = rl.rlim_max = BIG_FDS + 64;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+			getrlimit(RLIMIT_NOFILE, &rl);
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
 		fd = mw_sys_memfd_create("mw-big", MFD_CLOEXEC | flags);
 		for (int i = 0; fd >= 0 && i < BIG_FDS; i++)
 			if (dup(fd) >= 0)
 				n++;
-		(void)!write(ready[1], n >= BIG_FDS / 2 ? "r" : "F", 1);
+		(void)!write(ready[1], n >= 1000 ? "r" : "F", 1);
 		for (;;)
 			pause();
 	}
@@ -129,7 +135,7 @@ int main(void)
 	if (c != 'r') {
 		kill(big, SIGKILL);
 		live_wait(big);
-		live_skip("RLIMIT_NOFILE allows fewer than %d fds here", BIG_FDS / 2);
+		live_skip("RLIMIT_NOFILE allows fewer than 1000 fds here");
 	}
 	{
 		struct mw_audit_opts o = { .sz = sizeof(o), .pids = &big, .npids = 1 };
@@ -139,7 +145,7 @@ int main(void)
 		t0 = now();
 		err = mw_audit_scan(&o, &r);
 		REQUIRE(err == 0, "scan of the big table: %s", strerror(-err));
-		live_note("%d-fd table scanned in %.3f s", BIG_FDS, now() - t0);
+		live_note("large fd table scanned in %.3f s", now() - t0);
 		for (size_t i = 0; i < r->nfindings; i++)
 			if (r->findings[i]->kind == MW_AUDIT_EXEC_MEMFD) {
 				found++;
