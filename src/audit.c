@@ -356,7 +356,8 @@ MW_API int mw_audit_scan(const struct mw_audit_opts *opts, struct mw_audit_repor
 	}
 	nall = 0;
 	for (unsigned int i = 0; i < nthreads; i++) {
-		memcpy(all + nall, w[i].objs, w[i].nobjs * sizeof(*all));
+		if (w[i].nobjs)
+			memcpy(all + nall, w[i].objs, w[i].nobjs * sizeof(*all));
 		nall += w[i].nobjs;
 		w[i].nobjs = 0; /* names now belong to all */
 	}
