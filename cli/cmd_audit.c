@@ -275,6 +275,9 @@ static void out_prom(const struct mw_audit_report *r)
 		prom_label(f, "object", x->object, true);
 		snprintf(num, sizeof(num), "%d", x->fd);
 		prom_label(f, "fd", num, true);
+		/* two memfds of one name mapped by one process differ only here */
+		snprintf(num, sizeof(num), "%" PRIu64, x->ino);
+		prom_label(f, "inode", num, true);
 		fputs("} 1\n", f);
 	}
 	fputs("# HELP memward_audit_memfd_noexec Effective vm.memfd_noexec per pid namespace (-1 unknown).\n"
