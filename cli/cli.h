@@ -31,5 +31,6 @@ extern const struct cli_cmd cmd_status;
 extern const struct cli_cmd cmd_exec_sealed;
 extern const struct cli_cmd cmd_memfd_inspect;
 extern const struct cli_cmd cmd_secret_check;
+extern const struct cli_cmd cmd_audit;
 
 #endif

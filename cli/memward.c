@@ -13,6 +13,7 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_exec_sealed,
 	&cmd_memfd_inspect,
 	&cmd_secret_check,
+	&cmd_audit,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -10,5 +10,6 @@
 #include <memward/secret.h>
 #include <memward/memfd.h>
 #include <memward/share.h>
+#include <memward/audit.h>
 
 #endif

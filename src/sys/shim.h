@@ -87,6 +87,39 @@
 #define __NR_seccomp 317
 #endif
 
+/* PROCMAP_QUERY ioctl on /proc/PID/maps (6.11, commit ed5d583a88a9
+ * "fs/procfs: implement efficient VMA querying API for /proc/<pid>/maps"):
+ * one VMA per call, without formatting its path unless asked. */
+#ifndef PROCMAP_QUERY
+struct procmap_query {
+	uint64_t size;
+	uint64_t query_flags;
+	uint64_t query_addr;
+	uint64_t vma_start;
+	uint64_t vma_end;
+	uint64_t vma_flags;
+	uint64_t vma_page_size;
+	uint64_t vma_offset;
+	uint64_t inode;
+	uint32_t dev_major;
+	uint32_t dev_minor;
+	uint32_t vma_name_size;
+	uint32_t build_id_size;
+	uint64_t vma_name_addr;
+	uint64_t build_id_addr;
+};
+#define PROCMAP_QUERY 0xc0686611UL /* _IOWR('f', 17, struct procmap_query) */
+#define PROCMAP_QUERY_VMA_READABLE 0x01
+#define PROCMAP_QUERY_VMA_WRITABLE 0x02
+#define PROCMAP_QUERY_VMA_EXECUTABLE 0x04
+#define PROCMAP_QUERY_VMA_SHARED 0x08
+#define PROCMAP_QUERY_COVERING_OR_NEXT_VMA 0x10
+#define PROCMAP_QUERY_FILE_BACKED_VMA 0x20
+#endif
+#ifndef MFD_HUGE_1GB
+#define MFD_HUGE_1GB (30U << 26)
+#endif
+
 /* Raw wrappers. They return what the kernel returns: -1 with errno set. */
 int mw_sys_memfd_create(const char *name, unsigned int flags);
 int mw_sys_memfd_secret(unsigned int flags);

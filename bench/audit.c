@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * bench/audit: how long memward's audit scan takes next to `lsof -nP +L1`
+ * (what an admin reaches for to list unlinked open files, memfds included).
+ *
+ * A fixture of N processes (default 2000), each holding M memfds (default
+ * 10), is spawned as a fork tree in its own process group; both scanners
+ * then walk the whole system R times (default 3) and the medians are
+ * printed with their ratio and the time per 1,000 processes. The fixture is
+ * killed as a group at the end, on error and on SIGINT/SIGTERM; every
+ * fixture process also has PR_SET_PDEATHSIG so that nothing survives a
+ * SIGKILL of the bench itself.
+ *
+ * By default every memfd is executable and unsealed (memfd_create's legacy
+ * default), so memward makes one finding per memfd: the worst case for it.
+ * -s makes them MFD_NOEXEC_SEAL (the 6.3+ good practice): nothing to report.
+ *
+ * usage: bench-audit [-n PROCS] [-m MEMFDS] [-r RUNS] [-t THREADS] [-s] [-L]
+ */
+#include "sys/shim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <memward/memward.h>
+
+#define BRANCH 50 /* processes per branch of the fork tree */
+
+static volatile pid_t group = -1;
+
+static void kill_group(void)
+{
+	if (group > 0) {
+		kill(-group, SIGKILL);
+		while (waitpid(group, NULL, 0) < 0 && errno == EINTR)
+			;
+		group = -1;
+	}
+}
+
+static void on_signal(int sig)
+{
+	if (group > 0)
+		kill(-group, SIGKILL);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* A fixture process: m memfds, report ready, wait to be killed. */
+static void holder(int m, int ready, pid_t parent, unsigned int flags)
+{
+	char name[32];
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+	for (int i = 0; i < m; i++) {
+		snprintf(name, sizeof(name), "bench-%d", i);
+		if (mw_sys_memfd_create(name, MFD_CLOEXEC | flags) < 0) {
+			(void)!write(ready, "F", 1);
+			_exit(1);
+		}
+	}
+	(void)!write(ready, "r", 1);
+}
+
+/* The leader: fork n processes as branches of BRANCH (branch heads hold
+ * memfds too). Never returns. */
+static void leader(int n, int m, int ready, unsigned int flags)
+{
+	pid_t me = getpid();
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	for (int b = 0; b < n; b += BRANCH) {
+		int size = n - b < BRANCH ? n - b : BRANCH;
+		pid_t head = fork();
+
+		if (head < 0) {
+			(void)!write(ready, "F", 1);
+			break;
+		}
+		if (head == 0) {
+			pid_t h = getpid();
+
+			/* Leaves first: a fork would copy the head's memfds. */
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			for (int i = 1; i < size; i++) {
+				pid_t leaf = fork();
+
+				if (leaf < 0) {
+					(void)!write(ready, "F", 1);
+					break;
+				}
+				if (leaf == 0) {
+					holder(m, ready, h, flags);
+					for (;;)
+						pause();
+				}
+			}
+			holder(m, ready, me, flags);
+			for (;;)
+				pause();
+		}
+	}
+	for (;;)
+		pause();
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Run lsof -nP +L1; returns seconds, stores the number of output lines. */
+static double run_lsof(long *lines)
+{
+	static char buf[1 << 16];
+	int fds[2];
+	double t0 = now();
+	pid_t pid;
+	int st;
+
+	*lines = 0;
+	if (pipe(fds) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		dup2(fds[1], 1);
+		if (null >= 0)
+			dup2(null, 2);
+		close(fds[0]);
+		execlp("lsof", "lsof", "-nP", "+L1", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	for (;;) {
+		ssize_t r = read(fds[0], buf, sizeof(buf));
+
+		if (r <= 0)
+			break;
+		for (ssize_t i = 0; i < r; i++)
+			*lines += buf[i] == '\n';
+	}
+	close(fds[0]);
+	waitpid(pid, &st, 0);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) == 127)
+		return -1;
+	return now() - t0;
+}
+
+int main(int argc, char **argv)
+{
+	int n = 2000, m = 10, runs = 3, c, ready[2], got = 0;
+	bool no_lsof = false;
+	unsigned int threads = 0;
+	bool noexec = false;
+	double tm[16], tl[16], mw_med, lsof_med;
+	size_t findings = 0, memfd_findings = 0;
+	unsigned int scanned = 0, flags = 0;
+	long lsof_lines = 0;
+	struct rlimit rl;
+
+	while ((c = getopt(argc, argv, "n:m:r:t:Ls")) != -1) {
+		switch (c) {
+		case 'n': n = atoi(optarg); break;
+		case 'm': m = atoi(optarg); break;
+		case 'r': runs = atoi(optarg); break;
+		case 't': threads = (unsigned int)atoi(optarg); break;
+		case 's': noexec = true; break; /* MFD_NOEXEC_SEAL memfds: no findings */
+		case 'L': no_lsof = true; break; /* profiling memward alone */
+		default:
+			fprintf(stderr, "usage: bench-audit [-n PROCS] [-m MEMFDS] [-r RUNS] [-t THREADS] [-s (noexec memfds)] [-L (skip lsof)]\n");
+			return 64;
+		}
+	}
+	if (n < 1 || n > 20000 || m < 0 || m > 1000 || runs < 1 || runs > 15) {
+		fprintf(stderr, "bench-audit: -n 1..20000, -m 0..1000, -r 1..15\n");
+		return 64;
+	}
+	/* Room for the fixture: RLIMIT_NPROC counts every process of the uid. */
+	if (getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)n + 1000) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NPROC, &rl) < 0 || rl.rlim_cur < (rlim_t)n + 1000) {
+			fprintf(stderr, "bench-audit: RLIMIT_NPROC %llu is too low for %d processes\n",
+				(unsigned long long)rl.rlim_cur, n);
+			return 2;
+		}
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)m + 16) {
+		fprintf(stderr, "bench-audit: RLIMIT_NOFILE too low for %d memfds\n", m);
+		return 2;
+	}
+	if (noexec && mw_feature_state(MW_FEAT_MFD_NOEXEC_SEAL) == MW_FEATURE_SUPPORTED)
+		flags = MFD_NOEXEC_SEAL; /* the modern default: nothing to report */
+	else if (!noexec && mw_feature_state(MW_FEAT_MFD_EXEC) == MW_FEATURE_SUPPORTED)
+		flags = MFD_EXEC; /* the legacy default: executable, unsealed: a finding each */
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	atexit(kill_group);
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		perror("pipe");
+		return 2;
+	}
+	{
+		double t0 = now();
+		pid_t l = fork();
+
+		if (l < 0) {
+			perror("fork");
+			return 2;
+		}
+		if (l == 0) {
+			setpgid(0, 0);
+			close(ready[0]);
+			leader(n, m, ready[1], flags);
+		}
+		setpgid(l, l);
+		group = l;
+		close(ready[1]);
+		while (got < n) {
+			struct pollfd p = { .fd = ready[0], .events = POLLIN };
+			char buf[512];
+			ssize_t r;
+
+			if (poll(&p, 1, 30000) != 1) {
+				fprintf(stderr, "bench-audit: fixture not ready after 30 s (%d of %d)\n", got, n);
+				return 2;
+			}
+			r = read(ready[0], buf, sizeof(buf));
+			if (r <= 0) {
+				fprintf(stderr, "bench-audit: fixture died (%d of %d ready)\n", got, n);
+				return 2;
+			}
+			for (ssize_t i = 0; i < r; i++) {
+				if (buf[i] != 'r') {
+					fprintf(stderr, "bench-audit: a fixture process failed (fork or memfd_create)\n");
+					return 2;
+				}
+				got++;
+			}
+		}
+		printf("fixture: %d processes x %d memfds ready in %.2f s\n", n, m, now() - t0);
+	}
+
+	for (int i = 0; i < runs; i++) {
+		struct mw_audit_report *r = NULL;
+		double t0 = now();
+		struct mw_audit_opts o = { .sz = sizeof(o), .threads = threads };
+		int err = mw_audit_scan(&o, &r);
+
+		tm[i] = now() - t0;
+		if (err < 0) {
+			fprintf(stderr, "bench-audit: mw_audit_scan: %s\n", strerror(-err));
+			return 2;
+		}
+		findings = r->nfindings;
+		scanned = r->procs_scanned;
+		memfd_findings = 0;
+		for (size_t k = 0; k < r->nfindings; k++)
+			memfd_findings += r->findings[k]->kind == MW_AUDIT_EXEC_MEMFD;
+		mw_audit_report_free(r);
+	}
+	for (int i = 0; i < runs; i++) {
+		tl[i] = no_lsof ? 1 : run_lsof(&lsof_lines);
+		if (tl[i] < 0) {
+			fprintf(stderr, "bench-audit: lsof did not run (is it installed?)\n");
+			return 2;
+		}
+	}
+	kill_group();
+
+	mw_med = median(tm, runs);
+	lsof_med = median(tl, runs);
+	printf("memward audit: %.4f s median of %d (%u processes scanned, %zu findings, %zu exec_memfd)\n",
+	       mw_med, runs, scanned, findings, memfd_findings);
+	printf("lsof -nP +L1:  %.4f s median of %d (%ld output lines)\n", lsof_med, runs, lsof_lines);
+	printf("ratio: memward is %.1fx faster than lsof\n", lsof_med / mw_med);
+	printf("per 1000 processes: memward %.2f ms, lsof %.2f ms\n",
+	       mw_med * 1000.0 * 1000.0 / scanned, lsof_med * 1000.0 * 1000.0 / scanned);
+	return 0;
+}

@@ -1,0 +1,552 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * memward audit: fileless execution and risky memfds on the running system,
+ * as a table, JSON, JSON lines or Prometheus textfile metrics.
+ *
+ * Names come from the kernel as raw bytes (a memfd name may hold a newline or
+ * bytes that are not UTF-8). Every format prints the same escaped text: a
+ * backslash is doubled and a byte that is not part of valid UTF-8 becomes
+ * "\xNN"; then each format applies its own quoting (json-c escapes control
+ * characters, Prometheus label escaping turns \ " and newline into \\ \" \n,
+ * the table writes control characters as \n, \t or \xNN).
+ */
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+
+#include <memward/memward.h>
+
+enum fmt { FMT_TABLE, FMT_JSON, FMT_JSONL, FMT_PROM };
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f))
+			return 0; /* overlong, surrogate */
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
+			return 0;
+		if ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+/*
+ * Escape raw bytes into valid UTF-8: backslash doubled, invalid bytes as
+ * \xNN; with ctl, control characters too (\n, \t, \xNN) for the table.
+ * Never returns NULL (exits on out-of-memory: the CLI cannot go on).
+ */
+static char *esc(const char *raw, bool ctl)
+{
+	const unsigned char *s = (const unsigned char *)(raw ? raw : "");
+	size_t n = strlen((const char *)s);
+	char *out = malloc(n * 4 + 1), *w = out;
+
+	if (!out) {
+		cli_err("out of memory");
+		exit(2);
+	}
+	while (*s) {
+		size_t l = utf8_len(s);
+
+		if (*s == '\\') {
+			*w++ = '\\';
+			*w++ = '\\';
+			s++;
+		} else if (l == 0) {
+			w += sprintf(w, "\\x%02x", *s++);
+		} else if (ctl && (*s < 0x20 || *s == 0x7f)) {
+			if (*s == '\n')
+				w += sprintf(w, "\\n");
+			else if (*s == '\t')
+				w += sprintf(w, "\\t");
+			else
+				w += sprintf(w, "\\x%02x", *s);
+			s++;
+		} else {
+			memcpy(w, s, l);
+			w += l;
+			s += l;
+		}
+	}
+	*w = '\0';
+	return out;
+}
+
+/* A Prometheus label value: esc() then \ " and newline escaped. */
+static void prom_label(FILE *f, const char *key, const char *raw, bool comma)
+{
+	char *e = esc(raw, false);
+
+	fprintf(f, "%s%s=\"", comma ? "," : "", key);
+	for (const char *p = e; *p; p++) {
+		if (*p == '\\' || *p == '"')
+			fprintf(f, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+	free(e);
+}
+
+static json_object *jstr(const char *raw)
+{
+	char *e = esc(raw, false);
+	json_object *o = json_object_new_string(e);
+
+	free(e);
+	return o;
+}
+
+static json_object *seal_array(int seals)
+{
+	static const struct {
+		int bit;
+		const char *name;
+	} bits[] = {
+		{ 0x1, "seal" }, { 0x2, "shrink" }, { 0x4, "grow" },
+		{ 0x8, "write" }, { 0x10, "future_write" }, { 0x20, "exec" },
+	};
+	json_object *a;
+
+	if (seals < 0)
+		return NULL;
+	a = json_object_new_array();
+	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
+		if (seals & bits[i].bit)
+			json_object_array_add(a, json_object_new_string(bits[i].name));
+	return a;
+}
+
+static json_object *finding_json(const struct mw_audit_finding *f)
+{
+	json_object *o = json_object_new_object();
+	char buf[32];
+
+	json_object_object_add(o, "kind", json_object_new_string(mw_audit_kind_key(f->kind)));
+	json_object_object_add(o, "severity", json_object_new_string(mw_audit_severity_name(f->severity)));
+	json_object_object_add(o, "reason", jstr(f->reason));
+	json_object_object_add(o, "pid", json_object_new_int(f->pid));
+	json_object_object_add(o, "uid", f->uid == (uid_t)-1 ? NULL : json_object_new_int64(f->uid));
+	json_object_object_add(o, "comm", jstr(f->comm));
+	json_object_object_add(o, "exe", jstr(f->exe));
+	json_object_object_add(o, "cmdline", jstr(f->cmdline));
+	json_object_object_add(o, "cgroup", jstr(f->cgroup));
+	json_object_object_add(o, "object", jstr(f->object));
+	json_object_object_add(o, "fd", f->fd < 0 ? NULL : json_object_new_int(f->fd));
+	snprintf(buf, sizeof(buf), "%u:%u", major(f->dev), minor(f->dev));
+	json_object_object_add(o, "dev", f->ino ? json_object_new_string(buf) : NULL);
+	json_object_object_add(o, "inode", f->ino ? json_object_new_int64((int64_t)f->ino) : NULL);
+	snprintf(buf, sizeof(buf), "%04o", f->mode);
+	json_object_object_add(o, "mode", f->mode ? json_object_new_string(buf) : NULL);
+	json_object_object_add(o, "seals", seal_array(f->seals));
+	json_object_object_add(o, "size", json_object_new_int64((int64_t)f->size));
+	json_object_object_add(o, "peer_pid", f->peer_pid ? json_object_new_int(f->peer_pid) : NULL);
+	json_object_object_add(o, "pidns", f->pidns ? json_object_new_int64((int64_t)f->pidns) : NULL);
+	if (f->kind == MW_AUDIT_NOEXEC_POLICY)
+		json_object_object_add(o, "memfd_noexec",
+				       f->memfd_noexec < 0 ? NULL : json_object_new_int(f->memfd_noexec));
+	return o;
+}
+
+static void add_summary(json_object *o, const struct mw_audit_report *r)
+{
+	json_object *procs = json_object_new_object();
+	json_object *counts = json_object_new_object();
+
+	json_object_object_add(o, "memward_version", json_object_new_string(mw_version()));
+	json_object_object_add(o, "partial", json_object_new_boolean(r->partial));
+	json_object_object_add(o, "duration_seconds", json_object_new_double(r->duration_s));
+	json_object_object_add(procs, "seen", json_object_new_int64(r->procs_seen));
+	json_object_object_add(procs, "scanned", json_object_new_int64(r->procs_scanned));
+	json_object_object_add(procs, "unreadable", json_object_new_int64(r->procs_unreadable));
+	json_object_object_add(procs, "vanished", json_object_new_int64(r->procs_vanished));
+	json_object_object_add(procs, "kernel", json_object_new_int64(r->procs_kernel));
+	json_object_object_add(o, "processes", procs);
+	for (int s = MW_AUDIT_INFO; s <= MW_AUDIT_CRITICAL; s++) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < r->nfindings; i++)
+			n += r->findings[i]->severity == (enum mw_audit_severity)s;
+		json_object_object_add(counts, mw_audit_severity_name((enum mw_audit_severity)s),
+				       json_object_new_int64((int64_t)n));
+	}
+	json_object_object_add(o, "counts", counts);
+}
+
+#define JFLAGS (JSON_C_TO_STRING_NOSLASHESCAPE)
+
+static void out_json(const struct mw_audit_report *r)
+{
+	json_object *root = json_object_new_object();
+	json_object *arr = json_object_new_array();
+
+	json_object_object_add(root, "schema", json_object_new_int(1));
+	add_summary(root, r);
+	for (size_t i = 0; i < r->nfindings; i++)
+		json_object_array_add(arr, finding_json(r->findings[i]));
+	json_object_object_add(root, "findings", arr);
+	puts(json_object_to_json_string_ext(root, JFLAGS | JSON_C_TO_STRING_PRETTY |
+						  JSON_C_TO_STRING_SPACED));
+	json_object_put(root);
+}
+
+static void out_jsonl(const struct mw_audit_report *r)
+{
+	json_object *sum = json_object_new_object();
+
+	for (size_t i = 0; i < r->nfindings; i++) {
+		json_object *o = finding_json(r->findings[i]);
+		json_object *line = json_object_new_object();
+
+		json_object_object_add(line, "type", json_object_new_string("finding"));
+		json_object_object_foreach(o, k, v)
+			json_object_object_add(line, k, json_object_get(v));
+		puts(json_object_to_json_string_ext(line, JFLAGS));
+		json_object_put(line);
+		json_object_put(o);
+	}
+	json_object_object_add(sum, "type", json_object_new_string("summary"));
+	json_object_object_add(sum, "schema", json_object_new_int(1));
+	add_summary(sum, r);
+	puts(json_object_to_json_string_ext(sum, JFLAGS));
+	json_object_put(sum);
+}
+
+static void out_prom(const struct mw_audit_report *r)
+{
+	FILE *f = stdout;
+
+	fputs("# HELP memward_audit_findings Findings of the last memward audit by severity and kind.\n"
+	      "# TYPE memward_audit_findings gauge\n", f);
+	for (int s = MW_AUDIT_INFO; s <= MW_AUDIT_CRITICAL; s++)
+		for (int k = 0; k < MW_AUDIT_KIND_COUNT_; k++) {
+			size_t n = 0;
+
+			for (size_t i = 0; i < r->nfindings; i++)
+				n += r->findings[i]->severity == (enum mw_audit_severity)s &&
+				     r->findings[i]->kind == (enum mw_audit_kind)k;
+			fprintf(f, "memward_audit_findings{severity=\"%s\",kind=\"%s\"} %zu\n",
+				mw_audit_severity_name((enum mw_audit_severity)s),
+				mw_audit_kind_key((enum mw_audit_kind)k), n);
+		}
+	fputs("# HELP memward_audit_finding One series per finding of severity low or above (value 1).\n"
+	      "# TYPE memward_audit_finding gauge\n", f);
+	for (size_t i = 0; i < r->nfindings; i++) {
+		const struct mw_audit_finding *x = r->findings[i];
+		char num[32];
+
+		if (x->severity < MW_AUDIT_LOW)
+			continue;
+		fputs("memward_audit_finding{", f);
+		prom_label(f, "severity", mw_audit_severity_name(x->severity), false);
+		prom_label(f, "kind", mw_audit_kind_key(x->kind), true);
+		snprintf(num, sizeof(num), "%d", x->pid);
+		prom_label(f, "pid", num, true);
+		snprintf(num, sizeof(num), "%lld", x->uid == (uid_t)-1 ? -1LL : (long long)x->uid);
+		prom_label(f, "uid", num, true);
+		prom_label(f, "comm", x->comm, true);
+		prom_label(f, "exe", x->exe, true);
+		prom_label(f, "object", x->object, true);
+		snprintf(num, sizeof(num), "%d", x->fd);
+		prom_label(f, "fd", num, true);
+		/* two memfds of one name mapped by one process differ only here */
+		snprintf(num, sizeof(num), "%" PRIu64, x->ino);
+		prom_label(f, "inode", num, true);
+		fputs("} 1\n", f);
+	}
+	fputs("# HELP memward_audit_memfd_noexec Effective vm.memfd_noexec per pid namespace (-1 unknown).\n"
+	      "# TYPE memward_audit_memfd_noexec gauge\n", f);
+	for (size_t i = 0; i < r->nfindings; i++) {
+		const struct mw_audit_finding *x = r->findings[i];
+
+		if (x->kind == MW_AUDIT_NOEXEC_POLICY)
+			fprintf(f, "memward_audit_memfd_noexec{pidns=\"%" PRIu64 "\"} %d\n", x->pidns,
+				x->memfd_noexec);
+	}
+	fputs("# HELP memward_audit_secretmem_bytes Bytes of memfd_secret memory held per process.\n"
+	      "# TYPE memward_audit_secretmem_bytes gauge\n", f);
+	for (size_t i = 0; i < r->nfindings; i++) {
+		const struct mw_audit_finding *x = r->findings[i];
+		char num[32];
+
+		if (x->kind != MW_AUDIT_SECRETMEM)
+			continue;
+		fputs("memward_audit_secretmem_bytes{", f);
+		snprintf(num, sizeof(num), "%d", x->pid);
+		prom_label(f, "pid", num, false);
+		prom_label(f, "comm", x->comm, true);
+		fprintf(f, "} %" PRIu64 "\n", x->size);
+	}
+	fprintf(f, "# HELP memward_audit_processes Processes by scan outcome.\n"
+		"# TYPE memward_audit_processes gauge\n"
+		"memward_audit_processes{state=\"scanned\"} %u\n"
+		"memward_audit_processes{state=\"unreadable\"} %u\n"
+		"memward_audit_processes{state=\"vanished\"} %u\n"
+		"memward_audit_processes{state=\"kernel\"} %u\n"
+		"# HELP memward_audit_scan_duration_seconds Wall-clock time of the scan.\n"
+		"# TYPE memward_audit_scan_duration_seconds gauge\n"
+		"memward_audit_scan_duration_seconds %.6f\n"
+		"# HELP memward_audit_partial 1 when some processes could not be read.\n"
+		"# TYPE memward_audit_partial gauge\n"
+		"memward_audit_partial %d\n",
+		r->procs_scanned, r->procs_unreadable, r->procs_vanished, r->procs_kernel,
+		r->duration_s, r->partial ? 1 : 0);
+}
+
+static void out_table(const struct mw_audit_report *r)
+{
+	size_t counts[MW_AUDIT_CRITICAL + 1] = { 0 };
+
+	if (r->nfindings)
+		printf("%-8s %-21s %7s %6s %-15s %s\n", "SEVERITY", "KIND", "PID", "UID", "COMM", "OBJECT");
+	for (size_t i = 0; i < r->nfindings; i++) {
+		const struct mw_audit_finding *f = r->findings[i];
+		char *comm = esc(f->comm, true), *obj = esc(f->object, true);
+		char *reason = esc(f->reason, true), *exe = esc(f->exe, true);
+		char uid[24], fd[24] = "";
+
+		counts[f->severity]++;
+		snprintf(uid, sizeof(uid), "%lld", f->uid == (uid_t)-1 ? -1LL : (long long)f->uid);
+		if (f->fd >= 0)
+			snprintf(fd, sizeof(fd), " (fd %d)", f->fd);
+		printf("%-8s %-21s %7d %6s %-15s %s%s\n", mw_audit_severity_name(f->severity),
+		       mw_audit_kind_key(f->kind), f->pid, uid, comm, obj, fd);
+		printf("         %s\n         exe: %s\n", reason, exe);
+		free(comm);
+		free(obj);
+		free(reason);
+		free(exe);
+	}
+	printf("%s%zu finding(s): %zu critical, %zu high, %zu medium, %zu low, %zu info; "
+	       "%u process(es) scanned in %.3f s\n",
+	       r->nfindings ? "\n" : "", r->nfindings, counts[MW_AUDIT_CRITICAL], counts[MW_AUDIT_HIGH],
+	       counts[MW_AUDIT_MEDIUM], counts[MW_AUDIT_LOW], counts[MW_AUDIT_INFO], r->procs_scanned,
+	       r->duration_s);
+	if (r->partial)
+		printf("PARTIAL: %u process(es) could not be read (permission denied); run as root "
+		       "for a complete audit\n", r->procs_unreadable);
+}
+
+static int parse_pids(const char *arg, pid_t **pids, size_t *n)
+{
+	char *copy = strdup(arg), *save, *tok;
+
+	if (!copy)
+		return -1;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *end;
+		long v;
+		pid_t *np;
+
+		errno = 0;
+		v = strtol(tok, &end, 10);
+		if (errno || *end || end == tok || v <= 0 || v > INT_MAX) {
+			free(copy);
+			return -1;
+		}
+		np = realloc(*pids, (*n + 1) * sizeof(**pids));
+		if (!np) {
+			free(copy);
+			return -1;
+		}
+		*pids = np;
+		(*pids)[(*n)++] = (pid_t)v;
+	}
+	free(copy);
+	return 0;
+}
+
+static int parse_user(const char *arg, uid_t *uid)
+{
+	char *end;
+	unsigned long v;
+	struct passwd *pw;
+	FILE *f;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (!errno && *arg && !*end && v < (uid_t)-1) {
+		*uid = (uid_t)v;
+		return 0;
+	}
+	/* /etc/passwd itself rather than getpwnam(): no NSS modules, so the
+	 * static build (QEMU guests) behaves the same. Directory users (LDAP,
+	 * sssd) can be given by number. */
+	f = fopen("/etc/passwd", "re");
+	if (!f)
+		return -1;
+	while ((pw = fgetpwent(f))) {
+		if (!strcmp(pw->pw_name, arg)) {
+			*uid = pw->pw_uid;
+			fclose(f);
+			return 0;
+		}
+	}
+	fclose(f);
+	return -1;
+}
+
+static int run_audit(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "jsonl", no_argument, NULL, 'l' },
+		{ "prometheus", no_argument, NULL, 'P' },
+		{ "fail-on", required_argument, NULL, 'f' },
+		{ "no-ns-probe", no_argument, NULL, 'N' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct mw_audit_opts o = { .sz = sizeof(o) };
+	struct mw_audit_report *r = NULL;
+	enum mw_audit_severity fail_on = MW_AUDIT_HIGH;
+	bool never_fail = false;
+	enum fmt fmt = FMT_TABLE;
+	int nfmt = 0, c, err;
+	pid_t *pids = NULL;
+	size_t npids = 0;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+p:u:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (parse_pids(optarg, &pids, &npids) < 0) {
+				free(pids);
+				return cli_usage_error(&cmd_audit, "bad --pid '%s' (expected PID[,PID...])", optarg);
+			}
+			break;
+		case 'u':
+			if (parse_user(optarg, &o.uid) < 0) {
+				free(pids);
+				return cli_usage_error(&cmd_audit, "unknown user '%s'", optarg);
+			}
+			o.flags |= MW_AUDIT_F_UID;
+			break;
+		case 'j': fmt = FMT_JSON; nfmt++; break;
+		case 'l': fmt = FMT_JSONL; nfmt++; break;
+		case 'P': fmt = FMT_PROM; nfmt++; break;
+		case 'N': o.flags |= MW_AUDIT_F_NO_NS_PROBE; break;
+		case 'f':
+			if (!strcmp(optarg, "none")) {
+				never_fail = true;
+			} else if (mw_audit_severity_parse(optarg, &fail_on) < 0) {
+				free(pids);
+				return cli_usage_error(&cmd_audit, "bad --fail-on '%s' (expected info, low, "
+						       "medium, high, critical or none)", optarg);
+			}
+			break;
+		case 'h':
+			free(pids);
+			cli_print_help(&cmd_audit, stdout);
+			return 0;
+		default:
+			free(pids);
+			if (optopt && optopt != '?')
+				return cli_usage_error(&cmd_audit, "option '%s' is unknown or lacks its value",
+						       argv[optind - 1]);
+			return cli_usage_error(&cmd_audit, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc) {
+		free(pids);
+		return cli_usage_error(&cmd_audit, "unexpected argument '%s'", argv[optind]);
+	}
+	if (nfmt > 1) {
+		free(pids);
+		return cli_usage_error(&cmd_audit, "choose one of --json, --jsonl, --prometheus");
+	}
+	o.pids = pids;
+	o.npids = npids;
+	err = mw_audit_scan(&o, &r);
+	free(pids);
+	if (err < 0) {
+		cli_err("audit failed: %s", strerror(-err));
+		return 2;
+	}
+	if (npids && !(o.flags & MW_AUDIT_F_UID) &&
+	    r->procs_scanned + r->procs_unreadable + r->procs_kernel == 0) {
+		cli_err("no such process%s", npids > 1 ? "es" : "");
+		mw_audit_report_free(r);
+		return 2;
+	}
+	switch (fmt) {
+	case FMT_JSON: out_json(r); break;
+	case FMT_JSONL: out_jsonl(r); break;
+	case FMT_PROM: out_prom(r); break;
+	default: out_table(r); break;
+	}
+	if (fflush(stdout) != 0) {
+		cli_err("writing the output: %m");
+		mw_audit_report_free(r);
+		return 2;
+	}
+	if (r->partial && fmt != FMT_TABLE)
+		cli_err("partial audit: %u process(es) could not be read (permission denied)",
+			r->procs_unreadable);
+	c = !never_fail && mw_audit_report_count(r, fail_on) > 0 ? 1 : 0;
+	mw_audit_report_free(r);
+	return c;
+}
+
+const struct cli_cmd cmd_audit = {
+	.name = "audit",
+	.summary = "find fileless execution and risky memfds on this system",
+	.help =
+	"Usage: memward audit [--pid PID[,PID...]] [--user USER]\n"
+	"                     [--json | --jsonl | --prometheus] [--fail-on SEVERITY]\n"
+	"\n"
+	"Scan every process (or the ones selected) and report: executables that are a\n"
+	"memfd or an unlinked file (fileless execution), executable memfds that are not\n"
+	"exec-sealed, memfds mapped executable, memfds mapped by one process and writable\n"
+	"by another without a write seal, memfd_secret users and how much they hold, and\n"
+	"the effective vm.memfd_noexec of every pid namespace seen. A runc-style sealed\n"
+	"memfd executable is reported at low severity.\n"
+	"\n"
+	"Options:\n"
+	"  --pid PID[,PID]    scan only these processes (repeatable)\n"
+	"  --user USER        scan only processes whose real or effective uid is USER\n"
+	"                     (a number, or a name from /etc/passwd)\n"
+	"  --json             one JSON document\n"
+	"  --jsonl            one JSON object per line: findings, then a summary\n"
+	"  --prometheus       node_exporter textfile-collector metrics\n"
+	"  --fail-on SEV      exit 1 when a finding is at least SEV: info, low, medium,\n"
+	"                     high (default), critical; 'none' never fails\n"
+	"  --no-ns-probe      do not fork into other pid namespaces to read their sysctl\n"
+	"  --help             show this help\n"
+	"\n"
+	"Without root, other users' processes cannot be read: the result is marked\n"
+	"partial and says how many processes were skipped.\n"
+	"Names are escaped in every format: a backslash is doubled, a byte that is not\n"
+	"UTF-8 is written \\xNN. See memward-audit(1).\n"
+	"Exit status: 0 clean, 1 findings at or above --fail-on, 2 error, 64 bad usage.\n",
+	.run = run_audit,
+};

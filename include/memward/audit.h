@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Audit a running system for fileless execution and risky memfds.
+ *
+ * mw_audit_scan() walks /proc (all processes, or the ones a filter selects),
+ * reads each process's exe link, fd table and memory map, and returns a
+ * report: an array of findings, each with a severity, a stable kind key, a
+ * reason sentence and the identity of the process. Strings in findings are
+ * the raw bytes the kernel shows (names may hold newlines or bytes that are
+ * not UTF-8): escaping is the job of whoever prints them.
+ *
+ * The scan is a snapshot of a moving system: processes that exit or fds that
+ * close while they are read are skipped (counted in procs_vanished), and
+ * processes the caller may not inspect (another user's, without root) are
+ * counted in procs_unreadable and make the report partial.
+ */
+#ifndef MEMWARD_AUDIT_H
+#define MEMWARD_AUDIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <memward/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum mw_audit_severity {
+	MW_AUDIT_INFO = 0,
+	MW_AUDIT_LOW,
+	MW_AUDIT_MEDIUM,
+	MW_AUDIT_HIGH,
+	MW_AUDIT_CRITICAL,
+};
+
+enum mw_audit_kind {
+	/* The executable is an unsealed memfd (critical) or an unlinked file
+	 * (high when it lived in a world-writable directory, else medium: a
+	 * package upgrade also leaves " (deleted)" behind). */
+	MW_AUDIT_FILELESS_EXEC = 0,
+	/* The executable is a memfd whose contents are sealed (F_SEAL_WRITE and
+	 * F_SEAL_SEAL; F_SEAL_EXEC too on 6.3+ when the runtime adds it): the
+	 * runc/crun self-protection pattern (CVE-2019-5736). Low. */
+	MW_AUDIT_SEALED_EXEC,
+	/* A memfd with an exec bit and no F_SEAL_EXEC, held as an fd or mapped.
+	 * Medium; low when its contents are sealed (WRITE and SEAL). */
+	MW_AUDIT_EXEC_MEMFD,
+	/* A memfd mapped executable (not the process's own executable). High;
+	 * low when its contents are sealed. */
+	MW_AUDIT_MEMFD_MAPPED_EXEC,
+	/* A memfd mapped by this process and writable by another one (peer_pid),
+	 * without F_SEAL_WRITE or F_SEAL_FUTURE_WRITE. Medium; high when this
+	 * process maps it executable. */
+	MW_AUDIT_SHARED_UNSEALED,
+	/* The process holds or maps memfd_secret memory; size = bytes. Info. */
+	MW_AUDIT_SECRETMEM,
+	/* The effective vm.memfd_noexec of a pid namespace (memfd_noexec, -1 when
+	 * it cannot be read, with the reason); pid is the first process seen in
+	 * it. Info. */
+	MW_AUDIT_NOEXEC_POLICY,
+	MW_AUDIT_KIND_COUNT_ /* not a kind; grows with new releases */
+};
+
+struct mw_audit_finding {
+	enum mw_audit_kind kind;
+	enum mw_audit_severity severity;
+	const char *reason;   /* one sentence for a person (may hold raw name bytes) */
+
+	/* The process. Strings are never NULL ("" when unknown). */
+	pid_t pid;
+	uid_t uid;            /* real uid; (uid_t)-1 when unknown */
+	const char *comm;     /* /proc/PID/comm */
+	const char *exe;      /* target of /proc/PID/exe */
+	const char *cmdline;  /* argv joined by spaces */
+	const char *cgroup;   /* the cgroup v2 path ("0::" line), else the first line */
+
+	/* The object. */
+	const char *object;   /* "/memfd:NAME (deleted)", "/secretmem (deleted)", exe path; "" */
+	int fd;               /* fd number, -1 when found through a mapping or the exe */
+	uint64_t dev, ino;    /* the object's inode, 0 unknown */
+	uint32_t mode;        /* permission bits (07777); 0 unknown */
+	int seals;            /* F_SEAL_* bits, -1 unknown */
+	uint64_t size;        /* file size; for SECRETMEM the bytes held */
+	pid_t peer_pid;       /* SHARED_UNSEALED: the process that can write; else 0 */
+	uint64_t pidns;       /* inode of the process's pid namespace, 0 unknown */
+	int memfd_noexec;     /* NOEXEC_POLICY: 0, 1, 2, or -1 unknown; else -1 */
+};
+
+/* Scan options. Set sz = sizeof(struct mw_audit_opts); zero what you do not use. */
+struct mw_audit_opts {
+	size_t sz;
+	unsigned int flags;   /* MW_AUDIT_F_* */
+	const pid_t *pids;    /* scan only these processes (npids > 0) */
+	size_t npids;
+	uid_t uid;            /* with MW_AUDIT_F_UID: only processes whose real or
+			       * effective uid is this one */
+	unsigned int threads; /* scanning threads; 0: one per online CPU (at most 8),
+			       * fewer for small scans */
+};
+
+/* Filter by opts.uid. */
+#define MW_AUDIT_F_UID        (1u << 0)
+/* Do not enter other pid namespaces to read their vm.memfd_noexec (this
+ * forks a short-lived child per namespace); report those as unknown. */
+#define MW_AUDIT_F_NO_NS_PROBE (1u << 1)
+/* Read /proc/PID/maps as text even where the PROCMAP_QUERY ioctl (6.11)
+ * exists: slower, the same findings (for tests and comparisons). */
+#define MW_AUDIT_F_MAPS_TEXT   (1u << 2)
+#define MW_AUDIT_F_ALL_        (MW_AUDIT_F_UID | MW_AUDIT_F_NO_NS_PROBE | MW_AUDIT_F_MAPS_TEXT)
+
+struct mw_audit_report {
+	size_t nfindings;
+	/* Array of nfindings pointers (a pointer array, so the finding struct
+	 * can grow without breaking callers), most severe first, then by pid. */
+	const struct mw_audit_finding *const *findings;
+	/* Every process seen ends in exactly one of the four counts after it:
+	 * procs_seen == scanned + unreadable + vanished + kernel. */
+	unsigned int procs_seen;       /* processes listed (or asked for) that matched the filter */
+	unsigned int procs_scanned;    /* of those, fully read */
+	unsigned int procs_unreadable; /* permission denied on exe, fd table or maps */
+	unsigned int procs_vanished;   /* exited during the scan */
+	unsigned int procs_kernel;     /* kernel threads (no exe), skipped */
+	bool partial;                  /* procs_unreadable > 0 */
+	double duration_s;             /* wall-clock time the scan took */
+};
+
+/*
+ * Scan. opts may be NULL (every process). On success returns 0 and sets
+ * *out to a report the caller frees with mw_audit_report_free().
+ * Errors: -EINVAL (out NULL, opts->sz 0, unknown flag bits, npids > 0 with
+ * pids NULL), -ENOMEM, or the error of opening /proc (-ENOENT when procfs is
+ * not mounted, -EACCES). Permission problems on single processes are not
+ * errors: they make the report partial.
+ */
+MW_API int mw_audit_scan(const struct mw_audit_opts *opts, struct mw_audit_report **out);
+
+/* Free a report (NULL is fine). */
+MW_API void mw_audit_report_free(struct mw_audit_report *report);
+
+/* Number of findings at or above min. */
+MW_API size_t mw_audit_report_count(const struct mw_audit_report *report,
+				    enum mw_audit_severity min);
+
+/* Stable names: "info", "low", "medium", "high", "critical"; NULL when unknown. */
+MW_API const char *mw_audit_severity_name(enum mw_audit_severity severity);
+/* Parse a severity name (case-insensitive). 0, or -EINVAL. */
+MW_API int mw_audit_severity_parse(const char *name, enum mw_audit_severity *out);
+/* Stable kind keys: "fileless_exec", "sealed_exec", "exec_memfd",
+ * "memfd_mapped_exec", "shared_unsealed_memfd", "secretmem_user",
+ * "memfd_noexec_policy"; NULL when unknown. */
+MW_API const char *mw_audit_kind_key(enum mw_audit_kind kind);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
