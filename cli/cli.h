@@ -28,5 +28,7 @@ void cli_print_help(const struct cli_cmd *cmd, FILE *f);
 int cli_parse_simple(const struct cli_cmd *cmd, int argc, char **argv, bool *json);
 
 extern const struct cli_cmd cmd_status;
+extern const struct cli_cmd cmd_run;
+extern const struct cli_cmd cmd_policy_check;
 
 #endif

@@ -10,6 +10,8 @@
 
 static const struct cli_cmd *const commands[] = {
 	&cmd_status,
+	&cmd_run,
+	&cmd_policy_check,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -5,5 +5,6 @@
 
 #include <memward/common.h>
 #include <memward/features.h>
+#include <memward/policy.h>
 
 #endif

@@ -81,6 +81,30 @@
 #define __NR_seccomp 317
 #endif
 
+/* seccomp user notification: SECCOMP_IOCTL_NOTIF_ADDFD is 5.9, its
+ * SECCOMP_ADDFD_FLAG_SEND 5.14 (older uapi headers may lack both). */
+#include <linux/seccomp.h>
+#include <linux/ioctl.h>
+#ifndef SECCOMP_ADDFD_FLAG_SETFD
+#define SECCOMP_ADDFD_FLAG_SETFD (1UL << 0)
+#endif
+#ifndef SECCOMP_ADDFD_FLAG_SEND
+#define SECCOMP_ADDFD_FLAG_SEND (1UL << 1)
+#endif
+#ifndef SECCOMP_IOCTL_NOTIF_ADDFD
+struct seccomp_notif_addfd {
+	__u64 id;
+	__u32 flags;
+	__u32 srcfd;
+	__u32 newfd;
+	__u32 newfd_flags;
+};
+#define SECCOMP_IOCTL_NOTIF_ADDFD _IOW('!', 3, struct seccomp_notif_addfd)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FLAG_CONTINUE
+#define SECCOMP_USER_NOTIF_FLAG_CONTINUE (1UL << 0)
+#endif
+
 /* Raw wrappers. They return what the kernel returns: -1 with errno set. */
 int mw_sys_memfd_create(const char *name, unsigned int flags);
 int mw_sys_memfd_secret(unsigned int flags);
