@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <memward/policy.h>
@@ -252,7 +253,7 @@ MW_API int mw_run_start(const struct mw_run_opts *o, struct mw_run_result *res)
 		if (userns && (o->flags & MW_RUN_NO_USERNS))
 			return fail(res, MW_RUN_STAGE_USERNS, EPERM);
 	}
-	if (pipe2(sync_p, O_CLOEXEC) < 0 || pipe2(rep_p, O_CLOEXEC) < 0) {
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync_p) < 0 || pipe2(rep_p, O_CLOEXEC) < 0) {
 		r = errno;
 		mw__closep(&sync_p[0]);
 		mw__closep(&sync_p[1]);
@@ -305,9 +306,12 @@ MW_API int mw_run_start(const struct mw_run_opts *o, struct mw_run_result *res)
 		close(rep_p[0]);
 		return fail(res, MW_RUN_STAGE_USERNS, -r);
 	}
-	n = write(sync_p[1], "g", 1);
+	if (newns) {
+		/* Only pid 1 waits for this (the id maps are in place). */
+		n = send(sync_p[1], "g", 1, MSG_NOSIGNAL);
+		(void)n;
+	}
 	close(sync_p[1]);
-	(void)n;
 	do
 		n = read(rep_p[0], &rep, sizeof(rep));
 	while (n < 0 && errno == EINTR);

@@ -85,12 +85,10 @@ MW_API int mw_supervisor_filter_install(unsigned int flags)
 	if (r == 0)
 		r = seccomp_load(ctx);
 	if (r == 0) {
-		int nfd = seccomp_notify_fd(ctx);
-
-		fd = nfd >= 0 ? fcntl(nfd, F_DUPFD_CLOEXEC, 3) : -1;
-		r = fd >= 0 ? 0 : (nfd < 0 ? nfd : -errno);
-		/* libseccomp owns nfd (it may close it on release); the
-		 * original is O_CLOEXEC, so it is gone at exec anyway. */
+		/* The listener is O_CLOEXEC; libseccomp 2.5 keeps it open after
+		 * seccomp_release(), and it is ours to close. */
+		fd = seccomp_notify_fd(ctx);
+		r = fd >= 0 ? 0 : fd;
 	}
 	seccomp_release(ctx);
 	return r < 0 ? r : fd;
