@@ -531,6 +531,9 @@ MW_API int mw_supervise(const struct mw_supervise_opts *o)
 	r = seccomp_notify_alloc(&req, &resp);
 	if (r < 0)
 		return r;
+	/* 6.6+: the caller and the supervisor hand the CPU to each other
+	 * directly; older kernels say EINVAL and work as before. */
+	(void)ioctl(o->listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, (unsigned long)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
 
 	for (;;) {
 		struct pollfd pf[2] = {
