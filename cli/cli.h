@@ -32,5 +32,7 @@ extern const struct cli_cmd cmd_exec_sealed;
 extern const struct cli_cmd cmd_memfd_inspect;
 extern const struct cli_cmd cmd_secret_check;
 extern const struct cli_cmd cmd_audit;
+extern const struct cli_cmd cmd_run;
+extern const struct cli_cmd cmd_policy_check;
 
 #endif

@@ -14,6 +14,8 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_memfd_inspect,
 	&cmd_secret_check,
 	&cmd_audit,
+	&cmd_run,
+	&cmd_policy_check,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

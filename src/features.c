@@ -43,16 +43,6 @@
 #ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
 #define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
 #endif
-#ifndef SECCOMP_IOCTL_NOTIF_ADDFD
-struct seccomp_notif_addfd {
-	__u64 id;
-	__u32 flags;
-	__u32 srcfd;
-	__u32 newfd;
-	__u32 newfd_flags;
-};
-#define SECCOMP_IOCTL_NOTIF_ADDFD _IOW('!', 3, struct seccomp_notif_addfd)
-#endif
 
 
 static const char *const feature_keys[MW_FEAT_COUNT_] = {

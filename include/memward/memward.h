@@ -11,5 +11,6 @@
 #include <memward/memfd.h>
 #include <memward/share.h>
 #include <memward/audit.h>
+#include <memward/policy.h>
 
 #endif

@@ -120,6 +120,37 @@ struct procmap_query {
 #define MFD_HUGE_1GB (30U << 26)
 #endif
 
+/* seccomp user notification: SECCOMP_IOCTL_NOTIF_ADDFD is 5.9, its
+ * SECCOMP_ADDFD_FLAG_SEND 5.14 (older uapi headers may lack both). */
+#include <linux/seccomp.h>
+#include <linux/ioctl.h>
+#ifndef SECCOMP_ADDFD_FLAG_SETFD
+#define SECCOMP_ADDFD_FLAG_SETFD (1UL << 0)
+#endif
+#ifndef SECCOMP_ADDFD_FLAG_SEND
+#define SECCOMP_ADDFD_FLAG_SEND (1UL << 1)
+#endif
+#ifndef SECCOMP_IOCTL_NOTIF_ADDFD
+struct seccomp_notif_addfd {
+	__u64 id;
+	__u32 flags;
+	__u32 srcfd;
+	__u32 newfd;
+	__u32 newfd_flags;
+};
+#define SECCOMP_IOCTL_NOTIF_ADDFD _IOW('!', 3, struct seccomp_notif_addfd)
+#endif
+/* 6.6: wake the supervisor synchronously (commit 48a1084a8b74). */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS _IOW('!', 4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FLAG_CONTINUE
+#define SECCOMP_USER_NOTIF_FLAG_CONTINUE (1UL << 0)
+#endif
+
 /* Raw wrappers. They return what the kernel returns: -1 with errno set. */
 int mw_sys_memfd_create(const char *name, unsigned int flags);
 int mw_sys_memfd_secret(unsigned int flags);
