@@ -17,6 +17,7 @@
  * sure it refuses; memward-run(1) states what remains.
  */
 #include "internal.h"
+#include "seals.h"
 #include "sys/shim.h"
 
 #include <errno.h>
@@ -374,19 +375,7 @@ static bool is_memfd(int fd)
 
 static void seals_text(unsigned int seals, char *buf, size_t size)
 {
-	static const struct { unsigned int bit; const char *name; } names[] = {
-		{ F_SEAL_SEAL, "seal" }, { F_SEAL_SHRINK, "shrink" }, { F_SEAL_GROW, "grow" },
-		{ F_SEAL_WRITE, "write" }, { F_SEAL_FUTURE_WRITE, "future_write" }, { F_SEAL_EXEC, "exec" },
-	};
-	size_t len = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (seals & names[i].bit)
-			len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s",
-						len ? "," : "", names[i].name);
-	if (!len)
-		snprintf(buf, size, "none");
+	mw__seals_string(seals, buf, size);
 }
 
 static int on_exec(struct sv *sv, struct seccomp_notif *req, struct seccomp_notif_resp *resp,
