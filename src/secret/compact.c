@@ -324,6 +324,8 @@ static uint32_t take_batch(struct mw_central *cen, struct mw_tbin *bin)
 {
 	uint32_t take = cen->n < TC_BATCH ? (uint32_t)cen->n : TC_BATCH;
 
+	if (take == 0)
+		return 0; /* cen->v may be NULL */
 	memcpy(bin->e, cen->v + cen->n - take, take * sizeof(bin->e[0]));
 	cen->n -= take;
 	bin->n = take;

@@ -9,7 +9,8 @@
  * Then, with two CPUs or more: two threads holding 100 objects each at once
  * (after a thread that came and went) must not share a cache line, neither
  * of objects nor of the allocator's per-object metadata (slots of a 32-slot
- * group): false sharing made two threads barely faster than one.
+ * group): false sharing made two threads barely faster than one. And a
+ * thread that may lock no more memory uses the slots other threads freed.
  */
 #include "live.h"
 
@@ -239,10 +240,53 @@ static void no_false_sharing(void)
 	mw_secret_heap_destroy(heap);
 }
 
+/* A thread whose central list is dry and that may lock no more memory
+ * takes the free slots of the other lists: with room for two slabs, the
+ * main thread's slab freed, a thread gets 2000 32-byte objects (one slab
+ * holds 1365). */
+static void *take_many(void *arg)
+{
+	void **v = arg;
+	int got = 0;
+
+	for (; got < 2000; got++)
+		if (!(v[got] = mw_secret_alloc(heap, 32)))
+			break;
+	for (int i = 0; i < got; i++)
+		mw_secret_free(heap, v[i]);
+	return (void *)(intptr_t)got;
+}
+
+static void steal_when_locked_out(void)
+{
+	struct mw_secret_opts o = { .sz = sizeof(o), .mode = MW_SECRET_COMPACT, .chunk_size = CHUNK,
+				    .max_locked = 2 * CHUNK };
+	struct mw_secret_stats st = { .sz = sizeof(st) };
+	static void *v[2000];
+	pthread_t t;
+	void *ret;
+
+	heap = mw_secret_heap_new(&o);
+	REQUIRE(heap, "heap_new: %s (%s)", strerror(errno), mw_secret_last_error());
+	for (int i = 0; i < 1300; i++)
+		REQUIRE((v[i] = mw_secret_alloc(heap, 32)), "alloc %d: %s", i, strerror(errno));
+	for (int i = 0; i < 1300; i++)
+		mw_secret_free(heap, v[i]);
+	REQUIRE(pthread_create(&t, NULL, take_many, v) == 0, "pthread_create");
+	pthread_join(t, &ret);
+	CHECK((intptr_t)ret == 2000, "a thread got %d of 2000 objects with %zu bytes lockable",
+	      (int)(intptr_t)ret, (size_t)(2 * CHUNK));
+	mw_secret_heap_stats(heap, &st);
+	CHECK(st.bytes_locked <= 2 * CHUNK && st.live_objects == 0, "%zu bytes locked, %zu live",
+	      st.bytes_locked, st.live_objects);
+	mw_secret_heap_destroy(heap);
+}
+
 int main(void)
 {
 	run(MW_SECRET_COMPACT, 100000);
 	run(MW_SECRET_GUARDED, 20000);
 	no_false_sharing();
+	steal_when_locked_out();
 	return live_done();
 }
