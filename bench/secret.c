@@ -15,12 +15,29 @@
  * targets of issue 3, MET or NOT MET.
  *
  * Both the one-thread and the two-thread figures come from threads started
- * for the run (not the main thread), so that they differ only in the count.
+ * for the run (not the main thread), so that they differ only in the count;
+ * thread i is pinned to the i-th CPU the process may use, in both, so that
+ * the scheduler cannot put two threads on one CPU for part of a run.
+ *
+ * The scaling target's figure: the machine's 2 CPUs are shared with other
+ * work, so one run's ratio says little. SCALE_RUNS repetitions alternate
+ * compact, glibc malloc and the loop without allocation (one thread, then
+ * two, or two then one, in turn); the target's figure is compact's median
+ * of the per-repetition ratios, on the wall clock. Next to it, the same for
+ * glibc malloc and the bare loop (what the machine gave: 2.00x with two free
+ * CPUs), and two diagnostics that other processes cannot skew: the ratio
+ * with each thread's run-queue wait (/proc/thread-self/schedstat: runnable,
+ * its CPU taken by another process) removed from its time, and the CPU time
+ * per alloc+free of a thread, two threads against one (1.00x = the threads
+ * do not slow each other down: no lock contention, no false sharing).
+ * These explain a miss; the MET / NOT MET line stays on the wall clock.
  *
  * Usage: bench/secret [--quick]   (--quick: 3 runs of ~3 ms, for smoke tests)
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -81,12 +98,29 @@ static const struct allocator {
 
 /* ---- timing ------------------------------------------------------------ */
 
-static double now_ns(void)
+static double clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static double now_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
+
+/* The first two CPUs this process may run on (-1: none). */
+static int cpu_of[2] = { -1, -1 };
+
+static void find_cpus(void)
+{
+	cpu_set_t set;
+	int k = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return;
+	for (int c = 0; c < CPU_SETSIZE && k < 2; c++)
+		if (CPU_ISSET(c, &set))
+			cpu_of[k++] = c;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -138,26 +172,65 @@ struct thread_arg {
 	const struct allocator *a;
 	size_t size;
 	long n;
+	int cpu;
 	pthread_barrier_t *bar;
-	double t0, t1;
+	double t0, t1, cpu_ns, wait_ns;
 	bool ok;
 };
+
+/* Time this thread has spent runnable but waiting for a CPU (taken by other
+ * processes: the benchmark's threads are pinned apart), in ns, from
+ * /proc/thread-self/schedstat; -1 if unknown. */
+static double runqueue_wait_ns(int fd)
+{
+	char buf[128];
+	unsigned long long run, wait;
+	ssize_t k = fd >= 0 ? pread(fd, buf, sizeof(buf) - 1, 0) : -1;
+
+	if (k <= 0)
+		return -1;
+	buf[k] = '\0';
+	return sscanf(buf, "%llu %llu", &run, &wait) == 2 ? (double)wait : -1;
+}
 
 static void *thread_main(void *p)
 {
 	struct thread_arg *t = p;
+	int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+	double c0, w0, w1;
 
+	if (t->cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(t->cpu, &set);
+		sched_setaffinity(0, sizeof(set), &set); /* best effort */
+	}
 	pthread_barrier_wait(t->bar);
+	w0 = runqueue_wait_ns(fd);
 	t->t0 = now_ns();
+	c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	t->ok = loop(t->a, t->size, t->n);
+	t->cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
 	t->t1 = now_ns();
+	w1 = runqueue_wait_ns(fd);
+	t->wait_ns = w0 >= 0 && w1 >= w0 ? w1 - w0 : -1;
+	if (fd >= 0)
+		close(fd);
 	return NULL;
 }
 
+struct run_extra {
+	double cpu;      /* the threads' mean CPU time per pair */
+	double nowait;   /* wall time per pair without the run-queue wait (-1: unknown) */
+};
+
 /* nthreads threads (not the main thread, so that one and two threads run
- * alike) each doing n alloc+free pairs at once; returns the wall time per
- * pair over all threads, i.e. an inverse throughput in ns. */
-static double run_threads(const struct allocator *a, size_t size, long n, int nthreads, bool *ok)
+ * alike; thread i on cpu_of[i]) each doing n alloc+free pairs at once;
+ * returns the wall time per pair over all threads, i.e. an inverse
+ * throughput in ns; *x (if not NULL) gets the figures above. */
+static double run_threads_x(const struct allocator *a, size_t size, long n, int nthreads, bool *ok,
+			    struct run_extra *x)
 {
 	pthread_barrier_t bar;
 	struct thread_arg t[2];
@@ -166,7 +239,7 @@ static double run_threads(const struct allocator *a, size_t size, long n, int nt
 
 	pthread_barrier_init(&bar, NULL, (unsigned int)nthreads);
 	for (int i = 0; i < nthreads; i++) {
-		t[i] = (struct thread_arg){ .a = a, .size = size, .n = n, .bar = &bar };
+		t[i] = (struct thread_arg){ .a = a, .size = size, .n = n, .cpu = cpu_of[i], .bar = &bar };
 		pthread_create(&th[i], NULL, thread_main, &t[i]);
 	}
 	for (int i = 0; i < nthreads; i++)
@@ -178,9 +251,26 @@ static double run_threads(const struct allocator *a, size_t size, long n, int nt
 		start = t[i].t0 < start ? t[i].t0 : start;
 		end = t[i].t1 > end ? t[i].t1 : end;
 	}
+	if (x) {
+		double slowest = 0;
+
+		x->cpu = 0;
+		for (int i = 0; i < nthreads; i++) {
+			double own = t[i].t1 - t[i].t0 - t[i].wait_ns;
+
+			x->cpu += t[i].cpu_ns / ((double)nthreads * (double)n);
+			slowest = t[i].wait_ns < 0 || slowest < 0 ? -1 : own > slowest ? own : slowest;
+		}
+		x->nowait = slowest < 0 ? -1 : slowest / ((double)nthreads * (double)n);
+	}
 	for (int i = 0; i < nthreads; i++)
 		*ok = *ok && t[i].ok;
 	return (end - start) / ((double)nthreads * (double)n);
+}
+
+static double run_threads(const struct allocator *a, size_t size, long n, int nthreads, bool *ok)
+{
+	return run_threads_x(a, size, n, nthreads, ok, NULL);
 }
 
 struct result {
@@ -270,27 +360,54 @@ static double locked_per_secret(int ai, int live, double *mw_locked)
 /* ---- two-thread scaling, interleaved ------------------------------------ */
 
 /* The machine's 2 cores are shared: a row measured a second later may see
- * another load. So the target's figure comes from runs that alternate
- * compact, glibc malloc and the no-allocation loop, 9 times; medians. */
-#define SCALE_RUNS 9
-static void scaling(double out[NALLOC])
+ * another load. So the target's figure comes from SCALE_RUNS repetitions
+ * that alternate compact, glibc malloc and the no-allocation loop (the
+ * order rotating, one thread before two or two before one in turn); the
+ * medians of the per-repetition ratios. */
+#define SCALE_RUNS 25
+#define NWHO 3
+static const int who[NWHO] = { COMPACT, MALLOC, NONE };
+
+struct scale {
+	double med, lo, hi;   /* wall-clock throughput ratio: median, min, max */
+	double nowait;        /* median ratio without run-queue waits (-1: unknown) */
+	double cpu;           /* median CPU time per op, two threads / one */
+};
+
+static void scaling(struct scale out[NWHO], int reps)
 {
-	static const int who[] = { COMPACT, MALLOC, NONE };
-	double v[3][SCALE_RUNS];
-	long n[3];
+	double v[NWHO][SCALE_RUNS], c[NWHO][SCALE_RUNS], w[NWHO][SCALE_RUNS];
+	bool known = true;
+	long n[NWHO];
 	bool ok = true;
 
-	for (int j = 0; j < 3; j++)
+	for (int j = 0; j < NWHO; j++)
 		n[j] = calibrate(&allocs[who[j]], 32);
-	for (int k = 0; k < SCALE_RUNS; k++)
-		for (int j = 0; j < 3; j++) {
-			double one = run_threads(&allocs[who[j]], 32, n[j], 1, &ok);
-			double two = run_threads(&allocs[who[j]], 32, n[j], 2, &ok);
+	for (int k = 0; k < reps; k++)
+		for (int jj = 0; jj < NWHO; jj++) {
+			int j = (jj + k) % NWHO;
+			struct run_extra x1, x2;
+			double one, two;
 
+			if (k % 2) {
+				two = run_threads_x(&allocs[who[j]], 32, n[j], 2, &ok, &x2);
+				one = run_threads_x(&allocs[who[j]], 32, n[j], 1, &ok, &x1);
+			} else {
+				one = run_threads_x(&allocs[who[j]], 32, n[j], 1, &ok, &x1);
+				two = run_threads_x(&allocs[who[j]], 32, n[j], 2, &ok, &x2);
+			}
 			v[j][k] = one / two;
+			c[j][k] = x2.cpu / x1.cpu;
+			w[j][k] = x1.nowait > 0 && x2.nowait > 0 ? x1.nowait / x2.nowait : 0;
+			known = known && x1.nowait > 0 && x2.nowait > 0;
 		}
-	for (int j = 0; j < 3; j++)
-		out[who[j]] = median(v[j], SCALE_RUNS);
+	for (int j = 0; j < NWHO; j++) {
+		out[j].med = median(v[j], reps); /* sorts v[j] */
+		out[j].lo = v[j][0];
+		out[j].hi = v[j][reps - 1];
+		out[j].cpu = median(c[j], reps);
+		out[j].nowait = known ? median(w[j], reps) : -1;
+	}
 }
 
 /* ---- main -------------------------------------------------------------- */
@@ -308,6 +425,7 @@ int main(int argc, char **argv)
 	double t_start = now_ns();
 	int ossl;
 
+	find_cpus();
 	if (argc > 1 && !strcmp(argv[1], "--quick")) {
 		runs = 3;
 		target_ms = 3.0;
@@ -407,24 +525,38 @@ int main(int argc, char **argv)
 		double r_ossl = res[OPENSSL].ns[0] / res[COMPACT].ns[0];
 		double r_sod = res[SODIUM].ns[0] / res[GUARDED].ns[0];
 		double per = mwlk[COMPACT];
-		double sc[NALLOC] = { 0 }, scale;
+		struct scale sc[NWHO];
+		int reps = runs < MAX_RUNS ? 9 : SCALE_RUNS;
+		double scale;
 
-		scaling(sc);
-		scale = sc[COMPACT];
-		printf("\nTwo threads / one thread, 32 B, %d interleaved runs (medians): compact %.2fx, "
-		       "glibc malloc %.2fx, no allocation %.2fx\n", SCALE_RUNS, sc[COMPACT], sc[MALLOC], sc[NONE]);
+		scaling(sc, reps);
+		scale = sc[0].med;
+		if (cpu_of[1] >= 0)
+			printf("\nTwo threads / one thread, 32 B, threads pinned to CPUs %d and %d, %d interleaved "
+			       "repetitions:\n", cpu_of[0], cpu_of[1], reps);
+		else
+			printf("\nTwo threads / one thread, 32 B, only CPU %d available (NOT pinned apart), %d "
+			       "interleaved repetitions:\n", cpu_of[0], reps);
+		printf("  %-26s %9s %15s %14s %14s\n", "", "median", "(min - max)", "without wait",
+		       "CPU time/op");
+		for (int j = 0; j < NWHO; j++)
+			printf("  %-26s %8.2fx  (%.2f - %.2f) %13.2fx %13.2fx\n", allocs[who[j]].name, sc[j].med,
+			       sc[j].lo, sc[j].hi, sc[j].nowait, sc[j].cpu);
+		printf("  (median: of the per-repetition throughput ratios, the wall clock; without wait: the\n"
+		       "  same with the time each thread waited for a CPU taken by other processes removed;\n"
+		       "  CPU time/op: two threads / one, 1.00x = the threads do not slow each other down)\n");
 
 		printf("\nTargets (issue 3):\n");
 		printf("  %-7s compact 32 B alloc+free within 2x of glibc malloc: %.2fx\n", met(r_malloc <= 2.0), r_malloc);
 		printf("  %-7s compact at least 10x faster than OpenSSL's secure heap: %.1fx\n", met(r_ossl >= 10.0), r_ossl);
 		printf("  %-7s guarded at least 50x faster than sodium_malloc: %.1fx\n", met(r_sod >= 50.0), r_sod);
 		printf("  %-7s compact locks at most 64 bytes per live 32-byte secret: %.1f B\n", met(per >= 0 && per <= 64.0), per);
-		printf("  %-7s two threads give at least 1.7x one thread's throughput (compact 32 B): %.2fx\n",
-		       met(scale >= 1.7), scale);
-		printf("          (the same loop without allocation scaled %.2fx alongside: %s)\n",
-		       sc[NONE], sc[NONE] < 1.7
-		       ? "the machine did not give two free cores, the figure above is not conclusive"
-		       : "two cores were available");
+		printf("  %-7s two threads give at least 1.7x one thread's throughput (compact 32 B, median of %d): "
+		       "%.2fx\n", met(scale >= 1.7), reps, scale);
+		printf("          (alongside, glibc malloc %.2fx and the loop without allocation %.2fx: %s)\n",
+		       sc[1].med, sc[2].med, sc[2].med < 1.7
+		       ? "the machine did not give two free CPUs, a miss above may be the machine's"
+		       : "two CPUs were available");
 	}
 	printf("\n(%.1f s)\n", (now_ns() - t_start) / 1e9);
 	mw_secret_heap_destroy(compact_heap);

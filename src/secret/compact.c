@@ -17,15 +17,32 @@
  * caught by an atomic exchange on that size.
  *
  * Per-thread caches: each thread holds up to 64 free slots per class and
- * takes/returns them 32 at a time from the heap's central lists under the
- * heap lock; in the steady state alloc and free take no lock and make no
- * syscall. Larger objects get a run of their own (the unmapped tail of the
- * run is a guard), kept for reuse when freed.
+ * takes/returns them 32 at a time from central lists; in the steady state
+ * alloc and free take no lock and make no syscall. The central lists are
+ * sharded (one shard per CPU, up to MW_SHARDS_MAX): a thread cache uses the
+ * shard with the fewest threads. With one list for all, two threads that
+ * each keep more than a cache's worth of objects live took turns on its
+ * lock and swapped slots through it, so that their slots, and the cache
+ * lines of sizes[] holding the slots' metadata (32 slots a line), ended up
+ * interleaved: the atomic exchange of free() then missed the cache on
+ * every call, and two threads gave 1.1-1.3x one thread's throughput. A
+ * dry shard makes a new slab of its own (so threads on different shards
+ * do not share slabs, nor lines of sizes[]); only when no slab can be made
+ * (RLIMIT_MEMLOCK, max_locked, the reservation) does it take the free
+ * slots of other shards. The price: up to one partly used slab per class
+ * and shard, locked. Slabs hand out slots in
+ * groups of 32 (one cache line of sizes[], whole lines of slots), and
+ * every piece of metadata a thread writes (sizes[], the thread cache, the
+ * shards, the heap's lock) sits on cache lines of its own.
+ *
+ * Larger objects get a run of their own (the unmapped tail of the run is a
+ * guard), kept for reuse when freed.
  */
 #include "secret/secret_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #define TC_CAP 64
 #define TC_BATCH 32
@@ -37,6 +54,7 @@ struct mw_tbin {
 
 struct mw_tcache {
 	struct mw_secret_heap *h;
+	struct mw_shard *shard;       /* where refills come from, flushes go */
 	struct mw_tcache *next, *prev;
 	long long in_use, live;       /* net bytes/objects of this thread */
 	struct mw_tbin bins[MW_SC_COUNT];
@@ -67,9 +85,19 @@ static void tc_destroy(void *arg);
 
 int mw__compact_init(struct mw_secret_heap *h)
 {
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int err;
 
 	pthread_once(&sc_once, sc_init);
+	h->nshards = ncpu < 1 ? 1 : ncpu > MW_SHARDS_MAX ? MW_SHARDS_MAX : (unsigned int)ncpu;
+	h->shards = mw__calloc_lines(h->nshards * sizeof(*h->shards));
+	if (!h->shards) {
+		h->nshards = 0;
+		mw__secret_error("out of memory for the heap's metadata");
+		return -ENOMEM;
+	}
+	for (unsigned int i = 0; i < h->nshards; i++)
+		pthread_mutex_init(&h->shards[i].lock, NULL);
 	err = pthread_key_create(&h->tkey, tc_destroy);
 	if (err) {
 		mw__secret_error("pthread_key_create: %s", strerror(err));
@@ -96,13 +124,25 @@ static int central_push(struct mw_central *c, char *p, uint16_t *meta)
 	return 0;
 }
 
-/* Unlink a thread cache and give its slots back. Called with h->lock. */
+/* Give a thread cache's slots back to its shard. */
+static void tc_give_back(struct mw_tcache *tc)
+{
+	struct mw_shard *sh = tc->shard;
+
+	pthread_mutex_lock(&sh->lock);
+	for (int c = 0; c < MW_SC_COUNT; c++) {
+		for (uint32_t i = 0; i < tc->bins[c].n; i++)
+			if (central_push(&sh->central[c], tc->bins[c].e[i].p, tc->bins[c].e[i].meta) < 0)
+				break; /* out of memory: the slot is lost, still wiped */
+		tc->bins[c].n = 0;
+	}
+	pthread_mutex_unlock(&sh->lock);
+}
+
+/* Unlink a thread cache, fold its counters. Called with h->lock. */
 static void tc_release_locked(struct mw_secret_heap *h, struct mw_tcache *tc)
 {
-	for (int c = 0; c < MW_SC_COUNT; c++)
-		for (uint32_t i = 0; i < tc->bins[c].n; i++)
-			if (central_push(&h->central[c], tc->bins[c].e[i].p, tc->bins[c].e[i].meta) < 0)
-				break; /* out of memory: the slot is lost, still wiped */
+	tc->shard->ntc--;
 	h->folded_in_use += __atomic_load_n(&tc->in_use, __ATOMIC_RELAXED);
 	h->folded_live += __atomic_load_n(&tc->live, __ATOMIC_RELAXED);
 	if (tc->prev)
@@ -119,6 +159,7 @@ static void tc_destroy(void *arg)
 	struct mw_tcache *tc = arg;
 	struct mw_secret_heap *h = tc->h;
 
+	tc_give_back(tc);
 	pthread_mutex_lock(&h->lock);
 	tc_release_locked(h, tc);
 	pthread_mutex_unlock(&h->lock);
@@ -140,10 +181,14 @@ void mw__compact_fini(struct mw_secret_heap *h)
 		free(tc);
 	}
 	h->tcaches = NULL;
-	for (int c = 0; c < MW_SC_COUNT; c++) {
-		free(h->central[c].v);
-		h->central[c].v = NULL;
+	for (unsigned int i = 0; i < h->nshards; i++) {
+		for (int c = 0; c < MW_SC_COUNT; c++)
+			free(h->shards[i].central[c].v);
+		pthread_mutex_destroy(&h->shards[i].lock);
 	}
+	free(h->shards);
+	h->shards = NULL;
+	h->nshards = 0;
 }
 
 void mw__compact_counters(struct mw_secret_heap *h, long long *in_use, long long *live)
@@ -161,7 +206,10 @@ static __attribute__((noinline)) struct mw_tcache *tc_slow(struct mw_secret_heap
 	struct mw_tcache *tc = pthread_getspecific(h->tkey);
 
 	if (!tc) {
-		tc = calloc(1, sizeof(*tc));
+		struct mw_shard *sh;
+
+		/* Lines of its own: its counters are written on every call. */
+		tc = mw__calloc_lines(sizeof(*tc));
 		if (!tc)
 			return NULL;
 		tc->h = h;
@@ -170,6 +218,12 @@ static __attribute__((noinline)) struct mw_tcache *tc_slow(struct mw_secret_heap
 			return NULL;
 		}
 		pthread_mutex_lock(&h->lock);
+		sh = &h->shards[0];
+		for (unsigned int i = 1; i < h->nshards; i++)
+			if (h->shards[i].ntc < sh->ntc)
+				sh = &h->shards[i];
+		sh->ntc++;
+		tc->shard = sh;
 		tc->next = h->tcaches;
 		if (h->tcaches)
 			h->tcaches->prev = tc;
@@ -188,11 +242,11 @@ static inline struct mw_tcache *tc_get(struct mw_secret_heap *h)
 	return tc_slow(h);
 }
 
-/* A new slab for class c. Called with h->lock. */
-static int slab_new(struct mw_secret_heap *h, int c)
+/* A new slab for class c, its slots pushed on cen. Called with the lock of
+ * cen's shard; takes h->lock. */
+static int slab_new(struct mw_secret_heap *h, struct mw_central *cen, int c)
 {
 	size_t cls = sc_bytes[c], stride = cls + MW_SC_HDR;
-	struct mw_central *cen = &h->central[c];
 	struct mw_chunk *ch;
 	size_t off, nslots;
 	int err;
@@ -202,9 +256,11 @@ static int slab_new(struct mw_secret_heap *h, int c)
 		mw__secret_error("chunk_size %zu too small for %zu-byte objects", h->chunk, cls);
 		return -ENOMEM;
 	}
-	ch = calloc(1, sizeof(*ch));
+	/* Lines of their own: the chunk is read by every free, sizes[] is
+	 * written by every alloc and free, 32 slots a line. */
+	ch = mw__calloc_lines(sizeof(*ch));
 	if (ch)
-		ch->sizes = malloc(nslots * sizeof(*ch->sizes));
+		ch->sizes = mw__calloc_lines(nslots * sizeof(*ch->sizes));
 	if (!ch || !ch->sizes || cen->cap - cen->n < nslots) {
 		struct mw_central_entry *v = NULL;
 		size_t cap = cen->n + nslots;
@@ -220,6 +276,7 @@ static int slab_new(struct mw_secret_heap *h, int c)
 			return -ENOMEM;
 		}
 	}
+	pthread_mutex_lock(&h->lock);
 	err = mw__reserve(h, h->chunk, &off);
 	if (!err) {
 		err = mw__backing_map(h, off, h->chunk);
@@ -227,6 +284,7 @@ static int slab_new(struct mw_secret_heap *h, int c)
 			h->bump = off;
 	}
 	if (err) {
+		pthread_mutex_unlock(&h->lock);
 		free(ch->sizes);
 		free(ch);
 		return err;
@@ -255,42 +313,65 @@ static int slab_new(struct mw_secret_heap *h, int c)
 	ch->all = h->all;
 	h->all = ch;
 	mw__pagetab_set(h, ch->map, ch->map_len, ch);
+	pthread_mutex_unlock(&h->lock);
 	return 0;
 }
 
-static __attribute__((noinline)) int refill(struct mw_secret_heap *h, int c, struct mw_tbin *bin)
+/* Move up to TC_BATCH slots from the top of cen to the (empty) bin. Called
+ * with the lock of cen's shard. Keeps the central order: the top of the
+ * central stack becomes the top of the bin. */
+static uint32_t take_batch(struct mw_central *cen, struct mw_tbin *bin)
 {
-	struct mw_central *cen = &h->central[c];
-	int err = 0;
-	uint32_t take;
+	uint32_t take = cen->n < TC_BATCH ? (uint32_t)cen->n : TC_BATCH;
 
-	pthread_mutex_lock(&h->lock);
-	if (cen->n == 0)
-		err = slab_new(h, c);
-	take = cen->n < TC_BATCH ? (uint32_t)cen->n : TC_BATCH;
-	/* Keep the central order: the top of the central stack becomes the
-	 * top of the bin. */
+	if (take == 0)
+		return 0; /* cen->v may be NULL */
 	memcpy(bin->e, cen->v + cen->n - take, take * sizeof(bin->e[0]));
 	cen->n -= take;
 	bin->n = take;
-	pthread_mutex_unlock(&h->lock);
-	if (take == 0) {
-		errno = -err;
-		return -1;
-	}
-	return 0;
+	return take;
 }
 
-static __attribute__((noinline)) void flush(struct mw_secret_heap *h, int c, struct mw_tbin *bin)
+static __attribute__((noinline)) int refill(struct mw_secret_heap *h, struct mw_tcache *tc, int c,
+					    struct mw_tbin *bin)
 {
-	struct mw_central *cen = &h->central[c];
+	struct mw_shard *own = tc->shard;
+	int err = 0;
+
+	pthread_mutex_lock(&own->lock);
+	if (own->central[c].n == 0)
+		err = slab_new(h, &own->central[c], c);
+	take_batch(&own->central[c], bin);
+	pthread_mutex_unlock(&own->lock);
+	if (bin->n)
+		return 0;
+	/* No new slab (memlock or the reservation exhausted): free slots of
+	 * the other shards, one lock at a time. */
+	for (unsigned int i = 1; i < h->nshards; i++) {
+		struct mw_shard *sh = &h->shards[((size_t)(own - h->shards) + i) % h->nshards];
+
+		pthread_mutex_lock(&sh->lock);
+		take_batch(&sh->central[c], bin);
+		pthread_mutex_unlock(&sh->lock);
+		if (bin->n) {
+			mw__secret_clear_error();
+			return 0;
+		}
+	}
+	errno = err ? -err : ENOMEM;
+	return -1;
+}
+
+static __attribute__((noinline)) void flush(struct mw_tcache *tc, int c, struct mw_tbin *bin)
+{
+	struct mw_central *cen = &tc->shard->central[c];
 	uint32_t give = TC_BATCH, i;
 
-	pthread_mutex_lock(&h->lock);
+	pthread_mutex_lock(&tc->shard->lock);
 	for (i = 0; i < give; i++)
 		if (central_push(cen, bin->e[i].p, bin->e[i].meta) < 0)
 			break; /* out of memory: the slot is lost (wiped) */
-	pthread_mutex_unlock(&h->lock);
+	pthread_mutex_unlock(&tc->shard->lock);
 	memmove(bin->e, bin->e + give, (bin->n - give) * sizeof(bin->e[0]));
 	bin->n -= give;
 }
@@ -443,7 +524,7 @@ static inline void *compact_alloc(struct mw_secret_heap *h, size_t n)
 		return NULL;
 	}
 	bin = &tc->bins[c];
-	if (__builtin_expect(bin->n == 0, 0) && refill(h, c, bin) < 0)
+	if (__builtin_expect(bin->n == 0, 0) && refill(h, tc, c, bin) < 0)
 		return NULL;
 	e = bin->e[--bin->n];
 	cls = sc_bytes[c];
@@ -525,18 +606,23 @@ static inline void compact_free(struct mw_secret_heap *h, void *ptr)
 	wipe16(p, n + (k > 8 ? 8 : k));
 	tc = tc_get(h);
 	if (__builtin_expect(!tc, 0)) {
-		/* No cache for this thread: straight to the central list. */
-		pthread_mutex_lock(&h->lock);
-		if (central_push(&h->central[ch->cls], p, &ch->sizes[i]) == 0) {
+		/* No cache for this thread: straight to a central list. */
+		bool pushed;
+
+		pthread_mutex_lock(&h->shards[0].lock);
+		pushed = central_push(&h->shards[0].central[ch->cls], p, &ch->sizes[i]) == 0;
+		pthread_mutex_unlock(&h->shards[0].lock);
+		if (pushed) {
+			pthread_mutex_lock(&h->lock);
 			h->folded_in_use -= (long long)n;
 			h->folded_live--;
+			pthread_mutex_unlock(&h->lock);
 		}
-		pthread_mutex_unlock(&h->lock);
 		return;
 	}
 	bin = &tc->bins[ch->cls];
 	if (__builtin_expect(bin->n == TC_CAP, 0))
-		flush(h, ch->cls, bin);
+		flush(tc, ch->cls, bin);
 	bin->e[bin->n].p = p;
 	bin->e[bin->n].meta = &ch->sizes[i];
 	bin->n++;

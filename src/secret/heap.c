@@ -64,7 +64,7 @@ MW_API struct mw_secret_heap *mw_secret_heap_new(const struct mw_secret_opts *op
 		errno = -err;
 		return NULL;
 	}
-	h = calloc(1, sizeof(*h));
+	h = mw__calloc_lines(sizeof(*h));
 	if (!h) {
 		mw__secret_error("out of memory for the heap's metadata");
 		errno = ENOMEM;

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -107,6 +108,21 @@ struct mw_central {
 	size_t n, cap;
 };
 
+/* Metadata that threads write is kept on cache lines of its own, so that
+ * two threads never write one line (false sharing; see compact.c). */
+#define MW_CACHELINE 64
+#define MW_SHARDS_MAX 8
+
+/* Compact mode's free slots, in shards: each thread cache takes and gives
+ * back slots through one shard (the one with the fewest threads when the
+ * cache was made), so that threads neither contend for one lock nor swap
+ * slots (and the cache lines of their metadata) through one list. */
+struct mw_shard {
+	pthread_mutex_t lock;                 /* central[] */
+	struct mw_central central[MW_SC_COUNT];
+	unsigned int ntc;                     /* thread caches on it (heap lock) */
+} __attribute__((aligned(MW_CACHELINE)));
+
 #define MW_GFREE_MAX 32  /* guarded free lists indexed by pages, larger share one */
 
 struct mw_secret_heap {
@@ -126,13 +142,16 @@ struct mw_secret_heap {
 	size_t pagetab_bytes;
 	size_t bump;                 /* next free offset in the reservation */
 	unsigned int gbatch;
+	struct mw_shard *shards;     /* compact: nshards of them */
+	unsigned int nshards;
 
-	pthread_mutex_t lock;        /* everything below */
+	/* Read-only above (after creation), read by every alloc and free;
+	 * written below, on other cache lines. */
+	pthread_mutex_t lock __attribute__((aligned(MW_CACHELINE))); /* everything below */
 	size_t locked;               /* bytes mapped (= charged to RLIMIT_MEMLOCK) */
 	size_t nchunks;
 	struct mw_chunk *all;
 	/* compact */
-	struct mw_central central[MW_SC_COUNT];
 	struct mw_chunk *large_free;
 	pthread_key_t tkey;
 	bool tkey_ok;
@@ -144,7 +163,19 @@ struct mw_secret_heap {
 	size_t g_in_use, g_live;
 
 	char fallback_reason[200];
-};
+} __attribute__((aligned(MW_CACHELINE)));
+
+/* Zeroed memory of n bytes on cache lines of its own (n rounded up), for
+ * metadata that one thread writes and others read; free() frees it. */
+static inline void *mw__calloc_lines(size_t n)
+{
+	size_t len = (n + MW_CACHELINE - 1) & ~(size_t)(MW_CACHELINE - 1);
+	void *p = aligned_alloc(MW_CACHELINE, len ? len : MW_CACHELINE);
+
+	if (p)
+		memset(p, 0, len);
+	return p;
+}
 
 /* backing.c */
 MW_HIDDEN int mw__backing_open(struct mw_secret_heap *h);
