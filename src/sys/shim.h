@@ -61,6 +61,11 @@
 #ifndef MADV_DONTDUMP
 #define MADV_DONTDUMP 16
 #endif
+/* MADV_COLLAPSE (6.1; shmem too): synchronous collapse into a PMD-sized
+ * THP, whatever transparent_hugepage/shmem_enabled says (except "deny"). */
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
 
 /* SCM_PIDFD (6.5): with SO_PASSPIDFD the kernel attaches a pidfd to every
  * received message; a receiver that does not want it must close it. */

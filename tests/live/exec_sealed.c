@@ -23,13 +23,13 @@ static char self[PATH_MAX];
 static const char *memward;
 static bool seal_exec;
 
-static void check_copy_matches(int fd)
+static void check_copy_matches(int fd, const char *orig)
 {
 	static char a[65536], b[65536];
-	int src = open(self, O_RDONLY | O_CLOEXEC);
+	int src = open(orig, O_RDONLY | O_CLOEXEC);
 	off_t off = 0;
 
-	REQUIRE(src >= 0, "open self");
+	REQUIRE(src >= 0, "open %s", orig);
 	for (;;) {
 		ssize_t na = pread(src, a, sizeof(a), off), nb = pread(fd, b, sizeof(b), off);
 
@@ -73,7 +73,7 @@ static void test_prepare_and_tamper(void)
 	CHECK((st.st_mode & 07777) == 0511, "mode %04o", st.st_mode & 07777);
 	CHECK(st.st_size == sst.st_size && info.size == (uint64_t)sst.st_size, "size %lld vs %lld",
 	      (long long)st.st_size, (long long)sst.st_size);
-	check_copy_matches(fd);
+	check_copy_matches(fd, self);
 
 	/* The holder of the fd tries every way to change the contents. */
 	errno = 0;
@@ -132,7 +132,7 @@ static void test_prepare_and_tamper(void)
 		}
 		CHECK(fchmod(fd, 0511) == 0, "restore 0511");
 	}
-	check_copy_matches(fd);
+	check_copy_matches(fd, self);
 	close(fd);
 	CHECK(live_count_fds() == before, "fd leak: %d -> %d", before, live_count_fds());
 }
@@ -147,12 +147,14 @@ static void test_exec(void)
 	CHECK(strstr(out, MARKER " lib exe=/memfd:"), "marker from a memfd image: '%s'", out);
 }
 
-/* Child mode: exec ourselves sealed, through the library. */
-static void lib_exec_mode(void)
+/* Child mode: exec ourselves (or path, a padded copy of us) sealed, through
+ * the library; small: with MW_EXEC_NO_HUGEPAGES. */
+static void lib_exec_mode(const char *path, bool small)
 {
 	char *argv[] = { "sealed-self", "--marker", "lib", NULL };
+	struct mw_exec_opts opts = { .sz = sizeof(opts), .flags = small ? MW_EXEC_NO_HUGEPAGES : 0 };
 	struct mw_exec_info info = { .sz = sizeof(info) };
-	int r = mw_exec_sealed(self, argv, NULL, NULL, &info);
+	int r = mw_exec_sealed(path, argv, NULL, &opts, &info);
 
 	fprintf(stderr, "mw_exec_sealed returned %d: %s\n", r, info.reason);
 	exit(99);
@@ -239,6 +241,98 @@ static const char *scratch_dir(char *out, size_t size)
 			return out;
 	}
 	return NULL;
+}
+
+/*
+ * A program larger than a huge page: this binary padded with a pattern to
+ * 2 MiB + 300 KiB + 123 bytes (the loader ignores bytes after the image).
+ * With and without MW_EXEC_NO_HUGEPAGES the copy matches byte for byte,
+ * holds its seals (the writable mapping used to collapse the huge pages is
+ * gone) and runs; huge pages, where obtained, cover exactly the whole 2 MiB
+ * blocks, and never with MW_EXEC_NO_HUGEPAGES.
+ */
+static void test_large_copy(void)
+{
+	const uint64_t pmd = 2u << 20;
+	const off_t want = (off_t)pmd + 300 * 1024 + 123;
+	char dir[PATH_MAX], big[PATH_MAX + 16], hps[32];
+	static char buf[65536], out[4096], err[4096];
+	int before = live_count_fds(), src, dst;
+	bool thp2m;
+	off_t off = 0;
+	ssize_t n;
+
+	src = open("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", O_RDONLY | O_CLOEXEC);
+	n = src >= 0 ? read(src, hps, sizeof(hps) - 1) : -1;
+	hps[n > 0 ? n : 0] = '\0';
+	thp2m = strtoull(hps, NULL, 10) == pmd;
+	if (src >= 0)
+		close(src);
+	if (!scratch_dir(dir, sizeof(dir))) {
+		live_note("no writable scratch directory: large copy not checked");
+		return;
+	}
+	snprintf(big, sizeof(big), "%s/big", dir);
+	src = open(self, O_RDONLY | O_CLOEXEC);
+	dst = open(big, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0755);
+	REQUIRE(src >= 0 && dst >= 0, "create %s", big);
+	while ((n = read(src, buf, sizeof(buf))) > 0) {
+		REQUIRE(write(dst, buf, (size_t)n) == n, "write %s", big);
+		off += n;
+	}
+	REQUIRE(off > 0 && off < want, "self is %lld bytes", (long long)off);
+	while (off < want) {
+		size_t chunk = want - off < (off_t)sizeof(buf) ? (size_t)(want - off) : sizeof(buf);
+
+		for (size_t i = 0; i < chunk; i++)
+			buf[i] = (char)((off + (off_t)i) * 7 + 3);
+		REQUIRE(write(dst, buf, chunk) == (ssize_t)chunk, "pad %s", big);
+		off += (off_t)chunk;
+	}
+	close(src);
+	close(dst);
+
+	for (int small = 0; small < 2; small++) {
+		struct mw_exec_opts opts = { .sz = sizeof(opts), .flags = small ? MW_EXEC_NO_HUGEPAGES : 0 };
+		struct mw_exec_info info = { .sz = sizeof(info) };
+		char *run_argv[] = { self, "--run-lib-exec", big, small ? "small" : "default", NULL };
+		struct stat st;
+		int fd, seals, rc;
+		void *p;
+
+		fd = mw_exec_sealed_prepare(big, &opts, &info);
+		if (fd == -EACCES && info.step == MW_EXEC_STEP_OPEN) {
+			live_note("%s: %s: large copy not checked", dir, info.reason);
+			break;
+		}
+		REQUIRE(fd >= 0, "prepare %s: %d %s", big, fd, info.reason);
+		live_note("large copy%s: %s", small ? " (MW_EXEC_NO_HUGEPAGES)" : "", info.reason);
+		CHECK(info.huge_bytes == 0 || (!small && thp2m && info.huge_bytes == pmd),
+		      "huge_bytes %llu (small %d, 2 MiB THP %d)", (unsigned long long)info.huge_bytes, small,
+		      thp2m);
+		CHECK(fstat(fd, &st) == 0 && st.st_size == want && info.size == (uint64_t)want,
+		      "size %lld, want %lld", (long long)st.st_size, (long long)want);
+		check_copy_matches(fd, big);
+		seals = fcntl(fd, F_GET_SEALS);
+		CHECK(seals >= 0 && (seals & (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)) ==
+					    (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE),
+		      "seals 0x%x", seals);
+		errno = 0;
+		CHECK(pwrite(fd, "X", 1, 0) < 0 && errno == EPERM, "pwrite into the huge block: %s",
+		      strerror(errno));
+		errno = 0;
+		p = mmap(NULL, (size_t)pmd, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		CHECK(p == MAP_FAILED && errno == EPERM, "mmap PROT_WRITE MAP_SHARED: %s", strerror(errno));
+		if (p != MAP_FAILED)
+			munmap(p, (size_t)pmd);
+		close(fd);
+		rc = run_capture(run_argv, NULL, out, sizeof(out), err, sizeof(err));
+		CHECK(rc == 0 && strstr(out, MARKER " lib exe=/memfd:big"), "exec of the large copy: %d '%s' '%s'",
+		      rc, out, err);
+	}
+	unlink(big);
+	rmdir(dir);
+	CHECK(live_count_fds() == before, "fd leak: %d -> %d", before, live_count_fds());
 }
 
 static void test_cli(void)
@@ -338,8 +432,8 @@ int main(int argc, char **argv)
 {
 	marker_mode(argc, argv);
 	self_path(self, sizeof(self));
-	if (argc == 2 && !strcmp(argv[1], "--run-lib-exec"))
-		lib_exec_mode();
+	if (argc >= 2 && !strcmp(argv[1], "--run-lib-exec"))
+		lib_exec_mode(argc > 2 ? argv[2] : self, argc > 3 && !strcmp(argv[3], "small"));
 	REQUIRE(argc == 2, "usage: live-exec-sealed MEMWARD");
 	memward = argv[1];
 	if (mw_feature_state(MW_FEAT_MEMFD_CREATE) != MW_FEATURE_SUPPORTED)
@@ -353,6 +447,7 @@ int main(int argc, char **argv)
 	test_exec();
 	test_running_image_is_immutable();
 	test_bad_args();
+	test_large_copy();
 	test_cli();
 	return live_done();
 }
