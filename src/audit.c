@@ -140,6 +140,7 @@ static int list_pids(int procfd, pid_t **out, size_t *n)
 	MW_AUTOCLOSE int fd = openat(procfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	char buf[16384] __attribute__((aligned(8)));
 	size_t cap = 0;
+	bool last = false;
 
 	*out = NULL;
 	*n = 0;
@@ -152,6 +153,7 @@ static int list_pids(int procfd, pid_t **out, size_t *n)
 			return -errno;
 		if (len == 0)
 			return 0;
+		last = (size_t)len + MW__DIRENT_MAX <= sizeof(buf);
 		for (ssize_t off = 0; off < len;) {
 			struct dirent64 *d = (struct dirent64 *)(buf + off);
 			char *end;
@@ -174,6 +176,8 @@ static int list_pids(int procfd, pid_t **out, size_t *n)
 			}
 			(*out)[(*n)++] = (pid_t)pid;
 		}
+		if (last)
+			return 0;
 	}
 }
 
@@ -218,6 +222,9 @@ static void worker_free(struct mw__audit_worker *w)
 		free(w->objs[i].name);
 	free(w->objs);
 	free(w->maps);
+	for (size_t i = 0; i < w->ncg; i++)
+		free(w->cg[i].path);
+	free(w->cg);
 }
 
 /* The devices memfds (shmem, hugetlbfs per page size) and secretmem live
@@ -261,6 +268,7 @@ MW_API int mw_audit_scan(const struct mw_audit_opts *opts, struct mw_audit_repor
 	size_t npids = 0, nall = 0;
 	unsigned int nthreads = 1, started = 0;
 	struct timespec t0, t1;
+	struct mw__audit_bpf bpf = { 0 };
 	struct stat st;
 	int err = 0;
 
@@ -292,7 +300,6 @@ MW_API int mw_audit_scan(const struct mw_audit_opts *opts, struct mw_audit_repor
 	}
 	if (fstatat(sh.procfd, "self/ns/pid", &st, 0) == 0)
 		sh.self_ns = st.st_ino;
-	learn_memdevs(&sh);
 	sh.rep = calloc(1, sizeof(*sh.rep));
 	if (!sh.rep) {
 		err = -ENOMEM;
@@ -320,7 +327,21 @@ MW_API int mw_audit_scan(const struct mw_audit_opts *opts, struct mw_audit_repor
 	}
 	sh.pids = pids;
 	sh.npids = npids;
+	/* The fd tables and maps of everything at once, after the pid list
+	 * (a process listed and gone by then has no records and then fails
+	 * to open: vanished). The iterators give pids of the initial pid
+	 * namespace: only when that is the one /proc shows. */
+	if (!o.npids && !(o.flags & MW_AUDIT_F_NO_BPF) && sh.self_ns == MW__PROC_PID_INIT_INO) {
+		err = mw__audit_bpf_collect(&bpf);
+		if (err == -ENOMEM)
+			goto out;
+		if (err == 0)
+			sh.bpf = &bpf;
+		err = 0;
+	}
 
+	if (!sh.bpf)
+		learn_memdevs(&sh); /* for the maps of every process */
 	nthreads = pick_threads(o.threads, npids);
 	w = calloc(nthreads, sizeof(*w));
 	tids = calloc(nthreads, sizeof(*tids));
@@ -372,6 +393,7 @@ out:
 	free(tids);
 	free(pids);
 	free(sh.ns);
+	mw__audit_bpf_free(&bpf);
 	if (sh.procfd >= 0)
 		close(sh.procfd);
 	pthread_mutex_destroy(&sh.lock);
@@ -384,6 +406,7 @@ out:
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	sh.rep->pub.duration_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	sh.rep->pub.via_bpf = sh.bpf != NULL;
 	mw__audit_finish(sh.rep);
 	*out = &sh.rep->pub;
 	return 0;
