@@ -21,9 +21,23 @@
 #include <sys/stat.h>
 #include <time.h>
 
-static int cmp_objp(const void *a, const void *b)
+/* An object to judge, with its sort key at hand (sorting pointers to the
+ * objects themselves spent its time in cache misses). */
+struct jkey {
+	uint64_t dev, ino;
+	int fd;
+	struct mw__audit_obj *o;
+};
+
+static int cmp_jkey(const void *a, const void *b)
 {
-	return mw__audit_cmp_obj(*(const struct mw__audit_obj *const *)a, *(const struct mw__audit_obj *const *)b);
+	const struct jkey *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return x->fd < y->fd ? -1 : x->fd > y->fd;
 }
 
 /* Can writer still change the contents that reader sees? */
@@ -53,20 +67,11 @@ static int fill(struct mw_audit_finding *f, const struct mw__audit_obj *o, int s
 	return 0;
 }
 
-/* Findings about memfds, now that every process has been seen. */
-static int judge_memfds(struct mw__audit_shared *sh, struct mw__audit_obj *objs, size_t nobjs)
+/* Findings about the inodes v[0..n) (whole groups of one inode) into rep. */
+static int judge_range(struct mw__audit_report *rep, const struct jkey *v, size_t n)
 {
-	struct mw__audit_obj **v;
-	size_t n = 0;
 	int err = 0;
 
-	v = malloc((nobjs ? nobjs : 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < nobjs; i++)
-		if (!objs[i].secret)
-			v[n++] = &objs[i];
-	qsort(v, n, sizeof(*v), cmp_objp);
 	for (size_t g = 0; g < n && !err;) {
 		size_t e = g;
 		int seals = -1;
@@ -75,25 +80,25 @@ static int judge_memfds(struct mw__audit_shared *sh, struct mw__audit_obj *objs,
 		bool known = false;
 		char sn[96];
 
-		while (e < n && v[e]->dev == v[g]->dev && v[e]->ino == v[g]->ino)
+		while (e < n && v[e].dev == v[g].dev && v[e].ino == v[g].ino)
 			e++;
 		for (size_t i = g; i < e; i++) {
-			if (v[i]->stat_known && !known) {
+			if (v[i].o->stat_known && !known) {
 				known = true;
-				seals = v[i]->seals;
-				mode = v[i]->mode;
-				size = v[i]->size;
+				seals = v[i].o->seals;
+				mode = v[i].o->mode;
+				size = v[i].o->size;
 			}
 		}
 		mw__audit_seal_names(seals, sn, sizeof(sn));
 		for (size_t i = g; i < e && !err; i++) {
-			struct mw__audit_obj *o = v[i];
+			struct mw__audit_obj *o = v[i].o;
 			bool sealed = mw__audit_content_sealed(seals);
 
 			if (o->is_exe)
 				continue;
 			if (known && (mode & 0111) && !(seals >= 0 && (seals & F_SEAL_EXEC)))
-				err = fill(mw__audit_add(sh->rep, o->id, MW_AUDIT_EXEC_MEMFD,
+				err = fill(mw__audit_add(rep, o->id, MW_AUDIT_EXEC_MEMFD,
 							 sealed ? MW_AUDIT_LOW : MW_AUDIT_MEDIUM, o->name,
 							 "%s an executable memfd (mode %04o) that is not "
 							 "exec-sealed (seals: %s)%s",
@@ -102,7 +107,7 @@ static int judge_memfds(struct mw__audit_shared *sh, struct mw__audit_obj *objs,
 							 ": whoever can write to it can run what they write"),
 					   o, seals, mode, size);
 			if (!err && o->mapped_exec)
-				err = fill(mw__audit_add(sh->rep, o->id, MW_AUDIT_MEMFD_MAPPED_EXEC,
+				err = fill(mw__audit_add(rep, o->id, MW_AUDIT_MEMFD_MAPPED_EXEC,
 							 sealed ? MW_AUDIT_LOW : MW_AUDIT_HIGH, o->name,
 							 "maps a memfd executable (seals: %s)%s", sn,
 							 sealed ? "; its contents are sealed" :
@@ -111,12 +116,12 @@ static int judge_memfds(struct mw__audit_shared *sh, struct mw__audit_obj *objs,
 			if (err || !o->mapped)
 				continue;
 			for (size_t j = g; j < e; j++) {
-				struct mw__audit_obj *w = v[j];
+				struct mw__audit_obj *w = v[j].o;
 
 				if (w->id->pid == o->id->pid || !(w->fd_writable || w->mapped_wshared) ||
 				    !unsealed_for(w, seals))
 					continue;
-				err = fill(mw__audit_add(sh->rep, o->id, MW_AUDIT_SHARED_UNSEALED,
+				err = fill(mw__audit_add(rep, o->id, MW_AUDIT_SHARED_UNSEALED,
 							 o->mapped_exec ? MW_AUDIT_HIGH : MW_AUDIT_MEDIUM,
 							 o->name,
 							 "maps %sa memfd that pid %d can write, without a "
@@ -124,11 +129,94 @@ static int judge_memfds(struct mw__audit_shared *sh, struct mw__audit_obj *objs,
 							 o->mapped_exec ? "executable " : "", (int)w->id->pid, sn),
 					   o, seals, mode, size);
 				if (!err)
-					sh->rep->arr[sh->rep->pub.nfindings - 1]->peer_pid = w->id->pid;
+					rep->arr[rep->pub.nfindings - 1]->peer_pid = w->id->pid;
 				break;
 			}
 		}
 		g = e;
+	}
+	return err;
+}
+
+struct judge_job {
+	struct mw__audit_report rep; /* findings only */
+	const struct jkey *v;
+	size_t n;
+	int err;
+};
+
+static void *judge_thread(void *arg)
+{
+	struct judge_job *j = arg;
+
+	j->err = judge_range(&j->rep, j->v, j->n);
+	return NULL;
+}
+
+/* Findings about memfds, now that every process has been seen. With
+ * nthreads > 1 the second half of the inodes is judged on another
+ * thread, into findings of its own, appended at the end. */
+static int judge_memfds(struct mw__audit_shared *sh, struct mw__audit_obj *objs, size_t nobjs,
+			unsigned int nthreads)
+{
+	struct judge_job job = { .rep = { .pub = { 0 } } };
+	struct jkey *v;
+	size_t n = 0, half;
+	pthread_t tid;
+	bool threaded = false;
+	int err;
+
+	v = malloc((nobjs ? nobjs : 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < nobjs; i++)
+		if (!objs[i].secret)
+			v[n++] = (struct jkey){ objs[i].dev, objs[i].ino, objs[i].fd, &objs[i] };
+	qsort(v, n, sizeof(*v), cmp_jkey);
+	half = n;
+	if (nthreads > 1 && n >= 2048) {
+		half = n / 2;
+		while (half < n && v[half].dev == v[half - 1].dev && v[half].ino == v[half - 1].ino)
+			half++; /* an inode's group stays in one half */
+		job.v = v + half;
+		job.n = n - half;
+		threaded = pthread_create(&tid, NULL, judge_thread, &job) == 0;
+		if (!threaded)
+			half = n;
+	}
+	err = judge_range(sh->rep, v, half);
+	if (threaded) {
+		pthread_join(tid, NULL);
+		if (!err)
+			err = job.err;
+		if (!err && job.rep.pub.nfindings) {
+			struct mw__audit_report *r = sh->rep;
+			size_t need = r->pub.nfindings + job.rep.pub.nfindings;
+
+			if (need > r->cap) {
+				struct mw_audit_finding **a = realloc(r->arr, need * sizeof(*a));
+
+				if (!a)
+					err = -ENOMEM;
+				else {
+					r->arr = a;
+					r->cap = need;
+				}
+			}
+			if (!err) {
+				memcpy(r->arr + r->pub.nfindings, job.rep.arr,
+				       job.rep.pub.nfindings * sizeof(*r->arr));
+				r->pub.nfindings = need;
+				job.rep.pub.nfindings = 0;
+			}
+		}
+		/* what was not handed over (after an error) */
+		for (size_t i = 0; i < job.rep.pub.nfindings; i++) {
+			free((char *)job.rep.arr[i]->reason);
+			free((char *)job.rep.arr[i]->object);
+			free(job.rep.arr[i]);
+		}
+		free(job.rep.arr);
 	}
 	free(v);
 	return err;
@@ -332,7 +420,7 @@ MW_API int mw_audit_scan(const struct mw_audit_opts *opts, struct mw_audit_repor
 	 * to open: vanished). The iterators give pids of the initial pid
 	 * namespace: only when that is the one /proc shows. */
 	if (!o.npids && !(o.flags & MW_AUDIT_F_NO_BPF) && sh.self_ns == MW__PROC_PID_INIT_INO) {
-		err = mw__audit_bpf_collect(&bpf);
+		err = mw__audit_bpf_collect(&bpf, pick_threads(o.threads, npids) > 1);
 		if (err == -ENOMEM)
 			goto out;
 		if (err == 0)
@@ -382,7 +470,7 @@ MW_API int mw_audit_scan(const struct mw_audit_opts *opts, struct mw_audit_repor
 		nall += w[i].nobjs;
 		w[i].nobjs = 0; /* names now belong to all */
 	}
-	err = judge_memfds(&sh, all, nall);
+	err = judge_memfds(&sh, all, nall, started + 1);
 out:
 	for (size_t i = 0; i < nall; i++)
 		free(all[i].name);

@@ -173,7 +173,7 @@ static void *vma_thread(void *arg)
 	return NULL;
 }
 
-int mw__audit_bpf_collect(struct mw__audit_bpf *b)
+int mw__audit_bpf_collect(struct mw__audit_bpf *b, bool parallel)
 {
 	struct iter_out o = { 0 };
 	struct vma_job vj = { .link = -1 };
@@ -196,7 +196,7 @@ int mw__audit_bpf_collect(struct mw__audit_bpf *b)
 	/* Walking every mapping of every process is the longest of the
 	 * three walks: on a second CPU, meanwhile. */
 	vj.link = skel->links.mw_audit_vmas_fd;
-	threaded = pthread_create(&tid, NULL, vma_thread, &vj) == 0;
+	threaded = parallel && pthread_create(&tid, NULL, vma_thread, &vj) == 0;
 	err = read_iter(skel->links.mw_audit_fds_fd, &o);
 	if (!err)
 		err = read_iter(skel->links.mw_audit_procs_fd, &o);
@@ -224,8 +224,9 @@ out:
 
 #else
 
-int mw__audit_bpf_collect(struct mw__audit_bpf *b)
+int mw__audit_bpf_collect(struct mw__audit_bpf *b, bool parallel)
 {
+	(void)parallel;
 	memset(b, 0, sizeof(*b));
 	return -EOPNOTSUPP;
 }

@@ -70,8 +70,9 @@ struct mw__audit_bpf {
 	size_t nfds, nvmas, nprocs;
 };
 
-/* Load and run the iterators. 0, or -errno (the caller reads /proc). */
-MW_HIDDEN int mw__audit_bpf_collect(struct mw__audit_bpf *b);
+/* Load and run the iterators (parallel: the mapping walk on a second
+ * thread). 0, or -errno (the caller reads /proc). */
+MW_HIDDEN int mw__audit_bpf_collect(struct mw__audit_bpf *b, bool parallel);
 MW_HIDDEN void mw__audit_bpf_free(struct mw__audit_bpf *b);
 /* The records of pid in v[0..n): [return value, *end). */
 MW_HIDDEN size_t mw__audit_bpf_find(const void *const *v, size_t n, pid_t pid, size_t *end);

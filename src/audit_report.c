@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,7 @@ struct mw_audit_finding *mw__audit_add(struct mw__audit_report *r, const struct 
 				       const char *object, const char *fmt, ...)
 {
 	struct mw_audit_finding *f;
+	char buf[512];
 	va_list ap;
 	int n;
 
@@ -138,9 +140,24 @@ struct mw_audit_finding *mw__audit_add(struct mw__audit_report *r, const struct 
 	if (!f)
 		return NULL;
 	f->object = strdup(object ? object : "");
+	/* Into a stack buffer first: vasprintf() grows its buffer by
+	 * reallocation, and a scan can make 100,000 findings. */
 	va_start(ap, fmt);
-	n = vasprintf((char **)&f->reason, fmt, ap);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	if (n >= 0 && (size_t)n < sizeof(buf)) {
+		char *reason = malloc((size_t)n + 1);
+
+		if (reason)
+			memcpy(reason, buf, (size_t)n + 1);
+		else
+			n = -1;
+		f->reason = reason;
+	} else if (n >= 0) {
+		va_start(ap, fmt);
+		n = vasprintf((char **)&f->reason, fmt, ap);
+		va_end(ap);
+	}
 	if (n < 0 || !f->object) {
 		if (n >= 0)
 			free((char *)f->reason);
@@ -178,9 +195,52 @@ static int cmp_finding(const void *a, const void *b)
 	return x->fd < y->fd ? -1 : x->fd > y->fd;
 }
 
+/* A finding's place in the report as one number: most severe first, then
+ * pid (< 2^22, PID_MAX_LIMIT), kind, fd (-1 .. 2^30, the fs.nr_open limit). */
+struct fkey {
+	uint64_t key;
+	struct mw_audit_finding *f;
+};
+
+static int cmp_fkey(const void *a, const void *b)
+{
+	const struct fkey *x = a, *y = b;
+
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+static bool sort_by_key(struct mw__audit_report *r)
+{
+	size_t n = r->pub.nfindings;
+	struct fkey *k = malloc(n * sizeof(*k));
+
+	if (!k)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const struct mw_audit_finding *f = r->arr[i];
+
+		if ((uint32_t)f->pid >= (1u << 22) || (unsigned int)f->kind >= 16 ||
+		    (unsigned int)f->severity > MW_AUDIT_CRITICAL || f->fd < -1 || f->fd >= (1 << 30)) {
+			free(k);
+			return false; /* out of the key's ranges: the comparison sort */
+		}
+		k[i].key = (uint64_t)(MW_AUDIT_CRITICAL - f->severity) << 57 |
+			   (uint64_t)(uint32_t)f->pid << 35 | (uint64_t)f->kind << 31 |
+			   (uint64_t)(f->fd + 1);
+		k[i].f = r->arr[i];
+	}
+	qsort(k, n, sizeof(*k), cmp_fkey);
+	for (size_t i = 0; i < n; i++)
+		r->arr[i] = k[i].f;
+	free(k);
+	return true;
+}
+
 void mw__audit_finish(struct mw__audit_report *r)
 {
-	if (r->pub.nfindings)
+	/* Sorting the pointers with cmp_finding() spends its time in cache
+	 * misses; the packed keys give the same order. */
+	if (r->pub.nfindings && !sort_by_key(r))
 		qsort(r->arr, r->pub.nfindings, sizeof(r->arr[0]), cmp_finding);
 	r->pub.findings = (const struct mw_audit_finding *const *)r->arr;
 	r->pub.partial = r->pub.procs_unreadable > 0;
