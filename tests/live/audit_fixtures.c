@@ -324,6 +324,14 @@ static void check_cli(pid_t fileless, pid_t holder, pid_t clean)
 	CHECK(found, "JSON does not name the memfd as \"/memfd:mw-exec\\nholder\\\\xff (deleted)\":\n%s", out);
 	json_object_put(doc);
 
+	/* --no-bpf is accepted; a --pid scan never uses the iterators. */
+	rc = run(out, sizeof(out), (char *[]){ "--no-bpf", "--pid", pidarg, "--json", NULL });
+	doc = parse_strict(out, strlen(out));
+	CHECK(rc == 0 && doc && json_object_object_get_ex(doc, "via_bpf", &v) &&
+	      json_object_is_type(v, json_type_boolean) && !json_object_get_boolean(v),
+	      "--no-bpf --json: exit %d, via_bpf not false:\n%s", rc, out);
+	json_object_put(doc);
+
 	/* JSON lines: every line parses, the last is the summary. */
 	rc = run(out, sizeof(out), (char *[]){ "--pid", pidarg, "--jsonl", NULL });
 	{
