@@ -52,7 +52,9 @@ static int read_iter(int link, struct iter_out *o)
 		}
 		n = read(fd, o->buf + o->len, o->cap - o->len);
 		if (n < 0) {
-			if (errno == EINTR)
+			/* EAGAIN: a million objects (mappings, fds) passed
+			 * without a record; the next read goes on from there */
+			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			return -errno;
 		}
