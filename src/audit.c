@@ -289,6 +289,12 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+static void *bpf_loader(void *arg)
+{
+	mw__audit_bpf_load(arg);
+	return NULL;
+}
+
 /* Threads for n processes: one per CPU (at most 8), none extra for small scans. */
 static unsigned int pick_threads(unsigned int asked, size_t n)
 {
@@ -409,7 +415,17 @@ MW_API int mw_audit_scan(const struct mw_audit_opts *opts, struct mw_audit_repor
 				pids[npids++] = o.pids[i];
 		}
 	} else {
+		/* The BPF load (a few ms in the kernel) on a second thread
+		 * while this one lists the processes. */
+		pthread_t loader;
+		bool loading = false;
+
+		if (!(o.flags & MW_AUDIT_F_NO_BPF) && sh.self_ns == MW__PROC_PID_INIT_INO &&
+		    pick_threads(o.threads, SIZE_MAX / 2) > 1)
+			loading = pthread_create(&loader, NULL, bpf_loader, &bpf) == 0;
 		err = list_pids(sh.procfd, &pids, &npids);
+		if (loading)
+			pthread_join(loader, NULL);
 		if (err)
 			goto out;
 	}

@@ -175,6 +175,25 @@ static void *vma_thread(void *arg)
 	return NULL;
 }
 
+int mw__audit_bpf_load(struct mw__audit_bpf *b)
+{
+	struct audit_iter *skel;
+
+	memset(b, 0, sizeof(*b));
+	skel = audit_iter__open_and_load();
+	if (!skel) {
+		b->load_err = errno ? -errno : -EINVAL;
+		return b->load_err;
+	}
+	if (audit_iter__attach(skel) < 0) {
+		b->load_err = errno ? -errno : -EINVAL;
+		audit_iter__destroy(skel);
+		return b->load_err;
+	}
+	b->skel = skel;
+	return 0;
+}
+
 int mw__audit_bpf_collect(struct mw__audit_bpf *b, bool parallel)
 {
 	struct iter_out o = { 0 };
@@ -184,17 +203,12 @@ int mw__audit_bpf_collect(struct mw__audit_bpf *b, bool parallel)
 	bool threaded = false;
 	int err;
 
-	memset(b, 0, sizeof(*b));
-	skel = audit_iter__open_and_load();
-	if (!skel) {
-		err = -errno;
+	if (!b->skel && !b->load_err)
+		mw__audit_bpf_load(b);
+	skel = b->skel;
+	err = b->load_err;
+	if (err)
 		goto out;
-	}
-	err = audit_iter__attach(skel);
-	if (err < 0) {
-		err = -errno;
-		goto out;
-	}
 	/* Walking every mapping of every process is the longest of the
 	 * three walks: on a second CPU, meanwhile. */
 	vj.link = skel->links.mw_audit_vmas_fd;
@@ -215,7 +229,9 @@ int mw__audit_bpf_collect(struct mw__audit_bpf *b, bool parallel)
 	if (!err)
 		err = index_recs(b);
 out:
-	audit_iter__destroy(skel);
+	if (skel)
+		audit_iter__destroy(skel);
+	b->skel = NULL;
 	if (err) {
 		mw__log(7, "audit: BPF iterators unavailable (%s): reading /proc", strerror(-err));
 		mw__audit_bpf_free(b);
@@ -225,6 +241,13 @@ out:
 }
 
 #else
+
+int mw__audit_bpf_load(struct mw__audit_bpf *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->load_err = -EOPNOTSUPP;
+	return b->load_err;
+}
 
 int mw__audit_bpf_collect(struct mw__audit_bpf *b, bool parallel)
 {
@@ -237,6 +260,10 @@ int mw__audit_bpf_collect(struct mw__audit_bpf *b, bool parallel)
 
 void mw__audit_bpf_free(struct mw__audit_bpf *b)
 {
+#if MW_HAVE_AUDIT_BPF
+	if (b->skel)
+		audit_iter__destroy(b->skel);
+#endif
 	free(b->buf);
 	free(b->vbuf);
 	free(b->procs);

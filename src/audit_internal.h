@@ -68,10 +68,16 @@ struct mw__audit_bpf {
 	const struct mw_brec **fds, **vmas;
 	const struct mw_brec_proc **procs;
 	size_t nfds, nvmas, nprocs;
+	void *skel;              /* loaded, not yet run */
+	int load_err;
 };
 
-/* Load and run the iterators (parallel: the mapping walk on a second
- * thread). 0, or -errno (the caller reads /proc). */
+/* Load the iterators into a zeroed b (on any thread, while the caller lists
+ * the processes). 0 or -errno, also kept in b->load_err. */
+MW_HIDDEN int mw__audit_bpf_load(struct mw__audit_bpf *b);
+/* Run the iterators (loading them first unless mw__audit_bpf_load() did),
+ * then unload them (parallel: the mapping walk on a second thread). 0, or
+ * -errno (the caller reads /proc). */
 MW_HIDDEN int mw__audit_bpf_collect(struct mw__audit_bpf *b, bool parallel);
 MW_HIDDEN void mw__audit_bpf_free(struct mw__audit_bpf *b);
 /* The records of pid in v[0..n): [return value, *end). */
