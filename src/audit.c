@@ -94,12 +94,14 @@ static int judge_range(struct mw__audit_report *rep, const struct jkey *v, size_
 		for (size_t i = g; i < e && !err; i++) {
 			struct mw__audit_obj *o = v[i].o;
 			bool sealed = mw__audit_content_sealed(seals);
+			char nb[MW__AUDIT_NAME_MAX];
+			const char *name = mw__audit_obj_name(o, nb, sizeof(nb));
 
 			if (o->is_exe)
 				continue;
 			if (known && (mode & 0111) && !(seals >= 0 && (seals & F_SEAL_EXEC)))
 				err = fill(mw__audit_add(rep, o->id, MW_AUDIT_EXEC_MEMFD,
-							 sealed ? MW_AUDIT_LOW : MW_AUDIT_MEDIUM, o->name,
+							 sealed ? MW_AUDIT_LOW : MW_AUDIT_MEDIUM, name,
 							 "%s an executable memfd (mode %04o) that is not "
 							 "exec-sealed (seals: %s)%s",
 							 o->fd >= 0 ? "holds" : "maps", (unsigned int)mode, sn,
@@ -108,7 +110,7 @@ static int judge_range(struct mw__audit_report *rep, const struct jkey *v, size_
 					   o, seals, mode, size);
 			if (!err && o->mapped_exec)
 				err = fill(mw__audit_add(rep, o->id, MW_AUDIT_MEMFD_MAPPED_EXEC,
-							 sealed ? MW_AUDIT_LOW : MW_AUDIT_HIGH, o->name,
+							 sealed ? MW_AUDIT_LOW : MW_AUDIT_HIGH, name,
 							 "maps a memfd executable (seals: %s)%s", sn,
 							 sealed ? "; its contents are sealed" :
 							 ": code running from anonymous, writable memory"),
@@ -123,7 +125,7 @@ static int judge_range(struct mw__audit_report *rep, const struct jkey *v, size_
 					continue;
 				err = fill(mw__audit_add(rep, o->id, MW_AUDIT_SHARED_UNSEALED,
 							 o->mapped_exec ? MW_AUDIT_HIGH : MW_AUDIT_MEDIUM,
-							 o->name,
+							 name,
 							 "maps %sa memfd that pid %d can write, without a "
 							 "write seal (seals: %s)",
 							 o->mapped_exec ? "executable " : "", (int)w->id->pid, sn),
@@ -211,11 +213,8 @@ static int judge_memfds(struct mw__audit_shared *sh, struct mw__audit_obj *objs,
 			}
 		}
 		/* what was not handed over (after an error) */
-		for (size_t i = 0; i < job.rep.pub.nfindings; i++) {
-			free((char *)job.rep.arr[i]->reason);
-			free((char *)job.rep.arr[i]->object);
-			free(job.rep.arr[i]);
-		}
+		for (size_t i = 0; i < job.rep.pub.nfindings; i++)
+			free(job.rep.arr[i]); /* object and reason with it */
 		free(job.rep.arr);
 	}
 	free(v);

@@ -27,7 +27,9 @@ struct mw__audit_report {
 };
 
 /* Add a finding about process id. object may be NULL. reason is printf-style.
- * Returns the finding (for the caller to fill details) or NULL on ENOMEM. */
+ * Returns the finding (for the caller to fill details) or NULL on ENOMEM.
+ * Its object and reason strings share its allocation: free() the finding
+ * alone. */
 MW_HIDDEN struct mw_audit_finding *
 mw__audit_add(struct mw__audit_report *r, const struct mw__audit_ident *id,
 	      enum mw_audit_kind kind, enum mw_audit_severity sev, const char *object,
@@ -96,7 +98,8 @@ struct mw__audit_obj {
 	uint32_t mode;
 	uint64_t size;
 	uint64_t mapped_bytes;
-	char *name;
+	char *name;             /* NULL: made from rec when needed (mw__audit_obj_name()) */
+	const struct mw_brec *rec; /* the BPF record it came from, or NULL */
 	struct mw__audit_ident *id;
 };
 
@@ -150,6 +153,11 @@ struct mw__audit_worker {
 
 #define MW__AUDIT_COUNT(w, field) \
 	__atomic_fetch_add(&(w)->sh->rep->pub.field, 1, __ATOMIC_RELAXED)
+
+/* The object's path as /proc shows it: o->name, or made into buf (size
+ * >= MW__AUDIT_NAME_MAX) from its BPF record. */
+#define MW__AUDIT_NAME_MAX 288
+MW_HIDDEN const char *mw__audit_obj_name(const struct mw__audit_obj *o, char *buf, size_t size);
 
 /* Scan one process into w (src/audit_proc.c). 0, or -ENOMEM; trouble with
  * the process itself is counted in the report, not returned. */

@@ -560,9 +560,13 @@ static int add_mapping(struct mw__audit_worker *s, size_t start, size_t sorted_e
 			return -ENOMEM;
 		if (escaped)
 			unescape_map_path(path);
-		o->name = strdup(path);
-		if (!o->name)
-			return -ENOMEM;
+		if (rec) {
+			o->rec = rec; /* the name is made from it if needed */
+		} else {
+			o->name = strdup(path);
+			if (!o->name)
+				return -ENOMEM;
+		}
 		o->dev = dev;
 		o->ino = inode;
 		o->secret = secret;
@@ -698,9 +702,23 @@ static int scan_maps_query(struct mw__audit_worker *s, size_t start, size_t sort
 }
 
 /* The path /proc shows for a BPF record's object: "/NAME (deleted)". */
-static void brec_path(const struct mw_brec *r, char *buf, size_t size)
+static const char *brec_path(const struct mw_brec *r, char *buf, size_t size)
 {
-	snprintf(buf, size, "/%.*s" DELETED_SUFFIX, (int)r->namelen, (const char *)(r + 1));
+	size_t n = r->namelen;
+
+	if (size < n + sizeof(DELETED_SUFFIX) + 1) /* "/" + name + suffix + NUL */
+		n = size - sizeof(DELETED_SUFFIX) - 1;
+	buf[0] = '/';
+	memcpy(buf + 1, r + 1, n);
+	memcpy(buf + 1 + n, DELETED_SUFFIX, sizeof(DELETED_SUFFIX));
+	return buf;
+}
+
+const char *mw__audit_obj_name(const struct mw__audit_obj *o, char *buf, size_t size)
+{
+	if (o->name || !o->rec)
+		return o->name ? o->name : "";
+	return brec_path(o->rec, buf, size);
 }
 
 static uint64_t brec_dev(const struct mw_brec *r)
@@ -712,7 +730,6 @@ static uint64_t brec_dev(const struct mw_brec *r)
 static int bpf_fds(struct mw__audit_worker *s)
 {
 	const struct mw__audit_bpf *b = s->sh->bpf;
-	char path[MW_BREC_NAME_MAX + 32];
 	size_t end, i = mw__audit_bpf_find((const void *const *)b->fds, b->nfds, s->pid, &end);
 
 	for (; i < end; i++) {
@@ -721,10 +738,7 @@ static int bpf_fds(struct mw__audit_worker *s)
 
 		if (!o)
 			return -ENOMEM;
-		brec_path(r, path, sizeof(path));
-		o->name = strdup(path);
-		if (!o->name)
-			return -ENOMEM;
+		o->rec = r; /* the name is made from it if a finding needs it */
 		o->secret = r->flags & MW_BREC_SECRET;
 		o->fd = r->fd;
 		o->fd_writable = r->flags & MW_BREC_FD_WRITE;
@@ -744,7 +758,7 @@ static int bpf_fds(struct mw__audit_worker *s)
 static int bpf_maps(struct mw__audit_worker *s, size_t start, size_t sorted_end)
 {
 	const struct mw__audit_bpf *b = s->sh->bpf;
-	char path[MW_BREC_NAME_MAX + 32];
+	char path[MW__AUDIT_NAME_MAX];
 	size_t end, i = mw__audit_bpf_find((const void *const *)b->vmas, b->nvmas, s->pid, &end);
 
 	for (; i < end; i++) {

@@ -123,7 +123,9 @@ struct mw_audit_finding *mw__audit_add(struct mw__audit_report *r, const struct 
 				       const char *object, const char *fmt, ...)
 {
 	struct mw_audit_finding *f;
-	char buf[512];
+	char buf[512], *big = NULL, *p;
+	const char *reason;
+	size_t olen;
 	va_list ap;
 	int n;
 
@@ -136,35 +138,38 @@ struct mw_audit_finding *mw__audit_add(struct mw__audit_report *r, const struct 
 		r->arr = a;
 		r->cap = cap;
 	}
-	f = calloc(1, sizeof(*f));
-	if (!f)
-		return NULL;
-	f->object = strdup(object ? object : "");
-	/* Into a stack buffer first: vasprintf() grows its buffer by
-	 * reallocation, and a scan can make 100,000 findings. */
+	/* The finding, its object and its reason in one allocation (freed
+	 * with the finding): a scan can make 100,000 findings. The reason
+	 * goes through a stack buffer, vasprintf() only when it is long. */
 	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (n >= 0 && (size_t)n < sizeof(buf)) {
-		char *reason = malloc((size_t)n + 1);
-
-		if (reason)
-			memcpy(reason, buf, (size_t)n + 1);
-		else
-			n = -1;
-		f->reason = reason;
-	} else if (n >= 0) {
+	if (n < 0)
+		return NULL;
+	reason = buf;
+	if ((size_t)n >= sizeof(buf)) {
 		va_start(ap, fmt);
-		n = vasprintf((char **)&f->reason, fmt, ap);
+		n = vasprintf(&big, fmt, ap);
 		va_end(ap);
+		if (n < 0)
+			return NULL;
+		reason = big;
 	}
-	if (n < 0 || !f->object) {
-		if (n >= 0)
-			free((char *)f->reason);
-		free((char *)f->object);
-		free(f);
+	if (!object)
+		object = "";
+	olen = strlen(object);
+	f = malloc(sizeof(*f) + olen + 1 + (size_t)n + 1);
+	if (!f) {
+		free(big);
 		return NULL;
 	}
+	memset(f, 0, sizeof(*f));
+	p = (char *)(f + 1);
+	memcpy(p, object, olen + 1);
+	f->object = p;
+	memcpy(p + olen + 1, reason, (size_t)n + 1);
+	f->reason = p + olen + 1;
+	free(big);
 	f->kind = kind;
 	f->severity = sev;
 	f->pid = id->pid;
@@ -265,11 +270,8 @@ MW_API void mw_audit_report_free(struct mw_audit_report *report)
 
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->pub.nfindings; i++) {
-		free((char *)r->arr[i]->reason);
-		free((char *)r->arr[i]->object);
-		free(r->arr[i]);
-	}
+	for (size_t i = 0; i < r->pub.nfindings; i++)
+		free(r->arr[i]); /* object and reason with it */
 	free(r->arr);
 	for (size_t i = 0; i < r->nidents; i++)
 		mw__audit_ident_free(r->idents[i]);
