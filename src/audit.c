@@ -3,9 +3,11 @@
  * mw_audit_scan(): walk /proc and report fileless execution and risky memfds.
  *
  * The processes are shared out to a few threads (src/audit_proc.c reads
- * each one); findings about memfds are made at the end, when every process
- * has been seen, because sharing is a property of the whole system and a
- * process that only maps a memfd may not let us read its seals.
+ * each one; for a full scan with the privileges, BPF iterators list every
+ * fd table and map first: src/audit_bpf.c); findings about memfds are made
+ * at the end, when every process has been seen, because sharing is a
+ * property of the whole system and a process that only maps a memfd may
+ * not let us read its seals.
  */
 #include "audit_internal.h"
 #include "sys/shim.h"

@@ -5,7 +5,10 @@
  * each and no allocation), the memory map, the pid namespace. Every memfd and
  * secretmem inode seen is recorded with what the process can do with it (fd
  * writable, mapped, mapped executable, mapped shared-writable); src/audit.c
- * judges memfds once every process has been seen.
+ * judges memfds once every process has been seen. When the BPF iterators
+ * ran (src/audit_bpf.c), the fd table, the maps, the uids, comm and pid
+ * namespace come from their records instead, and only exe, cmdline and
+ * cgroup are read here.
  *
  * Everything is read relative to an O_PATH fd of /proc/PID, so a pid reused
  * mid-scan cannot mix two processes: once the first process is gone every
