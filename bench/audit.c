@@ -6,7 +6,10 @@
  * A fixture of N processes (default 2000), each holding M memfds (default
  * 10), is spawned as a fork tree in its own process group; both scanners
  * then walk the whole system R times (default 3) and the medians are
- * printed with their ratio and the time per 1,000 processes. The fixture is
+ * printed with their ratio and the time per 1,000 processes. memward is
+ * timed four ways, taking turns within each run: the default scan (one
+ * thread per CPU; as root, fd tables and maps from the BPF iterators), on
+ * one thread, and both through /proc only (MW_AUDIT_F_NO_BPF). The fixture is
  * killed as a group at the end, on error and on SIGINT/SIGTERM; every
  * fixture process also has PR_SET_PDEATHSIG so that nothing survives a
  * SIGKILL of the bench itself.
@@ -15,7 +18,7 @@
  * default), so memward makes one finding per memfd: the worst case for it.
  * -s makes them MFD_NOEXEC_SEAL (the 6.3+ good practice): nothing to report.
  *
- * usage: bench-audit [-n PROCS] [-m MEMFDS] [-r RUNS] [-t THREADS] [-s] [-L]
+ * usage: bench-audit [-n PROCS] [-m MEMFDS] [-r RUNS] [-t THREADS] [-s] [-L] [-o]
  */
 #include "sys/shim.h"
 
@@ -124,6 +127,19 @@ static void leader(int n, int m, int ready, unsigned int flags)
 		pause();
 }
 
+/* What is timed: the default scan (-t threads; 0: one per CPU), then the
+ * same on one thread, then through /proc only (no BPF iterators). */
+#define NVARIANTS 4
+static struct {
+	const char *label;
+	unsigned int threads, flags;
+} variants[NVARIANTS] = {
+	{ "default", 0, 0 },
+	{ "1 thread", 1, 0 },
+	{ "/proc only", 0, MW_AUDIT_F_NO_BPF },
+	{ "/proc only, 1 thread", 1, MW_AUDIT_F_NO_BPF },
+};
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -182,24 +198,26 @@ int main(int argc, char **argv)
 {
 	int n = 2000, m = 10, runs = 3, c, ready[2], got = 0;
 	bool no_lsof = false;
-	unsigned int threads = 0;
 	bool noexec = false;
-	double tm[16], tl[16], mw_med, lsof_med;
+	double tl[16], lsof_med, tv[NVARIANTS][16], med[NVARIANTS];
+	bool via_bpf = false;
+	int nvariants = NVARIANTS;
 	size_t findings = 0, memfd_findings = 0;
 	unsigned int scanned = 0, flags = 0;
 	long lsof_lines = 0;
 	struct rlimit rl;
 
-	while ((c = getopt(argc, argv, "n:m:r:t:Ls")) != -1) {
+	while ((c = getopt(argc, argv, "n:m:r:t:Los")) != -1) {
 		switch (c) {
 		case 'n': n = atoi(optarg); break;
 		case 'm': m = atoi(optarg); break;
 		case 'r': runs = atoi(optarg); break;
-		case 't': threads = (unsigned int)atoi(optarg); break;
+		case 't': variants[0].threads = variants[2].threads = (unsigned int)atoi(optarg); break;
 		case 's': noexec = true; break; /* MFD_NOEXEC_SEAL memfds: no findings */
 		case 'L': no_lsof = true; break; /* profiling memward alone */
+		case 'o': nvariants = 1; break; /* only the default scan (profiling) */
 		default:
-			fprintf(stderr, "usage: bench-audit [-n PROCS] [-m MEMFDS] [-r RUNS] [-t THREADS] [-s (noexec memfds)] [-L (skip lsof)]\n");
+			fprintf(stderr, "usage: bench-audit [-n PROCS] [-m MEMFDS] [-r RUNS] [-t THREADS] [-s (noexec memfds)] [-L (skip lsof)] [-o (default scan only)]\n");
 			return 64;
 		}
 	}
@@ -274,25 +292,45 @@ int main(int argc, char **argv)
 		printf("fixture: %d processes x %d memfds ready in %.2f s\n", n, m, now() - t0);
 	}
 
+	/* The variants take turns within each run, so that a noisy moment
+	 * hits them alike. */
 	for (int i = 0; i < runs; i++) {
-		struct mw_audit_report *r = NULL;
-		double t0 = now();
-		struct mw_audit_opts o = { .sz = sizeof(o), .threads = threads };
-		int err = mw_audit_scan(&o, &r);
+		for (int v = 0; v < nvariants; v++) {
+			struct mw_audit_report *r = NULL;
+			struct mw_audit_opts o = { .sz = sizeof(o), .threads = variants[v].threads,
+						   .flags = variants[v].flags };
+			double t0 = now();
+			int err = mw_audit_scan(&o, &r);
+			size_t mf = 0;
+			bool ours = false;
 
-		tm[i] = now() - t0;
-		if (err < 0) {
-			fprintf(stderr, "bench-audit: mw_audit_scan: %s\n", strerror(-err));
-			return 2;
+			tv[v][i] = now() - t0;
+			if (err < 0) {
+				fprintf(stderr, "bench-audit: mw_audit_scan (%s): %s\n", variants[v].label,
+					strerror(-err));
+				return 2;
+			}
+			/* exec_memfd findings about the fixture (the rest of
+			 * the system may change between scans) */
+			for (size_t k = 0; k < r->nfindings; k++) {
+				const struct mw_audit_finding *f = r->findings[k];
+
+				if (k == 0 || f->pid != r->findings[k - 1]->pid)
+					ours = getpgid(f->pid) == group;
+				mf += ours && f->kind == MW_AUDIT_EXEC_MEMFD;
+			}
+			if (v == 0) {
+				findings = r->nfindings;
+				scanned = r->procs_scanned;
+				memfd_findings = mf;
+				via_bpf = r->via_bpf;
+			} else if (mf != memfd_findings) {
+				fprintf(stderr, "bench-audit: %s found %zu exec_memfd in the fixture, the default scan %zu\n",
+					variants[v].label, mf, memfd_findings);
+				return 2;
+			}
+			mw_audit_report_free(r);
 		}
-		findings = r->nfindings;
-		scanned = r->procs_scanned;
-		memfd_findings = 0;
-		for (size_t k = 0; k < r->nfindings; k++)
-			memfd_findings += r->findings[k]->kind == MW_AUDIT_EXEC_MEMFD;
-		mw_audit_report_free(r);
-	}
-	for (int i = 0; i < runs; i++) {
 		tl[i] = no_lsof ? 1 : run_lsof(&lsof_lines);
 		if (tl[i] < 0) {
 			fprintf(stderr, "bench-audit: lsof did not run (is it installed?)\n");
@@ -301,13 +339,22 @@ int main(int argc, char **argv)
 	}
 	kill_group();
 
-	mw_med = median(tm, runs);
 	lsof_med = median(tl, runs);
-	printf("memward audit: %.4f s median of %d (%u processes scanned, %zu findings, %zu exec_memfd)\n",
-	       mw_med, runs, scanned, findings, memfd_findings);
+	for (int v = 0; v < nvariants; v++)
+		med[v] = median(tv[v], runs);
+	printf("memward audit: %.4f s median of %d (%u processes scanned, %zu findings, %zu exec_memfd in the fixture; "
+	       "fd tables and maps from %s)\n", med[0], runs, scanned, findings, memfd_findings,
+	       via_bpf ? "BPF iterators" : "/proc");
+	for (int v = 1; v < nvariants; v++)
+		printf("  %-28s %.4f s\n", variants[v].label, med[v]);
 	printf("lsof -nP +L1:  %.4f s median of %d (%ld output lines)\n", lsof_med, runs, lsof_lines);
-	printf("ratio: memward is %.1fx faster than lsof\n", lsof_med / mw_med);
-	printf("per 1000 processes: memward %.2f ms, lsof %.2f ms\n",
-	       mw_med * 1000.0 * 1000.0 / scanned, lsof_med * 1000.0 * 1000.0 / scanned);
+	printf("ratio: memward is %.1fx faster than lsof (", lsof_med / med[0]);
+	for (int v = 1; v < nvariants; v++)
+		printf("%s%s: %.1fx", v > 1 ? ", " : "", variants[v].label, lsof_med / med[v]);
+	printf(")\n");
+	printf("per 1000 processes: memward %.2f ms (", med[0] * 1e6 / scanned);
+	for (int v = 1; v < nvariants; v++)
+		printf("%s%s: %.2f ms", v > 1 ? ", " : "", variants[v].label, med[v] * 1e6 / scanned);
+	printf("), lsof %.2f ms\n", lsof_med * 1e6 / scanned);
 	return 0;
 }

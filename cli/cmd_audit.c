@@ -182,6 +182,7 @@ static void add_summary(json_object *o, const struct mw_audit_report *r)
 	json_object_object_add(o, "memward_version", json_object_new_string(mw_version()));
 	json_object_object_add(o, "partial", json_object_new_boolean(r->partial));
 	json_object_object_add(o, "duration_seconds", json_object_new_double(r->duration_s));
+	json_object_object_add(o, "via_bpf", json_object_new_boolean(r->via_bpf));
 	json_object_object_add(procs, "seen", json_object_new_int64(r->procs_seen));
 	json_object_object_add(procs, "scanned", json_object_new_int64(r->procs_scanned));
 	json_object_object_add(procs, "unreadable", json_object_new_int64(r->procs_unreadable));
@@ -422,6 +423,7 @@ static int run_audit(int argc, char **argv)
 		{ "prometheus", no_argument, NULL, 'P' },
 		{ "fail-on", required_argument, NULL, 'f' },
 		{ "no-ns-probe", no_argument, NULL, 'N' },
+		{ "no-bpf", no_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -455,6 +457,7 @@ static int run_audit(int argc, char **argv)
 		case 'l': fmt = FMT_JSONL; nfmt++; break;
 		case 'P': fmt = FMT_PROM; nfmt++; break;
 		case 'N': o.flags |= MW_AUDIT_F_NO_NS_PROBE; break;
+		case 'B': o.flags |= MW_AUDIT_F_NO_BPF; break;
 		case 'f':
 			if (!strcmp(optarg, "none")) {
 				never_fail = true;
@@ -541,6 +544,7 @@ const struct cli_cmd cmd_audit = {
 	"  --fail-on SEV      exit 1 when a finding is at least SEV: info, low, medium,\n"
 	"                     high (default), critical; 'none' never fails\n"
 	"  --no-ns-probe      do not fork into other pid namespaces to read their sysctl\n"
+	"  --no-bpf           read every process through /proc; load no BPF iterators\n"
 	"  --help             show this help\n"
 	"\n"
 	"Without root, other users' processes cannot be read: the result is marked\n"

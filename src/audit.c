@@ -3,9 +3,11 @@
  * mw_audit_scan(): walk /proc and report fileless execution and risky memfds.
  *
  * The processes are shared out to a few threads (src/audit_proc.c reads
- * each one); findings about memfds are made at the end, when every process
- * has been seen, because sharing is a property of the whole system and a
- * process that only maps a memfd may not let us read its seals.
+ * each one; for a full scan with the privileges, BPF iterators list every
+ * fd table and map first: src/audit_bpf.c); findings about memfds are made
+ * at the end, when every process has been seen, because sharing is a
+ * property of the whole system and a process that only maps a memfd may
+ * not let us read its seals.
  */
 #include "audit_internal.h"
 #include "sys/shim.h"
@@ -21,9 +23,23 @@
 #include <sys/stat.h>
 #include <time.h>
 
-static int cmp_objp(const void *a, const void *b)
+/* An object to judge, with its sort key at hand (sorting pointers to the
+ * objects themselves spent its time in cache misses). */
+struct jkey {
+	uint64_t dev, ino;
+	int fd;
+	struct mw__audit_obj *o;
+};
+
+static int cmp_jkey(const void *a, const void *b)
 {
-	return mw__audit_cmp_obj(*(const struct mw__audit_obj *const *)a, *(const struct mw__audit_obj *const *)b);
+	const struct jkey *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return x->fd < y->fd ? -1 : x->fd > y->fd;
 }
 
 /* Can writer still change the contents that reader sees? */
@@ -53,20 +69,11 @@ static int fill(struct mw_audit_finding *f, const struct mw__audit_obj *o, int s
 	return 0;
 }
 
-/* Findings about memfds, now that every process has been seen. */
-static int judge_memfds(struct mw__audit_shared *sh, struct mw__audit_obj *objs, size_t nobjs)
+/* Findings about the inodes v[0..n) (whole groups of one inode) into rep. */
+static int judge_range(struct mw__audit_report *rep, const struct jkey *v, size_t n)
 {
-	struct mw__audit_obj **v;
-	size_t n = 0;
 	int err = 0;
 
-	v = malloc((nobjs ? nobjs : 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < nobjs; i++)
-		if (!objs[i].secret)
-			v[n++] = &objs[i];
-	qsort(v, n, sizeof(*v), cmp_objp);
 	for (size_t g = 0; g < n && !err;) {
 		size_t e = g;
 		int seals = -1;
@@ -75,26 +82,28 @@ static int judge_memfds(struct mw__audit_shared *sh, struct mw__audit_obj *objs,
 		bool known = false;
 		char sn[96];
 
-		while (e < n && v[e]->dev == v[g]->dev && v[e]->ino == v[g]->ino)
+		while (e < n && v[e].dev == v[g].dev && v[e].ino == v[g].ino)
 			e++;
 		for (size_t i = g; i < e; i++) {
-			if (v[i]->stat_known && !known) {
+			if (v[i].o->stat_known && !known) {
 				known = true;
-				seals = v[i]->seals;
-				mode = v[i]->mode;
-				size = v[i]->size;
+				seals = v[i].o->seals;
+				mode = v[i].o->mode;
+				size = v[i].o->size;
 			}
 		}
 		mw__audit_seal_names(seals, sn, sizeof(sn));
 		for (size_t i = g; i < e && !err; i++) {
-			struct mw__audit_obj *o = v[i];
+			struct mw__audit_obj *o = v[i].o;
 			bool sealed = mw__audit_content_sealed(seals);
+			char nb[MW__AUDIT_NAME_MAX];
+			const char *name = mw__audit_obj_name(o, nb, sizeof(nb));
 
 			if (o->is_exe)
 				continue;
 			if (known && (mode & 0111) && !(seals >= 0 && (seals & F_SEAL_EXEC)))
-				err = fill(mw__audit_add(sh->rep, o->id, MW_AUDIT_EXEC_MEMFD,
-							 sealed ? MW_AUDIT_LOW : MW_AUDIT_MEDIUM, o->name,
+				err = fill(mw__audit_add(rep, o->id, MW_AUDIT_EXEC_MEMFD,
+							 sealed ? MW_AUDIT_LOW : MW_AUDIT_MEDIUM, name,
 							 "%s an executable memfd (mode %04o) that is not "
 							 "exec-sealed (seals: %s)%s",
 							 o->fd >= 0 ? "holds" : "maps", (unsigned int)mode, sn,
@@ -102,8 +111,8 @@ static int judge_memfds(struct mw__audit_shared *sh, struct mw__audit_obj *objs,
 							 ": whoever can write to it can run what they write"),
 					   o, seals, mode, size);
 			if (!err && o->mapped_exec)
-				err = fill(mw__audit_add(sh->rep, o->id, MW_AUDIT_MEMFD_MAPPED_EXEC,
-							 sealed ? MW_AUDIT_LOW : MW_AUDIT_HIGH, o->name,
+				err = fill(mw__audit_add(rep, o->id, MW_AUDIT_MEMFD_MAPPED_EXEC,
+							 sealed ? MW_AUDIT_LOW : MW_AUDIT_HIGH, name,
 							 "maps a memfd executable (seals: %s)%s", sn,
 							 sealed ? "; its contents are sealed" :
 							 ": code running from anonymous, writable memory"),
@@ -111,24 +120,104 @@ static int judge_memfds(struct mw__audit_shared *sh, struct mw__audit_obj *objs,
 			if (err || !o->mapped)
 				continue;
 			for (size_t j = g; j < e; j++) {
-				struct mw__audit_obj *w = v[j];
+				struct mw__audit_obj *w = v[j].o;
 
 				if (w->id->pid == o->id->pid || !(w->fd_writable || w->mapped_wshared) ||
 				    !unsealed_for(w, seals))
 					continue;
-				err = fill(mw__audit_add(sh->rep, o->id, MW_AUDIT_SHARED_UNSEALED,
+				err = fill(mw__audit_add(rep, o->id, MW_AUDIT_SHARED_UNSEALED,
 							 o->mapped_exec ? MW_AUDIT_HIGH : MW_AUDIT_MEDIUM,
-							 o->name,
+							 name,
 							 "maps %sa memfd that pid %d can write, without a "
 							 "write seal (seals: %s)",
 							 o->mapped_exec ? "executable " : "", (int)w->id->pid, sn),
 					   o, seals, mode, size);
 				if (!err)
-					sh->rep->arr[sh->rep->pub.nfindings - 1]->peer_pid = w->id->pid;
+					rep->arr[rep->pub.nfindings - 1]->peer_pid = w->id->pid;
 				break;
 			}
 		}
 		g = e;
+	}
+	return err;
+}
+
+struct judge_job {
+	struct mw__audit_report rep; /* findings only */
+	const struct jkey *v;
+	size_t n;
+	int err;
+};
+
+static void *judge_thread(void *arg)
+{
+	struct judge_job *j = arg;
+
+	j->err = judge_range(&j->rep, j->v, j->n);
+	return NULL;
+}
+
+/* Findings about memfds, now that every process has been seen. With
+ * nthreads > 1 the second half of the inodes is judged on another
+ * thread, into findings of its own, appended at the end. */
+static int judge_memfds(struct mw__audit_shared *sh, struct mw__audit_obj *objs, size_t nobjs,
+			unsigned int nthreads)
+{
+	struct judge_job job = { .rep = { .pub = { 0 } } };
+	struct jkey *v;
+	size_t n = 0, half;
+	pthread_t tid;
+	bool threaded = false;
+	int err;
+
+	v = malloc((nobjs ? nobjs : 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < nobjs; i++)
+		if (!objs[i].secret)
+			v[n++] = (struct jkey){ objs[i].dev, objs[i].ino, objs[i].fd, &objs[i] };
+	qsort(v, n, sizeof(*v), cmp_jkey);
+	half = n;
+	if (nthreads > 1 && n >= 2048) {
+		half = n / 2;
+		while (half < n && v[half].dev == v[half - 1].dev && v[half].ino == v[half - 1].ino)
+			half++; /* an inode's group stays in one half */
+		job.v = v + half;
+		job.n = n - half;
+		threaded = pthread_create(&tid, NULL, judge_thread, &job) == 0;
+		if (!threaded)
+			half = n;
+	}
+	err = judge_range(sh->rep, v, half);
+	if (threaded) {
+		pthread_join(tid, NULL);
+		if (!err)
+			err = job.err;
+		if (!err && job.rep.pub.nfindings) {
+			struct mw__audit_report *r = sh->rep;
+			size_t need = r->pub.nfindings + job.rep.pub.nfindings;
+
+			if (need > r->cap) {
+				struct mw_audit_finding **a = realloc(r->arr, need * sizeof(*a));
+
+				if (!a)
+					err = -ENOMEM;
+				else {
+					r->arr = a;
+					r->cap = need;
+				}
+			}
+			if (!err) {
+				memcpy(r->arr + r->pub.nfindings, job.rep.arr,
+				       job.rep.pub.nfindings * sizeof(*r->arr));
+				r->pub.nfindings = need;
+				job.rep.pub.nfindings = 0;
+			}
+		}
+		/* what was not handed over (after an error) */
+		for (size_t i = 0; i < job.rep.pub.nfindings; i++)
+			free(job.rep.arr[i]); /* object and reason with it */
+		free(job.rep.arr);
 	}
 	free(v);
 	return err;
@@ -140,6 +229,7 @@ static int list_pids(int procfd, pid_t **out, size_t *n)
 	MW_AUTOCLOSE int fd = openat(procfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	char buf[16384] __attribute__((aligned(8)));
 	size_t cap = 0;
+	bool last = false;
 
 	*out = NULL;
 	*n = 0;
@@ -152,6 +242,7 @@ static int list_pids(int procfd, pid_t **out, size_t *n)
 			return -errno;
 		if (len == 0)
 			return 0;
+		last = (size_t)len + MW__DIRENT_MAX <= sizeof(buf);
 		for (ssize_t off = 0; off < len;) {
 			struct dirent64 *d = (struct dirent64 *)(buf + off);
 			char *end;
@@ -174,6 +265,8 @@ static int list_pids(int procfd, pid_t **out, size_t *n)
 			}
 			(*out)[(*n)++] = (pid_t)pid;
 		}
+		if (last)
+			return 0;
 	}
 }
 
@@ -194,6 +287,12 @@ static void *worker_main(void *arg)
 			break;
 		}
 	}
+	return NULL;
+}
+
+static void *bpf_loader(void *arg)
+{
+	mw__audit_bpf_load(arg);
 	return NULL;
 }
 
@@ -218,6 +317,9 @@ static void worker_free(struct mw__audit_worker *w)
 		free(w->objs[i].name);
 	free(w->objs);
 	free(w->maps);
+	for (size_t i = 0; i < w->ncg; i++)
+		free(w->cg[i].path);
+	free(w->cg);
 }
 
 /* The devices memfds (shmem, hugetlbfs per page size) and secretmem live
@@ -261,6 +363,7 @@ MW_API int mw_audit_scan(const struct mw_audit_opts *opts, struct mw_audit_repor
 	size_t npids = 0, nall = 0;
 	unsigned int nthreads = 1, started = 0;
 	struct timespec t0, t1;
+	struct mw__audit_bpf bpf = { 0 };
 	struct stat st;
 	int err = 0;
 
@@ -292,7 +395,6 @@ MW_API int mw_audit_scan(const struct mw_audit_opts *opts, struct mw_audit_repor
 	}
 	if (fstatat(sh.procfd, "self/ns/pid", &st, 0) == 0)
 		sh.self_ns = st.st_ino;
-	learn_memdevs(&sh);
 	sh.rep = calloc(1, sizeof(*sh.rep));
 	if (!sh.rep) {
 		err = -ENOMEM;
@@ -314,13 +416,37 @@ MW_API int mw_audit_scan(const struct mw_audit_opts *opts, struct mw_audit_repor
 				pids[npids++] = o.pids[i];
 		}
 	} else {
+		/* The BPF load (a few ms in the kernel) on a second thread
+		 * while this one lists the processes. */
+		pthread_t loader;
+		bool loading = false;
+
+		if (!(o.flags & MW_AUDIT_F_NO_BPF) && sh.self_ns == MW__PROC_PID_INIT_INO &&
+		    pick_threads(o.threads, SIZE_MAX / 2) > 1)
+			loading = pthread_create(&loader, NULL, bpf_loader, &bpf) == 0;
 		err = list_pids(sh.procfd, &pids, &npids);
+		if (loading)
+			pthread_join(loader, NULL);
 		if (err)
 			goto out;
 	}
 	sh.pids = pids;
 	sh.npids = npids;
+	/* The fd tables and maps of everything at once, after the pid list
+	 * (a process listed and gone by then has no records and then fails
+	 * to open: vanished). The iterators give pids of the initial pid
+	 * namespace: only when that is the one /proc shows. */
+	if (!o.npids && !(o.flags & MW_AUDIT_F_NO_BPF) && sh.self_ns == MW__PROC_PID_INIT_INO) {
+		err = mw__audit_bpf_collect(&bpf, pick_threads(o.threads, npids) > 1);
+		if (err == -ENOMEM)
+			goto out;
+		if (err == 0)
+			sh.bpf = &bpf;
+		err = 0;
+	}
 
+	if (!sh.bpf)
+		learn_memdevs(&sh); /* for the maps of every process */
 	nthreads = pick_threads(o.threads, npids);
 	w = calloc(nthreads, sizeof(*w));
 	tids = calloc(nthreads, sizeof(*tids));
@@ -361,7 +487,7 @@ MW_API int mw_audit_scan(const struct mw_audit_opts *opts, struct mw_audit_repor
 		nall += w[i].nobjs;
 		w[i].nobjs = 0; /* names now belong to all */
 	}
-	err = judge_memfds(&sh, all, nall);
+	err = judge_memfds(&sh, all, nall, started + 1);
 out:
 	for (size_t i = 0; i < nall; i++)
 		free(all[i].name);
@@ -372,6 +498,7 @@ out:
 	free(tids);
 	free(pids);
 	free(sh.ns);
+	mw__audit_bpf_free(&bpf);
 	if (sh.procfd >= 0)
 		close(sh.procfd);
 	pthread_mutex_destroy(&sh.lock);
@@ -384,6 +511,7 @@ out:
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	sh.rep->pub.duration_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	sh.rep->pub.via_bpf = sh.bpf != NULL;
 	mw__audit_finish(sh.rep);
 	*out = &sh.rep->pub;
 	return 0;

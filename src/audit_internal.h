@@ -27,7 +27,9 @@ struct mw__audit_report {
 };
 
 /* Add a finding about process id. object may be NULL. reason is printf-style.
- * Returns the finding (for the caller to fill details) or NULL on ENOMEM. */
+ * Returns the finding (for the caller to fill details) or NULL on ENOMEM.
+ * Its object and reason strings share its allocation: free() the finding
+ * alone. */
 MW_HIDDEN struct mw_audit_finding *
 mw__audit_add(struct mw__audit_report *r, const struct mw__audit_ident *id,
 	      enum mw_audit_kind kind, enum mw_audit_severity sev, const char *object,
@@ -55,6 +57,34 @@ MW_HIDDEN const char *mw__audit_seal_names(int seals, char *buf, size_t size);
 MW_HIDDEN int mw__audit_ns_noexec(int nsfd, bool is_self, bool may_fork,
 				  char *reason, size_t size);
 
+/* The inode of the initial pid namespace (PROC_PID_INIT_INO). */
+#define MW__PROC_PID_INIT_INO 0xEFFFFFFCu
+
+/* What the BPF iterators found (src/audit_bpf.c): records of memfds and
+ * secretmem held (fds) and mapped (vmas), each list in pid order. */
+struct mw_brec;
+struct mw_brec_proc;
+struct mw__audit_bpf {
+	char *buf, *vbuf;        /* fd and process records; mapping records */
+	size_t len, vlen;
+	const struct mw_brec **fds, **vmas;
+	const struct mw_brec_proc **procs;
+	size_t nfds, nvmas, nprocs;
+	void *skel;              /* loaded, not yet run */
+	int load_err;
+};
+
+/* Load the iterators into a zeroed b (on any thread, while the caller lists
+ * the processes). 0 or -errno, also kept in b->load_err. */
+MW_HIDDEN int mw__audit_bpf_load(struct mw__audit_bpf *b);
+/* Run the iterators (loading them first unless mw__audit_bpf_load() did),
+ * then unload them (parallel: the mapping walk on a second thread). 0, or
+ * -errno (the caller reads /proc). */
+MW_HIDDEN int mw__audit_bpf_collect(struct mw__audit_bpf *b, bool parallel);
+MW_HIDDEN void mw__audit_bpf_free(struct mw__audit_bpf *b);
+/* The records of pid in v[0..n): [return value, *end). */
+MW_HIDDEN size_t mw__audit_bpf_find(const void *const *v, size_t n, pid_t pid, size_t *end);
+
 /* One memfd or secretmem inode as seen by one process. */
 struct mw__audit_obj {
 	uint64_t dev, ino;
@@ -68,7 +98,8 @@ struct mw__audit_obj {
 	uint32_t mode;
 	uint64_t size;
 	uint64_t mapped_bytes;
-	char *name;
+	char *name;             /* NULL: made from rec when needed (mw__audit_obj_name()) */
+	const struct mw_brec *rec; /* the BPF record it came from, or NULL */
 	struct mw__audit_ident *id;
 };
 
@@ -84,6 +115,7 @@ struct mw__audit_shared {
 	uint64_t memdevs[4];    /* devices memfds and secretmem live on */
 	unsigned int nmemdevs;
 	bool no_query;          /* PROCMAP_QUERY missing: read maps as text */
+	const struct mw__audit_bpf *bpf; /* fd tables and maps from BPF, or NULL */
 	uint64_t *ns;
 	size_t nns, capns;
 	const pid_t *pids;
@@ -107,10 +139,25 @@ struct mw__audit_worker {
 	struct mw__audit_ident *id;
 	bool id_loaded, id_kept;
 	uint64_t exe_dev, exe_ino;
+	const struct mw_brec_proc *brec; /* its BPF record, or NULL */
+	/* cgroup paths read by this worker, by cgroup id */
+	struct { uint64_t id; char *path; } *cg;
+	size_t ncg, capcg;
 };
+
+/* Room for the largest directory entry (a 255-byte name). procfs directory
+ * listings stop early only when the next entry does not fit: a getdents64()
+ * that leaves this much of the buffer unused has returned the last entries,
+ * and the call that would return 0 can be skipped. */
+#define MW__DIRENT_MAX 280
 
 #define MW__AUDIT_COUNT(w, field) \
 	__atomic_fetch_add(&(w)->sh->rep->pub.field, 1, __ATOMIC_RELAXED)
+
+/* The object's path as /proc shows it: o->name, or made into buf (size
+ * >= MW__AUDIT_NAME_MAX) from its BPF record. */
+#define MW__AUDIT_NAME_MAX 288
+MW_HIDDEN const char *mw__audit_obj_name(const struct mw__audit_obj *o, char *buf, size_t size);
 
 /* Scan one process into w (src/audit_proc.c). 0, or -ENOMEM; trouble with
  * the process itself is counted in the report, not returned. */

@@ -5,7 +5,10 @@
  * each and no allocation), the memory map, the pid namespace. Every memfd and
  * secretmem inode seen is recorded with what the process can do with it (fd
  * writable, mapped, mapped executable, mapped shared-writable); src/audit.c
- * judges memfds once every process has been seen.
+ * judges memfds once every process has been seen. When the BPF iterators
+ * ran (src/audit_bpf.c), the fd table, the maps, the uids, comm and pid
+ * namespace come from their records instead, and only exe, cmdline and
+ * cgroup are read here.
  *
  * Everything is read relative to an O_PATH fd of /proc/PID, so a pid reused
  * mid-scan cannot mix two processes: once the first process is gone every
@@ -13,6 +16,7 @@
  * as vanished.
  */
 #include "audit_internal.h"
+#include "audit_bpf_rec.h"
 #include "sys/shim.h"
 
 #include <dirent.h>
@@ -50,16 +54,20 @@ static ssize_t read_at(int dirfd, const char *name, char *buf, size_t size)
 	if (fd < 0)
 		return -errno;
 	while (len < size - 1) {
-		ssize_t n = read(fd, buf + len, size - 1 - len);
+		size_t want = size - 1 - len;
+		ssize_t n = read(fd, buf + len, want);
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		if (n == 0)
-			break;
 		len += (size_t)n;
+		/* procfs files (seq_file show, cmdline) fill the buffer up to
+		 * their end in one read: a short read is the end, and the read
+		 * that would return 0 is a syscall saved per file. */
+		if ((size_t)n < want)
+			break;
 	}
 	buf[len] = '\0';
 	return (ssize_t)len;
@@ -122,55 +130,99 @@ static int read_status(int dirfd, uid_t *ruid, uid_t *euid, char *comm, size_t s
 	return 0;
 }
 
-static char *read_string_at(int dirfd, const char *name, size_t max)
+/* The cgroup line of /proc/PID/cgroup: the v2 path ("0::/path"), else the
+ * first line. *v2 tells which. Returns a malloc'd string or NULL. */
+static char *read_cgroup(int dirfd, bool *v2)
 {
-	char *buf = malloc(max);
-	ssize_t n;
+	char buf[4096];
+	ssize_t n = read_at(dirfd, "cgroup", buf, sizeof(buf));
+	char *p, *line = buf;
 
-	if (!buf)
-		return NULL;
-	n = read_at(dirfd, name, buf, max);
 	if (n < 0)
-		n = 0;
-	buf[n] = '\0';
-	return buf;
+		buf[0] = '\0';
+	p = strstr(buf, "0::");
+	*v2 = p && (p == buf || p[-1] == '\n');
+	if (*v2)
+		line = p + 3;
+	p = strchr(line, '\n');
+	if (p)
+		*p = '\0';
+	return strdup(line);
+}
+
+/* The cgroup path of the current process. With the id of its v2 cgroup
+ * from the BPF records, each distinct cgroup is read once per worker and
+ * scan (the path depends only on the cgroup and on the reader's cgroup
+ * namespace). */
+static char *proc_cgroup(struct mw__audit_worker *s, uint64_t cgid)
+{
+	bool v2;
+	char *path;
+
+	for (size_t i = 0; cgid && i < s->ncg; i++)
+		if (s->cg[i].id == cgid)
+			return strdup(s->cg[i].path);
+	path = read_cgroup(s->dirfd, &v2);
+	if (path && cgid && v2 && s->ncg < 1024) {
+		if (s->ncg == s->capcg) {
+			size_t cap = s->capcg ? s->capcg * 2 : 16;
+			void *n = realloc(s->cg, cap * sizeof(*s->cg));
+
+			if (!n)
+				return path; /* just not remembered */
+			s->cg = n;
+			s->capcg = cap;
+		}
+		s->cg[s->ncg].path = strdup(path);
+		if (s->cg[s->ncg].path) {
+			s->cg[s->ncg].id = cgid;
+			s->ncg++;
+		}
+	}
+	return path;
 }
 
 /* Fill comm, cmdline, cgroup, uid of the current process, once. */
 static int load_ident(struct mw__audit_worker *s)
 {
 	struct mw__audit_ident *id = s->id;
+	const struct mw_brec_proc *pr = s->brec;
+	char buf[4096];
 	uid_t ruid, euid;
-	char *p;
 	ssize_t len;
 
 	if (s->id_loaded)
 		return 0;
 	s->id_loaded = true;
-	id->comm = calloc(1, 64);
-	id->cmdline = malloc(4096);
-	id->cgroup = read_string_at(s->dirfd, "cgroup", 4096);
-	if (!id->comm || !id->cmdline || !id->cgroup)
+	id->cgroup = proc_cgroup(s, pr ? pr->cgroup : 0);
+	if (!id->cgroup)
 		return -ENOMEM;
-	if (read_status(s->dirfd, &ruid, &euid, id->comm, 64) == 0 && id->uid == (uid_t)-1)
-		id->uid = ruid;
+	if (pr) {
+		/* comm and uids from the BPF record: no /proc/PID/status */
+		id->comm = strndup((const char *)(pr + 1), pr->namelen);
+		if (id->uid == (uid_t)-1)
+			id->uid = pr->ruid;
+	} else {
+		id->comm = calloc(1, 64);
+		if (id->comm && read_status(s->dirfd, &ruid, &euid, id->comm, 64) == 0 &&
+		    id->uid == (uid_t)-1)
+			id->uid = ruid;
+	}
+	if (!id->comm)
+		return -ENOMEM;
 	/* cmdline: NUL-separated arguments, joined by spaces */
-	len = read_at(s->dirfd, "cmdline", id->cmdline, 4096);
+	len = read_at(s->dirfd, "cmdline", buf, sizeof(buf));
 	if (len < 0)
 		len = 0;
-	id->cmdline[len] = '\0';
 	for (ssize_t i = 0; i < len; i++)
-		if (id->cmdline[i] == '\0')
-			id->cmdline[i] = ' ';
-	while (len > 0 && id->cmdline[len - 1] == ' ')
-		id->cmdline[--len] = '\0';
-	/* cgroup v2: "0::/path"; otherwise keep the first line. */
-	p = strstr(id->cgroup, "0::");
-	if (p && (p == id->cgroup || p[-1] == '\n'))
-		memmove(id->cgroup, p + 3, strlen(p + 3) + 1);
-	p = strchr(id->cgroup, '\n');
-	if (p)
-		*p = '\0';
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	while (len > 0 && buf[len - 1] == ' ')
+		len--;
+	buf[len] = '\0';
+	id->cmdline = strdup(buf);
+	if (!id->cmdline)
+		return -ENOMEM;
 	return 0;
 }
 
@@ -378,6 +430,7 @@ static int scan_fds(struct mw__audit_worker *s)
 	MW_AUTOCLOSE int fdfd = openat(s->dirfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	static __thread char dbuf[32768] __attribute__((aligned(8)));
 	char link[PATH_MAX + 16];
+	bool last = false;
 
 	if (fdfd < 0)
 		return -errno;
@@ -388,6 +441,7 @@ static int scan_fds(struct mw__audit_worker *s)
 			return -errno;
 		if (n == 0)
 			break;
+		last = (size_t)n + MW__DIRENT_MAX <= sizeof(dbuf);
 		for (ssize_t off = 0; off < n;) {
 			struct dirent64 *d = (struct dirent64 *)(dbuf + off);
 			ssize_t len;
@@ -409,6 +463,8 @@ static int scan_fds(struct mw__audit_worker *s)
 			if (r < 0)
 				return r;
 		}
+		if (last)
+			break;
 	}
 	return 0;
 }
@@ -489,7 +545,8 @@ static void unescape_map_path(char *p)
 /* One memfd or secretmem mapping [lo, hi) of the current process. */
 static int add_mapping(struct mw__audit_worker *s, size_t start, size_t sorted_end,
 		       unsigned long lo, unsigned long hi, bool w, bool x, bool shared,
-		       uint64_t dev, uint64_t inode, char *path, bool escaped)
+		       uint64_t dev, uint64_t inode, char *path, bool escaped,
+		       const struct mw_brec *rec)
 {
 	bool memfd = !strncmp(path, MEMFD_PREFIX, sizeof(MEMFD_PREFIX) - 1);
 	bool secret = !memfd && !strncmp(path, SECRET_PREFIX, sizeof(SECRET_PREFIX) - 1);
@@ -506,9 +563,13 @@ static int add_mapping(struct mw__audit_worker *s, size_t start, size_t sorted_e
 			return -ENOMEM;
 		if (escaped)
 			unescape_map_path(path);
-		o->name = strdup(path);
-		if (!o->name)
-			return -ENOMEM;
+		if (rec) {
+			o->rec = rec; /* the name is made from it if needed */
+		} else {
+			o->name = strdup(path);
+			if (!o->name)
+				return -ENOMEM;
+		}
 		o->dev = dev;
 		o->ino = inode;
 		o->secret = secret;
@@ -517,7 +578,13 @@ static int add_mapping(struct mw__audit_worker *s, size_t start, size_t sorted_e
 		/* map_files/ opens need CAP_SYS_ADMIN; without it the
 		 * seals come from another holder at the end. */
 		snprintf(mf, sizeof(mf), "map_files/%lx-%lx", lo, hi);
-		if (memfd) {
+		if (memfd && rec) {
+			/* the BPF record has what the map_files open gives */
+			o->mode = rec->mode & 07777;
+			o->size = rec->size;
+			o->seals = rec->seals;
+			o->stat_known = true;
+		} else if (memfd) {
 			MW_AUTOCLOSE int f = openat(s->dirfd, mf, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
 			if (f >= 0 && !probe_open(f, o)) {
@@ -564,7 +631,7 @@ static int scan_maps_text(struct mw__audit_worker *s, size_t start, size_t sorte
 			   &inode, &pathpos) < 7 || pathpos == 0 || strlen(perms) != 4)
 			continue;
 		r = add_mapping(s, start, sorted_end, lo, hi, perms[1] == 'w', perms[2] == 'x',
-				perms[3] == 's', makedev(maj, mnr), inode, line + pathpos, true);
+				perms[3] == 's', makedev(maj, mnr), inode, line + pathpos, true, NULL);
 		if (r < 0)
 			return r;
 	}
@@ -631,14 +698,90 @@ static int scan_maps_query(struct mw__audit_worker *s, size_t start, size_t sort
 		r = add_mapping(s, start, sorted_end, q.vma_start, q.vma_end,
 				q.vma_flags & PROCMAP_QUERY_VMA_WRITABLE,
 				q.vma_flags & PROCMAP_QUERY_VMA_EXECUTABLE,
-				q.vma_flags & PROCMAP_QUERY_VMA_SHARED, dev, q.inode, name, false);
+				q.vma_flags & PROCMAP_QUERY_VMA_SHARED, dev, q.inode, name, false, NULL);
 		if (r < 0)
 			return r;
 	}
 }
 
+/* The path /proc shows for a BPF record's object: "/NAME (deleted)". */
+static const char *brec_path(const struct mw_brec *r, char *buf, size_t size)
+{
+	size_t n = r->namelen;
+
+	if (size < n + sizeof(DELETED_SUFFIX) + 1) /* "/" + name + suffix + NUL */
+		n = size - sizeof(DELETED_SUFFIX) - 1;
+	buf[0] = '/';
+	memcpy(buf + 1, r + 1, n);
+	memcpy(buf + 1 + n, DELETED_SUFFIX, sizeof(DELETED_SUFFIX));
+	return buf;
+}
+
+const char *mw__audit_obj_name(const struct mw__audit_obj *o, char *buf, size_t size)
+{
+	if (o->name || !o->rec)
+		return o->name ? o->name : "";
+	return brec_path(o->rec, buf, size);
+}
+
+static uint64_t brec_dev(const struct mw_brec *r)
+{
+	return makedev(r->dev >> 20, r->dev & 0xfffff);
+}
+
+/* The fd table from the BPF records: what scan_fds() finds. */
+static int bpf_fds(struct mw__audit_worker *s)
+{
+	const struct mw__audit_bpf *b = s->sh->bpf;
+	size_t end, i = mw__audit_bpf_find((const void *const *)b->fds, b->nfds, s->pid, &end);
+
+	for (; i < end; i++) {
+		const struct mw_brec *r = b->fds[i];
+		struct mw__audit_obj *o = new_obj(s);
+
+		if (!o)
+			return -ENOMEM;
+		o->rec = r; /* the name is made from it if a finding needs it */
+		o->secret = r->flags & MW_BREC_SECRET;
+		o->fd = r->fd;
+		o->fd_writable = r->flags & MW_BREC_FD_WRITE;
+		o->dev = brec_dev(r);
+		o->ino = r->ino;
+		o->mode = r->mode & 07777;
+		o->size = r->size;
+		o->seals = r->seals;
+		o->stat_known = true;
+		o->id = s->id;
+		s->nobjs++;
+	}
+	return 0;
+}
+
+/* The memory map from the BPF records: what scan_maps() finds. */
+static int bpf_maps(struct mw__audit_worker *s, size_t start, size_t sorted_end)
+{
+	const struct mw__audit_bpf *b = s->sh->bpf;
+	char path[MW__AUDIT_NAME_MAX];
+	size_t end, i = mw__audit_bpf_find((const void *const *)b->vmas, b->nvmas, s->pid, &end);
+
+	for (; i < end; i++) {
+		const struct mw_brec *r = b->vmas[i];
+		int err;
+
+		brec_path(r, path, sizeof(path));
+		err = add_mapping(s, start, sorted_end, r->start, r->end, r->flags & MW_BREC_VM_WRITE,
+				  r->flags & MW_BREC_VM_EXEC, r->flags & MW_BREC_VM_SHARED, brec_dev(r),
+				  r->ino, path, false, r);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
 static int scan_maps(struct mw__audit_worker *s, size_t start, size_t sorted_end)
 {
+	if (s->sh->bpf)
+		return bpf_maps(s, start, sorted_end);
 	if (!__atomic_load_n(&s->sh->no_query, __ATOMIC_RELAXED)) {
 		int r = scan_maps_query(s, start, sorted_end);
 
@@ -741,22 +884,34 @@ static int check_exe(struct mw__audit_worker *s)
 /* First sight of a pid namespace: read its vm.memfd_noexec. */
 static int check_ns(struct mw__audit_worker *s)
 {
-	struct stat st;
+	char link[64];
+	ssize_t len;
+	uint64_t ino;
 	struct mw__audit_ident *id;
 	struct mw_audit_finding *f;
 	char reason[256];
 	int v;
 
-	if (fstatat(s->dirfd, "ns/pid", &st, 0) < 0)
-		return 0;
-	s->id->pidns = st.st_ino;
+	if (s->brec && s->brec->pidns) {
+		ino = s->brec->pidns;
+	} else {
+		/* readlink gives "pid:[INODE]" for half the cost of a stat
+		 * through nsfs (no nsfs dentry to find or make). */
+		len = readlinkat(s->dirfd, "ns/pid", link, sizeof(link) - 1);
+		if (len < 0)
+			return 0;
+		link[len] = '\0';
+		if (sscanf(link, "pid:[%" SCNu64 "]", &ino) != 1)
+			return 0;
+	}
+	s->id->pidns = ino;
 	{
 		struct mw__audit_shared *sh = s->sh;
 		bool seen = false;
 
 		pthread_mutex_lock(&sh->lock);
 		for (size_t i = 0; i < sh->nns && !seen; i++)
-			seen = sh->ns[i] == st.st_ino;
+			seen = sh->ns[i] == ino;
 		if (!seen && sh->nns == sh->capns) {
 			size_t cap = sh->capns ? sh->capns * 2 : 16;
 			uint64_t *n = realloc(sh->ns, cap * sizeof(*n));
@@ -769,12 +924,12 @@ static int check_ns(struct mw__audit_worker *s)
 			sh->capns = cap;
 		}
 		if (!seen)
-			sh->ns[sh->nns++] = st.st_ino;
+			sh->ns[sh->nns++] = ino;
 		pthread_mutex_unlock(&sh->lock);
 		if (seen)
 			return 0;
 	}
-	if (st.st_ino == s->sh->self_ns) {
+	if (ino == s->sh->self_ns) {
 		v = mw__audit_ns_noexec(-1, true, false, reason, sizeof(reason));
 	} else {
 		MW_AUTOCLOSE int nsfd = openat(s->dirfd, "ns/pid", O_RDONLY | O_CLOEXEC);
@@ -791,7 +946,7 @@ static int check_ns(struct mw__audit_worker *s)
 	if (!id)
 		return -ENOMEM;
 	f = ADD_LOCKED(s, id, MW_AUDIT_NOEXEC_POLICY, MW_AUDIT_INFO, "",
-			  "pid namespace %" PRIu64 ": %s%s", (uint64_t)st.st_ino,
+			  "pid namespace %" PRIu64 ": %s%s", (uint64_t)ino,
 			  v < 0 ? "unknown: " : "", reason);
 	if (!f)
 		return -ENOMEM;
@@ -883,11 +1038,25 @@ int mw__audit_scan_proc(struct mw__audit_worker *s, pid_t pid)
 	s->pidfd = -1;
 	s->pidfd_failed = false;
 	s->exe_dev = s->exe_ino = 0;
+	s->brec = NULL;
+	if (s->sh->bpf) {
+		const struct mw__audit_bpf *b = s->sh->bpf;
+		size_t end, i = mw__audit_bpf_find((const void *const *)b->procs, b->nprocs, pid, &end);
+
+		if (i < end)
+			s->brec = b->procs[i];
+	}
 
 	if (s->sh->flags & MW_AUDIT_F_UID) {
 		uid_t ruid, euid;
 
-		err = read_status(dirfd, &ruid, &euid, NULL, 0);
+		if (s->brec) {
+			ruid = s->brec->ruid;
+			euid = s->brec->euid;
+			err = 0;
+		} else {
+			err = read_status(dirfd, &ruid, &euid, NULL, 0);
+		}
 		if (err < 0) {
 			MW__AUDIT_COUNT(s, procs_seen);
 			MW__AUDIT_COUNT(s, procs_vanished);
@@ -922,7 +1091,7 @@ int mw__audit_scan_proc(struct mw__audit_worker *s, pid_t pid)
 	err = check_exe(s);
 	if (err < 0)
 		goto out;
-	err = scan_fds(s);
+	err = s->sh->bpf ? bpf_fds(s) : scan_fds(s);
 	if (err == 0) {
 		merge_fd_objs(s, start);
 		sorted_end = s->nobjs;

@@ -3,7 +3,9 @@
  * Audit a running system for fileless execution and risky memfds.
  *
  * mw_audit_scan() walks /proc (all processes, or the ones a filter selects),
- * reads each process's exe link, fd table and memory map, and returns a
+ * reads each process's exe link, fd table and memory map (for a scan of all
+ * processes with the privileges, the fd tables and maps come from two BPF
+ * iterators instead: see MW_AUDIT_F_NO_BPF), and returns a
  * report: an array of findings, each with a severity, a stable kind key, a
  * reason sentence and the identity of the process. Strings in findings are
  * the raw bytes the kernel shows (names may hold newlines or bytes that are
@@ -106,9 +108,16 @@ struct mw_audit_opts {
  * forks a short-lived child per namespace); report those as unknown. */
 #define MW_AUDIT_F_NO_NS_PROBE (1u << 1)
 /* Read /proc/PID/maps as text even where the PROCMAP_QUERY ioctl (6.11)
- * exists: slower, the same findings (for tests and comparisons). */
+ * exists: slower, the same findings (for tests and comparisons). Applies
+ * where maps are read through /proc (see MW_AUDIT_F_NO_BPF). */
 #define MW_AUDIT_F_MAPS_TEXT   (1u << 2)
-#define MW_AUDIT_F_ALL_        (MW_AUDIT_F_UID | MW_AUDIT_F_NO_NS_PROBE | MW_AUDIT_F_MAPS_TEXT)
+/* Read every process's fd table and maps through /proc even where the BPF
+ * iterators could list them (a scan of all processes, run with CAP_BPF and
+ * CAP_PERFMON or CAP_SYS_ADMIN, from the initial pid namespace, on a kernel
+ * with BTF): slower, the same findings (for tests and comparisons). */
+#define MW_AUDIT_F_NO_BPF      (1u << 3)
+#define MW_AUDIT_F_ALL_        (MW_AUDIT_F_UID | MW_AUDIT_F_NO_NS_PROBE | MW_AUDIT_F_MAPS_TEXT | \
+				MW_AUDIT_F_NO_BPF)
 
 struct mw_audit_report {
 	size_t nfindings;
@@ -124,6 +133,8 @@ struct mw_audit_report {
 	unsigned int procs_kernel;     /* kernel threads (no exe), skipped */
 	bool partial;                  /* procs_unreadable > 0 */
 	double duration_s;             /* wall-clock time the scan took */
+	bool via_bpf;                  /* fd tables and maps came from the BPF
+					* iterators (see MW_AUDIT_F_NO_BPF), not /proc */
 };
 
 /*

@@ -170,6 +170,61 @@ static void nothing(void *arg)
 
 /* The highest severity among the report's findings about pid, of kind
  * (or any kind when kind < 0); -1 when none. */
+static bool same_finding(const struct mw_audit_finding *a, const struct mw_audit_finding *b)
+{
+	return a->pid == b->pid && a->kind == b->kind && a->severity == b->severity &&
+	       a->fd == b->fd && a->dev == b->dev && a->ino == b->ino && a->mode == b->mode &&
+	       a->seals == b->seals && a->size == b->size && a->peer_pid == b->peer_pid &&
+	       a->uid == b->uid && a->pidns == b->pidns && !strcmp(a->object, b->object) &&
+	       !strcmp(a->reason, b->reason) && !strcmp(a->comm, b->comm) &&
+	       !strcmp(a->exe, b->exe) && !strcmp(a->cmdline, b->cmdline) &&
+	       !strcmp(a->cgroup, b->cgroup);
+}
+
+/* Every finding of a about the n pids has its twin in b, and the other way
+ * round (namespace findings excepted: their pid is whichever process was
+ * seen first). */
+static bool same_findings(const struct mw_audit_report *a, const struct mw_audit_report *b,
+			  const pid_t *pids, int n, const char *what)
+{
+	bool ok = true;
+
+	for (int k = 0; k < 2; k++) {
+		const struct mw_audit_report *x = k ? b : a, *y = k ? a : b;
+
+		for (size_t i = 0; i < x->nfindings; i++) {
+			const struct mw_audit_finding *f = x->findings[i];
+			bool ours = false, twin = false;
+
+			for (int j = 0; j < n && !ours; j++)
+				ours = f->pid == pids[j];
+			if (!ours || f->kind == MW_AUDIT_NOEXEC_POLICY)
+				continue;
+			for (size_t m = 0; m < y->nfindings && !twin; m++)
+				twin = same_finding(f, y->findings[m]);
+			if (!twin) {
+				fprintf(stderr, "%s: %s finding of pid %d (%s, fd %d, '%s': %s) has no twin\n",
+					what, k ? "the second" : "the first", (int)f->pid,
+					mw_audit_kind_key(f->kind), f->fd, f->object, f->reason);
+				ok = false;
+			}
+		}
+	}
+	return ok;
+}
+
+/* Should a full scan here list fd tables and maps with BPF? */
+static bool bpf_expected(void)
+{
+	char ns[64];
+	ssize_t n = readlink("/proc/self/ns/pid", ns, sizeof(ns) - 1);
+
+	if (!MW_HAVE_AUDIT_BPF || geteuid() != 0 || access("/sys/kernel/btf/vmlinux", R_OK) != 0 || n < 0)
+		return false;
+	ns[n] = '\0';
+	return !strcmp(ns, "pid:[4026531836]"); /* the initial pid namespace */
+}
+
 static int worst(const struct mw_audit_report *r, pid_t pid, int kind,
 		 const struct mw_audit_finding **found)
 {
@@ -267,6 +322,14 @@ static void check_cli(pid_t fileless, pid_t holder, pid_t clean)
 		      "root scan of a child is not partial");
 	}
 	CHECK(found, "JSON does not name the memfd as \"/memfd:mw-exec\\nholder\\\\xff (deleted)\":\n%s", out);
+	json_object_put(doc);
+
+	/* --no-bpf is accepted; a --pid scan never uses the iterators. */
+	rc = run(out, sizeof(out), (char *[]){ "--no-bpf", "--pid", pidarg, "--json", NULL });
+	doc = parse_strict(out, strlen(out));
+	CHECK(rc == 0 && doc && json_object_object_get_ex(doc, "via_bpf", &v) &&
+	      json_object_is_type(v, json_type_boolean) && !json_object_get_boolean(v),
+	      "--no-bpf --json: exit %d, via_bpf not false:\n%s", rc, out);
 	json_object_put(doc);
 
 	/* JSON lines: every line parses, the last is the summary. */
@@ -492,6 +555,30 @@ int main(int argc, char **argv)
 			      !strcmp(t->findings[i]->object, r->findings[i]->object),
 			      "finding %zu differs between text and query maps", i);
 		mw_audit_report_free(t);
+	}
+	/* A scan of every process: where the BPF iterators work (root, the
+	 * initial pid namespace, kernel BTF) they list the fd tables and
+	 * maps; what is found about the fixtures is what /proc shows. */
+	{
+		struct mw_audit_opts ob = { .sz = sizeof(ob) };
+		struct mw_audit_opts op = { .sz = sizeof(op), .flags = MW_AUDIT_F_NO_BPF };
+		struct mw_audit_report *a = NULL, *p = NULL;
+
+		err = mw_audit_scan(&ob, &a);
+		REQUIRE(err == 0, "full scan: %s", strerror(-err));
+		err = mw_audit_scan(&op, &p);
+		REQUIRE(err == 0, "full scan through /proc: %s", strerror(-err));
+		CHECK(!p->via_bpf, "MW_AUDIT_F_NO_BPF scan used BPF");
+		if (bpf_expected())
+			CHECK(a->via_bpf, "full scan as root with kernel BTF did not use the BPF iterators");
+		else
+			printf("note: full scan %s BPF\n", a->via_bpf ? "with" : "without");
+		CHECK(same_findings(a, p, pids, n, a->via_bpf ? "BPF vs /proc" : "/proc vs /proc"),
+		      "full scans differ about the fixtures");
+		CHECK(same_findings(a, r, pids, n, "full vs --pid scan"),
+		      "full scan and pid scan differ about the fixtures");
+		mw_audit_report_free(a);
+		mw_audit_report_free(p);
 	}
 	mw_audit_report_free(r);
 

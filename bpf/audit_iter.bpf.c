@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * BPF iterators for `memward audit`: walk every process's fd table
+ * (iter/task_file) and memory map (iter/task_vma) in the kernel and write
+ * one fixed record per memfd or secretmem found, instead of one readlink per
+ * fd, one pidfd_getfd per memfd and one PROCMAP_QUERY per mapped file
+ * through /proc. Read by src/audit_bpf.c; the /proc path stays the fallback
+ * (and the reference: both must give the same findings).
+ *
+ * No vmlinux.h: the few kernel fields used are declared here with
+ * preserve_access_index, and libbpf relocates them (CO-RE) against the
+ * running kernel's BTF, so one object works on 6.1 and later kernels.
+ */
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+#include "audit_bpf_rec.h"
+
+#define PA __attribute__((preserve_access_index))
+
+struct seq_file;
+/* The iterator contexts have had these layouts since they were added (the
+ * verifier checks each access against the kernel's own): no relocation. */
+struct bpf_iter_meta { struct seq_file *seq; };
+struct vfsmount { int mnt_flags; } PA;
+struct qstr { const unsigned char *name; } PA;
+struct dentry { struct qstr d_name; } PA;
+struct path { struct vfsmount *mnt; struct dentry *dentry; } PA;
+struct super_block { __u32 s_dev; unsigned long s_magic; } PA;
+struct inode {
+	unsigned short i_mode;
+	unsigned long i_ino;
+	struct super_block *i_sb;
+	long long i_size;
+} PA;
+struct file {
+	struct path f_path;
+	struct inode *f_inode;
+	unsigned int f_flags;
+} PA;
+struct kernfs_node { __u64 id; } PA;
+struct cgroup { struct kernfs_node *kn; } PA;
+struct css_set { struct cgroup *dfl_cgrp; } PA;
+typedef struct { unsigned int val; } kuid_t;
+struct cred { kuid_t uid; kuid_t euid; } PA;
+struct ns_common { unsigned int inum; } PA;
+struct pid_namespace { struct ns_common ns; } PA;
+struct upid { int nr; struct pid_namespace *ns; } PA;
+struct pid { unsigned int level; struct upid numbers[1]; } PA;
+struct task_struct {
+	int pid;
+	int tgid;
+	unsigned int flags;
+	char comm[16];
+	const struct cred *real_cred;
+	struct pid *thread_pid;
+	struct css_set *cgroups;
+} PA;
+struct vm_area_struct {
+	unsigned long vm_start, vm_end;
+	unsigned long vm_flags;
+	struct file *vm_file;
+} PA;
+struct shmem_inode_info { unsigned int seals; struct inode vfs_inode; } PA;
+struct hugetlbfs_inode_info { unsigned int seals; struct inode vfs_inode; } PA;
+struct bpf_iter__task_file {
+	struct bpf_iter_meta *meta;
+	struct task_struct *task;
+	__u32 fd;
+	struct file *file;
+};
+struct bpf_iter__task {
+	struct bpf_iter_meta *meta;
+	struct task_struct *task;
+};
+struct bpf_iter__task_vma {
+	struct bpf_iter_meta *meta;
+	struct task_struct *task;
+	struct vm_area_struct *vma;
+};
+
+#define PF_KTHREAD 0x00200000u
+#define MNT_INTERNAL 0x4000      /* kern_mount(): shm_mnt, hugetlbfs, secretmem */
+#define TMPFS_MAGIC 0x01021994ul
+#define HUGETLBFS_MAGIC 0x958458f6ul
+#define SECRETMEM_MAGIC 0x5345434dul
+#define O_ACCMODE 3u
+#define VM_WRITE 0x2ul
+#define VM_EXEC 0x4ul
+#define VM_MAYSHARE 0x80ul
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct rec_buf {
+	struct mw_brec r;
+	char name[MW_BREC_NAME_MAX + 8];
+};
+
+/* Fill r from file when it is a memfd or secretmem: 0, else -1. Direct
+ * loads through BTF pointers: every file of every process comes through
+ * here, and a probe read costs more than the rest of the test. */
+static __always_inline int classify(struct file *file, struct rec_buf *b)
+{
+	struct inode *inode = file->f_inode;
+	struct vfsmount *mnt = file->f_path.mnt;
+	struct super_block *sb;
+	unsigned long magic;
+	long n;
+
+	if (!inode || !mnt || !(mnt->mnt_flags & MNT_INTERNAL))
+		return -1;
+	sb = inode->i_sb;
+	if (!sb)
+		return -1;
+	magic = sb->s_magic;
+	if (magic != TMPFS_MAGIC && magic != HUGETLBFS_MAGIC && magic != SECRETMEM_MAGIC)
+		return -1;
+	n = bpf_probe_read_kernel_str(b->name, MW_BREC_NAME_MAX, file->f_path.dentry->d_name.name);
+	if (n <= 0)
+		return -1;
+	b->r.namelen = (__u32)(n - 1);
+	if (magic == SECRETMEM_MAGIC) {
+		b->r.flags = MW_BREC_SECRET;
+		b->r.seals = -1;
+	} else {
+		/* Only memfd_create() names pseudo files "memfd:..." (the
+		 * internal shm mount also holds SysV shm and shared
+		 * anonymous memory). */
+		if (n < 7 || b->name[0] != 'm' || b->name[1] != 'e' || b->name[2] != 'm' ||
+		    b->name[3] != 'f' || b->name[4] != 'd' || b->name[5] != ':')
+			return -1;
+		b->r.flags = 0;
+		b->r.seals = -1;
+		/* What F_GET_SEALS returns: the seals of the inode's shmem or
+		 * hugetlbfs info, which embeds the inode. */
+		if (magic == TMPFS_MAGIC) {
+			unsigned int seals;
+			void *info = (void *)inode - bpf_core_field_offset(struct shmem_inode_info, vfs_inode);
+
+			if (!bpf_probe_read_kernel(&seals, sizeof(seals),
+						   info + bpf_core_field_offset(struct shmem_inode_info, seals)))
+				b->r.seals = (int)seals;
+		} else if (bpf_core_type_exists(struct hugetlbfs_inode_info)) {
+			unsigned int seals;
+			void *info = (void *)inode - bpf_core_field_offset(struct hugetlbfs_inode_info, vfs_inode);
+
+			if (!bpf_probe_read_kernel(&seals, sizeof(seals),
+						   info + bpf_core_field_offset(struct hugetlbfs_inode_info, seals)))
+				b->r.seals = (int)seals;
+		}
+	}
+	b->r.ino = inode->i_ino;
+	b->r.size = (__u64)inode->i_size;
+	b->r.dev = sb->s_dev;
+	b->r.mode = inode->i_mode;
+	return 0;
+}
+
+static __always_inline void emit(struct seq_file *seq, struct rec_buf *b)
+{
+	/* namelen < 256; the mask lets the verifier see the bound (at most
+	 * 262, within the buffer's 8 spare bytes). */
+	__u32 len = ((b->r.namelen & 0xff) + 7) & 0x1f8;
+
+	bpf_seq_write(seq, b, sizeof(b->r) + len);
+}
+
+SEC("iter/task_file")
+int mw_audit_fds(struct bpf_iter__task_file *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct rec_buf b;
+
+	if (!task || !file)
+		return 0;
+	/* /proc/PID/fd is the leader's table; threads sharing it are
+	 * skipped by the iterator, threads with their own are skipped here. */
+	if (task->pid != task->tgid || (task->flags & PF_KTHREAD))
+		return 0;
+	__builtin_memset(&b.r, 0, sizeof(b.r));
+	if (classify(file, &b))
+		return 0;
+	b.r.type = MW_BREC_FD;
+	b.r.pid = (__u32)task->tgid;
+	b.r.fd = (__s32)ctx->fd;
+	if (file->f_flags & O_ACCMODE)
+		b.r.flags |= MW_BREC_FD_WRITE;
+	emit(ctx->meta->seq, &b);
+	return 0;
+}
+
+SEC("iter/task_vma")
+int mw_audit_vmas(struct bpf_iter__task_vma *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct vm_area_struct *vma = ctx->vma;
+	struct file *file;
+	unsigned long fl;
+	struct rec_buf b;
+
+	if (!task || !vma)
+		return 0;
+	if (task->pid != task->tgid || (task->flags & PF_KTHREAD))
+		return 0;
+	file = vma->vm_file;
+	if (!file)
+		return 0;
+	__builtin_memset(&b.r, 0, sizeof(b.r));
+	if (classify(file, &b))
+		return 0;
+	b.r.type = MW_BREC_VMA;
+	b.r.pid = (__u32)task->tgid;
+	b.r.fd = -1;
+	b.r.start = vma->vm_start;
+	b.r.end = vma->vm_end;
+	fl = vma->vm_flags;
+	if (fl & VM_WRITE)
+		b.r.flags |= MW_BREC_VM_WRITE;
+	if (fl & VM_EXEC)
+		b.r.flags |= MW_BREC_VM_EXEC;
+	if (fl & VM_MAYSHARE)
+		b.r.flags |= MW_BREC_VM_SHARED;
+	emit(ctx->meta->seq, &b);
+	return 0;
+}
+
+struct proc_buf {
+	struct mw_brec_proc r;
+	char comm[24];
+};
+
+SEC("iter/task")
+int mw_audit_procs(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct proc_buf b;
+	struct pid *pid;
+	long n;
+
+	if (!task || task->pid != task->tgid || (task->flags & PF_KTHREAD))
+		return 0;
+	__builtin_memset(&b, 0, sizeof(b));
+	b.r.type = MW_BREC_PROC;
+	b.r.pid = (__u32)task->tgid;
+	/* Probe reads (BPF_CORE_READ) here, once per process: as BTF pointer
+	 * walks, these chains cost the verifier 10 ms of by-name searches
+	 * of the kernel's BTF at every load.
+	 * The objective credentials, which /proc/PID/status shows: */
+	b.r.ruid = BPF_CORE_READ(task, real_cred, uid.val);
+	b.r.euid = BPF_CORE_READ(task, real_cred, euid.val);
+	/* task_active_pid_ns(): the namespace of the pid's deepest level */
+	pid = BPF_CORE_READ(task, thread_pid);
+	if (pid) {
+		unsigned int level = BPF_CORE_READ(pid, level);
+		void *up = (void *)pid + bpf_core_field_offset(struct pid, numbers) +
+			   (level & 63) * bpf_core_type_size(struct upid);
+		struct pid_namespace *ns = NULL;
+		unsigned int inum = 0;
+
+		if (level < 64 &&
+		    !bpf_probe_read_kernel(&ns, sizeof(ns), up + bpf_core_field_offset(struct upid, ns)) && ns &&
+		    !bpf_probe_read_kernel(&inum, sizeof(inum),
+					   (void *)ns + bpf_core_field_offset(struct pid_namespace, ns) +
+					   bpf_core_field_offset(struct ns_common, inum)))
+			b.r.pidns = inum;
+	}
+	if (bpf_core_field_exists(struct css_set, dfl_cgrp))
+		b.r.cgroup = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	n = bpf_probe_read_kernel_str(b.comm, 16, task->comm);
+	b.r.namelen = n > 0 ? (__u32)(n - 1) : 0;
+	bpf_seq_write(ctx->meta->seq, &b, sizeof(b.r) + (((b.r.namelen & 0xf) + 7) & 0x18));
+	return 0;
+}

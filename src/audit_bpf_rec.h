@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The records the audit's BPF iterators (bpf/audit_iter.bpf.c) write and
+ * src/audit_bpf.c reads: shared by the BPF program and the library, so only
+ * fixed-size kernel types. Not installed.
+ */
+#ifndef MW_AUDIT_BPF_REC_H
+#define MW_AUDIT_BPF_REC_H
+
+#include <linux/types.h>
+
+enum {
+	MW_BREC_FD = 1,   /* an fd of a process holds a memfd or secretmem (struct mw_brec) */
+	MW_BREC_VMA = 2,  /* a mapping of a memfd or secretmem (struct mw_brec) */
+	MW_BREC_PROC = 3, /* a process (struct mw_brec_proc) */
+};
+
+/* flags */
+#define MW_BREC_SECRET    0x01u /* secretmem (else a memfd) */
+#define MW_BREC_FD_WRITE  0x02u /* fd: O_WRONLY or O_RDWR (what F_GETFL shows) */
+#define MW_BREC_VM_WRITE  0x04u /* vma: VM_WRITE ('w' in maps) */
+#define MW_BREC_VM_EXEC   0x08u /* vma: VM_EXEC ('x') */
+#define MW_BREC_VM_SHARED 0x10u /* vma: VM_MAYSHARE ('s') */
+
+#define MW_BREC_NAME_MAX 256
+
+/* One record; namelen bytes of the dentry name follow (no NUL), padded to
+ * a multiple of 8. The object's path as /proc shows it is
+ * "/" NAME " (deleted)" (simple_dname(): memfds and secretmem are pseudo
+ * files on internal mounts). */
+struct mw_brec {
+	__u32 type;
+	__u32 pid;      /* tgid, in the initial pid namespace */
+	__s32 fd;       /* MW_BREC_FD: the fd number; else -1 */
+	__u32 flags;
+	__u64 start, end; /* MW_BREC_VMA: the mapping */
+	__u64 ino;
+	__u64 size;     /* i_size */
+	__u32 dev;      /* the superblock's s_dev, kernel encoding (major << 20 | minor) */
+	__u32 mode;     /* i_mode */
+	__s32 seals;    /* what F_GET_SEALS returns; -1 for secretmem */
+	__u32 namelen;
+};
+
+/* One per process (thread group leader, not a kernel thread); namelen
+ * bytes of its comm follow, padded to a multiple of 8. */
+struct mw_brec_proc {
+	__u32 type;
+	__u32 pid;
+	__u32 ruid, euid; /* as /proc/PID/status "Uid:" shows them (initial user namespace) */
+	__u64 pidns;      /* inode of its pid namespace; 0 unknown */
+	__u64 cgroup;     /* id of its cgroup v2 (kernfs node id); 0 unknown */
+	__u32 namelen;
+	__u32 pad_;
+};
+
+#endif
