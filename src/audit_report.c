@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The audit report: findings, names of severities and kinds, freeing. */
 #include "audit_internal.h"
+#include "seals.h"
 #include "sys/shim.h"
 
 #include <errno.h>
@@ -58,38 +59,13 @@ MW_API const char *mw_audit_kind_key(enum mw_audit_kind kind)
 
 const char *mw__audit_seal_names(int seals, char *buf, size_t size)
 {
-	static const struct {
-		int bit;
-		const char *name;
-	} bits[] = {
-		{ F_SEAL_SEAL, "seal" },   { F_SEAL_SHRINK, "shrink" },
-		{ F_SEAL_GROW, "grow" },   { F_SEAL_WRITE, "write" },
-		{ F_SEAL_FUTURE_WRITE, "future_write" }, { F_SEAL_EXEC, "exec" },
-	};
-	size_t len = 0;
-
 	if (size == 0)
 		return buf;
-	buf[0] = '\0';
 	if (seals < 0) {
 		snprintf(buf, size, "unknown");
 		return buf;
 	}
-	if (seals == 0) {
-		snprintf(buf, size, "none");
-		return buf;
-	}
-	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
-		if (!(seals & bits[i].bit))
-			continue;
-		int n = snprintf(buf + len, size - len, "%s%s", len ? "," : "", bits[i].name);
-		if (n < 0 || (size_t)n >= size - len)
-			break;
-		len += (size_t)n;
-	}
-	if (seals & ~0x3f)
-		snprintf(buf + len, size - len, "%s0x%x", len ? "," : "", (unsigned int)(seals & ~0x3f));
-	return buf;
+	return mw__seals_string((unsigned int)seals, buf, size);
 }
 
 void mw__audit_ident_free(struct mw__audit_ident *id)
