@@ -47,44 +47,10 @@ static bool is_memfd_path(const char *p)
 static char *read_all(const char *path)
 {
 	MW_AUTOCLOSE int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t len = 0, cap = 16384;
-	char *buf;
 
 	if (fd < 0)
 		return NULL;
-	buf = malloc(cap);
-	if (!buf)
-		return NULL;
-	for (;;) {
-		ssize_t n;
-
-		if (cap - len < 4096) {
-			char *nb = realloc(buf, cap * 2);
-
-			if (!nb) {
-				free(buf);
-				errno = ENOMEM;
-				return NULL;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-
-			free(buf);
-			errno = e;
-			return NULL;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	return buf;
+	return mw__read_fd_alloc(fd, 0, NULL);
 }
 
 static int parse_maps(pid_t pid, struct maps *m)

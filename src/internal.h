@@ -21,6 +21,9 @@ MW_HIDDEN void mw__log(int level, const char *fmt, ...)
 /* Read up to size-1 bytes of a (small) file and NUL-terminate. Returns the
  * length or -errno. Trailing newlines are stripped. */
 MW_HIDDEN ssize_t mw__read_file(const char *path, char *buf, size_t size);
+/* Read fd to its end into a malloc'd, NUL-terminated buffer (any size; more
+ * than max bytes, when max is not 0, fails with EFBIG). NULL + errno on error. */
+MW_HIDDEN char *mw__read_fd_alloc(int fd, size_t max, size_t *len);
 /* Write a string to a sysfs/procfs file. Returns 0 or -errno. */
 MW_HIDDEN int mw__write_file(const char *path, const char *text);
 /* Parse a whole string as an integer (base 0: 10, 0x16, 0 8). 0 or -EINVAL. */

@@ -298,29 +298,9 @@ MW_API struct mw_policy *mw_policy_load(const char *path, unsigned int flags)
 		errno = EISDIR;
 		return NULL;
 	}
-	buf = malloc(MAX_FILE + 1);
+	buf = mw__read_fd_alloc(fd, MAX_FILE, &len);
 	if (!buf)
 		return NULL;
-	for (;;) {
-		ssize_t n = read(fd, buf + len, MAX_FILE + 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-			free(buf);
-			errno = e;
-			return NULL;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > MAX_FILE) {
-			free(buf);
-			errno = EFBIG;
-			return NULL;
-		}
-	}
 	p = mw_policy_parse(buf, len, flags);
 	free(buf);
 	return p;

@@ -240,3 +240,49 @@ bool mw__cap_effective(int cap)
 		return false;
 	return (caps >> cap) & 1;
 }
+
+char *mw__read_fd_alloc(int fd, size_t max, size_t *lenp)
+{
+	size_t len = 0, cap = 16384;
+	char *buf = malloc(cap);
+
+	if (!buf)
+		return NULL;
+	for (;;) {
+		ssize_t n;
+
+		if (cap - len < 4096) {
+			char *nb = realloc(buf, cap * 2);
+
+			if (!nb) {
+				free(buf);
+				errno = ENOMEM;
+				return NULL;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+
+			free(buf);
+			errno = e;
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (max && len > max) {
+			free(buf);
+			errno = EFBIG;
+			return NULL;
+		}
+	}
+	buf[len] = '\0';
+	if (lenp)
+		*lenp = len;
+	return buf;
+}
