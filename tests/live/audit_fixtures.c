@@ -244,39 +244,18 @@ static int worst(const struct mw_audit_report *r, pid_t pid, int kind,
 	return w;
 }
 
-/* Run memward with args; capture stdout into out; return exit code. */
+/* Run `memward audit ARGS...`; stdout into out; the exit code. */
 static int run(char *out, size_t size, char *const args[])
 {
 	char *argv[16];
-	int fds[2], n = 0;
-	size_t len = 0;
-	pid_t pid;
+	int n = 0;
 
 	argv[n++] = (char *)memward;
 	argv[n++] = "audit";
-	for (int i = 0; args[i]; i++)
+	for (int i = 0; args[i] && n < 15; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
-	REQUIRE(pipe(fds) == 0, "pipe");
-	pid = fork();
-	REQUIRE(pid >= 0, "fork");
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		close(fds[0]);
-		execv(memward, argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	for (;;) {
-		ssize_t r = read(fds[0], out + len, size - 1 - len);
-
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fds[0]);
-	out[len] = '\0';
-	return live_wait(pid);
+	return live_capture(argv, false, NULL, out, size);
 }
 
 static json_object *parse_strict(const char *text, size_t len)

@@ -12,33 +12,12 @@
 
 static const char *memward;
 
-/* Run memward with args; capture stdout+stderr into out; return exit code. */
+/* Run memward with up to three args; stdout+stderr into out; the exit code. */
 static int run(char *out, size_t size, const char *a1, const char *a2, const char *a3)
 {
-	int fds[2];
-	size_t len = 0;
-	pid_t pid;
+	char *argv[] = { (char *)memward, (char *)a1, (char *)a2, (char *)a3, NULL };
 
-	REQUIRE(pipe(fds) == 0, "pipe");
-	pid = fork();
-	REQUIRE(pid >= 0, "fork");
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		dup2(fds[1], 2);
-		close(fds[0]);
-		execl(memward, memward, a1, a2, a3, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	for (;;) {
-		ssize_t n = read(fds[0], out + len, size - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fds[0]);
-	out[len] = '\0';
-	return live_wait(pid);
+	return live_capture(argv, true, NULL, out, size);
 }
 
 int main(int argc, char **argv)

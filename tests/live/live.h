@@ -10,6 +10,7 @@
 #define MW_LIVE_H
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -108,6 +109,47 @@ static inline int live_wait(pid_t pid)
 	if (WIFSIGNALED(st))
 		return 128 + WTERMSIG(st);
 	return WEXITSTATUS(st);
+}
+
+/*
+ * Run argv[0] with argv, its stdout (and stderr, with `merge_stderr`) read
+ * into out (NUL-terminated, cut at size-1 bytes). `setup`, when given, runs
+ * in the child before exec (to drop privileges, say). Returns the exit code,
+ * 128+signal when killed, 127 when exec failed.
+ */
+static inline int live_capture(char *const argv[], bool merge_stderr, void (*setup)(void),
+			       char *out, size_t size)
+{
+	int fds[2];
+	size_t len = 0;
+	pid_t pid;
+
+	REQUIRE(pipe2(fds, O_CLOEXEC) == 0, "pipe: %s", strerror(errno));
+	fflush(stdout);
+	pid = fork();
+	REQUIRE(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		if (merge_stderr)
+			dup2(fds[1], 2);
+		if (setup)
+			setup();
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	for (;;) {
+		ssize_t n = read(fds[0], out + len, size - 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fds[0]);
+	out[len] = '\0';
+	return live_wait(pid);
 }
 
 static inline int live_done(void)

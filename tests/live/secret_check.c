@@ -29,40 +29,12 @@ static const char *memward;
 /* Run memward with args; returns the exit code and the stdout in *out. */
 static int run(char *const args[], char **out)
 {
-	int p[2], st;
-	size_t len = 0, cap = 1 << 16;
-	char *buf = malloc(cap);
-	pid_t pid;
+	size_t size = 1 << 20;
+	char *buf = malloc(size);
 
-	REQUIRE(buf && pipe2(p, O_CLOEXEC) == 0, "pipe: %m");
-	pid = fork();
-	REQUIRE(pid >= 0, "fork: %m");
-	if (pid == 0) {
-		dup2(p[1], 1);
-		execv(memward, args);
-		_exit(127);
-	}
-	close(p[1]);
-	for (;;) {
-		ssize_t k;
-
-		if (len + 1 >= cap) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			REQUIRE(buf, "realloc");
-		}
-		k = read(p[0], buf + len, cap - len - 1);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		len += (size_t)k;
-	}
-	buf[len] = '\0';
-	close(p[0]);
-	st = live_wait(pid);
+	REQUIRE(buf, "malloc");
 	*out = buf;
-	return st;
+	return live_capture(args, false, NULL, buf, size);
 }
 
 static const char *str(json_object *o, const char *key)

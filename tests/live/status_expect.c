@@ -38,29 +38,9 @@ static const char *plain(json_object *o)
 static char *run_status(const char *memward)
 {
 	static char out[1 << 16];
-	size_t len = 0;
-	int fds[2];
-	pid_t pid;
+	char *argv[] = { (char *)memward, "status", "--json", NULL };
 
-	REQUIRE(pipe(fds) == 0, "pipe");
-	pid = fork();
-	REQUIRE(pid >= 0, "fork");
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		close(fds[0]);
-		execl(memward, memward, "status", "--json", (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	for (;;) {
-		ssize_t n = read(fds[0], out + len, sizeof(out) - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fds[0]);
-	out[len] = '\0';
-	REQUIRE(live_wait(pid) == 0, "memward status --json failed");
+	REQUIRE(live_capture(argv, false, NULL, out, sizeof(out)) == 0, "memward status --json failed");
 	return out;
 }
 
