@@ -113,7 +113,8 @@ static inline int live_wait(pid_t pid)
 
 /*
  * Run argv[0] with argv, its stdout (and stderr, with `merge_stderr`) read
- * into out (NUL-terminated, cut at size-1 bytes). `setup`, when given, runs
+ * into out (NUL-terminated; the first size-1 bytes are kept, the rest is read
+ * and dropped so the child never blocks). `setup`, when given, runs
  * in the child before exec (to drop privileges, say). Returns the exit code,
  * 128+signal when killed, 127 when exec failed.
  */
@@ -139,13 +140,17 @@ static inline int live_capture(char *const argv[], bool merge_stderr, void (*set
 	}
 	close(fds[1]);
 	for (;;) {
-		ssize_t n = read(fds[0], out + len, size - 1 - len);
+		char spill[4096];
+		bool full = len == size - 1;
+		ssize_t n = full ? read(fds[0], spill, sizeof(spill)) /* drain, keep the head */
+				 : read(fds[0], out + len, size - 1 - len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
-		len += (size_t)n;
+		if (!full)
+			len += (size_t)n;
 	}
 	close(fds[0]);
 	out[len] = '\0';

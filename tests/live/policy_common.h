@@ -13,37 +13,10 @@
 
 #include "sys/shim.h"
 
-/* Run argv (NULL-terminated); stdout+stderr into out (NUL-terminated).
- * Returns the exit code, or 128+signal. */
+/* Run argv (NULL-terminated); stdout+stderr into out. See live_capture(). */
 __attribute__((unused)) static int pc_run(char *const argv[], char *out, size_t size)
 {
-	int fds[2];
-	size_t len = 0;
-	pid_t pid;
-
-	REQUIRE(pipe2(fds, O_CLOEXEC) == 0, "pipe");
-	pid = fork();
-	REQUIRE(pid >= 0, "fork");
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		dup2(fds[1], 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	for (;;) {
-		ssize_t n = read(fds[0], out + len, size - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		if (len == size - 1)
-			len = 0; /* keep the tail */
-	}
-	close(fds[0]);
-	out[len] = '\0';
-	return live_wait(pid);
+	return live_capture(argv, true, NULL, out, size);
 }
 
 /* The test binary's own path (the listed "runtime"). */
