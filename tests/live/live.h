@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -155,6 +156,47 @@ static inline int live_capture(char *const argv[], bool merge_stderr, void (*set
 	close(fds[0]);
 	out[len] = '\0';
 	return live_wait(pid);
+}
+
+/*
+ * Copy the program at src to a fresh directory under /tmp that every user can
+ * reach, so that a child dropped to nobody can execute it even when the build
+ * tree is not reachable (a clone in root's 0700 home). dst gets the copy's
+ * path; live_public_copy_remove() deletes it. The test fails if it cannot.
+ */
+static inline void live_public_copy(const char *src, char *dst, size_t size)
+{
+	char dir[] = "/tmp/memward-test-XXXXXX";
+	char buf[65536];
+	int in, out;
+	ssize_t n;
+
+	REQUIRE(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+	REQUIRE(chmod(dir, 0755) == 0, "chmod %s: %s", dir, strerror(errno));
+	snprintf(dst, size, "%s/%s", dir, strrchr(src, '/') ? strrchr(src, '/') + 1 : src);
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	REQUIRE(in >= 0, "open %s: %s", src, strerror(errno));
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	REQUIRE(out >= 0, "create %s: %s", dst, strerror(errno));
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		REQUIRE(write(out, buf, (size_t)n) == n, "write %s: %s", dst, strerror(errno));
+	REQUIRE(n == 0, "read %s: %s", src, strerror(errno));
+	close(in);
+	REQUIRE(close(out) == 0, "close %s: %s", dst, strerror(errno));
+}
+
+static inline void live_public_copy_remove(const char *path)
+{
+	char dir[4096];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	unlink(path);
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		rmdir(dir);
+	}
 }
 
 static inline int live_done(void)
