@@ -4,7 +4,7 @@
  * (iter/task_file) and memory map (iter/task_vma) in the kernel and write
  * one fixed record per memfd or secretmem found, instead of one readlink per
  * fd, one pidfd_getfd per memfd and one PROCMAP_QUERY per mapped file
- * through /proc. Read by src/audit_bpf.c; the /proc path stays the fallback
+ * through /proc. Read by src/audit/bpf.c; the /proc path stays the fallback
  * (and the reference: both must give the same findings).
  *
  * No vmlinux.h: the few kernel fields used are declared here with
@@ -16,7 +16,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 
-#include "audit_bpf_rec.h"
+#include "audit/bpf_rec.h"
 
 #define PA __attribute__((preserve_access_index))
 

@@ -26,7 +26,7 @@ static const char *access_name(int acc)
 }
 
 /* Union of a memfd's mapping permissions, "rw-s", or "-" when unmapped. */
-static void map_perms(const struct mw_memfd_entry *e, char out[5])
+static void map_perms(const struct mw_inspect_entry *e, char out[5])
 {
 	if (!e->mapped) {
 		strcpy(out, "-");
@@ -39,7 +39,7 @@ static void map_perms(const struct mw_memfd_entry *e, char out[5])
 	out[4] = '\0';
 }
 
-static json_object *entry_json(const struct mw_memfd_entry *e)
+static json_object *entry_json(const struct mw_inspect_entry *e)
 {
 	json_object *o = json_object_new_object(), *ex = json_object_new_object();
 	json_object *seals = NULL, *maps = json_object_new_array();
@@ -81,7 +81,7 @@ static json_object *entry_json(const struct mw_memfd_entry *e)
 	json_object_object_add(o, "map_read", json_object_new_boolean(e->map_read));
 	json_object_object_add(o, "map_write", json_object_new_boolean(e->map_write));
 	json_object_object_add(o, "map_exec", json_object_new_boolean(e->map_exec));
-	for (unsigned int i = 0; i < e->nmappings && i < MW_MEMFD_MAX_MAPPINGS; i++) {
+	for (unsigned int i = 0; i < e->nmappings && i < MW_INSPECT_MAX_MAPPINGS; i++) {
 		json_object *m = json_object_new_object();
 
 		snprintf(buf, sizeof(buf), "0x%" PRIx64, e->mappings[i].start);
@@ -97,7 +97,7 @@ static json_object *entry_json(const struct mw_memfd_entry *e)
 	return o;
 }
 
-static void print_json(const struct mw_memfd_report *r)
+static void print_json(const struct mw_inspect_report *r)
 {
 	json_object *root = json_object_new_object(), *arr = json_object_new_array();
 
@@ -115,7 +115,7 @@ static void print_json(const struct mw_memfd_report *r)
 	json_object_put(root);
 }
 
-static void print_text(const struct mw_memfd_report *r)
+static void print_text(const struct mw_inspect_report *r)
 {
 	bool seal_exec = mw_feature_state(MW_FEAT_SEAL_EXEC) == MW_FEATURE_SUPPORTED;
 
@@ -128,7 +128,7 @@ static void print_text(const struct mw_memfd_report *r)
 	printf("%-5s %-9s %10s %-5s %-3s %-28s %-5s %-44s %s\n", "FD", "KIND", "SIZE", "MODE", "ACC",
 	       "SEALS", "MAP", "EXEC", "NAME");
 	for (size_t i = 0; i < r->count; i++) {
-		const struct mw_memfd_entry *e = &r->entries[i];
+		const struct mw_inspect_entry *e = &r->entries[i];
 		char fd[16], size[24], mode[8], perms[5];
 		const char *acc = access_name(e->fd_access);
 
@@ -169,7 +169,7 @@ static int run_inspect(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct mw_memfd_report rep;
+	struct mw_inspect_report rep;
 	bool json = false;
 	long pid, fd;
 	int c, r;
@@ -194,7 +194,7 @@ static int run_inspect(int argc, char **argv)
 		return cli_usage_error(&cmd_memfd_inspect, "'%s' is not PID or PID:FD (positive numbers)",
 				       argv[optind]);
 
-	r = mw_memfd_inspect((pid_t)pid, (int)fd, &rep);
+	r = mw_inspect_pid((pid_t)pid, (int)fd, &rep);
 	switch (r) {
 	case 0:
 		break;
@@ -226,7 +226,7 @@ static int run_inspect(int argc, char **argv)
 		print_json(&rep);
 	else
 		print_text(&rep);
-	mw_memfd_report_free(&rep);
+	mw_inspect_report_free(&rep);
 	return 0;
 }
 

@@ -88,10 +88,10 @@ static int child_setup(void *p)
 	struct run_ctx *rc = p;
 	int r, fd;
 
-	if (rc->seccomp_noexec && (r = mw_seccomp_noexec_install(0)) < 0)
+	if (rc->seccomp_noexec && (r = mw_policy_seccomp_install(0)) < 0)
 		return r;
 	if (rc->supervise) {
-		fd = mw_supervisor_filter_install(0);
+		fd = mw_policy_supervisor_filter_install(0);
 		if (fd < 0)
 			return fd;
 		r = send_fd(rc->sock, fd);
@@ -110,7 +110,7 @@ struct log_ctx {
 	bool audit;
 };
 
-static void log_decision(const struct mw_decision *d, void *p)
+static void log_decision(const struct mw_policy_decision *d, void *p)
 {
 	struct log_ctx *lc = p;
 	json_object *o = json_object_new_object();
@@ -128,8 +128,8 @@ static void log_decision(const struct mw_decision *d, void *p)
 	json_object_object_add(o, "time", json_object_new_string(when));
 	json_object_object_add(o, "pid", json_object_new_int(d->pid));
 	json_object_object_add(o, "exe", json_object_new_string(d->exe));
-	json_object_object_add(o, "call", json_object_new_string(mw_call_name(d->call)));
-	json_object_object_add(o, "decision", json_object_new_string(mw_verdict_name(d->verdict)));
+	json_object_object_add(o, "call", json_object_new_string(mw_policy_call_name(d->call)));
+	json_object_object_add(o, "decision", json_object_new_string(mw_policy_verdict_name(d->verdict)));
 	json_object_object_add(o, "mode", json_object_new_string(lc->audit ? "audit" : "enforce"));
 	json_object_object_add(o, "enforced", json_object_new_boolean(d->enforced));
 	en = d->error ? mw_errno_name(d->error) : NULL;
@@ -184,7 +184,7 @@ static int wait_status(pid_t pid)
 	return WEXITSTATUS(st);
 }
 
-static void explain_start_failure(const struct mw_run_result *res, int level)
+static void explain_start_failure(const struct mw_policy_run_result *res, int level)
 {
 	switch (res->stage) {
 	case MW_RUN_STAGE_NO_SYSCTL:
@@ -243,13 +243,13 @@ static int run_run(int argc, char **argv)
 	};
 	struct run_ctx rc = { .sock = -1 };
 	struct log_ctx lc = { .fd = 2 };
-	struct mw_run_opts ro = { .sz = sizeof(ro), .noexec_level = -1 };
-	struct mw_run_result res;
+	struct mw_policy_run_opts ro = { .sz = sizeof(ro), .noexec_level = -1 };
+	struct mw_policy_run_result res;
 	struct mw_policy *pol = NULL;
 	const char *policy_path = NULL, *log_path = NULL;
 	bool verbose = false;
 	int sv[2] = { -1, -1 }, c, r, status, listener = -1, pidfd = -1;
-	enum mw_run_stage stage;
+	enum mw_policy_run_stage stage;
 
 	opterr = 0;
 	optind = 1;
@@ -322,7 +322,7 @@ static int run_run(int argc, char **argv)
 
 	/* Pure seccomp mode alone: install, then become the command. */
 	if (rc.seccomp_noexec && ro.noexec_level < 0 && !rc.supervise) {
-		r = mw_seccomp_noexec_install(0);
+		r = mw_policy_seccomp_install(0);
 		if (r < 0) {
 			cli_err("cannot install the seccomp filter: %s", strerror(-r));
 			return EXIT_MW_ERROR;
@@ -346,7 +346,7 @@ static int run_run(int argc, char **argv)
 	ro.argv = argv + optind;
 	ro.child_setup = child_setup;
 	ro.ctx = &rc;
-	r = mw_run_start(&ro, &res);
+	r = mw_policy_run(&ro, &res);
 	if (r < 0) {
 		explain_start_failure(&res, ro.noexec_level);
 		r = EXIT_MW_ERROR;
@@ -359,7 +359,7 @@ static int run_run(int argc, char **argv)
 			res.level, (int)res.pid);
 
 	if (rc.supervise) {
-		struct mw_supervise_opts so = {
+		struct mw_policy_supervise_opts so = {
 			.sz = sizeof(so), .policy = pol, .on_decision = log_decision, .ctx = &lc,
 		};
 
@@ -373,7 +373,7 @@ static int run_run(int argc, char **argv)
 					(int)res.pid, policy_path, lc.audit ? "audit" : "enforce");
 			so.listener = listener;
 			so.stop_fd = pidfd;
-			r = mw_supervise(&so);
+			r = mw_policy_supervise(&so);
 			if (r < 0)
 				cli_err("supervisor stopped: %s (the supervised calls now fail with ENOSYS)",
 					strerror(-r));
@@ -381,7 +381,7 @@ static int run_run(int argc, char **argv)
 		}
 	}
 	status = wait_status(res.pid);
-	r = mw_run_exec_error(&res, &stage);
+	r = mw_policy_run_exec_error(&res, &stage);
 	if (r) {
 		if (stage == MW_RUN_STAGE_SETUP)
 			cli_err("cannot set up the seccomp filter for '%s': %s", argv[optind], strerror(r));

@@ -2,7 +2,7 @@
 /* memward secret check: try to read a secret from another process, per
  * backing, and say which protections hold. The attacks: secret_check_probe.c. */
 #include "cli.h"
-#include "secret_check.h"
+#include "secret-check/secret_check.h"
 
 #include <getopt.h>
 #include <json-c/json.h>

@@ -26,7 +26,7 @@ static json_object *json_bytes(uint64_t v)
 }
 
 /* Values that belong to one feature, added to its JSON object. */
-static void add_extras(json_object *o, enum mw_feature f, const struct mw_sysinfo *si)
+static void add_extras(json_object *o, enum mw_feature f, const struct mw_feature_sysinfo *si)
 {
 	switch (f) {
 	case MW_FEAT_MEMFD_NOEXEC_SYSCTL:
@@ -77,7 +77,7 @@ static void add_extras(json_object *o, enum mw_feature f, const struct mw_sysinf
 	}
 }
 
-static int status_json(const struct mw_sysinfo *si, const struct utsname *un)
+static int status_json(const struct mw_feature_sysinfo *si, const struct utsname *un)
 {
 	json_object *root = json_object_new_object();
 	json_object *kernel = json_object_new_object();
@@ -130,7 +130,7 @@ static int status_text(const struct utsname *un)
 
 static int run_status(int argc, char **argv)
 {
-	struct mw_sysinfo si = { .sz = sizeof(si) };
+	struct mw_feature_sysinfo si = { .sz = sizeof(si) };
 	struct utsname un;
 	bool json = false;
 	int r = cli_parse_simple(&cmd_status, argc, argv, &json);
@@ -141,7 +141,7 @@ static int run_status(int argc, char **argv)
 		cli_err("uname: %m");
 		return 2;
 	}
-	if (mw_sysinfo_get(&si) < 0) {
+	if (mw_feature_sysinfo_get(&si) < 0) {
 		cli_err("cannot read system information");
 		return 2;
 	}

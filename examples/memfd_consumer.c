@@ -53,7 +53,7 @@ int main(int argc, char **argv)
 		perror(path);
 		return 1;
 	}
-	fd = mw_memfd_recv(sock, &pol, &announced, sizeof(announced), &res);
+	fd = mw_share_recv(sock, &pol, &announced, sizeof(announced), &res);
 	if (fd < 0) {
 		fprintf(stderr, "refused (%s, %s): %s\n", mw_share_reason_name(res.reason),
 			mw_errno_name(fd), res.detail);
@@ -61,10 +61,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "hint: --copy takes a private frozen copy instead\n");
 		return 2;
 	}
-	mw_seals_to_string(res.seals, seals, sizeof(seals));
+	mw_memfd_seals_to_string(res.seals, seals, sizeof(seals));
 	printf("verified%s: seals %s, %llu bytes (producer announced %zu)\n",
 	       res.copied ? " (our frozen copy)" : "", seals, (unsigned long long)res.size, announced);
-	p = mw_memfd_map_ro(fd, &len);
+	p = mw_share_map_ro(fd, &len);
 	if (!p) {
 		perror("map");
 		return 1;

@@ -47,8 +47,8 @@ int main(int argc, char **argv)
 	r = mw_memfd_seal(fd, seals);
 	if (r == -EOPNOTSUPP) {
 		/* Before Linux 6.3: no F_SEAL_EXEC. Say so rather than drop it. */
-		seals &= mw_seals_supported();
-		mw_seals_to_string(MW_SEALS_FROZEN & ~seals, names, sizeof(names));
+		seals &= mw_memfd_seals_supported();
+		mw_memfd_seals_to_string(MW_SEALS_FROZEN & ~seals, names, sizeof(names));
 		printf("this kernel lacks the seal(s) %s; sealing without them\n", names);
 		r = mw_memfd_seal(fd, seals);
 	}
@@ -56,7 +56,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "seal: %s\n", strerror(-r));
 		return 1;
 	}
-	mw_seals_to_string((unsigned int)r, names, sizeof(names));
+	mw_memfd_seals_to_string((unsigned int)r, names, sizeof(names));
 	printf("sealed: %s\n", names);
 
 	strcpy(addr.sun_path, argv[1]);
@@ -74,7 +74,7 @@ int main(int argc, char **argv)
 		perror("accept");
 		return 1;
 	}
-	r = mw_memfd_send(conn, fd, &len, sizeof(len));
+	r = mw_share_send(conn, fd, &len, sizeof(len));
 	if (r < 0) {
 		fprintf(stderr, "send: %s\n", strerror(-r));
 		return 1;

@@ -75,18 +75,18 @@ MW_API const char *mw_feature_key(enum mw_feature feature);
 MW_API const char *mw_feature_state_name(enum mw_feature_state state);
 MW_API const char *mw_feature_cause_name(enum mw_feature_cause cause);
 
-/* DAMON operations sets (mw_sysinfo.damon_ops). */
+/* DAMON operations sets (mw_feature_sysinfo.damon_ops). */
 #define MW_DAMON_OPS_VADDR  (1u << 0)
 #define MW_DAMON_OPS_FVADDR (1u << 1)
 #define MW_DAMON_OPS_PADDR  (1u << 2)
 
 /*
  * Values behind the features, for callers that need numbers. Set sz to
- * sizeof(struct mw_sysinfo) before the call (fields may be added at the end
+ * sizeof(struct mw_feature_sysinfo) before the call (fields may be added at the end
  * in later releases; an older caller passes a smaller sz and gets only what
  * it knows about). Fields the kernel does not expose are -1.
  */
-struct mw_sysinfo {
+struct mw_feature_sysinfo {
 	size_t sz;
 	int memfd_noexec;            /* effective vm.memfd_noexec of the caller's pid ns */
 	int bpf_lsm_listed;          /* 1/0, -1 when the LSM list cannot be read */
@@ -103,7 +103,7 @@ struct mw_sysinfo {
 };
 
 /* Fill *info. Returns 0, or -EINVAL when info is NULL or info->sz is 0. */
-MW_API int mw_sysinfo_get(struct mw_sysinfo *info);
+MW_API int mw_feature_sysinfo_get(struct mw_feature_sysinfo *info);
 
 #ifdef __cplusplus
 }

@@ -25,15 +25,15 @@ enum mw_inspect_kind {
 	MW_INSPECT_SECRETMEM = 2, /* link "/secretmem (deleted)" (memfd_secret) */
 };
 
-struct mw_memfd_mapping {
+struct mw_inspect_mapping {
 	uint64_t start, end;   /* addresses in the process */
 	uint64_t offset;       /* file offset */
 	char perms[5];         /* as in /proc/PID/maps: "rw-s", "r-xs" */
 };
 
-#define MW_MEMFD_MAX_MAPPINGS 8
+#define MW_INSPECT_MAX_MAPPINGS 8
 
-struct mw_memfd_entry {
+struct mw_inspect_entry {
 	int fd;                    /* the fd number, -1: mapped only (no fd open) */
 	enum mw_inspect_kind kind;
 	char name[256];            /* memfd name without "memfd:" and " (deleted)" */
@@ -53,21 +53,21 @@ struct mw_memfd_entry {
 	char exec_text[128];       /* one phrase explaining exec_possible */
 	bool mapped;               /* at least one mapping in the process */
 	bool map_read, map_write, map_exec, map_shared; /* union over all its mappings */
-	unsigned int nmappings;    /* how many; the first MW_MEMFD_MAX_MAPPINGS are below */
-	struct mw_memfd_mapping mappings[MW_MEMFD_MAX_MAPPINGS];
+	unsigned int nmappings;    /* how many; the first MW_INSPECT_MAX_MAPPINGS are below */
+	struct mw_inspect_mapping mappings[MW_INSPECT_MAX_MAPPINGS];
 };
 
-struct mw_memfd_report {
+struct mw_inspect_report {
 	pid_t pid;
 	size_t count;
-	struct mw_memfd_entry *entries; /* fds in ascending order, then mapped-only */
+	struct mw_inspect_entry *entries; /* fds in ascending order, then mapped-only */
 	int maps_error;                 /* positive errno when /proc/PID/maps was unreadable */
 };
 
 /*
  * Inspect process pid: every memfd/secretmem fd (fd < 0), plus memfds that
  * are only mapped, or the single fd given. Fills *out (free it with
- * mw_memfd_report_free()).
+ * mw_inspect_report_free()).
  *
  * Returns 0 or:
  *  -EINVAL       pid <= 0, or out NULL
@@ -78,8 +78,8 @@ struct mw_memfd_report {
  *  -ENOMEM
  * A memfd whose seals cannot be read is still listed (seals == -1).
  */
-MW_API int mw_memfd_inspect(pid_t pid, int fd, struct mw_memfd_report *out);
-MW_API void mw_memfd_report_free(struct mw_memfd_report *report);
+MW_API int mw_inspect_pid(pid_t pid, int fd, struct mw_inspect_report *out);
+MW_API void mw_inspect_report_free(struct mw_inspect_report *report);
 
 /* "memfd", "secretmem"; NULL when unknown. */
 MW_API const char *mw_inspect_kind_name(enum mw_inspect_kind kind);

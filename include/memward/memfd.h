@@ -45,7 +45,7 @@ extern "C" {
  *   file can never become executable. Seal a buffer like this before sharing
  *   it with a less trusted process (configuration, a document, a message).
  *   Needs F_SEAL_EXEC (6.3): on older kernels mw_memfd_seal() fails with
- *   -EOPNOTSUPP; pass MW_SEALS_FROZEN & mw_seals_supported() to knowingly
+ *   -EOPNOTSUPP; pass MW_SEALS_FROZEN & mw_memfd_seals_supported() to knowingly
  *   accept the weaker set.
  * MW_SEALS_FIXED_SIZE: the size is fixed but the contents stay writable: a
  *   shared pool or ring buffer whose peers must not be able to truncate it
@@ -174,7 +174,7 @@ MW_API int mw_memfd_query(int fd, struct mw_memfd_info *info);
  *  -EINVAL      unknown bits in seals, or fd is not a tmpfs/hugetlbfs file
  *  -EOPNOTSUPP  a requested seal is unknown to this kernel (F_SEAL_EXEC before
  *               6.3, F_SEAL_FUTURE_WRITE before 5.1); the log names it and
- *               mw_seals_supported() tells which ones exist. Never dropped silently.
+ *               mw_memfd_seals_supported() tells which ones exist. Never dropped silently.
  *  -EPERM       sealing is not allowed: F_SEAL_SEAL is set (memfd created
  *               without sealing, a regular tmpfs file, or already sealed)
  *  -EBADF       fd is not open for writing (the kernel needs a writable fd)
@@ -190,7 +190,7 @@ MW_API int mw_memfd_seal(int fd, unsigned int seals);
 MW_API int mw_memfd_get_seals(int fd);
 
 /* The seals this kernel knows (probed once, cached). */
-MW_API unsigned int mw_seals_supported(void);
+MW_API unsigned int mw_memfd_seals_supported(void);
 
 /*
  * "write,shrink,grow,..." for a seal set, in bit order (seal, shrink, grow,
@@ -199,17 +199,17 @@ MW_API unsigned int mw_seals_supported(void);
  * NUL), and writes at most len bytes, always NUL-terminated when len > 0.
  * Returns -EINVAL when buf is NULL and len is not 0.
  */
-MW_API int mw_seals_to_string(unsigned int seals, char *buf, size_t len);
+MW_API int mw_memfd_seals_to_string(unsigned int seals, char *buf, size_t len);
 
 /* Name of one seal bit ("write"), NULL if not exactly one known bit. */
-MW_API const char *mw_seal_name(unsigned int seal);
+MW_API const char *mw_memfd_seal_name(unsigned int seal);
 
 /*
  * Parse "write,shrink" (names as above, case-insensitive, also "future-write"),
  * the preset names "frozen", "fixed-size", "producer", "none" or "" for 0.
  * Returns 0 or -EINVAL (unknown word, NULL argument).
  */
-MW_API int mw_seals_from_string(const char *text, unsigned int *seals);
+MW_API int mw_memfd_seals_from_string(const char *text, unsigned int *seals);
 
 /* Stable names for the enums ("memfd", "tmpfile-shm"...; "sealed", "unsealed", "allowed"). */
 MW_API const char *mw_memfd_kind_name(enum mw_memfd_kind kind);

@@ -3,12 +3,12 @@
  * memfd exec policy.
  *
  *  - vm.memfd_noexec: read it, and run a command in a new pid namespace with
- *    the sysctl set (mw_run_start).
- *  - a pure seccomp filter with level 2's meaning (mw_seccomp_noexec_install).
+ *    the sysctl set (mw_policy_run).
+ *  - a pure seccomp filter with level 2's meaning (mw_policy_seccomp_install).
  *  - the policy hook the kernel never merged, in user space: a policy file
  *    (mw_policy_parse) and a seccomp user-notification supervisor
- *    (mw_supervisor_filter_install in the supervised process,
- *    mw_supervise in the supervisor).
+ *    (mw_policy_supervisor_filter_install in the supervised process,
+ *    mw_policy_supervise in the supervisor).
  *
  * See memward-run(1) and memward-policy(5) for what the supervisor guarantees
  * and what it does not.
@@ -33,7 +33,7 @@ extern "C" {
  * Errors: -EOPNOTSUPP the kernel has no such sysctl (before 6.3);
  * other -errno from reading the file.
  */
-MW_API int mw_memfd_noexec_level(void);
+MW_API int mw_policy_noexec_level(void);
 
 /* ---- running a command in a new pid namespace --------------------------- */
 
@@ -41,8 +41,8 @@ MW_API int mw_memfd_noexec_level(void);
 #define MW_RUN_USERNS     (1u << 1) /* also a user namespace (forced when unprivileged) */
 #define MW_RUN_NO_USERNS  (1u << 2) /* never a user namespace (fail with -EPERM instead) */
 
-struct mw_run_opts {
-	size_t sz;              /* sizeof(struct mw_run_opts) */
+struct mw_policy_run_opts {
+	size_t sz;              /* sizeof(struct mw_policy_run_opts) */
 	unsigned int flags;     /* MW_RUN_* */
 	int noexec_level;       /* 0..2: vm.memfd_noexec in the new namespace; -1: leave */
 	char *const *argv;      /* the command; argv[0] is looked up in PATH */
@@ -53,8 +53,8 @@ struct mw_run_opts {
 	void *ctx;
 };
 
-/* Where mw_run_start failed (mw_run_result.stage). */
-enum mw_run_stage {
+/* Where mw_policy_run failed (mw_policy_run_result.stage). */
+enum mw_policy_run_stage {
 	MW_RUN_STAGE_NONE = 0,
 	MW_RUN_STAGE_USERNS,     /* unshare(CLONE_NEWUSER) or the id maps */
 	MW_RUN_STAGE_PIDNS,      /* unshare(CLONE_NEWPID|CLONE_NEWNS) */
@@ -67,13 +67,13 @@ enum mw_run_stage {
 	MW_RUN_STAGE_EXEC,       /* exec of the command failed */
 };
 
-struct mw_run_result {
+struct mw_policy_run_result {
 	pid_t pid;          /* the process to wait for (pid 1 of the namespace, or the command) */
 	int level;          /* effective vm.memfd_noexec in the namespace, -1 if unknown/none */
 	int ancestor_level; /* for MW_RUN_STAGE_LOWER: the level the ancestors impose */
-	enum mw_run_stage stage;
+	enum mw_policy_run_stage stage;
 	int error;          /* positive errno of the failed stage */
-	int report_fd;      /* read end: mw_run_exec_error() reads it; close it when done */
+	int report_fd;      /* read end: mw_policy_run_exec_error() reads it; close it when done */
 };
 
 /*
@@ -92,16 +92,16 @@ struct mw_run_result {
  * -EPERM (stage LOWER) the level is below an ancestor's (Linux 6.6+ refuses);
  * -EPERM (stage USERNS) no privilege and user namespaces unavailable;
  * other -errno from the stage named.
- * The command's own exec failure arrives later: see mw_run_exec_error().
+ * The command's own exec failure arrives later: see mw_policy_run_exec_error().
  */
-MW_API int mw_run_start(const struct mw_run_opts *opts, struct mw_run_result *res);
+MW_API int mw_policy_run(const struct mw_policy_run_opts *opts, struct mw_policy_run_result *res);
 
 /*
  * After the command exited: did its exec (or child_setup) fail? Returns 0 if
  * it ran, or a positive errno and sets *stage (EXEC or SETUP). Closes
  * res->report_fd.
  */
-MW_API int mw_run_exec_error(struct mw_run_result *res, enum mw_run_stage *stage);
+MW_API int mw_policy_run_exec_error(struct mw_policy_run_result *res, enum mw_policy_run_stage *stage);
 
 /* ---- pure seccomp mode --------------------------------------------------- */
 
@@ -114,7 +114,7 @@ MW_API int mw_run_exec_error(struct mw_run_result *res, enum mw_run_stage *stage
  * flags must be 0.
  * Errors: -EINVAL bad flags; -ENOSYS no seccomp filters; -errno from libseccomp.
  */
-MW_API int mw_seccomp_noexec_install(unsigned int flags);
+MW_API int mw_policy_seccomp_install(unsigned int flags);
 
 /* ---- policy file --------------------------------------------------------- */
 
@@ -158,27 +158,27 @@ MW_API int mw_policy_allows(const struct mw_policy *pol, uint64_t dev, uint64_t 
 /* ---- supervisor ---------------------------------------------------------- */
 
 /*
- * In the process to supervise (typically mw_run_opts.child_setup): set
+ * In the process to supervise (typically mw_policy_run_opts.child_setup): set
  * NO_NEW_PRIVS and install a filter that sends memfd_create, execve and
  * execveat to a user-space listener. Returns the listener fd (>= 0, CLOEXEC)
  * to hand to the supervisor, or -errno: -EINVAL flags not 0; -ENOSYS
  * no seccomp user notification (before 5.0); others from libseccomp.
  */
-MW_API int mw_supervisor_filter_install(unsigned int flags);
+MW_API int mw_policy_supervisor_filter_install(unsigned int flags);
 
-enum mw_call { MW_CALL_MEMFD_CREATE = 0, MW_CALL_EXECVE, MW_CALL_EXECVEAT };
-enum mw_verdict {
+enum mw_policy_call { MW_CALL_MEMFD_CREATE = 0, MW_CALL_EXECVE, MW_CALL_EXECVEAT };
+enum mw_policy_verdict {
 	MW_VERDICT_ALLOW = 0,   /* the call went on unchanged */
 	MW_VERDICT_DENY,        /* the call failed with error */
 	MW_VERDICT_NOEXEC,      /* memfd_create answered with a non-executable memfd */
 };
 
-struct mw_decision {
+struct mw_policy_decision {
 	uint64_t time_ns;       /* CLOCK_REALTIME */
 	pid_t pid;              /* the caller, in the supervisor's pid namespace */
 	const char *exe;        /* its executable's path ("?" if unknown) */
-	enum mw_call call;
-	enum mw_verdict verdict; /* what enforce mode decides */
+	enum mw_policy_call call;
+	enum mw_policy_verdict verdict; /* what enforce mode decides */
 	int enforced;           /* 0 in audit mode: the call went on unchanged */
 	int error;              /* errno the caller got for DENY (enforced) */
 	const char *reason;     /* one short sentence */
@@ -186,13 +186,13 @@ struct mw_decision {
 	unsigned int flags;     /* memfd_create flags / execveat flags */
 };
 
-struct mw_supervise_opts {
-	size_t sz;              /* sizeof(struct mw_supervise_opts) */
+struct mw_policy_supervise_opts {
+	size_t sz;              /* sizeof(struct mw_policy_supervise_opts) */
 	unsigned int flags;     /* 0 */
 	const struct mw_policy *policy;
-	int listener;           /* from mw_supervisor_filter_install */
+	int listener;           /* from mw_policy_supervisor_filter_install */
 	int stop_fd;            /* return when readable (e.g. a pidfd); -1: none */
-	void (*on_decision)(const struct mw_decision *d, void *ctx); /* may be NULL */
+	void (*on_decision)(const struct mw_policy_decision *d, void *ctx); /* may be NULL */
 	void *ctx;
 };
 
@@ -201,11 +201,11 @@ struct mw_supervise_opts {
  * left (the listener hangs up). Returns 0, or -errno: -EINVAL bad opts;
  * other -errno from poll or the notification ioctls.
  */
-MW_API int mw_supervise(const struct mw_supervise_opts *opts);
+MW_API int mw_policy_supervise(const struct mw_policy_supervise_opts *opts);
 
 /* Names for the log: "memfd_create"/"execve"/"execveat", "allow"/"deny"/"noexec". */
-MW_API const char *mw_call_name(enum mw_call call);
-MW_API const char *mw_verdict_name(enum mw_verdict v);
+MW_API const char *mw_policy_call_name(enum mw_policy_call call);
+MW_API const char *mw_policy_verdict_name(enum mw_policy_verdict v);
 
 #ifdef __cplusplus
 }

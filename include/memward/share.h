@@ -49,7 +49,7 @@ struct mw_share_policy {
 };
 
 /* Why a received fd was refused. Each reason has its own errno (in brackets):
- * the return value of mw_memfd_recv(). */
+ * the return value of mw_share_recv(). */
 enum mw_share_reason {
 	MW_SHARE_OK = 0,
 	MW_SHARE_PEER_CLOSED,     /* [-EPIPE]        end of stream, nothing received */
@@ -82,7 +82,7 @@ struct mw_share_result {
  * Returns 0 or -errno (-EINVAL: bad fd or len without data; -EPIPE...).
  * A short write of the payload gives -EMSGSIZE.
  */
-MW_API int mw_memfd_send(int sock, int fd, const void *data, size_t len);
+MW_API int mw_share_send(int sock, int fd, const void *data, size_t len);
 
 /*
  * Receive one message from sock and verify its fd against policy (NULL: the
@@ -99,13 +99,13 @@ MW_API int mw_memfd_send(int sock, int fd, const void *data, size_t len);
  * another process (no F_SEAL_EXEC): it is then met only through MW_SHARE_COPY,
  * whose copy no other process holds.
  */
-MW_API int mw_memfd_recv(int sock, const struct mw_share_policy *policy,
+MW_API int mw_share_recv(int sock, const struct mw_share_policy *policy,
 			 void *data, size_t len, struct mw_share_result *res);
 
-/* Check an fd already at hand against a policy (what mw_memfd_recv() does
+/* Check an fd already at hand against a policy (what mw_share_recv() does
  * after receiving). Returns 0 or the reason's -errno; never closes fd, never
  * copies (MW_SHARE_COPY is ignored). */
-MW_API int mw_memfd_verify(int fd, const struct mw_share_policy *policy,
+MW_API int mw_share_verify(int fd, const struct mw_share_policy *policy,
 			   struct mw_share_result *res);
 
 /*
@@ -114,7 +114,7 @@ MW_API int mw_memfd_verify(int fd, const struct mw_share_policy *policy,
  * (without F_SEAL_EXEC on kernels that lack it). Returns the new fd or -errno
  * (-EFBIG: more than max_size bytes; -EBADF: fd not readable).
  */
-MW_API int mw_memfd_copy_frozen(int fd, const char *name, uint64_t max_size);
+MW_API int mw_share_copy_frozen(int fd, const char *name, uint64_t max_size);
 
 /*
  * Map a verified fd read-only (PROT_READ, MAP_SHARED), whole file. Requires
@@ -123,7 +123,7 @@ MW_API int mw_memfd_copy_frozen(int fd, const char *name, uint64_t max_size);
  * with errno EPERM (no SHRINK seal), EINVAL (size 0, bad args) or mmap's
  * errno. Undo with munmap(addr, *len).
  */
-MW_API void *mw_memfd_map_ro(int fd, size_t *len);
+MW_API void *mw_share_map_ro(int fd, size_t *len);
 
 /* Stable name of a reason ("missing_seals"), NULL if unknown. */
 MW_API const char *mw_share_reason_name(enum mw_share_reason reason);

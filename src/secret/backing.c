@@ -8,7 +8,7 @@
  * The file offset of a mapping equals its offset in the reservation, so a
  * range mapped again reuses the pages already removed from the direct map.
  */
-#include "secret/secret_int.h"
+#include "secret/internal.h"
 #include "sys/shim.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Pure helpers of the secret heap: size classes and canaries. */
-#include "secret/secret_int.h"
+#include "secret/internal.h"
 
 /*
  * Classes: 16..128 bytes in steps of 16 (8 classes), then four per power of

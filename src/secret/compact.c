@@ -38,7 +38,7 @@
  * Larger objects get a run of their own (the unmapped tail of the run is a
  * guard), kept for reuse when freed.
  */
-#include "secret/secret_int.h"
+#include "secret/internal.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -21,7 +21,7 @@
  * Objects are right-aligned: 16-byte aligned only when n is a multiple of 16
  * (as with sodium_malloc()).
  */
-#include "secret/secret_int.h"
+#include "secret/internal.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The secret heap's public entry points: create, destroy, dispatch, stats. */
-#include "secret/secret_int.h"
+#include "secret/internal.h"
 
 #include <errno.h>
 #include <stdlib.h>

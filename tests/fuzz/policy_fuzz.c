@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * libFuzzer harness for the policy file parser (src/policy.c).
+ * libFuzzer harness for the policy file parser (src/policy/parse.c).
  * Built when the compiler is clang with -fsanitize=fuzzer (tests/meson.build):
  *   build-clang/tests/fuzz-policy -max_total_time=60 tests/fuzz/corpus
  */

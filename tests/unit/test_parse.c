@@ -7,7 +7,7 @@
 #include <cmocka.h>
 #include <errno.h>
 
-#include "internal.h"
+#include "core/internal.h"
 #include <memward/features.h>
 
 static void lsm_list(void **state)
@@ -92,14 +92,14 @@ static void names(void **state)
 
 static void sysinfo_sz(void **state)
 {
-	struct mw_sysinfo si = { .sz = 0 };
+	struct mw_feature_sysinfo si = { .sz = 0 };
 	struct { size_t sz; int memfd_noexec; } small = { .sz = sizeof(small), .memfd_noexec = 42 };
 
 	(void)state;
-	assert_int_equal(mw_sysinfo_get(NULL), -EINVAL);
-	assert_int_equal(mw_sysinfo_get(&si), -EINVAL);
+	assert_int_equal(mw_feature_sysinfo_get(NULL), -EINVAL);
+	assert_int_equal(mw_feature_sysinfo_get(&si), -EINVAL);
 	/* An older caller's smaller struct is filled only as far as its sz. */
-	assert_int_equal(mw_sysinfo_get((struct mw_sysinfo *)&small), 0);
+	assert_int_equal(mw_feature_sysinfo_get((struct mw_feature_sysinfo *)&small), 0);
 	assert_int_equal(small.sz, sizeof(small));
 	assert_true(small.memfd_noexec >= -1 && small.memfd_noexec <= 2);
 }

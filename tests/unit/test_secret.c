@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "secret/secret_int.h"
+#include "secret/internal.h"
 
 static void test_classes_cover(void **state)
 {

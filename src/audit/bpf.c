@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The audit's fast path: two BPF iterators (bpf/audit_iter.bpf.c) list every
+ * memfd and secretmem held or mapped by any process in two reads of the
+ * iterator files, where /proc costs a readlink per fd, a pidfd_getfd + fstat
+ * + F_GET_SEALS per memfd and a PROCMAP_QUERY per mapped file (see
+ * src/audit/proc.c, which uses these records in place of those calls).
+ *
+ * Loaded afresh for every scan (nothing is kept between scans). Needs
+ * CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN), kernel BTF and the task_file
+ * (5.8) and task_vma (5.12) iterators; when anything is missing the scan
+ * reads /proc instead, with the same findings.
+ */
+#include "audit/internal.h"
+#include "audit/bpf_rec.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#if MW_HAVE_AUDIT_BPF
+#include <bpf/bpf.h>
+
+#include "audit_iter.lskel.h"
+
+struct iter_out {
+	char *buf;
+	size_t len, cap;
+};
+
+/* Append everything the iterator behind link writes to o. */
+static int read_iter(int link, struct iter_out *o)
+{
+	MW_AUTOCLOSE int fd = bpf_iter_create(link);
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n;
+
+		if (o->cap - o->len < 65536) {
+			size_t cap = o->cap ? o->cap * 2 : 1 << 20;
+			char *nb = realloc(o->buf, cap);
+
+			if (!nb)
+				return -ENOMEM;
+			o->buf = nb;
+			o->cap = cap;
+		}
+		n = read(fd, o->buf + o->len, o->cap - o->len);
+		if (n < 0) {
+			/* EAGAIN: a million objects (mappings, fds) passed
+			 * without a record; the next read goes on from there */
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return 0;
+		o->len += (size_t)n;
+	}
+}
+
+static int cmp_rec(const void *a, const void *b)
+{
+	const struct mw_brec *x = *(const struct mw_brec *const *)a;
+	const struct mw_brec *y = *(const struct mw_brec *const *)b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x < y ? -1 : x > y; /* keep the iterator's order */
+}
+
+/* Size of the record at p (len bytes left), 0 when malformed. */
+static size_t rec_size(const char *p, size_t len)
+{
+	__u32 type, namelen;
+	size_t sz;
+
+	if (len < sizeof(struct mw_brec_proc))
+		return 0;
+	memcpy(&type, p, sizeof(type));
+	if (type == MW_BREC_PROC) {
+		namelen = ((const struct mw_brec_proc *)p)->namelen;
+		sz = sizeof(struct mw_brec_proc);
+	} else if (type == MW_BREC_FD || type == MW_BREC_VMA) {
+		if (len < sizeof(struct mw_brec))
+			return 0;
+		namelen = ((const struct mw_brec *)p)->namelen;
+		sz = sizeof(struct mw_brec);
+	} else {
+		return 0;
+	}
+	if (namelen >= MW_BREC_NAME_MAX)
+		return 0;
+	sz += (namelen + 7) & ~7u;
+	return sz <= len ? sz : 0;
+}
+
+/* Count (v == NULL) or file the records of one buffer. */
+static int walk(struct mw__audit_bpf *b, const char *buf, size_t len, bool count)
+{
+	for (size_t off = 0; off < len;) {
+		size_t sz = rec_size(buf + off, len - off);
+		const struct mw_brec *r = (const struct mw_brec *)(buf + off);
+
+		if (!sz)
+			return -EPROTO;
+		off += sz;
+		if (count)
+			b->nprocs++; /* an upper bound for each list */
+		else if (r->type == MW_BREC_FD)
+			b->fds[b->nfds++] = r;
+		else if (r->type == MW_BREC_VMA)
+			b->vmas[b->nvmas++] = r;
+		else
+			b->procs[b->nprocs++] = (const struct mw_brec_proc *)r;
+	}
+	return 0;
+}
+
+static void sort_if_needed(const void **v, size_t n)
+{
+	/* The iterators walk pids in ascending order: sorting is a check. */
+	for (size_t i = 1; i < n; i++) {
+		if (((const struct mw_brec *)v[i - 1])->pid > ((const struct mw_brec *)v[i])->pid) {
+			qsort(v, n, sizeof(*v), cmp_rec);
+			return;
+		}
+	}
+}
+
+/* Index the records by type, each list in pid order. */
+static int index_recs(struct mw__audit_bpf *b)
+{
+	size_t n;
+	int err = walk(b, b->buf, b->len, true);
+
+	if (!err)
+		err = walk(b, b->vbuf, b->vlen, true);
+	if (err)
+		return err;
+	n = b->nprocs ? b->nprocs : 1;
+	b->nprocs = 0;
+	b->fds = malloc(n * sizeof(*b->fds));
+	b->vmas = malloc(n * sizeof(*b->vmas));
+	b->procs = malloc(n * sizeof(*b->procs));
+	if (!b->fds || !b->vmas || !b->procs)
+		return -ENOMEM;
+	err = walk(b, b->buf, b->len, false);
+	if (!err)
+		err = walk(b, b->vbuf, b->vlen, false);
+	if (err)
+		return err;
+	sort_if_needed((const void **)b->fds, b->nfds);
+	sort_if_needed((const void **)b->vmas, b->nvmas);
+	sort_if_needed((const void **)b->procs, b->nprocs);
+	return 0;
+}
+
+struct vma_job {
+	int link;
+	struct iter_out out;
+	int err;
+};
+
+static void *vma_thread(void *arg)
+{
+	struct vma_job *j = arg;
+
+	j->err = read_iter(j->link, &j->out);
+	return NULL;
+}
+
+int mw__audit_bpf_load(struct mw__audit_bpf *b)
+{
+	struct audit_iter *skel;
+
+	memset(b, 0, sizeof(*b));
+	skel = audit_iter__open_and_load();
+	if (!skel) {
+		b->load_err = errno ? -errno : -EINVAL;
+		return b->load_err;
+	}
+	if (audit_iter__attach(skel) < 0) {
+		b->load_err = errno ? -errno : -EINVAL;
+		audit_iter__destroy(skel);
+		return b->load_err;
+	}
+	b->skel = skel;
+	return 0;
+}
+
+int mw__audit_bpf_collect(struct mw__audit_bpf *b, bool parallel)
+{
+	struct iter_out o = { 0 };
+	struct vma_job vj = { .link = -1 };
+	struct audit_iter *skel;
+	pthread_t tid;
+	bool threaded = false;
+	int err;
+
+	if (!b->skel && !b->load_err)
+		mw__audit_bpf_load(b);
+	skel = b->skel;
+	err = b->load_err;
+	if (err)
+		goto out;
+	/* Walking every mapping of every process is the longest of the
+	 * three walks: on a second CPU, meanwhile. */
+	vj.link = skel->links.mw_audit_vmas_fd;
+	threaded = parallel && pthread_create(&tid, NULL, vma_thread, &vj) == 0;
+	err = read_iter(skel->links.mw_audit_fds_fd, &o);
+	if (!err)
+		err = read_iter(skel->links.mw_audit_procs_fd, &o);
+	if (threaded)
+		pthread_join(tid, NULL);
+	else
+		vma_thread(&vj);
+	if (!err)
+		err = vj.err;
+	b->buf = o.buf;
+	b->len = o.len;
+	b->vbuf = vj.out.buf;
+	b->vlen = vj.out.len;
+	if (!err)
+		err = index_recs(b);
+out:
+	if (skel)
+		audit_iter__destroy(skel);
+	b->skel = NULL;
+	if (err) {
+		mw__log(7, "audit: BPF iterators unavailable (%s): reading /proc", strerror(-err));
+		mw__audit_bpf_free(b);
+		return err < 0 ? err : -EINVAL;
+	}
+	return 0;
+}
+
+#else
+
+int mw__audit_bpf_load(struct mw__audit_bpf *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->load_err = -EOPNOTSUPP;
+	return b->load_err;
+}
+
+int mw__audit_bpf_collect(struct mw__audit_bpf *b, bool parallel)
+{
+	(void)parallel;
+	memset(b, 0, sizeof(*b));
+	return -EOPNOTSUPP;
+}
+
+#endif
+
+void mw__audit_bpf_free(struct mw__audit_bpf *b)
+{
+#if MW_HAVE_AUDIT_BPF
+	if (b->skel)
+		audit_iter__destroy(b->skel);
+#endif
+	free(b->buf);
+	free(b->vbuf);
+	free(b->procs);
+	free(b->fds);
+	free(b->vmas);
+	memset(b, 0, sizeof(*b));
+}
+
+size_t mw__audit_bpf_find(const void *const *vv, size_t n, pid_t pid, size_t *end)
+{
+	/* every record type starts with type and pid */
+	const struct mw_brec_proc *const *v = (const struct mw_brec_proc *const *)vv;
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid]->pid < (__u32)pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*end = lo;
+	while (*end < n && v[*end]->pid == (__u32)pid)
+		(*end)++;
+	return lo;
+}

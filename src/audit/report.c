@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The audit report: findings, names of severities and kinds, freeing. */
+#include "audit/internal.h"
+#include "core/seals.h"
+#include "sys/shim.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const severity_names[] = {
+	[MW_AUDIT_INFO] = "info",
+	[MW_AUDIT_LOW] = "low",
+	[MW_AUDIT_MEDIUM] = "medium",
+	[MW_AUDIT_HIGH] = "high",
+	[MW_AUDIT_CRITICAL] = "critical",
+};
+
+static const char *const kind_keys[] = {
+	[MW_AUDIT_FILELESS_EXEC] = "fileless_exec",
+	[MW_AUDIT_SEALED_EXEC] = "sealed_exec",
+	[MW_AUDIT_EXEC_MEMFD] = "exec_memfd",
+	[MW_AUDIT_MEMFD_MAPPED_EXEC] = "memfd_mapped_exec",
+	[MW_AUDIT_SHARED_UNSEALED] = "shared_unsealed_memfd",
+	[MW_AUDIT_SECRETMEM] = "secretmem_user",
+	[MW_AUDIT_NOEXEC_POLICY] = "memfd_noexec_policy",
+};
+
+MW_API const char *mw_audit_severity_name(enum mw_audit_severity severity)
+{
+	if ((unsigned int)severity >= sizeof(severity_names) / sizeof(severity_names[0]))
+		return NULL;
+	return severity_names[severity];
+}
+
+MW_API int mw_audit_severity_parse(const char *name, enum mw_audit_severity *out)
+{
+	if (!name || !out)
+		return -EINVAL;
+	for (unsigned int i = 0; i < sizeof(severity_names) / sizeof(severity_names[0]); i++) {
+		if (!strcasecmp(name, severity_names[i])) {
+			*out = (enum mw_audit_severity)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+MW_API const char *mw_audit_kind_key(enum mw_audit_kind kind)
+{
+	if ((unsigned int)kind >= MW_AUDIT_KIND_COUNT_)
+		return NULL;
+	return kind_keys[kind];
+}
+
+const char *mw__audit_seal_names(int seals, char *buf, size_t size)
+{
+	if (size == 0)
+		return buf;
+	if (seals < 0) {
+		snprintf(buf, size, "unknown");
+		return buf;
+	}
+	return mw__seals_string((unsigned int)seals, buf, size);
+}
+
+void mw__audit_ident_free(struct mw__audit_ident *id)
+{
+	if (!id)
+		return;
+	free(id->comm);
+	free(id->exe);
+	free(id->cmdline);
+	free(id->cgroup);
+	free(id);
+}
+
+int mw__audit_keep_ident(struct mw__audit_report *r, struct mw__audit_ident *id)
+{
+	if (r->nidents == r->capidents) {
+		size_t cap = r->capidents ? r->capidents * 2 : 64;
+		struct mw__audit_ident **n = realloc(r->idents, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		r->idents = n;
+		r->capidents = cap;
+	}
+	r->idents[r->nidents++] = id;
+	return 0;
+}
+
+struct mw_audit_finding *mw__audit_add(struct mw__audit_report *r, const struct mw__audit_ident *id,
+				       enum mw_audit_kind kind, enum mw_audit_severity sev,
+				       const char *object, const char *fmt, ...)
+{
+	struct mw_audit_finding *f;
+	char buf[512], *big = NULL, *p;
+	const char *reason;
+	size_t olen;
+	va_list ap;
+	int n;
+
+	if (r->pub.nfindings == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		struct mw_audit_finding **a = realloc(r->arr, cap * sizeof(*a));
+
+		if (!a)
+			return NULL;
+		r->arr = a;
+		r->cap = cap;
+	}
+	/* The finding, its object and its reason in one allocation (freed
+	 * with the finding): a scan can make 100,000 findings. The reason
+	 * goes through a stack buffer, vasprintf() only when it is long. */
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	reason = buf;
+	if ((size_t)n >= sizeof(buf)) {
+		va_start(ap, fmt);
+		n = vasprintf(&big, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return NULL;
+		reason = big;
+	}
+	if (!object)
+		object = "";
+	olen = strlen(object);
+	f = malloc(sizeof(*f) + olen + 1 + (size_t)n + 1);
+	if (!f) {
+		free(big);
+		return NULL;
+	}
+	memset(f, 0, sizeof(*f));
+	p = (char *)(f + 1);
+	memcpy(p, object, olen + 1);
+	f->object = p;
+	memcpy(p + olen + 1, reason, (size_t)n + 1);
+	f->reason = p + olen + 1;
+	free(big);
+	f->kind = kind;
+	f->severity = sev;
+	f->pid = id->pid;
+	f->uid = id->uid;
+	f->comm = id->comm ? id->comm : "";
+	f->exe = id->exe ? id->exe : "";
+	f->cmdline = id->cmdline ? id->cmdline : "";
+	f->cgroup = id->cgroup ? id->cgroup : "";
+	f->pidns = id->pidns;
+	f->fd = -1;
+	f->seals = -1;
+	f->memfd_noexec = -1;
+	r->arr[r->pub.nfindings++] = f;
+	return f;
+}
+
+static int cmp_finding(const void *a, const void *b)
+{
+	const struct mw_audit_finding *x = *(const struct mw_audit_finding *const *)a;
+	const struct mw_audit_finding *y = *(const struct mw_audit_finding *const *)b;
+
+	if (x->severity != y->severity)
+		return x->severity > y->severity ? -1 : 1;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return x->fd < y->fd ? -1 : x->fd > y->fd;
+}
+
+/* A finding's place in the report as one number: most severe first, then
+ * pid (< 2^22, PID_MAX_LIMIT), kind, fd (-1 .. 2^30, the fs.nr_open limit). */
+struct fkey {
+	uint64_t key;
+	struct mw_audit_finding *f;
+};
+
+static int cmp_fkey(const void *a, const void *b)
+{
+	const struct fkey *x = a, *y = b;
+
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+static bool sort_by_key(struct mw__audit_report *r)
+{
+	size_t n = r->pub.nfindings;
+	struct fkey *k = malloc(n * sizeof(*k));
+
+	if (!k)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const struct mw_audit_finding *f = r->arr[i];
+
+		if ((uint32_t)f->pid >= (1u << 22) || (unsigned int)f->kind >= 16 ||
+		    (unsigned int)f->severity > MW_AUDIT_CRITICAL || f->fd < -1 || f->fd >= (1 << 30)) {
+			free(k);
+			return false; /* out of the key's ranges: the comparison sort */
+		}
+		k[i].key = (uint64_t)(MW_AUDIT_CRITICAL - f->severity) << 57 |
+			   (uint64_t)(uint32_t)f->pid << 35 | (uint64_t)f->kind << 31 |
+			   (uint64_t)(f->fd + 1);
+		k[i].f = r->arr[i];
+	}
+	qsort(k, n, sizeof(*k), cmp_fkey);
+	for (size_t i = 0; i < n; i++)
+		r->arr[i] = k[i].f;
+	free(k);
+	return true;
+}
+
+void mw__audit_finish(struct mw__audit_report *r)
+{
+	/* Sorting the pointers with cmp_finding() spends its time in cache
+	 * misses; the packed keys give the same order. */
+	if (r->pub.nfindings && !sort_by_key(r))
+		qsort(r->arr, r->pub.nfindings, sizeof(r->arr[0]), cmp_finding);
+	r->pub.findings = (const struct mw_audit_finding *const *)r->arr;
+	r->pub.partial = r->pub.procs_unreadable > 0;
+}
+
+MW_API size_t mw_audit_report_count(const struct mw_audit_report *report,
+				    enum mw_audit_severity min)
+{
+	size_t n = 0;
+
+	if (!report)
+		return 0;
+	for (size_t i = 0; i < report->nfindings; i++)
+		if (report->findings[i]->severity >= min)
+			n++;
+	return n;
+}
+
+MW_API void mw_audit_report_free(struct mw_audit_report *report)
+{
+	struct mw__audit_report *r = (struct mw__audit_report *)report;
+
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->pub.nfindings; i++)
+		free(r->arr[i]); /* object and reason with it */
+	free(r->arr);
+	for (size_t i = 0; i < r->nidents; i++)
+		mw__audit_ident_free(r->idents[i]);
+	free(r->idents);
+	free(r);
+}

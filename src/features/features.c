@@ -1,0 +1,826 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Feature probing: try each feature on the running kernel, cache a tri-state
+ * and a reason. Never compare kernel versions (distributions backport, and
+ * boot flags, seccomp profiles and LSMs switch features off at run time).
+ */
+#include "core/internal.h"
+#include "sys/shim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sched.h>
+
+#ifdef MW_HAVE_LIBBPF
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#endif
+
+#include <memward/features.h>
+
+#ifndef SECCOMP_GET_ACTION_AVAIL
+#define SECCOMP_GET_ACTION_AVAIL 2
+#endif
+#ifndef SECCOMP_RET_USER_NOTIF
+#define SECCOMP_RET_USER_NOTIF 0x7fc00000U
+#endif
+#ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
+#define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
+#endif
+
+
+static const char *const feature_keys[MW_FEAT_COUNT_] = {
+	[MW_FEAT_MEMFD_CREATE] = "memfd_create",
+	[MW_FEAT_MFD_NOEXEC_SEAL] = "mfd_noexec_seal",
+	[MW_FEAT_MFD_EXEC] = "mfd_exec",
+	[MW_FEAT_SEAL_EXEC] = "seal_exec",
+	[MW_FEAT_SEAL_FUTURE_WRITE] = "seal_future_write",
+	[MW_FEAT_MEMFD_SECRET] = "memfd_secret",
+	[MW_FEAT_MEMFD_NOEXEC_SYSCTL] = "memfd_noexec_sysctl",
+	[MW_FEAT_SECCOMP_FILTER] = "seccomp_filter",
+	[MW_FEAT_SECCOMP_USER_NOTIF] = "seccomp_user_notif",
+	[MW_FEAT_SECCOMP_NOTIF_ADDFD] = "seccomp_notif_addfd",
+	[MW_FEAT_PIDFD_GETFD] = "pidfd_getfd",
+	[MW_FEAT_BPF_LSM] = "bpf_lsm",
+	[MW_FEAT_DAMON_SYSFS] = "damon_sysfs",
+	[MW_FEAT_MGLRU] = "mglru",
+	[MW_FEAT_MEMLOCK] = "memlock",
+};
+
+/* Per-feature cache. `done` is read under the lock; probes are cheap enough
+ * that serialising the first call per feature costs nothing that matters. */
+static struct {
+	pthread_mutex_t lock;
+	bool done;
+	struct mw_feature_status st;
+} cache[MW_FEAT_COUNT_];
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+
+/* Extras learnt while probing, reported by mw_feature_sysinfo_get(). */
+static int bpf_lsm_listed = -1, bpf_lsm_loadable = -1;
+static unsigned int damon_ops;
+static char lsm_list[256];
+
+static void cache_init(void)
+{
+	for (int i = 0; i < MW_FEAT_COUNT_; i++)
+		pthread_mutex_init(&cache[i].lock, NULL);
+}
+
+__attribute__((format(printf, 5, 6)))
+static void set(struct mw_feature_status *st, enum mw_feature_state state,
+		enum mw_feature_cause cause, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	st->state = state;
+	st->cause = cause;
+	st->error = err < 0 ? -err : err;
+	va_start(ap, fmt);
+	vsnprintf(st->reason, sizeof(st->reason), fmt, ap);
+	va_end(ap);
+}
+
+static const char *ename(int err)
+{
+	const char *n = mw_errno_name(err);
+	return n ? n : "unknown error";
+}
+
+static int self_status(char *buf, size_t size)
+{
+	ssize_t n = mw__read_file("/proc/self/status", buf, size);
+	return n < 0 ? (int)n : 0;
+}
+
+/* A seccomp filter is active on this thread: errors may come from it. */
+static bool under_seccomp(void)
+{
+	char st[4096];
+	long mode;
+
+	if (self_status(st, sizeof(st)) < 0 || mw__parse_status_long(st, "Seccomp", &mode) < 0)
+		return false;
+	return mode == 2;
+}
+
+/* Classify a failure of a syscall that exists on every kernel we support. */
+static void set_syscall_error(struct mw_feature_status *st, const char *what, int err)
+{
+	if (err == ENOSYS)
+		set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, err,
+		    "%s: ENOSYS, the kernel does not provide it%s", what,
+		    under_seccomp() ? " (or a seccomp filter hides it)" : "");
+	else if (err == EPERM || err == EACCES)
+		set(st, MW_FEATURE_MISSING,
+		    under_seccomp() ? MW_CAUSE_BLOCKED : MW_CAUSE_NO_PERMISSION, err,
+		    "%s: %s%s", what, ename(err),
+		    under_seccomp() ? ", refused by a seccomp filter" : ", refused for this caller");
+	else
+		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, err, "%s failed unexpectedly: %s",
+		    what, ename(err));
+}
+
+static void probe_memfd_create(struct mw_feature_status *st)
+{
+	MW_AUTOCLOSE int fd = mw_sys_memfd_create("memward-probe", MFD_CLOEXEC);
+
+	if (fd >= 0)
+		set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0, "memfd_create works");
+	else
+		set_syscall_error(st, "memfd_create", errno);
+}
+
+/* EINVAL for a new flag means "unknown flag" only if the call works without it. */
+static bool plain_memfd_works(void)
+{
+	MW_AUTOCLOSE int fd = mw_sys_memfd_create("memward-probe", MFD_CLOEXEC);
+	return fd >= 0;
+}
+
+static void probe_mfd_noexec_seal(struct mw_feature_status *st)
+{
+	MW_AUTOCLOSE int fd = mw_sys_memfd_create("memward-probe", MFD_CLOEXEC | MFD_NOEXEC_SEAL);
+	struct stat sb;
+	int seals;
+
+	if (fd < 0) {
+		int err = errno;
+		if (err == EINVAL && plain_memfd_works())
+			set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, err,
+			    "memfd_create rejects MFD_NOEXEC_SEAL with EINVAL (added in Linux 6.3)");
+		else
+			set_syscall_error(st, "memfd_create(MFD_NOEXEC_SEAL)", err);
+		return;
+	}
+	seals = fcntl(fd, F_GET_SEALS);
+	if (fstat(fd, &sb) < 0 || seals < 0) {
+		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, errno,
+		    "MFD_NOEXEC_SEAL accepted but the result cannot be inspected: %s", ename(errno));
+		return;
+	}
+	if ((sb.st_mode & 0111) || !(seals & F_SEAL_EXEC)) {
+		set(st, MW_FEATURE_MISSING, MW_CAUSE_ERROR, 0,
+		    "MFD_NOEXEC_SEAL accepted but the memfd has mode %03o and seals 0x%x",
+		    sb.st_mode & 0777, seals);
+		return;
+	}
+	set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0,
+	    "MFD_NOEXEC_SEAL gives mode %03o with F_SEAL_EXEC set", sb.st_mode & 0777);
+}
+
+static void probe_mfd_exec(struct mw_feature_status *st)
+{
+	MW_AUTOCLOSE int fd = mw_sys_memfd_create("memward-probe", MFD_CLOEXEC | MFD_EXEC);
+	struct stat sb;
+
+	if (fd < 0) {
+		int err = errno;
+		if (err == EINVAL && plain_memfd_works())
+			set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, err,
+			    "memfd_create rejects MFD_EXEC with EINVAL (added in Linux 6.3)");
+		else if (err == EACCES)
+			set(st, MW_FEATURE_MISSING, MW_CAUSE_DISABLED, err,
+			    "MFD_EXEC refused with EACCES: vm.memfd_noexec=2 in this pid namespace");
+		else
+			set_syscall_error(st, "memfd_create(MFD_EXEC)", err);
+		return;
+	}
+	if (fstat(fd, &sb) < 0) {
+		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, errno, "fstat on the probe memfd: %s",
+		    ename(errno));
+		return;
+	}
+	set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0, "MFD_EXEC gives mode %03o",
+	    sb.st_mode & 0777);
+}
+
+static void probe_seal(struct mw_feature_status *st, int seal, const char *name, const char *since)
+{
+	MW_AUTOCLOSE int fd = mw_sys_memfd_create("memward-probe", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	int seals;
+
+	if (fd < 0) {
+		set_syscall_error(st, "memfd_create(MFD_ALLOW_SEALING)", errno);
+		return;
+	}
+	if (fcntl(fd, F_ADD_SEALS, seal) < 0) {
+		int err = errno;
+		if (err == EINVAL)
+			set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, err,
+			    "F_ADD_SEALS rejects %s with EINVAL (added in Linux %s)", name, since);
+		else
+			set_syscall_error(st, name, err);
+		return;
+	}
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || !(seals & seal)) {
+		set(st, MW_FEATURE_MISSING, MW_CAUSE_ERROR, seals < 0 ? errno : 0,
+		    "%s accepted but F_GET_SEALS does not show it", name);
+		return;
+	}
+	set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0, "%s can be added and reads back", name);
+}
+
+static void probe_memfd_secret(struct mw_feature_status *st)
+{
+	MW_AUTOCLOSE int fd = mw_sys_memfd_secret(O_CLOEXEC);
+	long page = sysconf(_SC_PAGESIZE);
+	char boot[16];
+	void *p;
+
+	if (fd < 0) {
+		int err = errno;
+		bool have_param = mw__read_file("/sys/module/secretmem/parameters/enable", boot,
+						sizeof(boot)) > 0;
+
+		if (err == ENOSYS && have_param && boot[0] == 'N')
+			set(st, MW_FEATURE_MISSING, MW_CAUSE_DISABLED, err,
+			    "built in but disabled at boot (secretmem.enable=0); boot with secretmem.enable=1");
+		else if (err == ENOSYS && !under_seccomp())
+			set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, err,
+			    "ENOSYS: kernel built without CONFIG_SECRETMEM (or older than 5.14)");
+		else if (under_seccomp() && (err == ENOSYS || err == EPERM || err == EACCES))
+			set(st, MW_FEATURE_MISSING, MW_CAUSE_BLOCKED, err,
+			    "%s while a seccomp filter is active: blocked by the filter", ename(err));
+		else
+			set_syscall_error(st, "memfd_secret", err);
+		return;
+	}
+	if (ftruncate(fd, page) < 0) {
+		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, errno, "ftruncate on memfd_secret: %s",
+		    ename(errno));
+		return;
+	}
+	p = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		int err = errno;
+		if (err == EAGAIN || err == ENOMEM)
+			set(st, MW_FEATURE_MISSING, MW_CAUSE_NO_PERMISSION, err,
+			    "memfd_secret exists but mapping one page fails with %s: RLIMIT_MEMLOCK exhausted",
+			    ename(err));
+		else
+			set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, err, "mmap of memfd_secret: %s",
+			    ename(err));
+		return;
+	}
+	*(volatile char *)p = 1; /* fault it in: this is what removes it from the direct map */
+	munmap(p, (size_t)page);
+	set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0,
+	    "memfd_secret works: a page was mapped and touched");
+}
+
+static void probe_memfd_noexec_sysctl(struct mw_feature_status *st)
+{
+	char buf[16];
+	long v;
+	ssize_t n = mw__read_file("/proc/sys/vm/memfd_noexec", buf, sizeof(buf));
+
+	if (n == -ENOENT) {
+		set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, ENOENT,
+		    "/proc/sys/vm/memfd_noexec does not exist (added in Linux 6.3)");
+		return;
+	}
+	if (n < 0 || mw__parse_long(buf, &v) < 0) {
+		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, n < 0 ? (int)-n : EINVAL,
+		    "cannot read /proc/sys/vm/memfd_noexec: %s", n < 0 ? ename((int)-n) : "bad value");
+		return;
+	}
+	set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0, "vm.memfd_noexec=%ld in this pid namespace (%s)",
+	    v, v == 0 ? "memfds executable by default" :
+	       v == 1 ? "memfds non-executable by default" : "MFD_EXEC refused");
+}
+
+static void probe_seccomp_filter(struct mw_feature_status *st)
+{
+	/* A NULL program makes a supporting kernel fail with EFAULT while copying
+	 * it, before any permission check; EINVAL means the mode is unknown. */
+	if (mw_sys_seccomp(SECCOMP_SET_MODE_FILTER, 0, NULL) == 0) {
+		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, 0, "seccomp accepted a NULL filter");
+		return;
+	}
+	if (errno == EFAULT)
+		set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0, "SECCOMP_SET_MODE_FILTER is available");
+	else if (errno == EINVAL)
+		set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, EINVAL,
+		    "SECCOMP_SET_MODE_FILTER unknown: kernel built without CONFIG_SECCOMP_FILTER");
+	else
+		set_syscall_error(st, "seccomp(SECCOMP_SET_MODE_FILTER)", errno);
+}
+
+static void probe_seccomp_user_notif(struct mw_feature_status *st)
+{
+	uint32_t action = SECCOMP_RET_USER_NOTIF;
+
+	if (mw_sys_seccomp(SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0)
+		set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0, "SECCOMP_RET_USER_NOTIF is available");
+	else if (errno == EOPNOTSUPP)
+		set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, errno,
+		    "SECCOMP_RET_USER_NOTIF not available (added in Linux 5.0)");
+	else if (errno == EINVAL)
+		set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, errno,
+		    "SECCOMP_GET_ACTION_AVAIL unknown: seccomp too old for user notification");
+	else
+		set_syscall_error(st, "seccomp(SECCOMP_GET_ACTION_AVAIL)", errno);
+}
+
+/* Child of probe_seccomp_notif_addfd: install an allow-all filter with a
+ * listener and try ADDFD with an id that cannot exist. Exit codes:
+ * 0 supported (ENOENT), 1 ioctl unknown (EINVAL/ENOTTY), 2 no filter. */
+static int addfd_child(void)
+{
+	struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	struct sock_fprog prog = { .len = 1, .filter = &allow };
+	struct seccomp_notif_addfd addfd = { .id = ~0ULL, .srcfd = 0 };
+	int listener;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return 2;
+	listener = mw_sys_seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+	if (listener < 0)
+		return 2;
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd) == 0)
+		return 3;
+	return errno == ENOENT ? 0 : 1;
+}
+
+static void probe_seccomp_notif_addfd(struct mw_feature_status *st)
+{
+	struct mw_feature_status notif;
+	int status;
+	pid_t pid;
+
+	mw_feature_probe(MW_FEAT_SECCOMP_USER_NOTIF, &notif);
+	if (notif.state != MW_FEATURE_SUPPORTED) {
+		set(st, MW_FEATURE_MISSING, notif.cause, notif.error,
+		    "needs seccomp user notification, which is missing");
+		return;
+	}
+	/* The listener only exists once a filter is installed, and a filter
+	 * cannot be removed: probe in a short-lived child. */
+	pid = fork();
+	if (pid < 0) {
+		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, errno, "fork for the probe: %s", ename(errno));
+		return;
+	}
+	if (pid == 0)
+		_exit(addfd_child());
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status))
+		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, 0, "probe child died");
+	else if (WEXITSTATUS(status) == 0)
+		set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0,
+		    "SECCOMP_IOCTL_NOTIF_ADDFD is known to the listener");
+	else if (WEXITSTATUS(status) == 1)
+		set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, EINVAL,
+		    "SECCOMP_IOCTL_NOTIF_ADDFD unknown (added in Linux 5.9)");
+	else
+		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, 0,
+		    "could not install a seccomp listener to probe ADDFD");
+}
+
+static void probe_pidfd_getfd(struct mw_feature_status *st)
+{
+	MW_AUTOCLOSE int pidfd = mw_sys_pidfd_open(getpid(), 0);
+	MW_AUTOCLOSE int src = -1;
+	MW_AUTOCLOSE int got = -1;
+
+	if (pidfd < 0) {
+		set_syscall_error(st, "pidfd_open", errno);
+		return;
+	}
+	src = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (src < 0) {
+		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, errno, "open /dev/null: %s", ename(errno));
+		return;
+	}
+	got = mw_sys_pidfd_getfd(pidfd, src, 0);
+	if (got >= 0)
+		set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0, "pidfd_getfd works");
+	else
+		set_syscall_error(st, "pidfd_getfd", errno);
+}
+
+#ifdef MW_HAVE_LIBBPF
+/* Try to load a trivial BPF_PROG_TYPE_LSM program for the file_open hook.
+ * Returns 0 when it loads, else -errno; *why gets what the kernel said. */
+static int bpf_lsm_load(char *why, size_t whysize)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	struct btf *vmlinux;
+	int id, fd, err;
+
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux) {
+		err = errno;
+		snprintf(why, whysize, "no kernel BTF (/sys/kernel/btf/vmlinux): %s", ename(err));
+		return -err;
+	}
+	id = btf__find_by_name_kind(vmlinux, "bpf_lsm_file_open", BTF_KIND_FUNC);
+	btf__free(vmlinux);
+	if (id < 0) {
+		snprintf(why, whysize, "kernel BTF has no bpf_lsm_file_open: built without CONFIG_BPF_LSM");
+		return -ENOENT;
+	}
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_LSM_MAC,
+		    .attach_btf_id = (__u32)id);
+	fd = bpf_prog_load(BPF_PROG_TYPE_LSM, "mw_probe", "GPL", insns, 2, &opts);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	err = errno;
+	snprintf(why, whysize, "loading a BPF_PROG_TYPE_LSM program fails with %s", ename(err));
+	return -err;
+}
+#endif
+
+/*
+ * The active LSM list lives in securityfs, which many systems (containers,
+ * minimal VMs) do not mount. Read it through a private mount in a child: the
+ * child's mount namespace dies with it, so nothing is left mounted. Needs
+ * CAP_SYS_ADMIN; returns the length read or -errno.
+ */
+static ssize_t read_lsm_private(char *buf, size_t size)
+{
+	int fds[2], status;
+	ssize_t n = 0;
+	pid_t pid;
+
+	if (!mw__cap_effective(MW_CAP_SYS_ADMIN))
+		return -EPERM;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		n = -errno;
+		close(fds[0]);
+		close(fds[1]);
+		return n;
+	}
+	if (pid == 0) {
+		char text[256];
+		ssize_t len;
+
+		close(fds[0]);
+		if (unshare(CLONE_NEWNS) < 0 ||
+		    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    mount("securityfs", "/sys/kernel/security", "securityfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+			_exit(1);
+		len = mw__read_file("/sys/kernel/security/lsm", text, sizeof(text));
+		if (len < 0 || write(fds[1], text, (size_t)len) != len)
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	while (n < (ssize_t)size - 1) {
+		ssize_t r = read(fds[0], buf + n, size - 1 - (size_t)n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += r;
+	}
+	close(fds[0]);
+	buf[n] = '\0';
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return -EIO;
+	return n;
+}
+
+static void probe_bpf_lsm(struct mw_feature_status *st)
+{
+	char list[256] = "", why[160] = "";
+	ssize_t n = mw__read_file("/sys/kernel/security/lsm", list, sizeof(list));
+	int listed;
+
+	if (n == -ENOENT)
+		n = read_lsm_private(list, sizeof(list));
+	listed = n >= 0 ? mw__list_has(list, "bpf") : -1;
+	if (n >= 0)
+		snprintf(lsm_list, sizeof(lsm_list), "%s", list);
+	int loaded;
+
+#ifdef MW_HAVE_LIBBPF
+	loaded = bpf_lsm_load(why, sizeof(why));
+#else
+	loaded = -EOPNOTSUPP;
+	snprintf(why, sizeof(why), "libmemward was built without libbpf");
+#endif
+	bpf_lsm_listed = listed;
+	bpf_lsm_loadable = loaded == 0 ? 1 : loaded == -EOPNOTSUPP ? -1 : 0;
+
+	if (loaded == 0 && listed == 1) {
+		set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0,
+		    "bpf is an active LSM and an LSM program loads");
+	} else if (loaded == 0 && listed == 0) {
+		set(st, MW_FEATURE_MISSING, MW_CAUSE_DISABLED, 0,
+		    "LSM programs load but bpf is not in the active LSM list (boot with lsm=...,bpf)");
+	} else if (loaded == 0) {
+		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_NOT_MOUNTED, (int)-n,
+		    "LSM programs load; the active LSM list is unreadable (securityfs not mounted at /sys/kernel/security)");
+	} else if (loaded == -EOPNOTSUPP) {
+		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, EOPNOTSUPP, "%s", why);
+	} else {
+		bool privileged = mw__cap_effective(MW_CAP_BPF) || mw__cap_effective(MW_CAP_SYS_ADMIN);
+		enum mw_feature_cause cause =
+			(loaded == -EPERM || loaded == -EACCES) ?
+				(privileged ? MW_CAUSE_BLOCKED : MW_CAUSE_NO_PERMISSION) :
+				MW_CAUSE_NOT_BUILT;
+
+		set(st, MW_FEATURE_MISSING, cause, -loaded, "%s, but %s%s",
+		    listed == 1 ? "bpf is in the active LSM list" :
+		    listed == 0 ? "bpf is not an active LSM" : "the LSM list is unreadable",
+		    why,
+		    cause == MW_CAUSE_BLOCKED ? " even with CAP_BPF and CAP_SYS_ADMIN: not loadable here" :
+		    cause == MW_CAUSE_NO_PERMISSION ? " (needs CAP_BPF or CAP_SYS_ADMIN)" : "");
+	}
+}
+
+#define DAMON_ADMIN "/sys/kernel/mm/damon/admin/kdamonds"
+
+/* Offered operations sets, from an existing context if there is one, else from a
+ * kdamond and context created for the purpose and removed again. Returns the
+ * bits, or -errno when they cannot be learnt. */
+static int damon_read_ops(void)
+{
+	char buf[128], path[256];
+	long nr, nctx;
+	int ret;
+
+	if (mw__read_file(DAMON_ADMIN "/nr_kdamonds", buf, sizeof(buf)) < 0 ||
+	    mw__parse_long(buf, &nr) < 0)
+		return -EIO;
+	for (long k = 0; k < nr; k++) {
+		snprintf(path, sizeof(path), DAMON_ADMIN "/%ld/contexts/nr_contexts", k);
+		if (mw__read_file(path, buf, sizeof(buf)) < 0 || mw__parse_long(buf, &nctx) < 0 || nctx < 1)
+			continue;
+		snprintf(path, sizeof(path), DAMON_ADMIN "/%ld/contexts/0/avail_operations", k);
+		if (mw__read_file(path, buf, sizeof(buf)) >= 0)
+			return (int)mw__parse_damon_ops(buf);
+	}
+	if (nr != 0)
+		return -EBUSY; /* someone else's kdamonds: do not touch them */
+	ret = mw__write_file(DAMON_ADMIN "/nr_kdamonds", "1");
+	if (ret < 0)
+		return ret;
+	ret = mw__write_file(DAMON_ADMIN "/0/contexts/nr_contexts", "1");
+	if (ret == 0) {
+		ssize_t n = mw__read_file(DAMON_ADMIN "/0/contexts/0/avail_operations", buf, sizeof(buf));
+		ret = n < 0 ? (int)n : (int)mw__parse_damon_ops(buf);
+		mw__write_file(DAMON_ADMIN "/0/contexts/nr_contexts", "0");
+	}
+	/* Restore on every path; a failure here is reported, not hidden. */
+	if (mw__write_file(DAMON_ADMIN "/nr_kdamonds", "0") < 0 && ret >= 0)
+		ret = -EIO;
+	return ret;
+}
+
+static void probe_damon(struct mw_feature_status *st)
+{
+	struct stat sb;
+	char ops[64] = "";
+	int bits;
+
+	if (stat("/sys/kernel/mm/damon/admin", &sb) < 0) {
+		if (errno == ENOENT && stat("/sys/kernel/mm", &sb) == 0)
+			set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, ENOENT,
+			    "/sys/kernel/mm/damon/admin does not exist: kernel built without CONFIG_DAMON_SYSFS");
+		else
+			set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_NOT_MOUNTED, errno,
+			    "sysfs not readable at /sys/kernel/mm: %s", ename(errno));
+		return;
+	}
+	bits = damon_read_ops();
+	if (bits < 0) {
+		set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, -bits,
+		    "DAMON sysfs present; operations sets unknown (%s)",
+		    bits == -EBUSY ? "existing kdamonds have no context to read" :
+		    bits == -EACCES ? "needs root to create a probe kdamond" : ename(-bits));
+		return;
+	}
+	damon_ops = (unsigned int)bits;
+	snprintf(ops, sizeof(ops), "%s%s%s", bits & MW_DAMON_OPS_VADDR ? " vaddr" : "",
+		 bits & MW_DAMON_OPS_FVADDR ? " fvaddr" : "", bits & MW_DAMON_OPS_PADDR ? " paddr" : "");
+	set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0, "DAMON sysfs present; operations:%s",
+	    bits ? ops : " none");
+}
+
+static void probe_mglru(struct mw_feature_status *st)
+{
+	char buf[32];
+	long bits;
+	ssize_t n = mw__read_file("/sys/kernel/mm/lru_gen/enabled", buf, sizeof(buf));
+
+	if (n == -ENOENT) {
+		set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, ENOENT,
+		    "/sys/kernel/mm/lru_gen does not exist: kernel built without CONFIG_LRU_GEN");
+		return;
+	}
+	if (n < 0 || mw__parse_long(buf, &bits) < 0) {
+		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, n < 0 ? (int)-n : EINVAL,
+		    "cannot read /sys/kernel/mm/lru_gen/enabled");
+		return;
+	}
+	if (!(bits & 1))
+		set(st, MW_FEATURE_MISSING, MW_CAUSE_DISABLED, 0,
+		    "built in but off (enabled=0x%04lx); enable with: echo y > /sys/kernel/mm/lru_gen/enabled",
+		    bits);
+	else
+		set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0, "enabled=0x%04lx", bits);
+}
+
+static void fmt_bytes(char *buf, size_t size, uint64_t v)
+{
+	if (v == UINT64_MAX)
+		snprintf(buf, size, "unlimited");
+	else if (v >= (1ULL << 20) && v % (1ULL << 20) == 0)
+		snprintf(buf, size, "%llu MiB", (unsigned long long)(v >> 20));
+	else if (v >= 1024 && v % 1024 == 0)
+		snprintf(buf, size, "%llu KiB", (unsigned long long)(v >> 10));
+	else
+		snprintf(buf, size, "%llu bytes", (unsigned long long)v);
+}
+
+static void probe_memlock(struct mw_feature_status *st)
+{
+	struct rlimit rl;
+	char cur[32], max[32];
+	bool cap = mw__cap_effective(MW_CAP_IPC_LOCK);
+
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) < 0) {
+		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, errno, "getrlimit: %s", ename(errno));
+		return;
+	}
+	fmt_bytes(cur, sizeof(cur), rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : rl.rlim_cur);
+	fmt_bytes(max, sizeof(max), rl.rlim_max == RLIM_INFINITY ? UINT64_MAX : rl.rlim_max);
+	if (cap)
+		set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0,
+		    "RLIMIT_MEMLOCK %s (hard %s); CAP_IPC_LOCK effective, so the limit does not apply",
+		    cur, max);
+	else if (rl.rlim_cur > 0)
+		set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0,
+		    "RLIMIT_MEMLOCK %s (hard %s); no CAP_IPC_LOCK: locked and secret memory capped at %s",
+		    cur, max, cur);
+	else
+		set(st, MW_FEATURE_MISSING, MW_CAUSE_NO_PERMISSION, 0,
+		    "RLIMIT_MEMLOCK is 0 and CAP_IPC_LOCK is not effective: nothing can be locked");
+}
+
+static void run_probe(enum mw_feature f, struct mw_feature_status *st)
+{
+	switch (f) {
+	case MW_FEAT_MEMFD_CREATE: probe_memfd_create(st); break;
+	case MW_FEAT_MFD_NOEXEC_SEAL: probe_mfd_noexec_seal(st); break;
+	case MW_FEAT_MFD_EXEC: probe_mfd_exec(st); break;
+	case MW_FEAT_SEAL_EXEC: probe_seal(st, F_SEAL_EXEC, "F_SEAL_EXEC", "6.3"); break;
+	case MW_FEAT_SEAL_FUTURE_WRITE:
+		probe_seal(st, F_SEAL_FUTURE_WRITE, "F_SEAL_FUTURE_WRITE", "5.1");
+		break;
+	case MW_FEAT_MEMFD_SECRET: probe_memfd_secret(st); break;
+	case MW_FEAT_MEMFD_NOEXEC_SYSCTL: probe_memfd_noexec_sysctl(st); break;
+	case MW_FEAT_SECCOMP_FILTER: probe_seccomp_filter(st); break;
+	case MW_FEAT_SECCOMP_USER_NOTIF: probe_seccomp_user_notif(st); break;
+	case MW_FEAT_SECCOMP_NOTIF_ADDFD: probe_seccomp_notif_addfd(st); break;
+	case MW_FEAT_PIDFD_GETFD: probe_pidfd_getfd(st); break;
+	case MW_FEAT_BPF_LSM: probe_bpf_lsm(st); break;
+	case MW_FEAT_DAMON_SYSFS: probe_damon(st); break;
+	case MW_FEAT_MGLRU: probe_mglru(st); break;
+	case MW_FEAT_MEMLOCK: probe_memlock(st); break;
+	case MW_FEAT_COUNT_: break;
+	}
+}
+
+MW_API int mw_feature_probe(enum mw_feature feature, struct mw_feature_status *out)
+{
+	if ((unsigned int)feature >= MW_FEAT_COUNT_ || !out)
+		return -EINVAL;
+	pthread_once(&cache_once, cache_init);
+	pthread_mutex_lock(&cache[feature].lock);
+	if (!cache[feature].done) {
+		int saved = errno;
+
+		memset(&cache[feature].st, 0, sizeof(cache[feature].st));
+		run_probe(feature, &cache[feature].st);
+		cache[feature].done = true;
+		errno = saved;
+	}
+	*out = cache[feature].st;
+	pthread_mutex_unlock(&cache[feature].lock);
+	return 0;
+}
+
+MW_API enum mw_feature_state mw_feature_state(enum mw_feature feature)
+{
+	struct mw_feature_status st;
+
+	if (mw_feature_probe(feature, &st) < 0)
+		return MW_FEATURE_UNKNOWN;
+	return st.state;
+}
+
+MW_API const char *mw_feature_key(enum mw_feature feature)
+{
+	if ((unsigned int)feature >= MW_FEAT_COUNT_)
+		return NULL;
+	return feature_keys[feature];
+}
+
+MW_API const char *mw_feature_state_name(enum mw_feature_state state)
+{
+	switch (state) {
+	case MW_FEATURE_SUPPORTED: return "supported";
+	case MW_FEATURE_MISSING: return "missing";
+	case MW_FEATURE_UNKNOWN: return "unknown";
+	}
+	return "unknown";
+}
+
+MW_API const char *mw_feature_cause_name(enum mw_feature_cause cause)
+{
+	switch (cause) {
+	case MW_CAUSE_NONE: return "none";
+	case MW_CAUSE_NOT_BUILT: return "not_built";
+	case MW_CAUSE_DISABLED: return "disabled";
+	case MW_CAUSE_BLOCKED: return "blocked";
+	case MW_CAUSE_NO_PERMISSION: return "no_permission";
+	case MW_CAUSE_NOT_MOUNTED: return "not_mounted";
+	case MW_CAUSE_ERROR: return "error";
+	}
+	return "error";
+}
+
+MW_API int mw_feature_sysinfo_get(struct mw_feature_sysinfo *info)
+{
+	struct mw_feature_sysinfo v;
+	struct mw_feature_status st;
+	struct rlimit rl;
+	char buf[64];
+	long x;
+
+	if (!info || info->sz == 0)
+		return -EINVAL;
+	memset(&v, 0, sizeof(v));
+	v.sz = info->sz < sizeof(v) ? info->sz : sizeof(v);
+
+	v.memfd_noexec = -1;
+	if (mw__read_file("/proc/sys/vm/memfd_noexec", buf, sizeof(buf)) >= 0 &&
+	    mw__parse_long(buf, &x) == 0)
+		v.memfd_noexec = (int)x;
+
+	mw_feature_probe(MW_FEAT_BPF_LSM, &st);
+	mw_feature_probe(MW_FEAT_DAMON_SYSFS, &st);
+	pthread_mutex_lock(&cache[MW_FEAT_BPF_LSM].lock);
+	v.bpf_lsm_listed = bpf_lsm_listed;
+	v.bpf_lsm_loadable = bpf_lsm_loadable;
+	memcpy(v.lsm_list, lsm_list, sizeof(v.lsm_list));
+	pthread_mutex_unlock(&cache[MW_FEAT_BPF_LSM].lock);
+	pthread_mutex_lock(&cache[MW_FEAT_DAMON_SYSFS].lock);
+	v.damon_ops = damon_ops;
+	pthread_mutex_unlock(&cache[MW_FEAT_DAMON_SYSFS].lock);
+
+	v.mglru_enabled = v.mglru_min_ttl_ms = -1;
+	if (mw__read_file("/sys/kernel/mm/lru_gen/enabled", buf, sizeof(buf)) >= 0 &&
+	    mw__parse_long(buf, &x) == 0)
+		v.mglru_enabled = (int)x;
+	if (mw__read_file("/sys/kernel/mm/lru_gen/min_ttl_ms", buf, sizeof(buf)) >= 0 &&
+	    mw__parse_long(buf, &x) == 0)
+		v.mglru_min_ttl_ms = (int)x;
+
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0) {
+		v.memlock_cur = rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : rl.rlim_cur;
+		v.memlock_max = rl.rlim_max == RLIM_INFINITY ? UINT64_MAX : rl.rlim_max;
+	}
+	v.cap_ipc_lock = mw__cap_effective(MW_CAP_IPC_LOCK);
+
+	v.secretmem_boot_enabled = -1;
+	if (mw__read_file("/sys/module/secretmem/parameters/enable", buf, sizeof(buf)) > 0)
+		v.secretmem_boot_enabled = buf[0] == 'Y' || buf[0] == '1';
+
+
+	memcpy(info, &v, v.sz);
+	info->sz = v.sz;
+	return 0;
+}

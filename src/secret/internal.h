@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Internals of the secret heap, shared by its files:
+ *   classes.c  pure helpers: size classes, canaries (unit-tested)
+ *   backing.c  the reservation, the memfd_secret fd, mapping memory, errors
+ *   heap.c     mw_secret_heap_new/destroy, dispatch, stats, handlers
+ *   compact.c  compact mode: slabs, per-thread caches, large objects
+ *   guarded.c  guarded mode: one slot per object against a guard page
+ *
+ * Every piece of metadata lives in ordinary memory (malloc, anonymous
+ * mmap), never inside the secret mappings: an overflow of a secret can hit
+ * a canary or a guard page, not the allocator's bookkeeping.
+ */
+#ifndef MW_SECRET_INT_H
+#define MW_SECRET_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include <memward/secret.h>
+
+/* ---- size classes (compact mode) ---- */
+#define MW_SC_COUNT 28          /* 16..128 by 16, then 4 per power of two to 4096 */
+#define MW_SC_MAX 4096          /* larger objects get a run of their own */
+#define MW_SC_HDR 16            /* canary bytes between two slots */
+#define MW_SLOT_FREE 0xFFFFu    /* sizes[] value of a free slot */
+
+/* Class index of a request of n bytes (n <= MW_SC_MAX), -1 above. */
+MW_HIDDEN int mw__sc_index(size_t n);
+/* Object bytes of class i (16..4096). */
+MW_HIDDEN size_t mw__sc_size(int i);
+
+/* ---- canaries ---- */
+/* The canary word expected at address a: a keyed function of the address,
+ * so a canary copied from elsewhere does not match. */
+static inline uint64_t mw__canary(uint64_t key, const void *a)
+{
+	return key ^ ((uint64_t)(uintptr_t)a * 0x9E3779B97F4A7C15ull);
+}
+/* Write / check the k leading bytes of the canary for address a (k >= 8:
+ * the whole 8-byte word). Inline: they are on the allocator's fast path. */
+static inline void mw__canary_put(uint64_t key, void *a, size_t k)
+{
+	uint64_t c = mw__canary(key, a);
+
+	if (__builtin_expect(k >= 8, 1))
+		memcpy(a, &c, 8);
+	else
+		memcpy(a, &c, k);
+}
+
+static inline bool mw__canary_ok(uint64_t key, const void *a, size_t k)
+{
+	uint64_t c = mw__canary(key, a), v = 0;
+
+	if (__builtin_expect(k >= 8, 1)) {
+		memcpy(&v, a, 8);
+		return v == c;
+	}
+	return memcmp(a, &c, k) == 0;
+}
+/* Are n bytes at p all zero? */
+MW_HIDDEN bool mw__all_zero(const void *p, size_t n);
+/* memset that the compiler may not drop. */
+static inline void mw__wipe(void *p, size_t n)
+{
+	memset(p, 0, n);
+	/* Keep the stores: the compiler must assume p is read afterwards. */
+	__asm__ __volatile__("" : : "r"(p) : "memory");
+}
+
+/* ---- heap ---- */
+enum { MW_CHUNK_SLAB = 1, MW_CHUNK_LARGE = 2, MW_CHUNK_GSLOT = 3 };
+
+/* One compact slab, one large object, or one guarded slot. */
+struct mw_chunk {
+	uint8_t kind;
+	uint8_t cls;            /* slab: size class */
+	uint8_t prot;           /* gslot: MW_SECRET_* protection */
+	uint32_t stride;        /* slab: bytes per slot */
+	uint32_t nslots;        /* slab */
+	uint64_t recip;         /* slab: 2^40 / stride, rounded up */
+	char *map;              /* start of the secret mapping */
+	size_t map_len;         /* bytes mapped (locked) */
+	size_t span;            /* address space taken (mapping + guard) */
+	uint16_t *sizes;        /* slab: per slot, requested size or MW_SLOT_FREE */
+	size_t n;               /* large/gslot: requested size */
+	size_t prev_n;          /* gslot: size of the previous object (WAF check) */
+	int state;              /* large/gslot: 1 live, 0 free, 2 quarantined */
+	struct mw_chunk *next;  /* free lists, all-chunk list */
+	struct mw_chunk *all;   /* every chunk of the heap */
+};
+
+struct mw_tcache;
+
+struct mw_central_entry {
+	char *p;
+	uint16_t *meta;
+};
+
+struct mw_central {
+	struct mw_central_entry *v;
+	size_t n, cap;
+};
+
+/* Metadata that threads write is kept on cache lines of its own, so that
+ * two threads never write one line (false sharing; see compact.c). */
+#define MW_CACHELINE 64
+#define MW_SHARDS_MAX 8
+
+/* Compact mode's free slots, in shards: each thread cache takes and gives
+ * back slots through one shard (the one with the fewest threads when the
+ * cache was made), so that threads neither contend for one lock nor swap
+ * slots (and the cache lines of their metadata) through one list. */
+struct mw_shard {
+	pthread_mutex_t lock;                 /* central[] */
+	struct mw_central central[MW_SC_COUNT];
+	unsigned int ntc;                     /* thread caches on it (heap lock) */
+} __attribute__((aligned(MW_CACHELINE)));
+
+#define MW_GFREE_MAX 32  /* guarded free lists indexed by pages, larger share one */
+
+struct mw_secret_heap {
+	uint64_t id;                 /* unique per process, never reused */
+	uint64_t key;                /* canary key (random) */
+	enum mw_secret_mode mode;
+	unsigned int flags;
+	enum mw_secret_backing backing;
+	int fd;                      /* memfd_secret, -1 on the fallback */
+	char *base;                  /* reservation */
+	size_t resv;
+	size_t page;
+	unsigned int pshift;
+	size_t chunk;                /* compact chunk size (page multiple) */
+	size_t max_locked;
+	struct mw_chunk **pagetab;   /* page index -> chunk, anonymous, lazily faulted */
+	size_t pagetab_bytes;
+	size_t bump;                 /* next free offset in the reservation */
+	unsigned int gbatch;
+	struct mw_shard *shards;     /* compact: nshards of them */
+	unsigned int nshards;
+
+	/* Read-only above (after creation), read by every alloc and free;
+	 * written below, on other cache lines. */
+	pthread_mutex_t lock __attribute__((aligned(MW_CACHELINE))); /* everything below */
+	size_t locked;               /* bytes mapped (= charged to RLIMIT_MEMLOCK) */
+	size_t nchunks;
+	struct mw_chunk *all;
+	/* compact */
+	struct mw_chunk *large_free;
+	pthread_key_t tkey;
+	bool tkey_ok;
+	struct mw_tcache *tcaches;
+	long long folded_in_use;     /* counters of exited threads + large objects */
+	long long folded_live;
+	/* guarded */
+	struct mw_chunk *gfree[MW_GFREE_MAX + 1];
+	size_t g_in_use, g_live;
+
+	char fallback_reason[200];
+} __attribute__((aligned(MW_CACHELINE)));
+
+/* Zeroed memory of n bytes on cache lines of its own (n rounded up), for
+ * metadata that one thread writes and others read; free() frees it. */
+static inline void *mw__calloc_lines(size_t n)
+{
+	size_t len = (n + MW_CACHELINE - 1) & ~(size_t)(MW_CACHELINE - 1);
+	void *p = aligned_alloc(MW_CACHELINE, len ? len : MW_CACHELINE);
+
+	if (p)
+		memset(p, 0, len);
+	return p;
+}
+
+/* backing.c */
+MW_HIDDEN int mw__backing_open(struct mw_secret_heap *h);
+MW_HIDDEN void mw__backing_close(struct mw_secret_heap *h);
+/* Map len bytes of secret memory at h->base + off (page aligned), locked,
+ * pre-faulted, DONTFORK unless shared. Called with h->lock held. 0 or -errno
+ * (-EAGAIN for memlock exhaustion, with the message set). */
+MW_HIDDEN int mw__backing_map(struct mw_secret_heap *h, size_t off, size_t len);
+/* Give back a mapping: wipe it and put the reservation back (PROT_NONE). */
+MW_HIDDEN void mw__backing_unmap(struct mw_secret_heap *h, size_t off, size_t len);
+/* Take span bytes of the reservation. -ENOMEM when it is full. */
+MW_HIDDEN int mw__reserve(struct mw_secret_heap *h, size_t span, size_t *off);
+/* Record the failure message of this thread (also sent to the log). */
+MW_HIDDEN void mw__secret_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+MW_HIDDEN void mw__secret_clear_error(void);
+/* Report a memory-safety violation (handler; default aborts). */
+MW_HIDDEN void mw__violation(const char *what, void *ptr);
+
+static inline struct mw_chunk *mw__lookup(const struct mw_secret_heap *h, const void *p)
+{
+	uintptr_t off = (uintptr_t)p - (uintptr_t)h->base;
+
+	if (off >= h->resv)
+		return NULL;
+	return __atomic_load_n(&h->pagetab[off >> h->pshift], __ATOMIC_ACQUIRE);
+}
+MW_HIDDEN void mw__pagetab_set(struct mw_secret_heap *h, const void *p, size_t len,
+			       struct mw_chunk *c);
+
+/* compact.c */
+MW_HIDDEN int mw__compact_init(struct mw_secret_heap *h);
+MW_HIDDEN void mw__compact_fini(struct mw_secret_heap *h);
+MW_HIDDEN void *mw__compact_alloc(struct mw_secret_heap *h, size_t n);
+MW_HIDDEN void mw__compact_free(struct mw_secret_heap *h, void *p);
+MW_HIDDEN void *mw__compact_realloc(struct mw_secret_heap *h, void *p, size_t n);
+MW_HIDDEN size_t mw__compact_size(const struct mw_secret_heap *h, const void *p);
+MW_HIDDEN void mw__compact_counters(struct mw_secret_heap *h, long long *in_use, long long *live);
+
+/* guarded.c */
+MW_HIDDEN void *mw__guarded_alloc(struct mw_secret_heap *h, size_t n);
+MW_HIDDEN void mw__guarded_free(struct mw_secret_heap *h, void *p);
+MW_HIDDEN void *mw__guarded_realloc(struct mw_secret_heap *h, void *p, size_t n);
+MW_HIDDEN size_t mw__guarded_size(const struct mw_secret_heap *h, const void *p);
+MW_HIDDEN int mw__guarded_protect(struct mw_secret_heap *h, void *p, int prot);
+
+#endif
