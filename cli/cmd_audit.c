@@ -125,21 +125,14 @@ static json_object *jstr(const char *raw)
 
 static json_object *seal_array(int seals)
 {
-	static const struct {
-		int bit;
-		const char *name;
-	} bits[] = {
-		{ 0x1, "seal" }, { 0x2, "shrink" }, { 0x4, "grow" },
-		{ 0x8, "write" }, { 0x10, "future_write" }, { 0x20, "exec" },
-	};
 	json_object *a;
 
 	if (seals < 0)
 		return NULL;
 	a = json_object_new_array();
-	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
-		if (seals & bits[i].bit)
-			json_object_array_add(a, json_object_new_string(bits[i].name));
+	for (unsigned int bit = 1; bit & MW_SEAL_ALL; bit <<= 1)
+		if ((unsigned int)seals & bit)
+			json_object_array_add(a, json_object_new_string(mw_memfd_seal_name(bit)));
 	return a;
 }
 

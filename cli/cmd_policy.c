@@ -13,15 +13,8 @@
 
 static const char *seal_list(unsigned int seals, char *buf, size_t size)
 {
-	static const struct { unsigned int bit; const char *name; } n[] = {
-		{ 0x1, "seal" }, { 0x2, "shrink" }, { 0x4, "grow" }, { 0x8, "write" }, { 0x20, "exec" },
-	};
-	size_t len = 0;
-
 	buf[0] = '\0';
-	for (size_t i = 0; i < sizeof(n) / sizeof(n[0]); i++)
-		if (seals & n[i].bit)
-			len += (size_t)snprintf(buf + len, size - len, "%s%s", len ? "," : "", n[i].name);
+	mw_memfd_seals_to_string(seals, buf, size);
 	return buf;
 }
 

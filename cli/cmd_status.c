@@ -89,7 +89,7 @@ static int status_json(const struct mw_feature_sysinfo *si, const struct utsname
 	json_object_object_add(kernel, "machine", json_object_new_string(un->machine));
 	json_object_object_add(root, "kernel", kernel);
 	for (int f = 0; f < MW_FEAT_COUNT_; f++) {
-		struct mw_feature_status st;
+		struct mw_feature_status st = { .sz = sizeof(st) };
 		json_object *o = json_object_new_object();
 		const char *en;
 
@@ -116,7 +116,7 @@ static int status_text(const struct utsname *un)
 	printf("memward %s on Linux %s %s\n\n", mw_version(), un->release, un->machine);
 	printf("%-20s %-10s %s\n", "FEATURE", "STATE", "WHY");
 	for (int f = 0; f < MW_FEAT_COUNT_; f++) {
-		struct mw_feature_status st;
+		struct mw_feature_status st = { .sz = sizeof(st) };
 
 		mw_feature_probe((enum mw_feature)f, &st);
 		if (st.state != MW_FEATURE_SUPPORTED)

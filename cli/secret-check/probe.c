@@ -886,7 +886,7 @@ static int run_backing(const struct sc_options *opt, enum sc_backing b, struct s
 	if (r.err) {
 		snprintf(br->reason, sizeof(br->reason), "%s: %.200s", en(r.err), r.msg);
 		if (b == SC_SECRETMEM) {
-			struct mw_feature_status fst;
+			struct mw_feature_status fst = { .sz = sizeof(fst) };
 
 			if (!mw_feature_probe(MW_FEAT_MEMFD_SECRET, &fst) && fst.state != MW_FEATURE_SUPPORTED)
 				snprintf(br->reason, sizeof(br->reason), "%s", fst.reason);

@@ -116,7 +116,7 @@ struct mw_audit_opts {
  * CAP_PERFMON or CAP_SYS_ADMIN, from the initial pid namespace, on a kernel
  * with BTF): slower, the same findings (for tests and comparisons). */
 #define MW_AUDIT_F_NO_BPF      (1u << 3)
-#define MW_AUDIT_F_ALL_        (MW_AUDIT_F_UID | MW_AUDIT_F_NO_NS_PROBE | MW_AUDIT_F_MAPS_TEXT | \
+#define MW_AUDIT_FLAGS_ALL      (MW_AUDIT_F_UID | MW_AUDIT_F_NO_NS_PROBE | MW_AUDIT_F_MAPS_TEXT | \
 				MW_AUDIT_F_NO_BPF)
 
 struct mw_audit_report {

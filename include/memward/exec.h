@@ -63,7 +63,7 @@ extern "C" {
 #define MW_EXEC_ALLOW_TMPFILE (1u << 0) /* fall back to O_TMPFILE (unsealed) */
 #define MW_EXEC_ALLOW_SCRIPT  (1u << 1) /* accept "#!" scripts (see above) */
 #define MW_EXEC_NO_HUGEPAGES  (1u << 2) /* 4 KiB pages only (see HUGE PAGES above) */
-#define MW_EXEC_FLAGS_ALL_    (MW_EXEC_ALLOW_TMPFILE | MW_EXEC_ALLOW_SCRIPT | MW_EXEC_NO_HUGEPAGES)
+#define MW_EXEC_FLAGS_ALL     (MW_EXEC_ALLOW_TMPFILE | MW_EXEC_ALLOW_SCRIPT | MW_EXEC_NO_HUGEPAGES)
 
 struct mw_exec_opts {
 	size_t sz;                /* sizeof(struct mw_exec_opts) */

@@ -51,7 +51,10 @@ enum mw_feature_cause {
 	MW_CAUSE_ERROR,           /* the probe itself failed unexpectedly */
 };
 
+/* A result: set sz to sizeof(struct mw_feature_status) before the call; an
+ * older caller's smaller struct gets only the fields it knows. */
 struct mw_feature_status {
+	size_t sz;
 	enum mw_feature_state state;
 	enum mw_feature_cause cause;
 	int error;          /* positive errno the probe saw, 0 if none */
@@ -59,8 +62,9 @@ struct mw_feature_status {
 };
 
 /*
- * Probe one feature (cached). Returns 0 and fills *out, or -EINVAL for an
- * unknown feature or a NULL out. Thread-safe.
+ * Probe one feature (cached). Returns 0 and fills *out up to out->sz, or
+ * -EINVAL for an unknown feature, a NULL out or an out->sz smaller than
+ * sizeof(size_t). Thread-safe.
  */
 MW_API int mw_feature_probe(enum mw_feature feature, struct mw_feature_status *out);
 
@@ -102,7 +106,8 @@ struct mw_feature_sysinfo {
 	                              * private mount when securityfs is not mounted */
 };
 
-/* Fill *info. Returns 0, or -EINVAL when info is NULL or info->sz is 0. */
+/* Fill *info up to info->sz. Returns 0, or -EINVAL when info is NULL or
+ * info->sz is smaller than sizeof(size_t). */
 MW_API int mw_feature_sysinfo_get(struct mw_feature_sysinfo *info);
 
 #ifdef __cplusplus

@@ -10,6 +10,7 @@
  * not let us read its seals.
  */
 #include "audit/internal.h"
+#include "core/opts.h"
 #include "sys/shim.h"
 
 #include <dirent.h>
@@ -370,13 +371,9 @@ MW_API int mw_audit_scan(const struct mw_audit_opts *opts, struct mw_audit_repor
 	if (!out)
 		return -EINVAL;
 	*out = NULL;
-	if (opts) {
-		if (opts->sz == 0)
-			return -EINVAL;
-		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
-		o.sz = sizeof(o);
-	}
-	if (o.flags & ~MW_AUDIT_F_ALL_)
+	if (MW_OPTS_IN(o, opts) < 0)
+		return -EINVAL;
+	if (o.flags & ~MW_AUDIT_FLAGS_ALL)
 		return -EINVAL;
 	if (o.npids && !o.pids)
 		return -EINVAL;

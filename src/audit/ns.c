@@ -13,6 +13,7 @@
  * this thread's pid_for_children.
  */
 #include "audit/internal.h"
+#include "core/child.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -64,13 +65,29 @@ static const char *level_text(int v)
 	return "";
 }
 
+/* Runs in the pid namespace: send the sysctl's text (or E: missing, X:
+ * unreadable) to the pipe fd in *arg. Only async-signal-safe calls. */
+static int ns_child(void *arg)
+{
+	int wfd = *(int *)arg;
+	char buf[16];
+	int fd = open(NOEXEC_PATH, O_RDONLY | O_CLOEXEC);
+	ssize_t r = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (r > 0)
+		(void)!write(wfd, buf, (size_t)r);
+	else
+		(void)!write(wfd, fd < 0 && errno == ENOENT ? "E" : "X", 1);
+	return 0;
+}
+
 int mw__audit_ns_noexec(int nsfd, bool is_self, bool may_fork, char *reason, size_t size)
 {
 	MW_AUTOCLOSE int saved = -1;
 	int fds[2];
 	char buf[16];
 	ssize_t n;
-	pid_t child;
+	struct mw__child child;
 	int v, err;
 
 	if (is_self) {
@@ -101,23 +118,11 @@ int mw__audit_ns_noexec(int nsfd, bool is_self, bool may_fork, char *reason, siz
 		snprintf(reason, size, "pipe: %s", strerror(err));
 		return -1;
 	}
-	child = fork();
-	if (child == 0) {
-		/* Only async-signal-safe calls from here on. */
-		int fd = open(NOEXEC_PATH, O_RDONLY | O_CLOEXEC);
-		ssize_t r = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-
-		if (r > 0)
-			(void)!write(fds[1], buf, (size_t)r);
-		else
-			(void)!write(fds[1], fd < 0 && errno == ENOENT ? "E" : "X", 1);
-		_exit(0);
-	}
-	err = errno;
+	err = -mw__child_start(&child, ns_child, &fds[1], 0, 0);
 	if (setns(saved, CLONE_NEWPID) < 0)
 		mw__log(3, "audit: cannot restore pid_for_children: %m");
 	close(fds[1]);
-	if (child < 0) {
+	if (err) {
 		close(fds[0]);
 		snprintf(reason, size, "cannot fork into the pid namespace: %s", strerror(err));
 		return -1;
@@ -126,8 +131,7 @@ int mw__audit_ns_noexec(int nsfd, bool is_self, bool may_fork, char *reason, siz
 		n = read(fds[0], buf, sizeof(buf) - 1);
 	while (n < 0 && errno == EINTR);
 	close(fds[0]);
-	while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
-		;
+	mw__child_wait(&child, NULL);
 	if (n <= 0) {
 		snprintf(reason, size, "the probe child in the namespace gave no answer");
 		return -1;

@@ -1,14 +1,25 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Seal decoding shared by exec.c and inspect.c. Internal. */
-#ifndef MW_SEALS_H
-#define MW_SEALS_H
+/* Seal names and seal sets as text: the one table (seals.c). Internal. */
+#ifndef MW_CORE_SEALS_H
+#define MW_CORE_SEALS_H
 
 #include <stddef.h>
 
 #include "core/internal.h"
 
-/* "seal,shrink,grow,write,future_write,exec" for the bits set in seals
- * (unknown bits as "0x40"), "none" for 0. Always NUL-terminates; returns buf. */
+/* "seal", "shrink", "grow", "write", "future_write", "exec" for one MW_SEAL_*
+ * bit; NULL for anything else. */
+MW_HIDDEN const char *mw__seal_name(unsigned int seal);
+/* The bit named by word (case-insensitive, as mw__seal_name spells it); 0
+ * when unknown. */
+MW_HIDDEN unsigned int mw__seal_bit(const char *word);
+/* Comma-separated names of the bits set (unknown bits as "0x40") into buf,
+ * truncated to len; returns the full length (like snprintf). */
+MW_HIDDEN int mw__seals_format(unsigned int seals, char *buf, size_t len);
+/* Parse "write,grow" / preset names ("frozen", "fixed-size", "producer",
+ * "none"); 0 or -EINVAL. */
+MW_HIDDEN int mw__seals_parse(const char *text, unsigned int *seals);
+/* As mw__seals_format, but "none" for 0; always NUL-terminates; returns buf. */
 MW_HIDDEN const char *mw__seals_string(unsigned int seals, char *buf, size_t size);
 
 #endif

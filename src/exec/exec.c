@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/internal.h"
+#include "core/opts.h"
 #include "core/seals.h"
 #include "sys/shim.h"
 
@@ -339,13 +340,7 @@ static int tmpfile_copy(int src, const char *path, const struct mw_exec_opts *op
 
 static void put_info(struct mw_exec_info *dst, const struct mw_exec_info *src)
 {
-	size_t sz;
-
-	if (!dst)
-		return;
-	sz = dst->sz < sizeof(*src) ? dst->sz : sizeof(*src);
-	memcpy(dst, src, sz);
-	dst->sz = sz;
+	(void)mw__result_out(dst, src, sizeof(*src));
 }
 
 static int noexec_level(void)
@@ -449,15 +444,13 @@ MW_API int mw_exec_sealed_prepare(const char *path, const struct mw_exec_opts *o
 
 	if (info_in && info_in->sz == 0)
 		return -EINVAL;
-	if (opts_in) {
-		if (opts_in->sz < offsetof(struct mw_exec_opts, flags) + sizeof(opts_in->flags)) {
-			r = fail(&info, MW_EXEC_STEP_ARGS, -EINVAL, "opts->sz is too small");
-			goto out;
-		}
-		memcpy(&opts, opts_in, opts_in->sz < sizeof(opts) ? opts_in->sz : sizeof(opts));
+	if (MW_OPTS_IN(opts, opts_in) < 0) {
+		r = fail(&info, MW_EXEC_STEP_ARGS, -EINVAL,
+			 "opts->sz is too small, or bytes past struct mw_exec_opts are not zero");
+		goto out;
 	}
-	if (opts.flags & ~MW_EXEC_FLAGS_ALL_) {
-		r = fail(&info, MW_EXEC_STEP_ARGS, -EINVAL, "unknown flags 0x%x", opts.flags & ~MW_EXEC_FLAGS_ALL_);
+	if (opts.flags & ~MW_EXEC_FLAGS_ALL) {
+		r = fail(&info, MW_EXEC_STEP_ARGS, -EINVAL, "unknown flags 0x%x", opts.flags & ~MW_EXEC_FLAGS_ALL);
 		goto out;
 	}
 	if (!path || !*path) {

@@ -4,7 +4,9 @@
  * and a reason. Never compare kernel versions (distributions backport, and
  * boot flags, seccomp profiles and LSMs switch features off at run time).
  */
+#include "core/child.h"
 #include "core/internal.h"
+#include "core/opts.h"
 #include "sys/shim.h"
 
 #include <errno.h>
@@ -343,8 +345,9 @@ static void probe_seccomp_user_notif(struct mw_feature_status *st)
 /* Child of probe_seccomp_notif_addfd: install an allow-all filter with a
  * listener and try ADDFD with an id that cannot exist. Exit codes:
  * 0 supported (ENOENT), 1 ioctl unknown (EINVAL/ENOTTY), 2 no filter. */
-static int addfd_child(void)
+static int addfd_child(void *unused)
 {
+	(void)unused;
 	struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	struct sock_fprog prog = { .len = 1, .filter = &allow };
 	struct seccomp_notif_addfd addfd = { .id = ~0ULL, .srcfd = 0 };
@@ -362,9 +365,8 @@ static int addfd_child(void)
 
 static void probe_seccomp_notif_addfd(struct mw_feature_status *st)
 {
-	struct mw_feature_status notif;
-	int status;
-	pid_t pid;
+	struct mw_feature_status notif = { .sz = sizeof(notif) };
+	int status, err;
 
 	mw_feature_probe(MW_FEAT_SECCOMP_USER_NOTIF, &notif);
 	if (notif.state != MW_FEATURE_SUPPORTED) {
@@ -374,15 +376,12 @@ static void probe_seccomp_notif_addfd(struct mw_feature_status *st)
 	}
 	/* The listener only exists once a filter is installed, and a filter
 	 * cannot be removed: probe in a short-lived child. */
-	pid = fork();
-	if (pid < 0) {
-		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, errno, "fork for the probe: %s", ename(errno));
+	err = mw__child_run(addfd_child, NULL, 0, &status);
+	if (err < 0) {
+		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, -err, "cannot start the probe child: %s",
+		    ename(-err));
 		return;
 	}
-	if (pid == 0)
-		_exit(addfd_child());
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
 	if (!WIFEXITED(status))
 		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, 0, "probe child died");
 	else if (WEXITSTATUS(status) == 0)
@@ -461,38 +460,39 @@ static int bpf_lsm_load(char *why, size_t whysize)
  * child's mount namespace dies with it, so nothing is left mounted. Needs
  * CAP_SYS_ADMIN; returns the length read or -errno.
  */
+/* Child of read_lsm_private: writes the list to the pipe fd in *arg. */
+static int lsm_child(void *arg)
+{
+	int wfd = *(int *)arg;
+	char text[256];
+	ssize_t len;
+
+	if (unshare(CLONE_NEWNS) < 0 ||
+	    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("securityfs", "/sys/kernel/security", "securityfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return 1;
+	len = mw__read_file("/sys/kernel/security/lsm", text, sizeof(text));
+	if (len < 0 || write(wfd, text, (size_t)len) != len)
+		return 1;
+	return 0;
+}
+
 static ssize_t read_lsm_private(char *buf, size_t size)
 {
-	int fds[2], status;
+	int fds[2], status, err;
 	ssize_t n = 0;
-	pid_t pid;
 
 	if (!mw__cap_effective(MW_CAP_SYS_ADMIN))
 		return -EPERM;
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		n = -errno;
-		close(fds[0]);
-		close(fds[1]);
-		return n;
-	}
-	if (pid == 0) {
-		char text[256];
-		ssize_t len;
-
-		close(fds[0]);
-		if (unshare(CLONE_NEWNS) < 0 ||
-		    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
-		    mount("securityfs", "/sys/kernel/security", "securityfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-			_exit(1);
-		len = mw__read_file("/sys/kernel/security/lsm", text, sizeof(text));
-		if (len < 0 || write(fds[1], text, (size_t)len) != len)
-			_exit(1);
-		_exit(0);
-	}
+	/* The list is short: the pipe holds it until the child has exited. */
+	err = mw__child_run(lsm_child, &fds[1], 0, &status);
 	close(fds[1]);
+	if (err < 0) {
+		close(fds[0]);
+		return err;
+	}
 	while (n < (ssize_t)size - 1) {
 		ssize_t r = read(fds[0], buf + n, size - 1 - (size_t)n);
 		if (r < 0 && errno == EINTR)
@@ -503,9 +503,7 @@ static ssize_t read_lsm_private(char *buf, size_t size)
 	}
 	close(fds[0]);
 	buf[n] = '\0';
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	if (!MW__CHILD_OK(status))
 		return -EIO;
 	return n;
 }
@@ -715,7 +713,9 @@ static void run_probe(enum mw_feature f, struct mw_feature_status *st)
 
 MW_API int mw_feature_probe(enum mw_feature feature, struct mw_feature_status *out)
 {
-	if ((unsigned int)feature >= MW_FEAT_COUNT_ || !out)
+	struct mw_feature_status st;
+
+	if ((unsigned int)feature >= MW_FEAT_COUNT_ || !out || out->sz < sizeof(out->sz))
 		return -EINVAL;
 	pthread_once(&cache_once, cache_init);
 	pthread_mutex_lock(&cache[feature].lock);
@@ -727,14 +727,15 @@ MW_API int mw_feature_probe(enum mw_feature feature, struct mw_feature_status *o
 		cache[feature].done = true;
 		errno = saved;
 	}
-	*out = cache[feature].st;
+	st = cache[feature].st;
 	pthread_mutex_unlock(&cache[feature].lock);
-	return 0;
+	st.sz = sizeof(st);
+	return mw__result_out(out, &st, sizeof(st));
 }
 
 MW_API enum mw_feature_state mw_feature_state(enum mw_feature feature)
 {
-	struct mw_feature_status st;
+	struct mw_feature_status st = { .sz = sizeof(st) };
 
 	if (mw_feature_probe(feature, &st) < 0)
 		return MW_FEATURE_UNKNOWN;
@@ -775,15 +776,15 @@ MW_API const char *mw_feature_cause_name(enum mw_feature_cause cause)
 MW_API int mw_feature_sysinfo_get(struct mw_feature_sysinfo *info)
 {
 	struct mw_feature_sysinfo v;
-	struct mw_feature_status st;
+	struct mw_feature_status st = { .sz = sizeof(st) };
 	struct rlimit rl;
 	char buf[64];
 	long x;
 
-	if (!info || info->sz == 0)
+	if (!info || info->sz < sizeof(info->sz))
 		return -EINVAL;
 	memset(&v, 0, sizeof(v));
-	v.sz = info->sz < sizeof(v) ? info->sz : sizeof(v);
+	v.sz = sizeof(v);
 
 	v.memfd_noexec = -1;
 	if (mw__read_file("/proc/sys/vm/memfd_noexec", buf, sizeof(buf)) >= 0 &&
@@ -819,8 +820,5 @@ MW_API int mw_feature_sysinfo_get(struct mw_feature_sysinfo *info)
 	if (mw__read_file("/sys/module/secretmem/parameters/enable", buf, sizeof(buf)) > 0)
 		v.secretmem_boot_enabled = buf[0] == 'Y' || buf[0] == '1';
 
-
-	memcpy(info, &v, v.sz);
-	info->sz = v.sz;
-	return 0;
+	return MW_RESULT_OUT(info, v);
 }

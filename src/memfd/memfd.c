@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Safe memfd creation, seals and inspection. See include/memward/memfd.h. */
 #include "core/internal.h"
+#include "core/opts.h"
+#include "core/seals.h"
 #include "sys/shim.h"
 
 #include <ctype.h>
@@ -35,96 +37,19 @@ _Static_assert(MW_SEAL_SEAL == F_SEAL_SEAL && MW_SEAL_SHRINK == F_SEAL_SHRINK &&
 	       MW_SEAL_FUTURE_WRITE == F_SEAL_FUTURE_WRITE && MW_SEAL_EXEC == F_SEAL_EXEC,
 	       "MW_SEAL_* must equal the kernel's F_SEAL_*");
 
-static const struct {
-	unsigned int bit;
-	const char *name;
-} seal_names[] = {
-	{ MW_SEAL_SEAL, "seal" },
-	{ MW_SEAL_SHRINK, "shrink" },
-	{ MW_SEAL_GROW, "grow" },
-	{ MW_SEAL_WRITE, "write" },
-	{ MW_SEAL_FUTURE_WRITE, "future_write" },
-	{ MW_SEAL_EXEC, "exec" },
-};
-
 MW_API const char *mw_memfd_seal_name(unsigned int seal)
 {
-	for (size_t i = 0; i < sizeof(seal_names) / sizeof(seal_names[0]); i++)
-		if (seal_names[i].bit == seal)
-			return seal_names[i].name;
-	return NULL;
+	return mw__seal_name(seal);
 }
 
 MW_API int mw_memfd_seals_to_string(unsigned int seals, char *buf, size_t len)
 {
-	char full[128];
-	size_t n = 0;
-
-	if (!buf && len)
-		return -EINVAL;
-	full[0] = '\0';
-	for (size_t i = 0; i < sizeof(seal_names) / sizeof(seal_names[0]); i++)
-		if (seals & seal_names[i].bit)
-			n += (size_t)snprintf(full + n, sizeof(full) - n, "%s%s", n ? "," : "",
-					      seal_names[i].name);
-	if (seals & ~MW_SEAL_ALL)
-		n += (size_t)snprintf(full + n, sizeof(full) - n, "%s0x%x", n ? "," : "",
-				      seals & ~MW_SEAL_ALL);
-	if (len)
-		snprintf(buf, len, "%s", full);
-	return (int)n;
+	return mw__seals_format(seals, buf, len);
 }
 
 MW_API int mw_memfd_seals_from_string(const char *text, unsigned int *seals)
 {
-	unsigned int out = 0;
-	const char *p = text;
-
-	if (!text || !seals)
-		return -EINVAL;
-	while (*p) {
-		const char *end = strchr(p, ',');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-		unsigned int bit = 0;
-		char word[32];
-
-		while (n && isspace((unsigned char)*p)) {
-			p++;
-			n--;
-		}
-		while (n && isspace((unsigned char)p[n - 1]))
-			n--;
-		if (n == 0 || n >= sizeof(word))
-			return -EINVAL;
-		memcpy(word, p, n);
-		word[n] = '\0';
-		for (char *c = word; *c; c++)
-			if (*c == '-')
-				*c = '_';
-		for (size_t i = 0; i < sizeof(seal_names) / sizeof(seal_names[0]); i++)
-			if (!strcasecmp(word, seal_names[i].name))
-				bit = seal_names[i].bit;
-		if (!bit) {
-			if (!strcasecmp(word, "frozen"))
-				bit = MW_SEALS_FROZEN;
-			else if (!strcasecmp(word, "fixed_size"))
-				bit = MW_SEALS_FIXED_SIZE;
-			else if (!strcasecmp(word, "producer"))
-				bit = MW_SEALS_PRODUCER;
-			else if (!strcasecmp(word, "none"))
-				bit = 0;
-			else
-				return -EINVAL;
-		}
-		out |= bit;
-		if (!end)
-			break;
-		p = end + 1;
-		if (!*p)
-			return -EINVAL; /* trailing comma */
-	}
-	*seals = out;
-	return 0;
+	return mw__seals_parse(text, seals);
 }
 
 MW_API const char *mw_memfd_kind_name(enum mw_memfd_kind kind)
@@ -254,13 +179,7 @@ static int check_name(const char *name)
 /* Fill at most info->sz bytes of the caller's struct from ours. */
 static void info_out(struct mw_memfd_info *dst, const struct mw_memfd_info *src)
 {
-	size_t n;
-
-	if (!dst)
-		return;
-	n = dst->sz < sizeof(*src) ? dst->sz : sizeof(*src);
-	memcpy((char *)dst + sizeof(dst->sz), (const char *)src + sizeof(src->sz),
-	       n - sizeof(dst->sz));
+	(void)mw__result_out(dst, src, sizeof(*src));
 }
 
 /* Copy with explicit truncation (snprintf "%s" trips -Wformat-truncation). */
@@ -358,7 +277,7 @@ MW_API int mw_memfd_query(int fd, struct mw_memfd_info *info)
 	bool link_memfd, shmem = false, mount_noexec = false;
 	int seals;
 
-	if (!info || info->sz < sizeof(info->sz) + sizeof(int))
+	if (!info || info->sz < sizeof(info->sz))
 		return -EINVAL;
 	if (fstat(fd, &sb) < 0)
 		return -errno;
@@ -464,21 +383,14 @@ static int open_tmpfile(const char **where, int *kind)
 	return -err;
 }
 
-static int check_opts(const struct mw_memfd_opts *opts)
+/* The caller's options into o (libbpf's rule, core/opts.h), then the bits. */
+static int check_opts(struct mw_memfd_opts *o, const struct mw_memfd_opts *opts)
 {
-	if (!opts)
-		return 0;
-	if (opts->sz < offsetof(struct mw_memfd_opts, seals))
-		return -EINVAL;
-	if (opts->sz > sizeof(*opts)) {
-		/* A newer caller: accept only if the fields we do not know are 0. */
-		for (size_t i = sizeof(*opts); i < opts->sz; i++)
-			if (((const unsigned char *)opts)[i])
-				return -EINVAL;
-	}
-	if (opts->flags & ~MW_MEMFD_FLAGS_ALL)
-		return -EINVAL;
-	if (opts->sz >= offsetof(struct mw_memfd_opts, size) && (opts->seals & ~MW_SEAL_ALL))
+	int r = MW_OPTS_IN(*o, opts);
+
+	if (r < 0)
+		return r;
+	if ((o->flags & ~MW_MEMFD_FLAGS_ALL) || (o->seals & ~MW_SEAL_ALL))
 		return -EINVAL;
 	return 0;
 }
@@ -493,23 +405,22 @@ MW_API int mw_memfd_create(const char *name, const struct mw_memfd_opts *opts,
 	char why[120] = "";
 	int r, err;
 
-	if (info && info->sz < sizeof(info->sz) + sizeof(int))
+	struct mw_memfd_opts o;
+
+	if (info && info->sz < sizeof(info->sz))
 		return -EINVAL;
 	r = check_name(name);
 	if (r < 0)
 		return fail(info, r, r == -ENAMETOOLONG ?
 			    "memfd name longer than 249 bytes (the kernel limit)" :
 			    "memfd name missing, or holds '/' or a non-printable byte");
-	r = check_opts(opts);
+	r = check_opts(&o, opts);
 	if (r < 0)
-		return fail(info, r, "bad options: unknown flag or seal bits, or sz too small");
-	if (opts) {
-		flags = opts->flags;
-		if (opts->sz >= offsetof(struct mw_memfd_opts, size))
-			seals = opts->seals;
-		if (opts->sz >= offsetof(struct mw_memfd_opts, size) + sizeof(opts->size))
-			size = opts->size;
-	}
+		return fail(info, r, "bad options: unknown flag or seal bits, sz too small, or "
+			    "non-zero bytes past the end of struct mw_memfd_opts");
+	flags = o.flags;
+	seals = o.seals;
+	size = o.size;
 	if ((flags & MW_MEMFD_EXEC) && (flags & MW_MEMFD_REQUIRE_EXEC_SEAL))
 		return fail(info, -EINVAL, "MW_MEMFD_EXEC contradicts MW_MEMFD_REQUIRE_EXEC_SEAL");
 

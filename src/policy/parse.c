@@ -12,6 +12,7 @@
  * fuzzed (tests/fuzz/policy_fuzz.c). Every error carries its line number.
  */
 #include "core/internal.h"
+#include "core/seals.h"
 #include "sys/shim.h"
 
 #include <errno.h>
@@ -66,14 +67,6 @@ static void perror_at(struct mw_policy *p, unsigned int line, const char *fmt, .
 	p->nerr++;
 }
 
-static const struct {
-	const char *name;
-	unsigned int bit;
-} seal_names[] = {
-	{ "seal", F_SEAL_SEAL },   { "shrink", F_SEAL_SHRINK }, { "grow", F_SEAL_GROW },
-	{ "write", F_SEAL_WRITE }, { "exec", F_SEAL_EXEC },
-};
-
 static int parse_seals(struct mw_policy *p, unsigned int line, char *list, unsigned int *out)
 {
 	char *save = NULL, *tok;
@@ -81,17 +74,15 @@ static int parse_seals(struct mw_policy *p, unsigned int line, char *list, unsig
 	int bad = 0;
 
 	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		size_t i;
+		unsigned int bit = mw__seal_bit(tok);
 
-		for (i = 0; i < sizeof(seal_names) / sizeof(seal_names[0]); i++)
-			if (!strcmp(tok, seal_names[i].name))
-				break;
-		if (i == sizeof(seal_names) / sizeof(seal_names[0])) {
-			perror_at(p, line, "unknown seal '%.40s' (expected seal, shrink, grow, write, exec)", tok);
+		if (!bit) {
+			perror_at(p, line, "unknown seal '%.40s' (expected seal, shrink, grow, write, "
+				  "future_write, exec)", tok);
 			bad = 1;
 			continue;
 		}
-		seals |= seal_names[i].bit;
+		seals |= bit;
 	}
 	if (bad)
 		return -1;

@@ -502,7 +502,7 @@ MW_API int mw_policy_supervise(const struct mw_policy_supervise_opts *o)
 {
 	struct seccomp_notif *req = NULL;
 	struct seccomp_notif_resp *resp = NULL;
-	struct mw_feature_status st;
+	struct mw_feature_status st = { .sz = sizeof(st) };
 	struct sv sv = { 0 };
 	int r;
 

@@ -8,6 +8,7 @@
  * The file offset of a mapping equals its offset in the reservation, so a
  * range mapped again reuses the pages already removed from the direct map.
  */
+#include "core/child.h"
 #include "secret/internal.h"
 #include "sys/shim.h"
 
@@ -164,32 +165,17 @@ static bool fault_may_fail(void)
 static int prefault(struct mw_secret_heap *h, char *p, size_t len)
 {
 	struct prefault_arg a = { .p = p, .len = len, .page = h->page };
-	size_t stack_len = 64 << 10;
-	char *stack;
-	pid_t pid;
-	int status;
+	int status, err;
 
 	if (!fault_may_fail()) {
 		for (size_t i = 0; i < len; i += h->page)
 			((volatile char *)p)[i] = 0;
 		return 0;
 	}
-	stack = mmap(NULL, stack_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
-		     -1, 0);
-	if (stack == MAP_FAILED)
-		return -ENOMEM;
-	pid = clone(prefault_child, stack + stack_len, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
-	if (pid < 0) {
-		int err = errno;
-		munmap(stack, stack_len);
-		return -err;
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	munmap(stack, stack_len);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	return -EAGAIN;
+	err = mw__child_run(prefault_child, &a, MW__CHILD_SHARE_VM, &status);
+	if (err < 0)
+		return err;
+	return MW__CHILD_OK(status) ? 0 : -EAGAIN;
 }
 
 int mw__backing_map(struct mw_secret_heap *h, size_t off, size_t len)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The secret heap's public entry points: create, destroy, dispatch, stats. */
 #include "secret/internal.h"
+#include "core/opts.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -22,16 +23,11 @@ static size_t round_up(size_t v, size_t a)
 
 static int check_opts(const struct mw_secret_opts *in, struct mw_secret_opts *o)
 {
-	memset(o, 0, sizeof(*o));
-	if (!in)
-		return 0;
-	if (in->sz < offsetof(struct mw_secret_opts, flags) + sizeof(in->flags)) {
-		mw__secret_error("mw_secret_opts.sz is %zu: set it to sizeof(struct mw_secret_opts)",
-				 in->sz);
+	if (mw__opts_in(o, sizeof(*o), in) < 0) {
+		mw__secret_error("mw_secret_opts.sz is %zu (or bytes past the struct this library "
+				 "knows are set): set it to sizeof(struct mw_secret_opts)", in->sz);
 		return -EINVAL;
 	}
-	memcpy(o, in, in->sz < sizeof(*o) ? in->sz : sizeof(*o));
-	o->sz = sizeof(*o);
 	if (o->flags & ~MW_SECRET_FLAGS_ALL) {
 		mw__secret_error("unknown flag bits 0x%x", o->flags & ~MW_SECRET_FLAGS_ALL);
 		return -EINVAL;

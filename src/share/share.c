@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Verified memfd sharing over AF_UNIX (SCM_RIGHTS). See include/memward/share.h. */
 #include "core/internal.h"
+#include "core/opts.h"
 #include "sys/shim.h"
 
 #include <errno.h>
@@ -64,13 +65,7 @@ static int reason_errno(enum mw_share_reason reason)
 /* The caller's result struct, filled up to its sz. */
 static void res_out(struct mw_share_result *dst, const struct mw_share_result *src)
 {
-	size_t n;
-
-	if (!dst || dst->sz <= sizeof(dst->sz))
-		return;
-	n = dst->sz < sizeof(*src) ? dst->sz : sizeof(*src);
-	memcpy((char *)dst + sizeof(dst->sz), (const char *)src + sizeof(src->sz),
-	       n - sizeof(dst->sz));
+	(void)mw__result_out(dst, src, sizeof(*src));
 }
 
 __attribute__((format(printf, 3, 4)))
@@ -100,13 +95,8 @@ static int load_policy(const struct mw_share_policy *in, struct mw_share_policy 
 		*out = default_policy;
 		return 0;
 	}
-	if (in->sz < offsetof(struct mw_share_policy, required_seals))
+	if (mw__opts_in(out, sizeof(*out), in) < 0)
 		return -EINVAL;
-	for (size_t i = sizeof(*in); i < in->sz; i++)
-		if (((const unsigned char *)in)[i])
-			return -EINVAL;
-	memset(out, 0, sizeof(*out));
-	memcpy(out, in, in->sz < sizeof(*out) ? in->sz : sizeof(*out));
 	if (out->flags & ~MW_SHARE_FLAGS_ALL)
 		return -EINVAL;
 	if (out->required_seals & ~MW_SEAL_ALL)

@@ -7,7 +7,7 @@
 
 int main(void)
 {
-	struct mw_feature_status st;
+	struct mw_feature_status st = { .sz = sizeof(st) };
 
 	if (strcmp(mw_version(), "0.0.0") <= 0)
 		return 1;

@@ -74,7 +74,7 @@ static void parse_long(void **state)
 
 static void names(void **state)
 {
-	struct mw_feature_status st;
+	struct mw_feature_status st = { .sz = sizeof(st) };
 
 	(void)state;
 	assert_string_equal(mw_feature_key(MW_FEAT_MEMFD_SECRET), "memfd_secret");

@@ -13,7 +13,7 @@
 
 static void check_noexec_seal(void)
 {
-	struct mw_feature_status st;
+	struct mw_feature_status st = { .sz = sizeof(st) };
 	int fd;
 
 	mw_feature_probe(MW_FEAT_MFD_NOEXEC_SEAL, &st);
@@ -41,7 +41,7 @@ static void check_noexec_seal(void)
 
 static void check_exec(void)
 {
-	struct mw_feature_status st;
+	struct mw_feature_status st = { .sz = sizeof(st) };
 	int fd;
 
 	mw_feature_probe(MW_FEAT_MFD_EXEC, &st);
@@ -71,7 +71,7 @@ static void check_exec(void)
 
 static void check_seal(enum mw_feature f, int seal)
 {
-	struct mw_feature_status st;
+	struct mw_feature_status st = { .sz = sizeof(st) };
 	int fd = mw_sys_memfd_create("t", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	int r;
 
@@ -90,7 +90,7 @@ static void check_seal(enum mw_feature f, int seal)
 
 int main(void)
 {
-	struct mw_feature_status st;
+	struct mw_feature_status st = { .sz = sizeof(st) };
 
 	mw_feature_probe(MW_FEAT_MEMFD_CREATE, &st);
 	if (st.state != MW_FEATURE_SUPPORTED)
@@ -101,7 +101,7 @@ int main(void)
 	check_seal(MW_FEAT_SEAL_FUTURE_WRITE, F_SEAL_FUTURE_WRITE);
 	/* The cache answers the same twice. */
 	{
-		struct mw_feature_status a, b;
+		struct mw_feature_status a = { .sz = sizeof(a) }, b = { .sz = sizeof(b) };
 		mw_feature_probe(MW_FEAT_SEAL_EXEC, &a);
 		mw_feature_probe(MW_FEAT_SEAL_EXEC, &b);
 		CHECK(a.state == b.state && !strcmp(a.reason, b.reason), "cache changed its answer");

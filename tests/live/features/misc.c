@@ -30,7 +30,7 @@ static int read_text(const char *path, char *buf, size_t size)
 
 static void check_sysctl(const struct mw_feature_sysinfo *si)
 {
-	struct mw_feature_status st;
+	struct mw_feature_status st = { .sz = sizeof(st) };
 	char buf[16];
 	int n = read_text("/proc/sys/vm/memfd_noexec", buf, sizeof(buf));
 
@@ -47,7 +47,7 @@ static void check_sysctl(const struct mw_feature_sysinfo *si)
 
 static void check_mglru(const struct mw_feature_sysinfo *si)
 {
-	struct mw_feature_status st;
+	struct mw_feature_status st = { .sz = sizeof(st) };
 	char buf[32];
 	int n = read_text("/sys/kernel/mm/lru_gen/enabled", buf, sizeof(buf));
 
@@ -70,7 +70,7 @@ static int damon_nb;
 
 static void check_damon(void)
 {
-	struct mw_feature_status st;
+	struct mw_feature_status st = { .sz = sizeof(st) };
 	char *before = damon_before, after[16] = "";
 	int nb = damon_nb;
 
@@ -86,7 +86,7 @@ static void check_damon(void)
 
 static void check_seccomp_pidfd(void)
 {
-	struct mw_feature_status st;
+	struct mw_feature_status st = { .sz = sizeof(st) };
 	uint32_t action = SECCOMP_RET_USER_NOTIF;
 	int r;
 
@@ -148,7 +148,7 @@ int main(void)
 	check_seccomp_pidfd();
 	check_memlock(&si);
 	for (int f = 0; f < MW_FEAT_COUNT_; f++) {
-		struct mw_feature_status st;
+		struct mw_feature_status st = { .sz = sizeof(st) };
 		CHECK(mw_feature_probe((enum mw_feature)f, &st) == 0 && st.reason[0],
 		      "%s has no reason", mw_feature_key((enum mw_feature)f));
 	}

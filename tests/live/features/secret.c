@@ -10,7 +10,7 @@
 
 int main(void)
 {
-	struct mw_feature_status st;
+	struct mw_feature_status st = { .sz = sizeof(st) };
 	struct mw_feature_sysinfo si = { .sz = sizeof(si) };
 	int fd;
 

@@ -239,7 +239,7 @@ static void fallback_body(int err)
 
 int main(void)
 {
-	struct mw_feature_status st;
+	struct mw_feature_status st = { .sz = sizeof(st) };
 	int rc;
 
 	mw_feature_probe(MW_FEAT_MEMFD_CREATE, &st);

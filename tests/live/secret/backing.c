@@ -148,7 +148,7 @@ static void check_protect(unsigned int flags)
 
 int main(void)
 {
-	struct mw_feature_status fs;
+	struct mw_feature_status fs = { .sz = sizeof(fs) };
 	struct mw_secret_opts o = { .sz = sizeof(o) };
 	struct mw_secret_heap *h;
 

@@ -154,7 +154,7 @@ int main(int argc, char **argv)
 	static const char *const odirect[] = { "o_direct_write", "o_direct_read" };
 	const char *vm = getenv("MW_IN_VM");
 	bool in_vm = vm && !strcmp(vm, "1");
-	struct mw_feature_status fs;
+	struct mw_feature_status fs = { .sz = sizeof(fs) };
 	json_object *root, *sm;
 	const char *odfs;
 	bool secretmem, root_user = geteuid() == 0;
