@@ -24,7 +24,7 @@
 #include <memward/memward.h>
 
 /* Not in the library: the CLI's own syscall needs stay here (pidfd_open). */
-#include "sys/shim.h"
+#include <sys/pidfd.h>
 
 #define EXIT_MW_ERROR 125  /* memward itself failed (like env(1), docker run) */
 
@@ -366,7 +366,7 @@ static int run_run(int argc, char **argv)
 		close(sv[1]);
 		sv[1] = -1;
 		listener = recv_fd(sv[0]);
-		pidfd = mw_sys_pidfd_open(res.pid, 0);
+		pidfd = pidfd_open(res.pid, 0);
 		if (listener >= 0) {
 			if (verbose)
 				fprintf(stderr, "memward run: supervising pid %d, policy %s (%s mode)\n",

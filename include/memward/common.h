@@ -15,10 +15,10 @@ extern "C" {
 #endif
 
 #define MW_VERSION_MAJOR 0
-#define MW_VERSION_MINOR 1
+#define MW_VERSION_MINOR 2
 #define MW_VERSION_PATCH 0
 
-/* The library's version string ("0.1.0"): may differ from the header's when
+/* The library's version string ("0.2.0"): may differ from the header's when
  * a program runs against a newer libmemward.so. */
 MW_API const char *mw_version(void);
 

@@ -164,16 +164,12 @@ static inline int live_capture(char *const argv[], bool merge_stderr, void (*set
  * tree is not reachable (a clone in root's 0700 home). dst gets the copy's
  * path; live_public_copy_remove() deletes it. The test fails if it cannot.
  */
-static inline void live_public_copy(const char *src, char *dst, size_t size)
+static inline void live_copy_file(const char *src, const char *dst)
 {
-	char dir[] = "/tmp/memward-test-XXXXXX";
 	char buf[65536];
 	int in, out;
 	ssize_t n;
 
-	REQUIRE(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
-	REQUIRE(chmod(dir, 0755) == 0, "chmod %s: %s", dir, strerror(errno));
-	snprintf(dst, size, "%s/%s", dir, strrchr(src, '/') ? strrchr(src, '/') + 1 : src);
 	in = open(src, O_RDONLY | O_CLOEXEC);
 	REQUIRE(in >= 0, "open %s: %s", src, strerror(errno));
 	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
@@ -185,6 +181,27 @@ static inline void live_public_copy(const char *src, char *dst, size_t size)
 	REQUIRE(close(out) == 0, "close %s: %s", dst, strerror(errno));
 }
 
+/* The copy keeps the build tree's layout around it: the program in DIR/bin,
+ * and libmemward.so.0 (when the program links it: RUNPATH $ORIGIN/..) in DIR. */
+static inline void live_public_copy(const char *src, char *dst, size_t size)
+{
+	char dir[] = "/tmp/memward-test-XXXXXX";
+	char lib[4096], libdst[4200], bin[64];
+	const char *slash = strrchr(src, '/');
+
+	REQUIRE(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+	REQUIRE(chmod(dir, 0755) == 0, "chmod %s: %s", dir, strerror(errno));
+	snprintf(bin, sizeof(bin), "%s/bin", dir);
+	REQUIRE(mkdir(bin, 0755) == 0, "mkdir %s: %s", bin, strerror(errno));
+	snprintf(dst, size, "%s/%s", bin, slash ? slash + 1 : src);
+	live_copy_file(src, dst);
+	snprintf(lib, sizeof(lib), "%.*s/../libmemward.so.0", slash ? (int)(slash - src) : 1,
+		 slash ? src : ".");
+	snprintf(libdst, sizeof(libdst), "%s/libmemward.so.0", dir);
+	if (access(lib, R_OK) == 0)
+		live_copy_file(lib, libdst);
+}
+
 static inline void live_public_copy_remove(const char *path)
 {
 	char dir[4096];
@@ -192,9 +209,17 @@ static inline void live_public_copy_remove(const char *path)
 
 	snprintf(dir, sizeof(dir), "%s", path);
 	unlink(path);
-	slash = strrchr(dir, '/');
-	if (slash) {
+	for (int up = 0; up < 2; up++) { /* DIR/bin, then DIR */
+		slash = strrchr(dir, '/');
+		if (!slash)
+			break;
 		*slash = '\0';
+		if (up == 1) {
+			char lib[4200];
+
+			snprintf(lib, sizeof(lib), "%s/libmemward.so.0", dir);
+			unlink(lib);
+		}
 		rmdir(dir);
 	}
 }
