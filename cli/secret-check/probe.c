@@ -16,7 +16,7 @@
  * filesystem without O_DIRECT) the method is "not testable here", never
  * "blocked".
  */
-#include "secret_check.h"
+#include "protocol.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,334 +39,12 @@
 
 #include <memward/memward.h>
 
-#define PG 4096               /* the secret window: one aligned page */
-#define CMP 64                /* bytes read back by the remote methods */
-#define NEEDLE 32             /* bytes searched for in a core dump */
-#define REPLY_TIMEOUT_MS 120000 /* TCG guests are slow */
 #ifndef TMPFS_MAGIC
 #define TMPFS_MAGIC 0x01021994
 #endif
 
-/* ---- tables ---------------------------------------------------------- */
-
-static const char *const method_keys[SC_NMETHODS] = {
-	[SC_READ_INTO] = "read_into",
-	[SC_WRITE_FROM] = "write_from",
-	[SC_PVR] = "process_vm_readv",
-	[SC_PROCMEM] = "proc_pid_mem",
-	[SC_PTRACE] = "ptrace_peekdata",
-	[SC_VMSPLICE] = "vmsplice",
-	[SC_ODIRECT_OUT] = "o_direct_write",
-	[SC_ODIRECT_IN] = "o_direct_read",
-	[SC_FORK] = "fork_inherits",
-	[SC_CORE] = "core_dump",
-};
-
-static const char *const method_labels[SC_NMETHODS] = {
-	[SC_READ_INTO] = "read() into secret (owner)",
-	[SC_WRITE_FROM] = "write() from secret (owner)",
-	[SC_PVR] = "process_vm_readv",
-	[SC_PROCMEM] = "/proc/PID/mem pread",
-	[SC_PTRACE] = "ptrace PEEKDATA",
-	[SC_VMSPLICE] = "vmsplice (owner, to pipe)",
-	[SC_ODIRECT_OUT] = "O_DIRECT write from secret",
-	[SC_ODIRECT_IN] = "O_DIRECT read into secret",
-	[SC_FORK] = "fork inherits",
-	[SC_CORE] = "core dump contents",
-};
-
-const char *sc_method_key(enum sc_method m) { return method_keys[m]; }
-const char *sc_method_label(enum sc_method m) { return method_labels[m]; }
-const char *sc_backing_key(enum sc_backing b) { return b == SC_SECRETMEM ? "secretmem" : "mlock"; }
-
-const char *sc_result_key(enum sc_result r)
-{
-	switch (r) {
-	case SC_SKIPPED: return "skipped";
-	case SC_BLOCKED: return "blocked";
-	case SC_READABLE: return "readable";
-	case SC_WORKS: return "works";
-	case SC_FAILS: return "fails";
-	case SC_NOT_TESTABLE: return "not_testable";
-	case SC_NOT_TESTED: return "not_tested";
-	case SC_NOT_APPLICABLE: return "not_applicable";
-	case SC_UNAVAILABLE: return "unavailable";
-	}
-	return "unknown";
-}
-
-bool sc_is_fact(enum sc_method m) { return m == SC_READ_INTO || m == SC_WRITE_FROM; }
-
-bool sc_promised(enum sc_method m, enum sc_backing b)
-{
-	switch (m) {
-	case SC_PVR: case SC_PROCMEM: case SC_PTRACE: case SC_VMSPLICE:
-	case SC_ODIRECT_OUT: case SC_ODIRECT_IN:
-		/* secretmem: the pages are out of the direct map and GUP refuses
-		 * them; the mlock fallback is ordinary memory. */
-		return b == SC_SECRETMEM;
-	case SC_FORK: /* heap default MADV_DONTFORK (+ WIPEONFORK on mlock) */
-	case SC_CORE: /* secretmem VMAs are VM_DONTDUMP; fallback MADV_DONTDUMP */
-		return true;
-	default:
-		return false;
-	}
-}
-
-const char *sc_promise_text(enum sc_method m, enum sc_backing b)
-{
-	if (sc_is_fact(m))
-		return "works (copies by the owner itself)";
-	if (m == SC_FORK)
-		return b == SC_SECRETMEM ? "not inherited (MADV_DONTFORK)"
-					 : "not inherited (MADV_DONTFORK, WIPEONFORK)";
-	if (m == SC_CORE)
-		return b == SC_SECRETMEM ? "not dumped (VM_DONTDUMP)" : "not dumped (MADV_DONTDUMP)";
-	return sc_promised(m, b) ? "blocked (no GUP on secretmem)" : "nothing (ordinary memory)";
-}
-
-/* ---- small I/O helpers ------------------------------------------------ */
-
-static int read_full(int fd, void *buf, size_t n, int timeout_ms)
-{
-	size_t got = 0;
-
-	while (got < n) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int r = timeout_ms >= 0 ? poll(&p, 1, timeout_ms) : 1;
-		ssize_t k;
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			return -ETIMEDOUT;
-		k = read(fd, (char *)buf + got, n - got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		if (k == 0)
-			return -EPIPE;
-		got += (size_t)k;
-	}
-	return 0;
-}
-
-static int write_full(int fd, const void *buf, size_t n)
-{
-	size_t put = 0;
-
-	while (put < n) {
-		ssize_t k = write(fd, (const char *)buf + put, n - put);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		put += (size_t)k;
-	}
-	return 0;
-}
-
-void sc_cell_set(struct sc_cell *c, enum sc_result r, const char *fmt, ...)
-{
-	va_list ap;
-
-	c->result = r;
-	va_start(ap, fmt);
-	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
-	va_end(ap);
-}
 
 static const char *en(int e) { return mw_errno_name(e); }
-
-/* ---- the owner -------------------------------------------------------- */
-
-enum op { OP_HELLO = 1, OP_FILL, OP_ECHO, OP_VMSPLICE, OP_OD_OUT, OP_OD_IN, OP_FORK, OP_CORE, OP_QUIT };
-
-struct req {
-	int op;
-	char arg[PATH_MAX];
-};
-
-struct reply {
-	int op;
-	int err, err2;           /* errno of the secret's / the control's attempt */
-	long long n, n2;         /* their byte counts (-1 on failure) */
-	uint64_t secret, control; /* OP_HELLO: addresses */
-	uint64_t locked;          /* OP_HELLO: bytes_locked of the heap */
-	char msg[256];
-};
-
-struct owner_io { int cmd, rep, data, od; };
-
-static void owner_reply(const struct owner_io *io, struct reply *r)
-{
-	if (write_full(io->rep, r, sizeof(*r)) < 0)
-		_exit(3);
-}
-
-/* The owner never returns. It touches the secret only through syscalls that
- * copy (read, write, pread, pwrite) or pin (vmsplice), never through a copy
- * in ordinary memory. */
-static __attribute__((noreturn)) void owner_main(enum sc_backing b, bool share, struct owner_io io)
-{
-	struct mw_secret_opts o = { .sz = sizeof(o) };
-	struct mw_secret_stats st = { .sz = sizeof(st) };
-	struct mw_secret_heap *h;
-	struct reply r = { .op = OP_HELLO };
-	unsigned char *obj = NULL, *win, *ctrl = NULL;
-	struct req q;
-
-	signal(SIGPIPE, SIG_DFL);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	o.flags = b == SC_SECRETMEM ? MW_SECRET_NO_FALLBACK : MW_SECRET_FORCE_FALLBACK;
-	if (share)
-		o.flags |= MW_SECRET_SHARE_WITH_CHILDREN;
-	h = mw_secret_heap_new(&o);
-	if (!h) {
-		r.err = errno;
-		snprintf(r.msg, sizeof(r.msg), "%s", mw_secret_last_error());
-		owner_reply(&io, &r);
-		_exit(0);
-	}
-	if (mw_secret_heap_backing(h) != (b == SC_SECRETMEM ? MW_SECRET_BACKING_SECRETMEM
-							    : MW_SECRET_BACKING_MLOCK)) {
-		r.err = EPROTO;
-		snprintf(r.msg, sizeof(r.msg), "the heap reports backing '%s' instead",
-			 mw_secret_backing_name(mw_secret_heap_backing(h)));
-		owner_reply(&io, &r);
-		_exit(0);
-	}
-	/* Two pages, so that one whole aligned page (O_DIRECT's alignment)
-	 * lies inside the object whatever the heap's layout. */
-	obj = mw_secret_alloc(h, 2 * PG);
-	if (posix_memalign((void **)&ctrl, PG, PG))
-		ctrl = NULL;
-	if (!obj || !ctrl) {
-		r.err = errno ? errno : ENOMEM;
-		snprintf(r.msg, sizeof(r.msg), "cannot allocate the test secret: %s",
-			 obj ? "posix_memalign" : mw_secret_last_error());
-		owner_reply(&io, &r);
-		_exit(0);
-	}
-	win = (unsigned char *)(((uintptr_t)obj + PG - 1) & ~(uintptr_t)(PG - 1));
-	memset(ctrl, 0, PG);
-	if (!mw_secret_heap_stats(h, &st))
-		r.locked = st.bytes_locked;
-	snprintf(r.msg, sizeof(r.msg), "%s", mw_secret_heap_fallback_reason(h));
-	r.secret = (uintptr_t)win;
-	r.control = (uintptr_t)ctrl;
-	owner_reply(&io, &r);
-
-	for (;;) {
-		struct iovec iov;
-		int ws;
-
-		if (read_full(io.cmd, &q, sizeof(q), -1) < 0)
-			_exit(0); /* the checker went away */
-		memset(&r, 0, sizeof(r));
-		r.op = q.op;
-		errno = 0;
-		switch (q.op) {
-		case OP_FILL: /* the fact row "read() into a secret buffer" */
-			r.err = -read_full(io.cmd, win, PG, -1);
-			r.n = r.err ? -1 : PG;
-			r.err2 = -read_full(io.cmd, ctrl, PG, -1);
-			break;
-		case OP_ECHO: /* the fact row "write() from a secret buffer" */
-			r.n = write(io.data, win, CMP);
-			r.err = r.n < 0 ? errno : 0;
-			break;
-		case OP_VMSPLICE:
-			iov = (struct iovec){ ctrl, CMP };
-			r.n2 = vmsplice(io.data, &iov, 1, 0);
-			r.err2 = r.n2 < 0 ? errno : 0;
-			iov = (struct iovec){ win, CMP };
-			r.n = vmsplice(io.data, &iov, 1, 0);
-			r.err = r.n < 0 ? errno : 0;
-			break;
-		case OP_OD_OUT:
-			r.n2 = pwrite(io.od, ctrl, PG, PG);
-			r.err2 = r.n2 < 0 ? errno : 0;
-			r.n = pwrite(io.od, win, PG, 0);
-			r.err = r.n < 0 ? errno : 0;
-			break;
-		case OP_OD_IN:
-			r.n2 = pread(io.od, ctrl, PG, 2 * PG);
-			r.err2 = r.n2 < 0 ? errno : 0;
-			r.n = pread(io.od, win, PG, 2 * PG);
-			r.err = r.n < 0 ? errno : 0;
-			break;
-		case OP_FORK: {
-			pid_t c = fork();
-
-			if (c == 0) {
-				/* write(2) from an address that is not mapped
-				 * gives EFAULT: no SIGSEGV, no copy. */
-				ssize_t k = write(io.data, win, CMP);
-				int e = k == CMP ? 0 : k < 0 ? errno : EIO;
-				int code = e > 127 ? 127 : e;
-
-				if (write(io.data, ctrl, CMP) != CMP)
-					code |= 0x80;
-				_exit(code);
-			}
-			if (c < 0) {
-				r.err = r.err2 = errno;
-				r.n = r.n2 = -1;
-				break;
-			}
-			while (waitpid(c, &ws, 0) < 0 && errno == EINTR)
-				;
-			if (!WIFEXITED(ws)) {
-				r.err = r.err2 = EINTR;
-				r.n = r.n2 = -1;
-				snprintf(r.msg, sizeof(r.msg), "the child died of signal %d",
-					 WIFSIGNALED(ws) ? WTERMSIG(ws) : 0);
-				break;
-			}
-			r.err = WEXITSTATUS(ws) & 0x7f;
-			r.n = r.err ? -1 : CMP;
-			r.err2 = (WEXITSTATUS(ws) & 0x80) ? EIO : 0;
-			r.n2 = r.err2 ? -1 : CMP;
-			break;
-		}
-		case OP_CORE: {
-			struct rlimit rl;
-
-			if (chdir(q.arg) < 0) {
-				r.err = errno;
-				snprintf(r.msg, sizeof(r.msg), "chdir %.200s", q.arg);
-				break;
-			}
-			if (getrlimit(RLIMIT_CORE, &rl) < 0 || rl.rlim_max == 0) {
-				r.err = EPERM;
-				snprintf(r.msg, sizeof(r.msg), "RLIMIT_CORE hard limit is 0");
-				break;
-			}
-			rl.rlim_cur = rl.rlim_max;
-			if (setrlimit(RLIMIT_CORE, &rl) < 0 ||
-			    prctl(PR_SET_DUMPABLE, 1) < 0) {
-				r.err = errno;
-				snprintf(r.msg, sizeof(r.msg), "setrlimit/prctl");
-				break;
-			}
-			signal(SIGABRT, SIG_DFL);
-			break;
-		}
-		case OP_QUIT:
-		default:
-			mw_secret_free(h, obj);
-			mw_secret_heap_destroy(h);
-			free(ctrl);
-			_exit(0);
-		}
-		owner_reply(&io, &r);
-	}
-}
 
 /* ---- the checker ------------------------------------------------------ */
 
@@ -389,9 +67,9 @@ static int ask(struct session *s, int op, const char *arg, struct reply *r)
 
 	if (arg)
 		snprintf(q.arg, sizeof(q.arg), "%s", arg);
-	e = write_full(s->cmd, &q, sizeof(q));
+	e = sc_write_full(s->cmd, &q, sizeof(q));
 	if (!e)
-		e = read_full(s->rep, r, sizeof(*r), REPLY_TIMEOUT_MS);
+		e = sc_read_full(s->rep, r, sizeof(*r), REPLY_TIMEOUT_MS);
 	if (e) {
 		kill(s->pid, SIGKILL);
 		s->dead = true;
@@ -518,7 +196,7 @@ static int drain_data(struct session *s, long long n, unsigned char *buf)
 {
 	if (n <= 0)
 		return 0;
-	return read_full(s->data, buf, (size_t)n, REPLY_TIMEOUT_MS);
+	return sc_read_full(s->data, buf, (size_t)n, REPLY_TIMEOUT_MS);
 }
 
 static void do_fill(struct session *s, bool first)
@@ -528,13 +206,13 @@ static void do_fill(struct session *s, bool first)
 	struct reply r;
 	int e;
 
-	e = write_full(s->cmd, &q, sizeof(q));
+	e = sc_write_full(s->cmd, &q, sizeof(q));
 	if (!e)
-		e = write_full(s->cmd, s->pat, PG);
+		e = sc_write_full(s->cmd, s->pat, PG);
 	if (!e)
-		e = write_full(s->cmd, s->ctl, PG);
+		e = sc_write_full(s->cmd, s->ctl, PG);
 	if (!e)
-		e = read_full(s->rep, &r, sizeof(r), REPLY_TIMEOUT_MS);
+		e = sc_read_full(s->rep, &r, sizeof(r), REPLY_TIMEOUT_MS);
 	if (e) {
 		kill(s->pid, SIGKILL);
 		s->dead = true;
@@ -863,7 +541,7 @@ static int run_backing(const struct sc_options *opt, enum sc_backing b, struct s
 		close(cmdp[1]);
 		close(repp[0]);
 		close(datap[0]);
-		owner_main(b, opt->share_children, (struct owner_io){ cmdp[0], repp[1], datap[1], od });
+		sc_owner_main(b, opt->share_children, (struct owner_io){ cmdp[0], repp[1], datap[1], od });
 	}
 	close(cmdp[0]);
 	close(repp[1]);
@@ -876,7 +554,7 @@ static int run_backing(const struct sc_options *opt, enum sc_backing b, struct s
 	s->opt = opt;
 	s->br = br;
 
-	e = read_full(s->rep, &r, sizeof(r), REPLY_TIMEOUT_MS);
+	e = sc_read_full(s->rep, &r, sizeof(r), REPLY_TIMEOUT_MS);
 	if (e) {
 		kill(s->pid, SIGKILL);
 		snprintf(br->reason, sizeof(br->reason), "the owner process did not start (%s)", en(-e));

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * `memward secret check`: the attack side (secret_check_probe.c) and the
- * report side (cmd_secret_check.c) share these types.
+ * `memward secret check`: the types the attack side and the report side
+ * share. Dependencies run one way:
+ *   cmd_secret_check.c (report) -> probe.c (checker) -> owner.c, core.c, io.c
+ *   and every file -> model.c (names, promises, result cells).
  */
 #ifndef MW_CLI_SECRET_CHECK_H
 #define MW_CLI_SECRET_CHECK_H
