@@ -273,7 +273,7 @@ MW_API int mw_policy_run(const struct mw_policy_run_opts *o, struct mw_policy_ru
 			fl |= CLONE_NEWUSER;
 		/* fork() with namespace flags: the child is pid 1 of the new
 		 * pid namespace. */
-		pid = (pid_t)syscall(SYS_clone, fl, NULL, NULL, NULL, NULL);
+		pid = mw_sys_fork_flags(fl);
 	} else {
 		pid = fork();
 	}

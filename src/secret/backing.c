@@ -139,7 +139,7 @@ struct prefault_arg {
 static void prefault_bus(int sig)
 {
 	(void)sig;
-	syscall(SYS_exit, 1); /* this task only: it is not in our thread group */
+	mw_sys_exit_task(1); /* this task only: it is not in our thread group */
 }
 
 static int prefault_child(void *varg)

@@ -36,3 +36,14 @@ int mw_sys_execveat(int dirfd, const char *path, char *const argv[],
 {
 	return (int)syscall(__NR_execveat, dirfd, path, argv, envp, flags);
 }
+
+pid_t mw_sys_fork_flags(unsigned long flags)
+{
+	return (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
+}
+
+void mw_sys_exit_task(int code)
+{
+	for (;;)
+		syscall(SYS_exit, code);
+}

@@ -164,5 +164,12 @@ int mw_sys_pidfd_getfd(int pidfd, int targetfd, unsigned int flags);
 int mw_sys_seccomp(unsigned int op, unsigned int flags, void *args);
 int mw_sys_execveat(int dirfd, const char *path, char *const argv[],
 		    char *const envp[], int flags);
+/* clone(2) without a new stack: returns twice like fork(), with the given
+ * flags (namespaces, exit signal). glibc's fork() takes no flags and its
+ * clone() wants a stack. */
+pid_t mw_sys_fork_flags(unsigned long flags);
+/* Exit the calling task only (exit(2), not exit_group(2)): for a helper task
+ * that shares our address space but not our thread group. */
+__attribute__((noreturn)) void mw_sys_exit_task(int code);
 
 #endif
