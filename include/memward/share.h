@@ -65,22 +65,39 @@ enum mw_share_reason {
 	MW_SHARE_ERROR,           /* [other -errno]  recvmsg/fstat failed (-EAGAIN, -EINTR...) */
 };
 
-/* Result details; sz set by the caller, as for mw_memfd_info. */
+/* Result details; sz set by the caller, as for mw_memfd_info. Fields past
+ * the caller's sz are neither read nor written. */
 struct mw_share_result {
 	size_t sz;
 	enum mw_share_reason reason;
 	unsigned int seals;        /* seals of the fd that was checked */
 	uint64_t size;             /* its size */
 	bool copied;               /* the returned fd is our frozen copy */
-	size_t data_len;           /* bytes of payload received */
+	size_t data_len;           /* bytes of payload stored in the caller's buffer */
 	char detail[160];          /* one sentence for a person */
+	/* 0.2 */
+	bool data_truncated;       /* the payload did not fit: a datagram or record
+				      longer than the buffer (its rest is discarded
+				      by the kernel), or on a stream more bytes of
+				      the same write are still queued */
+	size_t data_full;          /* datagram/record: its full length; stream: data_len */
+	bool has_cred;             /* the kernel attached the sender's credentials
+				      (the receiver set SO_PASSCRED) */
+	int32_t pid;               /* sender's pid, uid, gid as the kernel saw them */
+	uint32_t uid;
+	uint32_t gid;
+	int pidfd;                 /* the sender's pidfd (SO_PASSPIDFD, 6.5), O_CLOEXEC,
+				      yours to close; -1 when none. Returned on
+				      success and on refusal, whenever res->sz
+				      reaches this field; closed otherwise */
 };
 
 /*
  * Send fd over the AF_UNIX socket sock with data (len bytes; data NULL and
- * len 0 send one zero byte, since an fd cannot travel alone). MSG_NOSIGNAL.
+ * len 0 send one zero byte, since an fd cannot travel alone). MSG_NOSIGNAL;
+ * EINTR is retried (nothing was sent). Works for any fd, memfd or not.
  * Returns 0 or -errno (-EINVAL: bad fd or len without data; -EPIPE...).
- * A short write of the payload gives -EMSGSIZE.
+ * A short write of the payload gives -EMSGSIZE (the fd went with it).
  */
 MW_API int mw_share_send(int sock, int fd, const void *data, size_t len);
 
@@ -101,6 +118,19 @@ MW_API int mw_share_send(int sock, int fd, const void *data, size_t len);
  */
 MW_API int mw_share_recv(int sock, const struct mw_share_policy *policy,
 			 void *data, size_t len, struct mw_share_result *res);
+
+/*
+ * Receive exactly one fd of any kind, NOT verified: for fds that are not
+ * memfds, passed between cooperating processes (a seccomp listener, a pidfd,
+ * a socket). The receive rules are mw_share_recv()'s: every fd that arrives
+ * and is not returned is closed; the same reasons and errnos for no fd,
+ * several fds, end of stream, a truncated control message; -EINTR is
+ * returned. timeout_ms > 0 bounds the wait (-ETIMEDOUT). res as for
+ * mw_share_recv() (reason, data_len, credentials, pidfd). Returns the fd
+ * (O_CLOEXEC) or -errno.
+ */
+MW_API int mw_share_recv_fd(int sock, void *data, size_t len, int timeout_ms,
+			    struct mw_share_result *res);
 
 /* Check an fd already at hand against a policy (what mw_share_recv() does
  * after receiving). Returns 0 or the reason's -errno; never closes fd, never

@@ -2,6 +2,7 @@
 /* Verified memfd sharing over AF_UNIX (SCM_RIGHTS). See include/memward/share.h. */
 #include "core/internal.h"
 #include "core/opts.h"
+#include "core/scm.h"
 #include "sys/shim.h"
 
 #include <errno.h>
@@ -18,11 +19,6 @@
 
 #include <memward/memfd.h>
 #include <memward/share.h>
-
-/* Room for this many fds in one control message: more is MSG_CTRUNC. Anything
- * beyond one fd is refused anyway; the slack lets "two fds" be told apart from
- * "a flood of fds". */
-#define MW_SHARE_RECV_FDS 8
 
 MW_API const char *mw_share_reason_name(enum mw_share_reason reason)
 {
@@ -176,46 +172,9 @@ MW_API int mw_share_verify(int fd, const struct mw_share_policy *policy,
 
 MW_API int mw_share_send(int sock, int fd, const void *data, size_t len)
 {
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	char zero = 0;
-	struct iovec iov = { .iov_base = data ? (void *)data : &zero, .iov_len = data ? len : 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = ctl.buf,
-		.msg_controllen = sizeof(ctl.buf),
-	};
-	struct cmsghdr *c;
-	ssize_t n;
-
-	if (fd < 0 || (!data && len) || (data && !len))
+	if (fd < 0)
 		return -EINVAL;
-	memset(&ctl, 0, sizeof(ctl));
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	do
-		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	if ((size_t)n != iov.iov_len)
-		return -EMSGSIZE; /* the fd went with the first byte; tell the caller */
-	return 0;
-}
-
-static void close_all(int *fds, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (fds[i] >= 0) {
-			close(fds[i]);
-			fds[i] = -1;
-		}
+	return mw__scm_send(sock, &fd, 1, data, len);
 }
 
 MW_API int mw_share_copy_frozen(int fd, const char *name, uint64_t max_size)
@@ -285,128 +244,148 @@ MW_API int mw_share_copy_frozen(int fd, const char *name, uint64_t max_size)
 	return r;
 }
 
+/* The caller's result: credentials and the pidfd copied, the pidfd handed
+ * over only when the caller's struct has room for it (else closed). */
+static void res_final(struct mw_share_result *res, struct mw_share_result *r)
+{
+	if (r->pidfd >= 0 && !MW_OPTS_HAS(struct mw_share_result, res, pidfd)) {
+		close(r->pidfd);
+		r->pidfd = -1;
+	}
+	res_out(res, r);
+}
+
+/*
+ * Receive one message and keep exactly one fd in *fd. Fills r (payload,
+ * credentials, pidfd). Returns 0 or the reason's -errno; every other fd that
+ * arrived is closed.
+ */
+static int recv_one(int sock, void *data, size_t len, int timeout_ms,
+		    struct mw_share_result *r, int *fd)
+{
+	struct mw__scm_msg m = { .data = data, .len = len, .timeout_ms = timeout_ms };
+	int e = mw__scm_recv(sock, &m);
+
+	*fd = -1;
+	if (e < 0) {
+		refuse(r, MW_SHARE_ERROR, "recvmsg: %s", strerror(-e));
+		return e;
+	}
+	r->data_len = m.data_len;
+	r->data_full = m.data_full;
+	r->data_truncated = m.data_truncated;
+	r->pidfd = m.pidfd;
+	m.pidfd = -1;
+	if (m.has_cred) {
+		r->has_cred = true;
+		r->pid = m.cred.pid;
+		r->uid = m.cred.uid;
+		r->gid = m.cred.gid;
+	}
+	if (m.ctrunc) {
+		size_t got = m.nfds;
+
+		mw__scm_close(&m);
+		return refuse(r, MW_SHARE_TRUNCATED, "control message truncated by the kernel; "
+			      "the %zu fd(s) that arrived were closed", got);
+	}
+	if (m.nfds == 0) {
+		if (m.eof)
+			return refuse(r, MW_SHARE_PEER_CLOSED, "end of stream");
+		return refuse(r, MW_SHARE_NO_FD, "a %s of %zu bytes without an fd",
+			      m.sock_type == SOCK_STREAM ? "message" : "datagram or record",
+			      m.data_full);
+	}
+	if (m.nfds > 1) {
+		size_t got = m.nfds;
+
+		mw__scm_close(&m);
+		return refuse(r, MW_SHARE_TOO_MANY_FDS, "%zu fds in one message, expected one; "
+			      "all closed", got);
+	}
+	*fd = m.fds[0];
+	return 0;
+}
+
+MW_API int mw_share_recv_fd(int sock, void *data, size_t len, int timeout_ms,
+			    struct mw_share_result *res)
+{
+	struct mw_share_result r = { .sz = sizeof(r), .pidfd = -1 };
+	int fd, e;
+
+	if ((!data && len) || (data && !len)) {
+		e = refuse(&r, MW_SHARE_ERROR, "payload buffer and length disagree");
+		res_final(res, &r);
+		return -EINVAL;
+	}
+	e = recv_one(sock, data, len, timeout_ms, &r, &fd);
+	if (e == 0)
+		refuse(&r, MW_SHARE_OK, "received (not verified)");
+	res_final(res, &r);
+	return e < 0 ? e : fd;
+}
+
+/* Fall back to our own frozen copy of a file that failed the seal or exec
+ * checks (MW_SHARE_COPY). Takes fd; returns the copy, verified, or -errno. */
+static int copy_instead(int fd, const struct mw_share_policy *p, struct mw_share_result *r)
+{
+	struct mw_share_policy cp = *p;
+	int copy, e;
+
+	/* Size first: never copy more than the policy accepts. */
+	if (r->size < p->min_size || r->size > p->max_size) {
+		close(fd);
+		return refuse(r, MW_SHARE_SIZE, "size %llu outside [%llu, %llu]",
+			      (unsigned long long)r->size, (unsigned long long)p->min_size,
+			      (unsigned long long)p->max_size);
+	}
+	copy = mw_share_copy_frozen(fd, "memward-copy", p->max_size);
+	close(fd);
+	if (copy < 0) {
+		if (copy == -EFBIG)
+			return refuse(r, MW_SHARE_SIZE, "the file grew past %llu bytes while "
+				      "being copied", (unsigned long long)p->max_size);
+		refuse(r, MW_SHARE_COPY_FAILED, "copy: %s", strerror(-copy));
+		return copy;
+	}
+	cp.flags &= ~MW_SHARE_REQUIRE_MEMFD; /* ours: a memfd by construction */
+	e = verify(copy, &cp, r, true);
+	if (e < 0) {
+		close(copy);
+		return e;
+	}
+	r->copied = true;
+	return copy;
+}
+
 MW_API int mw_share_recv(int sock, const struct mw_share_policy *policy,
 			 void *data, size_t len, struct mw_share_result *res)
 {
-	struct mw_share_result r = { .sz = sizeof(r) };
+	struct mw_share_result r = { .sz = sizeof(r), .pidfd = -1 };
 	struct mw_share_policy p;
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int) * MW_SHARE_RECV_FDS) + CMSG_SPACE(sizeof(int))];
-	} ctl;
-	char one;
-	struct iovec iov = { .iov_base = data ? data : &one, .iov_len = data ? len : 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = ctl.buf,
-		.msg_controllen = sizeof(ctl.buf),
-	};
-	int fds[MW_SHARE_RECV_FDS + 1];
-	size_t nfds = 0;
-	ssize_t n;
 	int e, fd;
 
-	if ((!data && len) || (data && !len))
-		return -EINVAL;
 	e = load_policy(policy, &p);
-	if (e < 0)
-		return e;
-	memset(&ctl, 0, sizeof(ctl));
-	do
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		e = -errno;
-		refuse(&r, MW_SHARE_ERROR, "recvmsg: %s", strerror(-e));
-		res_out(res, &r);
-		return e;
-	}
-	r.data_len = (size_t)n;
-	/* Collect every fd the kernel installed, whatever the message says,
-	 * so that each one is either returned or closed. */
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-		size_t k;
-
-		if (c->cmsg_level != SOL_SOCKET)
-			continue;
-		if (c->cmsg_type != SCM_RIGHTS && c->cmsg_type != SCM_PIDFD)
-			continue;
-		if (c->cmsg_len < CMSG_LEN(0))
-			continue;
-		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < k; i++) {
-			int f;
-			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (c->cmsg_type == SCM_PIDFD) {
-				close(f); /* SO_PASSPIDFD: not ours to keep */
-				continue;
-			}
-			if (nfds < sizeof(fds) / sizeof(fds[0]))
-				fds[nfds++] = f;
-			else
-				close(f);
-		}
-	}
-	if (msg.msg_flags & MSG_CTRUNC) {
-		size_t got = nfds;
-		close_all(fds, nfds);
-		e = refuse(&r, MW_SHARE_TRUNCATED, "control message truncated (more than %d fds "
-			   "sent); the %zu that arrived were closed", MW_SHARE_RECV_FDS, got);
-		res_out(res, &r);
-		return e;
-	}
-	if (nfds == 0) {
-		e = n == 0 ? refuse(&r, MW_SHARE_PEER_CLOSED, "end of stream")
-			   : refuse(&r, MW_SHARE_NO_FD, "a message of %zd bytes without an fd", n);
-		res_out(res, &r);
-		return e;
-	}
-	if (nfds > 1) {
-		size_t got = nfds;
-		close_all(fds, nfds);
-		e = refuse(&r, MW_SHARE_TOO_MANY_FDS, "%zu fds in one message, expected one; all "
-			   "closed", got);
-		res_out(res, &r);
-		return e;
-	}
-	fd = fds[0];
-	e = verify(fd, &p, &r, false);
-	if (e < 0 && (p.flags & MW_SHARE_COPY) &&
-	    (r.reason == MW_SHARE_MISSING_SEALS || r.reason == MW_SHARE_EXEC_POSSIBLE)) {
-		struct mw_share_policy cp = p;
-		int copy;
-
-		/* Size first: never copy more than the policy accepts. */
-		if (r.size < p.min_size || r.size > p.max_size) {
-			close(fd);
-			e = refuse(&r, MW_SHARE_SIZE, "size %llu outside [%llu, %llu]",
-				   (unsigned long long)r.size, (unsigned long long)p.min_size,
-				   (unsigned long long)p.max_size);
-			res_out(res, &r);
-			return e;
-		}
-		copy = mw_share_copy_frozen(fd, "memward-copy", p.max_size);
-		close(fd);
-		if (copy < 0) {
-			e = copy == -EFBIG ? refuse(&r, MW_SHARE_SIZE, "the file grew past %llu bytes "
-						    "while being copied", (unsigned long long)p.max_size)
-					   : refuse(&r, MW_SHARE_COPY_FAILED, "copy: %s", strerror(-copy));
-			res_out(res, &r);
-			return e == reason_errno(MW_SHARE_COPY_FAILED) ? copy : e;
-		}
-		cp.flags &= ~MW_SHARE_REQUIRE_MEMFD; /* ours: a memfd by construction */
-		fd = copy;
-		e = verify(fd, &cp, &r, true);
-		r.copied = e == 0;
-	}
+	if (e == 0 && ((!data && len) || (data && !len)))
+		e = -EINVAL;
 	if (e < 0) {
-		close(fd);
-		res_out(res, &r);
+		refuse(&r, MW_SHARE_ERROR, "invalid policy or payload buffer");
+		res_final(res, &r);
 		return e;
 	}
-	res_out(res, &r);
-	return fd;
+	e = recv_one(sock, data, len, 0, &r, &fd);
+	if (e == 0) {
+		e = verify(fd, &p, &r, false);
+		if (e < 0 && (p.flags & MW_SHARE_COPY) &&
+		    (r.reason == MW_SHARE_MISSING_SEALS || r.reason == MW_SHARE_EXEC_POSSIBLE)) {
+			e = copy_instead(fd, &p, &r);
+			fd = e;
+		} else if (e < 0) {
+			close(fd);
+		}
+	}
+	res_final(res, &r);
+	return e < 0 ? e : fd;
 }
 
 MW_API void *mw_share_map_ro(int fd, size_t *len)
