@@ -75,7 +75,8 @@ MW_API enum mw_feature_state mw_feature_state(enum mw_feature feature);
  * ("memfd_secret"); NULL for an unknown feature. */
 MW_API const char *mw_feature_key(enum mw_feature feature);
 
-/* Stable names: "supported"/"missing"/"unknown", and "none"/"not_built"/... */
+/* Stable names: "supported"/"missing"/"unknown", and "none"/"not_built"/...;
+ * NULL for a value this library does not know. */
 MW_API const char *mw_feature_state_name(enum mw_feature_state state);
 MW_API const char *mw_feature_cause_name(enum mw_feature_cause cause);
 

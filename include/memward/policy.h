@@ -203,7 +203,8 @@ struct mw_policy_supervise_opts {
  */
 MW_API int mw_policy_supervise(const struct mw_policy_supervise_opts *opts);
 
-/* Names for the log: "memfd_create"/"execve"/"execveat", "allow"/"deny"/"noexec". */
+/* Names for the log: "memfd_create"/"execve"/"execveat", "allow"/"deny"/"noexec";
+ * NULL for a value this library does not know. */
 MW_API const char *mw_policy_call_name(enum mw_policy_call call);
 MW_API const char *mw_policy_verdict_name(enum mw_policy_verdict v);
 

@@ -187,13 +187,13 @@ enum mw_secret_backing {
 };
 
 MW_API enum mw_secret_backing mw_secret_heap_backing(const struct mw_secret_heap *h);
-/* "secretmem" / "mlock"; "unknown" for another value. */
+/* "secretmem" / "mlock"; NULL for another value. */
 MW_API const char *mw_secret_backing_name(enum mw_secret_backing b);
 /* Why the heap uses the fallback ("memfd_secret: ENOSYS (...)", "forced by
  * MW_SECRET_FORCE_FALLBACK"), or "" for the secretmem backing. */
 MW_API const char *mw_secret_heap_fallback_reason(const struct mw_secret_heap *h);
 
-/* "compact" / "guarded"; "unknown" for another value. */
+/* "compact" / "guarded"; NULL for another value. */
 MW_API const char *mw_secret_mode_name(enum mw_secret_mode m);
 
 /*

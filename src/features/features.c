@@ -756,7 +756,7 @@ MW_API const char *mw_feature_state_name(enum mw_feature_state state)
 	case MW_FEATURE_MISSING: return "missing";
 	case MW_FEATURE_UNKNOWN: return "unknown";
 	}
-	return "unknown";
+	return NULL;
 }
 
 MW_API const char *mw_feature_cause_name(enum mw_feature_cause cause)
@@ -770,7 +770,7 @@ MW_API const char *mw_feature_cause_name(enum mw_feature_cause cause)
 	case MW_CAUSE_NOT_MOUNTED: return "not_mounted";
 	case MW_CAUSE_ERROR: return "error";
 	}
-	return "error";
+	return NULL;
 }
 
 MW_API int mw_feature_sysinfo_get(struct mw_feature_sysinfo *info)

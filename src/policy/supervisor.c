@@ -52,7 +52,7 @@ MW_API const char *mw_policy_call_name(enum mw_policy_call c)
 	case MW_CALL_EXECVE: return "execve";
 	case MW_CALL_EXECVEAT: return "execveat";
 	}
-	return "?";
+	return NULL;
 }
 
 MW_API const char *mw_policy_verdict_name(enum mw_policy_verdict v)
@@ -62,7 +62,7 @@ MW_API const char *mw_policy_verdict_name(enum mw_policy_verdict v)
 	case MW_VERDICT_DENY: return "deny";
 	case MW_VERDICT_NOEXEC: return "noexec";
 	}
-	return "?";
+	return NULL;
 }
 
 static int identify(const struct sv *sv, const struct seccomp_data *d)

@@ -182,7 +182,7 @@ MW_API const char *mw_secret_backing_name(enum mw_secret_backing b)
 	case MW_SECRET_BACKING_SECRETMEM: return "secretmem";
 	case MW_SECRET_BACKING_MLOCK: return "mlock";
 	}
-	return "unknown";
+	return NULL;
 }
 
 MW_API const char *mw_secret_mode_name(enum mw_secret_mode m)
@@ -191,7 +191,7 @@ MW_API const char *mw_secret_mode_name(enum mw_secret_mode m)
 	case MW_SECRET_COMPACT: return "compact";
 	case MW_SECRET_GUARDED: return "guarded";
 	}
-	return "unknown";
+	return NULL;
 }
 
 MW_API const char *mw_secret_heap_fallback_reason(const struct mw_secret_heap *h)
