@@ -7,6 +7,9 @@
 #include "core/child.h"
 #include "core/internal.h"
 #include "core/opts.h"
+#include "features/probe.h"
+#include "memfd/probe.h"
+#include "policy/probe.h"
 #include "sys/shim.h"
 
 #include <errno.h>
@@ -85,160 +88,15 @@ static void cache_init(void)
 		pthread_mutex_init(&cache[i].lock, NULL);
 }
 
-__attribute__((format(printf, 5, 6)))
-static void set(struct mw_feature_status *st, enum mw_feature_state state,
-		enum mw_feature_cause cause, int err, const char *fmt, ...)
-{
-	va_list ap;
 
-	st->state = state;
-	st->cause = cause;
-	st->error = err < 0 ? -err : err;
-	va_start(ap, fmt);
-	vsnprintf(st->reason, sizeof(st->reason), fmt, ap);
-	va_end(ap);
-}
 
-static const char *ename(int err)
-{
-	const char *n = mw_errno_name(err);
-	return n ? n : "unknown error";
-}
 
-static int self_status(char *buf, size_t size)
-{
-	ssize_t n = mw__read_file("/proc/self/status", buf, size);
-	return n < 0 ? (int)n : 0;
-}
 
-/* A seccomp filter is active on this thread: errors may come from it. */
-static bool under_seccomp(void)
-{
-	char st[4096];
-	long mode;
 
-	if (self_status(st, sizeof(st)) < 0 || mw__parse_status_long(st, "Seccomp", &mode) < 0)
-		return false;
-	return mode == 2;
-}
 
-/* Classify a failure of a syscall that exists on every kernel we support. */
-static void set_syscall_error(struct mw_feature_status *st, const char *what, int err)
-{
-	if (err == ENOSYS)
-		set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, err,
-		    "%s: ENOSYS, the kernel does not provide it%s", what,
-		    under_seccomp() ? " (or a seccomp filter hides it)" : "");
-	else if (err == EPERM || err == EACCES)
-		set(st, MW_FEATURE_MISSING,
-		    under_seccomp() ? MW_CAUSE_BLOCKED : MW_CAUSE_NO_PERMISSION, err,
-		    "%s: %s%s", what, ename(err),
-		    under_seccomp() ? ", refused by a seccomp filter" : ", refused for this caller");
-	else
-		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, err, "%s failed unexpectedly: %s",
-		    what, ename(err));
-}
 
-static void probe_memfd_create(struct mw_feature_status *st)
-{
-	MW_AUTOCLOSE int fd = mw_sys_memfd_create("memward-probe", MFD_CLOEXEC);
 
-	if (fd >= 0)
-		set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0, "memfd_create works");
-	else
-		set_syscall_error(st, "memfd_create", errno);
-}
 
-/* EINVAL for a new flag means "unknown flag" only if the call works without it. */
-static bool plain_memfd_works(void)
-{
-	MW_AUTOCLOSE int fd = mw_sys_memfd_create("memward-probe", MFD_CLOEXEC);
-	return fd >= 0;
-}
-
-static void probe_mfd_noexec_seal(struct mw_feature_status *st)
-{
-	MW_AUTOCLOSE int fd = mw_sys_memfd_create("memward-probe", MFD_CLOEXEC | MFD_NOEXEC_SEAL);
-	struct stat sb;
-	int seals;
-
-	if (fd < 0) {
-		int err = errno;
-		if (err == EINVAL && plain_memfd_works())
-			set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, err,
-			    "memfd_create rejects MFD_NOEXEC_SEAL with EINVAL (added in Linux 6.3)");
-		else
-			set_syscall_error(st, "memfd_create(MFD_NOEXEC_SEAL)", err);
-		return;
-	}
-	seals = fcntl(fd, F_GET_SEALS);
-	if (fstat(fd, &sb) < 0 || seals < 0) {
-		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, errno,
-		    "MFD_NOEXEC_SEAL accepted but the result cannot be inspected: %s", ename(errno));
-		return;
-	}
-	if ((sb.st_mode & 0111) || !(seals & F_SEAL_EXEC)) {
-		set(st, MW_FEATURE_MISSING, MW_CAUSE_ERROR, 0,
-		    "MFD_NOEXEC_SEAL accepted but the memfd has mode %03o and seals 0x%x",
-		    sb.st_mode & 0777, seals);
-		return;
-	}
-	set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0,
-	    "MFD_NOEXEC_SEAL gives mode %03o with F_SEAL_EXEC set", sb.st_mode & 0777);
-}
-
-static void probe_mfd_exec(struct mw_feature_status *st)
-{
-	MW_AUTOCLOSE int fd = mw_sys_memfd_create("memward-probe", MFD_CLOEXEC | MFD_EXEC);
-	struct stat sb;
-
-	if (fd < 0) {
-		int err = errno;
-		if (err == EINVAL && plain_memfd_works())
-			set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, err,
-			    "memfd_create rejects MFD_EXEC with EINVAL (added in Linux 6.3)");
-		else if (err == EACCES)
-			set(st, MW_FEATURE_MISSING, MW_CAUSE_DISABLED, err,
-			    "MFD_EXEC refused with EACCES: vm.memfd_noexec=2 in this pid namespace");
-		else
-			set_syscall_error(st, "memfd_create(MFD_EXEC)", err);
-		return;
-	}
-	if (fstat(fd, &sb) < 0) {
-		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, errno, "fstat on the probe memfd: %s",
-		    ename(errno));
-		return;
-	}
-	set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0, "MFD_EXEC gives mode %03o",
-	    sb.st_mode & 0777);
-}
-
-static void probe_seal(struct mw_feature_status *st, int seal, const char *name, const char *since)
-{
-	MW_AUTOCLOSE int fd = mw_sys_memfd_create("memward-probe", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	int seals;
-
-	if (fd < 0) {
-		set_syscall_error(st, "memfd_create(MFD_ALLOW_SEALING)", errno);
-		return;
-	}
-	if (fcntl(fd, F_ADD_SEALS, seal) < 0) {
-		int err = errno;
-		if (err == EINVAL)
-			set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, err,
-			    "F_ADD_SEALS rejects %s with EINVAL (added in Linux %s)", name, since);
-		else
-			set_syscall_error(st, name, err);
-		return;
-	}
-	seals = fcntl(fd, F_GET_SEALS);
-	if (seals < 0 || !(seals & seal)) {
-		set(st, MW_FEATURE_MISSING, MW_CAUSE_ERROR, seals < 0 ? errno : 0,
-		    "%s accepted but F_GET_SEALS does not show it", name);
-		return;
-	}
-	set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0, "%s can be added and reads back", name);
-}
 
 static void probe_memfd_secret(struct mw_feature_status *st)
 {
@@ -253,169 +111,46 @@ static void probe_memfd_secret(struct mw_feature_status *st)
 						sizeof(boot)) > 0;
 
 		if (err == ENOSYS && have_param && boot[0] == 'N')
-			set(st, MW_FEATURE_MISSING, MW_CAUSE_DISABLED, err,
+			mw__feature_set(st, MW_FEATURE_MISSING, MW_CAUSE_DISABLED, err,
 			    "built in but disabled at boot (secretmem.enable=0); boot with secretmem.enable=1");
-		else if (err == ENOSYS && !under_seccomp())
-			set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, err,
+		else if (err == ENOSYS && !mw__feature_under_seccomp())
+			mw__feature_set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, err,
 			    "ENOSYS: kernel built without CONFIG_SECRETMEM (or older than 5.14)");
-		else if (under_seccomp() && (err == ENOSYS || err == EPERM || err == EACCES))
-			set(st, MW_FEATURE_MISSING, MW_CAUSE_BLOCKED, err,
-			    "%s while a seccomp filter is active: blocked by the filter", ename(err));
+		else if (mw__feature_under_seccomp() && (err == ENOSYS || err == EPERM || err == EACCES))
+			mw__feature_set(st, MW_FEATURE_MISSING, MW_CAUSE_BLOCKED, err,
+			    "%s while a seccomp filter is active: blocked by the filter", mw__feature_ename(err));
 		else
-			set_syscall_error(st, "memfd_secret", err);
+			mw__feature_syscall_error(st, "memfd_secret", err);
 		return;
 	}
 	if (ftruncate(fd, page) < 0) {
-		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, errno, "ftruncate on memfd_secret: %s",
-		    ename(errno));
+		mw__feature_set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, errno, "ftruncate on memfd_secret: %s",
+		    mw__feature_ename(errno));
 		return;
 	}
 	p = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
 		int err = errno;
 		if (err == EAGAIN || err == ENOMEM)
-			set(st, MW_FEATURE_MISSING, MW_CAUSE_NO_PERMISSION, err,
+			mw__feature_set(st, MW_FEATURE_MISSING, MW_CAUSE_NO_PERMISSION, err,
 			    "memfd_secret exists but mapping one page fails with %s: RLIMIT_MEMLOCK exhausted",
-			    ename(err));
+			    mw__feature_ename(err));
 		else
-			set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, err, "mmap of memfd_secret: %s",
-			    ename(err));
+			mw__feature_set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, err, "mmap of memfd_secret: %s",
+			    mw__feature_ename(err));
 		return;
 	}
 	*(volatile char *)p = 1; /* fault it in: this is what removes it from the direct map */
 	munmap(p, (size_t)page);
-	set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0,
+	mw__feature_set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0,
 	    "memfd_secret works: a page was mapped and touched");
 }
 
-static void probe_memfd_noexec_sysctl(struct mw_feature_status *st)
-{
-	char buf[16];
-	long v;
-	ssize_t n = mw__read_file("/proc/sys/vm/memfd_noexec", buf, sizeof(buf));
 
-	if (n == -ENOENT) {
-		set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, ENOENT,
-		    "/proc/sys/vm/memfd_noexec does not exist (added in Linux 6.3)");
-		return;
-	}
-	if (n < 0 || mw__parse_long(buf, &v) < 0) {
-		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, n < 0 ? (int)-n : EINVAL,
-		    "cannot read /proc/sys/vm/memfd_noexec: %s", n < 0 ? ename((int)-n) : "bad value");
-		return;
-	}
-	set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0, "vm.memfd_noexec=%ld in this pid namespace (%s)",
-	    v, v == 0 ? "memfds executable by default" :
-	       v == 1 ? "memfds non-executable by default" : "MFD_EXEC refused");
-}
 
-static void probe_seccomp_filter(struct mw_feature_status *st)
-{
-	/* A NULL program makes a supporting kernel fail with EFAULT while copying
-	 * it, before any permission check; EINVAL means the mode is unknown. */
-	if (mw_sys_seccomp(SECCOMP_SET_MODE_FILTER, 0, NULL) == 0) {
-		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, 0, "seccomp accepted a NULL filter");
-		return;
-	}
-	if (errno == EFAULT)
-		set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0, "SECCOMP_SET_MODE_FILTER is available");
-	else if (errno == EINVAL)
-		set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, EINVAL,
-		    "SECCOMP_SET_MODE_FILTER unknown: kernel built without CONFIG_SECCOMP_FILTER");
-	else
-		set_syscall_error(st, "seccomp(SECCOMP_SET_MODE_FILTER)", errno);
-}
 
-static void probe_seccomp_user_notif(struct mw_feature_status *st)
-{
-	uint32_t action = SECCOMP_RET_USER_NOTIF;
 
-	if (mw_sys_seccomp(SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0)
-		set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0, "SECCOMP_RET_USER_NOTIF is available");
-	else if (errno == EOPNOTSUPP)
-		set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, errno,
-		    "SECCOMP_RET_USER_NOTIF not available (added in Linux 5.0)");
-	else if (errno == EINVAL)
-		set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, errno,
-		    "SECCOMP_GET_ACTION_AVAIL unknown: seccomp too old for user notification");
-	else
-		set_syscall_error(st, "seccomp(SECCOMP_GET_ACTION_AVAIL)", errno);
-}
 
-/* Child of probe_seccomp_notif_addfd: install an allow-all filter with a
- * listener and try ADDFD with an id that cannot exist. Exit codes:
- * 0 supported (ENOENT), 1 ioctl unknown (EINVAL/ENOTTY), 2 no filter. */
-static int addfd_child(void *unused)
-{
-	(void)unused;
-	struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-	struct sock_fprog prog = { .len = 1, .filter = &allow };
-	struct seccomp_notif_addfd addfd = { .id = ~0ULL, .srcfd = 0 };
-	int listener;
-
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return 2;
-	listener = mw_sys_seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
-	if (listener < 0)
-		return 2;
-	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd) == 0)
-		return 3;
-	return errno == ENOENT ? 0 : 1;
-}
-
-static void probe_seccomp_notif_addfd(struct mw_feature_status *st)
-{
-	struct mw_feature_status notif = { .sz = sizeof(notif) };
-	int status, err;
-
-	mw_feature_probe(MW_FEAT_SECCOMP_USER_NOTIF, &notif);
-	if (notif.state != MW_FEATURE_SUPPORTED) {
-		set(st, MW_FEATURE_MISSING, notif.cause, notif.error,
-		    "needs seccomp user notification, which is missing");
-		return;
-	}
-	/* The listener only exists once a filter is installed, and a filter
-	 * cannot be removed: probe in a short-lived child. */
-	err = mw__child_run(addfd_child, NULL, 0, &status);
-	if (err < 0) {
-		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, -err, "cannot start the probe child: %s",
-		    ename(-err));
-		return;
-	}
-	if (!WIFEXITED(status))
-		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, 0, "probe child died");
-	else if (WEXITSTATUS(status) == 0)
-		set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0,
-		    "SECCOMP_IOCTL_NOTIF_ADDFD is known to the listener");
-	else if (WEXITSTATUS(status) == 1)
-		set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, EINVAL,
-		    "SECCOMP_IOCTL_NOTIF_ADDFD unknown (added in Linux 5.9)");
-	else
-		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, 0,
-		    "could not install a seccomp listener to probe ADDFD");
-}
-
-static void probe_pidfd_getfd(struct mw_feature_status *st)
-{
-	MW_AUTOCLOSE int pidfd = mw_sys_pidfd_open(getpid(), 0);
-	MW_AUTOCLOSE int src = -1;
-	MW_AUTOCLOSE int got = -1;
-
-	if (pidfd < 0) {
-		set_syscall_error(st, "pidfd_open", errno);
-		return;
-	}
-	src = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (src < 0) {
-		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, errno, "open /dev/null: %s", ename(errno));
-		return;
-	}
-	got = mw_sys_pidfd_getfd(pidfd, src, 0);
-	if (got >= 0)
-		set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0, "pidfd_getfd works");
-	else
-		set_syscall_error(st, "pidfd_getfd", errno);
-}
 
 #ifdef MW_HAVE_LIBBPF
 /* Try to load a trivial BPF_PROG_TYPE_LSM program for the file_open hook.
@@ -432,7 +167,7 @@ static int bpf_lsm_load(char *why, size_t whysize)
 	vmlinux = btf__load_vmlinux_btf();
 	if (!vmlinux) {
 		err = errno;
-		snprintf(why, whysize, "no kernel BTF (/sys/kernel/btf/vmlinux): %s", ename(err));
+		snprintf(why, whysize, "no kernel BTF (/sys/kernel/btf/vmlinux): %s", mw__feature_ename(err));
 		return -err;
 	}
 	id = btf__find_by_name_kind(vmlinux, "bpf_lsm_file_open", BTF_KIND_FUNC);
@@ -449,7 +184,7 @@ static int bpf_lsm_load(char *why, size_t whysize)
 		return 0;
 	}
 	err = errno;
-	snprintf(why, whysize, "loading a BPF_PROG_TYPE_LSM program fails with %s", ename(err));
+	snprintf(why, whysize, "loading a BPF_PROG_TYPE_LSM program fails with %s", mw__feature_ename(err));
 	return -err;
 }
 #endif
@@ -531,16 +266,16 @@ static void probe_bpf_lsm(struct mw_feature_status *st)
 	bpf_lsm_loadable = loaded == 0 ? 1 : loaded == -EOPNOTSUPP ? -1 : 0;
 
 	if (loaded == 0 && listed == 1) {
-		set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0,
+		mw__feature_set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0,
 		    "bpf is an active LSM and an LSM program loads");
 	} else if (loaded == 0 && listed == 0) {
-		set(st, MW_FEATURE_MISSING, MW_CAUSE_DISABLED, 0,
+		mw__feature_set(st, MW_FEATURE_MISSING, MW_CAUSE_DISABLED, 0,
 		    "LSM programs load but bpf is not in the active LSM list (boot with lsm=...,bpf)");
 	} else if (loaded == 0) {
-		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_NOT_MOUNTED, (int)-n,
+		mw__feature_set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_NOT_MOUNTED, (int)-n,
 		    "LSM programs load; the active LSM list is unreadable (securityfs not mounted at /sys/kernel/security)");
 	} else if (loaded == -EOPNOTSUPP) {
-		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, EOPNOTSUPP, "%s", why);
+		mw__feature_set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, EOPNOTSUPP, "%s", why);
 	} else {
 		bool privileged = mw__cap_effective(MW_CAP_BPF) || mw__cap_effective(MW_CAP_SYS_ADMIN);
 		enum mw_feature_cause cause =
@@ -548,7 +283,7 @@ static void probe_bpf_lsm(struct mw_feature_status *st)
 				(privileged ? MW_CAUSE_BLOCKED : MW_CAUSE_NO_PERMISSION) :
 				MW_CAUSE_NOT_BUILT;
 
-		set(st, MW_FEATURE_MISSING, cause, -loaded, "%s, but %s%s",
+		mw__feature_set(st, MW_FEATURE_MISSING, cause, -loaded, "%s, but %s%s",
 		    listed == 1 ? "bpf is in the active LSM list" :
 		    listed == 0 ? "bpf is not an active LSM" : "the LSM list is unreadable",
 		    why,
@@ -604,25 +339,25 @@ static void probe_damon(struct mw_feature_status *st)
 
 	if (stat("/sys/kernel/mm/damon/admin", &sb) < 0) {
 		if (errno == ENOENT && stat("/sys/kernel/mm", &sb) == 0)
-			set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, ENOENT,
+			mw__feature_set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, ENOENT,
 			    "/sys/kernel/mm/damon/admin does not exist: kernel built without CONFIG_DAMON_SYSFS");
 		else
-			set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_NOT_MOUNTED, errno,
-			    "sysfs not readable at /sys/kernel/mm: %s", ename(errno));
+			mw__feature_set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_NOT_MOUNTED, errno,
+			    "sysfs not readable at /sys/kernel/mm: %s", mw__feature_ename(errno));
 		return;
 	}
 	bits = damon_read_ops();
 	if (bits < 0) {
-		set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, -bits,
+		mw__feature_set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, -bits,
 		    "DAMON sysfs present; operations sets unknown (%s)",
 		    bits == -EBUSY ? "existing kdamonds have no context to read" :
-		    bits == -EACCES ? "needs root to create a probe kdamond" : ename(-bits));
+		    bits == -EACCES ? "needs root to create a probe kdamond" : mw__feature_ename(-bits));
 		return;
 	}
 	damon_ops = (unsigned int)bits;
 	snprintf(ops, sizeof(ops), "%s%s%s", bits & MW_DAMON_OPS_VADDR ? " vaddr" : "",
 		 bits & MW_DAMON_OPS_FVADDR ? " fvaddr" : "", bits & MW_DAMON_OPS_PADDR ? " paddr" : "");
-	set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0, "DAMON sysfs present; operations:%s",
+	mw__feature_set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0, "DAMON sysfs present; operations:%s",
 	    bits ? ops : " none");
 }
 
@@ -633,21 +368,21 @@ static void probe_mglru(struct mw_feature_status *st)
 	ssize_t n = mw__read_file("/sys/kernel/mm/lru_gen/enabled", buf, sizeof(buf));
 
 	if (n == -ENOENT) {
-		set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, ENOENT,
+		mw__feature_set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, ENOENT,
 		    "/sys/kernel/mm/lru_gen does not exist: kernel built without CONFIG_LRU_GEN");
 		return;
 	}
 	if (n < 0 || mw__parse_long(buf, &bits) < 0) {
-		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, n < 0 ? (int)-n : EINVAL,
+		mw__feature_set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, n < 0 ? (int)-n : EINVAL,
 		    "cannot read /sys/kernel/mm/lru_gen/enabled");
 		return;
 	}
 	if (!(bits & 1))
-		set(st, MW_FEATURE_MISSING, MW_CAUSE_DISABLED, 0,
+		mw__feature_set(st, MW_FEATURE_MISSING, MW_CAUSE_DISABLED, 0,
 		    "built in but off (enabled=0x%04lx); enable with: echo y > /sys/kernel/mm/lru_gen/enabled",
 		    bits);
 	else
-		set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0, "enabled=0x%04lx", bits);
+		mw__feature_set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0, "enabled=0x%04lx", bits);
 }
 
 static void fmt_bytes(char *buf, size_t size, uint64_t v)
@@ -669,40 +404,40 @@ static void probe_memlock(struct mw_feature_status *st)
 	bool cap = mw__cap_effective(MW_CAP_IPC_LOCK);
 
 	if (getrlimit(RLIMIT_MEMLOCK, &rl) < 0) {
-		set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, errno, "getrlimit: %s", ename(errno));
+		mw__feature_set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, errno, "getrlimit: %s", mw__feature_ename(errno));
 		return;
 	}
 	fmt_bytes(cur, sizeof(cur), rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : rl.rlim_cur);
 	fmt_bytes(max, sizeof(max), rl.rlim_max == RLIM_INFINITY ? UINT64_MAX : rl.rlim_max);
 	if (cap)
-		set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0,
+		mw__feature_set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0,
 		    "RLIMIT_MEMLOCK %s (hard %s); CAP_IPC_LOCK effective, so the limit does not apply",
 		    cur, max);
 	else if (rl.rlim_cur > 0)
-		set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0,
+		mw__feature_set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0,
 		    "RLIMIT_MEMLOCK %s (hard %s); no CAP_IPC_LOCK: locked and secret memory capped at %s",
 		    cur, max, cur);
 	else
-		set(st, MW_FEATURE_MISSING, MW_CAUSE_NO_PERMISSION, 0,
+		mw__feature_set(st, MW_FEATURE_MISSING, MW_CAUSE_NO_PERMISSION, 0,
 		    "RLIMIT_MEMLOCK is 0 and CAP_IPC_LOCK is not effective: nothing can be locked");
 }
 
 static void run_probe(enum mw_feature f, struct mw_feature_status *st)
 {
 	switch (f) {
-	case MW_FEAT_MEMFD_CREATE: probe_memfd_create(st); break;
-	case MW_FEAT_MFD_NOEXEC_SEAL: probe_mfd_noexec_seal(st); break;
-	case MW_FEAT_MFD_EXEC: probe_mfd_exec(st); break;
-	case MW_FEAT_SEAL_EXEC: probe_seal(st, F_SEAL_EXEC, "F_SEAL_EXEC", "6.3"); break;
+	case MW_FEAT_MEMFD_CREATE: mw__memfd_probe_create(st); break;
+	case MW_FEAT_MFD_NOEXEC_SEAL: mw__memfd_probe_noexec_seal(st); break;
+	case MW_FEAT_MFD_EXEC: mw__memfd_probe_exec(st); break;
+	case MW_FEAT_SEAL_EXEC: mw__memfd_probe_seal(st, F_SEAL_EXEC, "F_SEAL_EXEC", "6.3"); break;
 	case MW_FEAT_SEAL_FUTURE_WRITE:
-		probe_seal(st, F_SEAL_FUTURE_WRITE, "F_SEAL_FUTURE_WRITE", "5.1");
+		mw__memfd_probe_seal(st, F_SEAL_FUTURE_WRITE, "F_SEAL_FUTURE_WRITE", "5.1");
 		break;
 	case MW_FEAT_MEMFD_SECRET: probe_memfd_secret(st); break;
-	case MW_FEAT_MEMFD_NOEXEC_SYSCTL: probe_memfd_noexec_sysctl(st); break;
-	case MW_FEAT_SECCOMP_FILTER: probe_seccomp_filter(st); break;
-	case MW_FEAT_SECCOMP_USER_NOTIF: probe_seccomp_user_notif(st); break;
-	case MW_FEAT_SECCOMP_NOTIF_ADDFD: probe_seccomp_notif_addfd(st); break;
-	case MW_FEAT_PIDFD_GETFD: probe_pidfd_getfd(st); break;
+	case MW_FEAT_MEMFD_NOEXEC_SYSCTL: mw__policy_probe_noexec_sysctl(st); break;
+	case MW_FEAT_SECCOMP_FILTER: mw__policy_probe_seccomp_filter(st); break;
+	case MW_FEAT_SECCOMP_USER_NOTIF: mw__policy_probe_user_notif(st); break;
+	case MW_FEAT_SECCOMP_NOTIF_ADDFD: mw__policy_probe_notif_addfd(st); break;
+	case MW_FEAT_PIDFD_GETFD: mw__policy_probe_pidfd_getfd(st); break;
 	case MW_FEAT_BPF_LSM: probe_bpf_lsm(st); break;
 	case MW_FEAT_DAMON_SYSFS: probe_damon(st); break;
 	case MW_FEAT_MGLRU: probe_mglru(st); break;
