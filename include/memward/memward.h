@@ -12,5 +12,6 @@
 #include <memward/share.h>
 #include <memward/audit.h>
 #include <memward/policy.h>
+#include <memward/container.h>
 
 #endif
