@@ -16,6 +16,7 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_audit,
 	&cmd_run,
 	&cmd_policy_check,
+	&cmd_oci_hook,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
