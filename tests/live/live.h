@@ -56,18 +56,27 @@ static inline void live_fail(const char *file, int line, const char *expr, const
 		}                                                           \
 	} while (0)
 
+/*
+ * Skip: this kernel or machine cannot run the test, as the test established
+ * itself (it tried the syscall) or as the profile's expectations say. A skip
+ * after a failed CHECK is a failure: what failed was checked, and a skip would
+ * hide it (run-suite also fails a skip whose output has a FAILED line).
+ */
 __attribute__((format(printf, 1, 2), noreturn))
 static inline void live_skip(const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("SKIP: ");
+	if (live_failures)
+		printf("FAIL: skip after %d failed checks; the skip reason was: ", live_failures);
+	else
+		printf("SKIP: ");
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
 	printf("\n");
 	fflush(stdout);
-	exit(LIVE_SKIP_CODE);
+	exit(live_failures ? 1 : LIVE_SKIP_CODE);
 }
 
 __attribute__((format(printf, 1, 2)))
