@@ -11,6 +11,7 @@
  * usage: live-exec-sealed MEMWARD
  */
 #include "exec_run.h"
+#include "kernel.h"
 
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -436,12 +437,10 @@ int main(int argc, char **argv)
 		lib_exec_mode(argc > 2 ? argv[2] : self, argc > 3 && !strcmp(argv[3], "small"));
 	REQUIRE(argc == 2, "usage: live-exec-sealed MEMWARD");
 	memward = argv[1];
-	if (mw_feature_state(MW_FEAT_MEMFD_CREATE) != MW_FEATURE_SUPPORTED)
-		live_skip("memfd_create is not available here");
-	if (mw_feature_state(MW_FEAT_MFD_EXEC) == MW_FEATURE_MISSING &&
-	    mw_feature_state(MW_FEAT_MFD_NOEXEC_SEAL) == MW_FEATURE_SUPPORTED)
-		live_skip("MFD_EXEC is refused here (vm.memfd_noexec=2 in this pid namespace); the exec-noexec-ns test covers that case");
-	seal_exec = mw_feature_state(MW_FEAT_SEAL_EXEC) == MW_FEATURE_SUPPORTED;
+	lk_need("memfd_create", lk_memfd_create(0), "memfd_create");
+	if (lk_memfd_create(MFD_EXEC) == EACCES)
+		live_skip("memfd_create(MFD_EXEC): EACCES, vm.memfd_noexec=2 in this pid namespace (tried by the test); the exec-noexec-ns test covers that case");
+	seal_exec = lk_seal(F_SEAL_EXEC) == 0;
 
 	test_prepare_and_tamper();
 	test_exec();

@@ -5,6 +5,7 @@
  * refused by the raw call the way the probe said.
  */
 #include "live.h"
+#include "kernel.h"
 #include "sys/shim.h"
 
 #include <sys/stat.h>
@@ -91,10 +92,12 @@ static void check_seal(enum mw_feature f, int seal)
 int main(void)
 {
 	struct mw_feature_status st = { .sz = sizeof(st) };
+	int err = lk_memfd_create(0);
 
 	mw_feature_probe(MW_FEAT_MEMFD_CREATE, &st);
-	if (st.state != MW_FEATURE_SUPPORTED)
-		live_skip("memfd_create itself is unavailable here: %s", st.reason);
+	CHECK((st.state == MW_FEATURE_SUPPORTED) == (err == 0), "memfd_create: probe says %s, the call gives %s",
+	      mw_feature_state_name(st.state), err ? strerror(err) : "an fd");
+	lk_need("memfd_create", err, "memfd_create");
 	check_noexec_seal();
 	check_exec();
 	check_seal(MW_FEAT_SEAL_EXEC, F_SEAL_EXEC);

@@ -11,6 +11,7 @@
  * usage: live-memfd-inspect MEMWARD
  */
 #include "exec_run.h"
+#include "kernel.h"
 
 #include <grp.h>
 #include <json-c/json.h>
@@ -242,12 +243,11 @@ int main(int argc, char **argv)
 
 	REQUIRE(argc == 2, "usage: live-memfd-inspect MEMWARD");
 	memward = argv[1];
-	if (mw_feature_state(MW_FEAT_MEMFD_CREATE) != MW_FEATURE_SUPPORTED)
-		live_skip("memfd_create is not available here");
-	has_exec_flags = mw_feature_state(MW_FEAT_SEAL_EXEC) == MW_FEATURE_SUPPORTED;
-	if (has_exec_flags && mw_feature_state(MW_FEAT_MFD_EXEC) != MW_FEATURE_SUPPORTED)
-		live_skip("MFD_EXEC is refused here (vm.memfd_noexec=2)");
-	has_secret = mw_feature_state(MW_FEAT_MEMFD_SECRET) == MW_FEATURE_SUPPORTED;
+	lk_need("memfd_create", lk_memfd_create(0), "memfd_create");
+	has_exec_flags = lk_seal(F_SEAL_EXEC) == 0;
+	if (has_exec_flags && lk_memfd_create(MFD_EXEC) == EACCES)
+		live_skip("memfd_create(MFD_EXEC): EACCES (vm.memfd_noexec=2 here; tried by the test)");
+	has_secret = lk_memfd_secret() == 0;
 	if (!has_secret)
 		live_note("memfd_secret unavailable: secretmem listing not checked");
 

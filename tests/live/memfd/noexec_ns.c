@@ -20,6 +20,7 @@
  * 0777, no seals), as in the kernel selftest's sysctl-1 case.
  */
 #include "live.h"
+#include "kernel.h"
 #include "core/internal.h"
 #include "sys/shim.h"
 
@@ -174,11 +175,10 @@ int main(void)
 {
 	int host, rc;
 
-	if (mw_feature_state(MW_FEAT_MEMFD_CREATE) != MW_FEATURE_SUPPORTED)
-		live_skip("memfd_create is unavailable here");
+	lk_need("memfd_create", lk_memfd_create(0), "memfd_create");
 	host = read_sysctl();
 	if (host < 0)
-		live_skip("vm.memfd_noexec does not exist on this kernel (added in Linux 6.3)");
+		lk_need("memfd_noexec_sysctl", ENOENT, "/proc/sys/vm/memfd_noexec (added in Linux 6.3)");
 	if (host == 2)
 		live_skip("vm.memfd_noexec is already 2 here: cannot show 0/1 behaviour in a child ns");
 

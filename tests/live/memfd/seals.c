@@ -12,6 +12,7 @@
  * kernels; there the fallback cases run and assert the fallback.
  */
 #include "live.h"
+#include "kernel.h"
 #include "core/internal.h"
 #include "sys/shim.h"
 
@@ -316,11 +317,9 @@ int main(void)
 {
 	int before;
 
-	if (mw_feature_state(MW_FEAT_MEMFD_CREATE) != MW_FEATURE_SUPPORTED)
-		live_skip("memfd_create is unavailable here");
-	have_exec_flags = mw_feature_state(MW_FEAT_MFD_EXEC) == MW_FEATURE_SUPPORTED &&
-			  mw_feature_state(MW_FEAT_MFD_NOEXEC_SEAL) == MW_FEATURE_SUPPORTED &&
-			  mw_feature_state(MW_FEAT_SEAL_EXEC) == MW_FEATURE_SUPPORTED;
+	lk_need("memfd_create", lk_memfd_create(0), "memfd_create");
+	have_exec_flags = lk_memfd_create(MFD_EXEC) == 0 && lk_memfd_create(MFD_NOEXEC_SEAL) == 0 &&
+			  lk_seal(F_SEAL_EXEC) == 0;
 	before = live_count_fds();
 	case_seal_exec();
 	case_implied();

@@ -9,6 +9,7 @@
  *        live-policy-seccomp probe HAVE_SEAL [child]
  */
 #include "policy_common.h"
+#include "kernel.h"
 
 #include <memward/features.h>
 
@@ -69,9 +70,8 @@ int main(int argc, char **argv)
 	REQUIRE(argc == 2, "usage: live-policy-seccomp MEMWARD");
 	memward = argv[1];
 	self = pc_self();
-	if (mw_feature_state(MW_FEAT_SECCOMP_FILTER) != MW_FEATURE_SUPPORTED)
-		live_skip("seccomp filters are not available here");
-	have_seal = mw_feature_state(MW_FEAT_MFD_NOEXEC_SEAL) == MW_FEATURE_SUPPORTED;
+	lk_need("seccomp_filter", lk_seccomp_filter(), "installing a seccomp filter");
+	have_seal = lk_memfd_create(MFD_NOEXEC_SEAL) == 0;
 	snprintf(hs, sizeof(hs), "%d", have_seal);
 
 	rc = RUN(out, "run", "-v", "--seccomp-noexec", "--", (char *)self, "probe", hs, "child");

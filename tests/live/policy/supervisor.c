@@ -16,6 +16,7 @@
  *        live-policy-supervisor ROLE ...   (run under the supervisor)
  */
 #include "policy_common.h"
+#include "kernel.h"
 
 #include <pthread.h>
 
@@ -210,7 +211,7 @@ int main(int argc, char **argv)
 	const char *self, *dir;
 	int rc;
 
-	have_seal = mw_feature_state(MW_FEAT_MFD_NOEXEC_SEAL) == MW_FEATURE_SUPPORTED;
+	have_seal = lk_memfd_create(MFD_NOEXEC_SEAL) == 0;
 	if (argc >= 2 && !strcmp(argv[1], "ran"))
 		return role_ran();
 	if (argc == 3 && !strcmp(argv[1], "runtime"))
@@ -225,12 +226,9 @@ int main(int argc, char **argv)
 	REQUIRE(argc == 2, "usage: live-policy-supervisor MEMWARD");
 	memward = argv[1];
 	self = pc_self();
-	if (mw_feature_state(MW_FEAT_SECCOMP_USER_NOTIF) != MW_FEATURE_SUPPORTED)
-		live_skip("seccomp user notification is not available here");
-	if (mw_feature_state(MW_FEAT_PIDFD_GETFD) != MW_FEATURE_SUPPORTED)
-		live_skip("pidfd_getfd is not available here (before 5.6)");
-	if (mw_feature_state(MW_FEAT_SECCOMP_NOTIF_ADDFD) != MW_FEATURE_SUPPORTED)
-		live_skip("SECCOMP_IOCTL_NOTIF_ADDFD is not available here (before 5.9)");
+	lk_need("seccomp_user_notif", lk_seccomp_listener(), "a seccomp filter with a listener (5.0+)");
+	lk_need("pidfd_getfd", lk_pidfd_getfd(), "pidfd_getfd (5.6+)");
+	lk_need("seccomp_notif_addfd", lk_seccomp_addfd(), "SECCOMP_IOCTL_NOTIF_ADDFD (5.9+)");
 
 	dir = pc_tmpdir();
 	snprintf(policy, sizeof(policy), "%s/policy", dir);

@@ -15,6 +15,7 @@
  *     still can; a policy that requires WRITE refuses it.
  */
 #include "live.h"
+#include "kernel.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -307,9 +308,10 @@ int main(void)
 {
 	int before;
 
-	if (mw_feature_state(MW_FEAT_MEMFD_CREATE) != MW_FEATURE_SUPPORTED)
-		live_skip("memfd_create is unavailable here");
-	sup = mw_memfd_seals_supported();
+	lk_need("memfd_create", lk_memfd_create(0), "memfd_create");
+	sup = lk_seals_supported();
+	CHECK(mw_memfd_seals_supported() == sup, "mw_memfd_seals_supported() 0x%x, F_ADD_SEALS takes 0x%x",
+	      mw_memfd_seals_supported(), sup);
 	before = live_count_fds();
 	race_frozen();
 	race_mapped(false);

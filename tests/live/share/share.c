@@ -12,6 +12,7 @@
  * O_CLOEXEC, maps read-only), and the COPY mode.
  */
 #include "live.h"
+#include "kernel.h"
 #include "sys/shim.h"
 
 #include <fcntl.h>
@@ -437,9 +438,10 @@ static void copy_mode(void)
 
 int main(void)
 {
-	if (mw_feature_state(MW_FEAT_MEMFD_CREATE) != MW_FEATURE_SUPPORTED)
-		live_skip("memfd_create is unavailable here");
-	sup = mw_memfd_seals_supported();
+	lk_need("memfd_create", lk_memfd_create(0), "memfd_create");
+	sup = lk_seals_supported();
+	CHECK(mw_memfd_seals_supported() == sup, "mw_memfd_seals_supported() 0x%x, F_ADD_SEALS takes 0x%x",
+	      mw_memfd_seals_supported(), sup);
 	hostile();
 	accepted();
 	copy_mode();
