@@ -4,6 +4,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 #include <errno.h>
 
@@ -93,15 +96,41 @@ static void names(void **state)
 static void sysinfo_sz(void **state)
 {
 	struct mw_feature_sysinfo si = { .sz = 0 };
-	struct { size_t sz; int memfd_noexec; } small = { .sz = sizeof(small), .memfd_noexec = 42 };
+	/* An older caller's struct (sz and memfd_noexec only), followed by
+	 * guard bytes that stand for the caller's next variables. */
+	union {
+		struct mw_feature_sysinfo full;
+		struct {
+			size_t sz;
+			int memfd_noexec;
+		} small;
+		unsigned char bytes[sizeof(struct mw_feature_sysinfo)];
+	} u;
+	const size_t small_sz = offsetof(struct mw_feature_sysinfo, memfd_noexec) + sizeof(int);
+	long sysctl = -1;
+	char buf[32];
+	FILE *f;
 
 	(void)state;
 	assert_int_equal(mw_feature_sysinfo_get(NULL), -EINVAL);
 	assert_int_equal(mw_feature_sysinfo_get(&si), -EINVAL);
+	/* The value the old field must carry, read here independently. */
+	f = fopen("/proc/sys/vm/memfd_noexec", "re");
+	if (f) {
+		if (fgets(buf, sizeof(buf), f))
+			sysctl = strtol(buf, NULL, 10);
+		fclose(f);
+	}
 	/* An older caller's smaller struct is filled only as far as its sz. */
-	assert_int_equal(mw_feature_sysinfo_get((struct mw_feature_sysinfo *)&small), 0);
-	assert_int_equal(small.sz, sizeof(small));
-	assert_true(small.memfd_noexec >= -1 && small.memfd_noexec <= 2);
+	memset(u.bytes, 0xa5, sizeof(u.bytes));
+	u.small.sz = small_sz;
+	u.small.memfd_noexec = 42;
+	assert_int_equal(mw_feature_sysinfo_get(&u.full), 0);
+	assert_int_equal(u.small.sz, small_sz);
+	assert_int_equal(u.small.memfd_noexec, sysctl);
+	for (size_t i = small_sz; i < sizeof(u.bytes); i++)
+		if (u.bytes[i] != 0xa5)
+			fail_msg("byte %zu past sz=%zu written (0x%02x)", i, small_sz, u.bytes[i]);
 }
 
 int main(void)

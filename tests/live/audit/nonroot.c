@@ -110,11 +110,21 @@ int main(int argc, char **argv)
 	if (mw_feature_state(MW_FEAT_MFD_EXEC) == MW_FEATURE_SUPPORTED)
 		exec_flag = MFD_EXEC;
 	if (getuid() != 0) {
-		/* Already unprivileged: scan as we are. */
+		/* Already unprivileged: scan as we are. Whether a process is out
+		 * of reach is established here: init's fd table, root's. */
 		struct mw_audit_report *r = NULL;
+		DIR *d = opendir("/proc/1/fd");
+		bool init_hidden = !d && errno == EACCES;
 
+		if (d)
+			closedir(d);
 		REQUIRE(mw_audit_scan(NULL, &r) == 0, "unprivileged scan");
-		CHECK(r->partial == (r->procs_unreadable > 0), "partial flag");
+		if (init_hidden)
+			CHECK(r->partial && r->procs_unreadable > 0,
+			      "/proc/1/fd is EACCES for this user, yet the scan says partial=%d with %u unreadable",
+			      r->partial, (unsigned)r->procs_unreadable);
+		else
+			live_note("/proc/1/fd is readable here: nothing is known to be out of reach");
 		mw_audit_report_free(r);
 		return live_done();
 	}

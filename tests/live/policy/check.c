@@ -2,7 +2,9 @@
 /*
  * memward policy check FILE: a valid file is printed in canonical form
  * (exit 0), a bad one gives FILE:LINE: errors (exit 1); memward run --policy
- * refuses a bad file with the same line-numbered errors and runs nothing.
+ * refuses a bad file with the same line-numbered errors and runs nothing:
+ * the program it was given would create a marker file, and with the good
+ * file it does (so the marker can tell).
  *
  * usage: live-policy-check MEMWARD
  */
@@ -17,6 +19,12 @@ int main(int argc, char **argv)
 	const char *dir, *self;
 	int rc;
 
+	/* The program memward run is asked to start: it leaves a marker. */
+	if (argc == 3 && !strcmp(argv[1], "--touch")) {
+		int fd = open(argv[2], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+		return fd >= 0 && close(fd) == 0 ? 0 : 1;
+	}
 	REQUIRE(argc == 2, "usage: live-policy-check MEMWARD");
 	memward = argv[1];
 	self = pc_self();
@@ -53,12 +61,22 @@ int main(int argc, char **argv)
 
 	/* run --policy with a bad file: errors, exit 125, the command never runs. */
 	{
-		char *a[] = { (char *)memward, "run", "--policy", bad, "--", (char *)self, marker, NULL };
+		char *a[] = { (char *)memward, "run", "--policy", bad, "--", (char *)self, "--touch", marker, NULL };
 		rc = pc_run(a, out, sizeof(out));
 	}
 	CHECK(rc == 125, "run with a bad policy: exit %d", rc);
 	snprintf(want, sizeof(want), "%s:5: unknown directive", bad);
 	CHECK(strstr(out, want) && strstr(out, "nothing was run"), "run does not show the errors:\n%s", out);
+	CHECK(access(marker, F_OK) < 0 && errno == ENOENT, "run with a bad policy ran the program: %s exists", marker);
+	/* The control: with the good file the same command runs and leaves it. */
+	unlink(marker);
+	{
+		char *a[] = { (char *)memward, "run", "--policy", good, "--", (char *)self, "--touch", marker, NULL };
+		rc = pc_run(a, out, sizeof(out));
+	}
+	CHECK(rc == 0 && access(marker, F_OK) == 0, "run with the good policy: exit %d, marker %s:\n%s", rc,
+	      access(marker, F_OK) == 0 ? "made" : "missing", out);
+	unlink(marker);
 
 	unlink(good);
 	unlink(bad);

@@ -12,6 +12,8 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <memward/secret.h>
 
 enum { V_OVER = 10, V_UNDER = 11, V_DOUBLE = 12, V_INVALID = 13, V_WAF = 14, V_OTHER = 15 };
@@ -123,6 +125,48 @@ static void check_mode(enum mw_secret_mode mode, unsigned int flags)
 	CHECK(run(mode, flags, S_INVALID_STACK, 32) == V_INVALID, "%s: free of a stack address", m);
 }
 
+/* The permissions of the mapping that holds address a ("rw-s", "---s"). */
+static void perms_at(const void *a, char perms[5])
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+
+	REQUIRE(f, "/proc/self/maps: %s", strerror(errno));
+	strcpy(perms, "none");
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		char p[5];
+
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, p) == 3 && (uintptr_t)a >= lo && (uintptr_t)a < hi)
+			memcpy(perms, p, 5);
+	}
+	fclose(f);
+}
+
+/*
+ * The n bytes at p, freed under MW_SECRET_TRAP_FREED: the slot must be
+ * PROT_NONE (the trap) and, read by lifting the protection for a moment
+ * (the test's own mprotect, restored after), all zero (the wipe).
+ */
+static bool trapped_and_wiped(unsigned char *p, size_t n)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uintptr_t lo = (uintptr_t)p & ~(uintptr_t)(page - 1);
+	uintptr_t hi = ((uintptr_t)p + n + (uintptr_t)page - 1) & ~(uintptr_t)(page - 1);
+	char perms[5];
+	bool zero = true;
+
+	perms_at(p, perms);
+	CHECK(perms[0] == '-' && perms[1] == '-' && perms[2] == '-',
+	      "freed %zu-byte object under TRAP_FREED is %s, not PROT_NONE", n, perms);
+	REQUIRE(mprotect((void *)lo, hi - lo, PROT_READ) == 0, "mprotect to read the freed slot: %s",
+		strerror(errno));
+	for (size_t j = 0; j < n; j++)
+		zero &= p[j] == 0;
+	REQUIRE(mprotect((void *)lo, hi - lo, PROT_NONE) == 0, "mprotect back: %s", strerror(errno));
+	return zero;
+}
+
 /* Freed bytes are zero; fresh memory is zero; legal use trips nothing. */
 static void check_zero(enum mw_secret_mode mode, unsigned int flags)
 {
@@ -143,8 +187,11 @@ static void check_zero(enum mw_secret_mode mode, unsigned int flags)
 		memset(p, 0xa5, n);
 		mw_secret_free(h, p);
 		zero = true;
-		for (size_t j = 0; j < n && !(flags & MW_SECRET_TRAP_FREED); j++)
-			zero &= p[j] == 0; /* with the trap, the slot is PROT_NONE now */
+		if (flags & MW_SECRET_TRAP_FREED)
+			zero = trapped_and_wiped(p, n);
+		else
+			for (size_t j = 0; j < n; j++)
+				zero &= p[j] == 0;
 		CHECK(zero, "%s: freed %zu-byte object not wiped", mw_secret_mode_name(mode), n);
 		CHECK(mw_secret_size(h, p) == 0, "freed object still has a size");
 		/* Reused memory is zero as well. */
