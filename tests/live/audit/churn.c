@@ -9,6 +9,7 @@
  * usage: live-audit-churn
  */
 #include "live.h"
+#include "kernel.h"
 #include "sys/shim.h"
 
 #include <fcntl.h>
@@ -71,7 +72,7 @@ int main(void)
 	double t0;
 	char c;
 
-	if (mw_feature_state(MW_FEAT_MFD_EXEC) == MW_FEATURE_SUPPORTED)
+	if (lk_memfd_create(MFD_EXEC) == 0)
 		flags = MFD_EXEC;
 	for (int i = 0; i < CHURNERS; i++) {
 		kids[i] = fork();

@@ -11,6 +11,7 @@
  *        live-audit-fixtures --sleep FD   (what the fileless fixtures exec)
  */
 #include "live.h"
+#include "kernel.h"
 #include "sys/shim.h"
 
 #include <fcntl.h>
@@ -394,11 +395,11 @@ int main(int argc, char **argv)
 	REQUIRE(pipe(ready) == 0, "pipe");
 	atexit(kill_kids);
 
-	if (mw_feature_state(MW_FEAT_MFD_EXEC) == MW_FEATURE_SUPPORTED)
+	if (lk_memfd_create(MFD_EXEC) == 0)
 		exec_flag = MFD_EXEC;
-	if (mw_feature_state(MW_FEAT_MFD_NOEXEC_SEAL) == MW_FEATURE_SUPPORTED)
+	if (lk_memfd_create(MFD_NOEXEC_SEAL) == 0)
 		noexec_flag = MFD_NOEXEC_SEAL;
-	have_seal_exec = mw_feature_state(MW_FEAT_SEAL_EXEC) == MW_FEATURE_SUPPORTED;
+	have_seal_exec = lk_seal(F_SEAL_EXEC) == 0;
 	{
 		/* vm.memfd_noexec=2 refuses executable memfds: then the exec
 		 * fixtures cannot exist here. */
@@ -431,7 +432,7 @@ int main(int argc, char **argv)
 	sealed_reader = fixture("sealed reader", shared_reader, NULL);
 	close(shared_fd);
 
-	if (mw_feature_state(MW_FEAT_MEMFD_SECRET) == MW_FEATURE_SUPPORTED)
+	if (lk_memfd_secret() == 0)
 		secret = fixture("secretmem", secret_user, NULL);
 	else
 		live_note("secret-memory fixture skipped: memfd_secret is not available here");
@@ -511,7 +512,7 @@ int main(int argc, char **argv)
 			if (r->findings[i]->kind == MW_AUDIT_NOEXEC_POLICY) {
 				ns++;
 				CHECK(r->findings[i]->memfd_noexec >= 0 ||
-				      mw_feature_state(MW_FEAT_MEMFD_NOEXEC_SYSCTL) != MW_FEATURE_SUPPORTED,
+				      access("/proc/sys/vm/memfd_noexec", F_OK) < 0,
 				      "own namespace's memfd_noexec unknown: %s", r->findings[i]->reason);
 			}
 		CHECK(ns == 1, "%d namespace findings, want 1", ns);

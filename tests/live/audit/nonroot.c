@@ -10,6 +10,7 @@
  * usage: live-audit-nonroot MEMWARD
  */
 #include "live.h"
+#include "kernel.h"
 #include "sys/shim.h"
 
 #include <fcntl.h>
@@ -107,7 +108,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	REQUIRE(argc == 2, "usage: live-audit-nonroot MEMWARD");
-	if (mw_feature_state(MW_FEAT_MFD_EXEC) == MW_FEATURE_SUPPORTED)
+	if (lk_memfd_create(MFD_EXEC) == 0)
 		exec_flag = MFD_EXEC;
 	if (getuid() != 0) {
 		/* Already unprivileged: scan as we are. Whether a process is out

@@ -11,6 +11,7 @@
  * usage: live-audit-pidns
  */
 #include "live.h"
+#include "kernel.h"
 #include "sys/shim.h"
 
 #include <fcntl.h>
@@ -31,7 +32,7 @@ static const struct mw_audit_finding *ns_finding(const struct mw_audit_report *r
 
 int main(void)
 {
-	bool have_sysctl = mw_feature_state(MW_FEAT_MEMFD_NOEXEC_SYSCTL) == MW_FEATURE_SUPPORTED;
+	bool have_sysctl = access("/proc/sys/vm/memfd_noexec", F_OK) == 0;
 	struct mw_audit_report *r = NULL;
 	const struct mw_audit_finding *f;
 	int info[2], err, own = -1;
