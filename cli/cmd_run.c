@@ -16,92 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <memward/memward.h>
 
-/* Not in the library: the CLI's own syscall needs stay here (pidfd_open). */
-#include <sys/pidfd.h>
-
 #define EXIT_MW_ERROR 125  /* memward itself failed (like env(1), docker run) */
-
-struct run_ctx {
-	bool seccomp_noexec;
-	bool supervise;
-	int sock;          /* child end of the socketpair for the listener fd */
-};
-
-static int send_fd(int sock, int fd)
-{
-	char dummy = 'L';
-	struct iovec iov = { .iov_base = &dummy, .iov_len = 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *c;
-
-	memset(&u, 0, sizeof(u));
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -errno;
-}
-
-static int recv_fd(int sock)
-{
-	char dummy;
-	struct iovec iov = { .iov_base = &dummy, .iov_len = 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *c;
-	ssize_t n;
-	int fd;
-
-	do
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0)
-		return n < 0 ? -errno : -EPIPE;
-	c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
-		return -EPROTO;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
-}
-
-static int child_setup(void *p)
-{
-	struct run_ctx *rc = p;
-	int r, fd;
-
-	if (rc->seccomp_noexec && (r = mw_policy_seccomp_install(0)) < 0)
-		return r;
-	if (rc->supervise) {
-		fd = mw_policy_supervisor_filter_install(0);
-		if (fd < 0)
-			return fd;
-		r = send_fd(rc->sock, fd);
-		close(fd);
-		close(rc->sock);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
 
 /* ---- the decision log ---- */
 
@@ -128,8 +49,8 @@ static void log_decision(const struct mw_policy_decision *d, void *p)
 	json_object_object_add(o, "time", json_object_new_string(when));
 	json_object_object_add(o, "pid", json_object_new_int(d->pid));
 	json_object_object_add(o, "exe", json_object_new_string(d->exe));
-	json_object_object_add(o, "call", json_object_new_string(mw_policy_call_name(d->call)));
-	json_object_object_add(o, "decision", json_object_new_string(mw_policy_verdict_name(d->verdict)));
+	json_object_object_add(o, "call", json_object_new_string(mw_policy_call_name(d->call) ?: "?"));
+	json_object_object_add(o, "decision", json_object_new_string(mw_policy_verdict_name(d->verdict) ?: "?"));
 	json_object_object_add(o, "mode", json_object_new_string(lc->audit ? "audit" : "enforce"));
 	json_object_object_add(o, "enforced", json_object_new_boolean(d->enforced));
 	en = d->error ? mw_errno_name(d->error) : NULL;
@@ -176,7 +97,8 @@ static int wait_status(pid_t pid)
 {
 	int st;
 
-	while (waitpid(pid, &st, 0) < 0)
+	/* The library's children have exit signal 0: __WALL. */
+	while (waitpid(pid, &st, __WALL) < 0)
 		if (errno != EINTR)
 			return EXIT_MW_ERROR;
 	if (WIFSIGNALED(st))
@@ -187,7 +109,7 @@ static int wait_status(pid_t pid)
 static void explain_start_failure(const struct mw_policy_run_result *res, int level)
 {
 	switch (res->stage) {
-	case MW_RUN_STAGE_NO_SYSCTL:
+	case MW_POLICY_RUN_STAGE_NO_SYSCTL:
 		cli_err("this kernel has no vm.memfd_noexec (it came with Linux 6.3), so --memfd-noexec cannot work here.\n"
 			"Use instead:\n"
 			"  memward run --policy FILE -- CMD   a supervisor that gives CMD only non-executable memfds\n"
@@ -196,27 +118,30 @@ static void explain_start_failure(const struct mw_policy_run_result *res, int le
 			"  memward run --seccomp-noexec -- CMD  refuse memfd_create without MFD_NOEXEC_SEAL; on this\n"
 			"                                     kernel that flag does not exist, so every memfd_create fails.");
 		break;
-	case MW_RUN_STAGE_LOWER:
+	case MW_POLICY_RUN_STAGE_LOWER:
 		cli_err("cannot set vm.memfd_noexec=%d: an ancestor pid namespace enforces %d, and a namespace\n"
 			"cannot be less strict than its parent (Linux 6.6+ refuses it; 6.3-6.5 never lower a 2).\n"
 			"Use --memfd-noexec=%d or higher.",
 			level, res->ancestor_level, res->ancestor_level);
 		break;
-	case MW_RUN_STAGE_USERNS:
+	case MW_POLICY_RUN_STAGE_USERNS:
 		cli_err("cannot create a user namespace (needed without CAP_SYS_ADMIN): %s", strerror(res->error));
 		break;
-	case MW_RUN_STAGE_PIDNS:
+	case MW_POLICY_RUN_STAGE_PIDNS:
 		cli_err("cannot create a pid and mount namespace: %s", strerror(res->error));
 		break;
-	case MW_RUN_STAGE_MOUNT:
+	case MW_POLICY_RUN_STAGE_MOUNT:
 		cli_err("cannot mount /proc for the new pid namespace: %s", strerror(res->error));
 		break;
-	case MW_RUN_STAGE_SYSCTL:
+	case MW_POLICY_RUN_STAGE_SYSCTL:
 		cli_err("cannot set vm.memfd_noexec=%d in the new namespace: %s", level, strerror(res->error));
 		if (res->error == EACCES && geteuid() != 0)
 			fprintf(stderr, "The kernel lets only the real root write vm.memfd_noexec (the file is\n"
 				"root-owned 0644 and checked against the global root uid), even in a user\n"
 				"namespace. Run as root, or use --policy FILE or --seccomp-noexec.\n");
+		break;
+	case MW_POLICY_RUN_STAGE_SETUP:
+		cli_err("cannot set up the seccomp filter for the command: %s", strerror(res->error));
 		break;
 	default:
 		cli_err("cannot start the command: %s", strerror(res->error));
@@ -241,14 +166,13 @@ static int run_run(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct run_ctx rc = { .sock = -1 };
 	struct log_ctx lc = { .fd = 2 };
 	struct mw_policy_run_opts ro = { .sz = sizeof(ro), .noexec_level = -1 };
-	struct mw_policy_run_result res;
+	struct mw_policy_run_result res = { .sz = sizeof(res), .pidfd = -1, .listener = -1 };
 	struct mw_policy *pol = NULL;
 	const char *policy_path = NULL, *log_path = NULL;
-	bool verbose = false;
-	int sv[2] = { -1, -1 }, c, r, status, listener = -1, pidfd = -1;
+	bool verbose = false, seccomp_noexec = false;
+	int c, r, status;
 	enum mw_policy_run_stage stage;
 
 	opterr = 0;
@@ -261,7 +185,7 @@ static int run_run(int argc, char **argv)
 			ro.noexec_level = optarg[0] - '0';
 			break;
 		case 's':
-			rc.seccomp_noexec = true;
+			seccomp_noexec = true;
 			break;
 		case 'p':
 			policy_path = optarg;
@@ -270,7 +194,7 @@ static int run_run(int argc, char **argv)
 			log_path = optarg;
 			break;
 		case 'U':
-			ro.flags |= MW_RUN_USERNS | MW_RUN_NEWNS;
+			ro.flags |= MW_POLICY_RUN_USERNS | MW_POLICY_RUN_NEWNS;
 			break;
 		case 'v':
 			verbose = true;
@@ -287,7 +211,7 @@ static int run_run(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_err("missing the command to run%s", "");
-	if (ro.noexec_level < 0 && !rc.seccomp_noexec && !policy_path)
+	if (ro.noexec_level < 0 && !seccomp_noexec && !policy_path)
 		return usage_err("nothing to enforce: give --memfd-noexec=N, --seccomp-noexec or --policy FILE%s", "");
 	if (log_path && !policy_path)
 		return usage_err("--log only applies to --policy%s", "");
@@ -317,11 +241,11 @@ static int run_run(int argc, char **argv)
 				return EXIT_MW_ERROR;
 			}
 		}
-		rc.supervise = true;
+		ro.flags |= MW_POLICY_RUN_SUPERVISE;
 	}
 
 	/* Pure seccomp mode alone: install, then become the command. */
-	if (rc.seccomp_noexec && ro.noexec_level < 0 && !rc.supervise) {
+	if (seccomp_noexec && ro.noexec_level < 0 && !policy_path) {
 		r = mw_policy_seccomp_install(0);
 		if (r < 0) {
 			cli_err("cannot install the seccomp filter: %s", strerror(-r));
@@ -335,17 +259,9 @@ static int run_run(int argc, char **argv)
 		return r == ENOENT ? 127 : 126;
 	}
 
-	if (rc.supervise) {
-		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-			cli_err("socketpair: %s", strerror(errno));
-			r = EXIT_MW_ERROR;
-			goto out;
-		}
-		rc.sock = sv[1];
-	}
+	if (seccomp_noexec)
+		ro.flags |= MW_POLICY_RUN_SECCOMP_NOEXEC;
 	ro.argv = argv + optind;
-	ro.child_setup = child_setup;
-	ro.ctx = &rc;
 	r = mw_policy_run(&ro, &res);
 	if (r < 0) {
 		explain_start_failure(&res, ro.noexec_level);
@@ -358,44 +274,32 @@ static int run_run(int argc, char **argv)
 		fprintf(stderr, "memward run: vm.memfd_noexec=%d in the new pid namespace (pid 1 is %d here)\n",
 			res.level, (int)res.pid);
 
-	if (rc.supervise) {
+	if (res.listener >= 0) {
 		struct mw_policy_supervise_opts so = {
-			.sz = sizeof(so), .policy = pol, .on_decision = log_decision, .ctx = &lc,
+			.sz = sizeof(so), .policy = pol, .listener = res.listener, .stop_fd = res.pidfd,
+			.on_decision = log_decision, .ctx = &lc,
 		};
 
-		close(sv[1]);
-		sv[1] = -1;
-		listener = recv_fd(sv[0]);
-		pidfd = pidfd_open(res.pid, 0);
-		if (listener >= 0) {
-			if (verbose)
-				fprintf(stderr, "memward run: supervising pid %d, policy %s (%s mode)\n",
-					(int)res.pid, policy_path, lc.audit ? "audit" : "enforce");
-			so.listener = listener;
-			so.stop_fd = pidfd;
-			r = mw_policy_supervise(&so);
-			if (r < 0)
-				cli_err("supervisor stopped: %s (the supervised calls now fail with ENOSYS)",
-					strerror(-r));
-			close(listener);
-		}
+		if (verbose)
+			fprintf(stderr, "memward run: supervising pid %d, policy %s (%s mode)\n",
+				(int)res.pid, policy_path, lc.audit ? "audit" : "enforce");
+		r = mw_policy_supervise(&so);
+		if (r < 0)
+			cli_err("supervisor stopped: %s (the supervised calls now fail with ENOSYS)", strerror(-r));
+		close(res.listener);
 	}
 	status = wait_status(res.pid);
 	r = mw_policy_run_exec_error(&res, &stage);
 	if (r) {
-		if (stage == MW_RUN_STAGE_SETUP)
+		if (stage == MW_POLICY_RUN_STAGE_SETUP)
 			cli_err("cannot set up the seccomp filter for '%s': %s", argv[optind], strerror(r));
 		else
 			cli_err("cannot execute '%s': %s", argv[optind], strerror(r));
 	}
 	r = status;
 out:
-	if (pidfd >= 0)
-		close(pidfd);
-	if (sv[0] >= 0)
-		close(sv[0]);
-	if (sv[1] >= 0)
-		close(sv[1]);
+	if (res.pidfd >= 0)
+		close(res.pidfd);
 	if (lc.fd > 2)
 		close(lc.fd);
 	mw_policy_free(pol);

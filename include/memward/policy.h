@@ -37,61 +37,88 @@ MW_API int mw_policy_noexec_level(void);
 
 /* ---- running a command in a new pid namespace --------------------------- */
 
-#define MW_RUN_NEWNS      (1u << 0) /* new pid + mount namespace, own /proc, pid 1 */
-#define MW_RUN_USERNS     (1u << 1) /* also a user namespace (forced when unprivileged) */
-#define MW_RUN_NO_USERNS  (1u << 2) /* never a user namespace (fail with -EPERM instead) */
+#define MW_POLICY_RUN_NEWNS     (1u << 0) /* new pid + mount namespace, own /proc, pid 1 */
+#define MW_POLICY_RUN_USERNS    (1u << 1) /* also a user namespace (forced when unprivileged) */
+#define MW_POLICY_RUN_NO_USERNS (1u << 2) /* never a user namespace (fail with -EPERM instead) */
+/* In the command's process, after child_setup: mw_policy_seccomp_install(). */
+#define MW_POLICY_RUN_SECCOMP_NOEXEC (1u << 3)
+/* In the command's process, last: mw_policy_supervisor_filter_install(); the
+ * listener comes back in mw_policy_run_result.listener for mw_policy_supervise(). */
+#define MW_POLICY_RUN_SUPERVISE (1u << 4)
+#define MW_POLICY_RUN_FLAGS_ALL                                                    \
+	(MW_POLICY_RUN_NEWNS | MW_POLICY_RUN_USERNS | MW_POLICY_RUN_NO_USERNS |    \
+	 MW_POLICY_RUN_SECCOMP_NOEXEC | MW_POLICY_RUN_SUPERVISE)
 
+/* Options of mw_policy_run. A caller built against an older, smaller struct
+ * passes its own sz: the fields it lacks are read as zero. */
 struct mw_policy_run_opts {
 	size_t sz;              /* sizeof(struct mw_policy_run_opts) */
-	unsigned int flags;     /* MW_RUN_* */
-	int noexec_level;       /* 0..2: vm.memfd_noexec in the new namespace; -1: leave */
+	unsigned int flags;     /* MW_POLICY_RUN_* */
+	int noexec_level;       /* 0..2: vm.memfd_noexec in the new namespace; -1: leave.
+				 * Callers with a struct that ends before this field get 0. */
 	char *const *argv;      /* the command; argv[0] is looked up in PATH */
 	/* Called in the command's process, after the namespace setup and just
-	 * before exec (the seccomp filters go here). Returns 0 or -errno; on
-	 * error the command is not executed. May be NULL. */
+	 * before exec. Returns 0 or -errno; on error the command is not
+	 * executed. May be NULL. */
 	int (*child_setup)(void *ctx);
 	void *ctx;
 };
 
 /* Where mw_policy_run failed (mw_policy_run_result.stage). */
 enum mw_policy_run_stage {
-	MW_RUN_STAGE_NONE = 0,
-	MW_RUN_STAGE_USERNS,     /* unshare(CLONE_NEWUSER) or the id maps */
-	MW_RUN_STAGE_PIDNS,      /* unshare(CLONE_NEWPID|CLONE_NEWNS) */
-	MW_RUN_STAGE_FORK,
-	MW_RUN_STAGE_MOUNT,      /* making / private, mounting /proc */
-	MW_RUN_STAGE_NO_SYSCTL,  /* the kernel lacks vm.memfd_noexec (6.1) */
-	MW_RUN_STAGE_LOWER,      /* an ancestor namespace is stricter */
-	MW_RUN_STAGE_SYSCTL,     /* writing the sysctl failed otherwise */
-	MW_RUN_STAGE_SETUP,      /* child_setup failed */
-	MW_RUN_STAGE_EXEC,       /* exec of the command failed */
+	MW_POLICY_RUN_STAGE_NONE = 0,
+	MW_POLICY_RUN_STAGE_USERNS,     /* unshare(CLONE_NEWUSER) or the id maps */
+	MW_POLICY_RUN_STAGE_PIDNS,      /* new pid + mount namespace */
+	MW_POLICY_RUN_STAGE_FORK,
+	MW_POLICY_RUN_STAGE_MOUNT,      /* making / private, mounting /proc */
+	MW_POLICY_RUN_STAGE_NO_SYSCTL,  /* the kernel lacks vm.memfd_noexec (6.1) */
+	MW_POLICY_RUN_STAGE_LOWER,      /* an ancestor namespace is stricter */
+	MW_POLICY_RUN_STAGE_SYSCTL,     /* writing the sysctl failed otherwise */
+	MW_POLICY_RUN_STAGE_SETUP,      /* child_setup or a seccomp filter failed */
+	MW_POLICY_RUN_STAGE_EXEC,       /* exec of the command failed */
 };
 
+/* Result of mw_policy_run. Set sz to sizeof(struct mw_policy_run_result): the
+ * library writes no further than sz. */
 struct mw_policy_run_result {
-	pid_t pid;          /* the process to wait for (pid 1 of the namespace, or the command) */
+	size_t sz;
+	pid_t pid;          /* the process to wait for (pid 1 of the namespace, or the
+			     * command); its exit signal is 0: wait with __WALL */
 	int level;          /* effective vm.memfd_noexec in the namespace, -1 if unknown/none */
-	int ancestor_level; /* for MW_RUN_STAGE_LOWER: the level the ancestors impose */
+	int ancestor_level; /* for MW_POLICY_RUN_STAGE_LOWER: the level the ancestors impose */
 	enum mw_policy_run_stage stage;
 	int error;          /* positive errno of the failed stage */
-	int report_fd;      /* read end: mw_policy_run_exec_error() reads it; close it when done */
+	int report_fd;      /* read end: mw_policy_run_exec_error() reads it and closes it */
+	int pidfd;          /* pidfd of pid (CLOEXEC), -1 where the kernel has none; yours to close */
+	int listener;       /* MW_POLICY_RUN_SUPERVISE: the seccomp listener (CLOEXEC), else -1;
+			     * yours to close */
 };
 
 /*
- * Start argv. With MW_RUN_NEWNS (implied by noexec_level >= 0) the command
- * runs in a new pid and mount namespace (and a user namespace if the caller
- * lacks CAP_SYS_ADMIN, or with MW_RUN_USERNS) under a pid 1 that sets the
- * sysctl through a /proc mounted for the namespace, reaps every orphan,
- * forwards SIGTERM/SIGINT/SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2/SIGCONT/SIGWINCH to
- * the command and exits with its status (code, or 128+signal).
- * Without MW_RUN_NEWNS the command is forked directly.
+ * Start argv. With MW_POLICY_RUN_NEWNS (implied by noexec_level >= 0) the
+ * command runs in a new pid and mount namespace (and a user namespace if the
+ * caller lacks CAP_SYS_ADMIN, or with MW_POLICY_RUN_USERNS) under a pid 1
+ * that reaps every orphan, forwards SIGTERM/SIGINT/SIGHUP/SIGQUIT/SIGUSR1/
+ * SIGUSR2/SIGCONT/SIGWINCH/SIGALRM to the command and exits with its status
+ * (code, or 128+signal). With noexec_level >= 0 that pid 1 sets the sysctl
+ * through a /proc mounted for its namespace, and the command runs one pid
+ * namespace further down (pid 2 there, under a second pid 1 with its own
+ * /proc): the kernel lets a namespace raise its own level but never go
+ * below its parent's, so nothing the command does can lower the level set
+ * here. Without MW_POLICY_RUN_NEWNS the command is forked directly.
+ *
+ * Every child is created with exit signal 0, so it is not reaped behind the
+ * caller's back when SIGCHLD is ignored: wait with waitpid(pid, &st, __WALL)
+ * or on res->pidfd.
  *
  * Returns 0 with res->pid to wait for, or -errno with res->stage/res->error
- * saying what failed (nothing is left running then).
- * Errors: -EINVAL bad opts (sz, unknown flag, level outside -1..2, empty argv);
- * -EOPNOTSUPP (stage NO_SYSCTL) no vm.memfd_noexec on this kernel;
- * -EPERM (stage LOWER) the level is below an ancestor's (Linux 6.6+ refuses);
- * -EPERM (stage USERNS) no privilege and user namespaces unavailable;
- * other -errno from the stage named.
+ * saying what failed (nothing is left running then, no fd is left open).
+ * Errors: -EINVAL bad opts (sz, unknown flag, level outside -1..2, empty
+ * argv) or res->sz too small to hold sz; -EOPNOTSUPP (stage NO_SYSCTL) no
+ * vm.memfd_noexec on this kernel; -EPERM (stage LOWER) the level is below an
+ * ancestor's (Linux 6.6+ refuses); -EPERM (stage USERNS) no privilege and user
+ * namespaces unavailable; with MW_POLICY_RUN_SUPERVISE, the error of the
+ * filter installation (stage SETUP); other -errno from the stage named.
  * The command's own exec failure arrives later: see mw_policy_run_exec_error().
  */
 MW_API int mw_policy_run(const struct mw_policy_run_opts *opts, struct mw_policy_run_result *res);
@@ -126,6 +153,7 @@ struct mw_policy;
 
 /* Do not resolve allow-exec-memfd paths (parse-only: tests, fuzzing). */
 #define MW_POLICY_NO_RESOLVE (1u << 0)
+#define MW_POLICY_FLAGS_ALL  MW_POLICY_NO_RESOLVE
 
 /*
  * Parse a policy text of len bytes (need not be NUL-terminated). Returns a
@@ -166,11 +194,16 @@ MW_API int mw_policy_allows(const struct mw_policy *pol, uint64_t dev, uint64_t 
  */
 MW_API int mw_policy_supervisor_filter_install(unsigned int flags);
 
-enum mw_policy_call { MW_CALL_MEMFD_CREATE = 0, MW_CALL_EXECVE, MW_CALL_EXECVEAT };
+enum mw_policy_call {
+	MW_POLICY_CALL_MEMFD_CREATE = 0,
+	MW_POLICY_CALL_EXECVE,
+	MW_POLICY_CALL_EXECVEAT,
+	MW_POLICY_CALL_UNKNOWN,     /* a notification the supervisor cannot identify: refused */
+};
 enum mw_policy_verdict {
-	MW_VERDICT_ALLOW = 0,   /* the call went on unchanged */
-	MW_VERDICT_DENY,        /* the call failed with error */
-	MW_VERDICT_NOEXEC,      /* memfd_create answered with a non-executable memfd */
+	MW_POLICY_VERDICT_ALLOW = 0,   /* the call went on unchanged */
+	MW_POLICY_VERDICT_DENY,        /* the call failed with error */
+	MW_POLICY_VERDICT_NOEXEC,      /* memfd_create answered with a non-executable memfd */
 };
 
 struct mw_policy_decision {
@@ -203,8 +236,8 @@ struct mw_policy_supervise_opts {
  */
 MW_API int mw_policy_supervise(const struct mw_policy_supervise_opts *opts);
 
-/* Names for the log: "memfd_create"/"execve"/"execveat", "allow"/"deny"/"noexec";
- * NULL for a value this library does not know. */
+/* Names for the log: "memfd_create"/"execve"/"execveat"/"unknown",
+ * "allow"/"deny"/"noexec"; NULL for a value outside the enum. */
 MW_API const char *mw_policy_call_name(enum mw_policy_call call);
 MW_API const char *mw_policy_verdict_name(enum mw_policy_verdict v);
 

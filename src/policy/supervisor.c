@@ -15,12 +15,25 @@
  * and the fd table again. What it checked may have changed by then if
  * another task shares the caller's memory or fd table. Where it cannot be
  * sure it refuses; memward-run(1) states what remains.
+ *
+ * What counts as "a memfd" is decided on the file, not its name: every file
+ * of the kernel's internal shmem mount (memfds, MAP_SHARED|MAP_ANONYMOUS
+ * mappings and SysV segments, which /proc/PID/map_files reopens as
+ * executable files) and every unlinked hugetlbfs file (hugetlbfs ignores
+ * F_SEAL_EXEC, so those are never "sealed").
+ *
+ * A notification that is not one of the calls above on an ABI the filter
+ * covers is refused (ENOSYS): continuing would let a call nobody checked
+ * through.
  */
 #include "core/internal.h"
+#include "core/opts.h"
 #include "core/seals.h"
+#include "policy/internal.h"
 #include "sys/shim.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -30,27 +43,37 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/uio.h>
 #include <time.h>
 
 #include <memward/features.h>
 #include <memward/policy.h>
 
+#ifndef HUGETLBFS_MAGIC
+#define HUGETLBFS_MAGIC 0x958458f6
+#endif
+#ifndef MFD_HUGE_SHIFT
+#define MFD_HUGE_SHIFT 26
+#define MFD_HUGE_MASK 0x3f
+#endif
+
 struct sv {
 	const struct mw_policy_supervise_opts *o;
 	const struct mw_policy *pol;
 	int listener;
 	bool noexec_seal;   /* the kernel knows MFD_NOEXEC_SEAL / F_SEAL_EXEC */
-	int nr_memfd, nr_execve, nr_execveat; /* native numbers */
-	uint32_t native_arch;
+	dev_t shm_dev;      /* st_dev of the internal shmem mount (0: unknown) */
+	struct mw__policy_abi abi;
 };
 
 MW_API const char *mw_policy_call_name(enum mw_policy_call c)
 {
 	switch (c) {
-	case MW_CALL_MEMFD_CREATE: return "memfd_create";
-	case MW_CALL_EXECVE: return "execve";
-	case MW_CALL_EXECVEAT: return "execveat";
+	case MW_POLICY_CALL_MEMFD_CREATE: return "memfd_create";
+	case MW_POLICY_CALL_EXECVE: return "execve";
+	case MW_POLICY_CALL_EXECVEAT: return "execveat";
+	case MW_POLICY_CALL_UNKNOWN: return "unknown";
 	}
 	return NULL;
 }
@@ -58,40 +81,11 @@ MW_API const char *mw_policy_call_name(enum mw_policy_call c)
 MW_API const char *mw_policy_verdict_name(enum mw_policy_verdict v)
 {
 	switch (v) {
-	case MW_VERDICT_ALLOW: return "allow";
-	case MW_VERDICT_DENY: return "deny";
-	case MW_VERDICT_NOEXEC: return "noexec";
+	case MW_POLICY_VERDICT_ALLOW: return "allow";
+	case MW_POLICY_VERDICT_DENY: return "deny";
+	case MW_POLICY_VERDICT_NOEXEC: return "noexec";
 	}
 	return NULL;
-}
-
-static int identify(const struct sv *sv, const struct seccomp_data *d)
-{
-	int nr = d->nr;
-	char *name;
-	int r = -1;
-
-	if (d->arch == sv->native_arch) {
-		if (nr == sv->nr_memfd)
-			return MW_CALL_MEMFD_CREATE;
-		if (nr == sv->nr_execve)
-			return MW_CALL_EXECVE;
-		if (nr == sv->nr_execveat)
-			return MW_CALL_EXECVEAT;
-		return -1;
-	}
-	/* The 32-bit ABIs (rare): resolve by name. */
-	name = seccomp_syscall_resolve_num_arch(d->arch, nr);
-	if (!name)
-		return -1;
-	if (!strcmp(name, "memfd_create"))
-		r = MW_CALL_MEMFD_CREATE;
-	else if (!strcmp(name, "execve"))
-		r = MW_CALL_EXECVE;
-	else if (!strcmp(name, "execveat"))
-		r = MW_CALL_EXECVEAT;
-	free(name);
-	return r;
 }
 
 /* Read a NUL-terminated string from the caller, page by page (a string may
@@ -236,6 +230,7 @@ static int on_memfd_create(struct sv *sv, struct seccomp_notif *req,
 {
 	unsigned int flags = (unsigned int)req->data.args[1];
 	bool audit = mw_policy_mode(sv->pol) == MW_POLICY_AUDIT;
+	bool huge = flags & MFD_HUGETLB;
 	char name[256];
 	const char *reason;
 	unsigned int nflags;
@@ -243,47 +238,52 @@ static int on_memfd_create(struct sv *sv, struct seccomp_notif *req,
 	int fd;
 
 	if (c->listed) {
-		report(sv, c, MW_CALL_MEMFD_CREATE, MW_VERDICT_ALLOW, 1, 0,
+		report(sv, c, MW_POLICY_CALL_MEMFD_CREATE, MW_POLICY_VERDICT_ALLOW, 1, 0,
 		       "listed executable", "", flags);
 		return respond(sv, resp, req->id, 1, 0, 0);
 	}
-	if ((flags & MFD_NOEXEC_SEAL) && !(flags & MFD_EXEC)) {
-		report(sv, c, MW_CALL_MEMFD_CREATE, MW_VERDICT_ALLOW, 1, 0,
+	/* MFD_NOEXEC_SEAL makes a non-executable memfd, except on hugetlbfs,
+	 * which ignores F_SEAL_EXEC: fchmod +x then succeeds (6.1-6.18). */
+	if ((flags & MFD_NOEXEC_SEAL) && !(flags & MFD_EXEC) && !huge) {
+		report(sv, c, MW_POLICY_CALL_MEMFD_CREATE, MW_POLICY_VERDICT_ALLOW, 1, 0,
 		       sv->noexec_seal ? "already non-executable (MFD_NOEXEC_SEAL)"
 				       : "MFD_NOEXEC_SEAL: the kernel refuses it (EINVAL before 6.3)",
 		       "", flags);
 		return respond(sv, resp, req->id, 1, 0, 0);
 	}
 	if ((flags & MFD_EXEC) && mw_policy_exec_request(sv->pol) == MW_POLICY_REQ_REFUSE) {
-		report(sv, c, MW_CALL_MEMFD_CREATE, MW_VERDICT_DENY, !audit, audit ? 0 : EACCES,
+		report(sv, c, MW_POLICY_CALL_MEMFD_CREATE, MW_POLICY_VERDICT_DENY, !audit, audit ? 0 : EACCES,
 		       "MFD_EXEC from an executable the policy does not list", "", flags);
 		return audit ? respond(sv, resp, req->id, 1, 0, 0)
 			     : respond(sv, resp, req->id, 0, EACCES, 0);
 	}
-	reason = (flags & MFD_EXEC) ? "MFD_EXEC downgraded: executable not listed"
-				    : "executable not listed: memfd made non-executable";
+	reason = huge ? "MFD_HUGETLB stripped (hugetlbfs ignores F_SEAL_EXEC): memfd made non-executable"
+		: (flags & MFD_EXEC) ? "MFD_EXEC downgraded: executable not listed"
+				     : "executable not listed: memfd made non-executable";
 	if (audit) {
-		report(sv, c, MW_CALL_MEMFD_CREATE, MW_VERDICT_NOEXEC, 0, 0, reason, "", flags);
+		report(sv, c, MW_POLICY_CALL_MEMFD_CREATE, MW_POLICY_VERDICT_NOEXEC, 0, 0, reason, "", flags);
 		return respond(sv, resp, req->id, 1, 0, 0);
 	}
 	n = read_string(c->pid, req->data.args[0], name, sizeof(name));
 	if (n < 0) {
 		if (seccomp_notify_id_valid(sv->listener, req->id) < 0)
 			return 0;
-		report(sv, c, MW_CALL_MEMFD_CREATE, MW_VERDICT_DENY, 1, n == -ENAMETOOLONG ? EINVAL : EFAULT,
-		       "cannot read the memfd name", "", flags);
+		report(sv, c, MW_POLICY_CALL_MEMFD_CREATE, MW_POLICY_VERDICT_DENY, 1,
+		       n == -ENAMETOOLONG ? EINVAL : EFAULT, "cannot read the memfd name", "", flags);
 		return respond(sv, resp, req->id, 0, n == -ENAMETOOLONG ? EINVAL : EFAULT, 0);
 	}
 	/* The caller is still the task we read from (not a recycled pid). */
 	if (seccomp_notify_id_valid(sv->listener, req->id) < 0)
 		return 0;
-	nflags = flags & ~(MFD_EXEC | MFD_CLOEXEC);
+	/* A tmpfs memfd instead of a hugetlb one: same contents and API, only
+	 * the page size differs (documented in memward-run(1)). */
+	nflags = flags & ~(MFD_EXEC | MFD_CLOEXEC | MFD_HUGETLB | (MFD_HUGE_MASK << MFD_HUGE_SHIFT));
 	if (sv->noexec_seal)
 		nflags |= MFD_NOEXEC_SEAL;
 	fd = mw_sys_memfd_create(name, nflags);
 	if (fd < 0) {
 		int e = errno;
-		report(sv, c, MW_CALL_MEMFD_CREATE, MW_VERDICT_DENY, 1, e,
+		report(sv, c, MW_POLICY_CALL_MEMFD_CREATE, MW_POLICY_VERDICT_DENY, 1, e,
 		       "the supervisor's own memfd_create failed", name, flags);
 		return respond(sv, resp, req->id, 0, e, 0);
 	}
@@ -292,231 +292,257 @@ static int on_memfd_create(struct sv *sv, struct seccomp_notif *req,
 	if (!sv->noexec_seal && fchmod(fd, 0666) < 0) {
 		int e = errno;
 		close(fd);
-		report(sv, c, MW_CALL_MEMFD_CREATE, MW_VERDICT_DENY, 1, e,
+		report(sv, c, MW_POLICY_CALL_MEMFD_CREATE, MW_POLICY_VERDICT_DENY, 1, e,
 		       "cannot clear the exec bits", name, flags);
 		return respond(sv, resp, req->id, 0, e, 0);
 	}
-	report(sv, c, MW_CALL_MEMFD_CREATE, MW_VERDICT_NOEXEC, 1, 0, reason, name, flags);
+	report(sv, c, MW_POLICY_CALL_MEMFD_CREATE, MW_POLICY_VERDICT_NOEXEC, 1, 0, reason, name, flags);
 	n = addfd_send(sv, resp, req->id, fd, flags & MFD_CLOEXEC);
 	close(fd);
 	return (int)n;
 }
 
-/* "/proc/self/fd/N" and friends -> N; -1 if the path is not one of them,
- * -2 if it names another process's fd (cannot be checked). */
-static int fd_of_path(const char *path, pid_t nspid)
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+
+/* A verdict and why. */
+struct judgement {
+	enum mw_policy_verdict v;
+	int err;
+	char reason[256];
+};
+
+__attribute__((format(printf, 3, 4)))
+static int refuse(struct judgement *j, int err, const char *fmt, ...)
 {
-	static const char *const prefixes[] = { "/proc/self/fd/", "/proc/thread-self/fd/", "/dev/fd/" };
-	const char *rest = NULL;
-	char *end;
-	long v;
+	va_list ap;
 
-	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-		if (!strncmp(path, prefixes[i], strlen(prefixes[i]))) {
-			rest = path + strlen(prefixes[i]);
-			break;
-		}
-	if (!rest && !strncmp(path, "/proc/", 6) && path[6] >= '0' && path[6] <= '9') {
-		long p = strtol(path + 6, &end, 10);
+	j->v = MW_POLICY_VERDICT_DENY;
+	j->err = err;
+	va_start(ap, fmt);
+	vsnprintf(j->reason, sizeof(j->reason), fmt, ap);
+	va_end(ap);
+	return -1;
+}
 
-		if (strncmp(end, "/fd/", 4) && strncmp(end, "/task/", 6))
-			return -1;
-		if (p != nspid)
-			return -2;
-		if (!strncmp(end, "/task/", 6)) {
-			strtol(end + 6, &end, 10);
-			if (strncmp(end, "/fd/", 4))
-				return -1;
-		}
-		rest = end + 4;
+/* The caller's fd, through a pidfd. */
+static int caller_fd(const struct caller *c, int target, struct judgement *j)
+{
+	int pidfd = mw_sys_pidfd_open(c->pid, 0), file, e;
+
+	if (pidfd < 0)
+		return refuse(j, EACCES, "pidfd_open failed: %s", strerror(errno));
+	file = mw_sys_pidfd_getfd(pidfd, target, 0);
+	e = errno;
+	close(pidfd);
+	/* EBADF: no such fd now. Answer it ourselves: letting the call go on
+	 * would let another thread install one in between. */
+	if (file < 0)
+		return refuse(j, e == EBADF ? EBADF : EACCES, "fd %d: %s", target, strerror(e));
+	return file;
+}
+
+/* Is the directory a relative name starts from part of /proc (a
+ * /proc/self/fd dirfd or cwd)? Then the name is an fd we cannot check. */
+static bool relative_to_proc(const struct caller *c, int dirfd)
+{
+	struct statfs sfs;
+	struct judgement ignored;
+	char path[64];
+	int fd;
+
+	if (dirfd == AT_FDCWD) {
+		snprintf(path, sizeof(path), "/proc/%d/cwd", (int)c->pid);
+		fd = open(path, O_PATH | O_CLOEXEC);
+	} else {
+		fd = caller_fd(c, dirfd, &ignored);
 	}
-	if (!rest)
-		return -1;
-	if (*rest < '0' || *rest > '9')
+	if (fd < 0)
+		return true; /* cannot tell: treat as unsafe */
+	if (fstatfs(fd, &sfs) < 0)
+		sfs.f_type = PROC_SUPER_MAGIC;
+	close(fd);
+	return (unsigned long)sfs.f_type == PROC_SUPER_MAGIC;
+}
+
+/* Open the file the exec names, if it can be a memfd: >= 0; -1 refused (j
+ * set); -2 an ordinary name the kernel resolves (allowed). */
+static int open_target(const struct caller *c, const struct seccomp_notif *req, enum mw_policy_call call,
+		       const char *path, unsigned int eflags, struct judgement *j)
+{
+	struct mw__exec_path ep;
+	char proc[192];
+	int dirfd = call == MW_POLICY_CALL_EXECVEAT ? (int)req->data.args[0] : AT_FDCWD;
+	int fd;
+
+	if (call == MW_POLICY_CALL_EXECVEAT && (eflags & AT_EMPTY_PATH) && path[0] == '\0')
+		return caller_fd(c, dirfd, j);
+	if (path[0] != '/') {
+		if (relative_to_proc(c, dirfd))
+			return refuse(j, EACCES, "name relative to a /proc directory: cannot be checked");
 		return -2;
-	v = strtol(rest, &end, 10);
-	if (*end != '\0' || v > INT_MAX)
+	}
+	mw__policy_exec_path(path, mw__policy_ns_pid(c->pid), &ep);
+	switch (ep.kind) {
+	case MW__PATH_PLAIN:
 		return -2;
-	return (int)v;
+	case MW__PATH_OTHER_PROC:
+		return refuse(j, EACCES, "path names another process's fd, mapping or exe: cannot be checked");
+	case MW__PATH_FD:
+		return caller_fd(c, ep.fd, j);
+	case MW__PATH_PROC_FILE:
+		break;
+	}
+	/* map_files/RANGE or exe of the caller itself: the same file, opened
+	 * through its real pid. */
+	snprintf(proc, sizeof(proc), "/proc/%d/%s", (int)c->pid, ep.sub);
+	fd = open(proc, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == EACCES)
+		fd = open(proc, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return refuse(j, EACCES, "cannot open %s: %s", ep.sub, strerror(errno));
+	return fd;
 }
 
-/* The caller's pid as its own pid namespace sees it (last NSpid field). */
-static pid_t ns_pid_of(pid_t pid)
+static const char *kind_name(enum mw__file_kind k)
 {
-	char path[64], status[4096], *line, *last, *tok, *save = NULL;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if (mw__read_file(path, status, sizeof(status)) < 0)
-		return pid;
-	line = strstr(status, "\nNSpid:");
-	if (!line)
-		return pid;
-	line += 7;
-	*strchrnul(line, '\n') = '\0';
-	last = NULL;
-	for (tok = strtok_r(line, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save))
-		last = tok;
-	return last ? (pid_t)atoi(last) : pid;
+	switch (k) {
+	case MW__FILE_MEMFD: return "memfd";
+	case MW__FILE_SHMEM: return "internal shared memory (anonymous shared mapping or SysV segment)";
+	case MW__FILE_HUGETLB: return "hugetlbfs memfd or mapping";
+	case MW__FILE_OTHER: break;
+	}
+	return "file";
 }
 
-static bool is_memfd(int fd)
+/* The file is open: judge it. */
+static void judge_file(const struct sv *sv, const struct caller *c, int file, struct judgement *j)
 {
-	char link[64], target[PATH_MAX];
-	struct stat st;
-	ssize_t n;
+	enum mw__file_kind kind = mw__policy_file_kind(file, sv->shm_dev);
+	long nthreads = threads_of(c->pid);
+	unsigned int seals, required;
+	char have[64], need[64];
+	int s;
 
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, target, sizeof(target) - 1);
-	if (n < 0 || fstat(fd, &st) < 0)
-		return false;
-	target[n] = '\0';
-	return !strncmp(target, "/memfd:", 7) && st.st_nlink == 0 && S_ISREG(st.st_mode);
-}
-
-static void seals_text(unsigned int seals, char *buf, size_t size)
-{
-	mw__seals_string(seals, buf, size);
+	if (kind == MW__FILE_OTHER) {
+		/* Another thread (or a CLONE_FILES sibling sharing the table)
+		 * could put a memfd in its place before the kernel looks. */
+		if (nthreads != 1)
+			refuse(j, EACCES, "exec through an fd or /proc name by a multithreaded caller (%ld threads): "
+			       "cannot be checked", nthreads);
+		else
+			snprintf(j->reason, sizeof(j->reason), "not a memfd or shared memory");
+		return;
+	}
+	if (!c->listed) {
+		refuse(j, EACCES, "exec of a %s by an executable the policy does not list", kind_name(kind));
+		return;
+	}
+	if (kind == MW__FILE_HUGETLB) {
+		refuse(j, EACCES, "exec of a %s: hugetlbfs ignores F_SEAL_EXEC, never sealed", kind_name(kind));
+		return;
+	}
+	s = fcntl(file, F_GET_SEALS);
+	seals = s < 0 ? 0 : (unsigned int)s;
+	required = mw_policy_required_seals(sv->pol);
+	if (!sv->noexec_seal)
+		required &= ~(unsigned int)F_SEAL_EXEC; /* 6.1: no F_SEAL_EXEC */
+	mw__seals_string(seals, have, sizeof(have));
+	mw__seals_string(required, need, sizeof(need));
+	if ((seals & required) != required)
+		refuse(j, EACCES, "%s not fully sealed (has %s, needs %s)", kind_name(kind), have, need);
+	else if (nthreads != 1)
+		refuse(j, EACCES, "multithreaded caller (%ld threads): the fd could be swapped before the exec",
+		       nthreads);
+	else
+		snprintf(j->reason, sizeof(j->reason), "sealed memfd (%s), listed executable", have);
 }
 
 static int on_exec(struct sv *sv, struct seccomp_notif *req, struct seccomp_notif_resp *resp,
 		   const struct caller *c, enum mw_policy_call call)
 {
 	bool audit = mw_policy_mode(sv->pol) == MW_POLICY_AUDIT;
-	uint64_t path_addr = call == MW_CALL_EXECVE ? req->data.args[0] : req->data.args[1];
-	unsigned int eflags = call == MW_CALL_EXECVEAT ? (unsigned int)req->data.args[4] : 0;
-	char path[PATH_MAX], reason[256], have[64], need[64];
-	enum mw_policy_verdict v = MW_VERDICT_ALLOW;
-	int target = -1, err = 0, pidfd, file;
-	unsigned int seals, required;
+	uint64_t path_addr = call == MW_POLICY_CALL_EXECVE ? req->data.args[0] : req->data.args[1];
+	unsigned int eflags = call == MW_POLICY_CALL_EXECVEAT ? (unsigned int)req->data.args[4] : 0;
+	struct judgement j = { .v = MW_POLICY_VERDICT_ALLOW };
+	char path[PATH_MAX];
 	ssize_t n;
-	long nthreads;
+	int file;
 
 	n = read_string(c->pid, path_addr, path, sizeof(path));
 	if (n < 0) {
 		if (seccomp_notify_id_valid(sv->listener, req->id) < 0)
 			return 0;
 		/* What we cannot read we cannot check: refuse. */
-		err = n == -ENAMETOOLONG ? ENAMETOOLONG : EFAULT;
-		report(sv, c, call, MW_VERDICT_DENY, 1, err, "cannot read the path", "", eflags);
-		return respond(sv, resp, req->id, 0, err, 0);
+		j.err = n == -ENAMETOOLONG ? ENAMETOOLONG : EFAULT;
+		report(sv, c, call, MW_POLICY_VERDICT_DENY, 1, j.err, "cannot read the path", "", eflags);
+		return respond(sv, resp, req->id, 0, j.err, 0);
 	}
-	if (call == MW_CALL_EXECVEAT && (eflags & AT_EMPTY_PATH) && path[0] == '\0')
-		target = (int)req->data.args[0];
-	else if (path[0] == '/')
-		target = fd_of_path(path, ns_pid_of(c->pid));
-
-	if (target == -1) {
-		if (seccomp_notify_id_valid(sv->listener, req->id) < 0)
-			return 0;
-		report(sv, c, call, MW_VERDICT_ALLOW, 1, 0, "not an fd path", path, eflags);
-		return respond(sv, resp, req->id, 1, 0, 0);
-	}
-	if (target == -2) {
-		snprintf(reason, sizeof(reason), "path names another process's fd: cannot be checked");
-		v = MW_VERDICT_DENY;
-		err = EACCES;
-		goto decided;
-	}
-
-	pidfd = mw_sys_pidfd_open(c->pid, 0);
-	if (pidfd < 0) {
-		if (seccomp_notify_id_valid(sv->listener, req->id) < 0)
-			return 0;
-		snprintf(reason, sizeof(reason), "pidfd_open failed: %s", strerror(errno));
-		v = MW_VERDICT_DENY;
-		err = EACCES;
-		goto decided;
-	}
-	file = mw_sys_pidfd_getfd(pidfd, target, 0);
-	err = errno;
-	close(pidfd);
-	/* The pidfd and the fd belong to the notifying task, not to a task
-	 * that took over a recycled pid. */
+	file = open_target(c, req, call, path, eflags, &j);
+	/* What we opened belongs to the notifying task, not to a task that
+	 * took over a recycled pid. */
 	if (seccomp_notify_id_valid(sv->listener, req->id) < 0) {
 		if (file >= 0)
 			close(file);
 		return 0;
 	}
-	if (file < 0) {
-		/* EBADF: no such fd now. Answer it ourselves: letting the call
-		 * go on would let another thread install one in between. */
-		snprintf(reason, sizeof(reason), "fd %d: %s", target, strerror(err));
-		v = MW_VERDICT_DENY;
-		err = err == EBADF ? EBADF : EACCES;
-		goto decided;
-	}
-	nthreads = threads_of(c->pid);
-	if (!is_memfd(file)) {
-		close(file);
-		if (nthreads != 1) {
-			/* Another thread could dup2() an executable memfd over
-			 * the fd between this check and the kernel's lookup. */
-			snprintf(reason, sizeof(reason),
-				 "exec through fd %d by a multithreaded caller (%ld threads): cannot be checked",
-				 target, nthreads);
-			v = MW_VERDICT_DENY;
-			err = EACCES;
-			goto decided;
-		}
-		snprintf(reason, sizeof(reason), "fd %d is not a memfd", target);
-		goto decided;
-	}
-	seals = (unsigned int)fcntl(file, F_GET_SEALS);
-	if ((int)seals < 0)
-		seals = 0;
-	close(file);
-	required = mw_policy_required_seals(sv->pol);
-	if (!sv->noexec_seal)
-		required &= ~(unsigned int)F_SEAL_EXEC; /* 6.1: no F_SEAL_EXEC */
-	seals_text(seals, have, sizeof(have));
-	seals_text(required, need, sizeof(need));
-	v = MW_VERDICT_DENY;
-	err = EACCES;
-	if (!c->listed)
-		snprintf(reason, sizeof(reason), "exec of a memfd (fd %d) by an executable the policy does not list",
-			 target);
-	else if ((seals & required) != required)
-		snprintf(reason, sizeof(reason), "memfd fd %d not fully sealed (has %s, needs %s)", target, have,
-			 need);
-	else if (nthreads != 1)
-		snprintf(reason, sizeof(reason),
-			 "multithreaded caller (%ld threads): the fd could be swapped before the exec", nthreads);
-	else {
-		snprintf(reason, sizeof(reason), "sealed memfd (%s), listed executable", have);
-		v = MW_VERDICT_ALLOW;
-		err = 0;
-	}
-
-decided:
-	if (seccomp_notify_id_valid(sv->listener, req->id) < 0)
-		return 0;
-	if (v == MW_VERDICT_ALLOW || audit) {
-		report(sv, c, call, v, v == MW_VERDICT_ALLOW, 0, reason, path, eflags);
+	if (file == -2) {
+		report(sv, c, call, MW_POLICY_VERDICT_ALLOW, 1, 0, "not an fd path", path, eflags);
 		return respond(sv, resp, req->id, 1, 0, 0);
 	}
-	report(sv, c, call, v, 1, err, reason, path, eflags);
-	return respond(sv, resp, req->id, 0, err, 0);
+	if (file >= 0) {
+		judge_file(sv, c, file, &j);
+		close(file);
+	}
+	if (seccomp_notify_id_valid(sv->listener, req->id) < 0)
+		return 0;
+	if (j.v == MW_POLICY_VERDICT_ALLOW || audit) {
+		report(sv, c, call, j.v, j.v == MW_POLICY_VERDICT_ALLOW, 0, j.reason, path, eflags);
+		return respond(sv, resp, req->id, 1, 0, 0);
+	}
+	report(sv, c, call, j.v, 1, j.err, j.reason, path, eflags);
+	return respond(sv, resp, req->id, 0, j.err, 0);
 }
 
-MW_API int mw_policy_supervise(const struct mw_policy_supervise_opts *o)
+/* A notification that is none of ours (an ABI or a call the table lacks). */
+static int on_unknown(struct sv *sv, struct seccomp_notif *req, struct seccomp_notif_resp *resp,
+		      const struct caller *c)
+{
+	char what[96];
+
+	snprintf(what, sizeof(what), "arch %#x nr %d", (unsigned)req->data.arch, req->data.nr);
+	report(sv, c, MW_POLICY_CALL_UNKNOWN, MW_POLICY_VERDICT_DENY, 1, ENOSYS,
+	       "notification the supervisor cannot identify: refused", what, 0);
+	return respond(sv, resp, req->id, 0, ENOSYS, 0);
+}
+
+MW_API int mw_policy_supervise(const struct mw_policy_supervise_opts *opts)
 {
 	struct seccomp_notif *req = NULL;
 	struct seccomp_notif_resp *resp = NULL;
 	struct mw_feature_status st = { .sz = sizeof(st) };
+	struct mw_policy_supervise_opts ours, *o = &ours;
 	struct sv sv = { 0 };
 	int r;
 
-	if (!o || o->sz < sizeof(*o) || o->flags || !o->policy || o->listener < 0)
+	/* An older caller's smaller struct: the missing tail reads as zero
+	 * (then stop_fd 0 would be stdin: a struct without stop_fd has none). */
+	if (!opts || MW_OPTS_IN(ours, opts) < 0)
+		return -EINVAL;
+	if (opts->sz < offsetof(struct mw_policy_supervise_opts, stop_fd) + sizeof(int))
+		ours.stop_fd = -1;
+	if (o->flags || !o->policy || o->listener < 0)
 		return -EINVAL;
 	sv.o = o;
 	sv.pol = o->policy;
 	sv.listener = o->listener;
 	sv.noexec_seal = mw_feature_probe(MW_FEAT_MFD_NOEXEC_SEAL, &st) == 0 &&
 			 st.state == MW_FEATURE_SUPPORTED;
-	sv.native_arch = (uint32_t)seccomp_arch_native();
-	sv.nr_memfd = seccomp_syscall_resolve_name("memfd_create");
-	sv.nr_execve = seccomp_syscall_resolve_name("execve");
-	sv.nr_execveat = seccomp_syscall_resolve_name("execveat");
+	sv.shm_dev = mw__policy_shm_dev();
+	r = mw__policy_abi_init(&sv.abi);
+	if (r < 0)
+		return r;
 	r = seccomp_notify_alloc(&req, &resp);
 	if (r < 0)
 		return r;
@@ -559,13 +585,13 @@ MW_API int mw_policy_supervise(const struct mw_policy_supervise_opts *o)
 			break;
 		memset(resp, 0, sizeof(*resp));
 		caller_info(&sv, (pid_t)req->pid, &c);
-		call = identify(&sv, &req->data);
-		if (call == MW_CALL_MEMFD_CREATE)
+		call = mw__policy_identify(&sv.abi, req->data.arch, req->data.nr);
+		if (call == MW_POLICY_CALL_MEMFD_CREATE)
 			r = on_memfd_create(&sv, req, resp, &c);
-		else if (call == MW_CALL_EXECVE || call == MW_CALL_EXECVEAT)
+		else if (call == MW_POLICY_CALL_EXECVE || call == MW_POLICY_CALL_EXECVEAT)
 			r = on_exec(&sv, req, resp, &c, (enum mw_policy_call)call);
 		else
-			r = respond(&sv, resp, req->id, 1, 0, 0);
+			r = on_unknown(&sv, req, resp, &c);
 		if (r < 0 && r != -ENOENT)
 			mw__log(4, "supervisor: answering pid %d failed: %d", (int)req->pid, r);
 	}

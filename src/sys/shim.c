@@ -3,6 +3,7 @@
 #include "sys/shim.h"
 
 #include <errno.h>
+#include <sched.h>
 
 int mw_sys_memfd_create(const char *name, unsigned int flags)
 {
@@ -46,4 +47,20 @@ void mw_sys_exit_task(int code)
 {
 	for (;;)
 		syscall(SYS_exit, code);
+}
+
+pid_t mw_sys_fork_pidfd(unsigned long flags, int *pidfd)
+{
+	pid_t pid;
+
+	*pidfd = -1;
+	/* parent_tid (where CLONE_PIDFD stores the pidfd) is the third argument on
+	 * x86-64 and the CLONE_BACKWARDS architectures alike. */
+	pid = (pid_t)syscall(SYS_clone, flags | CLONE_PIDFD, NULL, pidfd, NULL, NULL);
+	if (pid < 0 && errno == EINVAL) {
+		/* Before 5.2 (no CLONE_PIDFD). */
+		*pidfd = -1;
+		pid = mw_sys_fork_flags(flags);
+	}
+	return pid;
 }
