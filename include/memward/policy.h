@@ -82,8 +82,10 @@ enum mw_policy_run_stage {
  * library writes no further than sz. */
 struct mw_policy_run_result {
 	size_t sz;
-	pid_t pid;          /* the process to wait for (pid 1 of the namespace, or the
-			     * command); its exit signal is 0: wait with __WALL */
+	pid_t pid;          /* the process to wait for: pid 1 of the namespace, or without
+			     * one a process of the library that forwards the signals
+			     * and exits with the command's status. Its exit signal is 0:
+			     * wait with __WALL */
 	int level;          /* effective vm.memfd_noexec in the namespace, -1 if unknown/none */
 	int ancestor_level; /* for MW_POLICY_RUN_STAGE_LOWER: the level the ancestors impose */
 	enum mw_policy_run_stage stage;
@@ -105,7 +107,8 @@ struct mw_policy_run_result {
  * namespace further down (pid 2 there, under a second pid 1 with its own
  * /proc): the kernel lets a namespace raise its own level but never go
  * below its parent's, so nothing the command does can lower the level set
- * here. Without MW_POLICY_RUN_NEWNS the command is forked directly.
+ * here. Without MW_POLICY_RUN_NEWNS the command runs under a process of the
+ * library that forwards the same signals and exits with its status.
  *
  * Every child is created with exit signal 0, so it is not reaped behind the
  * caller's back when SIGCHLD is ignored: wait with waitpid(pid, &st, __WALL)

@@ -307,6 +307,22 @@ static __attribute__((noreturn)) void ns_init(struct run *rn)
 	reap_until(rn, inner);
 }
 
+/* Without a namespace: a process of ours between the caller and the command,
+ * like a pid 1. An exec makes the kernel give the exiting task SIGCHLD as
+ * its exit signal again (seen on 6.18), so the command itself cannot be the
+ * caller's child when the caller ignores SIGCHLD. */
+static __attribute__((noreturn)) void waiter(struct run *rn)
+{
+	struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	sigaction(SIGCHLD, &dfl, NULL);
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaction(forwarded[i], &sa, NULL);
+	start_command(rn);
+}
+
 static int fail(struct mw_policy_run_result *r, int stage, int err)
 {
 	r->stage = stage;
@@ -412,8 +428,7 @@ static int start(struct run *rn, struct mw_policy_run_result *r)
 		if (newns)
 			ns_init(rn);
 		close(sync_p[0]);
-		send_report(rn->report_fd, MW_POLICY_RUN_STAGE_NONE, 0, -1, -1);
-		exec_command(rn);
+		waiter(rn);
 	}
 	e = errno;
 	sigprocmask(SIG_SETMASK, &rn->oldmask, NULL);

@@ -51,7 +51,7 @@ static void known_have_names(void **state)
 	assert_string_equal(mw_feature_cause_name(MW_CAUSE_ERROR), "error");
 	assert_string_equal(mw_secret_mode_name(MW_SECRET_GUARDED), "guarded");
 	assert_string_equal(mw_secret_backing_name(MW_SECRET_BACKING_MLOCK), "mlock");
-	assert_string_equal(mw_policy_call_name(MW_CALL_EXECVEAT), "execveat");
+	assert_string_equal(mw_policy_call_name(MW_POLICY_CALL_EXECVEAT), "execveat");
 	assert_string_equal(mw_errno_name(-ENOSYS), "ENOSYS");
 }
 
