@@ -38,19 +38,25 @@ enum mw_audit_severity {
 };
 
 enum mw_audit_kind {
-	/* The executable is an unsealed memfd (critical) or an unlinked file
-	 * (high when it lived in a world-writable directory, else medium: a
-	 * package upgrade also leaves " (deleted)" behind). */
+	/* The executable is a memfd (critical when its contents are not
+	 * sealed; high when they are sealed but are not those of a trusted
+	 * binary: anyone can seal a memfd) or an unlinked file (high when it
+	 * lived in a world-writable directory, else medium: a package upgrade
+	 * also leaves " (deleted)" behind). */
 	MW_AUDIT_FILELESS_EXEC = 0,
 	/* The executable is a memfd whose contents are sealed (F_SEAL_WRITE and
-	 * F_SEAL_SEAL; F_SEAL_EXEC too on 6.3+ when the runtime adds it): the
-	 * runc/crun self-protection pattern (CVE-2019-5736). Low. */
+	 * F_SEAL_SEAL) and whose SHA-256 is that of a binary the operator
+	 * trusts (opts.trusted, or by default the runc, crun and youki found
+	 * on this system): a runtime's self-protection copy (CVE-2019-5736).
+	 * Low. */
 	MW_AUDIT_SEALED_EXEC,
-	/* A memfd with an exec bit and no F_SEAL_EXEC, held as an fd or mapped.
-	 * Medium; low when its contents are sealed (WRITE and SEAL). */
+	/* A memfd with an exec bit and no effective exec seal (none, or on
+	 * hugetlbfs, which ignores F_SEAL_EXEC), held as an fd or mapped but
+	 * not executable: it could be executed. Low; info when its contents
+	 * are sealed. Executing it is what the other kinds report. */
 	MW_AUDIT_EXEC_MEMFD,
-	/* A memfd mapped executable (not the process's own executable). High;
-	 * low when its contents are sealed. */
+	/* A memfd mapped executable (not the process's own executable): a
+	 * fileless library. High, sealed or not. */
 	MW_AUDIT_MEMFD_MAPPED_EXEC,
 	/* A memfd mapped by this process and writable by another one (peer_pid),
 	 * without F_SEAL_WRITE or F_SEAL_FUTURE_WRITE. Medium; high when this
@@ -59,8 +65,8 @@ enum mw_audit_kind {
 	/* The process holds or maps memfd_secret memory; size = bytes. Info. */
 	MW_AUDIT_SECRETMEM,
 	/* The effective vm.memfd_noexec of a pid namespace (memfd_noexec, -1 when
-	 * it cannot be read, with the reason); pid is the first process seen in
-	 * it. Info. */
+	 * it cannot be read, with the reason); pid is the lowest pid seen in
+	 * it (stable from scan to scan). Info. */
 	MW_AUDIT_NOEXEC_POLICY,
 	MW_AUDIT_KIND_COUNT_ /* not a kind; grows with new releases */
 };
@@ -76,7 +82,9 @@ struct mw_audit_finding {
 	const char *comm;     /* /proc/PID/comm */
 	const char *exe;      /* target of /proc/PID/exe */
 	const char *cmdline;  /* argv joined by spaces */
-	const char *cgroup;   /* the cgroup v2 path ("0::" line), else the first line */
+	const char *cgroup;   /* the cgroup v2 path ("0::" line) when it is not "/";
+			       * else (hybrid/v1 hosts) the pids, memory or
+			       * name=systemd v1 path; "" unknown */
 
 	/* The object. */
 	const char *object;   /* "/memfd:NAME (deleted)", "/secretmem (deleted)", exe path; "" */
@@ -88,6 +96,14 @@ struct mw_audit_finding {
 	pid_t peer_pid;       /* SHARED_UNSEALED: the process that can write; else 0 */
 	uint64_t pidns;       /* inode of the process's pid namespace, 0 unknown */
 	int memfd_noexec;     /* NOEXEC_POLICY: 0, 1, 2, or -1 unknown; else -1 */
+
+	/* Added in 0.2. */
+	const char *container; /* container id (64 hex digits) when the cgroup path
+				* follows docker, containerd (CRI), CRI-O or podman
+				* naming; else "" */
+	const char *pod;      /* Kubernetes pod UID from the cgroup path, else "" */
+	pid_t tid;            /* > 0: the process was read through this thread,
+			       * its leader having exited; else 0 */
 };
 
 /* Scan options. Set sz = sizeof(struct mw_audit_opts); zero what you do not use. */
@@ -100,6 +116,12 @@ struct mw_audit_opts {
 			       * effective uid is this one */
 	unsigned int threads; /* scanning threads; 0: one per online CPU (at most 8),
 			       * fewer for small scans */
+	/* Binaries trusted to run from a sealed memfd (the allow-exec-memfd
+	 * paths of memward-policy(5)): their SHA-256 is compared with the
+	 * contents of each memfd executable. NULL/0: the runtimes runc, crun
+	 * and youki found in /usr/sbin, /usr/bin, /usr/local/{s,}bin. */
+	const char *const *trusted;
+	size_t ntrusted;
 };
 
 /* Filter by opts.uid. */
@@ -135,6 +157,12 @@ struct mw_audit_report {
 	double duration_s;             /* wall-clock time the scan took */
 	bool via_bpf;                  /* fd tables and maps came from the BPF
 					* iterators (see MW_AUDIT_F_NO_BPF), not /proc */
+	/* Added in 0.2 (the report is allocated by the library, so it grows
+	 * at its end). The pids of opts.pids that named no process when the
+	 * scan began (also counted in procs_vanished). */
+	const pid_t *missing;
+	size_t nmissing;
+	unsigned int procs_rescanned;  /* read again: they exec'd while read */
 };
 
 /*

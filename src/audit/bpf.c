@@ -11,7 +11,7 @@
  * (5.8) and task_vma (5.12) iterators; when anything is missing the scan
  * reads /proc instead, with the same findings.
  */
-#include "audit/internal.h"
+#include "audit/collect.h"
 #include "audit/bpf_rec.h"
 
 #include <errno.h>

@@ -12,7 +12,7 @@
  * child that reads the sysctl and writes the answer to a pipe, then restore
  * this thread's pid_for_children.
  */
-#include "audit/internal.h"
+#include "audit/collect.h"
 #include "core/child.h"
 
 #include <errno.h>

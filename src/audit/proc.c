@@ -1,25 +1,22 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The per-process part of the audit: the exe link, the fd table
- * (getdents64 + readlinkat, so a table of a million fds costs one readlink
- * each and no allocation), the memory map, the pid namespace. Every memfd and
- * secretmem inode seen is recorded with what the process can do with it (fd
- * writable, mapped, mapped executable, mapped shared-writable); src/audit/audit.c
- * judges memfds once every process has been seen. When the BPF iterators
- * ran (src/audit_bpf.c), the fd table, the maps, the uids, comm and pid
- * namespace come from their records instead, and only exe, cmdline and
- * cgroup are read here.
+ * The audit's /proc collector: one process's exe, fd table, memory map,
+ * pid namespace and identity, as objects (internal.h), through the /proc
+ * layer (src/proc/). It makes no findings: src/audit/rules.c does. When the
+ * BPF iterators ran (bpf.c), the fd table, the maps, the uids, comm and
+ * pid namespace come from their records instead.
  *
  * Everything is read relative to an O_PATH fd of /proc/PID, so a pid reused
  * mid-scan cannot mix two processes: once the first process is gone every
  * read through the old fd fails with ESRCH/ENOENT and the process is counted
- * as vanished.
+ * as vanished. A process whose thread-group leader called exit() while its
+ * other threads run is read through one of those threads
+ * (/proc/PID/task/TID: same fd table and mm), since the leader's own exe
+ * and maps are empty then.
  */
-#include "audit/internal.h"
+#include "audit/collect.h"
 #include "audit/bpf_rec.h"
-#include "sys/shim.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -27,53 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#define MEMFD_PREFIX "/memfd:"
-#define SECRET_PREFIX "/secretmem"
-#define DELETED_SUFFIX " (deleted)"
-
-/* mw__audit_add() under the report lock. */
-#define ADD_LOCKED(w, ...)                                          \
-	({                                                          \
-		struct mw_audit_finding *f_;                        \
-		pthread_mutex_lock(&(w)->sh->lock);                 \
-		f_ = mw__audit_add((w)->sh->rep, __VA_ARGS__);      \
-		pthread_mutex_unlock(&(w)->sh->lock);               \
-		f_;                                                 \
-	})
-
-/* Read a small file relative to dirfd; NUL-terminated; returns length or -errno. */
-static ssize_t read_at(int dirfd, const char *name, char *buf, size_t size)
-{
-	MW_AUTOCLOSE int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	size_t len = 0;
-
-	if (fd < 0)
-		return -errno;
-	while (len < size - 1) {
-		size_t want = size - 1 - len;
-		ssize_t n = read(fd, buf + len, want);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		len += (size_t)n;
-		/* procfs files (seq_file show, cmdline) fill the buffer up to
-		 * their end in one read: a short read is the end, and the read
-		 * that would return 0 is a syscall saved per file. */
-		if ((size_t)n < want)
-			break;
-	}
-	buf[len] = '\0';
-	return (ssize_t)len;
-}
-
-/* Real and effective uid from /proc/PID/status. */
 /* Undo the escaping of "Name:" in /proc/PID/status (seq_escape_str with
  * ESCAPE_SPACE | ESCAPE_SPECIAL: \n \t \\ and friends) to get the raw comm,
  * which saves reading /proc/PID/comm. */
@@ -108,7 +61,7 @@ static void unescape_name(const char *in, char *out, size_t size)
 static int read_status(int dirfd, uid_t *ruid, uid_t *euid, char *comm, size_t size)
 {
 	char buf[2048];
-	ssize_t n = read_at(dirfd, "status", buf, sizeof(buf));
+	ssize_t n = mw__proc_read_at(dirfd, "status", buf, sizeof(buf));
 	const char *p;
 	char *end;
 
@@ -130,72 +83,80 @@ static int read_status(int dirfd, uid_t *ruid, uid_t *euid, char *comm, size_t s
 	return 0;
 }
 
-/* The cgroup line of /proc/PID/cgroup: the v2 path ("0::/path"), else the
- * first line. *v2 tells which. Returns a malloc'd string or NULL. */
-static char *read_cgroup(int dirfd, bool *v2)
+/*
+ * The cgroup to show from /proc/PID/cgroup text: the v2 path ("0::/...")
+ * when it says more than "/"; on a hybrid or v1 host (where the unified
+ * line is "/" for everyone) the first v1 path that is not "/", preferring
+ * the pids, memory and name=systemd hierarchies. Written into out.
+ */
+static void pick_cgroup(const char *text, char *out, size_t size)
 {
-	char buf[4096];
-	ssize_t n = read_at(dirfd, "cgroup", buf, sizeof(buf));
-	char *p, *line = buf;
+	static const char *const pref[] = { ":pids:", ":memory:", ":name=systemd:" };
+	const char *best = NULL, *v2 = NULL, *anyv1 = NULL;
+	int bestrank = 99;
 
-	if (n < 0)
-		buf[0] = '\0';
-	p = strstr(buf, "0::");
-	*v2 = p && (p == buf || p[-1] == '\n');
-	if (*v2)
-		line = p + 3;
-	p = strchr(line, '\n');
-	if (p)
-		*p = '\0';
-	return strdup(line);
+	for (const char *l = text; *l; ) {
+		const char *eol = strchrnul(l, '\n');
+		const char *p = memchr(l, ':', (size_t)(eol - l));
+		const char *path = p ? memchr(p + 1, ':', (size_t)(eol - p - 1)) : NULL;
+
+		if (path) {
+			path++;
+			if (!strncmp(l, "0::", 3))
+				v2 = path;
+			else if (!(eol - path == 1 && *path == '/')) {
+				if (!anyv1)
+					anyv1 = path;
+				for (int i = 0; i < 3; i++)
+					if (i < bestrank && memmem(l, (size_t)(path - l), pref[i] + 1,
+								   strlen(pref[i]) - 1)) {
+						best = path;
+						bestrank = i;
+					}
+			}
+		}
+		l = *eol ? eol + 1 : eol;
+	}
+	if (v2 && !(v2[0] == '/' && (v2[1] == '\n' || v2[1] == '\0')))
+		best = v2;
+	else if (!best)
+		best = anyv1 ? anyv1 : v2;
+	if (!best) {
+		snprintf(out, size, "%s", "");
+		return;
+	}
+	snprintf(out, size, "%.*s", (int)(strchrnul(best, '\n') - best), best);
 }
 
-/* The cgroup path of the current process. With the id of its v2 cgroup
- * from the BPF records, each distinct cgroup is read once per worker and
- * scan (the path depends only on the cgroup and on the reader's cgroup
- * namespace). */
-static char *proc_cgroup(struct mw__audit_worker *s, uint64_t cgid)
+static char *read_cgroup(struct mw__audit_collector *c, char **container, char **pod)
 {
-	bool v2;
-	char *path;
+	char text[4096], path[1024], id[80], pu[48];
+	ssize_t n = mw__proc_read_at(c->dirfd, "cgroup", text, sizeof(text));
 
-	for (size_t i = 0; cgid && i < s->ncg; i++)
-		if (s->cg[i].id == cgid)
-			return strdup(s->cg[i].path);
-	path = read_cgroup(s->dirfd, &v2);
-	if (path && cgid && v2 && s->ncg < 1024) {
-		if (s->ncg == s->capcg) {
-			size_t cap = s->capcg ? s->capcg * 2 : 16;
-			void *n = realloc(s->cg, cap * sizeof(*s->cg));
-
-			if (!n)
-				return path; /* just not remembered */
-			s->cg = n;
-			s->capcg = cap;
-		}
-		s->cg[s->ncg].path = strdup(path);
-		if (s->cg[s->ncg].path) {
-			s->cg[s->ncg].id = cgid;
-			s->ncg++;
-		}
-	}
-	return path;
+	if (n < 0)
+		text[0] = '\0';
+	pick_cgroup(text, path, sizeof(path));
+	mw__audit_container(text, id, sizeof(id), pu, sizeof(pu));
+	*container = strdup(id);
+	*pod = strdup(pu);
+	return strdup(path);
 }
 
 /* Fill comm, cmdline, cgroup, uid of the current process, once. */
-static int load_ident(struct mw__audit_worker *s)
+int mw__audit_proc_ident(struct mw__audit_collector *c)
 {
-	struct mw__audit_ident *id = s->id;
-	const struct mw_brec_proc *pr = s->brec;
+	struct mw__audit_proc *p = c->cur;
+	struct mw__audit_ident *id = p->id;
+	const struct mw_brec_proc *pr = c->brec;
 	char buf[4096];
 	uid_t ruid, euid;
 	ssize_t len;
 
-	if (s->id_loaded)
+	if (p->id_loaded)
 		return 0;
-	s->id_loaded = true;
-	id->cgroup = proc_cgroup(s, pr ? pr->cgroup : 0);
-	if (!id->cgroup)
+	p->id_loaded = true;
+	id->cgroup = read_cgroup(c, &id->container, &id->pod);
+	if (!id->cgroup || !id->container || !id->pod)
 		return -ENOMEM;
 	if (pr) {
 		/* comm and uids from the BPF record: no /proc/PID/status */
@@ -204,14 +165,14 @@ static int load_ident(struct mw__audit_worker *s)
 			id->uid = pr->ruid;
 	} else {
 		id->comm = calloc(1, 64);
-		if (id->comm && read_status(s->dirfd, &ruid, &euid, id->comm, 64) == 0 &&
+		if (id->comm && read_status(c->dirfd, &ruid, &euid, id->comm, 64) == 0 &&
 		    id->uid == (uid_t)-1)
 			id->uid = ruid;
 	}
 	if (!id->comm)
 		return -ENOMEM;
 	/* cmdline: NUL-separated arguments, joined by spaces */
-	len = read_at(s->dirfd, "cmdline", buf, sizeof(buf));
+	len = mw__proc_read_at(c->dirfd, "cmdline", buf, sizeof(buf));
 	if (len < 0)
 		len = 0;
 	for (ssize_t i = 0; i < len; i++)
@@ -221,171 +182,88 @@ static int load_ident(struct mw__audit_worker *s)
 		len--;
 	buf[len] = '\0';
 	id->cmdline = strdup(buf);
-	if (!id->cmdline)
-		return -ENOMEM;
-	return 0;
+	return id->cmdline ? 0 : -ENOMEM;
 }
 
-/* Keep the current process's identity in the report, loaded or not (an
- * unloaded one only lends its pid, as the writer of a shared memfd). */
-static int keep_ident(struct mw__audit_worker *s)
-{
-	if (!s->id_kept) {
-		int r;
-
-		pthread_mutex_lock(&s->sh->lock);
-		r = mw__audit_keep_ident(s->sh->rep, s->id);
-		pthread_mutex_unlock(&s->sh->lock);
-		if (r < 0)
-			return -ENOMEM;
-		s->id_kept = true;
-	}
-	return 0;
-}
-
-/* The current process's identity, loaded and owned by the report. */
-static struct mw__audit_ident *need_ident(struct mw__audit_worker *s)
-{
-	if (load_ident(s) < 0 || keep_ident(s) < 0)
-		return NULL;
-	return s->id;
-}
-
-/* Could the judgement make a finding about this process from this object?
- * (Only then is the identity worth reading now.) */
-static bool may_judge(const struct mw__audit_obj *o)
-{
-	if (o->secret)
-		return false;
-	if (o->mapped || !o->stat_known)
-		return true;
-	return (o->mode & 0111) && !(o->seals >= 0 && (o->seals & F_SEAL_EXEC));
-}
-
-/* Seals and stat of an open file. Returns false when it is not a memfd
- * (F_GET_SEALS refuses with EINVAL). */
-static bool probe_open(int fd, struct mw__audit_obj *o)
-{
-	struct stat st;
-	int seals;
-
-	if (fstat(fd, &st) < 0)
-		return true;
-	o->dev = st.st_dev;
-	o->ino = st.st_ino;
-	o->mode = st.st_mode & 07777;
-	o->size = (uint64_t)st.st_size;
-	seals = fcntl(fd, F_GET_SEALS);
-	if (seals < 0 && errno == EINVAL)
-		return false;
-	o->seals = seals < 0 ? -1 : seals;
-	o->stat_known = true;
-	return true;
-}
-
-static struct mw__audit_obj *new_obj(struct mw__audit_worker *s)
+static struct mw__audit_obj *new_obj(struct mw__audit_collector *c)
 {
 	struct mw__audit_obj *o;
 
-	if (s->nobjs == s->capobjs) {
-		size_t cap = s->capobjs ? s->capobjs * 2 : 256;
-		struct mw__audit_obj *n = realloc(s->objs, cap * sizeof(*n));
+	if (c->nobjs == c->capobjs) {
+		size_t cap = c->capobjs ? c->capobjs * 2 : 256;
+		struct mw__audit_obj *n = realloc(c->objs, cap * sizeof(*n));
 
 		if (!n)
 			return NULL;
-		s->objs = n;
-		s->capobjs = cap;
+		c->objs = n;
+		c->capobjs = cap;
 	}
-	o = &s->objs[s->nobjs];
+	o = &c->objs[c->nobjs];
 	memset(o, 0, sizeof(*o));
 	o->fd = -1;
 	o->seals = -1;
+	o->id = c->cur->id;
 	return o;
 }
 
-/* Drop the last object (not a memfd after all). */
-static void drop_last_obj(struct mw__audit_worker *s)
+static void set_info(struct mw__audit_obj *o, const struct mw__file_info *fi)
 {
-	s->nobjs--;
-	free(s->objs[s->nobjs].name);
-}
-
-/*
- * A pidfd of the current process, for pidfd_getfd(): a copy of the target's
- * fd costs no path walk through /proc, and F_GETFL on it gives the access
- * mode the target opened it with. Needs ptrace-attach rights (root, or the
- * same uid and dumpable); -1 when unavailable, then the /proc/PID/fd/N
- * reopen is used.
- */
-static int proc_pidfd(struct mw__audit_worker *s)
-{
-	if (s->pidfd >= 0 || s->pidfd_failed)
-		return s->pidfd;
-	/* The pid may have been reused since /proc/PID was opened. Then the
-	 * original is gone and the maps read through the old /proc/PID fd,
-	 * which comes after every use of this pidfd, fails: the process is
-	 * dropped as vanished, with whatever was read through the pidfd. */
-	s->pidfd = mw_sys_pidfd_open(s->pid, 0);
-	if (s->pidfd < 0)
-		s->pidfd_failed = true;
-	return s->pidfd;
+	o->dev = fi->dev;
+	o->ino = fi->ino;
+	o->mode = fi->mode;
+	o->size = fi->size;
+	o->seals = fi->seals;
+	o->stat_known = true;
 }
 
 /* An fd whose link names a memfd or secretmem. */
-static int add_fd_obj(struct mw__audit_worker *s, int fdfd, const char *fdname, const char *link, bool secret)
+static int add_fd(void *arg, int fd, const char *name, const char *link, const struct mw__link *l)
 {
-	struct mw__audit_obj *o = new_obj(s);
-	struct stat lst, st;
-	int pidfd;
+	struct mw__audit_collector *c = arg;
+	struct mw__audit_obj *o = new_obj(c);
+	struct mw__file_info fi;
+	int fdfd = c->target.dirfd, acc;
 
 	if (!o)
 		return -ENOMEM;
-	o->secret = secret;
-	o->fd = atoi(fdname);
-	pidfd = secret ? -1 : proc_pidfd(s);
-	if (pidfd >= 0) {
-		MW_AUTOCLOSE int f = mw_sys_pidfd_getfd(pidfd, o->fd, 0);
-		int fl;
+	o->secret = l->cls == MW__LINK_SECRETMEM;
+	o->fd = fd;
+	if (!o->secret) {
+		MW_AUTOCLOSE int f = mw__proc_fd_open(&c->target, fdfd, fd, name, &acc);
 
-		if (f < 0 && errno == EBADF)
+		if (f == -EBADF)
 			return 0; /* closed meanwhile */
-		if (f >= 0) {
-			if (!probe_open(f, o))
-				return 0; /* a file that merely looks like a memfd */
-			fl = fcntl(f, F_GETFL);
-			o->fd_writable = fl >= 0 && (fl & O_ACCMODE) != O_RDONLY;
-			goto named;
+		if (f >= 0 && mw__file_info(f, &fi) == 0) {
+			/* a name is only a name: a file called "memfd:x" on a
+			 * private tmpfs is on another device (and a non-memfd
+			 * shmem file answers F_GET_SEALS too) */
+			if (fi.seals_err == EINVAL || fi.nlink || !mw__memdev_is_memfd(fi.dev, &o->hugetlb))
+				return 0;
+			set_info(o, &fi);
+			o->fd_writable = acc != O_RDONLY;
 		}
-		s->pidfd_failed = true;
-		close(s->pidfd);
-		s->pidfd = -1;
-	}
-	/* The magic link's own mode carries the fd's access mode: S_IWUSR
-	 * when it was opened for writing (proc_fd_instantiate). */
-	if (fstatat(fdfd, fdname, &lst, AT_SYMLINK_NOFOLLOW) < 0)
-		return 0; /* closed meanwhile */
-	o->fd_writable = (lst.st_mode & S_IWUSR) != 0;
-	if (!secret) {
-		MW_AUTOCLOSE int f = openat(fdfd, fdname, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-
-		if (f >= 0 && !probe_open(f, o))
-			return 0;
 	}
 	if (!o->stat_known) {
-		if (fstatat(fdfd, fdname, &st, 0) < 0)
+		struct stat st, lst;
+
+		if (fstatat(fdfd, name, &st, 0) < 0 || fstatat(fdfd, name, &lst, AT_SYMLINK_NOFOLLOW) < 0)
+			return 0;
+		if (!o->secret && !mw__memdev_is_memfd(st.st_dev, &o->hugetlb))
+			return 0;
+		if (o->secret && mw__memdev_kind(st.st_dev) != MW__MEMDEV_SECRETMEM &&
+		    mw__memdev_kind(st.st_dev) != MW__MEMDEV_UNKNOWN)
 			return 0;
 		o->dev = st.st_dev;
 		o->ino = st.st_ino;
 		o->mode = st.st_mode & 07777;
 		o->size = (uint64_t)st.st_size;
-		o->stat_known = secret;
+		o->stat_known = o->secret;
+		o->fd_writable = (lst.st_mode & S_IWUSR) != 0;
 	}
-named:
 	o->name = strdup(link);
 	if (!o->name)
 		return -ENOMEM;
-	o->id = s->id;
-	s->nobjs++;
+	c->nobjs++;
 	return 0;
 }
 
@@ -400,112 +278,33 @@ int mw__audit_cmp_obj(const void *a, const void *b)
 	return x->fd < y->fd ? -1 : x->fd > y->fd;
 }
 
-/* Merge objects of the current process [start, nobjs) that are the same
- * inode (several fds of one memfd). Leaves them sorted. */
-static void merge_fd_objs(struct mw__audit_worker *s, size_t start)
+/* Merge objects [start, nobjs) that are the same inode (several fds of one
+ * memfd). Leaves them sorted. */
+static void merge_objs(struct mw__audit_collector *c, size_t start)
 {
 	size_t w = start;
 
-	if (s->nobjs - start < 2)
+	if (c->nobjs - start < 2)
 		return;
-	qsort(s->objs + start, s->nobjs - start, sizeof(struct mw__audit_obj), mw__audit_cmp_obj);
-	for (size_t i = start; i < s->nobjs; i++) {
-		struct mw__audit_obj *o = &s->objs[i];
+	qsort(c->objs + start, c->nobjs - start, sizeof(struct mw__audit_obj), mw__audit_cmp_obj);
+	for (size_t i = start; i < c->nobjs; i++) {
+		struct mw__audit_obj *o = &c->objs[i];
 
-		if (w > start && s->objs[w - 1].dev == o->dev && s->objs[w - 1].ino == o->ino) {
-			s->objs[w - 1].fd_writable |= o->fd_writable;
+		if (w > start && c->objs[w - 1].dev == o->dev && c->objs[w - 1].ino == o->ino) {
+			c->objs[w - 1].fd_writable |= o->fd_writable;
 			free(o->name);
 			continue;
 		}
 		if (w != i)
-			s->objs[w] = *o;
+			c->objs[w] = *o;
 		w++;
 	}
-	s->nobjs = w;
+	c->nobjs = w;
 }
 
-/* Read the fd table. Returns 0, or -errno (-EACCES, -ESRCH/-ENOENT, -ENOMEM). */
-static int scan_fds(struct mw__audit_worker *s)
-{
-	MW_AUTOCLOSE int fdfd = openat(s->dirfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	static __thread char dbuf[32768] __attribute__((aligned(8)));
-	char link[PATH_MAX + 16];
-	bool last = false;
-
-	if (fdfd < 0)
-		return -errno;
-	for (;;) {
-		ssize_t n = getdents64(fdfd, dbuf, sizeof(dbuf));
-
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		last = (size_t)n + MW__DIRENT_MAX <= sizeof(dbuf);
-		for (ssize_t off = 0; off < n;) {
-			struct dirent64 *d = (struct dirent64 *)(dbuf + off);
-			ssize_t len;
-			bool memfd, secret;
-			int r;
-
-			off += d->d_reclen;
-			if (d->d_name[0] < '0' || d->d_name[0] > '9')
-				continue;
-			len = readlinkat(fdfd, d->d_name, link, sizeof(link) - 1);
-			if (len < (ssize_t)sizeof(SECRET_PREFIX) - 1)
-				continue; /* closed meanwhile, or a short name */
-			link[len] = '\0';
-			memfd = !strncmp(link, MEMFD_PREFIX, sizeof(MEMFD_PREFIX) - 1);
-			secret = !memfd && !strncmp(link, SECRET_PREFIX, sizeof(SECRET_PREFIX) - 1);
-			if (!memfd && !secret)
-				continue;
-			r = add_fd_obj(s, fdfd, d->d_name, link, secret);
-			if (r < 0)
-				return r;
-		}
-		if (last)
-			break;
-	}
-	return 0;
-}
-
-/* Read all of /proc/PID/maps into s->maps. Returns length or -errno. */
-static ssize_t read_maps(struct mw__audit_worker *s)
-{
-	MW_AUTOCLOSE int fd = openat(s->dirfd, "maps", O_RDONLY | O_CLOEXEC);
-	size_t len = 0;
-
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		ssize_t n;
-
-		if (s->mapscap - len < 4096) {
-			size_t cap = s->mapscap ? s->mapscap * 2 : 65536;
-			char *m = realloc(s->maps, cap);
-
-			if (!m)
-				return -ENOMEM;
-			s->maps = m;
-			s->mapscap = cap;
-		}
-		n = read(fd, s->maps + len, s->mapscap - len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	s->maps[len] = '\0';
-	return (ssize_t)len;
-}
-
-/* Find the object (dev, ino) among the current process's [start, nobjs):
- * [start, sorted_end) is sorted, the rest is not. */
-static struct mw__audit_obj *find_obj(struct mw__audit_worker *s, size_t start, size_t sorted_end, uint64_t dev, uint64_t ino)
+/* Find (dev, ino) among [start, nobjs): [start, sorted_end) is sorted. */
+static struct mw__audit_obj *find_obj(struct mw__audit_collector *c, size_t start, size_t sorted_end,
+				      uint64_t dev, uint64_t ino)
 {
 	struct mw__audit_obj key = { .dev = dev, .ino = ino, .fd = INT_MIN };
 	size_t lo = start, hi = sorted_end;
@@ -513,195 +312,82 @@ static struct mw__audit_obj *find_obj(struct mw__audit_worker *s, size_t start, 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (mw__audit_cmp_obj(&s->objs[mid], &key) < 0)
+		if (mw__audit_cmp_obj(&c->objs[mid], &key) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo < sorted_end && s->objs[lo].dev == dev && s->objs[lo].ino == ino)
-		return &s->objs[lo];
-	for (size_t i = sorted_end; i < s->nobjs; i++)
-		if (s->objs[i].dev == dev && s->objs[i].ino == ino)
-			return &s->objs[i];
+	if (lo < sorted_end && c->objs[lo].dev == dev && c->objs[lo].ino == ino)
+		return &c->objs[lo];
+	for (size_t i = sorted_end; i < c->nobjs; i++)
+		if (c->objs[i].dev == dev && c->objs[i].ino == ino)
+			return &c->objs[i];
 	return NULL;
 }
 
-/* seq_file_path() escapes '\n' in map paths as "\012": undo it. */
-static void unescape_map_path(char *p)
-{
-	char *w = p;
+struct map_walk {
+	struct mw__audit_collector *c;
+	size_t start, sorted_end;
+	const struct mw_brec *rec;
+};
 
-	for (; *p; p++) {
-		if (p[0] == '\\' && p[1] == '0' && p[2] == '1' && p[3] == '2') {
-			*w++ = '\n';
-			p += 3;
-		} else {
-			*w++ = *p;
-		}
-	}
-	*w = '\0';
+/* A mapping found only through the maps: stat it through map_files (needs
+ * CAP_SYS_ADMIN; without it the seals come from another holder). Returns
+ * false when it is not a memfd after all. */
+static bool stat_mapped(struct mw__audit_collector *c, struct mw__audit_obj *o, const struct mw__map *m)
+{
+	struct mw__file_info fi;
+	char mf[64];
+	MW_AUTOCLOSE int f = -1;
+
+	snprintf(mf, sizeof(mf), "map_files/%" PRIx64 "-%" PRIx64, m->start, m->end);
+	f = openat(c->dirfd, mf, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (f < 0 || mw__file_info(f, &fi) < 0)
+		return mw__memdev_is_memfd(m->dev, &o->hugetlb);
+	if (fi.seals_err == EINVAL || !mw__memdev_is_memfd(fi.dev, &o->hugetlb))
+		return false;
+	set_info(o, &fi);
+	o->dev = m->dev; /* keep the map's numbering for lookups */
+	o->ino = m->ino;
+	return true;
 }
 
-/* One memfd or secretmem mapping [lo, hi) of the current process. */
-static int add_mapping(struct mw__audit_worker *s, size_t start, size_t sorted_end,
-		       unsigned long lo, unsigned long hi, bool w, bool x, bool shared,
-		       uint64_t dev, uint64_t inode, char *path, bool escaped,
-		       const struct mw_brec *rec)
+static int add_map(void *arg, const struct mw__map *m)
 {
-	bool memfd = !strncmp(path, MEMFD_PREFIX, sizeof(MEMFD_PREFIX) - 1);
-	bool secret = !memfd && !strncmp(path, SECRET_PREFIX, sizeof(SECRET_PREFIX) - 1);
-	struct mw__audit_obj *o;
+	struct map_walk *mw = arg;
+	struct mw__audit_collector *c = mw->c;
+	bool secret = m->link.cls == MW__LINK_SECRETMEM;
+	struct mw__audit_obj *o = find_obj(c, mw->start, mw->sorted_end, m->dev, m->ino);
 
-	if (!memfd && !secret)
-		return 0;
-	o = find_obj(s, start, sorted_end, dev, inode);
 	if (!o) {
-		char mf[64];
-
-		o = new_obj(s);
+		o = new_obj(c);
 		if (!o)
 			return -ENOMEM;
-		if (escaped)
-			unescape_map_path(path);
-		if (rec) {
-			o->rec = rec; /* the name is made from it if needed */
+		o->dev = m->dev;
+		o->ino = m->ino;
+		o->secret = secret;
+		if (mw->rec) {
+			o->rec = mw->rec; /* the name is made from it if needed */
+			o->mode = mw->rec->mode & 07777;
+			o->size = mw->rec->size;
+			o->seals = mw->rec->seals;
+			o->stat_known = true;
 		} else {
-			o->name = strdup(path);
+			if (!secret && !stat_mapped(c, o, m))
+				return 0;
+			o->name = strdup(m->path);
 			if (!o->name)
 				return -ENOMEM;
 		}
-		o->dev = dev;
-		o->ino = inode;
-		o->secret = secret;
-		o->id = s->id;
-		s->nobjs++;
-		/* map_files/ opens need CAP_SYS_ADMIN; without it the
-		 * seals come from another holder at the end. */
-		snprintf(mf, sizeof(mf), "map_files/%lx-%lx", lo, hi);
-		if (memfd && rec) {
-			/* the BPF record has what the map_files open gives */
-			o->mode = rec->mode & 07777;
-			o->size = rec->size;
-			o->seals = rec->seals;
-			o->stat_known = true;
-		} else if (memfd) {
-			MW_AUTOCLOSE int f = openat(s->dirfd, mf, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-
-			if (f >= 0 && !probe_open(f, o)) {
-				drop_last_obj(s);
-				return 0;
-			}
-			o->dev = dev; /* keep the map's numbering for lookups */
-			o->ino = inode;
-		}
+		c->nobjs++;
 	}
 	o->mapped = true;
-	o->mapped_bytes += hi - lo;
-	if (x)
+	o->mapped_bytes += m->end - m->start;
+	if (m->prot & MW__MAP_X)
 		o->mapped_exec = true;
-	if (w && shared)
+	if ((m->prot & (MW__MAP_W | MW__MAP_S)) == (MW__MAP_W | MW__MAP_S))
 		o->mapped_wshared = true;
 	return 0;
-}
-
-/* The text of /proc/PID/maps: any kernel. */
-static int scan_maps_text(struct mw__audit_worker *s, size_t start, size_t sorted_end)
-{
-	ssize_t len = read_maps(s);
-	char *line, *next;
-
-	if (len < 0)
-		return (int)len;
-	for (line = s->maps; line && *line; line = next) {
-		unsigned long lo, hi, off, inode;
-		unsigned int maj, mnr;
-		char perms[5];
-		int pathpos = 0, r;
-		char *path;
-
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		/* cheap filter before sscanf: only memfd and secretmem lines */
-		path = strchr(line, '/');
-		if (!path || (strncmp(path, MEMFD_PREFIX, sizeof(MEMFD_PREFIX) - 1) &&
-			      strncmp(path, SECRET_PREFIX, sizeof(SECRET_PREFIX) - 1)))
-			continue;
-		if (sscanf(line, "%lx-%lx %4s %lx %x:%x %lu %n", &lo, &hi, perms, &off, &maj, &mnr,
-			   &inode, &pathpos) < 7 || pathpos == 0 || strlen(perms) != 4)
-			continue;
-		r = add_mapping(s, start, sorted_end, lo, hi, perms[1] == 'w', perms[2] == 'x',
-				perms[3] == 's', makedev(maj, mnr), inode, line + pathpos, true, NULL);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-/* Is dev one where memfds or secret memory live (learned at the start of
- * the scan, plus the devices of memfds this process holds)? */
-static bool memfd_dev(struct mw__audit_worker *s, size_t start, size_t sorted_end, uint64_t dev)
-{
-	for (unsigned int i = 0; i < s->sh->nmemdevs; i++)
-		if (s->sh->memdevs[i] == dev)
-			return true;
-	for (size_t i = start; i < sorted_end; i++)
-		if (s->objs[i].dev == dev)
-			return true;
-	return false;
-}
-
-/*
- * PROCMAP_QUERY (6.11+): walk the file-backed VMAs without formatting their
- * paths, and ask for the path only of VMAs on a memfd/secretmem device. The
- * text of maps spends most of its time in d_path() for every library line.
- * Returns -ENOTTY when the kernel lacks the ioctl (the caller falls back).
- */
-static int scan_maps_query(struct mw__audit_worker *s, size_t start, size_t sorted_end)
-{
-	MW_AUTOCLOSE int fd = openat(s->dirfd, "maps", O_RDONLY | O_CLOEXEC);
-	char name[PATH_MAX];
-	uint64_t addr = 0;
-
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		struct procmap_query q = {
-			.size = sizeof(q),
-			.query_flags = PROCMAP_QUERY_COVERING_OR_NEXT_VMA | PROCMAP_QUERY_FILE_BACKED_VMA,
-			.query_addr = addr,
-		};
-		uint64_t dev;
-		int r;
-
-		if (ioctl(fd, PROCMAP_QUERY, &q) < 0) {
-			if (errno == ENOENT)
-				return 0; /* no VMA at or after addr */
-			if (errno == ENOTTY || (errno == EINVAL && addr == 0))
-				return -ENOTTY;
-			return -errno;
-		}
-		addr = q.vma_end;
-		dev = makedev(q.dev_major, q.dev_minor);
-		if (!memfd_dev(s, start, sorted_end, dev))
-			continue;
-		q.query_flags = 0; /* exactly the VMA covering vma_start */
-		q.query_addr = q.vma_start;
-		q.vma_name_size = sizeof(name);
-		q.vma_name_addr = (uint64_t)(uintptr_t)name;
-		if (ioctl(fd, PROCMAP_QUERY, &q) < 0) {
-			if (errno == ENOENT)
-				continue; /* unmapped meanwhile */
-			return -errno;
-		}
-		name[sizeof(name) - 1] = '\0';
-		r = add_mapping(s, start, sorted_end, q.vma_start, q.vma_end,
-				q.vma_flags & PROCMAP_QUERY_VMA_WRITABLE,
-				q.vma_flags & PROCMAP_QUERY_VMA_EXECUTABLE,
-				q.vma_flags & PROCMAP_QUERY_VMA_SHARED, dev, q.inode, name, false, NULL);
-		if (r < 0)
-			return r;
-	}
 }
 
 /* The path /proc shows for a BPF record's object: "/NAME (deleted)". */
@@ -709,11 +395,11 @@ static const char *brec_path(const struct mw_brec *r, char *buf, size_t size)
 {
 	size_t n = r->namelen;
 
-	if (size < n + sizeof(DELETED_SUFFIX) + 1) /* "/" + name + suffix + NUL */
-		n = size - sizeof(DELETED_SUFFIX) - 1;
+	if (size < n + sizeof(MW_PROC_DELETED) + 1) /* "/" + name + suffix + NUL */
+		n = size - sizeof(MW_PROC_DELETED) - 1;
 	buf[0] = '/';
 	memcpy(buf + 1, r + 1, n);
-	memcpy(buf + 1 + n, DELETED_SUFFIX, sizeof(DELETED_SUFFIX));
+	memcpy(buf + 1 + n, MW_PROC_DELETED, sizeof(MW_PROC_DELETED));
 	return buf;
 }
 
@@ -729,20 +415,24 @@ static uint64_t brec_dev(const struct mw_brec *r)
 	return makedev(r->dev >> 20, r->dev & 0xfffff);
 }
 
-/* The fd table from the BPF records: what scan_fds() finds. */
-static int bpf_fds(struct mw__audit_worker *s)
+/* The fd table from the BPF records. */
+static int bpf_fds(struct mw__audit_collector *c, pid_t pid)
 {
-	const struct mw__audit_bpf *b = s->sh->bpf;
-	size_t end, i = mw__audit_bpf_find((const void *const *)b->fds, b->nfds, s->pid, &end);
+	const struct mw__audit_bpf *b = c->env->bpf;
+	size_t end, i = mw__audit_bpf_find((const void *const *)b->fds, b->nfds, pid, &end);
 
 	for (; i < end; i++) {
 		const struct mw_brec *r = b->fds[i];
-		struct mw__audit_obj *o = new_obj(s);
+		struct mw__audit_obj *o;
 
+		if (!(r->flags & MW_BREC_SECRET) && !mw__memdev_is_memfd(brec_dev(r), NULL))
+			continue; /* "memfd:" named file on another mount */
+		o = new_obj(c);
 		if (!o)
 			return -ENOMEM;
-		o->rec = r; /* the name is made from it if a finding needs it */
+		o->rec = r;
 		o->secret = r->flags & MW_BREC_SECRET;
+		mw__memdev_is_memfd(brec_dev(r), &o->hugetlb);
 		o->fd = r->fd;
 		o->fd_writable = r->flags & MW_BREC_FD_WRITE;
 		o->dev = brec_dev(r);
@@ -751,259 +441,154 @@ static int bpf_fds(struct mw__audit_worker *s)
 		o->size = r->size;
 		o->seals = r->seals;
 		o->stat_known = true;
-		o->id = s->id;
-		s->nobjs++;
+		c->nobjs++;
 	}
 	return 0;
 }
 
-/* The memory map from the BPF records: what scan_maps() finds. */
-static int bpf_maps(struct mw__audit_worker *s, size_t start, size_t sorted_end)
+/* The memory map from the BPF records. */
+static int bpf_maps(struct map_walk *mw, pid_t pid)
 {
-	const struct mw__audit_bpf *b = s->sh->bpf;
+	const struct mw__audit_bpf *b = mw->c->env->bpf;
 	char path[MW__AUDIT_NAME_MAX];
-	size_t end, i = mw__audit_bpf_find((const void *const *)b->vmas, b->nvmas, s->pid, &end);
+	size_t end, i = mw__audit_bpf_find((const void *const *)b->vmas, b->nvmas, pid, &end);
 
 	for (; i < end; i++) {
 		const struct mw_brec *r = b->vmas[i];
+		struct mw__map m = {
+			.start = r->start, .end = r->end, .ino = r->ino, .dev = brec_dev(r),
+			.prot = ((r->flags & MW_BREC_VM_WRITE) ? MW__MAP_W : 0) |
+				((r->flags & MW_BREC_VM_EXEC) ? MW__MAP_X : 0) |
+				((r->flags & MW_BREC_VM_SHARED) ? MW__MAP_S : 0),
+		};
 		int err;
 
-		brec_path(r, path, sizeof(path));
-		err = add_mapping(s, start, sorted_end, r->start, r->end, r->flags & MW_BREC_VM_WRITE,
-				  r->flags & MW_BREC_VM_EXEC, r->flags & MW_BREC_VM_SHARED, brec_dev(r),
-				  r->ino, path, false, r);
+		if (!(r->flags & MW_BREC_SECRET) && !mw__memdev_is_memfd(m.dev, NULL))
+			continue;
+		m.path = brec_path(r, path, sizeof(path));
+		mw__link_classify(m.path, strlen(m.path), &m.link);
+		mw->rec = r;
+		err = add_map(mw, &m);
 		if (err < 0)
 			return err;
 	}
 	return 0;
 }
 
-static int scan_maps(struct mw__audit_worker *s, size_t start, size_t sorted_end)
+static int read_maps(struct mw__audit_collector *c, size_t start, pid_t pid)
 {
-	if (s->sh->bpf)
-		return bpf_maps(s, start, sorted_end);
-	if (!__atomic_load_n(&s->sh->no_query, __ATOMIC_RELAXED)) {
-		int r = scan_maps_query(s, start, sorted_end);
+	struct map_walk mw = { .c = c, .start = start, .sorted_end = c->nobjs };
+	dev_t extra[64];
+	size_t n = 0;
+	int r;
 
-		if (r != -ENOTTY)
-			return r;
-		__atomic_store_n(&s->sh->no_query, true, __ATOMIC_RELAXED);
-	}
-	return scan_maps_text(s, start, sorted_end);
+	if (c->env->bpf && !c->cur->via_thread)
+		return bpf_maps(&mw, pid);
+	/* devices of the memfds it holds (a hugetlb size not learned) */
+	for (size_t i = start; i < c->nobjs && n < 64; i++)
+		if (!n || extra[n - 1] != c->objs[i].dev)
+			extra[n++] = c->objs[i].dev;
+	c->maps.extra_devs = extra;
+	c->maps.nextra = n;
+	c->maps.text_only |= c->env->text_maps;
+	r = mw__proc_maps_walk(c->dirfd, &c->maps, add_map, &mw);
+	c->maps.extra_devs = NULL;
+	c->maps.nextra = 0;
+	return r;
 }
 
-static bool in_writable_dir(const char *path)
+/* The executable: kind, and for a memfd its seals, mode and contents hash. */
+static void read_exe(struct mw__audit_collector *c, const char *link, size_t len)
 {
-	static const char *const dirs[] = { "/tmp/", "/var/tmp/", "/dev/shm/", "/run/user/",
-					    "/dev/mqueue/" };
+	struct mw__audit_exe *e = &c->cur->exe;
+	enum mw__link_class cls = mw__link_classify(link, len, NULL);
+	MW_AUTOCLOSE int fd = -1;
 
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		if (!strncmp(path, dirs[i], strlen(dirs[i])))
-			return true;
-	return false;
-}
-
-bool mw__audit_content_sealed(int seals)
-{
-	return seals >= 0 && (seals & (F_SEAL_WRITE | F_SEAL_SEAL)) == (F_SEAL_WRITE | F_SEAL_SEAL);
-}
-
-/* The executable: a memfd, an unlinked file, or neither. */
-static int check_exe(struct mw__audit_worker *s)
-{
-	const char *exe = s->id->exe;
-	size_t len = strlen(exe);
-	struct mw__audit_ident *id;
-	struct mw_audit_finding *f;
-	char sn[96];
-
-	if (!strncmp(exe, MEMFD_PREFIX, sizeof(MEMFD_PREFIX) - 1)) {
-		struct mw__audit_obj o = { .seals = -1 };
-		MW_AUTOCLOSE int fd = openat(s->dirfd, "exe", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (cls != MW__LINK_MEMFD && cls != MW__LINK_DELETED && cls != MW__LINK_SYSV_SHM &&
+	    cls != MW__LINK_SHMEM_ANON && cls != MW__LINK_SECRETMEM)
+		return;
+	fd = openat(c->dirfd, "exe", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd >= 0 && mw__file_info(fd, &e->fi) == 0)
+		e->info_known = true;
+	else {
 		struct stat st;
 
-		if (fd >= 0)
-			probe_open(fd, &o);
-		else if (fstatat(s->dirfd, "exe", &st, 0) == 0) {
-			o.dev = st.st_dev;
-			o.ino = st.st_ino;
-			o.mode = st.st_mode & 07777;
-			o.size = (uint64_t)st.st_size;
-		}
-		s->exe_dev = o.dev;
-		s->exe_ino = o.ino;
-		id = need_ident(s);
-		if (!id)
-			return -ENOMEM;
-		mw__audit_seal_names(o.seals, sn, sizeof(sn));
-		if (mw__audit_content_sealed(o.seals))
-			f = ADD_LOCKED(s, id, MW_AUDIT_SEALED_EXEC, MW_AUDIT_LOW, exe,
-					  "runs from a memfd whose contents are sealed (seals: %s): "
-					  "the runc/crun self-protection pattern", sn);
-		else if (o.seals < 0)
-			f = ADD_LOCKED(s, id, MW_AUDIT_FILELESS_EXEC, MW_AUDIT_CRITICAL, exe,
-					  "runs from a memfd whose seals cannot be read: fileless execution");
-		else
-			f = ADD_LOCKED(s, id, MW_AUDIT_FILELESS_EXEC, MW_AUDIT_CRITICAL, exe,
-					  "runs from a memfd whose contents are not sealed (seals: %s): "
-					  "fileless execution", sn);
-		if (!f)
-			return -ENOMEM;
-		f->dev = o.dev;
-		f->ino = o.ino;
-		f->mode = o.mode;
-		f->seals = o.seals;
-		f->size = o.size;
-		return 0;
-	}
-	if (len > sizeof(DELETED_SUFFIX) - 1 &&
-	    !strcmp(exe + len - (sizeof(DELETED_SUFFIX) - 1), DELETED_SUFFIX)) {
-		bool wdir = in_writable_dir(exe);
-		struct stat st;
-
-		id = need_ident(s);
-		if (!id)
-			return -ENOMEM;
-		f = ADD_LOCKED(s, id, MW_AUDIT_FILELESS_EXEC, wdir ? MW_AUDIT_HIGH : MW_AUDIT_MEDIUM,
-				  exe, wdir ? "runs from an unlinked file that lived in a world-writable "
-				  "directory: fileless execution" :
-				  "runs from an unlinked file: fileless execution, or a binary "
-				  "replaced by an upgrade and not restarted");
-		if (!f)
-			return -ENOMEM;
-		if (fstatat(s->dirfd, "exe", &st, 0) == 0) {
-			f->dev = st.st_dev;
-			f->ino = st.st_ino;
-			f->mode = st.st_mode & 07777;
-			f->size = (uint64_t)st.st_size;
+		if (fstatat(c->dirfd, "exe", &st, 0) == 0) {
+			e->fi.dev = st.st_dev;
+			e->fi.ino = st.st_ino;
+			e->fi.mode = st.st_mode & 07777;
+			e->fi.size = (uint64_t)st.st_size;
+			e->fi.seals = -1;
 		}
 	}
-	return 0;
-}
-
-/* First sight of a pid namespace: read its vm.memfd_noexec. */
-static int check_ns(struct mw__audit_worker *s)
-{
-	char link[64];
-	ssize_t len;
-	uint64_t ino;
-	struct mw__audit_ident *id;
-	struct mw_audit_finding *f;
-	char reason[256];
-	int v;
-
-	if (s->brec && s->brec->pidns) {
-		ino = s->brec->pidns;
-	} else {
-		/* readlink gives "pid:[INODE]" for half the cost of a stat
-		 * through nsfs (no nsfs dentry to find or make). */
-		len = readlinkat(s->dirfd, "ns/pid", link, sizeof(link) - 1);
-		if (len < 0)
-			return 0;
-		link[len] = '\0';
-		if (sscanf(link, "pid:[%" SCNu64 "]", &ino) != 1)
-			return 0;
-	}
-	s->id->pidns = ino;
-	{
-		struct mw__audit_shared *sh = s->sh;
-		bool seen = false;
-
-		pthread_mutex_lock(&sh->lock);
-		for (size_t i = 0; i < sh->nns && !seen; i++)
-			seen = sh->ns[i] == ino;
-		if (!seen && sh->nns == sh->capns) {
-			size_t cap = sh->capns ? sh->capns * 2 : 16;
-			uint64_t *n = realloc(sh->ns, cap * sizeof(*n));
-
-			if (!n) {
-				pthread_mutex_unlock(&sh->lock);
-				return -ENOMEM;
-			}
-			sh->ns = n;
-			sh->capns = cap;
-		}
-		if (!seen)
-			sh->ns[sh->nns++] = ino;
-		pthread_mutex_unlock(&sh->lock);
-		if (seen)
-			return 0;
-	}
-	if (ino == s->sh->self_ns) {
-		v = mw__audit_ns_noexec(-1, true, false, reason, sizeof(reason));
-	} else {
-		MW_AUTOCLOSE int nsfd = openat(s->dirfd, "ns/pid", O_RDONLY | O_CLOEXEC);
-
-		if (nsfd < 0) {
-			v = -1;
-			snprintf(reason, sizeof(reason), "cannot open the namespace: %s", strerror(errno));
-		} else {
-			v = mw__audit_ns_noexec(nsfd, false, !(s->sh->flags & MW_AUDIT_F_NO_NS_PROBE),
-						reason, sizeof(reason));
-		}
-	}
-	id = need_ident(s);
-	if (!id)
-		return -ENOMEM;
-	f = ADD_LOCKED(s, id, MW_AUDIT_NOEXEC_POLICY, MW_AUDIT_INFO, "",
-			  "pid namespace %" PRIu64 ": %s%s", (uint64_t)ino,
-			  v < 0 ? "unknown: " : "", reason);
-	if (!f)
-		return -ENOMEM;
-	f->memfd_noexec = v;
-	return 0;
-}
-
-/* One finding per process for its secret memory. */
-static int check_secret(struct mw__audit_worker *s, size_t start)
-{
-	uint64_t bytes = 0;
-	unsigned int areas = 0;
-	int fd = -1;
-	struct mw__audit_ident *id;
-	struct mw_audit_finding *f;
-
-	for (size_t i = start; i < s->nobjs; i++) {
-		struct mw__audit_obj *o = &s->objs[i];
-
-		if (!o->secret)
-			continue;
-		areas++;
-		bytes += o->stat_known ? (o->size > o->mapped_bytes ? o->size : o->mapped_bytes)
-				       : o->mapped_bytes;
-		if (o->fd >= 0 && (fd < 0 || o->fd < fd))
-			fd = o->fd;
-	}
-	if (!areas)
-		return 0;
-	id = need_ident(s);
-	if (!id)
-		return -ENOMEM;
-	f = ADD_LOCKED(s, id, MW_AUDIT_SECRETMEM, MW_AUDIT_INFO, "/secretmem (deleted)",
-			  "holds %" PRIu64 " bytes of secret memory (memfd_secret) in %u area(s)",
-			  bytes, areas);
-	if (!f)
-		return -ENOMEM;
-	f->fd = fd;
-	f->size = bytes;
-	return 0;
+	e->kind = MW__EXE_DELETED;
+	if (cls == MW__LINK_MEMFD && mw__memdev_is_memfd(e->fi.dev, &e->hugetlb))
+		e->kind = MW__EXE_MEMFD;
+	/* The identity of what runs: its contents, for the rules to compare
+	 * with the binaries the operator trusts (never the seals alone). */
+	if (e->kind == MW__EXE_MEMFD && fd >= 0 && mw__audit_sha256_fd(fd, e->sha256) == 0)
+		e->hashed = true;
 }
 
 /* Kernel threads (PF_KTHREAD) and zombies have no exe; /proc/PID/stat
- * tells them apart from a process we may not read (it is world-readable). */
-static bool is_kernel_or_zombie(int dirfd)
+ * tells them apart from a process we may not read (it is world-readable).
+ * Returns the state letter (K for a kernel thread), or 0. */
+static char proc_state(int dirfd)
 {
 	char buf[1024];
 	const char *p;
 	char state;
 	unsigned long flags;
 
-	if (read_at(dirfd, "stat", buf, sizeof(buf)) < 0)
-		return false;
+	if (mw__proc_read_at(dirfd, "stat", buf, sizeof(buf)) < 0)
+		return 0;
 	p = strrchr(buf, ')');
 	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", &state, &flags) != 2)
-		return false;
-	return state == 'Z' || state == 'X' || (flags & 0x00200000UL); /* PF_KTHREAD */
+		return 0;
+	return (flags & 0x00200000UL) ? 'K' : state; /* PF_KTHREAD */
+}
+
+struct live_thread {
+	int taskfd;
+	pid_t pid;
+	int dirfd;
+	pid_t tid;
+};
+
+static int try_thread(void *arg, long tid, const char *name)
+{
+	struct live_thread *t = arg;
+	char st;
+	int fd;
+
+	if (tid == t->pid)
+		return 0;
+	fd = openat(t->taskfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	st = proc_state(fd);
+	if (st && st != 'Z' && st != 'X') {
+		t->dirfd = fd;
+		t->tid = (pid_t)tid;
+		return -1; /* found: stop */
+	}
+	close(fd);
+	return 0;
+}
+
+/* The leader is a zombie: a live thread of the group, as a /proc/PID/task/TID
+ * directory fd, or -1. */
+static int live_thread(int dirfd, pid_t pid, pid_t *tid)
+{
+	struct live_thread t = { .pid = pid, .dirfd = -1 };
+
+	t.taskfd = openat(dirfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (t.taskfd < 0)
+		return -1;
+	mw__proc_walk_numeric(t.taskfd, try_thread, &t);
+	close(t.taskfd);
+	*tid = t.tid;
+	return t.dirfd;
 }
 
 static bool is_gone(int err)
@@ -1011,136 +596,212 @@ static bool is_gone(int err)
 	return err == -ESRCH || err == -ENOENT;
 }
 
-/* Scan one process. Returns 0 or -ENOMEM; per-process trouble is counted. */
-int mw__audit_scan_proc(struct mw__audit_worker *s, pid_t pid)
+/* The exe link; switches c->dirfd to a live thread when the leader exited.
+ * Returns the link length, or an outcome as a negative number - 1000. */
+static ssize_t exe_link(struct mw__audit_collector *c, pid_t pid, char *link, size_t size)
 {
-	char name[16], link[PATH_MAX + 16];
-	MW_AUTOCLOSE int dirfd = -1;
-		size_t start = s->nobjs, sorted_end;
-	ssize_t len;
-	int err = 0;
+	ssize_t len = readlinkat(c->dirfd, "exe", link, size - 1);
+	int err = -errno;
+	char st;
 
-	snprintf(name, sizeof(name), "%d", (int)pid);
-	dirfd = openat(s->sh->procfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0) {
-		MW__AUDIT_COUNT(s, procs_seen);
-		MW__AUDIT_COUNT(s, procs_vanished);
-		return 0;
+	if (len >= 0)
+		return len;
+	st = proc_state(c->dirfd);
+	if (st == 'Z') {
+		pid_t tid = 0;
+		int tfd = live_thread(c->dirfd, pid, &tid);
+
+		if (tfd >= 0) {
+			close(c->dirfd);
+			c->dirfd = tfd;
+			c->cur->via_thread = true;
+			c->cur->tid = tid;
+			c->cur->id->tid = tid;
+			len = readlinkat(c->dirfd, "exe", link, size - 1);
+			if (len >= 0)
+				return len;
+			err = -errno;
+			st = proc_state(c->dirfd);
+		}
 	}
-	s->dirfd = dirfd;
-	s->pid = pid;
-	s->id = calloc(1, sizeof(*s->id));
-	if (!s->id)
+	if (st == 'K' || st == 'Z' || st == 'X')
+		return -1000 - MW__PROC_KERNEL;
+	if (is_gone(err))
+		return -1000 - MW__PROC_VANISHED;
+	return -1000 - MW__PROC_UNREADABLE;
+}
+
+static void drop_objs(struct mw__audit_collector *c, size_t start)
+{
+	for (size_t i = start; i < c->nobjs; i++)
+		free(c->objs[i].name);
+	c->nobjs = start;
+}
+
+static int read_pidns(struct mw__audit_collector *c)
+{
+	char link[64];
+	ssize_t len;
+	uint64_t ino;
+
+	if (c->brec && c->brec->pidns && !c->cur->via_thread)
+		return (c->cur->pidns = c->brec->pidns), 0;
+	/* readlink gives "pid:[INODE]" for half the cost of a stat through
+	 * nsfs (no nsfs dentry to find or make). */
+	len = readlinkat(c->dirfd, "ns/pid", link, sizeof(link) - 1);
+	if (len < 0)
+		return 0;
+	link[len] = '\0';
+	if (sscanf(link, "pid:[%" SCNu64 "]", &ino) == 1)
+		c->cur->pidns = ino;
+	return 0;
+}
+
+/* Objects of the process: fds, then maps. 0 or -errno. */
+static int read_objs(struct mw__audit_collector *c, pid_t pid, size_t start)
+{
+	int err;
+
+	if (c->env->bpf && !c->cur->via_thread) {
+		err = bpf_fds(c, pid);
+	} else {
+		MW_AUTOCLOSE int fdfd = openat(c->dirfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (fdfd < 0)
+			return -errno;
+		c->target.dirfd = fdfd;
+		err = mw__proc_fd_walk(fdfd, (1u << MW__LINK_MEMFD) | (1u << MW__LINK_SECRETMEM), add_fd, c);
+		c->target.dirfd = -1;
+	}
+	if (err)
+		return err;
+	merge_objs(c, start);
+	return read_maps(c, start, pid);
+}
+
+static int read_body(struct mw__audit_collector *c, pid_t pid, struct mw__audit_proc *p)
+{
+	char link[PATH_MAX + 16];
+	size_t start = c->nobjs;
+	ssize_t len;
+	int err;
+
+	len = exe_link(c, pid, link, sizeof(link));
+	if (len < 0)
+		return (int)(-len - 1000);
+	link[len] = '\0';
+	p->id->exe = strdup(link);
+	if (!p->id->exe)
 		return -ENOMEM;
-	s->id->pid = pid;
-	s->id->uid = (uid_t)-1;
-	s->id_loaded = s->id_kept = false;
-	s->pidfd = -1;
-	s->pidfd_failed = false;
-	s->exe_dev = s->exe_ino = 0;
-	s->brec = NULL;
-	if (s->sh->bpf) {
-		const struct mw__audit_bpf *b = s->sh->bpf;
+	read_pidns(c);
+	p->id->pidns = p->pidns;
+	read_exe(c, link, (size_t)len);
+	err = read_objs(c, pid, start);
+	if (err == -ENOMEM)
+		return err;
+	if (err < 0) {
+		/* drop what was collected: it is a part of a process */
+		drop_objs(c, start);
+		return is_gone(err) ? MW__PROC_VANISHED : MW__PROC_UNREADABLE;
+	}
+	for (size_t i = start; i < c->nobjs; i++)
+		if (p->exe.fi.ino && c->objs[i].dev == p->exe.fi.dev && c->objs[i].ino == p->exe.fi.ino)
+			c->objs[i].is_exe = true;
+	p->objs = c->objs + start; /* fixed up by the caller after reallocs */
+	p->nobjs = c->nobjs - start;
+	if (p->nobjs || p->exe.kind != MW__EXE_FILE)
+		return mw__audit_proc_ident(c) < 0 ? -ENOMEM : MW__PROC_SCANNED;
+	return MW__PROC_SCANNED;
+}
+
+int mw__audit_proc_read(struct mw__audit_collector *c, pid_t pid, struct mw__audit_proc *p)
+{
+	size_t start = c->nobjs;
+	char name[16];
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	c->cur = p;
+	c->brec = NULL;
+	snprintf(name, sizeof(name), "%d", (int)pid);
+	c->dirfd = openat(c->env->procfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (c->dirfd < 0)
+		return MW__PROC_VANISHED;
+	mw__proc_target_init(&c->target, -1, pid);
+	p->id = calloc(1, sizeof(*p->id));
+	if (!p->id)
+		return -ENOMEM;
+	p->id->pid = pid;
+	p->id->uid = (uid_t)-1;
+	if (c->env->bpf) {
+		const struct mw__audit_bpf *b = c->env->bpf;
 		size_t end, i = mw__audit_bpf_find((const void *const *)b->procs, b->nprocs, pid, &end);
 
 		if (i < end)
-			s->brec = b->procs[i];
+			c->brec = b->procs[i];
 	}
-
-	if (s->sh->flags & MW_AUDIT_F_UID) {
+	if (c->env->flags & MW_AUDIT_F_UID) {
 		uid_t ruid, euid;
+		int err = 0;
 
-		if (s->brec) {
-			ruid = s->brec->ruid;
-			euid = s->brec->euid;
-			err = 0;
+		if (c->brec) {
+			ruid = c->brec->ruid;
+			euid = c->brec->euid;
 		} else {
-			err = read_status(dirfd, &ruid, &euid, NULL, 0);
+			err = read_status(c->dirfd, &ruid, &euid, NULL, 0);
 		}
-		if (err < 0) {
-			MW__AUDIT_COUNT(s, procs_seen);
-			MW__AUDIT_COUNT(s, procs_vanished);
-			goto out;
-		}
-		s->id->uid = ruid;
-		if (ruid != s->sh->uid && euid != s->sh->uid)
-			goto out;
+		if (err < 0)
+			return MW__PROC_VANISHED;
+		p->id->uid = ruid;
+		if (ruid != c->env->uid && euid != c->env->uid)
+			return MW__PROC_FILTERED;
 	}
-	MW__AUDIT_COUNT(s, procs_seen);
-	len = readlinkat(dirfd, "exe", link, sizeof(link) - 1);
-	if (len < 0) {
-		err = -errno;
-		if (is_kernel_or_zombie(dirfd))
-			MW__AUDIT_COUNT(s, procs_kernel); /* no mm: nothing to audit */
-		else if (is_gone(err))
-			MW__AUDIT_COUNT(s, procs_vanished);
-		else
-			MW__AUDIT_COUNT(s, procs_unreadable);
-		err = 0;
-		goto out;
-	}
-	link[len] = '\0';
-	s->id->exe = strdup(link);
-	if (!s->id->exe) {
-		err = -ENOMEM;
-		goto out;
-	}
-	err = check_ns(s);
-	if (err < 0)
-		goto out;
-	err = check_exe(s);
-	if (err < 0)
-		goto out;
-	err = s->sh->bpf ? bpf_fds(s) : scan_fds(s);
-	if (err == 0) {
-		merge_fd_objs(s, start);
-		sorted_end = s->nobjs;
-		err = scan_maps(s, start, sorted_end);
-	}
-	if (err == -ENOMEM)
-		goto out;
-	if (err < 0) {
-		/* Drop what was collected: it is a part of a process. */
-		for (size_t i = start; i < s->nobjs; i++)
-			free(s->objs[i].name);
-		s->nobjs = start;
-		if (is_gone(err))
-			MW__AUDIT_COUNT(s, procs_vanished);
-		else
-			MW__AUDIT_COUNT(s, procs_unreadable);
-		err = 0;
-		goto out;
-	}
-	for (size_t i = start; i < s->nobjs; i++)
-		if (s->exe_ino && s->objs[i].dev == s->exe_dev && s->objs[i].ino == s->exe_ino)
-			s->objs[i].is_exe = true;
-	err = check_secret(s, start);
-	if (err < 0)
-		goto out;
-	if (s->nobjs > start) {
-		bool judge = false;
-
-		for (size_t i = start; i < s->nobjs && !judge; i++)
-			judge = may_judge(&s->objs[i]);
-		if (judge ? !need_ident(s) : keep_ident(s) < 0) {
-			err = -ENOMEM;
-			goto out;
-		}
-	}
-	MW__AUDIT_COUNT(s, procs_scanned);
-out:
-	if (!s->id_kept) {
-		/* nothing refers to it */
-		for (size_t i = start; i < s->nobjs; i++)
-			free(s->objs[i].name);
-		s->nobjs = start;
-		mw__audit_ident_free(s->id);
-	}
-	s->id = NULL;
-	s->dirfd = -1;
-	if (s->pidfd >= 0)
-		close(s->pidfd);
-	s->pidfd = -1;
-	return err;
+	r = read_body(c, pid, p);
+	if (r != MW__PROC_SCANNED)
+		drop_objs(c, start);
+	return r;
 }
 
+int mw__audit_proc_nsfd(struct mw__audit_collector *c)
+{
+	int fd = openat(c->dirfd, "ns/pid", O_RDONLY | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+bool mw__audit_proc_unchanged(struct mw__audit_collector *c)
+{
+	const struct mw__audit_ident *id = c->cur->id;
+	char link[PATH_MAX + 16], comm[64];
+	ssize_t len = readlinkat(c->dirfd, "exe", link, sizeof(link) - 1);
+	uid_t ruid, euid;
+
+	if (len < 0 || !id->exe)
+		return false;
+	link[len] = '\0';
+	if (strcmp(link, id->exe))
+		return false; /* exec'd meanwhile */
+	/* the comm changes on exec too, even to the same binary */
+	if (id->comm && !c->brec) {
+		if (read_status(c->dirfd, &ruid, &euid, comm, sizeof(comm)) < 0 || strcmp(comm, id->comm))
+			return false;
+	}
+	return true;
+}
+
+void mw__audit_proc_done(struct mw__audit_collector *c)
+{
+	mw__proc_target_done(&c->target);
+	if (c->dirfd >= 0)
+		close(c->dirfd);
+	c->dirfd = -1;
+	c->cur = NULL;
+}
+
+void mw__audit_collector_free(struct mw__audit_collector *c)
+{
+	drop_objs(c, 0);
+	free(c->objs);
+	c->objs = NULL;
+	mw__maps_done(&c->maps);
+}

@@ -76,6 +76,8 @@ void mw__audit_ident_free(struct mw__audit_ident *id)
 	free(id->exe);
 	free(id->cmdline);
 	free(id->cgroup);
+	free(id->container);
+	free(id->pod);
 	free(id);
 }
 
@@ -149,11 +151,14 @@ struct mw_audit_finding *mw__audit_add(struct mw__audit_report *r, const struct 
 	f->kind = kind;
 	f->severity = sev;
 	f->pid = id->pid;
+	f->tid = id->tid;
 	f->uid = id->uid;
 	f->comm = id->comm ? id->comm : "";
 	f->exe = id->exe ? id->exe : "";
 	f->cmdline = id->cmdline ? id->cmdline : "";
 	f->cgroup = id->cgroup ? id->cgroup : "";
+	f->container = id->container ? id->container : "";
+	f->pod = id->pod ? id->pod : "";
 	f->pidns = id->pidns;
 	f->fd = -1;
 	f->seals = -1;
@@ -252,5 +257,26 @@ MW_API void mw_audit_report_free(struct mw_audit_report *report)
 	for (size_t i = 0; i < r->nidents; i++)
 		mw__audit_ident_free(r->idents[i]);
 	free(r->idents);
+	free((void *)r->pub.missing);
 	free(r);
+}
+
+int mw__audit_append(struct mw__audit_report *dst, struct mw__audit_report *src)
+{
+	size_t need = dst->pub.nfindings + src->pub.nfindings;
+
+	if (!src->pub.nfindings)
+		return 0;
+	if (need > dst->cap) {
+		struct mw_audit_finding **a = realloc(dst->arr, need * sizeof(*a));
+
+		if (!a)
+			return -ENOMEM;
+		dst->arr = a;
+		dst->cap = need;
+	}
+	memcpy(dst->arr + dst->pub.nfindings, src->arr, src->pub.nfindings * sizeof(*dst->arr));
+	dst->pub.nfindings = need;
+	src->pub.nfindings = 0;
+	return 0;
 }

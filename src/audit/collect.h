@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The audit's collectors: they read the system and produce objects
+ * (internal.h), never findings. proc.c reads one process through /proc;
+ * bpf.c lists every fd table and map with BPF iterators; ns.c reads a pid
+ * namespace's vm.memfd_noexec; trust.c hashes executables. Not installed.
+ */
+#ifndef MW_AUDIT_COLLECT_H
+#define MW_AUDIT_COLLECT_H
+
+#include "audit/internal.h"
+
+#include <pthread.h>
+
+/* ---- bpf.c -------------------------------------------------------------- */
+
+/* What the BPF iterators found: records of memfds and secretmem held (fds)
+ * and mapped (vmas), each list in pid order. */
+struct mw_brec;
+struct mw_brec_proc;
+struct mw__audit_bpf {
+	char *buf, *vbuf;        /* fd and process records; mapping records */
+	size_t len, vlen;
+	const struct mw_brec **fds, **vmas;
+	const struct mw_brec_proc **procs;
+	size_t nfds, nvmas, nprocs;
+	void *skel;              /* loaded, not yet run */
+	int load_err;
+};
+
+/* Load the iterators into a zeroed b (on any thread, while the caller lists
+ * the processes). 0 or -errno, also kept in b->load_err. */
+MW_HIDDEN int mw__audit_bpf_load(struct mw__audit_bpf *b);
+/* Run the iterators (loading them first unless mw__audit_bpf_load() did),
+ * then unload them (parallel: the mapping walk on a second thread). 0, or
+ * -errno (the caller reads /proc). */
+MW_HIDDEN int mw__audit_bpf_collect(struct mw__audit_bpf *b, bool parallel);
+MW_HIDDEN void mw__audit_bpf_free(struct mw__audit_bpf *b);
+/* The records of pid in v[0..n): [return value, *end). */
+MW_HIDDEN size_t mw__audit_bpf_find(const void *const *v, size_t n, pid_t pid, size_t *end);
+
+/* ---- ns.c --------------------------------------------------------------- */
+
+/*
+ * The effective vm.memfd_noexec of the pid namespace behind nsfd (an open
+ * /proc/PID/ns/pid). The sysctl handler answers for the reader's own pid
+ * namespace (task_active_pid_ns(current)) and, since 6.6, reports the
+ * hierarchical maximum, so the value is read by a short-lived child forked
+ * after setns(CLONE_NEWPID). is_self: the namespace is the caller's own (read
+ * directly, no fork). Returns 0..2, or -1 with why in reason.
+ */
+MW_HIDDEN int mw__audit_ns_noexec(int nsfd, bool is_self, bool may_fork,
+				  char *reason, size_t size);
+
+/* ---- trust.c ------------------------------------------------------------ */
+
+/* SHA-256 of everything fd holds (read with pread from offset 0). 0 or
+ * -errno (-EFBIG past 1 GiB, -ENOSYS when built without libcrypto). */
+MW_HIDDEN int mw__audit_sha256_fd(int fd, unsigned char out[32]);
+
+/* ---- proc.c ------------------------------------------------------------- */
+
+/* Settings and state shared by the collecting threads. */
+struct mw__audit_env {
+	unsigned int flags;     /* MW_AUDIT_F_* */
+	uid_t uid;
+	int procfd;
+	const struct mw__audit_bpf *bpf; /* fd tables and maps from BPF, or NULL */
+	bool text_maps;         /* MW_AUDIT_F_MAPS_TEXT, or learned */
+};
+
+/* One collecting thread's state: the objects of every process it read. */
+struct mw__audit_collector {
+	const struct mw__audit_env *env;
+	struct mw__audit_obj *objs;
+	size_t nobjs, capobjs;
+	struct mw__maps maps;
+	/* the process being read */
+	int dirfd;              /* /proc/PID, or /proc/PID/task/TID */
+	struct mw__proc_target target;
+	const struct mw_brec_proc *brec;
+	struct mw__audit_proc *cur;
+};
+
+enum mw__audit_outcome {
+	MW__PROC_SCANNED = 0,
+	MW__PROC_FILTERED,      /* not selected by the uid filter: not counted */
+	MW__PROC_VANISHED,
+	MW__PROC_UNREADABLE,
+	MW__PROC_KERNEL,        /* kernel thread or zombie: nothing to audit */
+};
+
+/*
+ * Read process pid into *p (its objects appended to c->objs). Returns an
+ * outcome >= 0 or -ENOMEM. With MW__PROC_SCANNED, p->id is a new identity
+ * the caller keeps in the report (or frees), and c->dirfd stays open (for
+ * mw__audit_proc_nsfd()) until mw__audit_proc_done().
+ */
+MW_HIDDEN int mw__audit_proc_read(struct mw__audit_collector *c, pid_t pid, struct mw__audit_proc *p);
+/* Load the identity of the current process (comm, cmdline, cgroup,
+ * container) if not yet done. 0 or -ENOMEM. */
+MW_HIDDEN int mw__audit_proc_ident(struct mw__audit_collector *c);
+/* Open the current process's ns/pid. fd or -errno. */
+MW_HIDDEN int mw__audit_proc_nsfd(struct mw__audit_collector *c);
+/* Is the current process still the one that was read (same exe, alive)?
+ * Called after its objects were read: a process that exec'd or exited
+ * meanwhile is read again or dropped, so that a finding never mixes two
+ * states. */
+MW_HIDDEN bool mw__audit_proc_unchanged(struct mw__audit_collector *c);
+MW_HIDDEN void mw__audit_proc_done(struct mw__audit_collector *c);
+MW_HIDDEN void mw__audit_collector_free(struct mw__audit_collector *c);
+
+/* Container attribution from a /proc/PID/cgroup text: the container id and
+ * pod UID, when a path follows the conventions of docker, containerd (CRI),
+ * CRI-O or podman. Writes "" when none. */
+MW_HIDDEN void mw__audit_container(const char *cgroup_text, char *id, size_t idsize, char *pod,
+				   size_t podsize);
+
+#endif

@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The audit's rules: every finding kind and severity is decided here, from
+ * the objects the collectors produced (proc.c, bpf.c), and nowhere else.
+ *
+ * Severity follows what a process does and who wrote what it runs, never
+ * what an attacker can set alone: anyone can seal a memfd, so seals make a
+ * memfd executable "low" only when its contents are those of a binary the
+ * operator trusts (struct mw__audit_trust: SHA-256 of the allow-exec-memfd
+ * binaries, or of the container runtimes on this system).
+ */
+#include "audit/rules.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sys/shim.h"
+
+bool mw__audit_content_sealed(int seals)
+{
+	return seals >= 0 && (seals & (F_SEAL_WRITE | F_SEAL_SEAL)) == (F_SEAL_WRITE | F_SEAL_SEAL);
+}
+
+/* The trusted binary whose contents these are, or NULL. */
+static const char *trusted(const struct mw__audit_trust *t, bool hashed, const unsigned char *h)
+{
+	for (size_t i = 0; hashed && t && i < t->n; i++)
+		if (!memcmp(t->v[i].sha256, h, 32))
+			return t->v[i].path;
+	return NULL;
+}
+
+static bool in_writable_dir(const char *path)
+{
+	static const char *const dirs[] = { "/tmp/", "/var/tmp/", "/dev/shm/", "/run/user/",
+					    "/dev/mqueue/" };
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (!strncmp(path, dirs[i], strlen(dirs[i])))
+			return true;
+	return false;
+}
+
+static void fill_exe(struct mw_audit_finding *f, const struct mw__audit_exe *e)
+{
+	f->dev = e->fi.dev;
+	f->ino = e->fi.ino;
+	f->mode = e->fi.mode;
+	f->size = e->fi.size;
+	f->seals = e->info_known ? e->fi.seals : -1;
+}
+
+static int rule_memfd_exe(struct mw__audit_report *r, const struct mw__audit_proc *p,
+			  const struct mw__audit_trust *t)
+{
+	const struct mw__audit_exe *e = &p->exe;
+	const char *exe = p->id->exe;
+	int seals = e->info_known ? e->fi.seals : -1;
+	bool sealed = mw__audit_content_sealed(seals);
+	const char *who = sealed ? trusted(t, e->hashed, e->sha256) : NULL;
+	struct mw_audit_finding *f;
+	char sn[96];
+
+	mw__audit_seal_names(seals, sn, sizeof(sn));
+	if (who)
+		f = mw__audit_add(r, p->id, MW_AUDIT_SEALED_EXEC, MW_AUDIT_LOW, exe,
+				  "runs from a sealed memfd (seals: %s) whose contents are those of "
+				  "%s: a container runtime's self-protection (CVE-2019-5736)", sn, who);
+	else if (sealed)
+		f = mw__audit_add(r, p->id, MW_AUDIT_FILELESS_EXEC, MW_AUDIT_HIGH, exe,
+				  "runs from a sealed memfd (seals: %s) whose contents match no trusted "
+				  "binary%s: fileless execution (seals say nothing about who wrote it)",
+				  sn, e->hashed ? "" : " (its contents could not be read)");
+	else if (seals < 0)
+		f = mw__audit_add(r, p->id, MW_AUDIT_FILELESS_EXEC, MW_AUDIT_CRITICAL, exe,
+				  "runs from a memfd whose seals cannot be read: fileless execution");
+	else
+		f = mw__audit_add(r, p->id, MW_AUDIT_FILELESS_EXEC, MW_AUDIT_CRITICAL, exe,
+				  "runs from a memfd whose contents are not sealed (seals: %s): "
+				  "fileless execution", sn);
+	if (!f)
+		return -ENOMEM;
+	fill_exe(f, e);
+	return 0;
+}
+
+static int rule_deleted_exe(struct mw__audit_report *r, const struct mw__audit_proc *p)
+{
+	const char *exe = p->id->exe;
+	bool wdir = in_writable_dir(exe);
+	struct mw_audit_finding *f;
+
+	f = mw__audit_add(r, p->id, MW_AUDIT_FILELESS_EXEC, wdir ? MW_AUDIT_HIGH : MW_AUDIT_MEDIUM, exe,
+			  wdir ? "runs from an unlinked file that lived in a world-writable "
+				 "directory: fileless execution"
+			       : "runs from an unlinked file: fileless execution, or a binary "
+				 "replaced by an upgrade and not restarted");
+	if (!f)
+		return -ENOMEM;
+	fill_exe(f, &p->exe);
+	return 0;
+}
+
+/* One finding per process for its secret memory. */
+static int rule_secret(struct mw__audit_report *r, const struct mw__audit_proc *p)
+{
+	uint64_t bytes = 0;
+	unsigned int areas = 0;
+	int fd = -1;
+	struct mw_audit_finding *f;
+
+	for (size_t i = 0; i < p->nobjs; i++) {
+		const struct mw__audit_obj *o = &p->objs[i];
+
+		if (!o->secret)
+			continue;
+		areas++;
+		bytes += o->stat_known ? (o->size > o->mapped_bytes ? o->size : o->mapped_bytes)
+				       : o->mapped_bytes;
+		if (o->fd >= 0 && (fd < 0 || o->fd < fd))
+			fd = o->fd;
+	}
+	if (!areas)
+		return 0;
+	f = mw__audit_add(r, p->id, MW_AUDIT_SECRETMEM, MW_AUDIT_INFO, "/secretmem (deleted)",
+			  "holds %" PRIu64 " bytes of secret memory (memfd_secret) in %u area(s)",
+			  bytes, areas);
+	if (!f)
+		return -ENOMEM;
+	f->fd = fd;
+	f->size = bytes;
+	return 0;
+}
+
+int mw__audit_rules_proc(struct mw__audit_report *r, const struct mw__audit_proc *p,
+			 const struct mw__audit_trust *t)
+{
+	int err = 0;
+
+	if (p->exe.kind == MW__EXE_MEMFD)
+		err = rule_memfd_exe(r, p, t);
+	else if (p->exe.kind == MW__EXE_DELETED)
+		err = rule_deleted_exe(r, p);
+	return err ? err : rule_secret(r, p);
+}
+
+int mw__audit_rules_ns(struct mw__audit_report *r, const struct mw__audit_ident *id, uint64_t ns,
+		       int value, const char *reason)
+{
+	struct mw_audit_finding *f = mw__audit_add(r, id, MW_AUDIT_NOEXEC_POLICY, MW_AUDIT_INFO, "",
+						   "pid namespace %" PRIu64 ": %s%s", ns,
+						   value < 0 ? "unknown: " : "", reason);
+
+	if (!f)
+		return -ENOMEM;
+	f->memfd_noexec = value;
+	f->pidns = ns;
+	return 0;
+}
+
+/* ---- memfds, once every process has been seen --------------------------- */
+
+/* An object to judge, with its sort key at hand (sorting pointers to the
+ * objects themselves spent its time in cache misses). */
+struct jkey {
+	uint64_t dev, ino;
+	int fd;
+	struct mw__audit_obj *o;
+};
+
+static int cmp_jkey(const void *a, const void *b)
+{
+	const struct jkey *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return x->fd < y->fd ? -1 : x->fd > y->fd;
+}
+
+/* Can writer still change the contents that reader sees? */
+static bool unsealed_for(const struct mw__audit_obj *writer, int seals)
+{
+	if (seals < 0)
+		return true; /* unknown: report, the reason says so */
+	if (seals & F_SEAL_WRITE)
+		return false;
+	/* F_SEAL_FUTURE_WRITE (5.1) stops new writes; a shared writable
+	 * mapping made before it still writes. */
+	if ((seals & F_SEAL_FUTURE_WRITE) && !writer->mapped_wshared)
+		return false;
+	return true;
+}
+
+static int fill(struct mw_audit_finding *f, const struct mw__audit_obj *o, int seals, uint32_t mode,
+		uint64_t size)
+{
+	if (!f)
+		return -ENOMEM;
+	f->fd = o->fd;
+	f->dev = o->dev;
+	f->ino = o->ino;
+	f->seals = seals;
+	f->mode = mode;
+	f->size = size;
+	return 0;
+}
+
+/* What is known of one inode, from the first holder that could stat it. */
+struct inode_state {
+	int seals;
+	uint32_t mode;
+	uint64_t size;
+	bool known, hugetlb;
+	char sn[96];
+};
+
+/*
+ * A memfd that could be executed: exec bits and no exec seal (hugetlbfs
+ * ignores F_SEAL_EXEC). Most programs still create memfds without
+ * MFD_NOEXEC_SEAL, so by itself this is low (writable contents) or info
+ * (sealed contents): what matters is a memfd executed or mapped executable,
+ * which the other rules report.
+ */
+static int rule_exec_memfd(struct mw__audit_report *r, const struct mw__audit_obj *o,
+			   const struct inode_state *s, const char *name)
+{
+	bool sealed = mw__audit_content_sealed(s->seals);
+	bool exec_sealed = s->seals >= 0 && (s->seals & F_SEAL_EXEC) && !s->hugetlb;
+
+	if (!s->known || !(s->mode & 0111) || exec_sealed)
+		return 0;
+	return fill(mw__audit_add(r, o->id, MW_AUDIT_EXEC_MEMFD, sealed ? MW_AUDIT_INFO : MW_AUDIT_LOW,
+				  name, "%s a memfd with exec bits (mode %04o) that is not exec-sealed "
+				  "(seals: %s%s)%s", o->fd >= 0 ? "holds" : "maps",
+				  (unsigned int)s->mode, s->sn, s->hugetlb ? "; hugetlbfs ignores F_SEAL_EXEC" : "",
+				  sealed ? "; its contents are sealed" :
+				  ": whoever can write to it could run what they write"),
+		    o, s->seals, s->mode, s->size);
+}
+
+/* Code mapped from a memfd (a fileless library: dlopen of /proc/self/fd/N,
+ * or ld.so given such a path). */
+static int rule_mapped_exec(struct mw__audit_report *r, const struct mw__audit_obj *o,
+			    const struct inode_state *s, const char *name)
+{
+	if (!o->mapped_exec)
+		return 0;
+	return fill(mw__audit_add(r, o->id, MW_AUDIT_MEMFD_MAPPED_EXEC, MW_AUDIT_HIGH, name,
+				  "maps a memfd executable (seals: %s)%s", s->sn,
+				  mw__audit_content_sealed(s->seals)
+					  ? ": code from anonymous memory (sealed, but seals say "
+					    "nothing about who wrote it)"
+					  : ": code running from anonymous, writable memory"),
+		    o, s->seals, s->mode, s->size);
+}
+
+static int rule_shared(struct mw__audit_report *r, const struct jkey *v, size_t g, size_t e,
+		       const struct mw__audit_obj *o, const struct inode_state *s, const char *name)
+{
+	for (size_t j = g; j < e; j++) {
+		const struct mw__audit_obj *w = v[j].o;
+		int err;
+
+		if (w->id->pid == o->id->pid || !(w->fd_writable || w->mapped_wshared) ||
+		    !unsealed_for(w, s->seals))
+			continue;
+		err = fill(mw__audit_add(r, o->id, MW_AUDIT_SHARED_UNSEALED,
+					 o->mapped_exec ? MW_AUDIT_HIGH : MW_AUDIT_MEDIUM, name,
+					 "maps %sa memfd that pid %d can write, without a write seal "
+					 "(seals: %s)", o->mapped_exec ? "executable " : "",
+					 (int)w->id->pid, s->sn),
+			   o, s->seals, s->mode, s->size);
+		if (!err)
+			r->arr[r->pub.nfindings - 1]->peer_pid = w->id->pid;
+		return err;
+	}
+	return 0;
+}
+
+/* Findings about the inodes v[0..n) (whole groups of one inode) into r. */
+static int judge_range(struct mw__audit_report *r, const struct jkey *v, size_t n)
+{
+	int err = 0;
+
+	for (size_t g = 0; g < n && !err;) {
+		struct inode_state s = { .seals = -1 };
+		size_t e = g;
+
+		while (e < n && v[e].dev == v[g].dev && v[e].ino == v[g].ino)
+			e++;
+		for (size_t i = g; i < e && !s.known; i++) {
+			if (v[i].o->stat_known) {
+				s.known = true;
+				s.seals = v[i].o->seals;
+				s.mode = v[i].o->mode;
+				s.size = v[i].o->size;
+			}
+		}
+		for (size_t i = g; i < e; i++)
+			s.hugetlb |= v[i].o->hugetlb;
+		mw__audit_seal_names(s.seals, s.sn, sizeof(s.sn));
+		for (size_t i = g; i < e && !err; i++) {
+			const struct mw__audit_obj *o = v[i].o;
+			char nb[MW__AUDIT_NAME_MAX];
+			const char *name = mw__audit_obj_name(o, nb, sizeof(nb));
+
+			if (o->is_exe)
+				continue; /* the exe rules judged it */
+			err = rule_exec_memfd(r, o, &s, name);
+			if (!err)
+				err = rule_mapped_exec(r, o, &s, name);
+			if (!err && o->mapped)
+				err = rule_shared(r, v, g, e, o, &s, name);
+		}
+		g = e;
+	}
+	return err;
+}
+
+struct judge_job {
+	struct mw__audit_report rep; /* findings only */
+	const struct jkey *v;
+	size_t n;
+	int err;
+};
+
+static void *judge_thread(void *arg)
+{
+	struct judge_job *j = arg;
+
+	j->err = judge_range(&j->rep, j->v, j->n);
+	return NULL;
+}
+
+int mw__audit_rules_memfds(struct mw__audit_report *r, struct mw__audit_obj *objs, size_t nobjs,
+			   unsigned int nthreads)
+{
+	struct judge_job job = { .rep = { .pub = { 0 } } };
+	struct jkey *v;
+	size_t n = 0, half;
+	pthread_t tid;
+	bool threaded = false;
+	int err;
+
+	v = malloc((nobjs ? nobjs : 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < nobjs; i++)
+		if (!objs[i].secret)
+			v[n++] = (struct jkey){ objs[i].dev, objs[i].ino, objs[i].fd, &objs[i] };
+	qsort(v, n, sizeof(*v), cmp_jkey);
+	half = n;
+	if (nthreads > 1 && n >= 2048) {
+		half = n / 2;
+		while (half < n && v[half].dev == v[half - 1].dev && v[half].ino == v[half - 1].ino)
+			half++; /* an inode's group stays in one half */
+		job.v = v + half;
+		job.n = n - half;
+		threaded = pthread_create(&tid, NULL, judge_thread, &job) == 0;
+		if (!threaded)
+			half = n;
+	}
+	err = judge_range(r, v, half);
+	if (threaded) {
+		pthread_join(tid, NULL);
+		if (!err)
+			err = job.err;
+		if (!err)
+			err = mw__audit_append(r, &job.rep);
+		/* what was not handed over (after an error) */
+		for (size_t i = 0; i < job.rep.pub.nfindings; i++)
+			free(job.rep.arr[i]);
+		free(job.rep.arr);
+	}
+	free(v);
+	return err;
+}

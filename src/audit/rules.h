@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The audit's rules (rules.c): the one place that decides every finding
+ * kind and severity, from what the collectors produced. Not installed.
+ */
+#ifndef MW_AUDIT_RULES_H
+#define MW_AUDIT_RULES_H
+
+#include "audit/internal.h"
+
+/* Contents the operator trusts to run from a memfd: SHA-256 digests of the
+ * allow-exec-memfd binaries of memward-policy(5) given to the scan, or by
+ * default of the container runtimes found on this system. */
+struct mw__audit_trust {
+	struct { unsigned char sha256[32]; char *path; } *v;
+	size_t n;
+};
+
+/* Build the set from paths (NULL/0: the default runtimes runc, crun, youki
+ * in the usual system directories). Unreadable paths are skipped. 0 or
+ * -ENOMEM. */
+MW_HIDDEN int mw__audit_trust_load(struct mw__audit_trust *t, const char *const *paths, size_t n);
+MW_HIDDEN void mw__audit_trust_free(struct mw__audit_trust *t);
+
+/* Findings about one process's executable and secret memory. 0 or -ENOMEM. */
+MW_HIDDEN int mw__audit_rules_proc(struct mw__audit_report *r, const struct mw__audit_proc *p,
+				   const struct mw__audit_trust *t);
+/* The finding about a pid namespace's vm.memfd_noexec (value -1: unknown,
+ * reason says why), credited to id (its lowest pid seen). 0 or -ENOMEM. */
+MW_HIDDEN int mw__audit_rules_ns(struct mw__audit_report *r, const struct mw__audit_ident *id,
+				 uint64_t ns, int value, const char *reason);
+/* Findings about memfds, once every process has been seen (sharing is a
+ * property of the whole system). nthreads > 1 may judge on a second thread.
+ * 0 or -ENOMEM. */
+MW_HIDDEN int mw__audit_rules_memfds(struct mw__audit_report *r, struct mw__audit_obj *objs,
+				     size_t n, unsigned int nthreads);
+
+#endif

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Identity of what runs from a memfd: the SHA-256 of its contents (libcrypto's
+ * EVP interface), compared with the binaries the operator trusts. Seals only
+ * say that the contents cannot change; anyone can seal a memfd, so they say
+ * nothing about who wrote it. A runc/crun/youki copy of itself (the
+ * CVE-2019-5736 defence) has the same bytes as the runtime on disk.
+ */
+#include "audit/collect.h"
+#include "audit/rules.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#if MW_HAVE_LIBCRYPTO
+#include <openssl/evp.h>
+#endif
+
+#define HASH_MAX (1ull << 30)
+
+int mw__audit_sha256_fd(int fd, unsigned char out[32])
+{
+#if MW_HAVE_LIBCRYPTO
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char buf[65536];
+	unsigned int len = 0;
+	uint64_t off = 0;
+	int err = 0;
+
+	if (!ctx)
+		return -ENOMEM;
+	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(ctx);
+		return -ENOMEM;
+	}
+	for (;;) {
+		ssize_t n = pread(fd, buf, sizeof(buf), (off_t)off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		off += (uint64_t)n;
+		if (off > HASH_MAX) {
+			err = -EFBIG;
+			break;
+		}
+		if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1) {
+			err = -ENOMEM;
+			break;
+		}
+	}
+	if (!err && (EVP_DigestFinal_ex(ctx, out, &len) != 1 || len != 32))
+		err = -EINVAL;
+	EVP_MD_CTX_free(ctx);
+	return err;
+#else
+	(void)fd;
+	(void)out;
+	return -ENOSYS;
+#endif
+}
+
+/* The runtimes that execute a sealed memfd copy of themselves. */
+static const char *const default_runtimes[] = {
+	"/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc", "/usr/local/bin/runc",
+	"/usr/bin/crun", "/usr/sbin/crun", "/usr/local/bin/crun",
+	"/usr/bin/youki", "/usr/local/bin/youki",
+};
+
+static int add_path(struct mw__audit_trust *t, const char *path)
+{
+	MW_AUTOCLOSE int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	unsigned char h[32];
+	struct stat st;
+	void *nv;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || mw__audit_sha256_fd(fd, h) < 0)
+		return 0; /* not on this system */
+	for (size_t i = 0; i < t->n; i++)
+		if (!memcmp(t->v[i].sha256, h, 32))
+			return 0; /* a symlink or copy of one already listed */
+	nv = realloc(t->v, (t->n + 1) * sizeof(*t->v));
+	if (!nv)
+		return -ENOMEM;
+	t->v = nv;
+	memcpy(t->v[t->n].sha256, h, 32);
+	t->v[t->n].path = strdup(path);
+	if (!t->v[t->n].path)
+		return -ENOMEM;
+	t->n++;
+	return 0;
+}
+
+int mw__audit_trust_load(struct mw__audit_trust *t, const char *const *paths, size_t n)
+{
+	int err = 0;
+
+	memset(t, 0, sizeof(*t));
+	if (!n) {
+		paths = default_runtimes;
+		n = sizeof(default_runtimes) / sizeof(default_runtimes[0]);
+	}
+	for (size_t i = 0; i < n && !err; i++)
+		if (paths[i])
+			err = add_path(t, paths[i]);
+	return err;
+}
+
+void mw__audit_trust_free(struct mw__audit_trust *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i].path);
+	free(t->v);
+	memset(t, 0, sizeof(*t));
+}

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The memfd/secretmem mappings of /proc/PID/maps: PROCMAP_QUERY or text. */
+#include "proc/proc.h"
+#include "sys/shim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/sysmacros.h>
+
+#define MEM_CLASSES ((1u << MW__LINK_MEMFD) | (1u << MW__LINK_SECRETMEM))
+
+void mw__proc_unescape_path(char *p)
+{
+	char *w = p;
+
+	for (; *p; p++) {
+		if (p[0] == '\\' && p[1] == '0' && p[2] == '1' && p[3] == '2') {
+			*w++ = '\n';
+			p += 3;
+		} else {
+			*w++ = *p;
+		}
+	}
+	*w = '\0';
+}
+
+void mw__maps_done(struct mw__maps *m)
+{
+	free(m->buf);
+	m->buf = NULL;
+	m->cap = 0;
+}
+
+/* Read all of maps into m->buf. Returns length or -errno. */
+static ssize_t read_maps(int dirfd, struct mw__maps *m)
+{
+	MW_AUTOCLOSE int fd = openat(dirfd, "maps", O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n;
+
+		if (m->cap - len < 4096) {
+			size_t cap = m->cap ? m->cap * 2 : 65536;
+			char *b = realloc(m->buf, cap);
+
+			if (!b)
+				return -ENOMEM;
+			m->buf = b;
+			m->cap = cap;
+		}
+		n = read(fd, m->buf + len, m->cap - len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	m->buf[len] = '\0';
+	return (ssize_t)len;
+}
+
+static unsigned int perms_prot(const char *p)
+{
+	return (p[0] == 'r' ? MW__MAP_R : 0) | (p[1] == 'w' ? MW__MAP_W : 0) |
+	       (p[2] == 'x' ? MW__MAP_X : 0) | (p[3] == 's' ? MW__MAP_S : 0);
+}
+
+/* The text of /proc/PID/maps: any kernel. */
+static int walk_text(int dirfd, struct mw__maps *m, int (*cb)(void *, const struct mw__map *), void *arg)
+{
+	ssize_t len = read_maps(dirfd, m);
+	char *line, *next;
+
+	if (len < 0)
+		return (int)len;
+	for (line = m->buf; line && *line; line = next) {
+		struct mw__map mp = { 0 };
+		unsigned int maj, mnr;
+		char perms[5];
+		int pathpos = 0, r;
+		char *path;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		/* cheap filter before sscanf: only memfd and secretmem lines */
+		path = strchr(line, '/');
+		if (!path || (strncmp(path, MW_PROC_MEMFD_PREFIX, sizeof(MW_PROC_MEMFD_PREFIX) - 1) &&
+			      strcmp(path, MW_PROC_SECRETMEM_LINK)))
+			continue;
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %x:%x %" SCNu64 " %n",
+			   &mp.start, &mp.end, perms, &mp.offset, &maj, &mnr, &mp.ino, &pathpos) < 7 ||
+		    pathpos == 0 || strlen(perms) != 4)
+			continue;
+		mw__proc_unescape_path(line + pathpos);
+		mp.path = line + pathpos;
+		if (!(MEM_CLASSES & (1u << mw__link_classify(mp.path, strlen(mp.path), &mp.link))))
+			continue;
+		mp.dev = makedev(maj, mnr);
+		mp.prot = perms_prot(perms);
+		r = cb(arg, &mp);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static bool dev_wanted(const struct mw__maps *m, const dev_t *devs, unsigned int ndevs, dev_t dev)
+{
+	for (unsigned int i = 0; i < ndevs; i++)
+		if (devs[i] == dev)
+			return true;
+	for (size_t i = 0; i < m->nextra; i++)
+		if (m->extra_devs[i] == dev)
+			return true;
+	return false;
+}
+
+/*
+ * PROCMAP_QUERY (6.11, commit ed5d583a88a9): walk the file-backed VMAs
+ * without formatting their paths, and ask for the path only of VMAs on a
+ * memfd/secretmem device. The text of maps spends most of its time in
+ * d_path() for every library line. -ENOTTY when the kernel lacks it.
+ */
+static int walk_query(int dirfd, struct mw__maps *m, int (*cb)(void *, const struct mw__map *), void *arg)
+{
+	MW_AUTOCLOSE int fd = openat(dirfd, "maps", O_RDONLY | O_CLOEXEC);
+	char name[PATH_MAX];
+	dev_t devs[4];
+	unsigned int ndevs = mw__memdevs(devs, 4);
+	uint64_t addr = 0;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		struct procmap_query q = {
+			.size = sizeof(q),
+			.query_flags = PROCMAP_QUERY_COVERING_OR_NEXT_VMA | PROCMAP_QUERY_FILE_BACKED_VMA,
+			.query_addr = addr,
+		};
+		struct mw__map mp = { 0 };
+		int r;
+
+		if (ioctl(fd, PROCMAP_QUERY, &q) < 0) {
+			if (errno == ENOENT)
+				return 0; /* no VMA at or after addr */
+			if (errno == ENOTTY || (errno == EINVAL && addr == 0))
+				return -ENOTTY;
+			return -errno;
+		}
+		addr = q.vma_end;
+		mp.dev = makedev(q.dev_major, q.dev_minor);
+		if (!dev_wanted(m, devs, ndevs, mp.dev))
+			continue;
+		q.query_flags = 0; /* exactly the VMA covering vma_start */
+		q.query_addr = q.vma_start;
+		q.vma_name_size = sizeof(name);
+		q.vma_name_addr = (uint64_t)(uintptr_t)name;
+		if (ioctl(fd, PROCMAP_QUERY, &q) < 0) {
+			if (errno == ENOENT)
+				continue; /* unmapped meanwhile */
+			return -errno;
+		}
+		name[sizeof(name) - 1] = '\0';
+		if (!(MEM_CLASSES & (1u << mw__link_classify(name, strlen(name), &mp.link))))
+			continue;
+		mp.start = q.vma_start;
+		mp.end = q.vma_end;
+		mp.offset = q.vma_offset;
+		mp.ino = q.inode;
+		mp.path = name;
+		mp.prot = ((q.vma_flags & PROCMAP_QUERY_VMA_READABLE) ? MW__MAP_R : 0) |
+			  ((q.vma_flags & PROCMAP_QUERY_VMA_WRITABLE) ? MW__MAP_W : 0) |
+			  ((q.vma_flags & PROCMAP_QUERY_VMA_EXECUTABLE) ? MW__MAP_X : 0) |
+			  ((q.vma_flags & PROCMAP_QUERY_VMA_SHARED) ? MW__MAP_S : 0);
+		r = cb(arg, &mp);
+		if (r < 0)
+			return r;
+	}
+}
+
+int mw__proc_maps_walk(int dirfd, struct mw__maps *m, int (*cb)(void *arg, const struct mw__map *map),
+		       void *arg)
+{
+	if (!__atomic_load_n(&m->text_only, __ATOMIC_RELAXED)) {
+		int r = walk_query(dirfd, m, cb, arg);
+
+		if (r != -ENOTTY)
+			return r;
+		__atomic_store_n(&m->text_only, true, __ATOMIC_RELAXED);
+	}
+	return walk_text(dirfd, m, cb, arg);
+}
