@@ -150,6 +150,9 @@ static json_object *finding_json(const struct mw_audit_finding *f)
 	json_object_object_add(o, "exe", jstr(f->exe));
 	json_object_object_add(o, "cmdline", jstr(f->cmdline));
 	json_object_object_add(o, "cgroup", jstr(f->cgroup));
+	json_object_object_add(o, "container", f->container[0] ? jstr(f->container) : NULL);
+	json_object_object_add(o, "pod", f->pod[0] ? jstr(f->pod) : NULL);
+	json_object_object_add(o, "tid", f->tid > 0 ? json_object_new_int(f->tid) : NULL);
 	json_object_object_add(o, "object", jstr(f->object));
 	json_object_object_add(o, "fd", f->fd < 0 ? NULL : json_object_new_int(f->fd));
 	snprintf(buf, sizeof(buf), "%u:%u", major(f->dev), minor(f->dev));
@@ -266,6 +269,8 @@ static void out_prom(const struct mw_audit_report *r)
 		prom_label(f, "uid", num, true);
 		prom_label(f, "comm", x->comm, true);
 		prom_label(f, "exe", x->exe, true);
+		prom_label(f, "container", x->container, true);
+		prom_label(f, "pod", x->pod, true);
 		prom_label(f, "object", x->object, true);
 		snprintf(num, sizeof(num), "%d", x->fd);
 		prom_label(f, "fd", num, true);
@@ -406,7 +411,66 @@ static int parse_user(const char *arg, uid_t *uid)
 	return -1;
 }
 
-static int run_audit(int argc, char **argv)
+struct audit_cfg {
+	struct mw_audit_opts o;
+	enum mw_audit_severity fail_on;
+	bool never_fail;
+	enum fmt fmt;
+	pid_t *pids;
+	size_t npids;
+	const char *policy;
+	char **trusted;
+	size_t ntrusted;
+};
+
+static void cfg_free(struct audit_cfg *c)
+{
+	free(c->pids);
+	for (size_t i = 0; i < c->ntrusted; i++)
+		free(c->trusted[i]);
+	free(c->trusted);
+}
+
+/* The allow-exec-memfd paths of a memward-policy(5) file: the binaries
+ * trusted to run from a sealed memfd. 0, or 2 after a message. */
+static int load_trusted(struct audit_cfg *c)
+{
+	struct mw_policy *pol = mw_policy_load(c->policy, 0);
+	size_t n;
+
+	if (!pol) {
+		cli_err("cannot load the policy %s: %s", c->policy, strerror(errno));
+		return 2;
+	}
+	if (mw_policy_error_count(pol)) {
+		unsigned int line = 0;
+		const char *msg = mw_policy_error(pol, 0, &line);
+
+		cli_err("%s:%u: %s", c->policy, line, msg ? msg : "error");
+		mw_policy_free(pol);
+		return 2;
+	}
+	n = mw_policy_allow_count(pol);
+	c->trusted = calloc(n ? n : 1, sizeof(*c->trusted));
+	for (size_t i = 0; c->trusted && i < n; i++) {
+		const char *path = mw_policy_allow(pol, i, NULL, NULL);
+
+		if (path && (c->trusted[c->ntrusted] = strdup(path)))
+			c->ntrusted++;
+	}
+	mw_policy_free(pol);
+	if (!c->trusted) {
+		cli_err("out of memory");
+		return 2;
+	}
+	if (!c->ntrusted)
+		cli_err("note: %s lists no allow-exec-memfd binary: no memfd executable is trusted",
+			c->policy);
+	return 0;
+}
+
+/* Parse the command line into c. 0, or an exit code. */
+static int parse_args(int argc, char **argv, struct audit_cfg *c)
 {
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
@@ -417,115 +481,126 @@ static int run_audit(int argc, char **argv)
 		{ "fail-on", required_argument, NULL, 'f' },
 		{ "no-ns-probe", no_argument, NULL, 'N' },
 		{ "no-bpf", no_argument, NULL, 'B' },
+		{ "policy", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct mw_audit_opts o = { .sz = sizeof(o) };
-	struct mw_audit_report *r = NULL;
-	enum mw_audit_severity fail_on = MW_AUDIT_HIGH;
-	bool never_fail = false;
-	enum fmt fmt = FMT_TABLE;
-	int nfmt = 0, c, err;
-	pid_t *pids = NULL;
-	size_t npids = 0;
+	int nfmt = 0, ch;
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+p:u:h", opts, NULL)) != -1) {
-		switch (c) {
+	while ((ch = getopt_long(argc, argv, "+p:u:h", opts, NULL)) != -1) {
+		switch (ch) {
 		case 'p':
-			if (parse_pids(optarg, &pids, &npids) < 0) {
-				free(pids);
+			if (parse_pids(optarg, &c->pids, &c->npids) < 0)
 				return cli_usage_error(&cmd_audit, "bad --pid '%s' (expected PID[,PID...])", optarg);
-			}
 			break;
 		case 'u':
-			if (parse_user(optarg, &o.uid) < 0) {
-				free(pids);
+			if (parse_user(optarg, &c->o.uid) < 0)
 				return cli_usage_error(&cmd_audit, "unknown user '%s'", optarg);
-			}
-			o.flags |= MW_AUDIT_F_UID;
+			c->o.flags |= MW_AUDIT_F_UID;
 			break;
-		case 'j': fmt = FMT_JSON; nfmt++; break;
-		case 'l': fmt = FMT_JSONL; nfmt++; break;
-		case 'P': fmt = FMT_PROM; nfmt++; break;
-		case 'N': o.flags |= MW_AUDIT_F_NO_NS_PROBE; break;
-		case 'B': o.flags |= MW_AUDIT_F_NO_BPF; break;
+		case 'j': c->fmt = FMT_JSON; nfmt++; break;
+		case 'l': c->fmt = FMT_JSONL; nfmt++; break;
+		case 'P': c->fmt = FMT_PROM; nfmt++; break;
+		case 'N': c->o.flags |= MW_AUDIT_F_NO_NS_PROBE; break;
+		case 'B': c->o.flags |= MW_AUDIT_F_NO_BPF; break;
+		case 'C': c->policy = optarg; break;
 		case 'f':
-			if (!strcmp(optarg, "none")) {
-				never_fail = true;
-			} else if (mw_audit_severity_parse(optarg, &fail_on) < 0) {
-				free(pids);
+			if (!strcmp(optarg, "none"))
+				c->never_fail = true;
+			else if (mw_audit_severity_parse(optarg, &c->fail_on) < 0)
 				return cli_usage_error(&cmd_audit, "bad --fail-on '%s' (expected info, low, "
 						       "medium, high, critical or none)", optarg);
-			}
 			break;
 		case 'h':
-			free(pids);
 			cli_print_help(&cmd_audit, stdout);
-			return 0;
+			return -1;
 		default:
-			free(pids);
 			if (optopt && optopt != '?')
 				return cli_usage_error(&cmd_audit, "option '%s' is unknown or lacks its value",
 						       argv[optind - 1]);
 			return cli_usage_error(&cmd_audit, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind < argc) {
-		free(pids);
+	if (optind < argc)
 		return cli_usage_error(&cmd_audit, "unexpected argument '%s'", argv[optind]);
-	}
-	if (nfmt > 1) {
-		free(pids);
+	if (nfmt > 1)
 		return cli_usage_error(&cmd_audit, "choose one of --json, --jsonl, --prometheus");
-	}
-	o.pids = pids;
-	o.npids = npids;
-	err = mw_audit_scan(&o, &r);
-	free(pids);
-	if (err < 0) {
-		cli_err("audit failed: %s", strerror(-err));
-		return 2;
-	}
-	if (npids && !(o.flags & MW_AUDIT_F_UID) &&
-	    r->procs_scanned + r->procs_unreadable + r->procs_kernel == 0) {
-		cli_err("no such process%s", npids > 1 ? "es" : "");
-		mw_audit_report_free(r);
-		return 2;
-	}
-	switch (fmt) {
+	return c->policy ? load_trusted(c) : 0;
+}
+
+/* Write the report; 0, or 2 when the output could not be written (a full
+ * disk, a closed pipe: stdio keeps the error in the stream, and fflush()
+ * alone returns 0 when the failed write emptied the buffer). */
+static int output(const struct audit_cfg *c, const struct mw_audit_report *r)
+{
+	switch (c->fmt) {
 	case FMT_JSON: out_json(r); break;
 	case FMT_JSONL: out_jsonl(r); break;
 	case FMT_PROM: out_prom(r); break;
 	default: out_table(r); break;
 	}
-	if (fflush(stdout) != 0) {
-		cli_err("writing the output: %m");
-		mw_audit_report_free(r);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_err("writing the output: %s", strerror(errno ? errno : EIO));
 		return 2;
 	}
-	if (r->partial && fmt != FMT_TABLE)
+	return 0;
+}
+
+static int run_audit(int argc, char **argv)
+{
+	struct audit_cfg c = { .o = { .sz = sizeof(c.o) }, .fail_on = MW_AUDIT_HIGH };
+	struct mw_audit_report *r = NULL;
+	int rc, err;
+
+	rc = parse_args(argc, argv, &c);
+	if (rc) {
+		cfg_free(&c);
+		return rc < 0 ? 0 : rc;
+	}
+	c.o.pids = c.pids;
+	c.o.npids = c.npids;
+	c.o.trusted = (const char *const *)c.trusted;
+	c.o.ntrusted = c.ntrusted;
+	err = mw_audit_scan(&c.o, &r);
+	if (err < 0) {
+		cli_err("audit failed: %s", strerror(-err));
+		cfg_free(&c);
+		return 2;
+	}
+	rc = output(&c, r);
+	if (r->partial && c.fmt != FMT_TABLE)
 		cli_err("partial audit: %u process(es) could not be read (permission denied)",
 			r->procs_unreadable);
-	c = !never_fail && mw_audit_report_count(r, fail_on) > 0 ? 1 : 0;
+	/* every pid asked for must exist (memward-audit(1): exit 2) */
+	for (size_t i = 0; i < r->nmissing; i++) {
+		cli_err("no such process: %d", (int)r->missing[i]);
+		rc = 2;
+	}
+	if (!rc)
+		rc = !c.never_fail && mw_audit_report_count(r, c.fail_on) > 0 ? 1 : 0;
 	mw_audit_report_free(r);
-	return c;
+	cfg_free(&c);
+	return rc;
 }
 
 const struct cli_cmd cmd_audit = {
 	.name = "audit",
 	.summary = "find fileless execution and risky memfds on this system",
 	.help =
-	"Usage: memward audit [--pid PID[,PID...]] [--user USER]\n"
+	"Usage: memward audit [--pid PID[,PID...]] [--user USER] [--policy FILE]\n"
 	"                     [--json | --jsonl | --prometheus] [--fail-on SEVERITY]\n"
 	"\n"
 	"Scan every process (or the ones selected) and report: executables that are a\n"
 	"memfd or an unlinked file (fileless execution), executable memfds that are not\n"
 	"exec-sealed, memfds mapped executable, memfds mapped by one process and writable\n"
 	"by another without a write seal, memfd_secret users and how much they hold, and\n"
-	"the effective vm.memfd_noexec of every pid namespace seen. A runc-style sealed\n"
-	"memfd executable is reported at low severity.\n"
+	"the effective vm.memfd_noexec of every pid namespace seen. A sealed memfd\n"
+	"executable is low only when its contents (SHA-256) are those of a trusted\n"
+	"binary: the allow-exec-memfd entries of --policy, or by default runc, crun\n"
+	"and youki found on this system; any other memfd executable is high or\n"
+	"critical, sealed or not.\n"
 	"\n"
 	"Options:\n"
 	"  --pid PID[,PID]    scan only these processes (repeatable)\n"
@@ -538,6 +613,8 @@ const struct cli_cmd cmd_audit = {
 	"                     high (default), critical; 'none' never fails\n"
 	"  --no-ns-probe      do not fork into other pid namespaces to read their sysctl\n"
 	"  --no-bpf           read every process through /proc; load no BPF iterators\n"
+	"  --policy FILE      trust the allow-exec-memfd binaries of this\n"
+	"                     memward-policy(5) file (instead of runc/crun/youki)\n"
 	"  --help             show this help\n"
 	"\n"
 	"Without root, other users' processes cannot be read: the result is marked\n"

@@ -108,7 +108,7 @@ static void print_json(const struct mw_inspect_report *r)
 	json_object_object_add(root, "maps_error",
 			       r->maps_error ? json_object_new_string(mw_errno_name(r->maps_error)) : NULL);
 	for (size_t i = 0; i < r->count; i++)
-		json_object_array_add(arr, entry_json(&r->entries[i]));
+		json_object_array_add(arr, entry_json(r->entries[i]));
 	json_object_object_add(root, "memfds", arr);
 	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 							  JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -128,7 +128,7 @@ static void print_text(const struct mw_inspect_report *r)
 	printf("%-5s %-9s %10s %-5s %-3s %-28s %-5s %-44s %s\n", "FD", "KIND", "SIZE", "MODE", "ACC",
 	       "SEALS", "MAP", "EXEC", "NAME");
 	for (size_t i = 0; i < r->count; i++) {
-		const struct mw_inspect_entry *e = &r->entries[i];
+		const struct mw_inspect_entry *e = r->entries[i];
 		char fd[16], size[24], mode[8], perms[5];
 		const char *acc = access_name(e->fd_access);
 
@@ -169,7 +169,7 @@ static int run_inspect(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct mw_inspect_report rep;
+	struct mw_inspect_report rep = { .sz = sizeof(rep) };
 	bool json = false;
 	long pid, fd;
 	int c, r;

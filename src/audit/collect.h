@@ -113,6 +113,11 @@ MW_HIDDEN void mw__audit_collector_free(struct mw__audit_collector *c);
 /* Container attribution from a /proc/PID/cgroup text: the container id and
  * pod UID, when a path follows the conventions of docker, containerd (CRI),
  * CRI-O or podman. Writes "" when none. */
+/* The cgroup path to show from /proc/PID/cgroup text: the v2 path ("0::")
+ * when it says more than "/"; else (hybrid or v1 hosts, where the unified
+ * line is "/" for every process) the pids, memory or name=systemd v1 path,
+ * or the first v1 path that is not "/". Written into out ("" when none). */
+MW_HIDDEN void mw__audit_pick_cgroup(const char *text, char *out, size_t size);
 MW_HIDDEN void mw__audit_container(const char *cgroup_text, char *id, size_t idsize, char *pod,
 				   size_t podsize);
 

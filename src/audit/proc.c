@@ -83,51 +83,6 @@ static int read_status(int dirfd, uid_t *ruid, uid_t *euid, char *comm, size_t s
 	return 0;
 }
 
-/*
- * The cgroup to show from /proc/PID/cgroup text: the v2 path ("0::/...")
- * when it says more than "/"; on a hybrid or v1 host (where the unified
- * line is "/" for everyone) the first v1 path that is not "/", preferring
- * the pids, memory and name=systemd hierarchies. Written into out.
- */
-static void pick_cgroup(const char *text, char *out, size_t size)
-{
-	static const char *const pref[] = { ":pids:", ":memory:", ":name=systemd:" };
-	const char *best = NULL, *v2 = NULL, *anyv1 = NULL;
-	int bestrank = 99;
-
-	for (const char *l = text; *l; ) {
-		const char *eol = strchrnul(l, '\n');
-		const char *p = memchr(l, ':', (size_t)(eol - l));
-		const char *path = p ? memchr(p + 1, ':', (size_t)(eol - p - 1)) : NULL;
-
-		if (path) {
-			path++;
-			if (!strncmp(l, "0::", 3))
-				v2 = path;
-			else if (!(eol - path == 1 && *path == '/')) {
-				if (!anyv1)
-					anyv1 = path;
-				for (int i = 0; i < 3; i++)
-					if (i < bestrank && memmem(l, (size_t)(path - l), pref[i] + 1,
-								   strlen(pref[i]) - 1)) {
-						best = path;
-						bestrank = i;
-					}
-			}
-		}
-		l = *eol ? eol + 1 : eol;
-	}
-	if (v2 && !(v2[0] == '/' && (v2[1] == '\n' || v2[1] == '\0')))
-		best = v2;
-	else if (!best)
-		best = anyv1 ? anyv1 : v2;
-	if (!best) {
-		snprintf(out, size, "%s", "");
-		return;
-	}
-	snprintf(out, size, "%.*s", (int)(strchrnul(best, '\n') - best), best);
-}
-
 static char *read_cgroup(struct mw__audit_collector *c, char **container, char **pod)
 {
 	char text[4096], path[1024], id[80], pu[48];
@@ -135,7 +90,7 @@ static char *read_cgroup(struct mw__audit_collector *c, char **container, char *
 
 	if (n < 0)
 		text[0] = '\0';
-	pick_cgroup(text, path, sizeof(path));
+	mw__audit_pick_cgroup(text, path, sizeof(path));
 	mw__audit_container(text, id, sizeof(id), pu, sizeof(pu));
 	*container = strdup(id);
 	*pod = strdup(pu);

@@ -1,9 +1,25 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* memfd inspection through /proc. See include/memward/inspect.h. */
+/*
+ * The memfds of one process, through the /proc layer (src/proc/): its fd
+ * table, another process's open file (pidfd_getfd, then a reopen), its
+ * maps. See include/memward/inspect.h.
+ *
+ * The exec verdict states what is possible now, not what the seals suggest
+ * (kernel facts checked on 6.18 and the 6.1/6.12 guests):
+ *  - a memfd mapped executable runs code now, whatever its mode and seals
+ *    (mmap(PROT_EXEC) is decided by the mount, and the internal one allows
+ *    it);
+ *  - secretmem lives on a noexec mount: mmap(PROT_EXEC) is EPERM and execve
+ *    EACCES, though fchmod works on it;
+ *  - hugetlbfs accepts F_SEAL_EXEC but never checks it (hugetlbfs_setattr):
+ *    chmod +x works, so a hugetlb memfd is never exec-sealed;
+ *  - on tmpfs a POSIX ACL sets the mode around shmem_setattr()'s F_SEAL_EXEC
+ *    check (found on 6.18): an access ACL with exec bits on an exec-sealed
+ *    memfd makes it executable, and the verdict reads the mode after it.
+ */
 #include <memward/features.h>
 #include <memward/inspect.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -12,392 +28,396 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "core/internal.h"
 #include "core/seals.h"
+#include "proc/proc.h"
 #include "sys/shim.h"
 
-#define MEMFD_PREFIX "/memfd:"
-#define SECRETMEM_LINK "/secretmem (deleted)"
-#define DELETED_SUFFIX " (deleted)"
+#define MEM_CLASSES ((1u << MW__LINK_MEMFD) | (1u << MW__LINK_SECRETMEM))
 
-/* One /proc/PID/maps line that names a memfd or secretmem. */
-struct map_line {
-	uint64_t start, end, offset, inode;
-	unsigned int major, minor;
-	char perms[5];
-	char path[300];
-	bool claimed; /* matched to an fd entry */
-};
-
+/* The memfd mappings of the process. */
 struct maps {
-	struct map_line *v;
+	struct mw__map *v;
+	char **paths;
+	bool *claimed;
 	size_t n, cap;
 };
 
-static bool is_memfd_path(const char *p)
+struct ctx {
+	pid_t pid;
+	int dirfd, fdfd;
+	struct mw__proc_target t;
+	struct maps m;
+	struct mw_inspect_report r;
+	size_t cap;
+};
+
+static int keep_map(void *arg, const struct mw__map *mp)
 {
-	return !strncmp(p, MEMFD_PREFIX, strlen(MEMFD_PREFIX)) || !strcmp(p, SECRETMEM_LINK);
-}
+	struct maps *m = arg;
 
-/* Read a whole /proc file of unknown size. Returns a malloc'd string or NULL
- * with errno set. */
-static char *read_all(const char *path)
-{
-	MW_AUTOCLOSE int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 16;
+		struct mw__map *v = realloc(m->v, cap * sizeof(*v));
+		char **p = v ? realloc(m->paths, cap * sizeof(*p)) : NULL;
+		bool *c = p ? realloc(m->claimed, cap * sizeof(*c)) : NULL;
 
-	if (fd < 0)
-		return NULL;
-	return mw__read_fd_alloc(fd, 0, NULL);
-}
-
-static int parse_maps(pid_t pid, struct maps *m)
-{
-	char path[64], *text, *line, *save = NULL;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	text = read_all(path);
-	if (!text)
-		return -errno;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		struct map_line ml = { 0 };
-		int pos = -1;
-
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %x:%x %" SCNu64 " %n",
-			   &ml.start, &ml.end, ml.perms, &ml.offset, &ml.major, &ml.minor, &ml.inode,
-			   &pos) < 7 || pos < 0)
-			continue;
-		if (!is_memfd_path(line + pos))
-			continue;
-		snprintf(ml.path, sizeof(ml.path), "%s", line + pos);
-		if (m->n == m->cap) {
-			size_t cap = m->cap ? m->cap * 2 : 16;
-			struct map_line *nv = realloc(m->v, cap * sizeof(*nv));
-
-			if (!nv) {
-				free(text);
-				return -ENOMEM;
-			}
-			m->v = nv;
-			m->cap = cap;
-		}
-		m->v[m->n++] = ml;
+		if (v)
+			m->v = v;
+		if (p)
+			m->paths = p;
+		if (!c)
+			return -ENOMEM;
+		m->claimed = c;
+		m->cap = cap;
 	}
-	free(text);
+	m->paths[m->n] = strdup(mp->path);
+	if (!m->paths[m->n])
+		return -ENOMEM;
+	m->v[m->n] = *mp;
+	m->v[m->n].path = m->paths[m->n];
+	/* the class's name points into the path: into our copy */
+	mw__link_classify(m->paths[m->n], strlen(m->paths[m->n]), &m->v[m->n].link);
+	m->claimed[m->n] = false;
+	m->n++;
 	return 0;
 }
 
-/* "/memfd:NAME (deleted)" -> "NAME". */
-static void name_from_link(const char *link, struct mw_inspect_entry *e)
+static void free_maps(struct maps *m)
 {
-	size_t len, slen = strlen(DELETED_SUFFIX);
-
-	if (!strcmp(link, SECRETMEM_LINK)) {
-		e->kind = MW_INSPECT_SECRETMEM;
-		e->name[0] = '\0';
-		return;
-	}
-	e->kind = MW_INSPECT_MEMFD;
-	link += strlen(MEMFD_PREFIX);
-	len = strlen(link);
-	if (len >= slen && !strcmp(link + len - slen, DELETED_SUFFIX))
-		len -= slen;
-	if (len >= sizeof(e->name))
-		len = sizeof(e->name) - 1;
-	memcpy(e->name, link, len);
-	e->name[len] = '\0';
+	for (size_t i = 0; i < m->n; i++)
+		free(m->paths[i]);
+	free(m->v);
+	free(m->paths);
+	free(m->claimed);
 }
 
-/* Open the file behind a /proc link for F_GET_SEALS; fall back to
- * pidfd_getfd(2) (5.6+, needs ptrace rights) when the open is refused,
- * e.g. for a memfd whose mode has no read bit for us. */
-static int open_target(pid_t pid, const char *link_path, int fd)
+static void say(struct mw_inspect_entry *e, int possible, const char *text)
 {
-	int r = open(link_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-
-	if (r >= 0 || fd < 0)
-		return r;
-	{
-		int saved = errno;
-		MW_AUTOCLOSE int pidfd = mw_sys_pidfd_open(pid, 0);
-
-		if (pidfd >= 0) {
-			r = mw_sys_pidfd_getfd(pidfd, fd, 0);
-			if (r >= 0)
-				return r;
-		}
-		errno = saved;
-	}
-	return -1;
+	e->exec_possible = possible;
+	snprintf(e->exec_text, sizeof(e->exec_text), "%s", text);
 }
 
-static void analyse_exec(struct mw_inspect_entry *e)
+/* Does the file carry an access ACL (that may have set the exec bits)? */
+static bool has_acl(int fd)
 {
+	return fd >= 0 && fgetxattr(fd, "system.posix_acl_access", NULL, 0) > 0;
+}
+
+static void verdict_secret(struct mw_inspect_entry *e)
+{
+	e->exec_now = e->map_exec;
+	/* secretmem's mount is noexec (checked: mmap PROT_EXEC EPERM, execveat
+	 * EACCES on 6.18), but its mode can change (fchmod works) */
+	say(e, e->map_exec ? 1 : 0, e->map_exec ? "yes: mapped executable now"
+			: "no: secret memory is on a noexec mount (its mode can change, exec cannot)");
+}
+
+static void analyse_exec(struct mw_inspect_entry *e, bool acl)
+{
+	bool sealed_bit;
+
 	e->exec_seal_supported = mw_feature_state(MW_FEAT_SEAL_EXEC) == MW_FEATURE_SUPPORTED;
-	if (e->mode < 0) {
-		e->exec_possible = -1;
-		snprintf(e->exec_text, sizeof(e->exec_text), "unknown (mode unreadable)");
-		return;
-	}
-	e->exec_bits = e->mode & 0111;
-	if (e->kind == MW_INSPECT_SECRETMEM) {
-		e->exec_possible = e->exec_bits;
-		snprintf(e->exec_text, sizeof(e->exec_text), "%s",
-			 e->exec_bits ? "yes: exec bits set" : "no: secret memory, mode cannot change");
-		return;
-	}
-	if (e->seals < 0) {
-		e->exec_possible = e->exec_bits ? 1 : -1;
-		snprintf(e->exec_text, sizeof(e->exec_text), "%s",
-			 e->exec_bits ? "yes: exec bits set (seals unknown)"
-				      : "unknown: no exec bit, seals unreadable");
-		return;
-	}
-	e->exec_sealed = e->seals & F_SEAL_EXEC;
-	e->write_sealed = e->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE);
+	e->exec_bits = e->mode >= 0 && (e->mode & 0111);
+	if (e->kind == MW_INSPECT_SECRETMEM)
+		return verdict_secret(e);
+	sealed_bit = e->seals >= 0 && (e->seals & F_SEAL_EXEC);
+	e->exec_sealed = sealed_bit && !e->hugetlb; /* hugetlbfs never checks it */
+	e->write_sealed = e->seals >= 0 && (e->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE));
+	e->exec_now = e->map_exec || e->exec_bits;
+	if (e->map_exec)
+		return say(e, 1, e->exec_bits ? "yes: mapped executable now, exec bits set"
+					      : "yes: mapped executable now (mode and seals do not matter)");
+	if (e->mode < 0)
+		return say(e, -1, "unknown (mode unreadable)");
 	if (e->exec_bits) {
-		e->exec_possible = 1;
-		snprintf(e->exec_text, sizeof(e->exec_text), "%s",
-			 e->exec_sealed ? "yes: exec bits set and frozen (F_SEAL_EXEC)"
-			 : e->exec_seal_supported ? "yes: exec bits set, not exec-sealed"
-						  : "yes: exec bits set (exec seal unsupported)");
-	} else if (e->exec_sealed) {
-		e->exec_possible = 0;
-		snprintf(e->exec_text, sizeof(e->exec_text), "no: no exec bit, frozen (F_SEAL_EXEC)");
-	} else {
-		e->exec_possible = 1;
-		snprintf(e->exec_text, sizeof(e->exec_text), "%s",
-			 e->exec_seal_supported ? "after chmod: no exec bit, not exec-sealed"
-						: "after chmod: no exec bit (exec seal unsupported)");
+		if (e->exec_sealed)
+			return say(e, 1, acl ? "yes: exec bits set by a POSIX ACL despite F_SEAL_EXEC"
+					     : "yes: exec bits set (F_SEAL_EXEC keeps them from being removed)");
+		if (sealed_bit)
+			return say(e, 1, "yes: exec bits set (hugetlbfs ignores F_SEAL_EXEC)");
+		return say(e, 1, e->exec_seal_supported ? "yes: exec bits set, not exec-sealed"
+							: "yes: exec bits set (exec seal unsupported)");
 	}
+	if (e->hugetlb)
+		return say(e, 1, "after chmod: no exec bit now; hugetlbfs ignores F_SEAL_EXEC");
+	if (e->seals < 0)
+		return say(e, -1, "unknown: no exec bit, seals unreadable");
+	if (e->exec_sealed)
+		return say(e, 0, "no: no exec bit, F_SEAL_EXEC (chmod refused; an ACL could still "
+				 "add exec bits on kernels that let one around it)");
+	return say(e, 1, e->exec_seal_supported ? "after chmod: no exec bit, not exec-sealed"
+						: "after chmod: no exec bit (exec seal unsupported)");
 }
 
-/* Fill everything but the mappings from a /proc link (fd or map_files). */
-static void fill_entry(pid_t pid, const char *link_path, const char *link, int fd,
-		       struct mw_inspect_entry *e)
+static void fill_from(struct mw_inspect_entry *e, const struct mw__file_info *fi)
 {
-	struct stat st;
+	e->inode = fi->ino;
+	e->dev = fi->dev;
+	e->size = (int64_t)fi->size;
+	e->mode = (int)fi->mode;
+	e->seals = fi->seals;
+	e->seals_error = fi->seals < 0 ? fi->seals_err : 0;
+}
 
-	e->fd = fd;
+static struct mw_inspect_entry *push(struct ctx *c)
+{
+	struct mw_inspect_entry *e;
+
+	if (c->r.count == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 8;
+		struct mw_inspect_entry **nv = realloc(c->r.entries, cap * sizeof(*nv));
+
+		if (!nv)
+			return NULL;
+		c->r.entries = nv;
+		c->cap = cap;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->sz = sizeof(*e);
+	e->fd = -1;
 	e->size = -1;
 	e->mode = -1;
 	e->fd_access = -1;
 	e->seals = -1;
-	name_from_link(link, e);
-	if (stat(link_path, &st) == 0) {
-		e->inode = st.st_ino;
-		e->dev = st.st_dev;
-		e->size = st.st_size;
-		e->mode = (int)(st.st_mode & 07777);
-	}
-	if (fd >= 0) {
-		char path[64], buf[512];
-		const char *p;
-
-		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
-		if (mw__read_file(path, buf, sizeof(buf)) >= 0 && (p = strstr(buf, "flags:")))
-			e->fd_access = (int)(strtoul(p + 6, NULL, 8) & O_ACCMODE);
-	}
-	if (e->kind == MW_INSPECT_SECRETMEM) {
-		/* Seals are a shmem/hugetlbfs notion; secretmem has none. */
-		e->seals_error = EINVAL;
-		snprintf(e->seals_text, sizeof(e->seals_text), "n/a");
-	} else {
-		MW_AUTOCLOSE int tfd = open_target(pid, link_path, fd);
-		struct stat tst;
-
-		if (tfd < 0) {
-			e->seals_error = errno;
-		} else {
-			if (e->mode < 0 && fstat(tfd, &tst) == 0) {
-				e->inode = tst.st_ino;
-				e->dev = tst.st_dev;
-				e->size = tst.st_size;
-				e->mode = (int)(tst.st_mode & 07777);
-			}
-			e->seals = fcntl(tfd, F_GET_SEALS);
-			if (e->seals < 0)
-				e->seals_error = errno;
-		}
-		if (e->seals >= 0)
-			mw__seals_string((unsigned int)e->seals, e->seals_text, sizeof(e->seals_text));
-		else
-			snprintf(e->seals_text, sizeof(e->seals_text), "unknown");
-	}
-	analyse_exec(e);
+	c->r.entries[c->r.count++] = e;
+	return e;
 }
 
-static void add_mapping(struct mw_inspect_entry *e, struct map_line *ml)
+static void add_mapping(struct mw_inspect_entry *e, const struct mw__map *m)
 {
-	ml->claimed = true;
 	e->mapped = true;
-	e->map_read |= ml->perms[0] == 'r';
-	e->map_write |= ml->perms[1] == 'w';
-	e->map_exec |= ml->perms[2] == 'x';
-	e->map_shared |= ml->perms[3] == 's';
+	e->map_read |= !!(m->prot & MW__MAP_R);
+	e->map_write |= !!(m->prot & MW__MAP_W);
+	e->map_exec |= !!(m->prot & MW__MAP_X);
+	e->map_shared |= !!(m->prot & MW__MAP_S);
 	if (e->nmappings < MW_INSPECT_MAX_MAPPINGS) {
 		struct mw_inspect_mapping *mp = &e->mappings[e->nmappings];
 
-		mp->start = ml->start;
-		mp->end = ml->end;
-		mp->offset = ml->offset;
-		memcpy(mp->perms, ml->perms, sizeof(mp->perms));
+		mp->start = m->start;
+		mp->end = m->end;
+		mp->offset = m->offset;
+		mp->perms[0] = (m->prot & MW__MAP_R) ? 'r' : '-';
+		mp->perms[1] = (m->prot & MW__MAP_W) ? 'w' : '-';
+		mp->perms[2] = (m->prot & MW__MAP_X) ? 'x' : '-';
+		mp->perms[3] = (m->prot & MW__MAP_S) ? 's' : 'p';
+		mp->perms[4] = '\0';
 	}
 	e->nmappings++;
 }
 
-/* Match mappings by inode and device (names are not unique). */
+/* Mappings of the entry's inode (names are not unique). */
 static void match_maps(struct mw_inspect_entry *e, struct maps *m)
 {
-	if (e->mode < 0)
-		return;
 	for (size_t i = 0; i < m->n; i++)
-		if (m->v[i].inode == e->inode && m->v[i].major == major(e->dev) &&
-		    m->v[i].minor == minor(e->dev))
+		if (!m->claimed[i] && m->v[i].ino == e->inode && (uint64_t)m->v[i].dev == e->dev) {
+			m->claimed[i] = true;
 			add_mapping(e, &m->v[i]);
+		}
 }
 
-static int push(struct mw_inspect_report *r, size_t *cap, struct mw_inspect_entry **out)
+static void seals_text(struct mw_inspect_entry *e)
 {
-	if (r->count == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 8;
-		struct mw_inspect_entry *nv = realloc(r->entries, ncap * sizeof(*nv));
+	if (e->kind == MW_INSPECT_SECRETMEM)
+		snprintf(e->seals_text, sizeof(e->seals_text), "n/a");
+	else if (e->seals >= 0)
+		mw__seals_string((unsigned int)e->seals, e->seals_text, sizeof(e->seals_text));
+	else
+		snprintf(e->seals_text, sizeof(e->seals_text), "unknown");
+}
 
-		if (!nv)
-			return -ENOMEM;
-		r->entries = nv;
-		*cap = ncap;
+/* The access mode from fdinfo "flags:" (when pidfd_getfd could not tell). */
+static int fdinfo_access(struct ctx *c, int fd)
+{
+	char path[48], buf[512];
+	const char *p;
+
+	snprintf(path, sizeof(path), "fdinfo/%d", fd);
+	if (mw__proc_read_at(c->dirfd, path, buf, sizeof(buf)) < 0 || !(p = strstr(buf, "flags:")))
+		return -1;
+	return (int)(strtoul(p + 6, NULL, 8) & O_ACCMODE);
+}
+
+static int add_fd(void *arg, int fd, const char *name, const char *link, const struct mw__link *l)
+{
+	struct ctx *c = arg;
+	struct mw_inspect_entry *e;
+	struct mw__file_info fi;
+	MW_AUTOCLOSE int f = -1;
+	int acc = -1;
+
+	if (l->cls == MW__LINK_MEMFD) {
+		f = mw__proc_fd_open(&c->t, c->fdfd, fd, name, &acc);
+		if (f == -EBADF)
+			return 0; /* closed meanwhile */
+		/* a name is only a name: "memfd:x" on a private tmpfs is no memfd */
+		if (f >= 0 && mw__file_info(f, &fi) == 0 &&
+		    (fi.seals_err == EINVAL || !mw__memdev_is_memfd(fi.dev, NULL)))
+			return 0;
 	}
-	*out = &r->entries[r->count++];
-	memset(*out, 0, sizeof(**out));
+	(void)link;
+	e = push(c);
+	if (!e)
+		return -ENOMEM;
+	e->fd = fd;
+	e->kind = l->cls == MW__LINK_SECRETMEM ? MW_INSPECT_SECRETMEM : MW_INSPECT_MEMFD;
+	if (e->kind == MW_INSPECT_MEMFD)
+		mw__link_memfd_name(l, e->name, sizeof(e->name));
+	if (f >= 0) {
+		fill_from(e, &fi);
+		mw__memdev_is_memfd(fi.dev, &e->hugetlb);
+	} else {
+		struct stat st;
+
+		e->seals_error = e->kind == MW_INSPECT_SECRETMEM ? EINVAL : -f;
+		if (fstatat(c->fdfd, name, &st, 0) == 0) {
+			e->inode = st.st_ino;
+			e->dev = st.st_dev;
+			e->size = st.st_size;
+			e->mode = (int)(st.st_mode & 07777);
+			mw__memdev_is_memfd(st.st_dev, &e->hugetlb);
+		}
+		if (e->kind == MW_INSPECT_SECRETMEM)
+			e->hugetlb = false;
+	}
+	e->fd_access = acc >= 0 && f >= 0 && !c->t.pidfd_failed ? acc : fdinfo_access(c, fd);
+	match_maps(e, &c->m);
+	seals_text(e);
+	analyse_exec(e, has_acl(f));
+	return 0;
+}
+
+/* Memfds that are mapped but no longer open: one entry per inode. */
+static int add_mapped_only(struct ctx *c)
+{
+	for (size_t i = 0; i < c->m.n; i++) {
+		const struct mw__map *m = &c->m.v[i];
+		struct mw_inspect_entry *e;
+		struct mw__file_info fi;
+		char path[96];
+		MW_AUTOCLOSE int f = -1;
+
+		if (c->m.claimed[i])
+			continue;
+		e = push(c);
+		if (!e)
+			return -ENOMEM;
+		e->kind = m->link.cls == MW__LINK_SECRETMEM ? MW_INSPECT_SECRETMEM : MW_INSPECT_MEMFD;
+		if (e->kind == MW_INSPECT_MEMFD)
+			mw__link_memfd_name(&m->link, e->name, sizeof(e->name));
+		e->inode = m->ino;
+		e->dev = m->dev;
+		/* map_files needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE;
+		 * without it size, mode and seals stay unknown. */
+		snprintf(path, sizeof(path), "map_files/%" PRIx64 "-%" PRIx64, m->start, m->end);
+		f = openat(c->dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (f >= 0 && mw__file_info(f, &fi) == 0) {
+			fill_from(e, &fi);
+			e->inode = m->ino; /* the map's numbering */
+			e->dev = m->dev;
+		} else {
+			e->seals_error = f >= 0 ? 0 : errno;
+		}
+		mw__memdev_is_memfd(m->dev, &e->hugetlb);
+		if (e->kind == MW_INSPECT_SECRETMEM)
+			e->hugetlb = false;
+		match_maps(e, &c->m);
+		seals_text(e);
+		analyse_exec(e, has_acl(f));
+	}
 	return 0;
 }
 
 static int cmp_fd(const void *a, const void *b)
 {
-	const struct mw_inspect_entry *x = a, *y = b;
+	const struct mw_inspect_entry *x = *(const struct mw_inspect_entry *const *)a;
+	const struct mw_inspect_entry *y = *(const struct mw_inspect_entry *const *)b;
 
 	return (x->fd > y->fd) - (x->fd < y->fd);
 }
 
-static int inspect_one(pid_t pid, int fd, struct maps *m, struct mw_inspect_report *r, size_t *cap)
+/* One fd of the process. */
+static int inspect_one(struct ctx *c, int fd)
 {
-	char path[64], link[PATH_MAX];
-	struct mw_inspect_entry *e;
+	char name[16], link[PATH_MAX];
+	struct mw__link l;
 	ssize_t n;
-	int ret;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
-	n = readlink(path, link, sizeof(link) - 1);
+	snprintf(name, sizeof(name), "%d", fd);
+	n = readlinkat(c->fdfd, name, link, sizeof(link) - 1);
 	if (n < 0)
 		return errno == ENOENT ? -EBADF : -errno;
 	link[n] = '\0';
-	if (!is_memfd_path(link))
+	if (!(MEM_CLASSES & (1u << mw__link_classify(link, (size_t)n, &l))))
 		return -EMEDIUMTYPE;
-	ret = push(r, cap, &e);
-	if (ret < 0)
-		return ret;
-	fill_entry(pid, path, link, fd, e);
-	match_maps(e, m);
-	return 0;
+	n = (ssize_t)c->r.count;
+	if (add_fd(c, fd, name, link, &l) < 0)
+		return -ENOMEM;
+	return c->r.count > (size_t)n ? 0 : -EMEDIUMTYPE; /* "memfd:" on another mount */
 }
 
-/* Memfds that are mapped but no longer open: one entry per inode. */
-static int add_mapped_only(pid_t pid, struct maps *m, struct mw_inspect_report *r, size_t *cap)
+static int run(struct ctx *c, int fd)
 {
-	for (size_t i = 0; i < m->n; i++) {
-		struct map_line *ml = &m->v[i];
-		struct mw_inspect_entry *e;
-		char path[96];
-		int ret;
+	char path[32];
+	int ret;
 
-		if (ml->claimed)
-			continue;
-		ret = push(r, cap, &e);
-		if (ret < 0)
+	snprintf(path, sizeof(path), "/proc/%d", (int)c->pid);
+	c->dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (c->dirfd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	mw__proc_target_init(&c->t, c->dirfd, c->pid);
+	/* Opening fd/ first tells "no permission" apart from "no such fd". */
+	c->fdfd = openat(c->dirfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->fdfd < 0)
+		return errno == ENOENT ? -ESRCH : (errno == EPERM || errno == EACCES) ? -EACCES : -errno;
+	{
+		struct mw__maps mm = { 0 };
+
+		ret = mw__proc_maps_walk(c->dirfd, &mm, keep_map, &c->m);
+		mw__maps_done(&mm);
+		if (ret == -ENOMEM)
 			return ret;
-		/* map_files needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE;
-		 * without it size, mode and seals stay unknown. */
-		snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid,
-			 ml->start, ml->end);
-		fill_entry(pid, path, ml->path, -1, e);
-		if (e->mode < 0) {
-			e->inode = ml->inode;
-			e->dev = makedev(ml->major, ml->minor);
-			e->mode = -1;
-		}
-		for (size_t j = i; j < m->n; j++)
-			if (!m->v[j].claimed && m->v[j].inode == ml->inode &&
-			    m->v[j].major == ml->major && m->v[j].minor == ml->minor)
-				add_mapping(e, &m->v[j]);
+		if (ret < 0)
+			c->r.maps_error = -ret;
 	}
-	return 0;
+	if (fd >= 0)
+		return inspect_one(c, fd);
+	ret = mw__proc_fd_walk(c->fdfd, MEM_CLASSES, add_fd, c);
+	if (ret == -ENOENT)
+		ret = -ESRCH; /* exited while listed */
+	if (ret < 0)
+		return ret;
+	qsort(c->r.entries, c->r.count, sizeof(*c->r.entries), cmp_fd);
+	return add_mapped_only(c);
 }
 
 MW_API int mw_inspect_pid(pid_t pid, int fd, struct mw_inspect_report *out)
 {
-	struct mw_inspect_report r = { .pid = pid };
-	struct maps m = { 0 };
-	char path[64];
-	struct stat st;
-	size_t cap = 0;
-	int ret = 0;
+	struct ctx c = { .pid = pid, .dirfd = -1, .fdfd = -1 };
+	size_t need = offsetof(struct mw_inspect_report, entries) + sizeof(out->entries);
+	int ret;
 
-	if (!out || pid <= 0)
+	if (!out || pid <= 0 || out->sz < need)
 		return -EINVAL;
-	memset(out, 0, sizeof(*out));
-	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
-	if (stat(path, &st) < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-
-	{
-		DIR *d;
-		struct dirent *de;
-
-		/* Opening the directory first tells "no permission" apart
-		 * from "no such fd". */
-		snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-		d = opendir(path);
-		if (!d) {
-			ret = errno == ENOENT ? -ESRCH : (errno == EPERM || errno == EACCES) ? -EACCES : -errno;
-			goto out;
-		}
-		ret = parse_maps(pid, &m);
-		if (ret < 0) {
-			r.maps_error = -ret;
-			ret = 0;
-		}
-		if (fd >= 0) {
-			closedir(d);
-			ret = inspect_one(pid, fd, &m, &r, &cap);
-			goto out;
-		}
-		while ((de = readdir(d))) {
-			long n;
-
-			if (de->d_name[0] == '.' || mw__parse_long(de->d_name, &n) < 0)
-				continue;
-			ret = inspect_one(pid, (int)n, &m, &r, &cap);
-			if (ret == -EBADF || ret == -EMEDIUMTYPE || ret == -ENOENT || ret == -EACCES)
-				ret = 0; /* closed meanwhile, or not a memfd */
-			if (ret < 0)
-				break;
-		}
-		closedir(d);
-		if (ret < 0)
-			goto out;
-		qsort(r.entries, r.count, sizeof(*r.entries), cmp_fd);
-		ret = add_mapped_only(pid, &m, &r, &cap);
-	}
-out:
-	free(m.v);
+	c.r.sz = out->sz;
+	c.r.pid = pid;
+	ret = run(&c, fd);
+	mw__proc_target_done(&c.t);
+	if (c.fdfd >= 0)
+		close(c.fdfd);
+	if (c.dirfd >= 0)
+		close(c.dirfd);
+	free_maps(&c.m);
 	if (ret < 0) {
-		free(r.entries);
+		mw_inspect_report_free(&c.r);
 		return ret;
 	}
-	*out = r;
+	memcpy(out, &c.r, out->sz < sizeof(c.r) ? out->sz : sizeof(c.r));
 	return 0;
 }
 
@@ -405,6 +425,8 @@ MW_API void mw_inspect_report_free(struct mw_inspect_report *report)
 {
 	if (!report)
 		return;
+	for (size_t i = 0; i < report->count; i++)
+		free(report->entries[i]);
 	free(report->entries);
 	report->entries = NULL;
 	report->count = 0;

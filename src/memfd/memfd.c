@@ -3,6 +3,7 @@
 #include "core/internal.h"
 #include "core/opts.h"
 #include "core/seals.h"
+#include "proc/proc.h"
 #include "sys/shim.h"
 
 #include <ctype.h>
@@ -208,12 +209,16 @@ static bool link_is_memfd(int fd, char *name, size_t len)
 		return false;
 	}
 	link[n] = '\0';
-	if (!strncmp(link, "/memfd:", 7)) {
-		char *del = strstr(link, " (deleted)");
-		if (del && del[10] == '\0')
-			*del = '\0';
-		copy_trunc(name, len, link + 7);
-		return true;
+	{
+		struct mw__link l;
+
+		if (mw__link_classify(link, (size_t)n, &l) == MW__LINK_MEMFD) {
+			char nm[256];
+
+			mw__link_memfd_name(&l, nm, sizeof(nm));
+			copy_trunc(name, len, nm);
+			return true;
+		}
 	}
 	copy_trunc(name, len, link);
 	return false;
@@ -265,7 +270,7 @@ static bool is_tmpfile_link(const char *link, const char *dir)
 		return false;
 	while (isdigit((unsigned char)*p))
 		p++;
-	return !strcmp(p, " (deleted)");
+	return !strcmp(p, MW_PROC_DELETED);
 }
 
 MW_API int mw_memfd_query(int fd, struct mw_memfd_info *info)

@@ -7,6 +7,7 @@
  * reopens the latter two as executable (0777) files.
  */
 #include "policy/internal.h"
+#include "proc/proc.h"
 #include "sys/shim.h"
 
 #include <limits.h>
@@ -181,7 +182,8 @@ enum mw__file_kind mw__policy_file_kind(int fd, dev_t shm_dev)
 		return MW__FILE_OTHER;
 	/* "/memfd:NAME (deleted)"; the others show "/dev/zero (deleted)" or
 	 * "/SYSV%08x (deleted)". */
-	return !strncmp(target, "/memfd:", 7) ? MW__FILE_MEMFD : MW__FILE_SHMEM;
+	return mw__link_classify(target, strlen(target), NULL) == MW__LINK_MEMFD ? MW__FILE_MEMFD
+										: MW__FILE_SHMEM;
 }
 
 pid_t mw__policy_ns_pid(pid_t pid)

@@ -235,7 +235,7 @@ static void check_unreadable(void)
 int main(int argc, char **argv)
 {
 	char target[64], err[4096], out[16384];
-	struct mw_inspect_report rep;
+	struct mw_inspect_report rep = { .sz = sizeof(rep) };
 	int report[2], hold[2], rc, before;
 	json_object *root;
 	struct held h;
