@@ -154,6 +154,7 @@ static int scan_one(struct scan *sc, struct mw__audit_collector *c, pid_t pid)
 			p.id = NULL;
 			if (attempt < 2) {
 				COUNT(sc, procs_rescanned);
+				c->force_proc = true; /* BPF records are from before */
 				continue;
 			}
 			r = MW__PROC_VANISHED;
@@ -186,6 +187,7 @@ static int scan_one(struct scan *sc, struct mw__audit_collector *c, pid_t pid)
 	case MW__PROC_KERNEL: COUNT(sc, procs_kernel); break;
 	default: break;
 	}
+	c->force_proc = false;
 	if (p.id)
 		mw__audit_ident_free(p.id);
 	/* an asked-for pid that names no process at all */
@@ -435,6 +437,7 @@ MW_API int mw_audit_scan(const struct mw_audit_opts *opts, struct mw_audit_repor
 	struct scan sc = { .env = { .procfd = -1 } };
 	struct mw__audit_trust trust = { 0 };
 	struct mw__audit_bpf bpf = { 0 };
+	struct mw__audit_hcache hashes = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct timespec t0, t1;
 	struct stat st;
 	int err;
@@ -448,6 +451,7 @@ MW_API int mw_audit_scan(const struct mw_audit_opts *opts, struct mw_audit_repor
 	sc.env.flags = o.flags;
 	sc.env.uid = o.uid;
 	sc.env.text_maps = o.flags & MW_AUDIT_F_MAPS_TEXT;
+	sc.env.hashes = &hashes;
 	pthread_mutex_init(&sc.lock, NULL);
 	sc.env.procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	sc.rep = calloc(1, sizeof(*sc.rep));
@@ -464,6 +468,7 @@ MW_API int mw_audit_scan(const struct mw_audit_opts *opts, struct mw_audit_repor
 	err = scan_run(&sc, &o, &bpf);
 out:
 	mw__audit_trust_free(&trust);
+	mw__audit_hcache_free(&hashes);
 	free(sc.ns);
 	mw__audit_bpf_free(&bpf);
 	if (sc.env.procfd >= 0)

@@ -58,6 +58,20 @@ MW_HIDDEN int mw__audit_ns_noexec(int nsfd, bool is_self, bool may_fork,
  * -errno (-EFBIG past 1 GiB, -ENOSYS when built without libcrypto). */
 MW_HIDDEN int mw__audit_sha256_fd(int fd, unsigned char out[32]);
 
+/* Digests of sealed memfd executables by inode: a sealed memfd's contents
+ * cannot change, so one hash serves every process running it (and every
+ * scan of a watch). Unsealed ones are hashed each time. */
+struct mw__audit_hcache {
+	pthread_mutex_t lock;
+	struct { uint64_t dev, ino; unsigned char sha256[32]; } *v;
+	size_t n, cap;
+};
+/* The SHA-256 of fd (info fi), through the cache when its contents are
+ * sealed. 0 or -errno. */
+MW_HIDDEN int mw__audit_hash_exe(struct mw__audit_hcache *hc, int fd, const struct mw__file_info *fi,
+				 unsigned char out[32]);
+MW_HIDDEN void mw__audit_hcache_free(struct mw__audit_hcache *hc);
+
 /* ---- proc.c ------------------------------------------------------------- */
 
 /* Settings and state shared by the collecting threads. */
@@ -67,6 +81,7 @@ struct mw__audit_env {
 	int procfd;
 	const struct mw__audit_bpf *bpf; /* fd tables and maps from BPF, or NULL */
 	bool text_maps;         /* MW_AUDIT_F_MAPS_TEXT, or learned */
+	struct mw__audit_hcache *hashes;
 };
 
 /* One collecting thread's state: the objects of every process it read. */
@@ -80,6 +95,8 @@ struct mw__audit_collector {
 	struct mw__proc_target target;
 	const struct mw_brec_proc *brec;
 	struct mw__audit_proc *cur;
+	bool force_proc;        /* read through /proc even when BPF records exist
+				 * (a process that changed since the iterators ran) */
 };
 
 enum mw__audit_outcome {

@@ -437,7 +437,7 @@ static int read_maps(struct mw__audit_collector *c, size_t start, pid_t pid)
 	size_t n = 0;
 	int r;
 
-	if (c->env->bpf && !c->cur->via_thread)
+	if (c->env->bpf && !c->cur->via_thread && !c->force_proc)
 		return bpf_maps(&mw, pid);
 	/* devices of the memfds it holds (a hugetlb size not learned) */
 	for (size_t i = start; i < c->nobjs && n < 64; i++)
@@ -481,7 +481,8 @@ static void read_exe(struct mw__audit_collector *c, const char *link, size_t len
 		e->kind = MW__EXE_MEMFD;
 	/* The identity of what runs: its contents, for the rules to compare
 	 * with the binaries the operator trusts (never the seals alone). */
-	if (e->kind == MW__EXE_MEMFD && fd >= 0 && mw__audit_sha256_fd(fd, e->sha256) == 0)
+	if (e->kind == MW__EXE_MEMFD && fd >= 0 && e->info_known &&
+	    mw__audit_hash_exe(c->env->hashes, fd, &e->fi, e->sha256) == 0)
 		e->hashed = true;
 }
 
@@ -617,7 +618,7 @@ static int read_objs(struct mw__audit_collector *c, pid_t pid, size_t start)
 {
 	int err;
 
-	if (c->env->bpf && !c->cur->via_thread) {
+	if (c->env->bpf && !c->cur->via_thread && !c->force_proc) {
 		err = bpf_fds(c, pid);
 	} else {
 		MW_AUTOCLOSE int fdfd = openat(c->dirfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -688,7 +689,7 @@ int mw__audit_proc_read(struct mw__audit_collector *c, pid_t pid, struct mw__aud
 		return -ENOMEM;
 	p->id->pid = pid;
 	p->id->uid = (uid_t)-1;
-	if (c->env->bpf) {
+	if (c->env->bpf && !c->force_proc) {
 		const struct mw__audit_bpf *b = c->env->bpf;
 		size_t end, i = mw__audit_bpf_find((const void *const *)b->procs, b->nprocs, pid, &end);
 
@@ -736,8 +737,10 @@ bool mw__audit_proc_unchanged(struct mw__audit_collector *c)
 	link[len] = '\0';
 	if (strcmp(link, id->exe))
 		return false; /* exec'd meanwhile */
-	/* the comm changes on exec too, even to the same binary */
-	if (id->comm && !c->brec) {
+	/* The comm changes on exec too, even to the same binary. With BPF
+	 * records, the comm is the iterators' (taken before this read): a
+	 * change means their fd and map records are from before an exec. */
+	if (id->comm) {
 		if (read_status(c->dirfd, &ruid, &euid, comm, sizeof(comm)) < 0 || strcmp(comm, id->comm))
 			return false;
 	}

@@ -10,6 +10,7 @@
 #include "audit/rules.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,52 @@ int mw__audit_sha256_fd(int fd, unsigned char out[32])
 	(void)out;
 	return -ENOSYS;
 #endif
+}
+
+int mw__audit_hash_exe(struct mw__audit_hcache *hc, int fd, const struct mw__file_info *fi,
+		       unsigned char out[32])
+{
+	bool sealed = hc && mw__audit_content_sealed(fi->seals);
+	int err;
+
+	if (sealed) {
+		pthread_mutex_lock(&hc->lock);
+		for (size_t i = 0; i < hc->n; i++)
+			if (hc->v[i].dev == fi->dev && hc->v[i].ino == fi->ino) {
+				memcpy(out, hc->v[i].sha256, 32);
+				pthread_mutex_unlock(&hc->lock);
+				return 0;
+			}
+		pthread_mutex_unlock(&hc->lock);
+	}
+	err = mw__audit_sha256_fd(fd, out);
+	if (err || !sealed)
+		return err;
+	pthread_mutex_lock(&hc->lock);
+	if (hc->n == hc->cap && hc->cap < 65536) {
+		size_t cap = hc->cap ? hc->cap * 2 : 16;
+		void *nv = realloc(hc->v, cap * sizeof(*hc->v));
+
+		if (nv) {
+			hc->v = nv;
+			hc->cap = cap;
+		}
+	}
+	if (hc->n < hc->cap) {
+		hc->v[hc->n].dev = fi->dev;
+		hc->v[hc->n].ino = fi->ino;
+		memcpy(hc->v[hc->n].sha256, out, 32);
+		hc->n++;
+	}
+	pthread_mutex_unlock(&hc->lock);
+	return 0;
+}
+
+void mw__audit_hcache_free(struct mw__audit_hcache *hc)
+{
+	free(hc->v);
+	hc->v = NULL;
+	hc->n = hc->cap = 0;
 }
 
 /* The runtimes that execute a sealed memfd copy of themselves. */
