@@ -126,7 +126,7 @@ static int rule_secret(struct mw__audit_report *r, const struct mw__audit_proc *
 	}
 	if (!areas)
 		return 0;
-	f = mw__audit_add(r, p->id, MW_AUDIT_SECRETMEM, MW_AUDIT_INFO, "/secretmem (deleted)",
+	f = mw__audit_add(r, p->id, MW_AUDIT_SECRETMEM, MW_AUDIT_INFO, MW_PROC_SECRETMEM_LINK,
 			  "holds %" PRIu64 " bytes of secret memory (memfd_secret) in %u area(s)",
 			  bytes, areas);
 	if (!f)
