@@ -233,7 +233,7 @@ MW_API struct mw_policy *mw_policy_parse(const char *text, size_t len, unsigned 
 	unsigned int lineno = 0;
 	size_t pos = 0;
 
-	if (!text || (flags & ~MW_POLICY_NO_RESOLVE)) {
+	if (!text || (flags & ~MW_POLICY_FLAGS_ALL)) {
 		errno = EINVAL;
 		return NULL;
 	}
