@@ -31,6 +31,12 @@ enum mw_feature {
 	MW_FEAT_DAMON_SYSFS,         /* /sys/kernel/mm/damon/admin */
 	MW_FEAT_MGLRU,               /* /sys/kernel/mm/lru_gen */
 	MW_FEAT_MEMLOCK,             /* room to lock memory: RLIMIT_MEMLOCK, CAP_IPC_LOCK */
+	/* F_SEAL_EXEC keeps exec bits off a tmpfs memfd when a POSIX ACL is set
+	 * (missing, cause KERNEL_BUG, on 6.18: the ACL adds them). */
+	MW_FEAT_EXEC_SEAL_ACL,
+	/* F_SEAL_EXEC keeps exec bits off a hugetlb memfd under fchmod
+	 * (missing, cause KERNEL_BUG, where hugetlbfs ignores the seal). */
+	MW_FEAT_EXEC_SEAL_HUGETLB,
 	MW_FEAT_COUNT_               /* not a feature; grows with new releases */
 };
 
@@ -49,6 +55,7 @@ enum mw_feature_cause {
 	MW_CAUSE_NO_PERMISSION,   /* this caller lacks the privilege */
 	MW_CAUSE_NOT_MOUNTED,     /* the filesystem that exposes it is not mounted */
 	MW_CAUSE_ERROR,           /* the probe itself failed unexpectedly */
+	MW_CAUSE_KERNEL_BUG,      /* present, but it does not do what it promises here */
 };
 
 /* A result: set sz to sizeof(struct mw_feature_status) before the call; an

@@ -66,6 +66,8 @@ static const char *const feature_keys[MW_FEAT_COUNT_] = {
 	[MW_FEAT_DAMON_SYSFS] = "damon_sysfs",
 	[MW_FEAT_MGLRU] = "mglru",
 	[MW_FEAT_MEMLOCK] = "memlock",
+	[MW_FEAT_EXEC_SEAL_ACL] = "exec_seal_acl",
+	[MW_FEAT_EXEC_SEAL_HUGETLB] = "exec_seal_hugetlb",
 };
 
 /* Per-feature cache. `done` is read under the lock; probes are cheap enough
@@ -442,6 +444,8 @@ static void run_probe(enum mw_feature f, struct mw_feature_status *st)
 	case MW_FEAT_DAMON_SYSFS: probe_damon(st); break;
 	case MW_FEAT_MGLRU: probe_mglru(st); break;
 	case MW_FEAT_MEMLOCK: probe_memlock(st); break;
+	case MW_FEAT_EXEC_SEAL_ACL: mw__policy_probe_exec_seal_acl(st); break;
+	case MW_FEAT_EXEC_SEAL_HUGETLB: mw__policy_probe_exec_seal_hugetlb(st); break;
 	case MW_FEAT_COUNT_: break;
 	}
 }
@@ -504,6 +508,7 @@ MW_API const char *mw_feature_cause_name(enum mw_feature_cause cause)
 	case MW_CAUSE_NO_PERMISSION: return "no_permission";
 	case MW_CAUSE_NOT_MOUNTED: return "not_mounted";
 	case MW_CAUSE_ERROR: return "error";
+	case MW_CAUSE_KERNEL_BUG: return "kernel_bug";
 	}
 	return NULL;
 }

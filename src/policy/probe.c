@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -155,4 +157,97 @@ void mw__policy_probe_pidfd_getfd(struct mw_feature_status *st)
 		mw__feature_set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0, "pidfd_getfd works");
 	else
 		mw__feature_syscall_error(st, "pidfd_getfd", errno);
+}
+
+/* A memfd of our own with F_SEAL_EXEC set and no exec bits (MFD_NOEXEC_SEAL,
+ * 6.3+), extra memfd_create flags in `extra`. -errno if it cannot be made;
+ * -ENOTSUP: this kernel has no exec seal at all. */
+static int exec_sealed_memfd(unsigned int extra)
+{
+	int fd = mw_sys_memfd_create("memward-seal-probe", MFD_CLOEXEC | MFD_NOEXEC_SEAL | extra), e;
+
+	if (fd >= 0)
+		return fd;
+	e = errno;
+	if (e == EINVAL) {
+		/* Which flag? Without the extra one: the seal itself. */
+		int plain = mw_sys_memfd_create("memward-seal-probe", MFD_CLOEXEC | MFD_NOEXEC_SEAL);
+
+		if (plain < 0)
+			return -ENOTSUP;
+		close(plain);
+	}
+	return -e;
+}
+
+static bool has_exec_bits(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && (st.st_mode & 0111);
+}
+
+void mw__policy_probe_exec_seal_acl(struct mw_feature_status *st)
+{
+	/* The minimal ACL user::rwx group::rwx other::rwx, in the kernel's
+	 * xattr format (include/uapi/linux/posix_acl_xattr.h): the kernel
+	 * turns it into mode 0777 rather than storing it. */
+	static const uint32_t acl[7] = { 2, 0x00070001, 0xffffffff, 0x00070004, 0xffffffff,
+					 0x00070020, 0xffffffff };
+	int fd = exec_sealed_memfd(0), e;
+
+	if (fd == -ENOTSUP) {
+		mw__feature_set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, EINVAL,
+		    "no F_SEAL_EXEC on this kernel (added in Linux 6.3): nothing keeps exec bits off a memfd");
+		return;
+	}
+	if (fd < 0) {
+		mw__feature_syscall_error(st, "memfd_create(MFD_NOEXEC_SEAL)", -fd);
+		return;
+	}
+	e = fsetxattr(fd, "system.posix_acl_access", acl, sizeof(acl), 0) == 0 ? 0 : errno;
+	if (has_exec_bits(fd))
+		mw__feature_set(st, MW_FEATURE_MISSING, MW_CAUSE_KERNEL_BUG, 0,
+		    "a POSIX ACL adds exec bits to an F_SEAL_EXEC memfd here: the seal does not make exec impossible");
+	else if (e == 0 || e == EPERM)
+		mw__feature_set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0,
+		    "F_SEAL_EXEC holds against a POSIX ACL (%s)", e ? "the ACL was refused" : "the mode kept no exec bits");
+	else if (e == EOPNOTSUPP)
+		mw__feature_set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0,
+		    "F_SEAL_EXEC holds: tmpfs here takes no POSIX ACLs");
+	else
+		mw__feature_set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, e, "setting a POSIX ACL on a memfd: %s",
+		    mw__feature_ename(e));
+	close(fd);
+}
+
+void mw__policy_probe_exec_seal_hugetlb(struct mw_feature_status *st)
+{
+	int fd = exec_sealed_memfd(MFD_HUGETLB), e;
+
+	if (fd == -ENOTSUP) {
+		mw__feature_set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, EINVAL,
+		    "no F_SEAL_EXEC on this kernel (added in Linux 6.3): nothing keeps exec bits off a memfd");
+		return;
+	}
+	if (fd == -EINVAL || fd == -ENOENT || fd == -ENODEV) {
+		mw__feature_set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, -fd,
+		    "no hugetlb memfds here (memfd_create(MFD_HUGETLB): %s)", mw__feature_ename(-fd));
+		return;
+	}
+	if (fd < 0) {
+		mw__feature_syscall_error(st, "memfd_create(MFD_HUGETLB|MFD_NOEXEC_SEAL)", -fd);
+		return;
+	}
+	e = fchmod(fd, 0755) == 0 ? 0 : errno;
+	if (has_exec_bits(fd))
+		mw__feature_set(st, MW_FEATURE_MISSING, MW_CAUSE_KERNEL_BUG, 0,
+		    "hugetlbfs ignores F_SEAL_EXEC here: chmod adds exec bits to an MFD_NOEXEC_SEAL hugetlb memfd");
+	else if (e == EPERM)
+		mw__feature_set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0,
+		    "F_SEAL_EXEC holds on hugetlbfs (chmod +x refused)");
+	else
+		mw__feature_set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, e, "chmod of a hugetlb memfd: %s",
+		    mw__feature_ename(e));
+	close(fd);
 }

@@ -14,5 +14,9 @@ MW_HIDDEN void mw__policy_probe_user_notif(struct mw_feature_status *st);
 /* Runs a short-lived child (core/child.h): a filter cannot be removed. */
 MW_HIDDEN void mw__policy_probe_notif_addfd(struct mw_feature_status *st);
 MW_HIDDEN void mw__policy_probe_pidfd_getfd(struct mw_feature_status *st);
+/* Can a POSIX ACL, or fchmod on hugetlbfs, add exec bits to an exec-sealed
+ * memfd? Tried on a memfd of the probe's own; nothing global changes. */
+MW_HIDDEN void mw__policy_probe_exec_seal_acl(struct mw_feature_status *st);
+MW_HIDDEN void mw__policy_probe_exec_seal_hugetlb(struct mw_feature_status *st);
 
 #endif

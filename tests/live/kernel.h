@@ -15,10 +15,12 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <signal.h>
+#include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 
 /* glibc 2.36 lacks these (Linux 6.3, commits 105ff5339f49 and 6fd7353829ca). */
 #ifndef MFD_NOEXEC_SEAL
@@ -60,6 +62,36 @@ static inline int lk_memfd_create(unsigned int flags)
 		return errno;
 	if ((flags & MFD_NOEXEC_SEAL) &&
 	    (fstat(fd, &st) < 0 || (st.st_mode & 0111) || !(fcntl(fd, F_GET_SEALS) & F_SEAL_EXEC)))
+		err = EPROTO;
+	close(fd);
+	return err;
+}
+
+/* Can exec bits be added to a memfd made with MFD_NOEXEC_SEAL (F_SEAL_EXEC
+ * set), by a POSIX ACL (acl true: the minimal ACL u::rwx,g::rwx,o::rwx in
+ * the kernel's xattr layout) or by fchmod(0755) on an MFD_HUGETLB memfd
+ * (acl false)? 0: the seal holds; EPROTO: exec bits appeared (a kernel bug);
+ * EINVAL: no MFD_NOEXEC_SEAL; ENOENT: no hugetlb memfds; other: memfd_create's
+ * errno. */
+static inline int lk_exec_seal_bypass(bool acl)
+{
+	static const uint32_t xattr[7] = { 2, 0x00070001, 0xffffffff, 0x00070004, 0xffffffff,
+					   0x00070020, 0xffffffff };
+	struct stat st;
+	int fd = memfd_create("lk-probe", MFD_CLOEXEC | MFD_NOEXEC_SEAL), err = 0;
+
+	if (fd < 0)
+		return errno;
+	if (!acl) {
+		close(fd);
+		fd = memfd_create("lk-probe", MFD_CLOEXEC | MFD_NOEXEC_SEAL | MFD_HUGETLB);
+		if (fd < 0)
+			return errno == EINVAL || errno == ENODEV ? ENOENT : errno;
+		(void)fchmod(fd, 0755);
+	} else {
+		(void)fsetxattr(fd, "system.posix_acl_access", xattr, sizeof(xattr), 0);
+	}
+	if (fstat(fd, &st) == 0 && (st.st_mode & 0111))
 		err = EPROTO;
 	close(fd);
 	return err;

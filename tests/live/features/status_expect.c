@@ -304,6 +304,21 @@ static void check_mglru(void)
 	want_field("mglru", "min_ttl_ms", te ? "null" : ttl);
 }
 
+/* exec_seal_acl / exec_seal_hugetlb: "missing"/"kernel_bug" where exec bits
+ * can be added to an exec-sealed memfd, "supported" where they cannot. */
+static void check_exec_seal(void)
+{
+	static const char *const keys[2] = { "exec_seal_hugetlb", "exec_seal_acl" };
+
+	for (int acl = 0; acl <= 1; acl++) {
+		int e = lk_exec_seal_bypass(acl);
+
+		want(keys[acl], e == 0 ? "supported" : e == EPROTO || e == EINVAL || e == ENOENT ? "missing" : "unknown",
+		     e == 0 ? "none" : e == EPROTO ? "kernel_bug" : e == EINVAL || e == ENOENT ? "not_built" : NULL,
+		     e == EPROTO ? 0 : e);
+	}
+}
+
 static void check_memlock(void)
 {
 	char status[4096] = "", *cap, soft[32], hard[32];
@@ -341,6 +356,7 @@ static void verify(json_object *root, const char *who)
 	check_damon();
 	check_mglru();
 	check_memlock();
+	check_exec_seal();
 	json_object_object_foreach(features, key, val) {
 		bool known = false;
 
