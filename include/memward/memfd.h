@@ -49,7 +49,9 @@ extern "C" {
  *   accept the weaker set.
  * MW_SEALS_FIXED_SIZE: the size is fixed but the contents stay writable: a
  *   shared pool or ring buffer whose peers must not be able to truncate it
- *   under the other's mapping (SIGBUS) or grow it without bound.
+ *   under the other's mapping (SIGBUS) or grow it without bound. SEAL is
+ *   part of it: without it a peer could later add FUTURE_WRITE or WRITE and
+ *   break the others' writes.
  * MW_SEALS_PRODUCER: the producer keeps the writable mapping it already has
  *   and goes on updating the contents; nobody (the producer included) can add
  *   a new writable mapping or write(2), resize it, make it executable or add
@@ -57,7 +59,7 @@ extern "C" {
  */
 #define MW_SEALS_FROZEN     (MW_SEAL_WRITE | MW_SEAL_SHRINK | MW_SEAL_GROW | \
 			     MW_SEAL_EXEC | MW_SEAL_SEAL)
-#define MW_SEALS_FIXED_SIZE (MW_SEAL_SHRINK | MW_SEAL_GROW)
+#define MW_SEALS_FIXED_SIZE (MW_SEAL_SHRINK | MW_SEAL_GROW | MW_SEAL_SEAL)
 #define MW_SEALS_PRODUCER   (MW_SEAL_FUTURE_WRITE | MW_SEAL_SHRINK | MW_SEAL_GROW | \
 			     MW_SEAL_EXEC | MW_SEAL_SEAL)
 

@@ -28,24 +28,50 @@ extern "C" {
 #endif
 
 /* mw_share_policy.flags */
-#define MW_SHARE_REQUIRE_MEMFD (1u << 0) /* must be a memfd (see mw_memfd_query) */
-#define MW_SHARE_NO_EXEC       (1u << 1) /* exec must be impossible: no exec bit
-					    and F_SEAL_EXEC (6.3+) */
+#define MW_SHARE_REQUIRE_MEMFD (1u << 0) /* must be a memfd, proven by marks a
+					    sender cannot forge (see mw_share_recv(3)) */
+#define MW_SHARE_NO_EXEC       (1u << 1) /* not executable (execve) when checked, and
+					    chmod cannot change that: no exec bit,
+					    F_SEAL_EXEC (6.3), tmpfs (not hugetlbfs),
+					    no POSIX ACL. NOT "never": the file's
+					    owner can still add exec bits with an ACL
+					    on kernels that allow it (6.18). Use
+					    MW_SHARE_EXEC_NEVER for that. */
 #define MW_SHARE_COPY          (1u << 2) /* a memfd that fails the seal or exec
 					    checks is copied into a fresh frozen
 					    memfd of our own instead of rejected */
-#define MW_SHARE_FLAGS_ALL     0x07u
+#define MW_SHARE_SHARED_FD     (1u << 3) /* return the sender's own open file
+					    description (shared offset and flags)
+					    instead of a private read-only one made
+					    through /proc/self/fd */
+#define MW_SHARE_EXEC_NEVER    (1u << 4) /* exec must stay impossible while we hold
+					    the fd: always return our own frozen copy,
+					    which no other process holds (implies
+					    MW_SHARE_NO_EXEC) */
+#define MW_SHARE_FLAGS_ALL     0x1fu
+
+/* max_size 0 means this bound: enough for an 8K frame, a document or a
+ * model input, small enough that a sparse file cannot make a receiver map or
+ * copy unbounded memory. MW_SHARE_NO_MAX: no bound (not with copies). */
+#define MW_SHARE_MAX_SIZE_DEFAULT (256ull << 20)
+#define MW_SHARE_NO_MAX           UINT64_MAX
 
 /*
- * The policy. NULL means: a memfd, exec impossible, sealed against write,
- * shrink and grow (the contents can never change), any size.
+ * The policy. NULL means: a memfd, exec impossible (MW_SHARE_NO_EXEC), sealed
+ * against write, shrink and grow (the contents can never change), at most
+ * MW_SHARE_MAX_SIZE_DEFAULT bytes, a private read-only fd.
+ * A required seal is met by any seal that implies it (WRITE implies
+ * FUTURE_WRITE).
  */
 struct mw_share_policy {
 	size_t sz;                   /* sizeof(struct mw_share_policy) */
 	unsigned int flags;          /* MW_SHARE_*; unknown bits give -EINVAL */
 	unsigned int required_seals; /* MW_SEAL_*: all must be present */
 	uint64_t min_size;           /* inclusive bounds on st_size; */
-	uint64_t max_size;           /* max_size 0: no upper bound (required with COPY) */
+	uint64_t max_size;           /* 0: MW_SHARE_MAX_SIZE_DEFAULT */
+	/* 0.2 */
+	int timeout_ms;              /* mw_share_recv(): > 0 bounds the wait
+					(-ETIMEDOUT); 0 waits as the socket does */
 };
 
 /* Why a received fd was refused. Each reason has its own errno (in brackets):
@@ -62,7 +88,11 @@ enum mw_share_reason {
 	MW_SHARE_EXEC_POSSIBLE,   /* [-EACCES]       an exec bit is set, or exec is not sealed */
 	MW_SHARE_SIZE,            /* [-ERANGE]       size outside [min_size, max_size] */
 	MW_SHARE_COPY_FAILED,     /* [-EIO or the copy's -errno] the COPY mode failed */
-	MW_SHARE_ERROR,           /* [other -errno]  recvmsg/fstat failed (-EAGAIN, -EINTR...) */
+	MW_SHARE_ERROR,           /* [other -errno]  recvmsg/fstat failed (-EAGAIN, -EINTR,
+				     -ETIMEDOUT...) */
+	MW_SHARE_REOPEN_FAILED,   /* [-ENXIO]        no private read-only description could
+				     be made (/proc not mounted, mode without read
+				     permission for us): see MW_SHARE_SHARED_FD */
 };
 
 /* Result details; sz set by the caller, as for mw_memfd_info. Fields past
@@ -90,6 +120,10 @@ struct mw_share_result {
 				      yours to close; -1 when none. Returned on
 				      success and on refusal, whenever res->sz
 				      reaches this field; closed otherwise */
+	bool private_fd;           /* the fd is our own open file description
+				      (reopened read-only, or our copy) */
+	bool exec_never;           /* exec stays impossible while we hold the fd:
+				      our copy, which no other process holds */
 };
 
 /*
@@ -104,17 +138,23 @@ MW_API int mw_share_send(int sock, int fd, const void *data, size_t len);
 /*
  * Receive one message from sock and verify its fd against policy (NULL: the
  * default above). data/len: a buffer for the payload (NULL, 0: a 1-byte
- * internal one). res: NULL or filled (reason, seals, size, detail).
- * Returns the verified fd (O_CLOEXEC) or the -errno of the reason (see enum
- * mw_share_reason; also -EINVAL for a bad policy). Fds that are not returned
- * are closed. Blocks unless the socket is non-blocking (-EAGAIN).
+ * internal one). res: NULL or filled (reason, seals, size, payload length and
+ * truncation, sender credentials and pidfd, detail).
+ * Returns the verified fd (O_CLOEXEC; a private O_RDONLY description unless
+ * MW_SHARE_SHARED_FD) or the -errno of the reason (see enum mw_share_reason;
+ * also -EINVAL for a bad policy). Fds that are not returned are closed.
+ * Blocks unless the socket is non-blocking (-EAGAIN) or policy->timeout_ms is
+ * set (-ETIMEDOUT); a signal handler ends the wait with -EINTR.
+ *
+ * The syscalls made (for a seccomp allow-list; mw_share_recv(3) is the
+ * reference): getsockopt, recvmsg, poll (timeout, SEQPACKET empty record),
+ * newfstatat/fstat, fstatfs, fcntl, readlink, fgetxattr, openat, close;
+ * MW_SHARE_COPY and MW_SHARE_EXEC_NEVER add memfd_create, ftruncate, lseek,
+ * pread64, pwrite64. Never memfd_create without them.
  *
  * Size bounds are stable only when SHRINK and GROW are required.
  * MW_SEAL_FUTURE_WRITE is not immutability: the sender may keep a writable
  * mapping made before the seal. Require MW_SEAL_WRITE for that.
- * On kernels before 6.3 MW_SHARE_NO_EXEC cannot be proved for a memfd from
- * another process (no F_SEAL_EXEC): it is then met only through MW_SHARE_COPY,
- * whose copy no other process holds.
  */
 MW_API int mw_share_recv(int sock, const struct mw_share_policy *policy,
 			 void *data, size_t len, struct mw_share_result *res);
@@ -141,17 +181,21 @@ MW_API int mw_share_verify(int fd, const struct mw_share_policy *policy,
 /*
  * Copy the contents of fd (a readable regular file, at most max_size bytes,
  * max_size > 0) into a new memfd named name and seal it with MW_SEALS_FROZEN
- * (without F_SEAL_EXEC on kernels that lack it). Returns the new fd or -errno
- * (-EFBIG: more than max_size bytes; -EBADF: fd not readable).
+ * (without F_SEAL_EXEC on kernels that lack it). Holes stay holes (SEEK_DATA,
+ * SEEK_HOLE): a sparse file costs only its data. The copy is of the first
+ * st_size bytes as fstat saw them. Returns the new fd or -errno (-EFBIG: more
+ * than max_size bytes; -EBADF: fd not readable; -EINVAL: not a regular file).
  */
 MW_API int mw_share_copy_frozen(int fd, const char *name, uint64_t max_size);
 
 /*
- * Map a verified fd read-only (PROT_READ, MAP_SHARED), whole file. Requires
+ * Map a verified fd read-only (PROT_READ, MAP_PRIVATE), whole file. Requires
  * F_SEAL_SHRINK, because a peer that can shrink the file can make our reads
- * fault with SIGBUS. *len receives the length. Returns the address, or NULL
- * with errno EPERM (no SHRINK seal), EINVAL (size 0, bad args) or mmap's
- * errno. Undo with munmap(addr, *len).
+ * fault with SIGBUS. Refuses hugetlbfs files (EOPNOTSUPP): a private mapping
+ * of one reserves huge pages for its whole size, charged to the caller.
+ * *len receives the length. Returns the address, or NULL with errno EPERM
+ * (no SHRINK seal), EINVAL (size 0, bad args, not sealable), EOPNOTSUPP
+ * (hugetlbfs), EFBIG or mmap's errno. Undo with munmap(addr, *len).
  */
 MW_API void *mw_share_map_ro(int fd, size_t *len);
 

@@ -3,7 +3,7 @@
 #include "core/internal.h"
 #include "core/opts.h"
 #include "core/seals.h"
-#include "proc/proc.h"
+#include "proc/fdexec.h"
 #include "sys/shim.h"
 
 #include <ctype.h>
@@ -23,12 +23,6 @@
 #include <memward/features.h>
 #include <memward/memfd.h>
 
-#ifndef TMPFS_MAGIC
-#define TMPFS_MAGIC 0x01021994
-#endif
-#ifndef HUGETLBFS_MAGIC
-#define HUGETLBFS_MAGIC 0x958458f6
-#endif
 
 /* NAME_MAX minus strlen("memfd:"): mm/memfd.c MFD_NAME_MAX_LEN. */
 #define MW_MEMFD_NAME_MAX 249
@@ -196,67 +190,6 @@ static void copy_trunc(char *dst, size_t len, const char *src)
 	dst[n] = '\0';
 }
 
-static bool link_is_memfd(int fd, char *name, size_t len)
-{
-	char path[64], link[PATH_MAX];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0) {
-		if (len)
-			name[0] = '\0';
-		return false;
-	}
-	link[n] = '\0';
-	{
-		struct mw__link l;
-
-		if (mw__link_classify(link, (size_t)n, &l) == MW__LINK_MEMFD) {
-			char nm[256];
-
-			mw__link_memfd_name(&l, nm, sizeof(nm));
-			copy_trunc(name, len, nm);
-			return true;
-		}
-	}
-	copy_trunc(name, len, link);
-	return false;
-}
-
-/*
- * Every (non-hugetlb) memfd lives on the kernel's one internal tmpfs mount
- * (shm_mnt), so they all share st_dev. A tmpfs file that merely carries a
- * "/memfd:..." link, made in a private mount namespace, does not. The
- * reference device comes from a memfd of our own, made once.
- */
-static dev_t memfd_dev;
-static bool memfd_dev_known;
-
-static void memfd_dev_init(void)
-{
-	struct stat sb;
-	int fd = mw_sys_memfd_create("memward-dev", MFD_CLOEXEC | MFD_NOEXEC_SEAL);
-
-	if (fd < 0)
-		fd = mw_sys_memfd_create("memward-dev", MFD_CLOEXEC);
-	if (fd < 0)
-		return; /* memfd_create blocked: fall back to the link alone */
-	if (fstat(fd, &sb) == 0) {
-		memfd_dev = sb.st_dev;
-		memfd_dev_known = true;
-	}
-	close(fd);
-}
-
-static bool on_memfd_mount(dev_t dev)
-{
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-	pthread_once(&once, memfd_dev_init);
-	return memfd_dev_known ? dev == memfd_dev : true;
-}
-
 /* An O_TMPFILE shows as "DIR/#INO (deleted)" in /proc/self/fd. */
 static bool is_tmpfile_link(const char *link, const char *dir)
 {
@@ -270,71 +203,58 @@ static bool is_tmpfile_link(const char *link, const char *dir)
 		return false;
 	while (isdigit((unsigned char)*p))
 		p++;
-	return !strcmp(p, MW_PROC_DELETED);
+	return !strcmp(p, " (deleted)");
 }
 
 MW_API int mw_memfd_query(int fd, struct mw_memfd_info *info)
 {
 	struct mw_memfd_info r = { .sz = sizeof(r) };
-	struct stat sb;
-	struct statfs sfs;
-	struct statvfs svfs;
-	bool link_memfd, shmem = false, mount_noexec = false;
-	int seals;
+	struct mw__fd_facts f;
+	int e;
 
 	if (!info || info->sz < sizeof(info->sz))
 		return -EINVAL;
-	if (fstat(fd, &sb) < 0)
-		return -errno;
-	r.mode = sb.st_mode & 07777;
-	r.size = (uint64_t)sb.st_size;
-	r.ino = sb.st_ino;
-	r.dev = sb.st_dev;
-	link_memfd = link_is_memfd(fd, r.name, sizeof(r.name));
-	if (fstatfs(fd, &sfs) == 0)
-		shmem = (unsigned long)sfs.f_type == TMPFS_MAGIC ||
-			(unsigned long)sfs.f_type == HUGETLBFS_MAGIC;
-	if (fstatvfs(fd, &svfs) == 0)
-		mount_noexec = svfs.f_flag & ST_NOEXEC;
-	seals = S_ISREG(sb.st_mode) ? fcntl(fd, F_GET_SEALS) : -1;
-	if (seals >= 0 && shmem) {
-		r.seals = (unsigned int)seals;
-		/* Only memfd_create() clears F_SEAL_SEAL on a shmem inode, so any
-		 * seal set other than exactly {SEAL} proves a memfd. */
-		if ((unsigned int)seals != F_SEAL_SEAL ||
-		    (link_memfd && sb.st_nlink == 0 &&
-		     ((unsigned long)sfs.f_type == HUGETLBFS_MAGIC || on_memfd_mount(sb.st_dev))))
-			r.kind = MW_MEMFD_KIND_MEMFD;
-		else if (sb.st_nlink == 0 && is_tmpfile_link(r.name, "/dev/shm/"))
-			r.kind = MW_MEMFD_KIND_TMPFILE_SHM;
-		else if (sb.st_nlink == 0 && is_tmpfile_link(r.name, "/tmp/"))
-			r.kind = MW_MEMFD_KIND_TMPFILE_TMP;
-		else
-			r.kind = MW_MEMFD_KIND_TMPFS_FILE;
-	} else if (S_ISREG(sb.st_mode) && sb.st_nlink == 0 && is_tmpfile_link(r.name, "/tmp/")) {
-		r.kind = MW_MEMFD_KIND_TMPFILE_TMP; /* /tmp on a disk filesystem */
-	} else {
-		r.kind = MW_MEMFD_KIND_OTHER;
-	}
-	r.is_memfd = r.kind == MW_MEMFD_KIND_MEMFD;
-	r.exec_sealed = r.seals & F_SEAL_EXEC;
-	r.sealing_allowed = seals >= 0 && !(r.seals & F_SEAL_SEAL);
-	if (sb.st_mode & 0111)
-		r.exec = MW_MEMFD_EXEC_ALLOWED;
-	else if (r.exec_sealed)
-		r.exec = MW_MEMFD_EXEC_SEALED;
+	e = mw__fd_facts(fd, 0, &f);
+	if (e < 0)
+		return e;
+	r.mode = f.st.st_mode & 07777;
+	r.size = (uint64_t)f.st.st_size;
+	r.ino = f.st.st_ino;
+	r.dev = f.st.st_dev;
+	copy_trunc(r.name, sizeof(r.name), f.name);
+	r.seals = f.seals >= 0 ? (unsigned int)f.seals : 0;
+	if (f.memfd)
+		r.kind = MW_MEMFD_KIND_MEMFD;
+	else if (f.shmem && f.seals >= 0 && f.st.st_nlink == 0 && is_tmpfile_link(f.name, "/dev/shm/"))
+		r.kind = MW_MEMFD_KIND_TMPFILE_SHM;
+	else if (f.regular && f.st.st_nlink == 0 && is_tmpfile_link(f.name, "/tmp/"))
+		r.kind = MW_MEMFD_KIND_TMPFILE_TMP;
+	else if (f.shmem && f.seals >= 0)
+		r.kind = MW_MEMFD_KIND_TMPFS_FILE;
 	else
-		r.exec = MW_MEMFD_EXEC_UNSEALED;
-	r.exec_possible = S_ISREG(sb.st_mode) && r.exec != MW_MEMFD_EXEC_SEALED && !mount_noexec;
+		r.kind = MW_MEMFD_KIND_OTHER;
+	r.is_memfd = r.kind == MW_MEMFD_KIND_MEMFD;
+	r.exec_sealed = f.exec_sealed;
+	r.sealing_allowed = f.seals >= 0 && !(r.seals & F_SEAL_SEAL);
+	r.exec = f.exec_bits ? MW_MEMFD_EXEC_ALLOWED :
+		 f.exec_sealed ? MW_MEMFD_EXEC_SEALED : MW_MEMFD_EXEC_UNSEALED;
+	r.exec_possible = f.exec_now || f.exec_later;
 	if (r.is_memfd)
-		snprintf(r.note, sizeof(r.note), "memfd, exec %s%s",
-			 r.exec == MW_MEMFD_EXEC_SEALED ? "sealed off" :
+		snprintf(r.note, sizeof(r.note), "%smemfd, exec %s%s%s",
+			 f.hugetlbfs ? "hugetlb " : "",
+			 r.exec == MW_MEMFD_EXEC_SEALED ? "sealed off (chmod)" :
 			 r.exec == MW_MEMFD_EXEC_ALLOWED ? "bits set" :
+			 f.hugetlbfs ? "bits clear, not sealable (hugetlbfs ignores F_SEAL_EXEC)" :
 			 "bits clear but not sealed",
+			 f.acl ? ", a POSIX ACL is set" : "",
 			 r.sealing_allowed ? ", sealing allowed" : "");
+	else if (f.memfd_unproven)
+		snprintf(r.note, sizeof(r.note), "named like a memfd made without sealing, "
+			 "but its device could not be compared with a memfd's (memfd_create "
+			 "unavailable here): not proven a memfd");
 	else
 		snprintf(r.note, sizeof(r.note), "%s, not a memfd%s",
-			 mw_memfd_kind_name(r.kind), mount_noexec ? ", on a noexec mount" : "");
+			 mw_memfd_kind_name(r.kind), f.mount_noexec ? ", on a noexec mount" : "");
 	info_out(info, &r);
 	return 0;
 }
@@ -487,6 +407,8 @@ MW_API int mw_memfd_create(const char *name, const struct mw_memfd_opts *opts,
 		}
 	}
 
+	if (!fallback_why)
+		mw__memdev_record(fd); /* later checks need no memfd of their own */
 	if (flags & MW_MEMFD_NO_SEALING) {
 		/* MFD_NOEXEC_SEAL implies sealing allowed: close it explicitly. */
 		if (fcntl(fd, F_GET_SEALS) >= 0 && !(fcntl(fd, F_GET_SEALS) & F_SEAL_SEAL) &&

@@ -3,6 +3,7 @@
 #include "core/internal.h"
 #include "core/opts.h"
 #include "core/scm.h"
+#include "proc/fdexec.h"
 #include "sys/shim.h"
 
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/uio.h>
 #include <syslog.h>
 
@@ -35,6 +37,7 @@ MW_API const char *mw_share_reason_name(enum mw_share_reason reason)
 	case MW_SHARE_SIZE: return "size";
 	case MW_SHARE_COPY_FAILED: return "copy_failed";
 	case MW_SHARE_ERROR: return "error";
+	case MW_SHARE_REOPEN_FAILED: return "reopen_failed";
 	}
 	return NULL;
 }
@@ -54,6 +57,7 @@ static int reason_errno(enum mw_share_reason reason)
 	case MW_SHARE_SIZE: return -ERANGE;
 	case MW_SHARE_COPY_FAILED: return -EIO;
 	case MW_SHARE_ERROR: return -EIO;
+	case MW_SHARE_REOPEN_FAILED: return -ENXIO;
 	}
 	return -EIO;
 }
@@ -87,79 +91,129 @@ static const struct mw_share_policy default_policy = {
 /* Copy the caller's policy into a full-size struct; -EINVAL if malformed. */
 static int load_policy(const struct mw_share_policy *in, struct mw_share_policy *out)
 {
-	if (!in) {
+	if (!in)
 		*out = default_policy;
-		return 0;
-	}
-	if (mw__opts_in(out, sizeof(*out), in) < 0)
+	else if (mw__opts_in(out, sizeof(*out), in) < 0)
 		return -EINVAL;
 	if (out->flags & ~MW_SHARE_FLAGS_ALL)
 		return -EINVAL;
 	if (out->required_seals & ~MW_SEAL_ALL)
 		return -EINVAL;
-	if (out->max_size && out->min_size > out->max_size)
+	if (out->timeout_ms < 0)
 		return -EINVAL;
-	if ((out->flags & MW_SHARE_COPY) && !out->max_size)
-		return -EINVAL; /* an unbounded copy is a memory exhaustion vector */
+	if (!out->max_size)
+		out->max_size = MW_SHARE_MAX_SIZE_DEFAULT;
+	if (out->min_size > out->max_size)
+		return -EINVAL;
+	/* An unbounded copy is a memory exhaustion vector. */
+	if ((out->flags & (MW_SHARE_COPY | MW_SHARE_EXEC_NEVER)) && out->max_size == MW_SHARE_NO_MAX)
+		return -EINVAL;
+	if (out->flags & MW_SHARE_EXEC_NEVER)
+		out->flags |= MW_SHARE_NO_EXEC;
 	return 0;
 }
 
+/* Seals in effect, with what they imply: F_SEAL_WRITE forbids everything
+ * F_SEAL_FUTURE_WRITE does (no write(2), no new writable shared mapping) and
+ * more (no existing one either). */
+static unsigned int seals_implied(unsigned int seals)
+{
+	if (seals & MW_SEAL_WRITE)
+		seals |= MW_SEAL_FUTURE_WRITE;
+	return seals;
+}
+
+/* Why exec is not ruled out (NULL: it is). own_copy: our private copy,
+ * whose mode only we could change. */
+static const char *exec_problem(const struct mw__fd_facts *f, bool own_copy, char *buf,
+				size_t len)
+{
+	if (f->exec_bits)
+		return "an exec bit is set";
+	if (f->acl)
+		return "a POSIX ACL is set: its owner can grant exec through it, around "
+		       "F_SEAL_EXEC (Linux 6.18)";
+	if (f->acl_err) {
+		snprintf(buf, len, "its ACL cannot be read (%s): exec not proven impossible",
+			 strerror(-f->acl_err));
+		return buf;
+	}
+	if (own_copy)
+		return NULL;
+	if (f->hugetlbfs)
+		return "a hugetlbfs file: hugetlbfs ignores F_SEAL_EXEC, its owner can chmod +x";
+	if (!f->exec_sealed)
+		return "no exec bit, but F_SEAL_EXEC is absent: its owner can chmod +x";
+	return NULL;
+}
+
+static int check_memfd(const struct mw__fd_facts *f, struct mw_share_result *r)
+{
+	if (f->memfd)
+		return 0;
+	if (f->memfd_unproven)
+		return refuse(r, MW_SHARE_NOT_MEMFD, "not proven a memfd: named %s but made "
+			      "without sealing, so only its device could tell, and no memfd of "
+			      "this process shows that device (the receive path creates none)",
+			      f->name);
+	return refuse(r, MW_SHARE_NOT_MEMFD, "not a memfd: %s%s", f->name,
+		      f->link_memfd ? " (named like one, but on another device)" : "");
+}
+
 /* Verify fd; fills r. own_copy: fd is our private copy (exec bits cleared by
- * us, no other holder), so an unsealed exec mode cannot be abused. */
+ * us, no other holder), so an unsealed exec mode cannot be abused. Makes no
+ * memfd of its own (a sandboxed receiver may not have memfd_create). */
 static int verify(int fd, const struct mw_share_policy *p, struct mw_share_result *r,
 		  bool own_copy)
 {
-	struct mw_memfd_info info = { .sz = sizeof(info) };
-	char have[64], need[64];
-	struct stat sb;
+	struct mw__fd_facts f;
+	char have[64], need[64], why[160];
+	unsigned int seals;
+	const char *bad;
 	int fl, e;
 
-	if (fstat(fd, &sb) < 0 || (fl = fcntl(fd, F_GETFL)) < 0) {
-		e = -errno;
+	e = mw__fd_facts(fd, MW__FACTS_NO_PROBE, &f);
+	if (e < 0 || (fl = fcntl(fd, F_GETFL)) < 0) {
+		e = e < 0 ? e : -errno;
 		refuse(r, MW_SHARE_ERROR, "fstat/F_GETFL on the received fd: %s", strerror(-e));
 		return e;
 	}
-	if (!S_ISREG(sb.st_mode))
+	if (!f.regular)
 		return refuse(r, MW_SHARE_NOT_MEMFD, "not a regular file but %s",
-			      S_ISFIFO(sb.st_mode) ? "a pipe or FIFO" :
-			      S_ISSOCK(sb.st_mode) ? "a socket" :
-			      S_ISDIR(sb.st_mode) ? "a directory" : "a device or other");
-	e = mw_memfd_query(fd, &info);
-	if (e < 0) {
-		refuse(r, MW_SHARE_ERROR, "cannot inspect the received fd: %s", strerror(-e));
-		return e;
-	}
-	r->seals = info.seals;
-	r->size = info.size;
+			      S_ISFIFO(f.st.st_mode) ? "a pipe or FIFO" :
+			      S_ISSOCK(f.st.st_mode) ? "a socket" :
+			      S_ISDIR(f.st.st_mode) ? "a directory" : "a device or other");
+	seals = f.seals >= 0 ? (unsigned int)f.seals : 0;
+	r->seals = seals;
+	r->size = (uint64_t)f.st.st_size;
 	if ((fl & O_PATH) || (fl & O_ACCMODE) == O_WRONLY)
 		return refuse(r, MW_SHARE_BAD_ACCESS, "the fd cannot be read (%s)",
 			      (fl & O_PATH) ? "O_PATH" : "write-only");
-	if ((p->flags & MW_SHARE_REQUIRE_MEMFD) && !info.is_memfd)
-		return refuse(r, MW_SHARE_NOT_MEMFD, "not a memfd: %s (%s)",
-			      mw_memfd_kind_name(info.kind), info.name);
-	if ((info.seals & p->required_seals) != p->required_seals) {
-		mw_memfd_seals_to_string(p->required_seals & ~info.seals, need, sizeof(need));
-		mw_memfd_seals_to_string(info.seals, have, sizeof(have));
+	if ((p->flags & MW_SHARE_REQUIRE_MEMFD) && (e = check_memfd(&f, r)) < 0)
+		return e;
+	if ((seals_implied(seals) & p->required_seals) != p->required_seals) {
+		mw_memfd_seals_to_string(p->required_seals & ~seals_implied(seals), need,
+					 sizeof(need));
+		mw_memfd_seals_to_string(seals, have, sizeof(have));
 		return refuse(r, MW_SHARE_MISSING_SEALS, "missing seal(s) %s (has: %s)", need,
 			      have[0] ? have : "none");
 	}
-	if ((p->flags & MW_SHARE_NO_EXEC) && info.exec != MW_MEMFD_EXEC_SEALED &&
-	    !(own_copy && info.exec == MW_MEMFD_EXEC_UNSEALED))
-		return refuse(r, MW_SHARE_EXEC_POSSIBLE, "%s",
-			      info.exec == MW_MEMFD_EXEC_ALLOWED ?
-			      "an exec bit is set" :
-			      "no exec bit, but F_SEAL_EXEC is absent: its owner can chmod +x");
-	if (info.size < p->min_size || (p->max_size && info.size > p->max_size))
+	if ((p->flags & MW_SHARE_NO_EXEC) &&
+	    (bad = exec_problem(&f, own_copy, why, sizeof(why))))
+		return refuse(r, MW_SHARE_EXEC_POSSIBLE, "%s", bad);
+	if (r->size < p->min_size || r->size > p->max_size)
 		return refuse(r, MW_SHARE_SIZE, "size %llu outside [%llu, %llu]",
-			      (unsigned long long)info.size, (unsigned long long)p->min_size,
+			      (unsigned long long)r->size, (unsigned long long)p->min_size,
 			      (unsigned long long)p->max_size);
-	return refuse(r, MW_SHARE_OK, "verified: %s", info.note);
+	return refuse(r, MW_SHARE_OK, "verified: %s%s, seals %s",
+		      f.hugetlbfs ? "hugetlb " : "", f.memfd ? "memfd" : "file",
+		      mw_memfd_seals_to_string(seals, have, sizeof(have)) > 0 ? have : "none");
 }
 
 MW_API int mw_share_verify(int fd, const struct mw_share_policy *policy,
 			   struct mw_share_result *res)
 {
-	struct mw_share_result r = { .sz = sizeof(r) };
+	struct mw_share_result r = { .sz = sizeof(r), .pidfd = -1 };
 	struct mw_share_policy p;
 	int e = load_policy(policy, &p);
 
@@ -177,13 +231,64 @@ MW_API int mw_share_send(int sock, int fd, const void *data, size_t len)
 	return mw__scm_send(sock, &fd, 1, data, len);
 }
 
+/* Copy [from, to) of src into dst at the same offsets; a file that shrank
+ * meanwhile leaves the rest zero. */
+static int copy_range(int src, int dst, off_t from, off_t to)
+{
+	char buf[16384]; /* on the stack: no malloc (brk/mmap) in a sandbox */
+
+	while (from < to) {
+		size_t want = (size_t)(to - from) < sizeof(buf) ? (size_t)(to - from) : sizeof(buf);
+		ssize_t n = pread(src, buf, want, from);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : 0;
+		for (ssize_t done = 0; done < n;) {
+			ssize_t w = pwrite(dst, buf + done, (size_t)(n - done), from + done);
+
+			if (w < 0 && errno != EINTR)
+				return -errno;
+			done += w > 0 ? w : 0;
+		}
+		from += n;
+	}
+	return 0;
+}
+
+/* Copy the data extents of src (holes stay holes) up to size. lseek moves
+ * the offset of src's description: callers pass a private one if it matters. */
+static int copy_sparse(int src, int dst, off_t size)
+{
+	off_t off = 0;
+	int e;
+
+	while (off < size) {
+		off_t data = lseek(src, off, SEEK_DATA), hole;
+
+		if (data < 0 && errno == ENXIO)
+			return 0; /* only a hole is left */
+		if (data < 0)
+			return copy_range(src, dst, off, size); /* no SEEK_DATA: all data */
+		if (data >= size)
+			return 0;
+		hole = lseek(src, data, SEEK_HOLE);
+		if (hole < 0 || hole > size)
+			hole = size;
+		e = copy_range(src, dst, data, hole);
+		if (e < 0)
+			return e;
+		off = hole;
+	}
+	return 0;
+}
+
 MW_API int mw_share_copy_frozen(int fd, const char *name, uint64_t max_size)
 {
 	struct mw_memfd_opts o = { .sz = sizeof(o), .flags = MW_MEMFD_NO_FALLBACK };
 	MW_AUTOCLOSE int dst = -1;
 	struct stat sb;
-	uint64_t off = 0;
-	char *buf;
 	int fl, r;
 
 	if (max_size == 0)
@@ -199,43 +304,13 @@ MW_API int mw_share_copy_frozen(int fd, const char *name, uint64_t max_size)
 		return -EBADF;
 	if ((uint64_t)sb.st_size > max_size)
 		return -EFBIG;
+	o.size = (uint64_t)sb.st_size; /* sized first: what is not copied stays a hole */
 	dst = mw_memfd_create(name ? name : "memward-copy", &o, NULL);
 	if (dst < 0)
 		return dst;
-	buf = malloc(64 * 1024);
-	if (!buf)
-		return -ENOMEM;
-	/* Read until EOF, not st_size: the sender may still be writing or
-	 * growing an unsealed file. Stop once it exceeds max_size. */
-	for (;;) {
-		ssize_t n = pread(fd, buf, 64 * 1024, (off_t)off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			free(buf);
-			return r;
-		}
-		if (n == 0)
-			break;
-		if (off + (uint64_t)n > max_size) {
-			free(buf);
-			return -EFBIG;
-		}
-		for (ssize_t done = 0; done < n;) {
-			ssize_t w = pwrite(dst, buf + done, (size_t)(n - done), (off_t)(off + (uint64_t)done));
-			if (w < 0) {
-				if (errno == EINTR)
-					continue;
-				r = -errno;
-				free(buf);
-				return r;
-			}
-			done += w;
-		}
-		off += (uint64_t)n;
-	}
-	free(buf);
+	r = copy_sparse(fd, dst, sb.st_size);
+	if (r < 0)
+		return r;
 	r = mw_memfd_seal(dst, MW_SEALS_FROZEN & mw_memfd_seals_supported());
 	if (r < 0)
 		return r;
@@ -325,8 +400,9 @@ MW_API int mw_share_recv_fd(int sock, void *data, size_t len, int timeout_ms,
 	return e < 0 ? e : fd;
 }
 
-/* Fall back to our own frozen copy of a file that failed the seal or exec
- * checks (MW_SHARE_COPY). Takes fd; returns the copy, verified, or -errno. */
+/* Our own frozen copy instead of fd (MW_SHARE_COPY after a failed seal or
+ * exec check, MW_SHARE_EXEC_NEVER always). Takes fd; returns the copy,
+ * verified, or -errno. */
 static int copy_instead(int fd, const struct mw_share_policy *p, struct mw_share_result *r)
 {
 	struct mw_share_policy cp = *p;
@@ -354,8 +430,35 @@ static int copy_instead(int fd, const struct mw_share_policy *p, struct mw_share
 		close(copy);
 		return e;
 	}
-	r->copied = true;
+	r->copied = r->private_fd = r->exec_never = true;
 	return copy;
+}
+
+/* A private read-only open file description of the same file, through
+ * /proc/self/fd: the sender's lseek() cannot move our offset, and our fd
+ * cannot write. Takes fd; returns the new fd or the reason's -errno. */
+static int reopen_ro(int fd, struct mw_share_result *r)
+{
+	char path[40];
+	struct stat a, b;
+	int nfd, e;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	nfd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	e = nfd < 0 ? errno : 0;
+	if (nfd >= 0 && (fstat(fd, &a) < 0 || fstat(nfd, &b) < 0 || a.st_dev != b.st_dev ||
+			 a.st_ino != b.st_ino)) {
+		close(nfd); /* our own fd table changed under us (a CLONE_FILES thread) */
+		nfd = -1;
+		e = ESTALE;
+	}
+	close(fd);
+	if (nfd < 0)
+		return refuse(r, MW_SHARE_REOPEN_FAILED, "cannot reopen %s read-only: %s (pass "
+			      "MW_SHARE_SHARED_FD to take the sender's description)", path,
+			      strerror(e));
+	r->private_fd = true;
+	return nfd;
 }
 
 MW_API int mw_share_recv(int sock, const struct mw_share_policy *policy,
@@ -363,7 +466,7 @@ MW_API int mw_share_recv(int sock, const struct mw_share_policy *policy,
 {
 	struct mw_share_result r = { .sz = sizeof(r), .pidfd = -1 };
 	struct mw_share_policy p;
-	int e, fd;
+	int e, fd, fl;
 
 	e = load_policy(policy, &p);
 	if (e == 0 && ((!data && len) || (data && !len)))
@@ -373,23 +476,34 @@ MW_API int mw_share_recv(int sock, const struct mw_share_policy *policy,
 		res_final(res, &r);
 		return e;
 	}
-	e = recv_one(sock, data, len, 0, &r, &fd);
-	if (e == 0) {
-		e = verify(fd, &p, &r, false);
-		if (e < 0 && (p.flags & MW_SHARE_COPY) &&
-		    (r.reason == MW_SHARE_MISSING_SEALS || r.reason == MW_SHARE_EXEC_POSSIBLE)) {
-			e = copy_instead(fd, &p, &r);
-			fd = e;
-		} else if (e < 0) {
-			close(fd);
-		}
+	e = recv_one(sock, data, len, p.timeout_ms, &r, &fd);
+	if (e < 0)
+		goto out;
+	/* The access check belongs to the sender's fd: reopening must never
+	 * turn an O_PATH or write-only fd into a readable one. */
+	fl = fcntl(fd, F_GETFL);
+	if (fl >= 0 && !(fl & O_PATH) && (fl & O_ACCMODE) != O_WRONLY &&
+	    !(p.flags & MW_SHARE_SHARED_FD)) {
+		e = fd = reopen_ro(fd, &r);
+		if (e < 0)
+			goto out;
 	}
+	e = verify(fd, &p, &r, false);
+	if ((p.flags & MW_SHARE_EXEC_NEVER) ? e == 0 || r.reason == MW_SHARE_MISSING_SEALS ||
+						  r.reason == MW_SHARE_EXEC_POSSIBLE :
+	    e < 0 && (p.flags & MW_SHARE_COPY) &&
+	    (r.reason == MW_SHARE_MISSING_SEALS || r.reason == MW_SHARE_EXEC_POSSIBLE))
+		e = fd = copy_instead(fd, &p, &r);
+	else if (e < 0)
+		close(fd);
+out:
 	res_final(res, &r);
 	return e < 0 ? e : fd;
 }
 
 MW_API void *mw_share_map_ro(int fd, size_t *len)
 {
+	struct statfs sfs;
 	struct stat sb;
 	int seals;
 	void *p;
@@ -405,8 +519,14 @@ MW_API void *mw_share_map_ro(int fd, size_t *len)
 		errno = EPERM;
 		return NULL;
 	}
-	if (fstat(fd, &sb) < 0)
+	if (fstat(fd, &sb) < 0 || fstatfs(fd, &sfs) < 0)
 		return NULL;
+	/* A private mapping of a hugetlbfs file reserves huge pages for its
+	 * whole length, charged to us: refuse rather than surprise. */
+	if ((unsigned long)sfs.f_type == 0x958458f6 /* HUGETLBFS_MAGIC */) {
+		errno = EOPNOTSUPP;
+		return NULL;
+	}
 	if (sb.st_size <= 0) {
 		errno = EINVAL;
 		return NULL;

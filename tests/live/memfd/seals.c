@@ -270,6 +270,11 @@ static void case_presets(void)
 	CHECK(mw_memfd_seal(fd, MW_SEALS_FIXED_SIZE) >= 0, "fixed-size");
 	CHECK(can_write(fd), "fixed-size memfd not writable");
 	CHECK(ftruncate(fd, SZ * 2) < 0 && ftruncate(fd, 1) < 0, "fixed-size memfd resized");
+	/* Issue 11 #9: without SEAL a peer could add FUTURE_WRITE later and
+	 * break the others' writes. */
+	CHECK(mw_memfd_seal(fd, MW_SEAL_FUTURE_WRITE & sup ? MW_SEAL_FUTURE_WRITE : MW_SEAL_WRITE) == -EPERM,
+	      "a write seal could be added to a fixed-size memfd");
+	CHECK(can_write(fd), "fixed-size memfd no longer writable");
 	close(fd);
 
 	/* producer: the existing mapping keeps writing, nothing new can. */

@@ -432,8 +432,10 @@ static void copy_mode(void)
 		int r = run("copy too big", s_unsealed, &pol, false, &r2);
 		CHECK(r == -ERANGE && r2.reason == MW_SHARE_SIZE, "oversized copy: %d %s", r, r2.detail);
 	}
-	pol.max_size = 0;
-	CHECK(mw_share_recv(-1, &pol, NULL, 0, NULL) == -EINVAL, "COPY without max_size accepted");
+	pol.max_size = MW_SHARE_NO_MAX;
+	CHECK(mw_share_recv(-1, &pol, NULL, 0, NULL) == -EINVAL, "COPY without a bound accepted");
+	pol.max_size = 0; /* the default bound */
+	CHECK(mw_share_recv(-1, &pol, NULL, 0, NULL) == -EBADF, "COPY with the default bound");
 }
 
 int main(void)
