@@ -130,6 +130,10 @@ static const char *exec_problem(const struct mw__fd_facts *f, bool own_copy, cha
 {
 	if (f->exec_bits)
 		return "an exec bit is set";
+	if (!own_copy && f->hugetlbfs)
+		return "a hugetlbfs file: hugetlbfs ignores F_SEAL_EXEC, its owner can chmod +x";
+	if (!own_copy && !f->exec_sealed)
+		return "no exec bit, but F_SEAL_EXEC is absent: its owner can chmod +x";
 	if (f->acl)
 		return "a POSIX ACL is set: its owner can grant exec through it, around "
 		       "F_SEAL_EXEC (Linux 6.18)";
@@ -138,12 +142,6 @@ static const char *exec_problem(const struct mw__fd_facts *f, bool own_copy, cha
 			 strerror(-f->acl_err));
 		return buf;
 	}
-	if (own_copy)
-		return NULL;
-	if (f->hugetlbfs)
-		return "a hugetlbfs file: hugetlbfs ignores F_SEAL_EXEC, its owner can chmod +x";
-	if (!f->exec_sealed)
-		return "no exec bit, but F_SEAL_EXEC is absent: its owner can chmod +x";
 	return NULL;
 }
 
@@ -152,10 +150,9 @@ static int check_memfd(const struct mw__fd_facts *f, struct mw_share_result *r)
 	if (f->memfd)
 		return 0;
 	if (f->memfd_unproven)
-		return refuse(r, MW_SHARE_NOT_MEMFD, "not proven a memfd: named %s but made "
-			      "without sealing, so only its device could tell, and no memfd of "
-			      "this process shows that device (the receive path creates none)",
-			      f->name);
+		return refuse(r, MW_SHARE_NOT_MEMFD, "not proven a memfd: no seals allowed, so "
+			      "only its device could tell, unknown here (the receive path "
+			      "makes no memfd): %s", f->name);
 	return refuse(r, MW_SHARE_NOT_MEMFD, "not a memfd: %s%s", f->name,
 		      f->link_memfd ? " (named like one, but on another device)" : "");
 }

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Issue 11 #1: a receiver under a seccomp allow-list (minijail/crosvm style,
+ * no memfd_create) must survive every sender and never lose a check.
+ *
+ * The receiver installs a filter that allows exactly the syscalls
+ * mw_share_recv(3) documents for the default path (plus write and exit for
+ * the test itself): first with SECCOMP_RET_KILL_PROCESS for everything else
+ * (a call outside the set kills it: the test fails with SIGSYS), then with
+ * the documented set minus fgetxattr returning EPERM, and EPERM for
+ * everything else (a check that cannot be made must refuse, not pass).
+ * Senders: a frozen memfd, a memfd made without sealing, a tmpfs file
+ * forged to look like a memfd (root), a memfd with an exec bit, a pipe, two
+ * fds, a hugetlb memfd (size 0: needs no huge pages), a frozen memfd taken
+ * with MW_SHARE_SHARED_FD. The receiver enables SO_PASSCRED and
+ * SO_PASSPIDFD, as a broker would.
+ */
+#include "share_test.h"
+
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#ifndef SO_PASSPIDFD
+#define SO_PASSPIDFD 76
+#endif
+
+/* The set documented in mw_share_recv(3), section SYSCALLS. */
+static const int documented[] = {
+	SYS_getsockopt, SYS_recvmsg, SYS_poll, SYS_ppoll, SYS_newfstatat, SYS_fstat,
+	SYS_fstatfs, SYS_fcntl, SYS_readlink, SYS_readlinkat, SYS_fgetxattr, SYS_openat,
+	SYS_close, SYS_clock_gettime,
+};
+/* What the test itself needs once sandboxed. */
+static const int test_own[] = { SYS_write, SYS_exit_group, SYS_exit };
+
+enum { KILL_OTHERS, EPERM_OTHERS };
+enum { C_FROZEN, C_NOSEAL, C_FORGED, C_EXECBIT, C_PIPE, C_TWO, C_HUGE, C_SHARED, C_N };
+
+static unsigned int sup;
+
+static void install(int mode)
+{
+	struct sock_filter f[64];
+	unsigned int n = 0, nlist = 0;
+	int list[32];
+	unsigned int deny = mode == KILL_OTHERS ? SECCOMP_RET_KILL_PROCESS : SECCOMP_RET_ERRNO | EPERM;
+
+	for (size_t i = 0; i < sizeof(documented) / sizeof(documented[0]); i++)
+		if (!(mode == EPERM_OTHERS && documented[i] == SYS_fgetxattr))
+			list[nlist++] = documented[i];
+	for (size_t i = 0; i < sizeof(test_own) / sizeof(test_own[0]); i++)
+		list[nlist++] = test_own[i];
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+	for (unsigned int i = 0; i < nlist; i++) {
+		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)list[i], 0, 1);
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	}
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, deny);
+	struct sock_fprog prog = { .len = (unsigned short)n, .filter = f };
+	REQUIRE(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0, "no_new_privs");
+	REQUIRE(mw_sys_seccomp(SECCOMP_SET_MODE_FILTER, 0, &prog) == 0, "seccomp: %s", strerror(errno));
+}
+
+static void send_marked(int s, int fd, char mark)
+{
+	if (fd < 0 || mw_share_send(s, fd, &mark, 1) < 0)
+		_exit(90);
+	close(fd);
+}
+
+static void sender(int s, void *arg)
+{
+	unsigned int frozen = (F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_EXEC | F_SEAL_SEAL) & sup;
+	int p[2], fds[2], fd;
+
+	(void)arg;
+	for (int round = 0; round < 2; round++) {
+		send_marked(s, st_memfd(MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL * !!(sup & F_SEAL_EXEC),
+					frozen, 64), 'F');
+		send_marked(s, st_memfd(0, 0, 64), 'N');
+		{
+			pid_t c = fork(); /* the forge needs its own mount namespace */
+
+			if (c == 0) {
+				fd = st_forged_memfd("memfd:evil");
+				if (fd >= 0)
+					send_marked(s, fd, 'G');
+				else if (pipe2(p, O_CLOEXEC) == 0)
+					send_marked(s, p[0], 'P');
+				_exit(0);
+			}
+			if (live_wait(c) != 0)
+				_exit(91);
+		}
+		send_marked(s, st_memfd(MFD_ALLOW_SEALING, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW, 64),
+			    'X');
+		if (pipe2(p, O_CLOEXEC) < 0)
+			_exit(92);
+		send_marked(s, p[0], 'P');
+		close(p[1]);
+		fds[0] = st_memfd(MFD_ALLOW_SEALING, frozen, 64);
+		fds[1] = dup(fds[0]);
+		{
+			char m = '2';
+			struct iovec iov = { &m, 1 };
+			char ctl[CMSG_SPACE(2 * sizeof(int))] = { 0 };
+			struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+					      .msg_controllen = sizeof(ctl) };
+			struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_RIGHTS;
+			c->cmsg_len = CMSG_LEN(2 * sizeof(int));
+			memcpy(CMSG_DATA(c), fds, sizeof(fds));
+			if (sendmsg(s, &msg, MSG_NOSIGNAL) != 1)
+				_exit(93);
+			close(fds[0]);
+			close(fds[1]);
+		}
+		fd = mw_sys_memfd_create("st-huge", MFD_CLOEXEC | MFD_HUGETLB | MFD_ALLOW_SEALING);
+		/* Mode 0644 and F_SEAL_EXEC: what an exec-sealed tmpfs memfd looks like. */
+		if (fd >= 0 && fchmod(fd, 0644) == 0 && fcntl(fd, F_ADD_SEALS, frozen) == 0)
+			send_marked(s, fd, 'H');
+		else if (pipe2(p, O_CLOEXEC) == 0)
+			send_marked(s, p[0], 'P');
+		send_marked(s, st_memfd(MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL * !!(sup & F_SEAL_EXEC),
+					frozen, 64), 'F');
+	}
+}
+
+static void expect(int c, int r, const struct mw_share_result *res, char mark, int mode)
+{
+	static const char *names[C_N] = { "frozen", "no sealing", "forged", "exec bit", "pipe",
+					  "two fds", "hugetlb", "shared fd" };
+	int want;
+
+	switch (c) {
+	case C_FROZEN:
+	case C_SHARED:
+		want = !(sup & F_SEAL_EXEC) && c == C_FROZEN ? -EACCES : 0;
+		if (mode == EPERM_OTHERS)
+			want = -EACCES; /* the ACL cannot be read: refused, not passed */
+		break;
+	case C_NOSEAL: case C_FORGED: case C_PIPE: want = -EMEDIUMTYPE; break;
+	case C_EXECBIT: want = -EACCES; break;
+	case C_TWO: want = -ETOOMANYREFS; break;
+	case C_HUGE: want = mark == 'H' ? -EACCES : -EMEDIUMTYPE; break;
+	default: want = 1; break;
+	}
+	if (c == C_SHARED && !(sup & F_SEAL_EXEC))
+		want = -EACCES;
+	CHECK(want == 0 ? r >= 0 : r == want, "%s: got %d (%s), want %d: %s", names[c], r,
+	      r < 0 ? mw_errno_name(r) : "fd", want, res->detail);
+	if (c == C_NOSEAL)
+		CHECK(strstr(res->detail, "not proven") != NULL, "no-sealing memfd: %s", res->detail);
+	if (c == C_HUGE && mark == 'H')
+		CHECK(strstr(res->detail, "hugetlbfs") != NULL, "hugetlb: %s", res->detail);
+	if (mode == EPERM_OTHERS && (c == C_FROZEN || c == C_SHARED))
+		CHECK(strstr(res->detail, "ACL") != NULL, "unreadable ACL: %s", res->detail);
+	printf("note: %s %s -> %s: %s\n", mode == KILL_OTHERS ? "kill" : "eperm", names[c],
+	       r >= 0 ? "fd" : mw_errno_name(r), res->detail);
+}
+
+static int receiver(int sock, int mode)
+{
+	struct mw_share_policy memfd_only = { .sz = sizeof(memfd_only), .flags = MW_SHARE_REQUIRE_MEMFD };
+	struct mw_share_policy shared = { .sz = sizeof(shared),
+		.flags = MW_SHARE_REQUIRE_MEMFD | MW_SHARE_NO_EXEC | MW_SHARE_SHARED_FD,
+		.required_seals = MW_SEAL_WRITE | MW_SEAL_SHRINK | MW_SEAL_GROW };
+	int before;
+
+	(void)setsockopt(sock, SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int));
+	(void)setsockopt(sock, SOL_SOCKET, SO_PASSPIDFD, &(int){ 1 }, sizeof(int));
+	printf("note: receiver sandboxed (%s)\n", mode == KILL_OTHERS ? "kill" : "eperm");
+	fflush(stdout);
+	before = st_count_fds();
+	install(mode);
+	for (int c = 0; c < C_N; c++) {
+		struct mw_share_result res = { .sz = sizeof(res) };
+		const struct mw_share_policy *pol = c == C_NOSEAL || c == C_FORGED ? &memfd_only :
+						   c == C_SHARED ? &shared : NULL;
+		char mark = 0;
+		int r = mw_share_recv(sock, pol, &mark, 1, &res);
+
+		expect(c, r, &res, mark, mode);
+		CHECK(res.has_cred, "%d: no credentials reported under SO_PASSCRED", c);
+		if (r >= 0)
+			close(r);
+		if (res.pidfd >= 0)
+			close(res.pidfd);
+		fflush(stdout);
+	}
+	CHECK(st_count_fds() == before, "fds %d before, %d after", before, st_count_fds());
+	return live_done();
+}
+
+int main(void)
+{
+	int probe = mw_sys_memfd_create("probe", MFD_CLOEXEC);
+	int sv[2];
+	pid_t spid, rpid;
+
+	if (probe < 0)
+		live_skip("memfd_create: %s", strerror(errno));
+	close(probe);
+	sup = st_seals_supported();
+	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0, "socketpair");
+	spid = fork();
+	REQUIRE(spid >= 0, "fork");
+	if (spid == 0) {
+		close(sv[0]);
+		sender(sv[1], NULL);
+		_exit(0);
+	}
+	close(sv[1]);
+	for (int mode = KILL_OTHERS; mode <= EPERM_OTHERS; mode++) {
+		int rc;
+
+		fflush(stdout);
+		rpid = fork();
+		REQUIRE(rpid >= 0, "fork");
+		if (rpid == 0)
+			_exit(receiver(sv[0], mode));
+		rc = live_wait(rpid);
+		CHECK(rc != 128 + SIGSYS, "the sandboxed receiver was killed by SIGSYS: a syscall "
+		      "outside the documented set");
+		CHECK(rc == 0, "receiver (%s) failed: %d", mode == KILL_OTHERS ? "kill" : "eperm", rc);
+		if (rc != 0)
+			break;
+	}
+	close(sv[0]);
+	CHECK(live_wait(spid) == 0, "sender failed");
+	return live_done();
+}
