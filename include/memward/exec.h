@@ -114,7 +114,9 @@ struct mw_exec_info {
 
 /*
  * Make a sealed, executable copy of the program at path and return its fd
- * (O_CLOEXEC, read-only). opts and info may be NULL. The program must be a
+ * (O_CLOEXEC, O_RDONLY: reopened through /proc/self/fd; where /proc is not
+ * mounted the O_RDWR fd of the write-sealed copy, and info->reason says so).
+ * opts and info may be NULL. The program must be a
  * regular file the caller may execute (execute permission, mount not
  * noexec): a sealed copy is not a way around either check.
  *

@@ -354,6 +354,36 @@ static int noexec_level(void)
 	return (int)v;
 }
 
+/* The caller gets a read-only description of the sealed copy (the header's
+ * promise): the fd we wrote through is O_RDWR. Reopened through
+ * /proc/self/fd; where /proc is not mounted the O_RDWR fd is returned, its
+ * F_SEAL_WRITE refusing every write all the same, and the reason says so.
+ * Takes *fd. */
+static int reopen_ro(int *fd, struct mw_exec_info *info)
+{
+	char path[40];
+	struct stat a, b;
+	int ro, r;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", *fd);
+	ro = open(path, O_RDONLY | O_CLOEXEC);
+	if (ro >= 0 && (fstat(*fd, &a) < 0 || fstat(ro, &b) < 0 || a.st_ino != b.st_ino ||
+			a.st_dev != b.st_dev)) {
+		close(ro);
+		ro = -1;
+	}
+	if (ro < 0) {
+		size_t n = strlen(info->reason);
+
+		snprintf(info->reason + n, sizeof(info->reason) - n,
+			 "; fd left O_RDWR (no /proc/self/fd to reopen it read-only)");
+		r = *fd;
+		*fd = -1;
+		return r;
+	}
+	return ro; /* *fd is closed by the caller's MW_AUTOCLOSE */
+}
+
 static int prepare(const char *path, const struct mw_exec_opts *opts, struct mw_exec_info *info)
 {
 	MW_AUTOCLOSE int src = -1;
@@ -430,9 +460,7 @@ static int prepare(const char *path, const struct mw_exec_opts *opts, struct mw_
 		 mw_exec_copy_name(info->copy),
 		 mw__seals_string(info->seals, text, sizeof(text)),
 		 info->exec_sealed ? "" : " (this kernel has no F_SEAL_EXEC)");
-	r = fd;
-	fd = -1;
-	return r;
+	return reopen_ro(&fd, info);
 }
 
 MW_API int mw_exec_sealed_prepare(const char *path, const struct mw_exec_opts *opts_in,
