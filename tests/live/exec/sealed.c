@@ -20,6 +20,24 @@
 
 #include "sys/shim.h"
 
+/* An O_RDWR fd of the same file, made by its owner: add the write bit
+ * (F_SEAL_EXEC covers exec bits only), reopen, restore the mode. */
+static int writable_twin(int fd)
+{
+	char path[64];
+	struct stat st;
+	int w, e;
+
+	if (fstat(fd, &st) < 0 || fchmod(fd, (st.st_mode & 07777) | 0200) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	w = open(path, O_RDWR | O_CLOEXEC);
+	e = errno;
+	fchmod(fd, st.st_mode & 07777);
+	errno = e;
+	return w;
+}
+
 static char self[PATH_MAX];
 static const char *memward;
 static bool seal_exec;
@@ -76,24 +94,34 @@ static void test_prepare_and_tamper(void)
 	      (long long)st.st_size, (long long)sst.st_size);
 	check_copy_matches(fd, self);
 
-	/* The holder of the fd tries every way to change the contents. */
+	/* The prepared fd is read-only (issue 11 #12)... */
 	errno = 0;
-	CHECK(write(fd, "X", 1) < 0 && errno == EPERM, "write: %s", strerror(errno));
-	errno = 0;
-	CHECK(pwrite(fd, "X", 1, 0) < 0 && errno == EPERM, "pwrite at 0: %s", strerror(errno));
-	errno = 0;
-	CHECK(pwrite(fd, "X", 1, st.st_size) < 0 && errno == EPERM, "pwrite at end: %s", strerror(errno));
-	errno = 0;
-	CHECK(ftruncate(fd, 0) < 0 && errno == EPERM, "ftruncate 0: %s", strerror(errno));
-	errno = 0;
-	CHECK(ftruncate(fd, st.st_size + 4096) < 0 && errno == EPERM, "ftruncate grow: %s", strerror(errno));
-	errno = 0;
-	CHECK(fallocate(fd, 0, st.st_size, 4096) < 0 && errno == EPERM, "fallocate: %s", strerror(errno));
-	errno = 0;
-	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	CHECK(p == MAP_FAILED && errno == EPERM, "mmap PROT_WRITE MAP_SHARED: %s", strerror(errno));
-	if (p != MAP_FAILED)
-		munmap(p, 4096);
+	CHECK(write(fd, "X", 1) < 0 && errno == EBADF, "write to the prepared fd: %s", strerror(errno));
+	/* ...so the holder makes itself a writable one (it owns the file) and
+	 * tries every way to change the contents: the seals must stop each. */
+	{
+		int w = writable_twin(fd);
+
+		REQUIRE(w >= 0, "a writable fd of the copy: %s", strerror(errno));
+		errno = 0;
+		CHECK(write(w, "X", 1) < 0 && errno == EPERM, "write: %s", strerror(errno));
+		errno = 0;
+		CHECK(pwrite(w, "X", 1, 0) < 0 && errno == EPERM, "pwrite at 0: %s", strerror(errno));
+		errno = 0;
+		CHECK(pwrite(w, "X", 1, st.st_size) < 0 && errno == EPERM, "pwrite at end: %s", strerror(errno));
+		errno = 0;
+		CHECK(ftruncate(w, 0) < 0 && errno == EPERM, "ftruncate 0: %s", strerror(errno));
+		errno = 0;
+		CHECK(ftruncate(w, st.st_size + 4096) < 0 && errno == EPERM, "ftruncate grow: %s", strerror(errno));
+		errno = 0;
+		CHECK(fallocate(w, 0, st.st_size, 4096) < 0 && errno == EPERM, "fallocate: %s", strerror(errno));
+		errno = 0;
+		p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, w, 0);
+		CHECK(p == MAP_FAILED && errno == EPERM, "mmap PROT_WRITE MAP_SHARED: %s", strerror(errno));
+		if (p != MAP_FAILED)
+			munmap(p, 4096);
+		close(w);
+	}
 	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
 	CHECK(p != MAP_FAILED, "a read-only shared mapping is allowed: %s", strerror(errno));
 	if (p != MAP_FAILED) {
@@ -358,14 +386,21 @@ static void test_large_copy(void)
 		CHECK(seals >= 0 && (seals & (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)) ==
 					    (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE),
 		      "seals 0x%x", seals);
-		errno = 0;
-		CHECK(pwrite(fd, "X", 1, 0) < 0 && errno == EPERM, "pwrite into the huge block: %s",
-		      strerror(errno));
-		errno = 0;
-		p = mmap(NULL, (size_t)pmd, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		CHECK(p == MAP_FAILED && errno == EPERM, "mmap PROT_WRITE MAP_SHARED: %s", strerror(errno));
-		if (p != MAP_FAILED)
-			munmap(p, (size_t)pmd);
+		{
+			int w = writable_twin(fd);
+
+			REQUIRE(w >= 0, "a writable fd of the copy: %s", strerror(errno));
+			errno = 0;
+			CHECK(pwrite(w, "X", 1, 0) < 0 && errno == EPERM, "pwrite into the huge block: %s",
+			      strerror(errno));
+			errno = 0;
+			p = mmap(NULL, (size_t)pmd, PROT_READ | PROT_WRITE, MAP_SHARED, w, 0);
+			CHECK(p == MAP_FAILED && errno == EPERM, "mmap PROT_WRITE MAP_SHARED: %s",
+			      strerror(errno));
+			if (p != MAP_FAILED)
+				munmap(p, (size_t)pmd);
+			close(w);
+		}
 		close(fd);
 		rc = run_capture(run_argv, NULL, out, sizeof(out), err, sizeof(err));
 		CHECK(rc == 0 && strstr(out, MARKER " lib exe=/memfd:big"), "exec of the large copy: %d '%s' '%s'",

@@ -74,12 +74,25 @@ static void one(int type, bool pidfd_on, int nfds, bool old_sz)
 	pid_t pid;
 	int sock, r, before;
 
+	int sv[2];
+
 	nfds_to_send = nfds;
-	sock = st_sender(type, sender, NULL, &pid);
+	/* The options must be on before the peer sends: the kernel attaches
+	 * credentials at send time (a late SO_PASSCRED reads pid 0). */
+	REQUIRE(socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) == 0, "socketpair");
+	sock = sv[0];
 	REQUIRE(setsockopt(sock, SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int)) == 0, "SO_PASSCRED");
 	if (pidfd_on)
 		REQUIRE(setsockopt(sock, SOL_SOCKET, SO_PASSPIDFD, &(int){ 1 }, sizeof(int)) == 0,
 			"SO_PASSPIDFD");
+	pid = fork();
+	REQUIRE(pid >= 0, "fork");
+	if (pid == 0) {
+		close(sv[0]);
+		sender(sv[1], NULL);
+		_exit(0);
+	}
+	close(sv[1]);
 	before = live_count_fds();
 	memset(&res, 0x55, sizeof(res)); /* nothing the library should leave as is */
 	res.sz = old_sz ? offsetof(struct mw_share_result, data_truncated) : sizeof(res);
