@@ -11,6 +11,7 @@
  * the table writes control characters as \n, \t or \xNN).
  */
 #include "cli.h"
+#include "audit.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -97,7 +98,7 @@ static char *esc(const char *raw, bool ctl)
 }
 
 /* A Prometheus label value: esc() then \ " and newline escaped. */
-static void prom_label(FILE *f, const char *key, const char *raw, bool comma)
+void audit_prom_label(FILE *f, const char *key, const char *raw, bool comma)
 {
 	char *e = esc(raw, false);
 
@@ -136,7 +137,7 @@ static json_object *seal_array(int seals)
 	return a;
 }
 
-static json_object *finding_json(const struct mw_audit_finding *f)
+json_object *audit_finding_json(const struct mw_audit_finding *f)
 {
 	json_object *o = json_object_new_object();
 	char buf[32];
@@ -206,7 +207,7 @@ static void out_json(const struct mw_audit_report *r)
 	json_object_object_add(root, "schema", json_object_new_int(1));
 	add_summary(root, r);
 	for (size_t i = 0; i < r->nfindings; i++)
-		json_object_array_add(arr, finding_json(r->findings[i]));
+		json_object_array_add(arr, audit_finding_json(r->findings[i]));
 	json_object_object_add(root, "findings", arr);
 	puts(json_object_to_json_string_ext(root, JFLAGS | JSON_C_TO_STRING_PRETTY |
 						  JSON_C_TO_STRING_SPACED));
@@ -218,7 +219,7 @@ static void out_jsonl(const struct mw_audit_report *r)
 	json_object *sum = json_object_new_object();
 
 	for (size_t i = 0; i < r->nfindings; i++) {
-		json_object *o = finding_json(r->findings[i]);
+		json_object *o = audit_finding_json(r->findings[i]);
 		json_object *line = json_object_new_object();
 
 		json_object_object_add(line, "type", json_object_new_string("finding"));
@@ -261,22 +262,22 @@ static void out_prom(const struct mw_audit_report *r)
 		if (x->severity < MW_AUDIT_LOW)
 			continue;
 		fputs("memward_audit_finding{", f);
-		prom_label(f, "severity", mw_audit_severity_name(x->severity), false);
-		prom_label(f, "kind", mw_audit_kind_key(x->kind), true);
+		audit_prom_label(f, "severity", mw_audit_severity_name(x->severity), false);
+		audit_prom_label(f, "kind", mw_audit_kind_key(x->kind), true);
 		snprintf(num, sizeof(num), "%d", x->pid);
-		prom_label(f, "pid", num, true);
+		audit_prom_label(f, "pid", num, true);
 		snprintf(num, sizeof(num), "%lld", x->uid == (uid_t)-1 ? -1LL : (long long)x->uid);
-		prom_label(f, "uid", num, true);
-		prom_label(f, "comm", x->comm, true);
-		prom_label(f, "exe", x->exe, true);
-		prom_label(f, "container", x->container, true);
-		prom_label(f, "pod", x->pod, true);
-		prom_label(f, "object", x->object, true);
+		audit_prom_label(f, "uid", num, true);
+		audit_prom_label(f, "comm", x->comm, true);
+		audit_prom_label(f, "exe", x->exe, true);
+		audit_prom_label(f, "container", x->container, true);
+		audit_prom_label(f, "pod", x->pod, true);
+		audit_prom_label(f, "object", x->object, true);
 		snprintf(num, sizeof(num), "%d", x->fd);
-		prom_label(f, "fd", num, true);
+		audit_prom_label(f, "fd", num, true);
 		/* two memfds of one name mapped by one process differ only here */
 		snprintf(num, sizeof(num), "%" PRIu64, x->ino);
-		prom_label(f, "inode", num, true);
+		audit_prom_label(f, "inode", num, true);
 		fputs("} 1\n", f);
 	}
 	fputs("# HELP memward_audit_memfd_noexec Effective vm.memfd_noexec per pid namespace (-1 unknown).\n"
@@ -298,8 +299,8 @@ static void out_prom(const struct mw_audit_report *r)
 			continue;
 		fputs("memward_audit_secretmem_bytes{", f);
 		snprintf(num, sizeof(num), "%d", x->pid);
-		prom_label(f, "pid", num, false);
-		prom_label(f, "comm", x->comm, true);
+		audit_prom_label(f, "pid", num, false);
+		audit_prom_label(f, "comm", x->comm, true);
 		fprintf(f, "} %" PRIu64 "\n", x->size);
 	}
 	fprintf(f, "# HELP memward_audit_processes Processes by scan outcome.\n"
@@ -421,6 +422,8 @@ struct audit_cfg {
 	const char *policy;
 	char **trusted;
 	size_t ntrusted;
+	bool watch;
+	struct watch_cfg w;
 };
 
 static void cfg_free(struct audit_cfg *c)
@@ -482,6 +485,13 @@ static int parse_args(int argc, char **argv, struct audit_cfg *c)
 		{ "no-ns-probe", no_argument, NULL, 'N' },
 		{ "no-bpf", no_argument, NULL, 'B' },
 		{ "policy", required_argument, NULL, 'C' },
+		{ "watch", no_argument, NULL, 'W' },
+		{ "journal", required_argument, NULL, 'J' },
+		{ "journal-size", required_argument, NULL, 'S' },
+		{ "journal-keep", required_argument, NULL, 'K' },
+		{ "interval", required_argument, NULL, 'I' },
+		{ "textfile", required_argument, NULL, 'T' },
+		{ "listen", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -506,6 +516,28 @@ static int parse_args(int argc, char **argv, struct audit_cfg *c)
 		case 'N': c->o.flags |= MW_AUDIT_F_NO_NS_PROBE; break;
 		case 'B': c->o.flags |= MW_AUDIT_F_NO_BPF; break;
 		case 'C': c->policy = optarg; break;
+		case 'W': c->watch = true; break;
+		case 'J': c->w.journal = optarg; break;
+		case 'T': c->w.textfile_dir = optarg; break;
+		case 'L': c->w.listen = optarg; break;
+		case 'S': case 'K': case 'I': {
+			char *end;
+			unsigned long long v;
+
+			errno = 0;
+			v = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || (*end && strcmp(end, "M") && strcmp(end, "K")) ||
+			    (ch != 'S' && *end) || v > (1ull << 40))
+				return cli_usage_error(&cmd_audit, "bad number '%s' for %s", optarg,
+						       argv[optind - 1]);
+			if (ch == 'S')
+				c->w.journal_max = v << (*end == 'M' ? 20 : *end == 'K' ? 10 : 0);
+			else if (ch == 'K')
+				c->w.journal_keep = (unsigned int)(v > 1000 ? 1000 : v);
+			else
+				c->w.interval = (unsigned int)(v > 86400 * 7 ? 86400 * 7 : v);
+			break;
+		}
 		case 'f':
 			if (!strcmp(optarg, "none"))
 				c->never_fail = true;
@@ -527,6 +559,11 @@ static int parse_args(int argc, char **argv, struct audit_cfg *c)
 		return cli_usage_error(&cmd_audit, "unexpected argument '%s'", argv[optind]);
 	if (nfmt > 1)
 		return cli_usage_error(&cmd_audit, "choose one of --json, --jsonl, --prometheus");
+	if (!c->watch && (c->w.journal || c->w.textfile_dir || c->w.listen))
+		return cli_usage_error(&cmd_audit, "--journal, --textfile and --listen go with --watch");
+	if (c->watch && (nfmt || c->npids))
+		return cli_usage_error(&cmd_audit, "--watch writes JSON lines of every process: "
+				       "no --pid, --json, --jsonl or --prometheus with it");
 	return c->policy ? load_trusted(c) : 0;
 }
 
@@ -550,7 +587,8 @@ static int output(const struct audit_cfg *c, const struct mw_audit_report *r)
 
 static int run_audit(int argc, char **argv)
 {
-	struct audit_cfg c = { .o = { .sz = sizeof(c.o) }, .fail_on = MW_AUDIT_HIGH };
+	struct audit_cfg c = { .o = { .sz = sizeof(c.o) }, .fail_on = MW_AUDIT_HIGH,
+			       .w = { .journal_max = 16 << 20, .journal_keep = 4, .interval = 300 } };
 	struct mw_audit_report *r = NULL;
 	int rc, err;
 
@@ -563,6 +601,12 @@ static int run_audit(int argc, char **argv)
 	c.o.npids = c.npids;
 	c.o.trusted = (const char *const *)c.trusted;
 	c.o.ntrusted = c.ntrusted;
+	if (c.watch) {
+		c.w.o = c.o;
+		rc = audit_watch_run(&c.w);
+		cfg_free(&c);
+		return rc;
+	}
 	err = mw_audit_scan(&c.o, &r);
 	if (err < 0) {
 		cli_err("audit failed: %s", strerror(-err));
@@ -590,6 +634,8 @@ const struct cli_cmd cmd_audit = {
 	.summary = "find fileless execution and risky memfds on this system",
 	.help =
 	"Usage: memward audit [--pid PID[,PID...]] [--user USER] [--policy FILE]\n"
+	"                     [--watch [--interval SEC] [--journal FILE] [--textfile DIR]\n"
+	"                      [--listen ADDR:PORT]]\n"
 	"                     [--json | --jsonl | --prometheus] [--fail-on SEVERITY]\n"
 	"\n"
 	"Scan every process (or the ones selected) and report: executables that are a\n"
@@ -615,6 +661,16 @@ const struct cli_cmd cmd_audit = {
 	"  --no-bpf           read every process through /proc; load no BPF iterators\n"
 	"  --policy FILE      trust the allow-exec-memfd binaries of this\n"
 	"                     memward-policy(5) file (instead of runc/crun/youki)\n"
+	"  --watch            report exec of fileless processes as it happens (exec\n"
+	"                     events from the proc connector; needs root): a full\n"
+	"                     scan, then one JSON line per finding on stdout\n"
+	"  --interval SEC     with --watch: a full scan every SEC seconds (300; 0 none)\n"
+	"  --journal FILE     with --watch: append the JSON lines to FILE too, rotated\n"
+	"                     past --journal-size BYTES[K|M] (16M), keeping\n"
+	"                     --journal-keep N old files FILE.1..FILE.N (4)\n"
+	"  --textfile DIR     with --watch: write DIR/memward_audit.prom atomically for\n"
+	"                     node_exporter's textfile collector\n"
+	"  --listen ADDR:PORT with --watch: serve Prometheus metrics at /metrics\n"
 	"  --help             show this help\n"
 	"\n"
 	"Without root, other users' processes cannot be read: the result is marked\n"

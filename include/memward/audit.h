@@ -191,6 +191,54 @@ MW_API int mw_audit_severity_parse(const char *name, enum mw_audit_severity *out
  * "memfd_noexec_policy"; NULL when unknown. */
 MW_API const char *mw_audit_kind_key(enum mw_audit_kind kind);
 
+/* ---- watch ------------------------------------------------------------- */
+
+/*
+ * A watch reports fileless execution when it happens: it listens to the
+ * kernel's exec events and reads each new process at once (its exe link
+ * first; a full read of the process when that is a memfd or an unlinked
+ * file), with the trust set and the hash cache kept from one event to the
+ * next. Event source, probed at mw_audit_watch_new(): the proc connector
+ * (NETLINK_CONNECTOR, PROC_EVENT_EXEC; root in the initial user and network
+ * namespace). Not thread-safe: one thread uses a watch.
+ */
+struct mw_audit_watch;
+
+/*
+ * Open a watch. opts as for mw_audit_scan() (pids ignored: every new
+ * process; MW_AUDIT_F_UID filters). Returns 0 and *out, or -EINVAL (out
+ * NULL, bad opts), -ENOMEM, or the error of the event source: -EPERM (not
+ * privileged), -EPROTONOSUPPORT (no proc connector in this kernel).
+ */
+MW_API int mw_audit_watch_new(const struct mw_audit_opts *opts, struct mw_audit_watch **out);
+/* The fd to poll for readability (owned by the watch), or -EINVAL. */
+MW_API int mw_audit_watch_fd(const struct mw_audit_watch *w);
+/* The event source in use: "proc_connector"; NULL for NULL. */
+MW_API const char *mw_audit_watch_source(const struct mw_audit_watch *w);
+
+/* What mw_audit_watch_next() saw besides the findings. */
+struct mw_audit_watch_stats {
+	size_t sz;              /* set by the caller: sizeof(struct mw_audit_watch_stats) */
+	uint64_t execs;         /* exec events received */
+	uint64_t inspected;     /* new processes read fully (memfd or unlinked exe) */
+	uint64_t unread;        /* exited before their exe link could be read */
+	uint64_t lost;          /* event overruns (ENOBUFS): execs the kernel dropped */
+};
+
+/*
+ * Wait up to timeout_ms (-1: forever, 0: no wait) for exec events, read
+ * the new processes, and return a report of their findings (possibly none;
+ * NULL *out with 0 when nothing happened in time). report->missing lists the
+ * processes that exited before they could be read (their pid is all that is
+ * known). stats, when not NULL, gets the running totals (up to its sz).
+ * Returns 0, or -EINTR (a signal), -ENOMEM, -EINVAL (w or out NULL, stats sz
+ * too small).
+ */
+MW_API int mw_audit_watch_next(struct mw_audit_watch *w, int timeout_ms, struct mw_audit_report **out,
+			       struct mw_audit_watch_stats *stats);
+/* Close a watch (NULL is fine). */
+MW_API void mw_audit_watch_free(struct mw_audit_watch *w);
+
 #ifdef __cplusplus
 }
 #endif

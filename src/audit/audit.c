@@ -8,8 +8,7 @@
  * has been seen, because sharing is a property of the whole system and a
  * process that only maps a memfd may not let us read its seals.
  */
-#include "audit/collect.h"
-#include "audit/rules.h"
+#include "audit/scan.h"
 #include "core/opts.h"
 
 #include <errno.h>
@@ -60,7 +59,7 @@ static int note_ns(struct scan *sc, struct mw__audit_collector *c, struct mw__au
 	char reason[256];
 	int v, err;
 
-	if (!p->pidns)
+	if (!p->pidns || (sc->env.flags & MW__AUDIT_F_NO_NS_FINDING))
 		return 0;
 	pthread_mutex_lock(&sc->lock);
 	for (size_t i = 0; i < sc->nns && !n; i++)
@@ -431,27 +430,24 @@ out:
 	return err;
 }
 
-MW_API int mw_audit_scan(const struct mw_audit_opts *opts, struct mw_audit_report **out)
+/* A scan with the trust set and hash cache of the caller (a watch keeps
+ * them from scan to scan). opts already validated. */
+int mw__audit_scan_with(const struct mw_audit_opts *opts, const struct mw__audit_trust *trust,
+			struct mw__audit_hcache *hashes, struct mw_audit_report **out)
 {
-	struct mw_audit_opts o = { .sz = sizeof(o) };
+	struct mw_audit_opts o = *opts;
 	struct scan sc = { .env = { .procfd = -1 } };
-	struct mw__audit_trust trust = { 0 };
 	struct mw__audit_bpf bpf = { 0 };
-	struct mw__audit_hcache hashes = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct timespec t0, t1;
 	struct stat st;
 	int err;
 
-	if (!out)
-		return -EINVAL;
-	*out = NULL;
-	if (MW_OPTS_IN(o, opts) < 0 || check_opts(&o) < 0)
-		return -EINVAL;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	sc.env.flags = o.flags;
 	sc.env.uid = o.uid;
 	sc.env.text_maps = o.flags & MW_AUDIT_F_MAPS_TEXT;
-	sc.env.hashes = &hashes;
+	sc.env.hashes = hashes;
+	sc.trust = trust;
 	pthread_mutex_init(&sc.lock, NULL);
 	sc.env.procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	sc.rep = calloc(1, sizeof(*sc.rep));
@@ -461,14 +457,8 @@ MW_API int mw_audit_scan(const struct mw_audit_opts *opts, struct mw_audit_repor
 	}
 	if (fstatat(sc.env.procfd, "self/ns/pid", &st, 0) == 0)
 		sc.self_ns = st.st_ino;
-	err = mw__audit_trust_load(&trust, o.trusted, o.ntrusted);
-	if (err)
-		goto out;
-	sc.trust = &trust;
 	err = scan_run(&sc, &o, &bpf);
 out:
-	mw__audit_trust_free(&trust);
-	mw__audit_hcache_free(&hashes);
 	free(sc.ns);
 	mw__audit_bpf_free(&bpf);
 	if (sc.env.procfd >= 0)
@@ -490,4 +480,31 @@ out:
 	mw__audit_finish(sc.rep);
 	*out = &sc.rep->pub;
 	return 0;
+}
+
+int mw__audit_opts_in(struct mw_audit_opts *o, const struct mw_audit_opts *opts)
+{
+	if (MW_OPTS_IN(*o, opts) < 0 || check_opts(o) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+MW_API int mw_audit_scan(const struct mw_audit_opts *opts, struct mw_audit_report **out)
+{
+	struct mw_audit_opts o = { .sz = sizeof(o) };
+	struct mw__audit_trust trust = { 0 };
+	struct mw__audit_hcache hashes = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	int err;
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	if (mw__audit_opts_in(&o, opts) < 0)
+		return -EINVAL;
+	err = mw__audit_trust_load(&trust, o.trusted, o.ntrusted);
+	if (!err)
+		err = mw__audit_scan_with(&o, &trust, &hashes, out);
+	mw__audit_trust_free(&trust);
+	mw__audit_hcache_free(&hashes);
+	return err;
 }

@@ -48,6 +48,8 @@ MW_HIDDEN int mw__audit_keep_ident(struct mw__audit_report *r, struct mw__audit_
 MW_HIDDEN void mw__audit_ident_free(struct mw__audit_ident *id);
 /* Move src's findings to the end of dst. 0 or -ENOMEM (src keeps them). */
 MW_HIDDEN int mw__audit_append(struct mw__audit_report *dst, struct mw__audit_report *src);
+/* Append pids to report->missing. 0 or -ENOMEM. */
+MW_HIDDEN int mw__audit_add_missing(struct mw_audit_report *report, const pid_t *pids, size_t n);
 /* Sort findings (most severe first, then pid, kind) and publish the array. */
 MW_HIDDEN void mw__audit_finish(struct mw__audit_report *r);
 /* Names of F_SEAL_* bits, "write,seal,exec" style ("none", "unknown" for -1). */

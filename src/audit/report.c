@@ -280,3 +280,15 @@ int mw__audit_append(struct mw__audit_report *dst, struct mw__audit_report *src)
 	src->pub.nfindings = 0;
 	return 0;
 }
+
+int mw__audit_add_missing(struct mw_audit_report *report, const pid_t *pids, size_t n)
+{
+	pid_t *v = realloc((void *)report->missing, (report->nmissing + n) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	memcpy(v + report->nmissing, pids, n * sizeof(*v));
+	report->missing = v;
+	report->nmissing += n;
+	return 0;
+}
