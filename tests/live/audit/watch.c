@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * memward audit --watch against real exec events: a fileless process
+ * (a copy of this program run from an unsealed memfd, living 200 ms) must
+ * appear as one JSON line on stdout, critical fileless_exec with its pid,
+ * shortly after its exec (the median delay is printed); one that exits at
+ * once must appear as a finding or as exec_unread, never not at all; the
+ * journal must hold the same lines and rotate at its size bound, keeping
+ * --journal-keep old files; --textfile must leave a complete
+ * memward_audit.prom counting the findings. The proc connector is tried by
+ * the test itself: without it (not root, no CONFIG_PROC_EVENTS) the test
+ * skips with the reason.
+ *
+ * usage: live-audit-watch MEMWARD
+ *        live-audit-watch --live MS   (what the memfd copies run)
+ */
+#include "live.h"
+#include "sys/shim.h"
+
+#include <linux/connector.h>
+#include <linux/netlink.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#define N_FILELESS 12
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Can this process listen to the proc connector? (the test's own check) */
+static int connector_error(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC };
+	int s = socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
+	int err = 0;
+
+	if (s < 0)
+		return errno;
+	if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		err = errno;
+	close(s);
+	return err;
+}
+
+/* Run a copy of this program from an unsealed memfd; it lives ms. */
+static pid_t fileless(int ms, double *t_exec)
+{
+	pid_t pid;
+
+	*t_exec = now_s();
+	pid = fork();
+	REQUIRE(pid >= 0, "fork");
+	if (pid == 0) {
+		int m = mw_sys_memfd_create("mw-watch", MFD_CLOEXEC), self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+		char arg[16], *argv[] = { "mw-watch", "--live", arg, NULL };
+		struct stat st;
+
+		if (m < 0 || self < 0 || fstat(self, &st) < 0)
+			_exit(120);
+		for (off_t off = 0; off < st.st_size;)
+			if (sendfile(m, self, &off, (size_t)(st.st_size - off)) <= 0)
+				_exit(121);
+		fchmod(m, 0755);
+		snprintf(arg, sizeof(arg), "%d", ms);
+		*t_exec = now_s();
+		mw_sys_execveat(m, "", argv, argv, AT_EMPTY_PATH);
+		_exit(122);
+	}
+	return pid;
+}
+
+/* Read the watch's stdout until a line about pid shows (or timeout s). */
+static bool wait_line(int fd, char *acc, size_t size, size_t *len, pid_t pid, const char *want, double tmo,
+		      double *t_seen)
+{
+	char key[32];
+	double end = now_s() + tmo;
+
+	snprintf(key, sizeof(key), "\"pid\":%d,", (int)pid);
+	for (;;) {
+		char *p = acc;
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		while ((p = strstr(p, key))) {
+			char *bol = p, *eol = strchr(p, '\n');
+
+			while (bol > acc && bol[-1] != '\n')
+				bol--;
+			if (eol && (!want || memmem(bol, (size_t)(eol - bol), want, strlen(want))))
+				return true;
+			p++;
+		}
+		if (now_s() > end || *len >= size - 1)
+			return false;
+		if (poll(&pfd, 1, 50) <= 0)
+			continue;
+		n = read(fd, acc + *len, size - 1 - *len);
+		if (n <= 0)
+			return false;
+		*len += (size_t)n;
+		acc[*len] = '\0';
+		*t_seen = now_s();
+	}
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	static char acc[1 << 20];
+	char dir[] = "/tmp/mw-watch-XXXXXX", journal[64], prom[128], errbuf[4096];
+	int out[2], errp[2], err;
+	size_t len = 0;
+	double delays[N_FILELESS];
+	int ndelays = 0;
+	pid_t watcher;
+
+	if (argc == 3 && !strcmp(argv[1], "--live")) {
+		usleep((useconds_t)atoi(argv[2]) * 1000);
+		return 0;
+	}
+	REQUIRE(argc == 2, "usage: live-audit-watch MEMWARD");
+	err = connector_error();
+	if (err)
+		live_skip("the proc connector refuses this process: %s", strerror(err));
+	REQUIRE(mkdtemp(dir), "mkdtemp");
+	snprintf(journal, sizeof(journal), "%s/journal", dir);
+	REQUIRE(pipe2(out, O_CLOEXEC) == 0 && pipe2(errp, O_CLOEXEC) == 0, "pipe");
+	watcher = fork();
+	REQUIRE(watcher >= 0, "fork");
+	if (watcher == 0) {
+		char *args[] = { argv[1], "audit", "--watch", "--interval", "0", "--no-ns-probe", "--journal",
+				 journal, "--journal-size", "4K", "--journal-keep", "2", "--textfile", dir, NULL };
+
+		dup2(out[1], 1);
+		dup2(errp[1], 2);
+		execv(args[0], args);
+		_exit(127);
+	}
+	close(out[1]);
+	close(errp[1]);
+	{
+		/* "watching exec events" on stderr: the listener is up */
+		size_t el = 0;
+		ssize_t n;
+
+		errbuf[0] = '\0';
+		while (!strchr(errbuf, '\n') && el < sizeof(errbuf) - 1 &&
+		       (n = read(errp[0], errbuf + el, sizeof(errbuf) - 1 - el)) > 0) {
+			el += (size_t)n;
+			errbuf[el] = '\0';
+		}
+		REQUIRE(strstr(errbuf, "watching exec events"), "the watch did not start: %s", errbuf);
+	}
+	for (int i = 0; i < N_FILELESS; i++) {
+		double t_exec, t_seen = 0;
+		pid_t p = fileless(200, &t_exec);
+		bool ok = wait_line(out[0], acc, sizeof(acc), &len, p,
+				    "\"kind\":\"fileless_exec\",\"severity\":\"critical\"", 5, &t_seen);
+
+		CHECK(ok, "fileless process %d (run %d) not reported as critical fileless_exec", (int)p, i);
+		if (ok && strstr(acc, "\"event\":\"exec\""))
+			delays[ndelays++] = t_seen - t_exec;
+		live_wait(p);
+	}
+	{
+		double t;
+		pid_t p = fileless(0, &t);
+
+		CHECK(wait_line(out[0], acc, sizeof(acc), &len, p, NULL, 5, &t),
+		      "a fileless process that exited at once left no line (finding or exec_unread)");
+		live_wait(p);
+	}
+	if (ndelays) {
+		qsort(delays, (size_t)ndelays, sizeof(delays[0]), cmp_d);
+		live_note("exec to JSON line: median %.1f ms over %d (fork+exec included; upper bound)",
+			  delays[ndelays / 2] * 1e3, ndelays);
+	}
+	kill(watcher, SIGTERM);
+	CHECK(live_wait(watcher) == 0, "the watch did not exit 0 on SIGTERM");
+	{
+		char path[128];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s.1", journal);
+		CHECK(stat(journal, &st) == 0 && st.st_size <= 4096 + 2048, "journal size %lld",
+		      (long long)st.st_size);
+		CHECK(stat(path, &st) == 0, "no rotated journal %s", path);
+		snprintf(path, sizeof(path), "%s.3", journal);
+		CHECK(stat(path, &st) < 0, "more than --journal-keep 2 old journals");
+		snprintf(prom, sizeof(prom), "%s/memward_audit.prom", dir);
+		{
+			FILE *f = fopen(prom, "re");
+			char line[512];
+			bool counted = false, ended = false;
+
+			CHECK(f != NULL, "no textfile %s", prom);
+			while (f && fgets(line, sizeof(line), f)) {
+				if (strstr(line, "memward_audit_findings_total{kind=\"fileless_exec\",severity=\"critical\""))
+					counted = atoi(strrchr(line, ' ') + 1) >= N_FILELESS;
+				ended |= !strncmp(line, "memward_audit_last_scan_timestamp_seconds ", 42);
+			}
+			if (f)
+				fclose(f);
+			CHECK(counted && ended, "textfile: counter %d, complete %d", counted, ended);
+		}
+	}
+	{
+		char cmd[256];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		(void)!system(cmd);
+	}
+	return live_done();
+}
