@@ -35,5 +35,6 @@ extern const struct cli_cmd cmd_audit;
 extern const struct cli_cmd cmd_run;
 extern const struct cli_cmd cmd_policy_check;
 extern const struct cli_cmd cmd_oci_hook;
+extern const struct cli_cmd cmd_wss;
 
 #endif

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* memward status: what this kernel offers, probed, with reasons. */
 #include "cli.h"
+#include "status_reclaim.h"
 
+#include <getopt.h>
 #include <json-c/json.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -77,7 +79,7 @@ static void add_extras(json_object *o, enum mw_feature f, const struct mw_featur
 	}
 }
 
-static int status_json(const struct mw_feature_sysinfo *si, const struct utsname *un)
+static int status_json(const struct mw_feature_sysinfo *si, const struct utsname *un, bool damon_probe)
 {
 	json_object *root = json_object_new_object();
 	json_object *kernel = json_object_new_object();
@@ -103,13 +105,14 @@ static int status_json(const struct mw_feature_sysinfo *si, const struct utsname
 		json_object_object_add(feats, mw_feature_key((enum mw_feature)f), o);
 	}
 	json_object_object_add(root, "features", feats);
+	status_reclaim_json(root, damon_probe);
 	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 							  JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(root);
 	return 0;
 }
 
-static int status_text(const struct utsname *un)
+static int status_text(const struct utsname *un, bool damon_probe)
 {
 	int missing = 0;
 
@@ -125,6 +128,37 @@ static int status_text(const struct utsname *un)
 		       mw_feature_state_name(st.state), st.reason);
 	}
 	printf("\n%d of %d features supported here.\n", MW_FEAT_COUNT_ - missing, MW_FEAT_COUNT_);
+	status_reclaim_text(damon_probe);
+	return 0;
+}
+
+extern const struct cli_cmd cmd_status;
+
+/* --json, --damon-probe, --help. 0 go on, -1 help printed, EXIT_USAGE. */
+static int parse_status(int argc, char **argv, bool *json, bool *damon_probe)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "damon-probe", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': *json = true; break;
+		case 'd': *damon_probe = true; break;
+		case 'h': cli_print_help(&cmd_status, stdout); return -1;
+		default:
+			return cli_usage_error(&cmd_status, "unknown option '%s' (expected --json, --damon-probe or --help)",
+					       argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(&cmd_status, "unexpected argument '%s' (this command takes none)", argv[optind]);
 	return 0;
 }
 
@@ -132,8 +166,8 @@ static int run_status(int argc, char **argv)
 {
 	struct mw_feature_sysinfo si = { .sz = sizeof(si) };
 	struct utsname un;
-	bool json = false;
-	int r = cli_parse_simple(&cmd_status, argc, argv, &json);
+	bool json = false, damon_probe = false;
+	int r = parse_status(argc, argv, &json, &damon_probe);
 
 	if (r)
 		return r < 0 ? 0 : r;
@@ -145,14 +179,14 @@ static int run_status(int argc, char **argv)
 		cli_err("cannot read system information");
 		return 2;
 	}
-	return json ? status_json(&si, &un) : status_text(&un);
+	return json ? status_json(&si, &un, damon_probe) : status_text(&un, damon_probe);
 }
 
 const struct cli_cmd cmd_status = {
 	.name = "status",
 	.summary = "probe what this kernel offers, with reasons",
 	.help =
-	"Usage: memward status [--json]\n"
+	"Usage: memward status [--json] [--damon-probe]\n"
 	"\n"
 	"Probe every kernel feature memward relies on by trying it, and print one line\n"
 	"per feature: its state (supported, missing, unknown) and why.\n"
@@ -162,11 +196,15 @@ const struct cli_cmd cmd_status = {
 	"seccomp_notif_addfd, pidfd_getfd, bpf_lsm, damon_sysfs, mglru, memlock.\n"
 	"\n"
 	"Options:\n"
-	"  --json    print one JSON object instead (keys documented in memward-status(1))\n"
-	"  --help    show this help\n"
+	"  --json         print one JSON object instead (keys documented in memward-status(1))\n"
+	"  --damon-probe  when no kdamond exists, create one for a moment (root only) to\n"
+	"                 learn DAMON's operations, filter types and actions; without it\n"
+	"                 DAMON is only read, from existing kdamonds' files\n"
+	"  --help         show this help\n"
 	"\n"
-	"Probing DAMON may create a kdamond for a moment when none exists (root only);\n"
-	"it is removed again before the command returns.\n"
+	"The RECLAIM section lists per DAMOS filter type, action and scheme feature\n"
+	"whether this kernel has it (yes/no/unknown, with the release that added it),\n"
+	"and whether MGLRU aging/eviction and cgroup memory.reclaim are usable.\n"
 	"Exit status: 0 when the probe ran (whatever it found), 2 on error.\n",
 	.run = run_status,
 };

@@ -17,6 +17,7 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_run,
 	&cmd_policy_check,
 	&cmd_oci_hook,
+	&cmd_wss,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

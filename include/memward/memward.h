@@ -13,5 +13,8 @@
 #include <memward/audit.h>
 #include <memward/policy.h>
 #include <memward/container.h>
+#include <memward/damon.h>
+#include <memward/mglru.h>
+#include <memward/memcg.h>
 
 #endif

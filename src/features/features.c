@@ -296,14 +296,15 @@ static void probe_bpf_lsm(struct mw_feature_status *st)
 
 #define DAMON_ADMIN "/sys/kernel/mm/damon/admin/kdamonds"
 
-/* Offered operations sets, from an existing context if there is one, else from a
- * kdamond and context created for the purpose and removed again. Returns the
- * bits, or -errno when they cannot be learnt. */
+/* Offered operations sets, read from an existing context. A probe never
+ * writes: creating a kdamond to read avail_operations would race every other
+ * DAMON user (damo, an operator's kdamond), and writing nr_kdamonds recreates
+ * all kdamond directories. mw_damon_features_get(MW_DAMON_PROBE_WRITE) is the
+ * explicit way to learn more. Returns the bits, or -ENODATA / -errno. */
 static int damon_read_ops(void)
 {
 	char buf[128], path[256];
 	long nr, nctx;
-	int ret;
 
 	if (mw__read_file(DAMON_ADMIN "/nr_kdamonds", buf, sizeof(buf)) < 0 ||
 	    mw__parse_long(buf, &nr) < 0)
@@ -316,21 +317,7 @@ static int damon_read_ops(void)
 		if (mw__read_file(path, buf, sizeof(buf)) >= 0)
 			return (int)mw__parse_damon_ops(buf);
 	}
-	if (nr != 0)
-		return -EBUSY; /* someone else's kdamonds: do not touch them */
-	ret = mw__write_file(DAMON_ADMIN "/nr_kdamonds", "1");
-	if (ret < 0)
-		return ret;
-	ret = mw__write_file(DAMON_ADMIN "/0/contexts/nr_contexts", "1");
-	if (ret == 0) {
-		ssize_t n = mw__read_file(DAMON_ADMIN "/0/contexts/0/avail_operations", buf, sizeof(buf));
-		ret = n < 0 ? (int)n : (int)mw__parse_damon_ops(buf);
-		mw__write_file(DAMON_ADMIN "/0/contexts/nr_contexts", "0");
-	}
-	/* Restore on every path; a failure here is reported, not hidden. */
-	if (mw__write_file(DAMON_ADMIN "/nr_kdamonds", "0") < 0 && ret >= 0)
-		ret = -EIO;
-	return ret;
+	return -ENODATA;
 }
 
 static void probe_damon(struct mw_feature_status *st)
@@ -352,8 +339,9 @@ static void probe_damon(struct mw_feature_status *st)
 	if (bits < 0) {
 		mw__feature_set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, -bits,
 		    "DAMON sysfs present; operations sets unknown (%s)",
-		    bits == -EBUSY ? "existing kdamonds have no context to read" :
-		    bits == -EACCES ? "needs root to create a probe kdamond" : mw__feature_ename(-bits));
+		    bits == -ENODATA ? "no kdamond context to read them from; memward does not create one "
+				       "to probe (memward status --damon-probe does, when no kdamond exists)" :
+		    mw__feature_ename(-bits));
 		return;
 	}
 	damon_ops = (unsigned int)bits;

@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * memward wss: the working set of a process or cgroup over time windows, from
+ * DAMON (vaddr monitoring with a `stat` scheme whose tried regions carry each
+ * region's access count and age) or from MGLRU (aging at a fixed interval;
+ * the youngest generation holds what was accessed since the last aging).
+ */
+#include "cli.h"
+#include "reclaim_common.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <memward/damon.h>
+#include <memward/mglru.h>
+
+enum fmt { FMT_TEXT, FMT_JSON, FMT_PROM };
+
+/* Windows reported for DAMON; MGLRU reports the aging interval only. */
+static const uint64_t windows_us[] = { 1000000, 10000000, 60000000 };
+#define NWIN (sizeof(windows_us) / sizeof(windows_us[0]))
+
+struct wss_opts {
+	const char *pid_arg, *cgroup;
+	int damon;          /* 1 damon, 0 mglru, -1 choose */
+	uint64_t interval_us, aggr_us;
+	long count;         /* samples, 0: until a signal */
+	enum fmt fmt;
+};
+
+struct sample {
+	uint64_t total;     /* monitored bytes (DAMON) or pages in generations (MGLRU) */
+	uint64_t wss[NWIN + 1]; /* per window; [NWIN] = the interval */
+};
+
+static void print_sample(const struct wss_opts *o, const struct sample *s, const char *src, uint64_t t_ms)
+{
+	if (o->fmt == FMT_JSON) {
+		printf("{\"time_ms\":%" PRIu64 ",\"source\":\"%s\",\"interval_ms\":%" PRIu64
+		       ",\"monitored_bytes\":%" PRIu64 ",\"wss_bytes\":{", t_ms, src, o->interval_us / 1000, s->total);
+		for (size_t w = 0; o->damon && w < NWIN; w++) {
+			if (t_ms * 1000 >= windows_us[w])
+				printf("\"%" PRIu64 "s\":%" PRIu64 ",", windows_us[w] / 1000000, s->wss[w]);
+			else /* not monitored that long yet */
+				printf("\"%" PRIu64 "s\":null,", windows_us[w] / 1000000);
+		}
+		printf("\"interval\":%" PRIu64 "}}\n", s->wss[NWIN]);
+	} else if (o->fmt == FMT_PROM) {
+		printf("memward_wss_monitored_bytes{source=\"%s\"} %" PRIu64 "\n", src, s->total);
+		if (o->damon)
+			for (size_t w = 0; w < NWIN; w++)
+				if (t_ms * 1000 >= windows_us[w])
+					printf("memward_wss_bytes{source=\"%s\",window=\"%" PRIu64 "s\"} %" PRIu64 "\n",
+					       src, windows_us[w] / 1000000, s->wss[w]);
+		printf("memward_wss_bytes{source=\"%s\",window=\"%" PRIu64 "ms\"} %" PRIu64 "\n", src,
+		       o->interval_us / 1000, s->wss[NWIN]);
+	} else {
+		printf("%8.1fs %-5s total %8.1f MiB  wss(%" PRIu64 "ms) %8.1f MiB", (double)t_ms / 1000, src,
+		       (double)s->total / 1048576, o->interval_us / 1000, (double)s->wss[NWIN] / 1048576);
+		if (o->damon)
+			for (size_t w = 0; w < NWIN; w++)
+				if (t_ms * 1000 >= windows_us[w])
+					printf("  %" PRIu64 "s %8.1f", windows_us[w] / 1000000,
+					       (double)s->wss[w] / 1048576);
+		printf("\n");
+	}
+	fflush(stdout);
+}
+
+struct region_acc {
+	const struct wss_opts *o;
+	struct sample *s;
+};
+
+/* A region accessed in the last aggregation, or idle for fewer aggregations
+ * than a window holds, counts in that window. */
+static int add_region(const struct mw_damon_tried *r, void *arg)
+{
+	struct region_acc *a = arg;
+	uint64_t sz = r->end - r->start;
+	uint64_t idle_us = r->nr_accesses ? 0 : r->age * a->o->aggr_us;
+
+	a->s->total += sz;
+	for (size_t w = 0; w < NWIN; w++)
+		if (r->nr_accesses || idle_us < windows_us[w])
+			a->s->wss[w] += sz;
+	if (r->nr_accesses || idle_us < a->o->interval_us)
+		a->s->wss[NWIN] += sz;
+	return 0;
+}
+
+static int run_damon(const struct wss_opts *o, const struct rc_target *t)
+{
+	struct mw_damon_target tg[RC_MAX_PIDS];
+	const struct mw_damon_target *tp[RC_MAX_PIDS];
+	struct mw_damon_scheme sc = { .sz = sizeof(sc), .action = MW_DAMOS_STAT };
+	const struct mw_damon_scheme *scp = &sc;
+	struct mw_damon_ctx ctx = {
+		.sz = sizeof(ctx), .ops = MW_DAMON_VADDR, .sample_us = o->aggr_us / 20, .aggr_us = o->aggr_us,
+		.update_us = 1000000, .targets = tp, .nr_targets = t->nr_pids, .schemes = &scp, .nr_schemes = 1,
+	};
+	struct mw_damon *d;
+	char why[400];
+	uint64_t t0 = rc_now_us();
+	int ret, rc = 0;
+
+	if (!t->nr_pids) {
+		cli_err("the cgroup has no process to monitor");
+		return 2;
+	}
+	for (size_t i = 0; i < t->nr_pids; i++) {
+		tg[i] = (struct mw_damon_target){ .sz = sizeof(tg[i]), .pid = t->pids[i] };
+		tp[i] = &tg[i];
+	}
+	ret = mw_damon_start(&ctx, &d, why, sizeof(why));
+	if (ret < 0) {
+		cli_err("DAMON: %s", why[0] ? why : strerror(-ret));
+		return 2;
+	}
+	for (long n = 0; !rc_stop && (!o->count || n < o->count); n++) {
+		struct sample s = { 0 };
+		struct region_acc acc = { o, &s };
+
+		rc_sleep(o->interval_us);
+		if (rc_stop)
+			break;
+		/* Tried regions are filled when the scheme is next applied; a read
+		 * that races it finds none: read again an aggregation later. */
+		for (int k = 0; k < 5; k++) {
+			memset(&s, 0, sizeof(s));
+			ret = mw_damon_regions_foreach(d, 0, add_region, &acc);
+			if (ret < 0 || s.total)
+				break;
+			rc_sleep(o->aggr_us);
+		}
+		if (ret < 0) {
+			cli_err("DAMON: reading tried regions: %s", strerror(-ret));
+			rc = 2;
+			break;
+		}
+		print_sample(o, &s, "damon", (rc_now_us() - t0) / 1000);
+	}
+	ret = mw_damon_stop(d);
+	if (ret < 0) {
+		cli_err("DAMON: removing memward's kdamond: %s", strerror(-ret));
+		rc = 2;
+	}
+	return rc;
+}
+
+struct gens {
+	struct mw_mglru_gen g[256];
+	size_t n;
+};
+
+static int add_gen(const struct mw_mglru_gen *g, void *arg)
+{
+	struct gens *gs = arg;
+
+	if (gs->n < sizeof(gs->g) / sizeof(gs->g[0]))
+		gs->g[gs->n++] = *g;
+	return 0;
+}
+
+/*
+ * Aging walks the page tables and moves the pages it finds accessed into the
+ * youngest generation as it was BEFORE the walk, then opens a new, empty one
+ * (mm/vmscan.c: walk_pte_range() promotes to max_seq, inc_max_seq() follows).
+ * Right after an aging, the two youngest generations hold what was accessed
+ * since the aging before (plus what faulted in since): that is the interval's
+ * working set.
+ */
+static void mglru_sample(const struct gens *gs, struct sample *s)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+
+	for (size_t i = 0; i < gs->n; i++) {
+		uint64_t max = 0, bytes = (gs->g[i].anon_pages + gs->g[i].file_pages) * page;
+
+		for (size_t j = 0; j < gs->n; j++)
+			if (gs->g[j].node == gs->g[i].node && gs->g[j].seq > max)
+				max = gs->g[j].seq;
+		s->total += bytes;
+		if (gs->g[i].seq + 1 >= max)
+			s->wss[NWIN] += bytes;
+	}
+}
+
+static int run_mglru(const struct wss_opts *o, const struct rc_target *t)
+{
+	uint64_t t0 = rc_now_us();
+	int ret;
+
+	if (!t->cgroup[0]) {
+		cli_err("MGLRU works per cgroup and this process has no cgroup v2");
+		return 2;
+	}
+	ret = mw_mglru_age(t->cgroup, 1);
+	for (long n = 0; ret == 0 && !rc_stop && (!o->count || n < o->count); n++) {
+		struct sample s = { 0 };
+		struct gens gs = { .n = 0 };
+
+		rc_sleep(o->interval_us);
+		if (rc_stop)
+			break;
+		ret = mw_mglru_age(t->cgroup, 1);
+		if (ret == 0)
+			ret = mw_mglru_gens_foreach(t->cgroup, add_gen, &gs);
+		if (ret == 0) {
+			mglru_sample(&gs, &s);
+			print_sample(o, &s, "mglru", (rc_now_us() - t0) / 1000);
+		}
+	}
+	if (ret < 0) {
+		cli_err("MGLRU: %s", ret == -EOPNOTSUPP ? "disabled (memward mglru enable)" :
+				     ret == -ENOENT ? "no debugfs lru_gen, or the cgroup is not listed" :
+				     strerror(-ret));
+		return 2;
+	}
+	return 0;
+}
+
+static const char wss_help[] =
+	"Usage: memward wss (PID | --cgroup PATH) [--source damon|mglru] [--interval T]\n"
+	"                   [--count N] [--json | --prometheus]\n"
+	"\n"
+	"Estimate the working set of a process or cgroup: the bytes it accessed within\n"
+	"1 s, 10 s and 60 s, and within the sampling interval.\n"
+	"\n"
+	"  --source damon   DAMON virtual-address monitoring of the process (or of every\n"
+	"                   process of the cgroup, up to 64); memward creates its own\n"
+	"                   kdamond and refuses when another exists (default when DAMON\n"
+	"                   sysfs is present)\n"
+	"  --source mglru   MGLRU aging of the cgroup every interval; the youngest\n"
+	"                   generation is what was accessed within the interval\n"
+	"  --interval T     sampling interval (default 1s; e.g. 500ms, 2s)\n"
+	"  --aggr T         DAMON aggregation interval (default 100ms)\n"
+	"  --count N        print N samples and exit (default: until SIGINT/SIGTERM)\n"
+	"  --json           one JSON object per sample\n"
+	"  --prometheus     Prometheus text format per sample\n"
+	"\n"
+	"Needs root. memward's kdamond is removed on exit, SIGINT and SIGTERM; one left\n"
+	"by a killed memward is removed by the next memward that uses DAMON.\n"
+	"Exit status: 0 success, 2 error, 64 bad command line.\n";
+
+static int wss_run(int argc, char **argv);
+
+const struct cli_cmd cmd_wss = {
+	.name = "wss",
+	.summary = "working-set size of a process or cgroup (DAMON or MGLRU)",
+	.help = wss_help,
+	.run = wss_run,
+};
+
+static int wss_parse(int argc, char **argv, struct wss_opts *o)
+{
+	static const struct option opts[] = {
+		{ "cgroup", required_argument, NULL, 'c' }, { "source", required_argument, NULL, 's' },
+		{ "interval", required_argument, NULL, 'i' }, { "aggr", required_argument, NULL, 'a' },
+		{ "count", required_argument, NULL, 'n' }, { "json", no_argument, NULL, 'j' },
+		{ "prometheus", no_argument, NULL, 'p' }, { "help", no_argument, NULL, 'h' }, { 0 },
+	};
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:s:i:a:n:jph", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->cgroup = optarg; break;
+		case 's':
+			if (strcmp(optarg, "damon") && strcmp(optarg, "mglru"))
+				return cli_usage_error(&cmd_wss, "--source wants damon or mglru, not '%s'", optarg);
+			o->damon = !strcmp(optarg, "damon");
+			break;
+		case 'i':
+			if (rc_parse_duration(optarg, &o->interval_us) < 0 || o->interval_us < 10000)
+				return cli_usage_error(&cmd_wss, "--interval wants a duration of 10ms or more");
+			break;
+		case 'a':
+			if (rc_parse_duration(optarg, &o->aggr_us) < 0 || o->aggr_us < 1000)
+				return cli_usage_error(&cmd_wss, "--aggr wants a duration of 1ms or more");
+			break;
+		case 'n':
+			o->count = strtol(optarg, NULL, 10);
+			if (o->count <= 0)
+				return cli_usage_error(&cmd_wss, "--count wants a positive number");
+			break;
+		case 'j': o->fmt = FMT_JSON; break;
+		case 'p': o->fmt = FMT_PROM; break;
+		case 'h': cli_print_help(&cmd_wss, stdout); return -1;
+		default:
+			return cli_usage_error(&cmd_wss, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		o->pid_arg = argv[optind++];
+	if (optind < argc || !o->pid_arg == !o->cgroup)
+		return cli_usage_error(&cmd_wss, "give one PID or --cgroup PATH");
+	return 0;
+}
+
+static int wss_run(int argc, char **argv)
+{
+	struct wss_opts o = { .damon = -1, .interval_us = 1000000, .aggr_us = 100000 };
+	struct rc_target t;
+	int ret = wss_parse(argc, argv, &o);
+
+	if (ret)
+		return ret < 0 ? 0 : ret;
+	if (rc_target_resolve(o.pid_arg, o.cgroup, &t) < 0)
+		return 2;
+	if (o.damon < 0)
+		o.damon = access("/sys/kernel/mm/damon/admin", F_OK) == 0;
+	rc_signals_install();
+	/* A kdamond a killed memward left behind is ours to remove. */
+	if (o.damon && mw_damon_cleanup_stale() == 1)
+		fprintf(stderr, "memward: removed the kdamond a killed memward left running\n");
+	return o.damon ? run_damon(&o, &t) : run_mglru(&o, &t);
+}

@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Start, read and stop memward's own kdamond. memward creates a kdamond only
+ * when none exists (writing nr_kdamonds recreates every kdamond directory,
+ * and other DAMON users -- damo, DAMON_RECLAIM's sysfs twin, an operator's
+ * kdamond -- would lose theirs), records it in /run/memward/damon under an
+ * flock held for its lifetime, and removes it on stop. A record whose lock is
+ * free belongs to a process that died: mw_damon_cleanup_stale() removes that
+ * kdamond after checking, by its thread id, that it is still the one recorded.
+ */
+#include "damon/internal.h"
+#include "core/opts.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+
+#define RUN_DIR "/run/memward"
+#define RECORD RUN_DIR "/damon"
+
+struct mw_damon {
+	int lock_fd;
+	pid_t kpid;
+	size_t nr_schemes;
+};
+
+static int record_write(int fd, pid_t kpid)
+{
+	char buf[96];
+	int n = snprintf(buf, sizeof(buf), "memward-damon owner=%d kdamond_pid=%d\n", (int)getpid(), (int)kpid);
+
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n)
+		return -errno ? -errno : -EIO;
+	return 0;
+}
+
+/* Open and lock the record. -EBUSY when another live process holds it. */
+int mw__damon_record_lock(bool create, int *out)
+{
+	MW_AUTOCLOSE int fd = -1;
+
+	if (create && mkdir(RUN_DIR, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	fd = open(RECORD, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return errno == EWOULDBLOCK ? -EBUSY : -errno;
+	*out = fd;
+	fd = -1;
+	return 0;
+}
+
+int mw__damon_nr_kdamonds(void)
+{
+	uint64_t n;
+	int ret = mw__damon_readu(&n, DAMON_KDAMONDS "/nr_kdamonds");
+
+	return ret < 0 ? ret : (int)n;
+}
+
+/* Turn kdamond 0 off and remove it. Only called while it is memward's. */
+int mw__damon_remove_k0(void)
+{
+	char state[16];
+	int ret = 0;
+
+	if (mw__damon_read(state, sizeof(state), DAMON_K0 "/state") > 0 && !strcmp(state, "on"))
+		ret = mw__damon_write("off", DAMON_K0 "/state");
+	/* The kthread may still be finishing; nr_kdamonds refuses with EBUSY then. */
+	for (int i = 0; i < 200; i++) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+		ret = mw__damon_write("0", DAMON_KDAMONDS "/nr_kdamonds");
+		if (ret != -EBUSY)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	return ret;
+}
+
+/* With the record locked: remove the kdamond it names if it is still there. */
+static int cleanup_locked(int fd)
+{
+	char buf[128], state[16];
+	int owner = 0, kpid = 0;
+	uint64_t cur;
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	int ret = 0;
+
+	if (n <= 0)
+		return n < 0 ? -errno : 0;
+	buf[n] = '\0';
+	if (sscanf(buf, "memward-damon owner=%d kdamond_pid=%d", &owner, &kpid) != 2)
+		return ftruncate(fd, 0) < 0 ? -errno : 0;
+	if (mw__damon_nr_kdamonds() == 1) {
+		bool on = mw__damon_read(state, sizeof(state), DAMON_K0 "/state") > 0 && !strcmp(state, "on");
+		bool same = kpid > 0 ? on && mw__damon_readu(&cur, DAMON_K0 "/pid") == 0 && cur == (uint64_t)kpid
+				     : !on;
+
+		if (same) {
+			ret = mw__damon_remove_k0();
+			mw__log(LOG_NOTICE, "damon: removed kdamond 0 (thread %d) left by memward process %d: %s",
+				kpid, owner, ret < 0 ? strerror(-ret) : "done");
+			if (ret == 0)
+				ret = 1;
+		}
+	}
+	if (ftruncate(fd, 0) < 0 && ret >= 0)
+		ret = -errno;
+	return ret;
+}
+
+MW_API int mw_damon_cleanup_stale(void)
+{
+	MW_AUTOCLOSE int fd = -1;
+	int ret = mw__damon_record_lock(false, &fd);
+
+	if (ret == -ENOENT)
+		return 0;
+	return ret < 0 ? ret : cleanup_locked(fd);
+}
+
+static int take_kdamond(int fd, char *why, size_t wl)
+{
+	int nr, ret;
+
+	ret = cleanup_locked(fd);
+	if (ret < 0) {
+		mw__damon_why(why, wl, "cannot remove the kdamond a dead memward process left: %s", strerror(-ret));
+		return ret;
+	}
+	nr = mw__damon_nr_kdamonds();
+	if (nr < 0) {
+		mw__damon_why(why, wl, "cannot read nr_kdamonds: %s", strerror(-nr));
+		return nr;
+	}
+	if (nr > 0) {
+		mw__damon_why(why, wl, "%d kdamond(s) exist that memward did not create; adding one means writing "
+			      "nr_kdamonds, which recreates their directories: refused", nr);
+		return -EBUSY;
+	}
+	ret = record_write(fd, -1);
+	if (ret == 0)
+		ret = mw__damon_write("1", DAMON_KDAMONDS "/nr_kdamonds");
+	if (ret < 0)
+		mw__damon_why(why, wl, "cannot create a kdamond: %s", strerror(-ret));
+	return ret;
+}
+
+static int turn_on(int fd, pid_t *kpid, char *why, size_t wl)
+{
+	uint64_t pid;
+	int ret = mw__damon_write("on", DAMON_K0 "/state");
+
+	if (ret < 0) {
+		mw__damon_why(why, wl, "the kernel refused to start the context (%s): a target process gone, "
+			      "or a value out of range", strerror(-ret));
+		return ret;
+	}
+	ret = mw__damon_readu(&pid, DAMON_K0 "/pid");
+	if (ret < 0)
+		return ret;
+	*kpid = (pid_t)pid;
+	return record_write(fd, *kpid);
+}
+
+MW_API int mw_damon_start(const struct mw_damon_ctx *ctx, struct mw_damon **out, char *why, size_t wl)
+{
+	MW_AUTOCLOSE int fd = -1;
+	struct mw_damon *d;
+	struct stat st;
+	pid_t kpid = -1;
+	int ret;
+
+	if (why && wl)
+		why[0] = '\0';
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	ret = mw__damon_validate(ctx, why, wl);
+	if (ret < 0)
+		return ret;
+	if (stat(DAMON_ADMIN, &st) < 0) {
+		ret = -errno;
+		mw__damon_why(why, wl, "no DAMON sysfs at " DAMON_ADMIN " (%s)",
+			      ret == -ENOENT ? "kernel without CONFIG_DAMON_SYSFS" : strerror(-ret));
+		return ret;
+	}
+	ret = mw__damon_record_lock(true, &fd);
+	if (ret < 0) {
+		mw__damon_why(why, wl, ret == -EBUSY ? "another memward process drives DAMON (" RECORD " is locked)"
+						  : "cannot lock " RECORD ": %s", strerror(-ret));
+		return ret;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	ret = take_kdamond(fd, why, wl);
+	if (ret < 0) {
+		free(d);
+		return ret;
+	}
+	ret = mw__damon_tree_write(ctx, why, wl);
+	if (ret == 0)
+		ret = turn_on(fd, &kpid, why, wl);
+	if (ret < 0) {
+		/* Nothing half-written: the kdamond memward added goes away whole. */
+		if (mw__damon_remove_k0() == 0 && ftruncate(fd, 0) < 0)
+			mw__log(LOG_WARNING, "damon: cannot clear " RECORD ": %s", strerror(errno));
+		free(d);
+		return ret;
+	}
+	d->lock_fd = fd;
+	fd = -1;
+	d->kpid = kpid;
+	d->nr_schemes = ctx->nr_schemes;
+	*out = d;
+	return 0;
+}
+
+MW_API int mw_damon_stop(struct mw_damon *d)
+{
+	int ret;
+
+	if (!d)
+		return 0;
+	ret = mw__damon_remove_k0();
+	if (ret == 0 && ftruncate(d->lock_fd, 0) < 0)
+		ret = -errno;
+	close(d->lock_fd);
+	free(d);
+	return ret;
+}
+
+MW_API pid_t mw_damon_kdamond_pid(const struct mw_damon *d)
+{
+	return d ? d->kpid : -1;
+}
+
+#define S DAMON_C0 "/schemes/%zu"
+
+MW_API int mw_damon_stats_get(struct mw_damon *d, size_t s, struct mw_damon_stats *out)
+{
+	struct mw_damon_stats v = { 0 };
+	int ret;
+
+	if (!d || !out || out->sz == 0 || s >= d->nr_schemes)
+		return -EINVAL;
+	ret = mw__damon_write("update_schemes_stats", DAMON_K0 "/state");
+	if (ret == 0)
+		ret = mw__damon_readu(&v.nr_tried, S "/stats/nr_tried", s);
+	if (ret == 0)
+		ret = mw__damon_readu(&v.sz_tried, S "/stats/sz_tried", s);
+	if (ret == 0)
+		ret = mw__damon_readu(&v.nr_applied, S "/stats/nr_applied", s);
+	if (ret == 0)
+		ret = mw__damon_readu(&v.sz_applied, S "/stats/sz_applied", s);
+	if (ret == 0)
+		ret = mw__damon_readu(&v.qt_exceeds, S "/stats/qt_exceeds", s);
+	if (ret < 0)
+		return ret;
+	/* 6.14+; 0 before. */
+	mw__damon_readu(&v.sz_ops_filter_passed, S "/stats/sz_ops_filter_passed", s);
+	return MW_RESULT_OUT(out, v);
+}
+
+static int by_index(const struct dirent **a, const struct dirent **b)
+{
+	return (int)(strtol((*a)->d_name, NULL, 10) - strtol((*b)->d_name, NULL, 10));
+}
+
+static int numeric(const struct dirent *e)
+{
+	return e->d_name[0] >= '0' && e->d_name[0] <= '9';
+}
+
+MW_API int mw_damon_regions_foreach(struct mw_damon *d, size_t s, mw_damon_region_fn fn, void *arg)
+{
+	struct dirent **list = NULL;
+	char dir[256];
+	int n, ret;
+
+	if (!d || !fn || s >= d->nr_schemes)
+		return -EINVAL;
+	ret = mw__damon_write("update_schemes_tried_regions", DAMON_K0 "/state");
+	if (ret < 0)
+		return ret;
+	snprintf(dir, sizeof(dir), S "/tried_regions", s);
+	n = scandir(dir, &list, numeric, by_index);
+	if (n < 0)
+		return -errno;
+	for (int i = 0; i < n && ret == 0; i++) {
+		struct mw_damon_tried r = { .sz = sizeof(r) };
+		const char *e = list[i]->d_name;
+
+		if ((ret = mw__damon_readu(&r.start, "%s/%s/start", dir, e)) < 0 ||
+		    (ret = mw__damon_readu(&r.end, "%s/%s/end", dir, e)) < 0 ||
+		    (ret = mw__damon_readu(&r.nr_accesses, "%s/%s/nr_accesses", dir, e)) < 0 ||
+		    (ret = mw__damon_readu(&r.age, "%s/%s/age", dir, e)) < 0)
+			break;
+		ret = fn(&r, arg);
+	}
+	for (int i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+	return ret;
+}
+
+MW_API int mw_damon_goal_set(struct mw_damon *d, size_t s, size_t g, uint64_t value)
+{
+	int ret;
+
+	if (!d || s >= d->nr_schemes)
+		return -EINVAL;
+	if (!mw__damon_exists(S "/quotas/goals/%zu", s, g))
+		return -ENOENT;
+	ret = mw__damon_writeu(value, S "/quotas/goals/%zu/current_value", s, g);
+	/* commit_schemes_quota_goals arrived with the goals (6.8). */
+	return ret < 0 ? ret : mw__damon_write("commit_schemes_quota_goals", DAMON_K0 "/state");
+}
