@@ -198,28 +198,29 @@ static int respond(const struct sv *sv, struct seccomp_notif_resp *resp, uint64_
 	return r == -ENOENT ? 0 : r;
 }
 
-/* Install fd in the caller as the result of its memfd_create. */
+/* Install fd in the caller, then answer its memfd_create with the number.
+ *
+ * Not SECCOMP_ADDFD_FLAG_SEND (5.14), although it does both in one step: it
+ * marks the notification replied (error 0, value 0) before the caller has
+ * installed the fd, and if the supervisor is killed in between, the kernel
+ * drops the pending fd and the caller's memfd_create returns 0 as if it had
+ * succeeded (kernel/seccomp.c seccomp_notify_addfd(); seen on 6.18 with the
+ * supervisor killed under load: tests/live/policy/fail_closed.c). In two
+ * steps a supervisor killed between them leaves the call unanswered, so it
+ * fails with ENOSYS like every other one (fail closed); the caller then keeps
+ * an fd it does not know of, a non-executable memfd. */
 static int addfd_send(const struct sv *sv, struct seccomp_notif_resp *resp, uint64_t id,
 		      int fd, bool cloexec)
 {
 	struct seccomp_notif_addfd a = {
 		.id = id,
-		.flags = SECCOMP_ADDFD_FLAG_SEND,
+		.flags = 0,
 		.srcfd = (uint32_t)fd,
 		.newfd = 0,
 		.newfd_flags = cloexec ? O_CLOEXEC : 0,
 	};
 	int r = ioctl(sv->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a);
 
-	if (r >= 0)
-		return 0;   /* installed and answered in one step (5.14+) */
-	if (errno == ENOENT)
-		return 0;
-	if (errno != EINVAL)
-		return respond(sv, resp, id, 0, errno, 0);
-	/* 5.9-5.13: no FLAG_SEND; add, then answer with the number. */
-	a.flags = 0;
-	r = ioctl(sv->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a);
 	if (r < 0)
 		return errno == ENOENT ? 0 : respond(sv, resp, id, 0, errno, 0);
 	return respond(sv, resp, id, 0, 0, r);
@@ -277,7 +278,7 @@ static int on_memfd_create(struct sv *sv, struct seccomp_notif *req,
 		return 0;
 	/* A tmpfs memfd instead of a hugetlb one: same contents and API, only
 	 * the page size differs (documented in memward-run(1)). */
-	nflags = flags & ~(MFD_EXEC | MFD_CLOEXEC | MFD_HUGETLB | (MFD_HUGE_MASK << MFD_HUGE_SHIFT));
+	nflags = flags & ~(MFD_EXEC | MFD_CLOEXEC | MFD_HUGETLB | ((unsigned int)MFD_HUGE_MASK << MFD_HUGE_SHIFT));
 	if (sv->noexec_seal)
 		nflags |= MFD_NOEXEC_SEAL;
 	fd = mw_sys_memfd_create(name, nflags);
