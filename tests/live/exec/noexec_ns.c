@@ -10,6 +10,7 @@
  * usage: live-exec-noexec-ns MEMWARD
  */
 #include "exec_run.h"
+#include "kernel.h"
 
 #include <sched.h>
 #include <sys/mount.h>
@@ -123,7 +124,7 @@ int main(int argc, char **argv)
 	host_before = read_sysctl();
 	if (host_before < 0) {
 		if (access(SYSCTL, F_OK) < 0 && errno == ENOENT)
-			live_skip("%s does not exist (kernel before 6.3)", SYSCTL);
+			lk_need("memfd_noexec_sysctl", ENOENT, SYSCTL " (kernel before 6.3)");
 		live_skip("cannot read %s: %s", SYSCTL, strerror(errno));
 	}
 	if (host_before == 2)
