@@ -30,6 +30,8 @@ int cli_parse_simple(const struct cli_cmd *cmd, int argc, char **argv, bool *jso
 extern const struct cli_cmd cmd_status;
 extern const struct cli_cmd cmd_exec_sealed;
 extern const struct cli_cmd cmd_memfd_inspect;
+extern const struct cli_cmd cmd_memfd_create;
+extern const struct cli_cmd cmd_memfd_verify;
 extern const struct cli_cmd cmd_secret_check;
 extern const struct cli_cmd cmd_audit;
 extern const struct cli_cmd cmd_run;

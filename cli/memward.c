@@ -12,6 +12,8 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_status,
 	&cmd_exec_sealed,
 	&cmd_memfd_inspect,
+	&cmd_memfd_create,
+	&cmd_memfd_verify,
 	&cmd_secret_check,
 	&cmd_audit,
 	&cmd_run,
