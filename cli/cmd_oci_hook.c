@@ -23,12 +23,14 @@
 
 #define DEFAULT_ANNOTATION "io.memward.memfd-noexec"
 #define STATE_MAX (1u << 20)
+#define CONFIG_MAX (16u << 20)
 #define EXIT_REFUSED 1
 #define EXIT_ERROR 2
 
 struct hook_opts {
 	const char *annotation;
 	int default_level; /* -1: the annotation is required */
+	bool allow_sys_admin;
 	bool verbose;
 };
 
@@ -40,8 +42,8 @@ static int parse_level(const char *s)
 	return -1;
 }
 
-/* Read all of stdin (at most STATE_MAX bytes) into a NUL-terminated buffer. */
-static char *read_state(size_t *len)
+/* Read all of f (at most max bytes) into a NUL-terminated buffer. */
+static char *read_all(FILE *f, size_t max, size_t *len)
 {
 	size_t cap = 4096, n = 0;
 	char *buf = malloc(cap);
@@ -50,20 +52,20 @@ static char *read_state(size_t *len)
 		size_t got;
 
 		if (n + 1 == cap) {
-			char *bigger = cap >= STATE_MAX ? NULL : realloc(buf, cap * 2);
+			char *bigger = cap >= max ? NULL : realloc(buf, cap * 2);
 
 			if (!bigger) {
 				free(buf);
-				errno = cap >= STATE_MAX ? EFBIG : ENOMEM;
+				errno = cap >= max ? EFBIG : ENOMEM;
 				return NULL;
 			}
 			buf = bigger;
 			cap *= 2;
 		}
-		got = fread(buf + n, 1, cap - 1 - n, stdin);
+		got = fread(buf + n, 1, cap - 1 - n, f);
 		n += got;
 		if (got == 0) {
-			if (ferror(stdin)) {
+			if (ferror(f)) {
 				free(buf);
 				errno = EIO;
 				return NULL;
@@ -77,6 +79,38 @@ static char *read_state(size_t *len)
 	return NULL;
 }
 
+/* One JSON value, then nothing but white space; NULL and *why otherwise. */
+static json_object *parse_json(const char *text, size_t len, const char **why)
+{
+	enum json_tokener_error jerr;
+	json_tokener *tok = json_tokener_new();
+	json_object *v = NULL;
+
+	if (!tok) {
+		*why = "out of memory";
+		return NULL;
+	}
+	v = json_tokener_parse_ex(tok, text, (int)len);
+	jerr = json_tokener_get_error(tok);
+	if (v && jerr == json_tokener_success) {
+		size_t end = json_tokener_get_parse_end(tok);
+
+		while (end < len && text[end] && strchr(" \t\r\n", text[end]))
+			end++;
+		if (end != len)
+			jerr = json_tokener_error_parse_unexpected;
+	} else if (jerr == json_tokener_success || jerr == json_tokener_continue) {
+		jerr = json_tokener_error_parse_eof;
+	}
+	json_tokener_free(tok);
+	if (jerr != json_tokener_success) {
+		json_object_put(v);
+		*why = len == 0 ? "empty input" : json_tokener_error_desc(jerr);
+		return NULL;
+	}
+	return v;
+}
+
 static json_object *member(json_object *obj, const char *key, json_type type)
 {
 	json_object *v;
@@ -86,44 +120,21 @@ static json_object *member(json_object *obj, const char *key, json_type type)
 	return v;
 }
 
-/* Validate the state; *pid and *level (from the annotation or the default).
- * Returns 0 or an exit code after printing why. */
-static int parse_state(const char *text, size_t len, const struct hook_opts *o,
-		       pid_t *pid, int *level, const char **id)
+/* Validate the state st; *pid, *level (from the annotation or the default),
+ * *id and *bundle (pointing into st). Returns 0 or an exit code after
+ * printing why. */
+static int parse_state(json_object *st, const struct hook_opts *o, pid_t *pid, int *level,
+		       const char **id, const char **bundle)
 {
-	enum json_tokener_error jerr = json_tokener_success;
-	json_tokener *tok = json_tokener_new();
-	json_object *st = NULL, *v, *ann;
+	json_object *v, *ann;
 	int64_t p;
-	int rc = EXIT_ERROR;
 
-	if (tok) {
-		st = json_tokener_parse_ex(tok, text, (int)len);
-		jerr = json_tokener_get_error(tok);
-		/* One JSON value, then nothing but white space. */
-		if (st && jerr == json_tokener_success) {
-			size_t end = json_tokener_get_parse_end(tok);
-
-			while (end < len && strchr(" \t\r\n", text[end]) && text[end])
-				end++;
-			if (end != len)
-				jerr = json_tokener_error_parse_unexpected;
-		}
-		json_tokener_free(tok);
-	}
-	if (!st || jerr != json_tokener_success) {
-		cli_err("oci-hook: the container state on stdin is not JSON (%s)",
-			len == 0 ? "empty input" :
-			json_tokener_error_desc(jerr == json_tokener_success ?
-						json_tokener_error_parse_eof : jerr));
-		goto out;
-	}
 	if (!json_object_is_type(st, json_type_object) ||
 	    !member(st, "ociVersion", json_type_string) ||
 	    !(v = member(st, "id", json_type_string))) {
 		cli_err("oci-hook: the container state on stdin is not an OCI state object "
 			"(no \"ociVersion\" or \"id\" string)");
-		goto out;
+		return EXIT_ERROR;
 	}
 	*id = json_object_get_string(v);
 	v = member(st, "pid", json_type_int);
@@ -131,7 +142,7 @@ static int parse_state(const char *text, size_t len, const struct hook_opts *o,
 	if (p <= 0 || p > INT32_MAX) {
 		cli_err("oci-hook: container %s: the state has no valid \"pid\" "
 			"(run this hook at createRuntime or prestart)", *id);
-		goto out;
+		return EXIT_ERROR;
 	}
 	*pid = (pid_t)p;
 	v = member(st, "status", json_type_string);
@@ -139,9 +150,10 @@ static int parse_state(const char *text, size_t len, const struct hook_opts *o,
 	    strcmp(json_object_get_string(v), "created")) {
 		cli_err("oci-hook: container %s is '%s': the level must be set before the "
 			"container starts (createRuntime or prestart hook)", *id, json_object_get_string(v));
-		rc = EXIT_REFUSED;
-		goto out;
+		return EXIT_REFUSED;
 	}
+	v = member(st, "bundle", json_type_string);
+	*bundle = v ? json_object_get_string(v) : NULL;
 	ann = member(st, "annotations", json_type_object);
 	if (ann && json_object_object_get_ex(ann, o->annotation, &v)) {
 		const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
@@ -150,19 +162,86 @@ static int parse_state(const char *text, size_t len, const struct hook_opts *o,
 		if (*level < 0) {
 			cli_err("oci-hook: container %s: annotation %s=%s: expected \"0\", \"1\" or \"2\"",
 				*id, o->annotation, json_object_to_json_string(v));
-			goto out;
+			return EXIT_ERROR;
 		}
 	} else if (o->default_level >= 0) {
 		*level = o->default_level;
 	} else {
 		cli_err("oci-hook: container %s has no annotation %s and no --default was given",
 			*id, o->annotation);
-		goto out;
+		return EXIT_ERROR;
 	}
-	rc = 0;
-out:
-	json_object_put(st);
-	return rc;
+	return 0;
+}
+
+/*
+ * A process with CAP_SYS_ADMIN over the container's pid namespace can write
+ * the sysctl itself, and since Linux 6.6 a namespace may lower its own level
+ * down to its parent's (commit 9876cfe8ec1c): on a host at 0, back to 0. A
+ * read-only /proc/sys does not stop it (it can mount another proc). So a
+ * container whose process may hold CAP_SYS_ADMIN (any of its capability sets
+ * in config.json) is refused unless --allow-cap-sys-admin says the caller
+ * knows. The bundle's config.json is the runtime's own copy.
+ */
+static bool caps_have_sys_admin(json_object *caps)
+{
+	static const char *const sets[] = { "bounding", "effective", "permitted",
+					     "inheritable", "ambient" };
+
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		json_object *list = member(caps, sets[i], json_type_array);
+
+		for (size_t j = 0; list && j < json_object_array_length(list); j++) {
+			const char *name = json_object_get_string(json_object_array_get_idx(list, j));
+
+			if (name && !strcmp(name, "CAP_SYS_ADMIN"))
+				return true;
+		}
+	}
+	return false;
+}
+
+static int check_config(const char *bundle, const char *id, const struct hook_opts *o)
+{
+	char path[4096];
+	const char *why = NULL;
+	json_object *cfg, *proc, *caps;
+	size_t len = 0;
+	char *text = NULL;
+	FILE *f;
+	bool admin;
+
+	if (o->allow_sys_admin)
+		return 0;
+	if (!bundle || !bundle[0] ||
+	    snprintf(path, sizeof(path), "%s/config.json", bundle) >= (int)sizeof(path)) {
+		cli_err("oci-hook: container %s: the state names no bundle: cannot check that its "
+			"process lacks CAP_SYS_ADMIN (see --allow-cap-sys-admin)", id);
+		return EXIT_ERROR;
+	}
+	f = fopen(path, "rbe");
+	if (f) {
+		text = read_all(f, CONFIG_MAX, &len);
+		fclose(f);
+	}
+	cfg = text ? parse_json(text, len, &why) : NULL;
+	free(text);
+	if (!cfg) {
+		cli_err("oci-hook: container %s: cannot read %s: %s", id, path,
+			why ? why : strerror(errno));
+		return EXIT_ERROR;
+	}
+	proc = member(cfg, "process", json_type_object);
+	caps = proc ? member(proc, "capabilities", json_type_object) : NULL;
+	admin = caps && caps_have_sys_admin(caps);
+	json_object_put(cfg);
+	if (admin) {
+		cli_err("oci-hook: container %s: its process may hold CAP_SYS_ADMIN, with which it "
+			"can lower vm.memfd_noexec again (to its parent's level): drop the "
+			"capability, or pass --allow-cap-sys-admin", id);
+		return EXIT_REFUSED;
+	}
+	return 0;
 }
 
 /* Set the level; a refusal gets an explanation. */
@@ -213,12 +292,14 @@ static int run_oci_hook(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "default", required_argument, NULL, 'd' },
 		{ "annotation", required_argument, NULL, 'a' },
+		{ "allow-cap-sys-admin", no_argument, NULL, 'A' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct hook_opts o = { DEFAULT_ANNOTATION, -1, false };
-	const char *id = "?";
+	struct hook_opts o = { DEFAULT_ANNOTATION, -1, false, false };
+	const char *id = "?", *bundle = NULL, *why = "";
+	json_object *st;
 	size_t len = 0;
 	char *text;
 	pid_t pid = 0;
@@ -237,6 +318,9 @@ static int run_oci_hook(int argc, char **argv)
 				return cli_usage_error(&cmd_oci_hook, "--annotation: empty name");
 			o.annotation = optarg;
 			break;
+		case 'A':
+			o.allow_sys_admin = true;
+			break;
 		case 'v':
 			o.verbose = true;
 			break;
@@ -250,15 +334,23 @@ static int run_oci_hook(int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error(&cmd_oci_hook, "unexpected argument '%s' (the state is read "
 				       "from stdin)", argv[optind]);
-	text = read_state(&len);
+	text = read_all(stdin, STATE_MAX, &len);
 	if (!text) {
 		cli_err("oci-hook: cannot read the container state from stdin: %s", strerror(errno));
 		return EXIT_ERROR;
 	}
-	rc = parse_state(text, len, &o, &pid, &level, &id);
+	st = parse_json(text, len, &why);
+	free(text);
+	if (!st) {
+		cli_err("oci-hook: the container state on stdin is not JSON (%s)", why);
+		return EXIT_ERROR;
+	}
+	rc = parse_state(st, &o, &pid, &level, &id, &bundle);
+	if (rc == 0)
+		rc = check_config(bundle, id, &o);
 	if (rc == 0)
 		rc = apply(pid, level, id, &o);
-	free(text);
+	json_object_put(st);
 	return rc;
 }
 
@@ -275,10 +367,13 @@ const struct cli_cmd cmd_oci_hook = {
 		"Anything it cannot do makes it exit non-zero, so that the runtime refuses\n"
 		"to start the container: a malformed state or annotation, no annotation and\n"
 		"no --default, a container without its own pid namespace, a level below\n"
-		"the parent namespace's, a kernel without the sysctl (before Linux 6.3).\n"
+		"the parent namespace's, a kernel without the sysctl (before Linux 6.3), a\n"
+		"container whose process may hold CAP_SYS_ADMIN (it could lower the level).\n"
 		"\n"
 		"  --default=N        level for containers without the annotation\n"
 		"  --annotation=NAME  read the level from annotation NAME instead\n"
+		"  --allow-cap-sys-admin  set the level even when the container's process may\n"
+		"                     hold CAP_SYS_ADMIN (it can lower it again)\n"
 		"  -v, --verbose      say what was set (on stderr)\n"
 		"\n"
 		"See memward-oci-hook(8) for the runc/crun config.json entry and the\n"
