@@ -42,6 +42,19 @@
  * Thread safety: every function may be called from any thread concurrently
  * for the same heap, except mw_secret_heap_destroy(), which must not race
  * with other calls on that heap (after it, the heap pointer is invalid).
+ *
+ * fork(): a heap belongs to the process that created it. In a child, a
+ * pthread_atfork() handler has marked the parent's heaps unusable: alloc and
+ * realloc fail with EPERM, free does nothing, size gives 0, protect and
+ * stats give -EPERM, and destroy (also from atexit) frees only the child's
+ * copies of the metadata, never the parent's secrets. A child creates a heap
+ * of its own. (Raw clone()/vfork() children run no atfork handlers: they must
+ * not call the library on the parent's heaps.)
+ *
+ * RLIMIT_MEMLOCK: the heap pre-faults new secret memory through a system
+ * call, so that a fault over the limit (SIGBUS on Linux 6.1-6.12, where the
+ * charge is per user and taken at fault time) becomes EAGAIN, with no helper
+ * process and no signal handler (see mw_secret_heap_new(3)).
  */
 #ifndef MEMWARD_SECRET_H
 #define MEMWARD_SECRET_H
@@ -118,12 +131,14 @@ struct mw_secret_opts {
  * Returns NULL and sets errno:
  *   EINVAL   opts->sz too small (< offsetof(flags) + sizeof(flags)), unknown
  *            flag bits, unknown mode, NO_FALLBACK with FORCE_FALLBACK,
- *            chunk_size > 64 MiB
+ *            chunk_size > 64 MiB, max_locked below one allocation's mapping
+ *            (compact: a chunk, at least 2 pages; guarded: a page), reserve
+ *            below 29 chunks + a page (compact) or 64 pages (guarded)
  *   ENOSYS, EPERM, EACCES (or another errno of memfd_secret)
  *            memfd_secret unavailable and MW_SECRET_NO_FALLBACK given
  *   EAGAIN   RLIMIT_MEMLOCK exhausted (either backing): the message of
  *            mw_secret_last_error() names RLIMIT_MEMLOCK and its value
- *   ENOMEM   out of memory or address space; max_locked below one chunk
+ *   ENOMEM   out of memory or address space
  *   EMFILE, ENFILE  no fd for memfd_secret
  */
 MW_API struct mw_secret_heap *mw_secret_heap_new(const struct mw_secret_opts *opts);
@@ -140,7 +155,13 @@ MW_API void mw_secret_heap_destroy(struct mw_secret_heap *h);
  * Returns NULL and sets errno:
  *   EINVAL  h is NULL
  *   EAGAIN  RLIMIT_MEMLOCK exhausted (see mw_secret_last_error())
- *   ENOMEM  reservation or max_locked exhausted, or n too large
+ *   ENOMEM  reservation or max_locked exhausted, n too large, guarded slots
+ *           of the process at a quarter of vm.max_map_count, or the new
+ *           memory could not be pre-faulted safely (the message says why)
+ *   EPERM   in a child of fork(), on a heap of the parent
+ * Compact mode: a freed slot is checked to be still zero when it is reused;
+ * one written after its free goes to the violation handler and is never
+ * handed out again.
  */
 MW_API void *mw_secret_alloc(struct mw_secret_heap *h, size_t n);
 
@@ -163,7 +184,7 @@ MW_API void mw_secret_free(struct mw_secret_heap *h, void *p);
 MW_API void *mw_secret_realloc(struct mw_secret_heap *h, void *p, size_t n);
 
 /* Bytes usable at p (the size requested at allocation), or 0 when p is not
- * a live object of h. */
+ * a live object of h (or h is a parent's heap in a child of fork()). */
 MW_API size_t mw_secret_size(const struct mw_secret_heap *h, const void *p);
 
 /* Protection of one guarded object (its whole slot). */
@@ -176,6 +197,7 @@ MW_API size_t mw_secret_size(const struct mw_secret_heap *h, const void *p);
  * except while it is used). Freeing an object restores what free needs.
  * Returns 0, or:
  *   -EOPNOTSUPP  the heap is in compact mode
+ *   -EPERM       in a child of fork(), on a heap of the parent
  *   -EINVAL      h or p NULL, p not a live object of h, unknown prot
  *   -ENOMEM, -EAGAIN  mprotect() failed (VMA limit)
  */
@@ -207,7 +229,8 @@ MW_API const char *mw_secret_mode_name(enum mw_secret_mode m);
  *   chunks          secret mappings (compact chunks, guarded slots)
  *   live_objects    objects allocated and not freed
  * Objects held in per-thread caches count as free. Returns 0, or -EINVAL
- * when h or st is NULL or st->sz is too small.
+ * when h or st is NULL or st->sz is too small, -EPERM in a child of fork()
+ * on a heap of the parent.
  */
 struct mw_secret_stats {
 	size_t sz;

@@ -78,6 +78,81 @@ void mw__pagetab_set(struct mw_secret_heap *h, const void *p, size_t len, struct
 		__atomic_store_n(&h->pagetab[first + i], c, __ATOMIC_RELEASE);
 }
 
+/* Free address ranges of the reservation, sorted by offset, merged with
+ * their neighbours: large objects and guarded slots that were given back. */
+struct mw_span {
+	size_t off, len;
+	struct mw_span *next;
+};
+
+int mw__span_get(struct mw_secret_heap *h, size_t len, size_t *off)
+{
+	struct mw_span **pp, *sp;
+
+	for (pp = &h->spans; (sp = *pp); pp = &sp->next) {
+		if (sp->len < len)
+			continue;
+		*off = sp->off;
+		sp->off += len;
+		sp->len -= len;
+		if (sp->len == 0) {
+			*pp = sp->next;
+			free(sp);
+		}
+		return 0;
+	}
+	return mw__reserve(h, len, off);
+}
+
+void mw__span_put(struct mw_secret_heap *h, size_t off, size_t len)
+{
+	struct mw_span **pp = &h->spans, *sp, *prev = NULL;
+
+	while ((sp = *pp) && sp->off < off) {
+		prev = sp;
+		pp = &sp->next;
+	}
+	if (prev && prev->off + prev->len == off) {
+		prev->len += len;
+		if (sp && prev->off + prev->len == sp->off) {
+			prev->len += sp->len;
+			prev->next = sp->next;
+			free(sp);
+		}
+	} else if (sp && off + len == sp->off) {
+		sp->off = off;
+		sp->len += len;
+	} else {
+		struct mw_span *n = malloc(sizeof(*n));
+
+		if (!n)
+			return; /* the range is simply not reused */
+		n->off = off;
+		n->len = len;
+		n->next = sp;
+		*pp = n;
+		prev = n;
+	}
+	/* The last free range at the top: give it back to the bump pointer. */
+	for (pp = &h->spans; (sp = *pp); pp = &sp->next)
+		if (!sp->next && sp->off + sp->len == h->bump) {
+			h->bump = sp->off;
+			*pp = NULL;
+			free(sp);
+			break;
+		}
+}
+
+void mw__span_free_all(struct mw_secret_heap *h)
+{
+	struct mw_span *sp;
+
+	while ((sp = h->spans)) {
+		h->spans = sp->next;
+		free(sp);
+	}
+}
+
 int mw__reserve(struct mw_secret_heap *h, size_t span, size_t *off)
 {
 	if (span > h->resv || h->bump > h->resv - span) {
@@ -118,39 +193,44 @@ static bool is_memlock_errno(int err)
 /*
  * Pre-faulting secret memory without risking the caller's life.
  *
- * Where the kernel checks RLIMIT_MEMLOCK for a secretmem mapping at mmap
- * time (6.18 here), going over gives EAGAIN from mmap. The Debian 6.1 and
- * 6.12 kernels of our QEMU matrix accept the mmap and then fail the first
- * touch with SIGBUS when the caller lacks CAP_IPC_LOCK and is over the
- * limit (seen in tests/live/secret_memlock.c). MADV_POPULATE_WRITE cannot
- * help: secretmem is excluded from GUP, so it gives EINVAL.
+ * Measured (tests/live/secret/prefault.c, run in the QEMU matrix): on Linux
+ * 6.18 a secretmem mapping is charged to the mm's locked_vm (VmLck) at mmap
+ * time and going over RLIMIT_MEMLOCK gives EAGAIN from mmap. On the Debian
+ * 6.1 (secretmem.enable=1) and 6.12 kernels, mmap is never refused; the
+ * charge is taken when a page is first faulted into the secretmem FILE, it
+ * is per user (another process of the same uid holding secret pages reduces
+ * what we can fault), it is independent of mlock()/VmLck in both directions,
+ * it is not released by munmap while the file lives (only when the file is
+ * released: the fd closed and every mapping gone), and a fault over the
+ * limit raises SIGBUS. MADV_POPULATE_WRITE and mlock() cannot pre-fault
+ * secretmem (it is excluded from GUP: EINVAL).
  *
- * So when a fault could fail that way (no CAP_IPC_LOCK, finite limit), the
- * pages are touched by a helper that shares our address space
- * (CLONE_VM | CLONE_VFORK) but not our signal handlers (no CLONE_SIGHAND):
- * it catches SIGBUS and exits 1; the pages it faulted are ours. Otherwise
- * the pages are touched directly. Returns 0 or -EAGAIN.
+ * No budget we can read tells whether that fault will succeed (the count is
+ * per user and not exported), so we make the KERNEL take the first fault:
+ * a syscall that writes to the page (mw_sys_kernel_write16). A failing fault
+ * inside copy_to_user() gives the syscall EFAULT instead of a signal. No
+ * helper process, no signal handler. Only when a sandbox refuses both
+ * syscalls used for that, and a fault could fail (no CAP_IPC_LOCK, finite
+ * limit), do we fall back to a helper that shares our memory (CLONE_VM |
+ * CLONE_VFORK) and dies of the SIGBUS instead of us; when that helper cannot
+ * be created either (RLIMIT_NPROC, seccomp), the growth fails and the message
+ * says so, never "RLIMIT_MEMLOCK exhausted".
  */
 struct prefault_arg {
 	volatile char *p;
 	size_t len, page;
 };
 
-static void prefault_bus(int sig)
-{
-	(void)sig;
-	mw_sys_exit_task(1); /* this task only: it is not in our thread group */
-}
-
 static int prefault_child(void *varg)
 {
 	struct prefault_arg *a = varg;
-	struct sigaction sa = { .sa_handler = prefault_bus };
 
-	sigaction(SIGBUS, &sa, NULL);
+	/* Default SIGBUS disposition: the fault kills this task only (it is
+	 * not in our thread group) and the status says so. */
+	signal(SIGBUS, SIG_DFL);
 	for (size_t i = 0; i < a->len; i += a->page)
 		a->p[i] = 0;
-	return 0;
+	mw_sys_exit_task(0);
 }
 
 static bool fault_may_fail(void)
@@ -162,27 +242,156 @@ static bool fault_may_fail(void)
 	return !mw__cap_effective(MW_CAP_IPC_LOCK);
 }
 
-static int prefault(struct mw_secret_heap *h, char *p, size_t len)
+int mw__secret_touch(char *p, size_t len, size_t page, char *why, size_t whylen)
 {
-	struct prefault_arg a = { .p = p, .len = len, .page = h->page };
-	int status, err;
+	struct prefault_arg a = { .p = p, .len = len, .page = page };
+	int status, err, refused = 0;
+	size_t i;
 
+	for (i = 0; i < len; i += page) {
+		if (mw_sys_kernel_write16(p + i) == 0) {
+			mw__wipe(p + i, 16);
+			continue;
+		}
+		if (errno == EFAULT) {
+			snprintf(why, whylen, "the kernel could not fault in a secret page "
+				 "(%zu of %zu bytes done)", i, len);
+			return -EAGAIN;
+		}
+		refused = errno;
+		break;
+	}
+	if (i >= len)
+		return 0;
 	if (!fault_may_fail()) {
-		for (size_t i = 0; i < len; i += h->page)
+		for (; i < len; i += page)
 			((volatile char *)p)[i] = 0;
 		return 0;
 	}
+	a.p = p + i;
+	a.len = len - i;
 	err = mw__child_run(prefault_child, &a, MW__CHILD_SHARE_VM, &status);
-	if (err < 0)
-		return err;
-	return MW__CHILD_OK(status) ? 0 : -EAGAIN;
+	if (err < 0) {
+		snprintf(why, whylen, "cannot pre-fault secret memory safely: the syscalls that "
+			 "fault it in the kernel were refused (%s) and no helper process could "
+			 "be started (%s)", mw_errno_name(refused) ? mw_errno_name(refused) : "?",
+			 mw_errno_name(-err) ? mw_errno_name(-err) : "?");
+		return err == -EAGAIN ? -ENOMEM : err;
+	}
+	if (MW__CHILD_OK(status))
+		return 0;
+	snprintf(why, whylen, "a helper touching the new secret pages %s %d",
+		 WIFSIGNALED(status) ? "died of signal" : "exited with",
+		 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS ? -EAGAIN : -EIO;
 }
 
-int mw__backing_map(struct mw_secret_heap *h, size_t off, size_t len)
+/* Process-wide secretmem bytes mapped by every heap: the part of the
+ * RLIMIT_MEMLOCK budget we know we use ourselves. */
+static size_t secret_bytes;
+
+static int budget_check(struct mw_secret_heap *h, size_t len)
 {
-	char *want = h->base + off;
+	struct rlimit rl;
+	size_t used = __atomic_load_n(&secret_bytes, __ATOMIC_RELAXED);
+
+	if (h->backing != MW_SECRET_BACKING_SECRETMEM || getrlimit(RLIMIT_MEMLOCK, &rl) < 0 ||
+	    rl.rlim_cur == RLIM_INFINITY || used + len <= rl.rlim_cur ||
+	    mw__cap_effective(MW_CAP_IPC_LOCK))
+		return 0;
+	return -EAGAIN;
+}
+
+/* Map len bytes of secret memory at h->base + off: from the heap's file at
+ * the same offset (own_file false), or from a file of its own that goes away
+ * with the mapping (own_file true: unmapping gives the pages back). */
+static int map_secret(struct mw_secret_heap *h, size_t off, size_t len, bool own_file)
+{
 	bool share = h->flags & MW_SECRET_SHARE_WITH_CHILDREN;
+	int fd = h->fd, err;
+	char why[200];
 	char *p;
+
+	if (budget_check(h, len) < 0) {
+		memlock_error(h, len, EAGAIN);
+		return -EAGAIN;
+	}
+	if (own_file) {
+		fd = mw_sys_memfd_secret(O_CLOEXEC);
+		if (fd < 0 || ftruncate(fd, (off_t)len) < 0) {
+			err = errno;
+			if (fd >= 0)
+				close(fd);
+			mw__secret_error("memfd_secret for %zu bytes: %s", len, strerror(err));
+			return -err;
+		}
+	}
+	p = mmap(h->base + off, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
+		 own_file ? 0 : (off_t)off);
+	err = p == MAP_FAILED ? errno : 0;
+	if (own_file)
+		close(fd); /* the mapping holds the file */
+	if (err) {
+		restore_reservation(h, off, len, false);
+		if (err == EAGAIN) {
+			memlock_error(h, len, err);
+			return -EAGAIN;
+		}
+		mw__secret_error("mmap of %zu bytes of secret memory: %s", len, strerror(err));
+		return -err;
+	}
+	if (!share)
+		madvise(p, len, MADV_DONTFORK);
+	/* Pre-fault now: the first touch of a secret page removes it from
+	 * the direct map (tens of microseconds), not in the caller's fast path. */
+	err = mw__secret_touch(p, len, h->page, why, sizeof(why));
+	if (err < 0) {
+		restore_reservation(h, off, len, true);
+		if (err == -EAGAIN)
+			memlock_error(h, len, EAGAIN);
+		else
+			mw__secret_error("%s", why);
+		return err;
+	}
+	__atomic_fetch_add(&secret_bytes, len, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static int map_fallback(struct mw_secret_heap *h, size_t off, size_t len)
+{
+	bool share = h->flags & MW_SECRET_SHARE_WITH_CHILDREN;
+	char *p = mmap(h->base + off, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	int err;
+
+	if (p == MAP_FAILED) {
+		err = errno;
+		restore_reservation(h, off, len, false);
+		mw__secret_error("mmap of %zu bytes: %s", len, strerror(err));
+		return -err;
+	}
+	/* Not dumped; never inherited (DONTFORK), and should DONTFORK be
+	 * undone, inherited as zeros (WIPEONFORK, 4.14). */
+	madvise(p, len, MADV_DONTDUMP);
+	if (!share) {
+		madvise(p, len, MADV_WIPEONFORK);
+		madvise(p, len, MADV_DONTFORK);
+	}
+	if (mlock(p, len) < 0) {
+		err = errno;
+		restore_reservation(h, off, len, true);
+		if (is_memlock_errno(err)) {
+			memlock_error(h, len, err);
+			return -EAGAIN;
+		}
+		mw__secret_error("mlock of %zu bytes: %s", len, strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+static int backing_map(struct mw_secret_heap *h, size_t off, size_t len, bool own_file)
+{
 	int err;
 
 	if (h->max_locked && h->locked + len > h->max_locked) {
@@ -190,75 +399,49 @@ int mw__backing_map(struct mw_secret_heap *h, size_t off, size_t len)
 				 h->max_locked, h->locked, len);
 		return -ENOMEM;
 	}
-	if (h->backing == MW_SECRET_BACKING_SECRETMEM) {
-		p = mmap(want, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, h->fd,
-			 (off_t)off);
-		if (p == MAP_FAILED) {
-			err = errno;
-			restore_reservation(h, off, len, false);
-			/* memfd_secret mappings are charged to RLIMIT_MEMLOCK at
-			 * mmap time and going over gives EAGAIN. */
-			if (err == EAGAIN) {
-				memlock_error(h, len, err);
-				return -EAGAIN;
-			}
-			mw__secret_error("mmap of %zu bytes of secret memory: %s", len, strerror(err));
-			return -err;
-		}
-		if (!share)
-			madvise(p, len, MADV_DONTFORK);
-		/* Pre-fault: the first touch of a secret page removes it from
-		 * the direct map (tens of microseconds); do it now, not in
-		 * the caller's fast path. */
-		err = prefault(h, p, len);
-		if (err < 0) {
-			restore_reservation(h, off, len, true);
-			if (err == -EAGAIN) {
-				memlock_error(h, len, EAGAIN);
-				return -EAGAIN;
-			}
-			mw__secret_error("pre-faulting %zu bytes of secret memory: %s", len,
-					 strerror(-err));
-			return err;
-		}
-	} else {
-		p = mmap(want, len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-		if (p == MAP_FAILED) {
-			err = errno;
-			restore_reservation(h, off, len, false);
-			mw__secret_error("mmap of %zu bytes: %s", len, strerror(err));
-			return -err;
-		}
-		/* Not dumped; never inherited (DONTFORK), and should DONTFORK
-		 * be undone, inherited as zeros (WIPEONFORK, 4.14). */
-		madvise(p, len, MADV_DONTDUMP);
-		if (!share) {
-			madvise(p, len, MADV_WIPEONFORK);
-			madvise(p, len, MADV_DONTFORK);
-		}
-		if (mlock(p, len) < 0) {
-			err = errno;
-			restore_reservation(h, off, len, true);
-			if (is_memlock_errno(err)) {
-				memlock_error(h, len, err);
-				return -EAGAIN;
-			}
-			mw__secret_error("mlock of %zu bytes: %s", len, strerror(err));
-			return -err;
-		}
-	}
+	if (h->backing == MW_SECRET_BACKING_SECRETMEM)
+		err = map_secret(h, off, len, own_file);
+	else
+		err = map_fallback(h, off, len);
+	if (err < 0)
+		return err;
 	h->locked += len;
 	h->nchunks++;
 	return 0;
 }
 
-void mw__backing_unmap(struct mw_secret_heap *h, size_t off, size_t len)
+int mw__backing_map(struct mw_secret_heap *h, size_t off, size_t len)
+{
+	return backing_map(h, off, len, false);
+}
+
+int mw__backing_map_own(struct mw_secret_heap *h, size_t off, size_t len)
+{
+	return backing_map(h, off, len, true);
+}
+
+/* Give back a mapping made by mw__backing_map_own(): wiped, then replaced by
+ * the reservation, which releases its file and so its pages (and their
+ * RLIMIT_MEMLOCK charge) at once. */
+void mw__backing_release(struct mw_secret_heap *h, size_t off, size_t len)
 {
 	mw__wipe(h->base + off, len);
 	restore_reservation(h, off, len, true);
 	h->locked -= len;
 	h->nchunks--;
+	if (h->backing == MW_SECRET_BACKING_SECRETMEM)
+		__atomic_fetch_sub(&secret_bytes, len, __ATOMIC_RELAXED);
+}
+
+void mw__backing_after_fork(void)
+{
+	__atomic_store_n(&secret_bytes, 0, __ATOMIC_RELAXED);
+}
+
+/* Called by destroy: the heap's own file goes away with it. */
+void mw__backing_forget(size_t len)
+{
+	__atomic_fetch_sub(&secret_bytes, len, __ATOMIC_RELAXED);
 }
 
 static bool secretmem_unavailable(int err)
@@ -327,7 +510,7 @@ int mw__backing_open(struct mw_secret_heap *h)
 	if (!(h->flags & MW_SECRET_SHARE_WITH_CHILDREN))
 		madvise(h->base, h->resv, MADV_DONTFORK);
 
-	err = mw__backing_map(h, 0, h->page);
+	err = mw__backing_map_own(h, 0, h->page);
 	if (err == -EAGAIN)
 		return err;
 	if (err < 0 && h->backing == MW_SECRET_BACKING_SECRETMEM && secretmem_unavailable(-err)) {
@@ -339,11 +522,11 @@ int mw__backing_open(struct mw_secret_heap *h)
 		close(h->fd);
 		h->fd = -1;
 		h->backing = MW_SECRET_BACKING_MLOCK;
-		err = mw__backing_map(h, 0, h->page);
+		err = mw__backing_map_own(h, 0, h->page);
 	}
 	if (err < 0)
 		return err;
-	mw__backing_unmap(h, 0, h->page);
+	mw__backing_release(h, 0, h->page);
 	h->bump = h->page;
 	return 0;
 }

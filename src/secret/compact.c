@@ -81,12 +81,9 @@ static inline void counter_add(long long *c, long long v)
 	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + v, __ATOMIC_RELAXED);
 }
 
-static void tc_destroy(void *arg);
-
 int mw__compact_init(struct mw_secret_heap *h)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int err;
 
 	pthread_once(&sc_once, sc_init);
 	h->nshards = ncpu < 1 ? 1 : ncpu > MW_SHARDS_MAX ? MW_SHARDS_MAX : (unsigned int)ncpu;
@@ -98,12 +95,6 @@ int mw__compact_init(struct mw_secret_heap *h)
 	}
 	for (unsigned int i = 0; i < h->nshards; i++)
 		pthread_mutex_init(&h->shards[i].lock, NULL);
-	err = pthread_key_create(&h->tkey, tc_destroy);
-	if (err) {
-		mw__secret_error("pthread_key_create: %s", strerror(err));
-		return -err;
-	}
-	h->tkey_ok = true;
 	return 0;
 }
 
@@ -124,19 +115,53 @@ static int central_push(struct mw_central *c, char *p, uint16_t *meta)
 	return 0;
 }
 
-/* Give a thread cache's slots back to its shard. */
+/* The shard a free slot goes back to: the one whose slab it is. Slots
+ * freed by another thread than the one that took them (a producer and a
+ * consumer) thus return to the producer's shard, which reuses them instead
+ * of growing: the heap stays bounded by live objects plus caches. */
+static inline unsigned int owner_shard(const struct mw_secret_heap *h, const char *p)
+{
+	const struct mw_chunk *ch = mw__lookup(h, p);
+
+	return ch ? ch->shard : 0;
+}
+
+/* Push n entries of class c back to their owners' central lists, one lock
+ * at a time. */
+static void give_back(struct mw_secret_heap *h, int c, const struct mw_central_entry *e,
+		      uint32_t n)
+{
+	uint8_t sh[TC_CAP];
+	uint32_t done = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		sh[i] = (uint8_t)owner_shard(h, e[i].p);
+	for (unsigned int s = 0; s < h->nshards && done < n; s++) {
+		bool locked = false;
+
+		for (uint32_t i = 0; i < n; i++) {
+			if (sh[i] != s)
+				continue;
+			if (!locked) {
+				pthread_mutex_lock(&h->shards[s].lock);
+				locked = true;
+			}
+			/* Out of memory: the slot is lost, still wiped. */
+			central_push(&h->shards[s].central[c], e[i].p, e[i].meta);
+			done++;
+		}
+		if (locked)
+			pthread_mutex_unlock(&h->shards[s].lock);
+	}
+}
+
+/* Give a thread cache's slots back. */
 static void tc_give_back(struct mw_tcache *tc)
 {
-	struct mw_shard *sh = tc->shard;
-
-	pthread_mutex_lock(&sh->lock);
 	for (int c = 0; c < MW_SC_COUNT; c++) {
-		for (uint32_t i = 0; i < tc->bins[c].n; i++)
-			if (central_push(&sh->central[c], tc->bins[c].e[i].p, tc->bins[c].e[i].meta) < 0)
-				break; /* out of memory: the slot is lost, still wiped */
+		give_back(tc->h, c, tc->bins[c].e, tc->bins[c].n);
 		tc->bins[c].n = 0;
 	}
-	pthread_mutex_unlock(&sh->lock);
 }
 
 /* Unlink a thread cache, fold its counters. Called with h->lock. */
@@ -153,12 +178,9 @@ static void tc_release_locked(struct mw_secret_heap *h, struct mw_tcache *tc)
 		tc->next->prev = tc->prev;
 }
 
-/* Thread exit: pthread key destructor. */
-static void tc_destroy(void *arg)
+/* Thread exit (registry.c, the heap is alive and ours). */
+void mw__tc_thread_exit(struct mw_secret_heap *h, struct mw_tcache *tc)
 {
-	struct mw_tcache *tc = arg;
-	struct mw_secret_heap *h = tc->h;
-
 	tc_give_back(tc);
 	pthread_mutex_lock(&h->lock);
 	tc_release_locked(h, tc);
@@ -172,10 +194,8 @@ void mw__compact_fini(struct mw_secret_heap *h)
 {
 	struct mw_tcache *tc, *next;
 
-	if (h->tkey_ok) {
-		pthread_key_delete(h->tkey);
-		h->tkey_ok = false;
-	}
+	if (!mw__heap_foreign(h))
+		mw__tc_detach_self(h);
 	for (tc = h->tcaches; tc; tc = next) {
 		next = tc->next;
 		free(tc);
@@ -184,7 +204,8 @@ void mw__compact_fini(struct mw_secret_heap *h)
 	for (unsigned int i = 0; i < h->nshards; i++) {
 		for (int c = 0; c < MW_SC_COUNT; c++)
 			free(h->shards[i].central[c].v);
-		pthread_mutex_destroy(&h->shards[i].lock);
+		if (!mw__heap_foreign(h)) /* a copy maybe locked at fork: leave it */
+			pthread_mutex_destroy(&h->shards[i].lock);
 	}
 	free(h->shards);
 	h->shards = NULL;
@@ -203,7 +224,7 @@ void mw__compact_counters(struct mw_secret_heap *h, long long *in_use, long long
 
 static __attribute__((noinline)) struct mw_tcache *tc_slow(struct mw_secret_heap *h)
 {
-	struct mw_tcache *tc = pthread_getspecific(h->tkey);
+	struct mw_tcache *tc = mw__tc_find(h);
 
 	if (!tc) {
 		struct mw_shard *sh;
@@ -213,7 +234,7 @@ static __attribute__((noinline)) struct mw_tcache *tc_slow(struct mw_secret_heap
 		if (!tc)
 			return NULL;
 		tc->h = h;
-		if (pthread_setspecific(h->tkey, tc)) {
+		if (mw__tc_attach(h, tc) < 0) {
 			free(tc);
 			return NULL;
 		}
@@ -244,18 +265,28 @@ static inline struct mw_tcache *tc_get(struct mw_secret_heap *h)
 
 /* A new slab for class c, its slots pushed on cen. Called with the lock of
  * cen's shard; takes h->lock. */
-static int slab_new(struct mw_secret_heap *h, struct mw_central *cen, int c)
+/* Bytes of a slab of class c: the chunk size, or more when a chunk cannot
+ * hold one slot of the class (a small chunk_size must not make a class
+ * unusable). */
+static size_t slab_len(const struct mw_secret_heap *h, size_t stride)
 {
-	size_t cls = sc_bytes[c], stride = cls + MW_SC_HDR;
+	size_t len = h->chunk;
+
+	if (len < stride + MW_SC_HDR)
+		len = (stride + MW_SC_HDR + h->page - 1) & ~(h->page - 1);
+	return len;
+}
+
+/* A new slab for class c of shard sh, its slots pushed on sh's central
+ * list. Called with sh->lock; takes h->lock. */
+static int slab_new(struct mw_secret_heap *h, struct mw_shard *sh, int c)
+{
+	struct mw_central *cen = &sh->central[c];
+	size_t cls = sc_bytes[c], stride = cls + MW_SC_HDR, len = slab_len(h, stride);
+	size_t nslots = (len - MW_SC_HDR) / stride, off;
 	struct mw_chunk *ch;
-	size_t off, nslots;
 	int err;
 
-	nslots = (h->chunk - MW_SC_HDR) / stride;
-	if (nslots == 0) {
-		mw__secret_error("chunk_size %zu too small for %zu-byte objects", h->chunk, cls);
-		return -ENOMEM;
-	}
 	/* Lines of their own: the chunk is read by every free, sizes[] is
 	 * written by every alloc and free, 32 slots a line. */
 	ch = mw__calloc_lines(sizeof(*ch));
@@ -277,10 +308,10 @@ static int slab_new(struct mw_secret_heap *h, struct mw_central *cen, int c)
 		}
 	}
 	pthread_mutex_lock(&h->lock);
-	err = mw__reserve(h, h->chunk, &off);
+	err = mw__reserve(h, len, &off);
 	if (!err) {
-		err = mw__backing_map(h, off, h->chunk);
-		if (err && h->bump == off + h->chunk)
+		err = mw__backing_map(h, off, len);
+		if (err && h->bump == off + len)
 			h->bump = off;
 	}
 	if (err) {
@@ -291,12 +322,13 @@ static int slab_new(struct mw_secret_heap *h, struct mw_central *cen, int c)
 	}
 	ch->kind = MW_CHUNK_SLAB;
 	ch->cls = (uint8_t)c;
+	ch->shard = (uint8_t)(sh - h->shards);
 	ch->stride = (uint32_t)stride;
 	ch->nslots = (uint32_t)nslots;
 	ch->recip = (((uint64_t)1 << 40) + stride - 1) / stride;
 	ch->map = h->base + off;
-	ch->map_len = h->chunk;
-	ch->span = h->chunk;
+	ch->map_len = len;
+	ch->span = len;
 	memset(ch->sizes, 0xff, nslots * sizeof(*ch->sizes));
 	for (size_t i = 0; i <= nslots; i++) {
 		char *gap = ch->map + i * stride;
@@ -310,8 +342,7 @@ static int slab_new(struct mw_secret_heap *h, struct mw_central *cen, int c)
 		cen->v[cen->n].meta = &ch->sizes[i];
 		cen->n++;
 	}
-	ch->all = h->all;
-	h->all = ch;
+	mw__chunk_link(h, ch);
 	mw__pagetab_set(h, ch->map, ch->map_len, ch);
 	pthread_mutex_unlock(&h->lock);
 	return 0;
@@ -332,6 +363,26 @@ static uint32_t take_batch(struct mw_central *cen, struct mw_tbin *bin)
 	return take;
 }
 
+/* Take a batch from another shard holding at least `min` free slots of
+ * class c (one lock at a time). */
+static bool steal(struct mw_secret_heap *h, struct mw_shard *own, int c, struct mw_tbin *bin,
+		  size_t min)
+{
+	for (unsigned int i = 1; i < h->nshards; i++) {
+		struct mw_shard *sh = &h->shards[((size_t)(own - h->shards) + i) % h->nshards];
+
+		if (__atomic_load_n(&sh->central[c].n, __ATOMIC_RELAXED) < min)
+			continue;
+		pthread_mutex_lock(&sh->lock);
+		if (sh->central[c].n >= min)
+			take_batch(&sh->central[c], bin);
+		pthread_mutex_unlock(&sh->lock);
+		if (bin->n)
+			return true;
+	}
+	return false;
+}
+
 static __attribute__((noinline)) int refill(struct mw_secret_heap *h, struct mw_tcache *tc, int c,
 					    struct mw_tbin *bin)
 {
@@ -339,24 +390,21 @@ static __attribute__((noinline)) int refill(struct mw_secret_heap *h, struct mw_
 	int err = 0;
 
 	pthread_mutex_lock(&own->lock);
-	if (own->central[c].n == 0)
-		err = slab_new(h, &own->central[c], c);
 	take_batch(&own->central[c], bin);
 	pthread_mutex_unlock(&own->lock);
 	if (bin->n)
 		return 0;
-	/* No new slab (memlock or the reservation exhausted): free slots of
-	 * the other shards, one lock at a time. */
-	for (unsigned int i = 1; i < h->nshards; i++) {
-		struct mw_shard *sh = &h->shards[((size_t)(own - h->shards) + i) % h->nshards];
-
-		pthread_mutex_lock(&sh->lock);
-		take_batch(&sh->central[c], bin);
-		pthread_mutex_unlock(&sh->lock);
-		if (bin->n) {
-			mw__secret_clear_error();
-			return 0;
-		}
+	pthread_mutex_lock(&own->lock);
+	if (own->central[c].n == 0)
+		err = slab_new(h, own, c);
+	take_batch(&own->central[c], bin);
+	pthread_mutex_unlock(&own->lock);
+	if (bin->n)
+		return 0;
+	/* No new slab (memlock, max_locked, the reservation): any free slot. */
+	if (steal(h, own, c, bin, 1)) {
+		mw__secret_clear_error();
+		return 0;
 	}
 	errno = err ? -err : ENOMEM;
 	return -1;
@@ -364,85 +412,102 @@ static __attribute__((noinline)) int refill(struct mw_secret_heap *h, struct mw_
 
 static __attribute__((noinline)) void flush(struct mw_tcache *tc, int c, struct mw_tbin *bin)
 {
-	struct mw_central *cen = &tc->shard->central[c];
-	uint32_t give = TC_BATCH, i;
+	uint32_t give = TC_BATCH;
 
-	pthread_mutex_lock(&tc->shard->lock);
-	for (i = 0; i < give; i++)
-		if (central_push(cen, bin->e[i].p, bin->e[i].meta) < 0)
-			break; /* out of memory: the slot is lost (wiped) */
-	pthread_mutex_unlock(&tc->shard->lock);
+	give_back(tc->h, c, bin->e, give);
 	memmove(bin->e, bin->e + give, (bin->n - give) * sizeof(bin->e[0]));
 	bin->n -= give;
 }
 
 /* ---- large objects ---- */
 
+/* Unmap a free run: its file and pages go back to the kernel, its address
+ * range to the heap's free ranges (h->lock held). */
+static void large_release(struct mw_secret_heap *h, struct mw_chunk *ch)
+{
+	size_t off = (size_t)(ch->map - h->base);
+
+	mw__pagetab_set(h, ch->map, ch->map_len, NULL);
+	mw__backing_release(h, off, ch->map_len);
+	mw__span_put(h, off, ch->span);
+	mw__chunk_unlink(h, ch);
+	free(ch);
+}
+
+/* Give back every cached free run (h->lock held). */
+static bool large_drop_cache(struct mw_secret_heap *h)
+{
+	struct mw_chunk *f;
+	bool any = false;
+
+	while ((f = h->large_free)) {
+		h->large_free = f->next;
+		large_release(h, f);
+		any = true;
+	}
+	h->large_cached = 0;
+	return any;
+}
+
+/* A new run of map_len bytes (plus a guard page) from a file of its own. */
+static struct mw_chunk *large_new(struct mw_secret_heap *h, size_t map_len)
+{
+	size_t span = map_len + h->page, off;
+	struct mw_chunk *ch = calloc(1, sizeof(*ch));
+	int err, tries;
+
+	if (!ch) {
+		mw__secret_error("out of memory for large-object metadata");
+		errno = ENOMEM;
+		return NULL;
+	}
+	for (tries = 0; tries < 2; tries++) {
+		err = mw__span_get(h, span, &off);
+		if (!err) {
+			err = mw__backing_map_own(h, off, map_len);
+			if (err)
+				mw__span_put(h, off, span);
+		}
+		/* Out of budget: cached runs go back to the kernel, retry once. */
+		if (!err || !large_drop_cache(h))
+			break;
+	}
+	if (err) {
+		free(ch);
+		errno = -err;
+		return NULL;
+	}
+	ch->kind = MW_CHUNK_LARGE;
+	ch->map = h->base + off;
+	ch->map_len = map_len;
+	ch->span = span;
+	mw__chunk_link(h, ch);
+	mw__pagetab_set(h, ch->map, ch->map_len, ch);
+	return ch;
+}
+
 static void *large_alloc(struct mw_secret_heap *h, size_t n)
 {
-	size_t need, map_len, span, off;
+	size_t map_len;
 	struct mw_chunk *ch, **pp;
 	char *p;
-	int err;
 
 	if (n > h->resv / 2) {
 		mw__secret_error("%zu bytes: larger than the heap's reservation allows", n);
 		errno = ENOMEM;
 		return NULL;
 	}
-	need = MW_SC_HDR + n + 8;
-	map_len = (need + h->page - 1) & ~(h->page - 1);
-	/* At least one unmapped (guard) page after the object. */
-	span = (map_len + h->page + h->chunk - 1) / h->chunk * h->chunk;
+	map_len = (MW_SC_HDR + n + 8 + h->page - 1) & ~(h->page - 1);
 	pthread_mutex_lock(&h->lock);
 	for (pp = &h->large_free; (ch = *pp); pp = &ch->next)
 		if (ch->map_len >= map_len && ch->map_len <= 2 * map_len)
 			break;
 	if (ch) {
 		*pp = ch->next;
-	} else {
-		ch = calloc(1, sizeof(*ch));
-		if (!ch) {
-			pthread_mutex_unlock(&h->lock);
-			errno = ENOMEM;
-			return NULL;
-		}
-		err = mw__reserve(h, span, &off);
-		if (!err) {
-			err = mw__backing_map(h, off, map_len);
-			if (err && h->bump == off + span)
-				h->bump = off;
-		}
-		if (err == -EAGAIN) {
-			/* Memlock exhausted: give back cached free runs, retry once. */
-			struct mw_chunk *f;
-			bool freed = false;
-
-			while ((f = h->large_free)) {
-				h->large_free = f->next;
-				mw__backing_unmap(h, (size_t)(f->map - h->base), f->map_len);
-				f->map_len = 0; /* kept on the all list, address range unused */
-				freed = true;
-			}
-			if (freed && !mw__reserve(h, span, &off)) {
-				err = mw__backing_map(h, off, map_len);
-				if (err && h->bump == off + span)
-					h->bump = off;
-			}
-		}
-		if (err) {
-			pthread_mutex_unlock(&h->lock);
-			free(ch);
-			errno = -err;
-			return NULL;
-		}
-		ch->kind = MW_CHUNK_LARGE;
-		ch->map = h->base + off;
-		ch->map_len = map_len;
-		ch->span = span;
-		ch->all = h->all;
-		h->all = ch;
-		mw__pagetab_set(h, ch->map, ch->map_len, ch);
+		h->large_cached -= ch->map_len;
+	} else if (!(ch = large_new(h, map_len))) {
+		pthread_mutex_unlock(&h->lock);
+		return NULL;
 	}
 	p = ch->map + MW_SC_HDR;
 	ch->n = n;
@@ -481,8 +546,15 @@ static void large_free(struct mw_secret_heap *h, struct mw_chunk *ch, char *p)
 	pthread_mutex_lock(&h->lock);
 	h->folded_in_use -= (long long)ch->n;
 	h->folded_live--;
-	ch->next = h->large_free;
-	h->large_free = ch;
+	/* Keep up to one chunk's worth of free runs for reuse; the rest goes
+	 * back to the kernel at once (each run has a file of its own). */
+	if (h->large_cached + ch->map_len <= h->chunk) {
+		ch->next = h->large_free;
+		h->large_free = ch;
+		h->large_cached += ch->map_len;
+	} else {
+		large_release(h, ch);
+	}
 	pthread_mutex_unlock(&h->lock);
 }
 
@@ -506,6 +578,28 @@ static inline void wipe16(char *p, size_t len)
 	}
 }
 
+/* Is a free slot of cls bytes still all zero (freed slots are wiped)? */
+static inline bool slot_clean(const char *p, size_t cls)
+{
+	uint64_t acc = 0, w;
+
+	if (cls > 256)
+		return mw__all_zero(p, cls);
+	for (size_t i = 0; i < cls; i += 8) {
+		memcpy(&w, p + i, 8);
+		acc |= w;
+	}
+	return acc == 0;
+}
+
+/* A free slot that was written to after its free: keep it out of use. */
+static __attribute__((noinline)) void quarantine(struct mw_central_entry e, size_t cls)
+{
+	__atomic_store_n(e.meta, (uint16_t)MW_SLOT_QUAR, __ATOMIC_RELEASE);
+	mw__wipe(e.p, cls);
+	mw__violation("write after free (a freed compact slot was modified)", e.p);
+}
+
 static inline void *compact_alloc(struct mw_secret_heap *h, size_t n)
 {
 	struct mw_tcache *tc;
@@ -524,10 +618,17 @@ static inline void *compact_alloc(struct mw_secret_heap *h, size_t n)
 		return NULL;
 	}
 	bin = &tc->bins[c];
-	if (__builtin_expect(bin->n == 0, 0) && refill(h, tc, c, bin) < 0)
-		return NULL;
-	e = bin->e[--bin->n];
 	cls = sc_bytes[c];
+	do {
+		if (__builtin_expect(bin->n == 0, 0) && refill(h, tc, c, bin) < 0)
+			return NULL;
+		e = bin->e[--bin->n];
+		/* Freed bytes are zero: a slot that is not was written after its
+		 * free (checked here, at reuse, as guarded mode does). */
+		if (__builtin_expect(slot_clean(e.p, cls), 1))
+			break;
+		quarantine(e, cls);
+	} while (1);
 	if (n < cls)
 		mw__canary_put(h->key, e.p + n, cls - n);
 	__atomic_store_n(e.meta, (uint16_t)n, __ATOMIC_RELEASE);
@@ -590,7 +691,12 @@ static inline void compact_free(struct mw_secret_heap *h, void *ptr)
 		return;
 	}
 	old = __atomic_exchange_n(&ch->sizes[i], (uint16_t)MW_SLOT_FREE, __ATOMIC_ACQ_REL);
-	if (__builtin_expect(old == MW_SLOT_FREE, 0)) {
+	if (__builtin_expect(old >= MW_SLOT_QUAR, 0)) {
+		if (old == MW_SLOT_QUAR) { /* stays out of circulation */
+			__atomic_store_n(&ch->sizes[i], (uint16_t)MW_SLOT_QUAR, __ATOMIC_RELEASE);
+			mw__violation("invalid free (quarantined object)", p);
+			return;
+		}
 		mw__violation("double free (or free of a never allocated slot)", p);
 		return;
 	}
@@ -609,9 +715,9 @@ static inline void compact_free(struct mw_secret_heap *h, void *ptr)
 		/* No cache for this thread: straight to a central list. */
 		bool pushed;
 
-		pthread_mutex_lock(&h->shards[0].lock);
-		pushed = central_push(&h->shards[0].central[ch->cls], p, &ch->sizes[i]) == 0;
-		pthread_mutex_unlock(&h->shards[0].lock);
+		pthread_mutex_lock(&h->shards[ch->shard].lock);
+		pushed = central_push(&h->shards[ch->shard].central[ch->cls], p, &ch->sizes[i]) == 0;
+		pthread_mutex_unlock(&h->shards[ch->shard].lock);
 		if (pushed) {
 			pthread_mutex_lock(&h->lock);
 			h->folded_in_use -= (long long)n;
@@ -648,6 +754,8 @@ MW_API void *mw_secret_alloc(struct mw_secret_heap *h, size_t n)
 		errno = EINVAL;
 		return NULL;
 	}
+	if (mw__heap_foreign(h))
+		return mw__foreign_refuse(h);
 	if (__builtin_expect(h->mode == MW_SECRET_COMPACT, 1))
 		return compact_alloc(h, n);
 	return mw__guarded_alloc(h, n);
@@ -661,6 +769,8 @@ MW_API void mw_secret_free(struct mw_secret_heap *h, void *p)
 		mw__violation("invalid free (NULL heap)", p);
 		return;
 	}
+	if (mw__heap_foreign(h))
+		return; /* the parent's object: not ours to wipe (registry.c) */
 	if (__builtin_expect(h->mode == MW_SECRET_COMPACT, 1))
 		compact_free(h, p);
 	else
@@ -682,7 +792,7 @@ size_t mw__compact_size(const struct mw_secret_heap *h, const void *ptr)
 	if (ch->kind != MW_CHUNK_SLAB || (i = slot_of(ch, p)) < 0)
 		return 0;
 	v = __atomic_load_n(&ch->sizes[i], __ATOMIC_ACQUIRE);
-	return v == MW_SLOT_FREE ? 0 : v;
+	return v >= MW_SLOT_QUAR ? 0 : v;
 }
 
 void *mw__compact_realloc(struct mw_secret_heap *h, void *ptr, size_t n)
@@ -703,7 +813,7 @@ void *mw__compact_realloc(struct mw_secret_heap *h, void *ptr, size_t n)
 	if (ch->kind == MW_CHUNK_SLAB) {
 		i = slot_of(ch, p);
 		old = __atomic_load_n(&ch->sizes[i], __ATOMIC_ACQUIRE);
-		if (old == MW_SLOT_FREE) {
+		if (old >= MW_SLOT_QUAR) {
 			mw__violation("realloc of a freed object", p);
 			errno = EINVAL;
 			return NULL;

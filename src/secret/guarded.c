@@ -58,44 +58,132 @@ static struct mw_chunk *gfree_pop(struct mw_secret_heap *h, size_t pages)
 	return c;
 }
 
-/* Map `count` new slots of `pages` pages onto the free list. Called with
- * h->lock. Returns the number made, or -errno when none could be. */
-static int prepare(struct mw_secret_heap *h, size_t pages, unsigned int count)
+/*
+ * Every slot is two VMAs (its mapping, and the guard of the reservation
+ * after it). At 32,739 live slots vm.max_map_count (65530) was exhausted and
+ * the whole process starved: malloc, mmap and pthread_create failed. So the
+ * slots of all heaps together stop at a quarter of vm.max_map_count, which
+ * leaves half of it to the rest of the process, with a clear ENOMEM.
+ */
+static size_t gslots;             /* slots mapped, all heaps */
+static size_t gslots_cap;
+static pthread_once_t cap_once = PTHREAD_ONCE_INIT;
+
+static void cap_init(void)
+{
+	char buf[32];
+	long v = 65530; /* DEFAULT_MAX_MAP_COUNT */
+
+	if (mw__read_file("/proc/sys/vm/max_map_count", buf, sizeof(buf)) > 0 && atol(buf) > 0)
+		v = atol(buf);
+	gslots_cap = (size_t)v / 4;
+}
+
+/* Unmap a free slot: file, pages and charge go back (h->lock held). */
+static void slot_release(struct mw_secret_heap *h, struct mw_chunk *c)
+{
+	size_t off = (size_t)(c->map - h->base);
+
+	mw__pagetab_set(h, c->map, c->map_len, NULL);
+	if (c->prot != MW_SECRET_READWRITE)
+		mprotect(c->map, c->map_len, PROT_READ | PROT_WRITE);
+	mw__backing_release(h, off, c->map_len);
+	mw__span_put(h, off, c->span);
+	mw__chunk_unlink(h, c);
+	free(c);
+	__atomic_fetch_sub(&gslots, 1, __ATOMIC_RELAXED);
+}
+
+/* Give back the free slots of other sizes than `pages` (h->lock held):
+ * their memory (RLIMIT_MEMLOCK, max_locked) and their mappings
+ * (vm.max_map_count) then serve the size that is needed now. */
+static bool release_other_sizes(struct mw_secret_heap *h, size_t pages)
+{
+	bool any = false;
+
+	for (size_t i = 0; i <= MW_GFREE_MAX; i++) {
+		struct mw_chunk **pp = &h->gfree[i], *c;
+
+		while ((c = *pp)) {
+			if (c->map_len == pages << h->pshift) {
+				pp = &c->next;
+				continue;
+			}
+			*pp = c->next;
+			slot_release(h, c);
+			any = true;
+		}
+	}
+	return any;
+}
+
+static int make_slot(struct mw_secret_heap *h, size_t pages)
 {
 	size_t len = pages << h->pshift, span = len + h->page, off;
+	struct mw_chunk *c;
+	int err;
+
+	if (__atomic_add_fetch(&gslots, 1, __ATOMIC_RELAXED) > gslots_cap) {
+		__atomic_fetch_sub(&gslots, 1, __ATOMIC_RELAXED);
+		mw__secret_error("guarded slots of all heaps reached %zu, a quarter of "
+				 "vm.max_map_count (each slot takes two mappings); stopping here "
+				 "leaves the rest of the process its mappings", gslots_cap);
+		return -ENOMEM;
+	}
+	c = calloc(1, sizeof(*c));
+	err = c ? mw__span_get(h, span, &off) : -ENOMEM;
+	if (!err) {
+		err = mw__backing_map_own(h, off, len);
+		if (err)
+			mw__span_put(h, off, span);
+	}
+	if (err) {
+		free(c);
+		__atomic_fetch_sub(&gslots, 1, __ATOMIC_RELAXED);
+		return err;
+	}
+	c->kind = MW_CHUNK_GSLOT;
+	c->prot = MW_SECRET_READWRITE;
+	c->map = h->base + off;
+	c->map_len = len;
+	c->span = span;
+	mw__chunk_link(h, c);
+	mw__pagetab_set(h, c->map, len, c);
+	c->next = *gfree_head(h, pages);
+	*gfree_head(h, pages) = c;
+	return 0;
+}
+
+/* Map `count` new slots of `pages` pages onto the free list. Called with
+ * h->lock. Returns the number made, or -errno when none could be. Each slot
+ * has a secretmem file of its own, so a slot given back returns its pages. */
+static int prepare(struct mw_secret_heap *h, size_t pages, unsigned int count)
+{
 	unsigned int made = 0;
 	int err = 0;
 
+	pthread_once(&cap_once, cap_init);
 	while (made < count) {
-		struct mw_chunk *c = calloc(1, sizeof(*c));
-
-		if (!c) {
-			err = -ENOMEM;
+		err = make_slot(h, pages);
+		if (err && made == 0 && release_other_sizes(h, pages))
+			err = make_slot(h, pages);
+		if (err)
 			break;
-		}
-		err = mw__reserve(h, span, &off);
-		if (!err) {
-			err = mw__backing_map(h, off, len);
-			if (err && h->bump == off + span)
-				h->bump = off;
-		}
-		if (err) {
-			free(c);
-			break;
-		}
-		c->kind = MW_CHUNK_GSLOT;
-		c->prot = MW_SECRET_READWRITE;
-		c->map = h->base + off;
-		c->map_len = len;
-		c->span = span;
-		c->all = h->all;
-		h->all = c;
-		mw__pagetab_set(h, c->map, len, c);
-		c->next = *gfree_head(h, pages);
-		*gfree_head(h, pages) = c;
 		made++;
 	}
+	if (made)
+		mw__secret_clear_error();
 	return made ? (int)made : err;
+}
+
+/* destroy: the heap's slots no longer count against the cap. */
+void mw__guarded_forget(struct mw_secret_heap *h)
+{
+	size_t n = 0;
+
+	for (struct mw_chunk *c = h->all; c; c = c->all)
+		n += c->kind == MW_CHUNK_GSLOT;
+	__atomic_fetch_sub(&gslots, n, __ATOMIC_RELAXED);
 }
 
 void *mw__guarded_alloc(struct mw_secret_heap *h, size_t n)
@@ -216,8 +304,15 @@ void mw__guarded_free(struct mw_secret_heap *h, void *ptr)
 	pthread_mutex_lock(&h->lock);
 	h->g_in_use -= n;
 	h->g_live--;
-	c->next = *gfree_head(h, c->map_len >> h->pshift);
-	*gfree_head(h, c->map_len >> h->pshift) = c;
+	if ((c->map_len >> h->pshift) >= MW_GFREE_MAX) {
+		/* Large slots go back to the kernel at once (a churn of large
+		 * objects must not keep what it no longer uses); small ones are
+		 * kept, wiped, for reuse without a syscall. */
+		slot_release(h, c);
+	} else {
+		c->next = *gfree_head(h, c->map_len >> h->pshift);
+		*gfree_head(h, c->map_len >> h->pshift) = c;
+	}
 	pthread_mutex_unlock(&h->lock);
 }
 

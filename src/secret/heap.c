@@ -47,6 +47,39 @@ static int check_opts(const struct mw_secret_opts *in, struct mw_secret_opts *o)
 	return 0;
 }
 
+/* Limits that would let heap_new succeed and every allocation fail are
+ * refused here. The smallest useful heap: compact, one slab of every class
+ * (a chunk, or two pages for the 4 KiB class when chunks are smaller) and a
+ * guard page; guarded, one slot of one page. */
+static int check_limits(const struct mw_secret_heap *h)
+{
+	size_t one = h->mode == MW_SECRET_COMPACT
+			     ? (h->chunk > 2 * h->page ? h->chunk : 2 * h->page) : h->page;
+	size_t min_resv = h->mode == MW_SECRET_COMPACT ? (MW_SC_COUNT + 1) * one + h->page
+						       : 64 * h->page;
+
+	if (h->max_locked && h->max_locked < one) {
+		mw__secret_error("max_locked %zu is below what one allocation maps (%zu bytes): "
+				 "no allocation could ever succeed", h->max_locked, one);
+		return -EINVAL;
+	}
+	if (h->resv < min_resv) {
+		mw__secret_error("reserve %zu is below the minimum for this mode and chunk size "
+				 "(%zu bytes)", h->resv, min_resv);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void *mw__foreign_refuse(const struct mw_secret_heap *h)
+{
+	(void)h;
+	mw__secret_error("this heap was created by the parent process before fork(): a child "
+			 "cannot allocate from it (create a heap of its own)");
+	errno = EPERM;
+	return NULL;
+}
+
 MW_API struct mw_secret_heap *mw_secret_heap_new(const struct mw_secret_opts *opts)
 {
 	struct mw_secret_opts o;
@@ -67,6 +100,7 @@ MW_API struct mw_secret_heap *mw_secret_heap_new(const struct mw_secret_opts *op
 		return NULL;
 	}
 	h->fd = -1;
+	h->gen = __atomic_load_n(&mw__fork_gen, __ATOMIC_ACQUIRE);
 	h->id = __atomic_fetch_add(&next_heap_id, 1, __ATOMIC_RELAXED);
 	h->mode = o.mode;
 	h->flags = o.flags;
@@ -79,6 +113,11 @@ MW_API struct mw_secret_heap *mw_secret_heap_new(const struct mw_secret_opts *op
 	if (h->gbatch > 256)
 		h->gbatch = 256;
 	pthread_mutex_init(&h->lock, NULL);
+	err = check_limits(h);
+	if (!err)
+		err = mw__registry_add(h);
+	if (err < 0)
+		goto fail;
 
 	if (getrandom(&h->key, sizeof(h->key), 0) != (ssize_t)sizeof(h->key)) {
 		err = -errno;
@@ -110,14 +149,46 @@ fail:
 	return NULL;
 }
 
+/* destroy in a child of fork(): free our copies of the metadata only. The
+ * secret pages are the parent's (shared, with SHARE_WITH_CHILDREN) or absent
+ * here (MADV_DONTFORK: their addresses may hold the child's own mappings
+ * now), so nothing is wiped or unmapped but what the child really has. */
+static void destroy_foreign(struct mw_secret_heap *h)
+{
+	struct mw_chunk *c, *next;
+
+	mw__registry_remove(h);
+	if (h->mode == MW_SECRET_COMPACT)
+		mw__compact_fini(h);
+	for (c = h->all; c; c = next) {
+		next = c->all;
+		free(c->sizes);
+		free(c);
+	}
+	mw__span_free_all(h);
+	if (h->flags & MW_SECRET_SHARE_WITH_CHILDREN)
+		munmap(h->base, h->resv); /* the child's own view of the mappings */
+	if (h->fd >= 0)
+		close(h->fd);
+	if (h->pagetab)
+		munmap(h->pagetab, h->pagetab_bytes);
+	free(h);
+}
+
 MW_API void mw_secret_heap_destroy(struct mw_secret_heap *h)
 {
 	struct mw_chunk *c, *next;
 
 	if (!h)
 		return;
+	if (mw__heap_foreign(h)) {
+		destroy_foreign(h);
+		return;
+	}
+	mw__registry_remove(h);
 	if (h->mode == MW_SECRET_COMPACT)
 		mw__compact_fini(h);
+	mw__guarded_forget(h);
 	for (c = h->all; c; c = next) {
 		next = c->all;
 		if (c->kind == MW_CHUNK_GSLOT && c->prot != MW_SECRET_READWRITE)
@@ -126,6 +197,9 @@ MW_API void mw_secret_heap_destroy(struct mw_secret_heap *h)
 		free(c->sizes);
 		free(c);
 	}
+	mw__span_free_all(h);
+	if (h->backing == MW_SECRET_BACKING_SECRETMEM && h->base)
+		mw__backing_forget(h->locked);
 	mw__backing_close(h);
 	if (h->pagetab)
 		munmap(h->pagetab, h->pagetab_bytes);
@@ -140,6 +214,8 @@ MW_API void *mw_secret_realloc(struct mw_secret_heap *h, void *p, size_t n)
 		errno = EINVAL;
 		return NULL;
 	}
+	if (mw__heap_foreign(h))
+		return mw__foreign_refuse(h);
 	if (!p)
 		return mw_secret_alloc(h, n);
 	if (n == 0) {
@@ -153,7 +229,7 @@ MW_API void *mw_secret_realloc(struct mw_secret_heap *h, void *p, size_t n)
 
 MW_API size_t mw_secret_size(const struct mw_secret_heap *h, const void *p)
 {
-	if (!h || !p)
+	if (!h || !p || mw__heap_foreign(h))
 		return 0;
 	if (h->mode == MW_SECRET_COMPACT)
 		return mw__compact_size(h, p);
@@ -164,6 +240,8 @@ MW_API int mw_secret_protect(struct mw_secret_heap *h, void *p, int prot)
 {
 	if (!h || !p)
 		return -EINVAL;
+	if (mw__heap_foreign(h))
+		return -EPERM;
 	if (h->mode != MW_SECRET_GUARDED)
 		return -EOPNOTSUPP;
 	if (prot != MW_SECRET_NOACCESS && prot != MW_SECRET_READONLY && prot != MW_SECRET_READWRITE)
@@ -207,6 +285,8 @@ MW_API int mw_secret_heap_stats(const struct mw_secret_heap *ch, struct mw_secre
 
 	if (!h || !st || st->sz < offsetof(struct mw_secret_stats, bytes_locked))
 		return -EINVAL;
+	if (mw__heap_foreign(h))
+		return -EPERM; /* its locks may have been held by another thread at fork */
 	memset(&s, 0, sizeof(s));
 	s.sz = sizeof(s);
 	pthread_mutex_lock(&h->lock);

@@ -29,6 +29,7 @@
 #define MW_SC_MAX 4096          /* larger objects get a run of their own */
 #define MW_SC_HDR 16            /* canary bytes between two slots */
 #define MW_SLOT_FREE 0xFFFFu    /* sizes[] value of a free slot */
+#define MW_SLOT_QUAR 0xFFFEu    /* sizes[] value of a quarantined slot */
 
 /* Class index of a request of n bytes (n <= MW_SC_MAX), -1 above. */
 MW_HIDDEN int mw__sc_index(size_t n);
@@ -82,6 +83,7 @@ struct mw_chunk {
 	uint8_t kind;
 	uint8_t cls;            /* slab: size class */
 	uint8_t prot;           /* gslot: MW_SECRET_* protection */
+	uint8_t shard;          /* slab: the shard that made it, where its free slots go */
 	uint32_t stride;        /* slab: bytes per slot */
 	uint32_t nslots;        /* slab */
 	uint64_t recip;         /* slab: 2^40 / stride, rounded up */
@@ -94,9 +96,11 @@ struct mw_chunk {
 	int state;              /* large/gslot: 1 live, 0 free, 2 quarantined */
 	struct mw_chunk *next;  /* free lists, all-chunk list */
 	struct mw_chunk *all;   /* every chunk of the heap */
+	struct mw_chunk *all_prev;
 };
 
 struct mw_tcache;
+struct mw_span;
 
 struct mw_central_entry {
 	char *p;
@@ -128,6 +132,9 @@ struct mw_shard {
 struct mw_secret_heap {
 	uint64_t id;                 /* unique per process, never reused */
 	uint64_t key;                /* canary key (random) */
+	unsigned long gen;           /* fork generation at creation (registry.c) */
+	struct mw_secret_heap *reg_next;
+	bool registered;
 	enum mw_secret_mode mode;
 	unsigned int flags;
 	enum mw_secret_backing backing;
@@ -141,6 +148,7 @@ struct mw_secret_heap {
 	struct mw_chunk **pagetab;   /* page index -> chunk, anonymous, lazily faulted */
 	size_t pagetab_bytes;
 	size_t bump;                 /* next free offset in the reservation */
+	struct mw_span *spans;       /* ranges given back (h->lock) */
 	unsigned int gbatch;
 	struct mw_shard *shards;     /* compact: nshards of them */
 	unsigned int nshards;
@@ -153,8 +161,7 @@ struct mw_secret_heap {
 	struct mw_chunk *all;
 	/* compact */
 	struct mw_chunk *large_free;
-	pthread_key_t tkey;
-	bool tkey_ok;
+	size_t large_cached;         /* bytes of large runs kept for reuse */
 	struct mw_tcache *tcaches;
 	long long folded_in_use;     /* counters of exited threads + large objects */
 	long long folded_live;
@@ -184,15 +191,51 @@ MW_HIDDEN void mw__backing_close(struct mw_secret_heap *h);
  * pre-faulted, DONTFORK unless shared. Called with h->lock held. 0 or -errno
  * (-EAGAIN for memlock exhaustion, with the message set). */
 MW_HIDDEN int mw__backing_map(struct mw_secret_heap *h, size_t off, size_t len);
-/* Give back a mapping: wipe it and put the reservation back (PROT_NONE). */
-MW_HIDDEN void mw__backing_unmap(struct mw_secret_heap *h, size_t off, size_t len);
-/* Take span bytes of the reservation. -ENOMEM when it is full. */
+/* The same from a secretmem file of its own (closed at once: the mapping
+ * holds it), so that mw__backing_release() gives the pages back. */
+MW_HIDDEN int mw__backing_map_own(struct mw_secret_heap *h, size_t off, size_t len);
+/* Give back a mapping of mw__backing_map_own(): wipe it, put the reservation
+ * back (PROT_NONE); its pages return to the kernel. Called with h->lock. */
+MW_HIDDEN void mw__backing_release(struct mw_secret_heap *h, size_t off, size_t len);
+/* destroy: the heap's own file (len bytes mapped from it) is gone. */
+MW_HIDDEN void mw__backing_forget(size_t len);
+/* Fault in len bytes of fresh secret memory at p without risking SIGBUS
+ * (see backing.c). 0, -EAGAIN (the fault failed: memlock or memory), or
+ * another -errno when it could not be done safely; why gets a sentence. */
+MW_HIDDEN int mw__secret_touch(char *p, size_t len, size_t page, char *why, size_t whylen);
+/* Take span bytes of the reservation from the bump pointer. -ENOMEM when
+ * it is full. */
 MW_HIDDEN int mw__reserve(struct mw_secret_heap *h, size_t span, size_t *off);
+/* Take span bytes from the ranges given back, else from the bump pointer;
+ * give a range back (merged with its neighbours). Called with h->lock. */
+MW_HIDDEN int mw__span_get(struct mw_secret_heap *h, size_t len, size_t *off);
+MW_HIDDEN void mw__span_put(struct mw_secret_heap *h, size_t off, size_t len);
+MW_HIDDEN void mw__span_free_all(struct mw_secret_heap *h);
 /* Record the failure message of this thread (also sent to the log). */
 MW_HIDDEN void mw__secret_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 MW_HIDDEN void mw__secret_clear_error(void);
 /* Report a memory-safety violation (handler; default aborts). */
 MW_HIDDEN void mw__violation(const char *what, void *ptr);
+
+/* The list of every chunk (h->lock held). */
+static inline void mw__chunk_link(struct mw_secret_heap *h, struct mw_chunk *c)
+{
+	c->all_prev = NULL;
+	c->all = h->all;
+	if (h->all)
+		h->all->all_prev = c;
+	h->all = c;
+}
+
+static inline void mw__chunk_unlink(struct mw_secret_heap *h, struct mw_chunk *c)
+{
+	if (c->all_prev)
+		c->all_prev->all = c->all;
+	else
+		h->all = c->all;
+	if (c->all)
+		c->all->all_prev = c->all_prev;
+}
 
 static inline struct mw_chunk *mw__lookup(const struct mw_secret_heap *h, const void *p)
 {
@@ -205,7 +248,25 @@ static inline struct mw_chunk *mw__lookup(const struct mw_secret_heap *h, const 
 MW_HIDDEN void mw__pagetab_set(struct mw_secret_heap *h, const void *p, size_t len,
 			       struct mw_chunk *c);
 
+/* registry.c */
+MW_HIDDEN extern unsigned long mw__fork_gen;
+/* Made before a fork() by the parent: unusable in this (child) process. */
+static inline bool mw__heap_foreign(const struct mw_secret_heap *h)
+{
+	return __builtin_expect(h->gen != __atomic_load_n(&mw__fork_gen, __ATOMIC_RELAXED), 0);
+}
+MW_HIDDEN int mw__registry_add(struct mw_secret_heap *h);
+MW_HIDDEN void mw__registry_remove(struct mw_secret_heap *h);
+/* alloc/realloc on a foreign heap: NULL, errno EPERM, the message set. */
+MW_HIDDEN void *mw__foreign_refuse(const struct mw_secret_heap *h);
+MW_HIDDEN struct mw_tcache *mw__tc_find(const struct mw_secret_heap *h);
+MW_HIDDEN int mw__tc_attach(struct mw_secret_heap *h, struct mw_tcache *tc);
+MW_HIDDEN void mw__tc_detach_self(const struct mw_secret_heap *h);
+/* backing.c: the child of a fork() maps nothing of its parent's heaps. */
+MW_HIDDEN void mw__backing_after_fork(void);
+
 /* compact.c */
+MW_HIDDEN void mw__tc_thread_exit(struct mw_secret_heap *h, struct mw_tcache *tc);
 MW_HIDDEN int mw__compact_init(struct mw_secret_heap *h);
 MW_HIDDEN void mw__compact_fini(struct mw_secret_heap *h);
 MW_HIDDEN void *mw__compact_alloc(struct mw_secret_heap *h, size_t n);
@@ -220,5 +281,6 @@ MW_HIDDEN void mw__guarded_free(struct mw_secret_heap *h, void *p);
 MW_HIDDEN void *mw__guarded_realloc(struct mw_secret_heap *h, void *p, size_t n);
 MW_HIDDEN size_t mw__guarded_size(const struct mw_secret_heap *h, const void *p);
 MW_HIDDEN int mw__guarded_protect(struct mw_secret_heap *h, void *p, int prot);
+MW_HIDDEN void mw__guarded_forget(struct mw_secret_heap *h);
 
 #endif

@@ -4,6 +4,10 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 int mw_sys_memfd_create(const char *name, unsigned int flags)
 {
@@ -15,6 +19,27 @@ int mw_sys_memfd_create(const char *name, unsigned int flags)
 int mw_sys_memfd_secret(unsigned int flags)
 {
 	return (int)syscall(__NR_memfd_secret, flags);
+}
+
+void mw_sys_exit_task(int code)
+{
+	for (;;)
+		syscall(SYS_exit, code);
+}
+
+int mw_sys_kernel_write16(void *addr)
+{
+	long r = syscall(SYS_prlimit64, 0, RLIMIT_MEMLOCK, NULL, addr);
+
+	if (r == 0 || errno == EFAULT)
+		return (int)r;
+	/* prlimit64 refused (seccomp, LSM): getrandom writes too. */
+	r = syscall(SYS_getrandom, addr, 16, GRND_NONBLOCK);
+	if (r > 0)
+		return 0; /* the first byte was written: the page is in */
+	if (r == 0)
+		errno = EAGAIN;
+	return -1; /* EAGAIN (no entropy yet: nothing written), EFAULT, or refused */
 }
 
 int mw_sys_pidfd_open(pid_t pid, unsigned int flags)
@@ -41,12 +66,6 @@ int mw_sys_execveat(int dirfd, const char *path, char *const argv[],
 pid_t mw_sys_fork_flags(unsigned long flags)
 {
 	return (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
-}
-
-void mw_sys_exit_task(int code)
-{
-	for (;;)
-		syscall(SYS_exit, code);
 }
 
 pid_t mw_sys_fork_pidfd(unsigned long flags, int *pidfd)

@@ -174,5 +174,16 @@ __attribute__((noreturn)) void mw_sys_exit_task(int code);
 /* mw_sys_fork_flags() with CLONE_PIDFD (5.2): the pidfd (O_CLOEXEC) in
  * *pidfd, or -1 where the kernel refuses the flag. */
 pid_t mw_sys_fork_pidfd(unsigned long flags, int *pidfd);
+/*
+ * Make the KERNEL write 16 bytes at addr (prlimit64's old-limit output, then
+ * getrandom(GRND_NONBLOCK) if a sandbox refuses prlimit64). A page fault taken
+ * by the kernel inside copy_to_user() that the mm cannot satisfy (SIGBUS or
+ * OOM from the fault handler) becomes -1/EFAULT for the syscall instead of a
+ * signal to the caller (arch/x86/mm/fault.c do_sigbus(): kernel mode ->
+ * kernelmode_fixup_or_oops()). That is how the secret heap pre-faults
+ * secretmem without risking SIGBUS. Returns 0, or -1 with errno: EFAULT (the
+ * fault failed), or the sandbox's errno when both calls are refused.
+ */
+int mw_sys_kernel_write16(void *addr);
 
 #endif

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Issue 10 defect 3: large objects given back are given back for real.
+ * Rounds of alloc(2 MiB) x3, free, alloc(5 MiB), free, with nothing live in
+ * between: every round succeeds (the old heap failed round 91 with
+ * "reservation is full"), bytes locked return to 0 after each round, and
+ * MemFree ends within 1 GiB of where it started (other processes move it;
+ * the old heap leaked ~11 MiB a round, ~1.3 GiB
+ * of secretmem by round 90: freed ranges kept their pages in the heap's
+ * file). As the caller and as nobody under 8 MiB.
+ */
+#include "unpriv.h"
+
+#include <memward/secret.h>
+
+#define ROUNDS 120
+
+static long memfree_kib(void)
+{
+	char buf[4096], *p;
+	int fd = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strstr(buf, "MemFree:");
+	return p ? atol(p + 8) : -1;
+}
+
+/* 120 rounds pass the old heap's failure at round 91; in a TCG guest 12
+ * (every secret page is a slow fault there): the charge is what matters. */
+static int rounds = ROUNDS;
+
+static int run(void *arg)
+{
+	struct mw_secret_heap *h = mw_secret_heap_new(arg);
+	struct mw_secret_stats st = { .sz = sizeof(st) };
+	long before, after;
+	void *p[3];
+
+	if (!h) {
+		printf("heap_new: %s (%s)\n", strerror(errno), mw_secret_last_error());
+		return 1;
+	}
+	before = memfree_kib();
+	for (int r = 0; r < rounds; r++) {
+		for (int i = 0; i < 3; i++)
+			if (!(p[i] = mw_secret_alloc(h, 2 * MIB))) {
+				printf("round %d: alloc 2 MiB: %s (%s)\n", r, strerror(errno),
+				       mw_secret_last_error());
+				return 1;
+			}
+		for (int i = 0; i < 3; i++)
+			mw_secret_free(h, p[i]);
+		if (!(p[0] = mw_secret_alloc(h, 5 * MIB))) {
+			printf("round %d: alloc 5 MiB: %s (%s)\n", r, strerror(errno),
+			       mw_secret_last_error());
+			return 1;
+		}
+		memset(p[0], 1, 5 * MIB);
+		mw_secret_free(h, p[0]);
+		mw_secret_heap_stats(h, &st);
+		if (st.bytes_locked != 0 || st.live_objects != 0) {
+			printf("round %d: %zu bytes locked, %zu live after freeing everything\n", r,
+			       st.bytes_locked, st.live_objects);
+			return 1;
+		}
+	}
+	after = memfree_kib();
+	printf("note: uid %d %s: MemFree %ld -> %ld KiB over %d rounds\n", (int)getuid(),
+	       mw_secret_mode_name(st.mode), before, after, rounds);
+	mw_secret_heap_destroy(h);
+	if (before > 0 && after > 0 && before - after > 1024 * 1024) {
+		printf("MemFree dropped by %ld KiB with nothing live\n", before - after);
+		return 1;
+	}
+	return 0;
+}
+
+int main(void)
+{
+	static struct mw_secret_opts modes[2] = {
+		{ .sz = sizeof(struct mw_secret_opts), .mode = MW_SECRET_COMPACT },
+		{ .sz = sizeof(struct mw_secret_opts), .mode = MW_SECRET_GUARDED },
+	};
+
+	if (getenv("MW_IN_VM"))
+		rounds = 12;
+	for (int m = 0; m < 2; m++) {
+		int rc = run(&modes[m]);
+
+		CHECK(rc == 0, "%s as uid %d: exit %d", mw_secret_mode_name(modes[m].mode),
+		      (int)getuid(), rc);
+		rc = unpriv_run(8 * MIB, run, &modes[m]);
+		CHECK(rc == 0, "%s as nobody, 8 MiB: exit %d", mw_secret_mode_name(modes[m].mode), rc);
+	}
+	return live_done();
+}

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Issue 10 defect 6: limits that end in surprise.
+ *  - chunk_size = 4096: every size up to 4 KiB + 1 works (3585..4096 failed);
+ *  - max_locked = 8192 and reserve = 1 are refused by heap_new (EINVAL),
+ *    not accepted and then failing every allocation;
+ *  - 1100 compact heaps live at once all work (the 1024th failed: one
+ *    pthread key per heap);
+ *  - guarded slots stop well before vm.max_map_count with ENOMEM and a
+ *    message, and the process can still malloc, mmap and create threads
+ *    (at 32,739 slots everything starved). Needs room for thousands of
+ *    locked pages: only with CAP_IPC_LOCK (root on the development machine).
+ */
+#include "unpriv.h"
+
+#include <pthread.h>
+#include <sys/mman.h>
+#include <memward/secret.h>
+
+static void chunk_4096(void)
+{
+	struct mw_secret_opts o = { .sz = sizeof(o), .chunk_size = 4096 };
+	struct mw_secret_heap *h = mw_secret_heap_new(&o);
+	int bad = 0;
+
+	REQUIRE(h, "heap_new chunk 4096: %s (%s)", strerror(errno), mw_secret_last_error());
+	for (size_t n = 3500; n <= 4200; n++) {
+		char *p = mw_secret_alloc(h, n);
+
+		if (!p) {
+			if (bad++ < 3)
+				CHECK(p, "chunk_size 4096: alloc(%zu): %s (%s)", n, strerror(errno),
+				      mw_secret_last_error());
+			continue;
+		}
+		memset(p, 1, n);
+		mw_secret_free(h, p);
+	}
+	CHECK(bad == 0, "%d sizes failed with chunk_size 4096", bad);
+	mw_secret_heap_destroy(h);
+}
+
+static void refused(size_t max_locked, size_t reserve, enum mw_secret_mode mode)
+{
+	struct mw_secret_opts o = { .sz = sizeof(o), .mode = mode, .max_locked = max_locked,
+				    .reserve = reserve };
+	struct mw_secret_heap *h = mw_secret_heap_new(&o);
+
+	CHECK(!h && errno == EINVAL, "%s heap with max_locked %zu reserve %zu: %s, want EINVAL",
+	      mw_secret_mode_name(mode), max_locked, reserve, h ? "created" : strerror(errno));
+	if (h)
+		mw_secret_heap_destroy(h);
+}
+
+#define NHEAPS 1100
+static void many_heaps(void)
+{
+	static struct mw_secret_heap *hs[NHEAPS];
+	struct mw_secret_opts o = { .sz = sizeof(o), .chunk_size = 4096, .reserve = 4 * MIB };
+	int made = 0;
+
+	for (int i = 0; i < NHEAPS; i++) {
+		void *p;
+
+		hs[i] = mw_secret_heap_new(&o);
+		if (!hs[i]) {
+			CHECK(hs[i], "compact heap %d: %s (%s)", i, strerror(errno), mw_secret_last_error());
+			break;
+		}
+		made++;
+		p = mw_secret_alloc(hs[i], 32);
+		CHECK(p, "alloc in heap %d: %s (%s)", i, strerror(errno), mw_secret_last_error());
+		mw_secret_free(hs[i], p);
+	}
+	for (int i = 0; i < made; i++)
+		mw_secret_heap_destroy(hs[i]);
+	live_note("%d compact heaps live at once", made);
+}
+
+static void *nop(void *a)
+{
+	return a;
+}
+
+static void map_count(void)
+{
+	struct mw_secret_opts o = { .sz = sizeof(o), .mode = MW_SECRET_GUARDED, .reserve = 1ull << 30 };
+	struct mw_secret_heap *h = mw_secret_heap_new(&o);
+	static void *objs[40000];
+	int n, err;
+	void *m;
+	pthread_t t;
+
+	REQUIRE(h, "guarded heap_new: %s", strerror(errno));
+	for (n = 0; n < 40000; n++)
+		if (!(objs[n] = mw_secret_alloc(h, 32)))
+			break;
+	err = errno;
+	live_note("guarded slots stop at %d: %s (%s)", n, strerror(err), mw_secret_last_error());
+	CHECK(n < 40000, "40000 guarded objects allocated: no bound before vm.max_map_count");
+	CHECK(err == ENOMEM && strstr(mw_secret_last_error(), "max_map_count"),
+	      "guarded limit: %s (%s), want ENOMEM naming vm.max_map_count", strerror(err),
+	      mw_secret_last_error());
+	/* The process still works. */
+	m = malloc(4 * MIB);
+	CHECK(m, "malloc(4 MiB) after the guarded limit");
+	memset(m, 1, 4 * MIB);
+	free(m);
+	for (int i = 0; i < 100; i++) {
+		m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		CHECK(m != MAP_FAILED, "mmap %d after the guarded limit: %s", i, strerror(errno));
+		if (m == MAP_FAILED)
+			break;
+		munmap(m, 4096);
+	}
+	CHECK(pthread_create(&t, NULL, nop, NULL) == 0, "pthread_create after the guarded limit");
+	pthread_join(t, NULL);
+	for (int i = 0; i < n; i++)
+		mw_secret_free(h, objs[i]);
+	mw_secret_heap_destroy(h);
+}
+
+int main(void)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	chunk_4096();
+	refused(8192, 0, MW_SECRET_COMPACT);
+	refused(0, 1, MW_SECRET_COMPACT);
+	refused(page / 2, 0, MW_SECRET_GUARDED);
+	refused(0, 1, MW_SECRET_GUARDED);
+	many_heaps();
+	{
+		struct rlimit rl;
+		bool room = getrlimit(RLIMIT_MEMLOCK, &rl) == 0 &&
+			    (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= 200 * MIB);
+		/* CAP_IPC_LOCK: root here, effective set checked by trying. */
+		void *probe = mmap(NULL, 64 * MIB, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+		if (probe != MAP_FAILED && mlock(probe, 16 * MIB) == 0) {
+			room = true;
+			munlock(probe, 16 * MIB);
+		}
+		if (probe != MAP_FAILED)
+			munmap(probe, 64 * MIB);
+		if (room)
+			map_count();
+		else
+			live_note("no room for thousands of locked pages (no CAP_IPC_LOCK): the "
+				  "vm.max_map_count bound is not exercised here");
+	}
+	return live_done();
+}
