@@ -275,6 +275,10 @@ MW_HIDDEN void *mw__compact_realloc(struct mw_secret_heap *h, void *p, size_t n)
 MW_HIDDEN size_t mw__compact_size(const struct mw_secret_heap *h, const void *p);
 MW_HIDDEN void mw__compact_counters(struct mw_secret_heap *h, long long *in_use, long long *live);
 
+/* large.c (compact mode, objects over MW_SC_MAX) */
+MW_HIDDEN void *mw__large_alloc(struct mw_secret_heap *h, size_t n);
+MW_HIDDEN void mw__large_free(struct mw_secret_heap *h, struct mw_chunk *ch, char *p);
+
 /* guarded.c */
 MW_HIDDEN void *mw__guarded_alloc(struct mw_secret_heap *h, size_t n);
 MW_HIDDEN void mw__guarded_free(struct mw_secret_heap *h, void *p);
