@@ -14,7 +14,40 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #if MW_HAVE_MHD
+#include <dlfcn.h>
 #include <microhttpd.h>
+
+/*
+ * libmicrohttpd is opened only for --listen: linked, it loads gnutls and
+ * half a dozen libraries into every memward command (10+ ms of dynamic
+ * linking, more than a scan of a small system).
+ */
+static struct {
+	__typeof__(MHD_start_daemon) *start_daemon;
+	__typeof__(MHD_stop_daemon) *stop_daemon;
+	__typeof__(MHD_create_response_from_buffer) *create_response_from_buffer;
+	__typeof__(MHD_add_response_header) *add_response_header;
+	__typeof__(MHD_queue_response) *queue_response;
+	__typeof__(MHD_destroy_response) *destroy_response;
+} mhd;
+
+static int mhd_open(void)
+{
+	void *h = dlopen("libmicrohttpd.so.12", RTLD_NOW | RTLD_LOCAL);
+
+	if (!h) {
+		cli_err("--listen: cannot load libmicrohttpd: %s", dlerror());
+		return -1;
+	}
+#define SYM(n) (mhd.n = (__typeof__(mhd.n))dlsym(h, "MHD_" #n))
+	if (!SYM(start_daemon) || !SYM(stop_daemon) || !SYM(create_response_from_buffer) ||
+	    !SYM(add_response_header) || !SYM(queue_response) || !SYM(destroy_response)) {
+		cli_err("--listen: libmicrohttpd lacks a function: %s", dlerror());
+		return -1;
+	}
+#undef SYM
+	return 0;
+}
 #endif
 #include <netinet/in.h>
 #include <stdio.h>
@@ -108,19 +141,19 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char 
 	if (strcmp(url, "/metrics")) {
 		static const char nf[] = "not found: try /metrics\n";
 
-		resp = MHD_create_response_from_buffer(sizeof(nf) - 1, (void *)nf, MHD_RESPMEM_PERSISTENT);
+		resp = mhd.create_response_from_buffer(sizeof(nf) - 1, (void *)nf, MHD_RESPMEM_PERSISTENT);
 		code = MHD_HTTP_NOT_FOUND;
 	} else {
 		text = audit_metrics_render(m);
 		if (!text)
 			return MHD_NO;
-		resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+		resp = mhd.create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
 	}
 	if (!resp)
 		return MHD_NO;
-	MHD_add_response_header(resp, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-	r = MHD_queue_response(conn, code, resp);
-	MHD_destroy_response(resp);
+	mhd.add_response_header(resp, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+	r = mhd.queue_response(conn, code, resp);
+	mhd.destroy_response(resp);
 	return r;
 }
 
@@ -181,7 +214,9 @@ int audit_metrics_start(struct audit_metrics *m, const char *textfile_dir, const
 			return -1;
 		}
 #if MW_HAVE_MHD
-		m->httpd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+		if (mhd_open() < 0)
+			return -1;
+		m->httpd = mhd.start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
 					    (family == AF_INET6 ? MHD_USE_IPv6 : 0),
 					    0, NULL, NULL, serve, m, MHD_OPTION_SOCK_ADDR, &ss,
 					    MHD_OPTION_CONNECTION_LIMIT, 16u,
@@ -301,7 +336,7 @@ void audit_metrics_stop(struct audit_metrics *m)
 {
 #if MW_HAVE_MHD
 	if (m->httpd)
-		MHD_stop_daemon(m->httpd);
+		mhd.stop_daemon(m->httpd);
 #endif
 	m->httpd = NULL;
 	if (m->textfile_dir && m->dirty) {

@@ -198,10 +198,10 @@ int audit_watch_run(const struct watch_cfg *cfg)
 	int rc;
 
 	rc = setup(cfg, &j, &m, &w);
-	if (!rc) {
-		cli_err("watching exec events (%s)", mw_audit_watch_source(w));
+	if (!rc)
 		rc = full_scan(cfg, &j, &m);
-	}
+	if (!rc)
+		cli_err("watching exec events (%s)", mw_audit_watch_source(w));
 	next_scan = time(NULL) + (time_t)cfg->interval;
 	while (!rc && !stop) {
 		struct mw_audit_report *r = NULL;

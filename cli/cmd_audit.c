@@ -484,6 +484,7 @@ static int parse_args(int argc, char **argv, struct audit_cfg *c)
 		{ "fail-on", required_argument, NULL, 'f' },
 		{ "no-ns-probe", no_argument, NULL, 'N' },
 		{ "no-bpf", no_argument, NULL, 'B' },
+		{ "bpf", no_argument, NULL, 'b' },
 		{ "policy", required_argument, NULL, 'C' },
 		{ "watch", no_argument, NULL, 'W' },
 		{ "journal", required_argument, NULL, 'J' },
@@ -515,6 +516,7 @@ static int parse_args(int argc, char **argv, struct audit_cfg *c)
 		case 'P': c->fmt = FMT_PROM; nfmt++; break;
 		case 'N': c->o.flags |= MW_AUDIT_F_NO_NS_PROBE; break;
 		case 'B': c->o.flags |= MW_AUDIT_F_NO_BPF; break;
+		case 'b': c->o.flags |= MW_AUDIT_F_BPF; break;
 		case 'C': c->policy = optarg; break;
 		case 'W': c->watch = true; break;
 		case 'J': c->w.journal = optarg; break;
@@ -659,6 +661,8 @@ const struct cli_cmd cmd_audit = {
 	"                     high (default), critical; 'none' never fails\n"
 	"  --no-ns-probe      do not fork into other pid namespaces to read their sysctl\n"
 	"  --no-bpf           read every process through /proc; load no BPF iterators\n"
+	"  --bpf              use the BPF iterators (where they work) even on a small\n"
+	"                     system (by default: from 1000 tasks on)\n"
 	"  --policy FILE      trust the allow-exec-memfd binaries of this\n"
 	"                     memward-policy(5) file (instead of runc/crun/youki)\n"
 	"  --watch            report exec of fileless processes as it happens (exec\n"

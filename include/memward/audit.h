@@ -118,8 +118,10 @@ struct mw_audit_opts {
 			       * fewer for small scans */
 	/* Binaries trusted to run from a sealed memfd (the allow-exec-memfd
 	 * paths of memward-policy(5)): their SHA-256 is compared with the
-	 * contents of each memfd executable. NULL/0: the runtimes runc, crun
-	 * and youki found in /usr/sbin, /usr/bin, /usr/local/{s,}bin. */
+	 * contents of each memfd executable (hashed only when a sealed memfd
+	 * executable is found). NULL: the runtimes runc, crun and youki found
+	 * in /usr/sbin, /usr/bin, /usr/local/{s,}bin; not NULL with ntrusted
+	 * 0: nothing is trusted. */
 	const char *const *trusted;
 	size_t ntrusted;
 };
@@ -136,10 +138,16 @@ struct mw_audit_opts {
 /* Read every process's fd table and maps through /proc even where the BPF
  * iterators could list them (a scan of all processes, run with CAP_BPF and
  * CAP_PERFMON or CAP_SYS_ADMIN, from the initial pid namespace, on a kernel
- * with BTF): slower, the same findings (for tests and comparisons). */
+ * with BTF): slower on a large system, the same findings. */
 #define MW_AUDIT_F_NO_BPF      (1u << 3)
+/* Use the BPF iterators (where they work) whatever the size of the system.
+ * By default they are used only on systems running at least
+ * MW_AUDIT_BPF_MIN_TASKS tasks: loading them costs more than reading /proc
+ * on a small system. */
+#define MW_AUDIT_F_BPF         (1u << 4)
+#define MW_AUDIT_BPF_MIN_TASKS 1000
 #define MW_AUDIT_FLAGS_ALL      (MW_AUDIT_F_UID | MW_AUDIT_F_NO_NS_PROBE | MW_AUDIT_F_MAPS_TEXT | \
-				MW_AUDIT_F_NO_BPF)
+				MW_AUDIT_F_NO_BPF | MW_AUDIT_F_BPF)
 
 struct mw_audit_report {
 	size_t nfindings;

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 #include <time.h>
 
 /* One pid namespace: its lowest pid seen (the finding's stable credit)
@@ -35,7 +36,7 @@ struct ns_seen {
 struct scan {
 	struct mw__audit_env env;
 	struct mw__audit_report *rep;
-	const struct mw__audit_trust *trust;
+	struct mw__audit_trust *trust;
 	pthread_mutex_t lock;
 	uint64_t self_ns;
 	struct ns_seen *ns;
@@ -288,6 +289,20 @@ static unsigned int pick_threads(unsigned int asked, size_t n)
 	return t ? t : 1;
 }
 
+/* Worth loading the BPF iterators? Not asked off, a scan of everything from
+ * the initial pid namespace, and a system large enough (sysinfo's task
+ * count: one cheap syscall) or the caller insists. */
+static bool want_bpf(const struct scan *sc, const struct mw_audit_opts *o)
+{
+	struct sysinfo si;
+
+	if (o->npids || (o->flags & MW_AUDIT_F_NO_BPF) || sc->self_ns != MW__PROC_PID_INIT_INO)
+		return false;
+	if (o->flags & MW_AUDIT_F_BPF)
+		return true;
+	return sysinfo(&si) < 0 || si.procs >= MW_AUDIT_BPF_MIN_TASKS;
+}
+
 /* The processes to scan: the caller's (without duplicates) or all. */
 static int get_pids(struct scan *sc, const struct mw_audit_opts *o, struct mw__audit_bpf *bpf,
 		    pid_t **pids, size_t *npids)
@@ -314,8 +329,7 @@ static int get_pids(struct scan *sc, const struct mw_audit_opts *o, struct mw__a
 	}
 	/* The BPF load (a few ms in the kernel) on a second thread while this
 	 * one lists the processes. */
-	if (!(o->flags & MW_AUDIT_F_NO_BPF) && sc->self_ns == MW__PROC_PID_INIT_INO &&
-	    pick_threads(o->threads, SIZE_MAX / 2) > 1)
+	if (want_bpf(sc, o) && pick_threads(o->threads, SIZE_MAX / 2) > 1)
 		loading = pthread_create(&loader, NULL, bpf_loader, bpf) == 0;
 	err = list_pids(sc->env.procfd, pids, npids);
 	if (loading)
@@ -402,7 +416,7 @@ static int scan_run(struct scan *sc, const struct mw_audit_opts *o, struct mw__a
 	 * (a process listed and gone by then has no records and then fails
 	 * to open: vanished). The iterators give pids of the initial pid
 	 * namespace: only when that is the one /proc shows. */
-	if (!o->npids && !(o->flags & MW_AUDIT_F_NO_BPF) && sc->self_ns == MW__PROC_PID_INIT_INO) {
+	if (want_bpf(sc, o)) {
 		err = mw__audit_bpf_collect(bpf, pick_threads(o->threads, npids) > 1);
 		if (err == -ENOMEM)
 			goto out;
@@ -432,7 +446,7 @@ out:
 
 /* A scan with the trust set and hash cache of the caller (a watch keeps
  * them from scan to scan). opts already validated. */
-int mw__audit_scan_with(const struct mw_audit_opts *opts, const struct mw__audit_trust *trust,
+int mw__audit_scan_with(const struct mw_audit_opts *opts, struct mw__audit_trust *trust,
 			struct mw__audit_hcache *hashes, struct mw_audit_report **out)
 {
 	struct mw_audit_opts o = *opts;

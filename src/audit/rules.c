@@ -25,14 +25,6 @@ bool mw__audit_content_sealed(int seals)
 	return seals >= 0 && (seals & (F_SEAL_WRITE | F_SEAL_SEAL)) == (F_SEAL_WRITE | F_SEAL_SEAL);
 }
 
-/* The trusted binary whose contents these are, or NULL. */
-static const char *trusted(const struct mw__audit_trust *t, bool hashed, const unsigned char *h)
-{
-	for (size_t i = 0; hashed && t && i < t->n; i++)
-		if (!memcmp(t->v[i].sha256, h, 32))
-			return t->v[i].path;
-	return NULL;
-}
 
 static bool in_writable_dir(const char *path)
 {
@@ -55,13 +47,13 @@ static void fill_exe(struct mw_audit_finding *f, const struct mw__audit_exe *e)
 }
 
 static int rule_memfd_exe(struct mw__audit_report *r, const struct mw__audit_proc *p,
-			  const struct mw__audit_trust *t)
+			  struct mw__audit_trust *t)
 {
 	const struct mw__audit_exe *e = &p->exe;
 	const char *exe = p->id->exe;
 	int seals = e->info_known ? e->fi.seals : -1;
 	bool sealed = mw__audit_content_sealed(seals);
-	const char *who = sealed ? trusted(t, e->hashed, e->sha256) : NULL;
+	const char *who = sealed && e->hashed ? mw__audit_trusted(t, e->sha256) : NULL;
 	struct mw_audit_finding *f;
 	char sn[96];
 
@@ -137,7 +129,7 @@ static int rule_secret(struct mw__audit_report *r, const struct mw__audit_proc *
 }
 
 int mw__audit_rules_proc(struct mw__audit_report *r, const struct mw__audit_proc *p,
-			 const struct mw__audit_trust *t)
+			 struct mw__audit_trust *t)
 {
 	int err = 0;
 

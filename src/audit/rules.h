@@ -8,23 +8,34 @@
 
 #include "audit/internal.h"
 
+#include <pthread.h>
+
 /* Contents the operator trusts to run from a memfd: SHA-256 digests of the
  * allow-exec-memfd binaries of memward-policy(5) given to the scan, or by
  * default of the container runtimes found on this system. */
 struct mw__audit_trust {
 	struct { unsigned char sha256[32]; char *path; } *v;
 	size_t n;
+	/* Digests are computed when first needed (a sealed memfd executable
+	 * is rare; hashing runc costs more than a whole scan). */
+	bool hashed;
+	char **paths;
+	size_t npaths;
+	pthread_mutex_t lock;
 };
 
-/* Build the set from paths (NULL/0: the default runtimes runc, crun, youki
- * in the usual system directories). Unreadable paths are skipped. 0 or
- * -ENOMEM. */
+/* Build the set from paths (paths NULL: the default runtimes runc, crun,
+ * youki in the usual system directories; paths not NULL with n 0: nothing
+ * is trusted). Unreadable paths are skipped. 0 or -ENOMEM. */
 MW_HIDDEN int mw__audit_trust_load(struct mw__audit_trust *t, const char *const *paths, size_t n);
 MW_HIDDEN void mw__audit_trust_free(struct mw__audit_trust *t);
+/* The trusted binary whose contents have this digest, or NULL (hashes the
+ * set on first use; thread-safe). */
+MW_HIDDEN const char *mw__audit_trusted(struct mw__audit_trust *t, const unsigned char sha256[32]);
 
 /* Findings about one process's executable and secret memory. 0 or -ENOMEM. */
 MW_HIDDEN int mw__audit_rules_proc(struct mw__audit_report *r, const struct mw__audit_proc *p,
-				   const struct mw__audit_trust *t);
+				   struct mw__audit_trust *t);
 /* The finding about a pid namespace's vm.memfd_noexec (value -1: unknown,
  * reason says why), credited to id (its lowest pid seen). 0 or -ENOMEM. */
 MW_HIDDEN int mw__audit_rules_ns(struct mw__audit_report *r, const struct mw__audit_ident *id,

@@ -13,7 +13,7 @@
 /* Copy and check the caller's options (core/opts.h rules). 0 or -EINVAL. */
 MW_HIDDEN int mw__audit_opts_in(struct mw_audit_opts *o, const struct mw_audit_opts *opts);
 /* mw_audit_scan() with a trust set and hash cache kept by the caller. */
-MW_HIDDEN int mw__audit_scan_with(const struct mw_audit_opts *o, const struct mw__audit_trust *trust,
+MW_HIDDEN int mw__audit_scan_with(const struct mw_audit_opts *o, struct mw__audit_trust *trust,
 				  struct mw__audit_hcache *hashes, struct mw_audit_report **out);
 
 #endif

@@ -149,17 +149,44 @@ static int add_path(struct mw__audit_trust *t, const char *path)
 
 int mw__audit_trust_load(struct mw__audit_trust *t, const char *const *paths, size_t n)
 {
-	int err = 0;
-
 	memset(t, 0, sizeof(*t));
-	if (!n) {
+	pthread_mutex_init(&t->lock, NULL);
+	if (!paths) {
 		paths = default_runtimes;
 		n = sizeof(default_runtimes) / sizeof(default_runtimes[0]);
 	}
-	for (size_t i = 0; i < n && !err; i++)
-		if (paths[i])
-			err = add_path(t, paths[i]);
-	return err;
+	t->paths = calloc(n ? n : 1, sizeof(*t->paths));
+	if (!t->paths)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (!paths[i] || access(paths[i], F_OK) < 0)
+			continue; /* not on this system */
+		t->paths[t->npaths] = strdup(paths[i]);
+		if (!t->paths[t->npaths])
+			return -ENOMEM;
+		t->npaths++;
+	}
+	return 0;
+}
+
+const char *mw__audit_trusted(struct mw__audit_trust *t, const unsigned char sha256[32])
+{
+	const char *who = NULL;
+
+	if (!t)
+		return NULL;
+	pthread_mutex_lock(&t->lock);
+	if (!t->hashed) {
+		t->hashed = true;
+		for (size_t i = 0; i < t->npaths; i++)
+			if (add_path(t, t->paths[i]) < 0)
+				break; /* ENOMEM: fewer trusted binaries, never more */
+	}
+	for (size_t i = 0; i < t->n && !who; i++)
+		if (!memcmp(t->v[i].sha256, sha256, 32))
+			who = t->v[i].path;
+	pthread_mutex_unlock(&t->lock);
+	return who;
 }
 
 void mw__audit_trust_free(struct mw__audit_trust *t)
@@ -167,5 +194,9 @@ void mw__audit_trust_free(struct mw__audit_trust *t)
 	for (size_t i = 0; i < t->n; i++)
 		free(t->v[i].path);
 	free(t->v);
+	for (size_t i = 0; i < t->npaths; i++)
+		free(t->paths[i]);
+	free(t->paths);
+	pthread_mutex_destroy(&t->lock);
 	memset(t, 0, sizeof(*t));
 }

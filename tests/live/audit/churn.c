@@ -86,6 +86,9 @@ int main(void)
 		CHECK(err == 0, "scan %d under churn: %s", scans, strerror(-err));
 		if (err)
 			break;
+		if (scans == 0)
+			live_note("first scan under churn: %.3f s, %u processes seen, %u rescanned, bpf %d",
+				  r->duration_s, r->procs_seen, r->procs_rescanned, r->via_bpf);
 		err = r->procs_scanned + r->procs_unreadable + r->procs_vanished + r->procs_kernel ==
 		      r->procs_seen;
 		CHECK(err, "scan %d: scanned %u + unreadable %u + vanished %u + kernel %u != seen %u",

@@ -57,7 +57,7 @@ int main(void)
 		CHECK(!strcmp(link, "/memfd:fake (deleted)"), "the fixture's link is '%s'", link);
 	}
 	for (int mode = 0; mode < 3; mode++) {
-		struct mw_audit_opts o = { .sz = sizeof(o) };
+		struct mw_audit_opts o = { .sz = sizeof(o), .flags = MW_AUDIT_F_BPF };
 		struct mw_audit_report *r = NULL;
 		int err, hits = 0;
 

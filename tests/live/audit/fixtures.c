@@ -571,7 +571,7 @@ int main(int argc, char **argv)
 	 * initial pid namespace, kernel BTF) they list the fd tables and
 	 * maps; what is found about the fixtures is what /proc shows. */
 	{
-		struct mw_audit_opts ob = { .sz = sizeof(ob) };
+		struct mw_audit_opts ob = { .sz = sizeof(ob), .flags = MW_AUDIT_F_BPF };
 		struct mw_audit_opts op = { .sz = sizeof(op), .flags = MW_AUDIT_F_NO_BPF };
 		struct mw_audit_report *a = NULL, *p = NULL;
 

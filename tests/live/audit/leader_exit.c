@@ -96,7 +96,7 @@ int main(int argc, char **argv)
 		CHECK(n < 0, "the leader still shows an exe: the fixture did not work");
 	}
 	for (int mode = 0; mode < 3; mode++) {
-		struct mw_audit_opts o = { .sz = sizeof(o) };
+		struct mw_audit_opts o = { .sz = sizeof(o), .flags = MW_AUDIT_F_BPF };
 		struct mw_audit_report *r = NULL;
 		const struct mw_audit_finding *f = NULL;
 		int err;
