@@ -160,7 +160,7 @@ static int scan_one(struct scan *sc, struct mw__audit_collector *c, pid_t pid)
 			r = MW__PROC_VANISHED;
 			break;
 		}
-		p.objs = c->objs + start;
+		p.objs = c->objs ? c->objs + start : NULL;
 		pthread_mutex_lock(&sc->lock);
 		err = mw__audit_keep_ident(sc->rep, p.id);
 		pthread_mutex_unlock(&sc->lock);

@@ -663,7 +663,7 @@ static int read_body(struct mw__audit_collector *c, pid_t pid, struct mw__audit_
 	for (size_t i = start; i < c->nobjs; i++)
 		if (p->exe.fi.ino && c->objs[i].dev == p->exe.fi.dev && c->objs[i].ino == p->exe.fi.ino)
 			c->objs[i].is_exe = true;
-	p->objs = c->objs + start; /* fixed up by the caller after reallocs */
+	p->objs = c->objs ? c->objs + start : NULL; /* fixed up by the caller after reallocs */
 	p->nobjs = c->nobjs - start;
 	if (p->nobjs || p->exe.kind != MW__EXE_FILE)
 		return mw__audit_proc_ident(c) < 0 ? -ENOMEM : MW__PROC_SCANNED;
