@@ -21,7 +21,11 @@
  * -L leaves lsof out (profiling memward alone): then no lsof time, ratio
  * or speed-up is printed, only what was measured.
  *
- * usage: bench-audit [-n PROCS] [-m MEMFDS] [-r RUNS] [-t THREADS] [-s] [-L] [-o]
+ * -c MEMWARD times the command instead, as a process (fork, exec, wait4 for
+ * the peak RSS): every output format and --no-bpf next to lsof, at least 5
+ * interleaved runs, medians.
+ *
+ * usage: bench-audit [-n PROCS] [-m MEMFDS] [-r RUNS] [-t THREADS] [-s] [-L] [-o] [-c MEMWARD]
  */
 #include "sys/shim.h"
 
@@ -197,11 +201,87 @@ static double run_lsof(long *lines)
 	return now() - t0;
 }
 
+/* ---- -c: the command as a process ------------------------------------- */
+
+/* Run argv with stdout to /dev/null; seconds, peak RSS (KiB) in *rss. */
+static double run_cmd(char *const argv[], long *rss)
+{
+	struct rusage ru;
+	double t0 = now();
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		dup2(null, 1);
+		dup2(null, 2);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (wait4(pid, &st, 0, &ru) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) > 1)
+		return -1;
+	*rss = ru.ru_maxrss;
+	return now() - t0;
+}
+
+#define NCMDS 6
+#define MAXRUNS 16
+
+/* Every output format of `memward audit`, --no-bpf, and lsof, taking turns
+ * in each run (a noisy moment hits them alike); medians and ratios. */
+static int bench_commands(const char *memward, int runs)
+{
+	static char *const argvs[NCMDS][8] = {
+		{ "lsof", "-nP", "+L1", NULL },
+		{ NULL, "audit", "--fail-on", "none", NULL },
+		{ NULL, "audit", "--fail-on", "none", "--json", NULL },
+		{ NULL, "audit", "--fail-on", "none", "--jsonl", NULL },
+		{ NULL, "audit", "--fail-on", "none", "--prometheus", NULL },
+		{ NULL, "audit", "--fail-on", "none", "--no-bpf", NULL },
+	};
+	static const char *const labels[NCMDS] = { "lsof -nP +L1", "memward audit (table)", "--json",
+						   "--jsonl", "--prometheus", "--no-bpf (table)" };
+	double t[NCMDS][MAXRUNS], med[NCMDS];
+	long rss[NCMDS][MAXRUNS], rmed[NCMDS];
+
+	for (int i = 0; i < runs; i++)
+		for (int c = 0; c < NCMDS; c++) {
+			char *argv[8];
+
+			memcpy(argv, argvs[c], sizeof(argv));
+			if (!argv[0])
+				argv[0] = (char *)memward;
+			t[c][i] = run_cmd(argv, &rss[c][i]);
+			if (t[c][i] < 0) {
+				fprintf(stderr, "bench-audit: %s did not run\n", labels[c]);
+				return 2;
+			}
+		}
+	for (int c = 0; c < NCMDS; c++) {
+		double r[MAXRUNS];
+
+		med[c] = median(t[c], runs);
+		for (int i = 0; i < runs; i++)
+			r[i] = (double)rss[c][i];
+		rmed[c] = (long)median(r, runs);
+	}
+	printf("commands, medians of %d interleaved runs (wall time, peak RSS):\n", runs);
+	printf("  %-24s %8.4f s %7ld KiB\n", labels[0], med[0], rmed[0]);
+	for (int c = 1; c < NCMDS; c++)
+		printf("  %-24s %8.4f s %7ld KiB  %5.1fx faster than lsof; RSS %.2fx the table's\n",
+		       labels[c], med[c], rmed[c], med[0] / med[c], (double)rmed[c] / (double)rmed[1]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int n = 2000, m = 10, runs = 3, c, ready[2], got = 0;
 	bool no_lsof = false;
 	bool noexec = false;
+	const char *cmd = NULL;
 	double tl[16], lsof_med, tv[NVARIANTS][16], med[NVARIANTS];
 	bool via_bpf = false;
 	int nvariants = NVARIANTS;
@@ -210,8 +290,9 @@ int main(int argc, char **argv)
 	long lsof_lines = 0;
 	struct rlimit rl;
 
-	while ((c = getopt(argc, argv, "n:m:r:t:Los")) != -1) {
+	while ((c = getopt(argc, argv, "n:m:r:t:Losc:")) != -1) {
 		switch (c) {
+		case 'c': cmd = optarg; break;
 		case 'n': n = atoi(optarg); break;
 		case 'm': m = atoi(optarg); break;
 		case 'r': runs = atoi(optarg); break;
@@ -220,7 +301,7 @@ int main(int argc, char **argv)
 		case 'L': no_lsof = true; break; /* profiling memward alone */
 		case 'o': nvariants = 1; break; /* only the default scan (profiling) */
 		default:
-			fprintf(stderr, "usage: bench-audit [-n PROCS] [-m MEMFDS] [-r RUNS] [-t THREADS] [-s (noexec memfds)] [-L (skip lsof)] [-o (default scan only)]\n");
+			fprintf(stderr, "usage: bench-audit [-n PROCS] [-m MEMFDS] [-r RUNS] [-t THREADS] [-s (noexec memfds)] [-L (skip lsof)] [-o (default scan only)] [-c MEMWARD (time the command)]\n");
 			return 64;
 		}
 	}
@@ -295,6 +376,12 @@ int main(int argc, char **argv)
 		printf("fixture: %d processes x %d memfds ready in %.2f s\n", n, m, now() - t0);
 	}
 
+	if (cmd) {
+		int rc = bench_commands(cmd, runs < 5 ? 5 : runs);
+
+		kill_group();
+		return rc;
+	}
 	/* The variants take turns within each run, so that a noisy moment
 	 * hits them alike. */
 	for (int i = 0; i < runs; i++) {

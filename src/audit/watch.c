@@ -253,6 +253,21 @@ MW_API int mw_audit_watch_next(struct mw_audit_watch *w, int timeout_ms, struct 
 				*out = &rep->pub;
 			}
 		}
+		/* A process looked at (its exe a memfd or an unlinked file)
+		 * always gives a finding when read; none means it exited
+		 * while read: that is reported too, never dropped. */
+		for (size_t i = 0; !r && i < nlook && !(o.flags & MW_AUDIT_F_UID); i++) {
+			bool seen = false;
+
+			for (size_t k = 0; k < (*out)->nfindings && !seen; k++)
+				seen = (*out)->findings[k]->pid == look[i];
+			for (size_t k = 0; k < (*out)->nmissing && !seen; k++)
+				seen = (*out)->missing[k] == look[i];
+			if (!seen && ngone < 1024) {
+				gone[ngone++] = look[i];
+				w->st.unread++;
+			}
+		}
 		if (!r && ngone)
 			r = mw__audit_add_missing(*out, gone, ngone);
 	}
