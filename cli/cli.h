@@ -38,5 +38,6 @@ extern const struct cli_cmd cmd_run;
 extern const struct cli_cmd cmd_policy_check;
 extern const struct cli_cmd cmd_oci_hook;
 extern const struct cli_cmd cmd_wss;
+extern const struct cli_cmd cmd_guard;
 
 #endif

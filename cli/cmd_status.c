@@ -51,6 +51,14 @@ static void add_extras(json_object *o, enum mw_feature f, const struct mw_featur
 		json_object_object_add(o, "listed", json_tristate(si->bpf_lsm_listed));
 		json_object_object_add(o, "loadable", json_tristate(si->bpf_lsm_loadable));
 		json_object_object_add(o, "lsm_list", list);
+		{
+			/* Whether `memward guard` can attach every hook it uses. */
+			char why[320];
+			int ok = mw_guard_probe(why, sizeof(why));
+
+			json_object_object_add(o, "guard_hooks", json_object_new_boolean(ok == 1));
+			json_object_object_add(o, "guard_reason", json_object_new_string(why));
+		}
 		break;
 	}
 	case MW_FEAT_DAMON_SYSFS: {
@@ -129,6 +137,12 @@ static int status_text(const struct utsname *un, bool damon_probe)
 	}
 	printf("\n%d of %d features supported here.\n", MW_FEAT_COUNT_ - missing, MW_FEAT_COUNT_);
 	status_reclaim_text(damon_probe);
+	{
+		char why[320];
+		int ok = mw_guard_probe(why, sizeof(why));
+
+		printf("memward guard (BPF LSM hooks): %s: %s\n", ok == 1 ? "available" : "unavailable", why);
+	}
 	return 0;
 }
 

@@ -20,6 +20,7 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_policy_check,
 	&cmd_oci_hook,
 	&cmd_wss,
+	&cmd_guard,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -16,5 +16,6 @@
 #include <memward/damon.h>
 #include <memward/mglru.h>
 #include <memward/memcg.h>
+#include <memward/guard.h>
 
 #endif
