@@ -101,7 +101,7 @@ MW_API int mw_guard_event_json(const struct mw_guard_event *ev, char *buf, size_
 
 MW_API int mw_guard_probe(char *why, size_t size)
 {
-	struct mw_feature_status st;
+	struct mw_feature_status st = { .sz = sizeof(st) };
 
 	if (!why && size)
 		return -EINVAL;
