@@ -83,7 +83,7 @@ int main(int argc, char **argv)
 	CHECK(rc == 64, "bad preset: %d %s", rc, out);
 	rc = sh("echo x | \"$1\" memfd create --seal frozen", out, sizeof(out));
 	CHECK(rc == 64, "no command: %d %s", rc, out);
-	rc = sh("echo x | \"$1\" memfd create --seal frozen -- /nonexistent/cmd", out, sizeof(out));
+	rc = sh("echo x | \"$1\" memfd create --seal fixed-size -- /nonexistent/cmd", out, sizeof(out));
 	CHECK(rc == 127, "missing command: %d %s", rc, out);
 	rc = sh("head -c 3000 /dev/zero | \"$1\" memfd create --seal frozen --max-size 1K -- true",
 		out, sizeof(out));

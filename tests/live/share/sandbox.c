@@ -177,7 +177,7 @@ static void expect(int c, int r, const struct mw_share_result *res, char mark, i
 		CHECK(strstr(res->detail, "not proven") != NULL, "no-sealing memfd: %s", res->detail);
 	if (c == C_HUGE && mark == 'H')
 		CHECK(strstr(res->detail, "hugetlbfs") != NULL, "hugetlb: %s", res->detail);
-	if (mode == EPERM_OTHERS && (c == C_FROZEN || c == C_SHARED))
+	if (mode == EPERM_OTHERS && (c == C_FROZEN || c == C_SHARED) && (sup & F_SEAL_EXEC))
 		CHECK(strstr(res->detail, "ACL") != NULL, "unreadable ACL: %s", res->detail);
 	printf("note: %s %s -> %s: %s\n", mode == KILL_OTHERS ? "kill" : "eperm", names[c],
 	       r >= 0 ? "fd" : mw_errno_name(r), res->detail);
