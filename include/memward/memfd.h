@@ -41,8 +41,9 @@ extern "C" {
 /*
  * Presets, each for one real use:
  *
- * MW_SEALS_FROZEN: the contents can never change again, by anyone, and the
- *   file can never become executable. Seal a buffer like this before sharing
+ * MW_SEALS_FROZEN: the contents can never change again, by anyone, and no
+ *   chmod can make the file executable (a POSIX ACL still can on 6.18: see
+ *   mw_memfd_create(3), "What the seals do not prove"). Seal a buffer like this before sharing
  *   it with a less trusted process (configuration, a document, a message).
  *   Needs F_SEAL_EXEC (6.3): on older kernels mw_memfd_seal() fails with
  *   -EOPNOTSUPP; pass MW_SEALS_FROZEN & mw_memfd_seals_supported() to knowingly
@@ -104,8 +105,10 @@ struct mw_memfd_info {
 	enum mw_memfd_kind kind;
 	enum mw_memfd_exec exec;
 	bool is_memfd;         /* kind == MW_MEMFD_KIND_MEMFD */
-	bool exec_sealed;      /* F_SEAL_EXEC is set */
-	bool exec_possible;    /* an exec bit is set, or could be set (not sealed), on a
+	bool exec_sealed;      /* F_SEAL_EXEC is set and enforced (never on hugetlbfs,
+				  which ignores it): chmod cannot change exec bits */
+	bool exec_possible;    /* an exec bit is set, or could be set (not sealed, hugetlbfs,
+				  or the kernel lets a POSIX ACL add one), on a
 				  mount that allows exec */
 	bool sealing_allowed;  /* seals can still be added (F_SEAL_SEAL not set) */
 	unsigned int seals;    /* MW_SEAL_* in effect (0 when the file has none) */

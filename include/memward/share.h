@@ -3,7 +3,7 @@
  * Verified memfd sharing over AF_UNIX sockets.
  *
  * The sender passes one fd with SCM_RIGHTS. The receiver checks it against a
- * policy (a memfd, these seals, exec impossible, size in bounds) and gets
+ * policy (a memfd, these seals, not executable, size in bounds) and gets
  * either a verified fd or an error that names the reason. Whatever arrives and
  * is not returned is closed: fds are received with MSG_CMSG_CLOEXEC, surplus
  * fds are closed, a truncated control message (MSG_CTRUNC) is rejected after
@@ -14,6 +14,9 @@
  * under the receiver's mapping (SIGBUS), or make it executable and run what
  * it wrote (the ChromeOS cros_vm bug that motivated F_SEAL_EXEC). Seals are
  * the kernel's promise that cannot be taken back: once verified, they hold.
+ * They do not make exec impossible: on tmpfs a POSIX ACL adds exec bits
+ * around F_SEAL_EXEC (6.18), hugetlbfs ignores it, and mmap(PROT_EXEC) never
+ * asks. Only our own copy (MW_SHARE_EXEC_NEVER) proves "never executable".
  */
 #ifndef MEMWARD_SHARE_H
 #define MEMWARD_SHARE_H
@@ -57,7 +60,7 @@ extern "C" {
 #define MW_SHARE_NO_MAX           UINT64_MAX
 
 /*
- * The policy. NULL means: a memfd, exec impossible (MW_SHARE_NO_EXEC), sealed
+ * The policy. NULL means: a memfd, not executable (MW_SHARE_NO_EXEC), sealed
  * against write, shrink and grow (the contents can never change), at most
  * MW_SHARE_MAX_SIZE_DEFAULT bytes, a private read-only fd.
  * A required seal is met by any seal that implies it (WRITE implies
@@ -150,7 +153,7 @@ MW_API int mw_share_send(int sock, int fd, const void *data, size_t len);
  * reference): getsockopt, recvmsg, poll (timeout, SEQPACKET empty record),
  * newfstatat/fstat, fstatfs, fcntl, readlink, fgetxattr, openat, close;
  * MW_SHARE_COPY and MW_SHARE_EXEC_NEVER add memfd_create, ftruncate, lseek,
- * pread64, pwrite64. Never memfd_create without them.
+ * pread64, pwrite64 (and fchmod before 6.3). Never memfd_create without them.
  *
  * Size bounds are stable only when SHRINK and GROW are required.
  * MW_SEAL_FUTURE_WRITE is not immutability: the sender may keep a writable

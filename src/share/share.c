@@ -308,9 +308,14 @@ MW_API int mw_share_copy_frozen(int fd, const char *name, uint64_t max_size)
 	r = copy_sparse(fd, dst, sb.st_size);
 	if (r < 0)
 		return r;
-	r = mw_memfd_seal(dst, MW_SEALS_FROZEN & mw_memfd_seals_supported());
+	/* F_ADD_SEALS here, not mw_memfd_seal(): no feature probe (it may fork
+	 * or create memfds) in a receive path with a documented syscall set.
+	 * EINVAL for the whole set means F_SEAL_EXEC is unknown (before 6.3). */
+	r = fcntl(dst, F_ADD_SEALS, MW_SEALS_FROZEN);
+	if (r < 0 && errno == EINVAL)
+		r = fcntl(dst, F_ADD_SEALS, MW_SEALS_FROZEN & ~MW_SEAL_EXEC);
 	if (r < 0)
-		return r;
+		return -errno;
 	r = dst;
 	dst = -1;
 	return r;

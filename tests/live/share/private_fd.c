@@ -43,6 +43,53 @@ static void sender(int s, void *arg)
 	(void)read(s, &b, 1);
 }
 
+/* Sender for the reopen failure: a frozen memfd with mode 0000 (F_SEAL_EXEC
+ * does not stop that: no exec bit changes), sent twice. */
+static void s_mode0(int s, void *arg)
+{
+	unsigned int frozen = (F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_EXEC | F_SEAL_SEAL) & sup;
+	int fd = st_memfd(MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL * !!(sup & F_SEAL_EXEC), frozen, 16);
+	char b;
+
+	(void)arg;
+	if (fd < 0 || fchmod(fd, 0) < 0 || mw_share_send(s, fd, NULL, 0) < 0 ||
+	    mw_share_send(s, fd, NULL, 0) < 0)
+		_exit(96);
+	(void)read(s, &b, 1);
+}
+
+/* As an unprivileged user (no DAC override): the reopen through /proc
+ * fails, which is MW_SHARE_REOPEN_FAILED, and MW_SHARE_SHARED_FD takes the
+ * sender's description instead. */
+static int reopen_refused(void)
+{
+	struct mw_share_policy pol = {
+		.sz = sizeof(pol), .flags = MW_SHARE_REQUIRE_MEMFD,
+		.required_seals = MW_SEAL_WRITE | MW_SEAL_SHRINK | MW_SEAL_GROW,
+	};
+	struct mw_share_result res = { .sz = sizeof(res) };
+	pid_t pid;
+	int sock, fd;
+
+	if (getuid() == 0 && (setgid(65534) < 0 || setuid(65534) < 0))
+		return LIVE_SKIP_CODE;
+	sock = st_sender(SOCK_STREAM, s_mode0, NULL, &pid);
+	fd = mw_share_recv(sock, &pol, NULL, 0, &res);
+	CHECK(fd == -ENXIO && res.reason == MW_SHARE_REOPEN_FAILED,
+	      "mode 0000 memfd: %d %s", fd, res.detail);
+	if (fd >= 0)
+		close(fd);
+	pol.flags |= MW_SHARE_SHARED_FD;
+	fd = mw_share_recv(sock, &pol, NULL, 0, &res);
+	CHECK(fd >= 0, "SHARED_FD of a mode 0000 memfd: %d %s", fd, res.detail);
+	if (fd >= 0)
+		close(fd);
+	(void)write(sock, "e", 1);
+	close(sock);
+	live_wait(pid);
+	return live_done();
+}
+
 int main(void)
 {
 	struct mw_share_policy pol = {
@@ -94,5 +141,19 @@ int main(void)
 	(void)write(sock, "e", 1);
 	close(sock);
 	CHECK(live_wait(pid) == 0, "sender failed");
+
+	fflush(stdout);
+	pid = fork();
+	REQUIRE(pid >= 0, "fork");
+	if (pid == 0)
+		_exit(reopen_refused());
+	{
+		int rc = live_wait(pid);
+
+		if (rc == LIVE_SKIP_CODE)
+			live_note("reopen-refused case not run: cannot drop to uid 65534");
+		else
+			CHECK(rc == 0, "reopen-refused case failed: %d", rc);
+	}
 	return live_done();
 }

