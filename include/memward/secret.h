@@ -187,6 +187,14 @@ MW_API void *mw_secret_realloc(struct mw_secret_heap *h, void *p, size_t n);
  * a live object of h (or h is a parent's heap in a child of fork()). */
 MW_API size_t mw_secret_size(const struct mw_secret_heap *h, const void *p);
 
+/* 1 when p is a live object of h (a 0-byte object too, for which
+ * mw_secret_size() gives 0), else 0 (also for NULL h or p). Read-only: it
+ * also answers in a child of fork() for the parent's heap, so that a shim
+ * can tell the parent's objects (not to be freed there) from its own. For
+ * allocator hooks that must route a free (OpenSSL's CRYPTO_secure_allocated,
+ * libgcrypt's gcry_set_allocation_handler is_secure). */
+MW_API int mw_secret_owns(const struct mw_secret_heap *h, const void *p);
+
 /* Protection of one guarded object (its whole slot). */
 #define MW_SECRET_NOACCESS  0
 #define MW_SECRET_READONLY  1

@@ -655,6 +655,21 @@ size_t mw__compact_size(const struct mw_secret_heap *h, const void *ptr)
 	return v >= MW_SLOT_QUAR ? 0 : v;
 }
 
+bool mw__compact_owns(const struct mw_secret_heap *h, const void *ptr)
+{
+	const char *p = ptr;
+	struct mw_chunk *ch = mw__lookup(h, p);
+	long i;
+
+	if (!ch)
+		return false;
+	if (ch->kind == MW_CHUNK_LARGE)
+		return p == ch->map + MW_SC_HDR && __atomic_load_n(&ch->state, __ATOMIC_ACQUIRE) == 1;
+	if (ch->kind != MW_CHUNK_SLAB || (i = slot_of(ch, p)) < 0)
+		return false;
+	return __atomic_load_n(&ch->sizes[i], __ATOMIC_ACQUIRE) < MW_SLOT_QUAR;
+}
+
 void *mw__compact_realloc(struct mw_secret_heap *h, void *ptr, size_t n)
 {
 	char *p = ptr, *q;

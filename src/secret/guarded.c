@@ -327,6 +327,15 @@ size_t mw__guarded_size(const struct mw_secret_heap *h, const void *ptr)
 	return c->n;
 }
 
+bool mw__guarded_owns(const struct mw_secret_heap *h, const void *ptr)
+{
+	const char *p = ptr;
+	struct mw_chunk *c = mw__lookup(h, p - 1);
+
+	return c && c->kind == MW_CHUNK_GSLOT && p == c->map + c->map_len - c->n &&
+	       __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == 1;
+}
+
 void *mw__guarded_realloc(struct mw_secret_heap *h, void *ptr, size_t n)
 {
 	char *p = ptr, *q;

@@ -236,6 +236,14 @@ MW_API size_t mw_secret_size(const struct mw_secret_heap *h, const void *p)
 	return mw__guarded_size(h, p);
 }
 
+MW_API int mw_secret_owns(const struct mw_secret_heap *h, const void *p)
+{
+	if (!h || !p)
+		return 0;
+	/* Read-only, so also on a parent's heap in a child of fork(). */
+	return h->mode == MW_SECRET_COMPACT ? mw__compact_owns(h, p) : mw__guarded_owns(h, p);
+}
+
 MW_API int mw_secret_protect(struct mw_secret_heap *h, void *p, int prot)
 {
 	if (!h || !p)

@@ -273,6 +273,7 @@ MW_HIDDEN void *mw__compact_alloc(struct mw_secret_heap *h, size_t n);
 MW_HIDDEN void mw__compact_free(struct mw_secret_heap *h, void *p);
 MW_HIDDEN void *mw__compact_realloc(struct mw_secret_heap *h, void *p, size_t n);
 MW_HIDDEN size_t mw__compact_size(const struct mw_secret_heap *h, const void *p);
+MW_HIDDEN bool mw__compact_owns(const struct mw_secret_heap *h, const void *p);
 MW_HIDDEN void mw__compact_counters(struct mw_secret_heap *h, long long *in_use, long long *live);
 
 /* large.c (compact mode, objects over MW_SC_MAX) */
@@ -284,6 +285,7 @@ MW_HIDDEN void *mw__guarded_alloc(struct mw_secret_heap *h, size_t n);
 MW_HIDDEN void mw__guarded_free(struct mw_secret_heap *h, void *p);
 MW_HIDDEN void *mw__guarded_realloc(struct mw_secret_heap *h, void *p, size_t n);
 MW_HIDDEN size_t mw__guarded_size(const struct mw_secret_heap *h, const void *p);
+MW_HIDDEN bool mw__guarded_owns(const struct mw_secret_heap *h, const void *p);
 MW_HIDDEN int mw__guarded_protect(struct mw_secret_heap *h, void *p, int prot);
 MW_HIDDEN void mw__guarded_forget(struct mw_secret_heap *h);
 
