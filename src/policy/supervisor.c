@@ -409,12 +409,12 @@ static int open_target(const struct caller *c, const struct seccomp_notif *req, 
 static const char *kind_name(enum mw__file_kind k)
 {
 	switch (k) {
-	case MW__FILE_MEMFD: return "memfd";
+	case MW__FILE_MEMFD: return "a memfd";
 	case MW__FILE_SHMEM: return "internal shared memory (anonymous shared mapping or SysV segment)";
-	case MW__FILE_HUGETLB: return "hugetlbfs memfd or mapping";
+	case MW__FILE_HUGETLB: return "a hugetlbfs memfd or mapping";
 	case MW__FILE_OTHER: break;
 	}
-	return "file";
+	return "a file";
 }
 
 /* The file is open: judge it. */
@@ -437,11 +437,11 @@ static void judge_file(const struct sv *sv, const struct caller *c, int file, st
 		return;
 	}
 	if (!c->listed) {
-		refuse(j, EACCES, "exec of a %s by an executable the policy does not list", kind_name(kind));
+		refuse(j, EACCES, "exec of %s by an executable the policy does not list", kind_name(kind));
 		return;
 	}
 	if (kind == MW__FILE_HUGETLB) {
-		refuse(j, EACCES, "exec of a %s: hugetlbfs ignores F_SEAL_EXEC, never sealed", kind_name(kind));
+		refuse(j, EACCES, "exec of %s: hugetlbfs ignores F_SEAL_EXEC, never sealed", kind_name(kind));
 		return;
 	}
 	s = fcntl(file, F_GET_SEALS);
@@ -452,7 +452,7 @@ static void judge_file(const struct sv *sv, const struct caller *c, int file, st
 	mw__seals_string(seals, have, sizeof(have));
 	mw__seals_string(required, need, sizeof(need));
 	if ((seals & required) != required)
-		refuse(j, EACCES, "%s not fully sealed (has %s, needs %s)", kind_name(kind), have, need);
+		refuse(j, EACCES, "%s, not fully sealed (has %s, needs %s)", kind_name(kind), have, need);
 	else if (nthreads != 1)
 		refuse(j, EACCES, "multithreaded caller (%ld threads): the fd could be swapped before the exec",
 		       nthreads);
