@@ -63,10 +63,11 @@ int main(int argc, char **argv)
 	/* fixed-size: refused by the default policy (no WRITE seal), accepted
 	 * by its own; --env names the variable; --size extends. */
 	rc = sh("printf 'ring' | \"$1\" memfd create --seal fixed-size --size 64K --env RING -- "
-		"/bin/sh -c '\"$0\" memfd verify $RING; echo rc=$?; "
+		"/bin/sh -c '(printf y >&$RING) && echo WROTE; \"$0\" memfd verify $RING; echo rc=$?; "
 		"\"$0\" memfd verify --policy fixed-size --allow-exec --json $RING; echo rc=$?' \"$1\"",
 		out, sizeof(out));
 	CHECK(rc == 0, "fixed-size: exit %d: %s", rc, out);
+	CHECK(strstr(out, "WROTE"), "fixed-size: the command cannot write: %s", out);
 	CHECK(strstr(out, "refused (missing_seals)") && strstr(out, "rc=1"),
 	      "fixed-size under the default policy: %s", out);
 	CHECK(strstr(out, "\"verified\":true") && strstr(out, "\"size\":65536") &&

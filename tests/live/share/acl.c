@@ -17,6 +17,7 @@
 #include "acl_exec.h"
 
 #include <grp.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 static unsigned int sup;
@@ -103,6 +104,14 @@ static void after_check(int flags, const char *what)
 	} else {
 		CHECK(!res.exec_never && !res.copied, "%s: exec_never claimed for the sender's file",
 		      what);
+		/* The man page's third point: mapping is never asked. */
+		{
+			void *x = mmap(NULL, 64, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+			CHECK(x != MAP_FAILED, "%s: mmap(PROT_EXEC) of the verified memfd refused (%s): "
+			      "mw_share_recv(3) says it is not", what, strerror(errno));
+			if (x != MAP_FAILED)
+				munmap(x, 64);
+		}
 		live_note("%s: after the check the sender's ACL made the file %s (mode %o)", what,
 			  b == 'x' ? "executable" : "no more executable", st.st_mode & 0777);
 	}

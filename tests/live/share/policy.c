@@ -129,6 +129,51 @@ static void sparse_copy(void)
 	close(fd);
 }
 
+/* A memfd made without sealing has exactly F_SEAL_SEAL, like any tmpfs
+ * file: only its device proves it. This process has made no memfd through
+ * the library yet, and verification makes none: "not proven". Once
+ * mw_memfd_create() made one, its device is known and the same memfd passes,
+ * while a tmpfs file named like a memfd (root: own mount namespace) fails on
+ * the device. */
+static void identity(void)
+{
+	struct mw_share_policy pol = { .sz = sizeof(pol), .flags = MW_SHARE_REQUIRE_MEMFD };
+	struct mw_share_result res;
+	int fd = st_memfd(0, 0, 16), own, r;
+
+	REQUIRE(fd >= 0, "memfd");
+	r = verify(fd, &pol, &res);
+	CHECK(r == -EMEDIUMTYPE && strstr(res.detail, "not proven"),
+	      "no-sealing memfd before any library memfd: %d %s", r, res.detail);
+	own = mw_memfd_create("identity", NULL, NULL);
+	REQUIRE(own >= 0, "mw_memfd_create: %d", own);
+	close(own);
+	r = verify(fd, &pol, &res);
+	CHECK(r == 0, "no-sealing memfd once the device is known: %d %s", r, res.detail);
+	close(fd);
+	if (getuid() == 0) {
+		int sv[2];
+		pid_t pid;
+
+		REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0, "socketpair");
+		pid = fork();
+		REQUIRE(pid >= 0, "fork");
+		if (pid == 0) {
+			int f = st_forged_memfd("memfd:evil");
+			_exit(f >= 0 && mw_share_send(sv[1], f, NULL, 0) == 0 ? 0 : LIVE_SKIP_CODE);
+		}
+		close(sv[1]);
+		res.sz = sizeof(res);
+		r = mw_share_recv(sv[0], &pol, NULL, 0, &res);
+		if (live_wait(pid) == 0)
+			CHECK(r == -EMEDIUMTYPE && strstr(res.detail, "another device"),
+			      "forged memfd with the device known: %d %s", r, res.detail);
+		if (r >= 0)
+			close(r);
+		close(sv[0]);
+	}
+}
+
 int main(void)
 {
 	int probe = mw_sys_memfd_create("probe", MFD_CLOEXEC);
@@ -137,6 +182,7 @@ int main(void)
 		live_skip("memfd_create: %s", strerror(errno));
 	close(probe);
 	sup = st_seals_supported();
+	identity();
 	implied_seals();
 	fixed_size();
 	size_bound();
