@@ -50,10 +50,10 @@ enum mw_audit_kind {
 	 * on this system): a runtime's self-protection copy (CVE-2019-5736).
 	 * Low. */
 	MW_AUDIT_SEALED_EXEC,
-	/* A memfd with an exec bit and no effective exec seal (none, or on
-	 * hugetlbfs, which ignores F_SEAL_EXEC), held as an fd or mapped but
-	 * not executable: it could be executed. Low; info when its contents
-	 * are sealed. Executing it is what the other kinds report. */
+	/* A memfd with exec bits (F_SEAL_EXEC only keeps them from changing),
+	 * held as an fd or mapped but not executable: it could be executed.
+	 * Low; info when its contents are sealed. Executing it is what the
+	 * other kinds report. */
 	MW_AUDIT_EXEC_MEMFD,
 	/* A memfd mapped executable (not the process's own executable): a
 	 * fileless library. High, sealed or not. */

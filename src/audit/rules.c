@@ -213,11 +213,12 @@ struct inode_state {
 };
 
 /*
- * A memfd that could be executed: exec bits and no exec seal (hugetlbfs
- * ignores F_SEAL_EXEC). Most programs still create memfds without
- * MFD_NOEXEC_SEAL, so by itself this is low (writable contents) or info
- * (sealed contents): what matters is a memfd executed or mapped executable,
- * which the other rules report.
+ * A memfd that could be executed: exec bits set. F_SEAL_EXEC does not make
+ * it less so (it only stops chmod; a POSIX ACL sets exec bits around it on
+ * 6.18, and hugetlbfs ignores it). Most programs still create memfds
+ * without MFD_NOEXEC_SEAL, so by itself this is low (writable contents) or
+ * info (sealed contents): what matters is a memfd executed or mapped
+ * executable, which the other rules report.
  */
 static int rule_exec_memfd(struct mw__audit_report *r, const struct mw__audit_obj *o,
 			   const struct inode_state *s, const char *name)
@@ -225,12 +226,13 @@ static int rule_exec_memfd(struct mw__audit_report *r, const struct mw__audit_ob
 	bool sealed = mw__audit_content_sealed(s->seals);
 	bool exec_sealed = s->seals >= 0 && (s->seals & F_SEAL_EXEC) && !s->hugetlb;
 
-	if (!s->known || !(s->mode & 0111) || exec_sealed)
+	if (!s->known || !(s->mode & 0111))
 		return 0;
 	return fill(mw__audit_add(r, o->id, MW_AUDIT_EXEC_MEMFD, sealed ? MW_AUDIT_INFO : MW_AUDIT_LOW,
-				  name, "%s a memfd with exec bits (mode %04o) that is not exec-sealed "
-				  "(seals: %s%s)%s", o->fd >= 0 ? "holds" : "maps",
-				  (unsigned int)s->mode, s->sn, s->hugetlb ? "; hugetlbfs ignores F_SEAL_EXEC" : "",
+				  name, "%s a memfd with exec bits (mode %04o%s; seals: %s%s)%s",
+				  o->fd >= 0 ? "holds" : "maps", (unsigned int)s->mode,
+				  exec_sealed ? ", kept by F_SEAL_EXEC" : "", s->sn,
+				  s->hugetlb ? "; hugetlbfs ignores F_SEAL_EXEC" : "",
 				  sealed ? "; its contents are sealed" :
 				  ": whoever can write to it could run what they write"),
 		    o, s->seals, s->mode, s->size);

@@ -28,11 +28,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "core/internal.h"
 #include "core/seals.h"
+#include "proc/fdexec.h"
 #include "proc/proc.h"
 #include "sys/shim.h"
 
@@ -101,12 +101,6 @@ static void say(struct mw_inspect_entry *e, int possible, const char *text)
 	snprintf(e->exec_text, sizeof(e->exec_text), "%s", text);
 }
 
-/* Does the file carry an access ACL (that may have set the exec bits)? */
-static bool has_acl(int fd)
-{
-	return fd >= 0 && fgetxattr(fd, "system.posix_acl_access", NULL, 0) > 0;
-}
-
 static void verdict_secret(struct mw_inspect_entry *e)
 {
 	e->exec_now = e->map_exec;
@@ -116,16 +110,24 @@ static void verdict_secret(struct mw_inspect_entry *e)
 			: "no: secret memory is on a noexec mount (its mode can change, exec cannot)");
 }
 
-static void analyse_exec(struct mw_inspect_entry *e, bool acl)
+/*
+ * The verdict. For a memfd the facts come from proc/fdexec.h (the one source
+ * of this kernel knowledge, shared with share and memfd) when we hold the
+ * file; without it (mapped only, no map_files rights) from the mode, seals
+ * and device read through /proc.
+ */
+static void analyse_exec(struct mw_inspect_entry *e, const struct mw__fd_facts *fx)
 {
-	bool sealed_bit;
+	bool acl = fx && fx->acl, later;
 
 	e->exec_seal_supported = mw_feature_state(MW_FEAT_SEAL_EXEC) == MW_FEATURE_SUPPORTED;
 	e->exec_bits = e->mode >= 0 && (e->mode & 0111);
 	if (e->kind == MW_INSPECT_SECRETMEM)
 		return verdict_secret(e);
-	sealed_bit = e->seals >= 0 && (e->seals & F_SEAL_EXEC);
-	e->exec_sealed = sealed_bit && !e->hugetlb; /* hugetlbfs never checks it */
+	if (fx)
+		e->hugetlb = fx->hugetlbfs;
+	/* hugetlbfs accepts F_SEAL_EXEC and never checks it */
+	e->exec_sealed = fx ? fx->exec_sealed : e->seals >= 0 && (e->seals & F_SEAL_EXEC) && !e->hugetlb;
 	e->write_sealed = e->seals >= 0 && (e->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE));
 	e->exec_now = e->map_exec || e->exec_bits;
 	if (e->map_exec)
@@ -137,7 +139,7 @@ static void analyse_exec(struct mw_inspect_entry *e, bool acl)
 		if (e->exec_sealed)
 			return say(e, 1, acl ? "yes: exec bits set by a POSIX ACL despite F_SEAL_EXEC"
 					     : "yes: exec bits set (F_SEAL_EXEC keeps them from being removed)");
-		if (sealed_bit)
+		if (e->hugetlb && e->seals >= 0 && (e->seals & F_SEAL_EXEC))
 			return say(e, 1, "yes: exec bits set (hugetlbfs ignores F_SEAL_EXEC)");
 		return say(e, 1, e->exec_seal_supported ? "yes: exec bits set, not exec-sealed"
 							: "yes: exec bits set (exec seal unsupported)");
@@ -146,11 +148,16 @@ static void analyse_exec(struct mw_inspect_entry *e, bool acl)
 		return say(e, 1, "after chmod: no exec bit now; hugetlbfs ignores F_SEAL_EXEC");
 	if (e->seals < 0)
 		return say(e, -1, "unknown: no exec bit, seals unreadable");
-	if (e->exec_sealed)
-		return say(e, 0, "no: no exec bit, F_SEAL_EXEC (chmod refused; an ACL could still "
-				 "add exec bits on kernels that let one around it)");
-	return say(e, 1, e->exec_seal_supported ? "after chmod: no exec bit, not exec-sealed"
-						: "after chmod: no exec bit (exec seal unsupported)");
+	if (!e->exec_sealed)
+		return say(e, 1, e->exec_seal_supported ? "after chmod: no exec bit, not exec-sealed"
+							: "after chmod: no exec bit (exec seal unsupported)");
+	/* exec-sealed tmpfs memfd without exec bits: chmod is refused, but a
+	 * POSIX ACL may set the mode around the seal (6.18) */
+	later = fx ? fx->exec_later : mw__acl_exec_probe() != 0;
+	if (later)
+		return say(e, 1, "after an ACL change: no exec bit and F_SEAL_EXEC, but this kernel "
+				 "lets a POSIX ACL add exec bits (its owner can)");
+	return say(e, 0, "no: no exec bit, F_SEAL_EXEC (chmod and ACLs refused)");
 }
 
 static void fill_from(struct mw_inspect_entry *e, const struct mw__file_info *fi)
@@ -288,7 +295,11 @@ static int add_fd(void *arg, int fd, const char *name, const char *link, const s
 	e->fd_access = acc >= 0 && f >= 0 && !c->t.pidfd_failed ? acc : fdinfo_access(c, fd);
 	match_maps(e, &c->m);
 	seals_text(e);
-	analyse_exec(e, has_acl(f));
+	{
+		struct mw__fd_facts fx;
+
+		analyse_exec(e, f >= 0 && mw__fd_facts(f, 0, &fx) == 0 ? &fx : NULL);
+	}
 	return 0;
 }
 
@@ -328,7 +339,11 @@ static int add_mapped_only(struct ctx *c)
 			e->hugetlb = false;
 		match_maps(e, &c->m);
 		seals_text(e);
-		analyse_exec(e, has_acl(f));
+		{
+			struct mw__fd_facts fx;
+
+			analyse_exec(e, f >= 0 && mw__fd_facts(f, 0, &fx) == 0 ? &fx : NULL);
+		}
 	}
 	return 0;
 }
