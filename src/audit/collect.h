@@ -90,6 +90,9 @@ struct mw__audit_collector {
 	struct mw__audit_obj *objs;
 	size_t nobjs, capobjs;
 	struct mw__maps maps;
+	/* cgroup text read by this collector, by cgroup id (BPF records) */
+	struct { uint64_t id; char *path, *container, *pod; } *cg;
+	size_t ncg, capcg;
 	/* the process being read */
 	int dirfd;              /* /proc/PID, or /proc/PID/task/TID */
 	struct mw__proc_target target;

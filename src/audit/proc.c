@@ -83,15 +83,50 @@ static int read_status(int dirfd, uid_t *ruid, uid_t *euid, char *comm, size_t s
 	return 0;
 }
 
+/* The cgroup, container and pod of the current process. With the id of
+ * its v2 cgroup from the BPF records, each distinct cgroup is read once per
+ * collector and scan (the text depends only on the cgroup, on a v2-only host,
+ * and on the reader's cgroup namespace). */
 static char *read_cgroup(struct mw__audit_collector *c, char **container, char **pod)
 {
 	char text[4096], path[1024], id[80], pu[48];
-	ssize_t n = mw__proc_read_at(c->dirfd, "cgroup", text, sizeof(text));
+	uint64_t cgid = c->brec && !c->force_proc ? c->brec->cgroup : 0;
+	ssize_t n;
 
+	for (size_t i = 0; cgid && i < c->ncg; i++)
+		if (c->cg[i].id == cgid) {
+			*container = strdup(c->cg[i].container);
+			*pod = strdup(c->cg[i].pod);
+			return strdup(c->cg[i].path);
+		}
+	n = mw__proc_read_at(c->dirfd, "cgroup", text, sizeof(text));
 	if (n < 0)
 		text[0] = '\0';
 	mw__audit_pick_cgroup(text, path, sizeof(path));
 	mw__audit_container(text, id, sizeof(id), pu, sizeof(pu));
+	/* only a v2-only host: hybrid v1 paths are not named by the v2 id */
+	if (cgid && !strncmp(text, "0::", 3) && (!strchr(text, '\n') || !strchr(text, '\n')[1]) &&
+	    c->ncg < 4096) {
+		void *nv = c->ncg == c->capcg ? realloc(c->cg, (c->capcg ? c->capcg * 2 : 16) * sizeof(*c->cg))
+					      : c->cg;
+
+		if (nv) {
+			if (c->ncg == c->capcg)
+				c->capcg = c->capcg ? c->capcg * 2 : 16;
+			c->cg = nv;
+			c->cg[c->ncg].id = cgid;
+			c->cg[c->ncg].path = strdup(path);
+			c->cg[c->ncg].container = strdup(id);
+			c->cg[c->ncg].pod = strdup(pu);
+			if (c->cg[c->ncg].path && c->cg[c->ncg].container && c->cg[c->ncg].pod)
+				c->ncg++;
+			else {
+				free(c->cg[c->ncg].path);
+				free(c->cg[c->ncg].container);
+				free(c->cg[c->ncg].pod);
+			}
+		}
+	}
 	*container = strdup(id);
 	*pod = strdup(pu);
 	return strdup(path);
@@ -481,7 +516,7 @@ static void read_exe(struct mw__audit_collector *c, const char *link, size_t len
 		e->kind = MW__EXE_MEMFD;
 	/* The identity of what runs: its contents, for the rules to compare
 	 * with the binaries the operator trusts (never the seals alone). */
-	if (e->kind == MW__EXE_MEMFD && fd >= 0 && e->info_known &&
+	if (e->kind == MW__EXE_MEMFD && fd >= 0 && e->info_known && mw__audit_content_sealed(e->fi.seals) &&
 	    mw__audit_hash_exe(c->env->hashes, fd, &e->fi, e->sha256) == 0)
 		e->hashed = true;
 }
@@ -730,7 +765,6 @@ bool mw__audit_proc_unchanged(struct mw__audit_collector *c)
 	const struct mw__audit_ident *id = c->cur->id;
 	char link[PATH_MAX + 16], comm[64];
 	ssize_t len = readlinkat(c->dirfd, "exe", link, sizeof(link) - 1);
-	uid_t ruid, euid;
 
 	if (len < 0 || !id->exe)
 		return false;
@@ -739,9 +773,16 @@ bool mw__audit_proc_unchanged(struct mw__audit_collector *c)
 		return false; /* exec'd meanwhile */
 	/* The comm changes on exec too, even to the same binary. With BPF
 	 * records, the comm is the iterators' (taken before this read): a
-	 * change means their fd and map records are from before an exec. */
+	 * change means their fd and map records are from before an exec.
+	 * /proc/PID/comm is the raw name plus a newline (cheaper than status). */
 	if (id->comm) {
-		if (read_status(c->dirfd, &ruid, &euid, comm, sizeof(comm)) < 0 || strcmp(comm, id->comm))
+		ssize_t n = mw__proc_read_at(c->dirfd, "comm", comm, sizeof(comm));
+
+		if (n <= 0)
+			return false;
+		if (comm[n - 1] == '\n')
+			comm[n - 1] = '\0';
+		if (strcmp(comm, id->comm))
 			return false;
 	}
 	return true;
@@ -759,6 +800,14 @@ void mw__audit_proc_done(struct mw__audit_collector *c)
 void mw__audit_collector_free(struct mw__audit_collector *c)
 {
 	drop_objs(c, 0);
+	for (size_t i = 0; i < c->ncg; i++) {
+		free(c->cg[i].path);
+		free(c->cg[i].container);
+		free(c->cg[i].pod);
+	}
+	free(c->cg);
+	c->cg = NULL;
+	c->ncg = c->capcg = 0;
 	free(c->objs);
 	c->objs = NULL;
 	mw__maps_done(&c->maps);

@@ -12,6 +12,8 @@
 
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <signal.h>
 
 #include <memward/memward.h>
 
@@ -29,6 +31,7 @@ int main(void)
 	if (pid == 0) {
 		int fd;
 
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a failed test */
 		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 		    mkdir("/tmp/mw-fake-memfd", 0700) < 0 ||
 		    mount("tmpfs", "/tmp/mw-fake-memfd", "tmpfs", 0, "size=1m") < 0 ||

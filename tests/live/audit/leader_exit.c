@@ -15,6 +15,8 @@
 #include "sys/shim.h"
 
 #include <pthread.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/syscall.h>
 
@@ -72,6 +74,7 @@ int main(int argc, char **argv)
 		char fdarg[16];
 		char *args[] = { "kworker/0:1", "--orphan", fdarg, NULL };
 
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* kept across exec: never outlive the test */
 		mfd = mw_sys_memfd_create("mw-orphan", MFD_CLOEXEC);
 		self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 		if (mfd < 0 || self < 0 || fstat(self, &st) < 0)
