@@ -94,6 +94,8 @@ MW_API int mw_guard_event_json(const struct mw_guard_event *ev, char *buf, size_
 	    "\",\"seals\":%u},\"hook\":\"%s\",\"arg\":%u,\"decision\":\"%s\",\"reason\":\"%s\",\"mode\":\"%s\",\"enforced\":%s}",
 	    ev->seals, mw_guard_hook_name(ev->hook), ev->arg, ev->denied ? "deny" : "allow",
 	    mw_guard_why_name(ev->why), ev->audit ? "audit" : "enforce", ev->enforced ? "true" : "false");
+	/* put_str() writes no terminator of its own. */
+	buf[pos < size ? pos : size - 1] = '\0';
 	if (pos >= size)
 		return -ENOSPC;
 	return (int)pos;
