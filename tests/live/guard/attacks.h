@@ -275,6 +275,46 @@ __attribute__((unused)) static int a_hugetlb_chmod(void *x)
 	return fchmod(fd, 0755) < 0 ? gt_err() : GT_OK;
 }
 
+/* B: a hugetlbfs memfd executed (the guests reserve two huge pages for it:
+ * MW_IN_VM only; elsewhere it needs pages already reserved). */
+__attribute__((unused)) static int hugetlb_exec(bool sealed)
+{
+	const size_t huge = 2u << 20;
+	unsigned char *p;
+	char nr[16] = "";
+	int fd, sfd = open("/proc/sys/vm/nr_hugepages", O_RDWR | O_CLOEXEC);
+
+	if (sfd >= 0 && read(sfd, nr, sizeof(nr) - 1) > 0 && atoi(nr) < 2 && getenv("MW_IN_VM"))
+		(void)!pwrite(sfd, "2\n", 2, 0);
+	if (sfd >= 0)
+		close(sfd);
+	fd = (int)syscall(SYS_memfd_create, "gt-huge-exec", MFD_HUGETLB | MFD_ALLOW_SEALING);
+	if (fd < 0 || ftruncate(fd, (off_t)huge) < 0) {
+		printf("  hugetlb memfd of 2 MiB: %s\n", strerror(errno));
+		return GT_NA;
+	}
+	p = mmap(NULL, huge, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		printf("  no huge page to map: %s\n", strerror(errno));
+		return GT_NA;
+	}
+	gt_elf(p, GT_OK);
+	/* The kernel's ELF loader maps hugetlbfs only in whole, aligned huge
+	 * pages: one segment of the whole file. */
+	((Elf64_Phdr *)(p + sizeof(Elf64_Ehdr)))->p_filesz = huge;
+	((Elf64_Phdr *)(p + sizeof(Elf64_Ehdr)))->p_memsz = huge;
+	((Elf64_Phdr *)(p + sizeof(Elf64_Ehdr)))->p_align = huge;
+	munmap(p, huge);
+	/* Every seal hugetlbfs takes: F_SEAL_EXEC is accepted and ignored. */
+	if (sealed && fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+		return gt_err() + 100;
+	syscall(SYS_execveat, fd, "", gt_argv, gt_envp, AT_EMPTY_PATH);
+	return gt_err();
+}
+
+__attribute__((unused)) static int a_hugetlb_exec(void *x) { (void)x; return hugetlb_exec(false); }
+__attribute__((unused)) static int a_hugetlb_exec_sealed(void *x) { (void)x; return hugetlb_exec(true); }
+
 /* The kernel bug: an ACL rewrites a tmpfs memfd's mode past F_SEAL_EXEC. */
 __attribute__((unused)) static int a_acl(void *x)
 {
@@ -291,14 +331,61 @@ __attribute__((unused)) static int a_acl(void *x)
 	return GT_OK;
 }
 
-/* E: an unlisted program forging the executable the kernel shows. */
+/* E: an unlisted program forging the executable the kernel shows. The
+ * kernel refuses PR_SET_MM_EXE_FILE while the old executable is mapped
+ * (EBUSY), so, as the red team did, the forger runs from an anonymous copy
+ * of a few instructions that unmap every mapping of its executable, then
+ * call prctl, then exit with 42 (forged) or 100+errno. */
+static size_t put_imm(unsigned char *c, size_t n, const void *v, size_t len)
+{
+	memcpy(c + n, v, len);
+	return n + len;
+}
+
 __attribute__((unused)) static int a_prctl_exe(void *x)
 {
+	static const unsigned char tail[] = {
+		0x45, 0x31, 0xd2, 0x45, 0x31, 0xc0,       /* xor r10d,r10d; xor r8d,r8d */
+		0xb8, 0x9d, 0, 0, 0, 0x0f, 0x05,          /* mov eax,157 (prctl); syscall */
+		0x85, 0xc0, 0x75, 0x07,                   /* test eax,eax; jnz L */
+		0xbf, 42, 0, 0, 0, 0xeb, 0x05,            /* mov edi,42; jmp E */
+		0xf7, 0xd8, 0x8d, 0x78, 0x64,             /* L: neg eax; lea edi,[rax+100] */
+		0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05,          /* E: mov eax,231 (exit_group); syscall */
+	};
+	char exe[256], line[512];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	int fd = open((const char *)x, O_RDONLY | O_CLOEXEC);
+	unsigned char *c = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	FILE *maps = fopen("/proc/self/maps", "re");
+	size_t n = 0;
+	uint32_t v;
 
-	if (fd < 0)
+	if (fd < 0 || len <= 0 || c == MAP_FAILED || !maps)
 		return gt_err() + 100;
-	return prctl(PR_SET_MM, PR_SET_MM_EXE_FILE, fd, 0, 0) < 0 ? gt_err() : GT_OK;
+	exe[len] = '\0';
+	while (fgets(line, sizeof(line), maps) && n < 4000 - sizeof(tail) - 64) {
+		unsigned long lo, hi;
+		char *path = strchr(line, '/');
+
+		if (!path || sscanf(line, "%lx-%lx", &lo, &hi) != 2)
+			continue;
+		path[strcspn(path, "\n")] = '\0';
+		if (strcmp(path, exe))
+			continue;
+		unsigned long size = hi - lo;
+		c[n++] = 0x48; c[n++] = 0xbf; n = put_imm(c, n, &lo, 8);   /* mov rdi, lo */
+		c[n++] = 0x48; c[n++] = 0xbe; n = put_imm(c, n, &size, 8); /* mov rsi, size */
+		c[n++] = 0xb8; v = 11; n = put_imm(c, n, &v, 4);           /* mov eax, 11 (munmap) */
+		c[n++] = 0x0f; c[n++] = 0x05;                              /* syscall */
+	}
+	fclose(maps);
+	c[n++] = 0xbf; v = PR_SET_MM; n = put_imm(c, n, &v, 4);
+	c[n++] = 0xbe; v = PR_SET_MM_EXE_FILE; n = put_imm(c, n, &v, 4);
+	c[n++] = 0xba; v = (uint32_t)fd; n = put_imm(c, n, &v, 4);
+	memcpy(c + n, tail, sizeof(tail));
+	fflush(stdout);
+	((void (*)(void))c)();
+	return 1; /* not reached */
 }
 
 /* H: memfd_create and execveat through the i386 entry (int $0x80). */

@@ -109,6 +109,8 @@ static int listed_part(void)
 	CHECK(r == 100 + EPERM, "shared anonymous memory through map_files: %d (expected 101)", r);
 	r = gt_child(a_sysv, NULL);
 	CHECK(r == 100 + EPERM || r == GT_NA, "SysV segment through map_files: %d (expected 101)", r);
+	r = gt_child(a_hugetlb_exec_sealed, NULL);
+	CHECK(r == 100 + EPERM || r == GT_NA, "sealed hugetlb memfd exec by a listed program: %d (expected 101)", r);
 	r = gt_child(a_hugetlb_chmod, NULL);
 	CHECK(r == 100 + EPERM || r == GT_NA, "hugetlb memfd chmod +x: %d (expected 101)", r);
 	return live_done();

@@ -40,8 +40,9 @@ static const struct attack attacks[] = {
 	{ "C-sysv-exec", a_sysv, false, false },
 	{ "unlinked-file", a_unlinked, true, false },
 	{ "B-hugetlb-chmod", a_hugetlb_chmod, true, false },
+	{ "B-hugetlb-exec", a_hugetlb_exec, false, false },
 	{ "acl-bug", a_acl, true, true },
-	{ "E-prctl-exe", a_prctl_exe, false, true },
+	{ "E-prctl-exe-forge", a_prctl_exe, false, false },
 	{ "H-i386-memfd-exec", a_i386, true, false },
 };
 #define NATTACKS (sizeof(attacks) / sizeof(attacks[0]))
