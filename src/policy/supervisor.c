@@ -44,6 +44,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <linux/openat2.h>
 #include <sys/uio.h>
 #include <time.h>
 
@@ -303,14 +304,11 @@ static int on_memfd_create(struct sv *sv, struct seccomp_notif *req,
 	return (int)n;
 }
 
-#ifndef PROC_SUPER_MAGIC
-#define PROC_SUPER_MAGIC 0x9fa0
-#endif
-
 /* A verdict and why. */
 struct judgement {
 	enum mw_policy_verdict v;
 	int err;
+	bool by_name;       /* the file was found through an ordinary name */
 	char reason[256];
 };
 
@@ -344,27 +342,46 @@ static int caller_fd(const struct caller *c, int target, struct judgement *j)
 	return file;
 }
 
-/* Is the directory a relative name starts from part of /proc (a
- * /proc/self/fd dirfd or cwd)? Then the name is an fd we cannot check. */
-static bool relative_to_proc(const struct caller *c, int dirfd)
+/* Resolve a name the kernel will resolve itself (not one of the /proc or
+ * /dev/fd forms above) as the caller would, but refusing /proc magic links
+ * (RESOLVE_NO_MAGICLINKS, 5.6): an absolute name under the caller's root, a
+ * relative one from its working directory or dirfd. A memory file has no
+ * name, so a name that reaches one goes through a magic link somewhere: a
+ * symlink to /proc/self/fd/N, a relative name under a /proc/self/fd dirfd or
+ * working directory. Returns the file (O_PATH), -1 refused (j set), or -2:
+ * cannot tell, let the kernel decide (the name does not exist for us, or no
+ * openat2: the CONTINUE race of memward-run(1) applies either way). */
+static int resolve_plain(const struct caller *c, const char *path, int dirfd, struct judgement *j)
 {
-	struct statfs sfs;
-	struct judgement ignored;
-	char path[64];
-	int fd;
+	char base[64];
+	uint64_t resolve = RESOLVE_NO_MAGICLINKS;
+	int bfd, fd, e;
 
-	if (dirfd == AT_FDCWD) {
-		snprintf(path, sizeof(path), "/proc/%d/cwd", (int)c->pid);
-		fd = open(path, O_PATH | O_CLOEXEC);
+	if (path[0] == '/') {
+		snprintf(base, sizeof(base), "/proc/%d/root", (int)c->pid);
+		resolve |= RESOLVE_IN_ROOT;
+		bfd = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	} else if (dirfd == AT_FDCWD) {
+		snprintf(base, sizeof(base), "/proc/%d/cwd", (int)c->pid);
+		bfd = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	} else {
-		fd = caller_fd(c, dirfd, &ignored);
+		bfd = caller_fd(c, dirfd, j);
+		if (bfd < 0)
+			return -1;
 	}
-	if (fd < 0)
-		return true; /* cannot tell: treat as unsafe */
-	if (fstatfs(fd, &sfs) < 0)
-		sfs.f_type = PROC_SUPER_MAGIC;
-	close(fd);
-	return (unsigned long)sfs.f_type == PROC_SUPER_MAGIC;
+	if (bfd < 0)
+		return refuse(j, EACCES, "cannot open the caller's %s: %s", path[0] == '/' ? "root" : "cwd",
+			      strerror(errno));
+	fd = mw_sys_openat2_path(bfd, path, resolve);
+	e = errno;
+	close(bfd);
+	j->by_name = true;
+	if (fd >= 0)
+		return fd;
+	if (e == ELOOP || e == EXDEV)
+		return refuse(j, EACCES, "the name goes through a /proc magic link (an fd, mapping or exe): "
+			      "cannot be checked");
+	return -2;
 }
 
 /* Open the file the exec names, if it can be a memfd: >= 0; -1 refused (j
@@ -379,15 +396,12 @@ static int open_target(const struct caller *c, const struct seccomp_notif *req, 
 
 	if (call == MW_POLICY_CALL_EXECVEAT && (eflags & AT_EMPTY_PATH) && path[0] == '\0')
 		return caller_fd(c, dirfd, j);
-	if (path[0] != '/') {
-		if (relative_to_proc(c, dirfd))
-			return refuse(j, EACCES, "name relative to a /proc directory: cannot be checked");
-		return -2;
-	}
+	if (path[0] != '/')
+		return resolve_plain(c, path, dirfd, j);
 	mw__policy_exec_path(path, mw__policy_ns_pid(c->pid), &ep);
 	switch (ep.kind) {
 	case MW__PATH_PLAIN:
-		return -2;
+		return resolve_plain(c, path, dirfd, j);
 	case MW__PATH_OTHER_PROC:
 		return refuse(j, EACCES, "path names another process's fd, mapping or exe: cannot be checked");
 	case MW__PATH_FD:
@@ -426,6 +440,12 @@ static void judge_file(const struct sv *sv, const struct caller *c, int file, st
 	char have[64], need[64];
 	int s;
 
+	if (kind == MW__FILE_OTHER && j->by_name) {
+		/* The kernel resolves the name again; swapping what it names is
+		 * the CONTINUE race of memward-run(1), for any caller. */
+		snprintf(j->reason, sizeof(j->reason), "an ordinary file");
+		return;
+	}
 	if (kind == MW__FILE_OTHER) {
 		/* Another thread (or a CLONE_FILES sibling sharing the table)
 		 * could put a memfd in its place before the kernel looks. */

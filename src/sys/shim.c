@@ -3,6 +3,7 @@
 #include "sys/shim.h"
 
 #include <errno.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <sys/random.h>
 #include <sys/resource.h>
@@ -82,4 +83,11 @@ pid_t mw_sys_fork_pidfd(unsigned long flags, int *pidfd)
 		pid = mw_sys_fork_flags(flags);
 	}
 	return pid;
+}
+
+int mw_sys_openat2_path(int dirfd, const char *path, uint64_t resolve)
+{
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = resolve };
+
+	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 }

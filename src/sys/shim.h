@@ -171,6 +171,8 @@ pid_t mw_sys_fork_flags(unsigned long flags);
 /* Exit the calling task only (exit(2), not exit_group(2)): for a helper task
  * that shares our address space but not our thread group. */
 __attribute__((noreturn)) void mw_sys_exit_task(int code);
+/* openat2(2) (5.6) with O_PATH|O_CLOEXEC and the given RESOLVE_* flags. */
+int mw_sys_openat2_path(int dirfd, const char *path, uint64_t resolve);
 /* mw_sys_fork_flags() with CLONE_PIDFD (5.2): the pidfd (O_CLOEXEC) in
  * *pidfd, or -1 where the kernel refuses the flag. */
 pid_t mw_sys_fork_pidfd(unsigned long flags, int *pidfd);
