@@ -111,8 +111,9 @@ struct mw_share_result {
 	/* 0.2 */
 	bool data_truncated;       /* the payload did not fit: a datagram or record
 				      longer than the buffer (its rest is discarded
-				      by the kernel), or on a stream more bytes of
-				      the same write are still queued */
+				      by the kernel), or on a stream a full buffer
+				      followed by queued bytes without an fd (the
+				      rest of this write, or a write without one) */
 	size_t data_full;          /* datagram/record: its full length; stream: data_len */
 	bool has_cred;             /* the kernel attached the sender's credentials
 				      (the receiver set SO_PASSCRED) */
