@@ -62,11 +62,16 @@ static void memlock_error(struct mw_secret_heap *h, size_t len, int err)
 		else
 			snprintf(lim, sizeof(lim), "%llu bytes", (unsigned long long)rl.rlim_cur);
 	}
+	/* Where the kernel charges secretmem faults to RLIMIT_MEMLOCK even with
+	 * CAP_IPC_LOCK (Debian 6.1/6.12), granting it does not help. */
+	bool cap = mw__cap_effective(MW_CAP_IPC_LOCK);
+
 	mw__secret_error("cannot lock %zu more bytes of %s memory (%s): RLIMIT_MEMLOCK (%s) "
-			 "exhausted, this heap holds %zu locked bytes; raise RLIMIT_MEMLOCK "
-			 "or grant CAP_IPC_LOCK",
+			 "exhausted, this heap holds %zu locked bytes; raise RLIMIT_MEMLOCK%s",
 			 len, h->backing == MW_SECRET_BACKING_SECRETMEM ? "secretmem" : "mlocked",
-			 mw_errno_name(err) ? mw_errno_name(err) : "?", lim, h->locked);
+			 mw_errno_name(err) ? mw_errno_name(err) : "?", lim, h->locked,
+			 !cap ? " or grant CAP_IPC_LOCK"
+			      : " (this kernel charges secret memory to it even with CAP_IPC_LOCK)");
 }
 
 void mw__pagetab_set(struct mw_secret_heap *h, const void *p, size_t len, struct mw_chunk *c)
@@ -201,8 +206,8 @@ static bool is_memlock_errno(int err)
  * is per user (another process of the same uid holding secret pages reduces
  * what we can fault), it is independent of mlock()/VmLck in both directions,
  * it is not released by munmap while the file lives (only when the file is
- * released: the fd closed and every mapping gone), and a fault over the
- * limit raises SIGBUS. MADV_POPULATE_WRITE and mlock() cannot pre-fault
+ * released: the fd closed and every mapping gone), it applies to root with
+ * CAP_IPC_LOCK too, and a fault over the limit raises SIGBUS. MADV_POPULATE_WRITE and mlock() cannot pre-fault
  * secretmem (it is excluded from GUP: EINVAL).
  *
  * No budget we can read tells whether that fault will succeed (the count is
@@ -233,13 +238,14 @@ static int prefault_child(void *varg)
 	mw_sys_exit_task(0);
 }
 
+/* CAP_IPC_LOCK does not make the fault safe: on the Debian 6.1/6.12 kernels
+ * root with CAP_IPC_LOCK got SIGBUS over RLIMIT_MEMLOCK as well (measured,
+ * tests/vm guests). Only an unlimited RLIMIT_MEMLOCK does. */
 static bool fault_may_fail(void)
 {
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur == RLIM_INFINITY)
-		return false;
-	return !mw__cap_effective(MW_CAP_IPC_LOCK);
+	return !(getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur == RLIM_INFINITY);
 }
 
 int mw__secret_touch(char *p, size_t len, size_t page, char *why, size_t whylen)

@@ -57,7 +57,21 @@ static void many_heaps(void)
 {
 	static struct mw_secret_heap *hs[NHEAPS];
 	struct mw_secret_opts o = { .sz = sizeof(o), .chunk_size = 4096, .reserve = 4 * MIB };
+	struct rlimit nofile;
 	int made = 0;
+
+	/* One fd per heap: room for more than 1024 of them (the guests'
+	 * init leaves RLIMIT_NOFILE at 1024). */
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < NHEAPS + 64) {
+		nofile.rlim_cur = NHEAPS + 64;
+		if (nofile.rlim_max < nofile.rlim_cur)
+			nofile.rlim_max = nofile.rlim_cur; /* root may raise it */
+		if (setrlimit(RLIMIT_NOFILE, &nofile) < 0) {
+			live_note("RLIMIT_NOFILE cannot be raised to %d: the %d-heap part is not run "
+				  "(%s)", NHEAPS + 64, NHEAPS, strerror(errno));
+			return;
+		}
+	}
 
 	for (int i = 0; i < NHEAPS; i++) {
 		void *p;
