@@ -39,5 +39,7 @@ extern const struct cli_cmd cmd_policy_check;
 extern const struct cli_cmd cmd_oci_hook;
 extern const struct cli_cmd cmd_wss;
 extern const struct cli_cmd cmd_guard;
+extern const struct cli_cmd cmd_reclaim;
+extern const struct cli_cmd cmd_mglru;
 
 #endif

@@ -21,6 +21,8 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_oci_hook,
 	&cmd_wss,
 	&cmd_guard,
+	&cmd_reclaim,
+	&cmd_mglru,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

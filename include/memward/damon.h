@@ -109,8 +109,12 @@ struct mw_damon_watermarks {
 };
 
 /* Ranges in the kernel's units: bytes, accesses per aggregation (0 to
- * aggr_us/sample_us), age in aggregation intervals. max 0 means no limit. */
+ * aggr_us/sample_us), age in aggregation intervals; max is inclusive. max 0
+ * means no limit (so an unset range matches everything, unlike sysfs's 0-0);
+ * a maximum of exactly zero is written MW_DAMON_ZERO (idle regions:
+ * nr_accesses = { 0, MW_DAMON_ZERO }). */
 struct mw_damon_range { uint64_t min, max; };
+#define MW_DAMON_ZERO UINT64_MAX
 
 struct mw_damon_scheme {
 	size_t sz;                       /* sizeof(struct mw_damon_scheme) */
@@ -128,7 +132,7 @@ struct mw_damon_region { uint64_t start, end; };
 struct mw_damon_target {
 	size_t sz;                       /* sizeof(struct mw_damon_target) */
 	pid_t pid;                       /* vaddr: the process; else ignored */
-	const struct mw_damon_region *regions; /* paddr/fvaddr: ranges (0: let DAMON pick) */
+	const struct mw_damon_region *regions; /* paddr/fvaddr ranges; none for paddr: the largest System RAM range of /proc/iomem */
 	size_t nr_regions;
 };
 

@@ -67,6 +67,17 @@ static int check_filter(const struct mw_damon_filter *uf, size_t s, size_t f, si
 	return 0;
 }
 
+/* max 0: no limit; MW_DAMON_ZERO: exactly 0; else inclusive. */
+static uint64_t range_max(struct mw_damon_range r, uint64_t limit)
+{
+	return r.max == MW_DAMON_ZERO ? 0 : r.max ? r.max : limit;
+}
+
+static bool bad_range(struct mw_damon_range r, uint64_t limit)
+{
+	return r.min > range_max(r, limit) || range_max(r, limit) > limit;
+}
+
 static int check_scheme(const struct mw_damon_scheme *us, size_t s, size_t nr_targets, char *why, size_t wl)
 {
 	struct mw_damon_scheme sc;
@@ -82,9 +93,7 @@ static int check_scheme(const struct mw_damon_scheme *us, size_t s, size_t nr_ta
 		mw__damon_why(why, wl, "scheme %zu: bad sz, action, quota, watermarks or filter list", s);
 		return -EINVAL;
 	}
-	if ((sc.size.max && sc.size.min > sc.size.max) || sc.nr_accesses.max > MAX_U32 ||
-	    sc.age.max > MAX_U32 || (sc.nr_accesses.max && sc.nr_accesses.min > sc.nr_accesses.max) ||
-	    (sc.age.max && sc.age.min > sc.age.max)) {
+	if (bad_range(sc.size, MAX_SZ) || bad_range(sc.nr_accesses, MAX_U32) || bad_range(sc.age, MAX_U32)) {
 		mw__damon_why(why, wl, "scheme %zu: an access_pattern minimum is above its maximum", s);
 		return -EINVAL;
 	}
@@ -305,9 +314,10 @@ static int write_quota_wmarks(const struct mw_damon_scheme *us, size_t s, char *
 
 static int write_range(const char *name, struct mw_damon_range r, uint64_t max, size_t s)
 {
-	int ret = mw__damon_writeu(r.min, S "/access_pattern/%s/min", s, name);
+	/* max before min: sysfs stores both as they come, but keep min <= max. */
+	int ret = mw__damon_writeu(range_max(r, max), S "/access_pattern/%s/max", s, name);
 
-	return ret < 0 ? ret : mw__damon_writeu(r.max ? r.max : max, S "/access_pattern/%s/max", s, name);
+	return ret < 0 ? ret : mw__damon_writeu(r.min, S "/access_pattern/%s/min", s, name);
 }
 
 static int write_scheme(const struct mw_damon_scheme *us, size_t s, char *why, size_t wl)
@@ -354,16 +364,49 @@ static int write_attrs(const struct mw_damon_ctx *c)
 	return ret;
 }
 
+/* The largest "System RAM" range of /proc/iomem (root sees real addresses):
+ * what the kernel's DAMON_RECLAIM monitors by default, since sysfs gives a
+ * paddr target without regions nothing to monitor. */
+static int biggest_ram(struct mw_damon_region *r)
+{
+	FILE *f = fopen("/proc/iomem", "re");
+	char line[256];
+	uint64_t best = 0;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long a, b;
+
+		/* top-level lines only: nested ones are indented */
+		if (line[0] == ' ' || !strstr(line, ": System RAM") || sscanf(line, "%llx-%llx", &a, &b) != 2)
+			continue;
+		if (b > a && b - a + 1 > best) {
+			best = b - a + 1;
+			r->start = a;
+			r->end = b + 1;
+		}
+	}
+	fclose(f);
+	return best && r->start + best > 4096 ? 0 : -ENOENT;
+}
+
 static int write_targets(const struct mw_damon_ctx *c)
 {
 	int ret = mw__damon_writeu(c->nr_targets, DAMON_C0 "/targets/nr_targets");
 
 	for (size_t t = 0; ret == 0 && t < c->nr_targets; t++) {
+		struct mw_damon_region ram;
 		struct mw_damon_target tg;
 
 		mw__damon_copy(&tg, sizeof(tg), c->targets[t], false);
 		if (c->ops == MW_DAMON_VADDR)
 			ret = mw__damon_writeu((uint64_t)tg.pid, DAMON_C0 "/targets/%zu/pid_target", t);
+		if (ret == 0 && !tg.nr_regions && c->ops == MW_DAMON_PADDR) {
+			ret = biggest_ram(&ram);
+			tg.regions = &ram;
+			tg.nr_regions = 1;
+		}
 		if (ret == 0 && tg.nr_regions)
 			ret = mw__damon_writeu(tg.nr_regions, DAMON_C0 "/targets/%zu/regions/nr_regions", t);
 		for (size_t r = 0; ret == 0 && r < tg.nr_regions; r++) {

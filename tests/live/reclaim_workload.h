@@ -32,12 +32,17 @@ static inline void wl_require_vm(void)
 		live_skip("needs root (DAMON sysfs, debugfs lru_gen, cgroups)");
 }
 
-/* Is this the profile named (from MW_EXPECT=/expect/NAME.expect)? */
+/* Is this guest a profile of kernel series name ("6.1", "6.12"), from
+ * MW_EXPECT=/expect/PROFILE.expect? "6.1" matches 6.1-plain, not 6.12. */
 static inline bool wl_profile(const char *name)
 {
-	const char *e = getenv("MW_EXPECT");
+	const char *e = getenv("MW_EXPECT"), *b;
+	size_t n = strlen(name);
 
-	return e && strstr(e, name);
+	if (!e)
+		return false;
+	b = strrchr(e, '/') ? strrchr(e, '/') + 1 : e;
+	return !strncmp(b, name, n) && (b[n] == '.' || b[n] == '-');
 }
 
 static inline int wl_write(const char *path, const char *text)
@@ -100,9 +105,12 @@ struct workload {
 	int ready;   /* read end: one byte when the memory is touched */
 };
 
-/* Fork a child that joins cgroup dir, maps total bytes, touches all of it,
- * then writes the first hot bytes every period_ms until killed. */
-static inline struct workload wl_start(const char *cg, uint64_t total, uint64_t hot, int period_ms)
+/* Fork a child that joins cgroup dir, maps total bytes of anonymous memory
+ * and shmem bytes of a memfd (file-backed, not anon: what an anon filter
+ * tells apart), touches all of it, then writes the first hot bytes of the
+ * anonymous part every period_ms until killed. */
+static inline struct workload wl_start_mixed(const char *cg, uint64_t total, uint64_t hot, uint64_t shmem,
+					     int period_ms)
 {
 	struct workload w;
 	int p[2];
@@ -130,6 +138,18 @@ static inline struct workload wl_start(const char *cg, uint64_t total, uint64_t 
 		madvise((void *)m, total, MADV_NOHUGEPAGE);
 		for (uint64_t o = 0; o < total; o += (uint64_t)pg)
 			m[o] = (char)(o >> 12 | 1);
+		if (shmem) {
+			int fd = memfd_create("mw-wl-shmem", MFD_CLOEXEC);
+			volatile char *sm;
+
+			if (fd < 0 || ftruncate(fd, (off_t)shmem) < 0)
+				_exit(6);
+			sm = mmap(NULL, shmem, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+			if (sm == MAP_FAILED)
+				_exit(6);
+			for (uint64_t o = 0; o < shmem; o += (uint64_t)pg)
+				sm[o] = 1;
+		}
 		if (write(p[1], "r", 1) != 1)
 			_exit(5);
 		for (unsigned gen = 0;; gen++) {
@@ -141,6 +161,11 @@ static inline struct workload wl_start(const char *cg, uint64_t total, uint64_t 
 	close(p[1]);
 	w.ready = p[0];
 	return w;
+}
+
+static inline struct workload wl_start(const char *cg, uint64_t total, uint64_t hot, int period_ms)
+{
+	return wl_start_mixed(cg, total, hot, 0, period_ms);
 }
 
 /* Wait until the workload has touched its memory. */

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * memward reclaim with DAMOS pageout (guests only, swap on zram):
+ *  - the cold part of a 64 MiB-hot / 256 MiB workload goes out (memory.current
+ *    drops by more than half the cold part), the hot part stays;
+ *  - --file (an anon filter that excludes anonymous pages) leaves the anon RSS
+ *    unchanged while the workload's cold shmem goes out;
+ *  - the memcg filter confines it: a second cgroup's pgsteal changes by < 1%
+ *    of what the first lost.
+ * Sizes scaled for TCG (see reclaim_wss.h); min-age 3 s.
+ */
+#include "live.h"
+#include "reclaim_wss.h"
+
+#define NR_KD "/sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds"
+
+static int run_reclaim(const char *memward, const char *cg, const char *extra, char *out, size_t len)
+{
+	char *argv[] = { (char *)memward, (char *)"reclaim", (char *)"--cgroup", (char *)cg, (char *)"--min-age",
+			 (char *)"3s", (char *)"--once", (char *)"--json", (char *)"--mechanism", (char *)"damon",
+			 (char *)extra, NULL };
+	int rc = live_capture(argv, true, NULL, out, len);
+
+	printf("%s", out);
+	return rc;
+}
+
+static long long mem_current(const char *cg)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s/memory.current", cg);
+	return wl_read_ll(p);
+}
+
+static void check_cold_out(const char *memward)
+{
+	char cg[256], out[65536];
+	struct workload wl;
+	long long before, after;
+
+	wl_cgroup("mw-rc-damon", cg, sizeof(cg));
+	wl = wl_start(cg, TOTAL_MIB * WL_MIB, HOT_MIB * WL_MIB, 20);
+	wl_wait_ready(&wl);
+	before = mem_current(cg);
+	CHECK(run_reclaim(memward, "/mw-rc-damon", NULL, out, sizeof(out)) == 0, "memward reclaim failed");
+	CHECK(strstr(out, "\"mechanism\":\"damos-pageout\"") != NULL, "not DAMOS pageout");
+	after = mem_current(cg);
+	live_note("DAMOS pageout: memory.current %.1f -> %.1f MiB (hot set %d MiB)", (double)before / WL_MIB,
+		  (double)after / WL_MIB, HOT_MIB);
+	CHECK(before - after > (long long)((TOTAL_MIB - HOT_MIB) / 2 * WL_MIB), "less than half the cold part went out");
+	CHECK(after > (long long)(HOT_MIB * WL_MIB * 9 / 10), "the hot set went out too");
+	CHECK(wl_read_ll(NR_KD) == 0, "kdamond left after --once");
+	wl_stop(&wl);
+	rmdir(cg);
+}
+
+/* --file: the anon filter (matching) excludes anonymous pages. */
+static void check_anon_filter(const char *memward)
+{
+	char cg[256], out[65536];
+	struct workload wl;
+	long long anon0, anon1, shm0, shm1;
+
+	wl_cgroup("mw-rc-file", cg, sizeof(cg));
+	wl = wl_start_mixed(cg, 64 * WL_MIB, 0, 64 * WL_MIB, 1000);
+	wl_wait_ready(&wl);
+	anon0 = wl_rss(wl.pid, "RssAnon");
+	shm0 = wl_rss(wl.pid, "RssShmem");
+	CHECK(run_reclaim(memward, "/mw-rc-file", "--file", out, sizeof(out)) == 0, "memward reclaim --file failed");
+	anon1 = wl_rss(wl.pid, "RssAnon");
+	shm1 = wl_rss(wl.pid, "RssShmem");
+	live_note("--file: RssAnon %.1f -> %.1f MiB, RssShmem %.1f -> %.1f MiB", (double)anon0 / WL_MIB,
+		  (double)anon1 / WL_MIB, (double)shm0 / WL_MIB, (double)shm1 / WL_MIB);
+	CHECK(anon1 >= anon0 * 99 / 100, "anon RSS changed under an anon-excluding filter");
+	CHECK(shm1 < shm0 / 2, "the cold shmem stayed: the filter excluded everything");
+	wl_stop(&wl);
+	rmdir(cg);
+}
+
+/* paddr with a memcg filter: only the target cgroup loses memory. DAMOS
+ * pageout reclaims through reclaim_pages(), which does not count pgsteal, so
+ * memory.current and swap are compared too. */
+static void check_memcg_filter(const char *memward)
+{
+	char a[256], b[256], out[65536], p[300];
+	struct workload wa, wb;
+	long long sa0, sa1, sb0, sb1, ca0, ca1, cb0, cb1;
+
+	wl_cgroup("mw-rc-a", a, sizeof(a));
+	wl_cgroup("mw-rc-b", b, sizeof(b));
+	wa = wl_start(a, 96 * WL_MIB, 0, 1000);
+	wb = wl_start(b, 96 * WL_MIB, 0, 1000);
+	wl_wait_ready(&wa);
+	wl_wait_ready(&wb);
+	sa0 = wl_memstat(a, "pgsteal");
+	sb0 = wl_memstat(b, "pgsteal");
+	ca0 = mem_current(a);
+	cb0 = mem_current(b);
+	/* --anon: paddr with the memcg filter (and an anon one) */
+	CHECK(run_reclaim(memward, "/mw-rc-a", "--anon", out, sizeof(out)) == 0, "memward reclaim failed");
+	sa1 = wl_memstat(a, "pgsteal");
+	sb1 = wl_memstat(b, "pgsteal");
+	ca1 = mem_current(a);
+	cb1 = mem_current(b);
+	snprintf(p, sizeof(p), "%s/memory.swap.current", b);
+	live_note("memcg filter: target %.1f -> %.1f MiB (pgsteal +%lld), other %.1f -> %.1f MiB (pgsteal +%lld, "
+		  "swap %lld)", (double)ca0 / WL_MIB, (double)ca1 / WL_MIB, sa1 - sa0, (double)cb0 / WL_MIB,
+		  (double)cb1 / WL_MIB, sb1 - sb0, wl_read_ll(p));
+	CHECK(ca0 - ca1 > (long long)(32 * WL_MIB), "the target cgroup lost less than 32 MiB");
+	CHECK(sb1 - sb0 <= sb0 / 100, "the other cgroup's pgsteal changed by 1%% or more");
+	CHECK(cb0 - cb1 < cb0 / 100, "the other cgroup's memory.current fell by 1%% or more");
+	wl_stop(&wa);
+	wl_stop(&wb);
+	rmdir(a);
+	rmdir(b);
+}
+
+int main(int argc, char **argv)
+{
+	struct stat st;
+
+	REQUIRE(argc == 2, "usage: %s MEMWARD", argv[0]);
+	wl_require_vm();
+	if (stat("/sys/kernel/mm/damon/admin", &st) < 0) {
+		CHECK(!wl_profile("6.12"), "the 6.12 guest has DAMON sysfs");
+		if (live_failures)
+			return 1;
+		live_skip("no DAMON sysfs (stat /sys/kernel/mm/damon/admin: %s)", strerror(errno));
+	}
+	REQUIRE(wl_read_ll("/proc/sys/vm/swappiness") >= 0 && access("/proc/swaps", R_OK) == 0, "no swap info");
+	REQUIRE(wl_read_ll(NR_KD) == 0, "a kdamond exists before the test");
+	check_cold_out(argv[1]);
+	check_anon_filter(argv[1]);
+	check_memcg_filter(argv[1]);
+	return live_failures ? 1 : 0;
+}
