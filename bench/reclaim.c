@@ -7,18 +7,22 @@
  * rest cold after being touched once. Scaled for TCG.
  *
  * Peers, each on a fresh workload, each for the same time:
- *   none             no reclaim (the baseline for memory and speed)
+ *   none             no reclaim (a check of the method: subject = control)
  *   DAMON_RECLAIM    the kernel's module: min_age equal to memward's, sampling
  *                    5 ms / aggregation 100 ms like memward, watermarks
  *                    1000/999/0 permil (always active: its defaults activate
- *                    only under 50% free memory and tried nothing here), its
- *                    default quota (10 ms, 128 MiB per 1 s), system-wide paddr
+ *                    only under 50% free memory and tried nothing here), no
+ *                    quota (quota_ms 0, quota_sz 0) like memward, system-wide
+ *                    paddr over the largest System RAM range
  *   memward-damos    memward reclaim --mechanism damon (vaddr pageout)
  *   memward-mglru    memward reclaim --mechanism mglru (eviction of old gens)
  *   memcg-psi        memward reclaim --mechanism memcg (memory.reclaim steps
  *                    while PSI some < 1000 us/s, senpai-style)
- * Printed per peer: memory.current and RSS at the end, saved against none,
- * the workload's passes/s over the second half (slowdown against none),
+ * Each peer runs beside a control workload without reclaim, in the same
+ * seconds (this machine's load, shared with other jobs, varies by minutes).
+ * Printed per peer: memory.current and RSS at the end, saved against the
+ * control, the hot pass's duration over the second half against the
+ * control's (slowdown),
  * refaults, and the reclaimer's CPU time (its kdamond thread for the DAMON
  * ones, the memward process for the others).
  *
@@ -88,8 +92,15 @@ static void sleep_s(double s)
 		;
 }
 
-/* The workload: joins cg, counts passes over the hot set in *passes. */
-static pid_t workload(const char *cg, volatile uint64_t *passes, int ready_fd)
+/* Shared with a workload: passes over the hot set and the time they took. */
+struct counters {
+	uint64_t passes;
+	double busy_s;
+};
+
+/* The workload: joins cg, touches everything once, then writes the hot set
+ * (one byte per page) every 10 ms, adding each pass's duration to *c. */
+static pid_t workload(const char *cg, volatile struct counters *c, int ready_fd)
 {
 	pid_t pid = fork();
 
@@ -112,9 +123,13 @@ static pid_t workload(const char *cg, volatile uint64_t *passes, int ready_fd)
 		if (write(ready_fd, "r", 1) != 1)
 			_exit(5);
 		for (unsigned g = 0;; g++) {
+			double t = now();
+
 			for (uint64_t o = 0; o < HOT; o += (uint64_t)pg)
 				m[o] = (char)g;
-			(*passes)++;
+			c->busy_s += now() - t;
+			c->passes++;
+			sleep_s(0.01);
 		}
 	}
 	return pid;
@@ -139,7 +154,7 @@ static uint64_t task_cpu_us(pid_t pid)
 
 struct result {
 	const char *name;
-	double mem_mib, rss_mib, rate, cpu_s;
+	double mem_mib, ctl_mib, rss_mib, pass_ms, ctl_pass_ms, cpu_s;
 	long long refaults;
 	char note[160];
 };
@@ -162,7 +177,8 @@ static pid_t start_memward(const char *memward, const char *mech, const char *cg
 	return pid;
 }
 
-/* DAMON_RECLAIM's kdamond thread, for its CPU time. */
+/* The kernel's DAMON_RECLAIM with memward's min_age and intervals, always
+ * active and, like memward, without quota. Returns its kdamond thread. */
 static pid_t damon_reclaim_start(int min_age)
 {
 	char v[32];
@@ -170,37 +186,78 @@ static pid_t damon_reclaim_start(int min_age)
 	snprintf(v, sizeof(v), "%d", min_age * 1000000);
 	if (wr(DR "min_age", v) < 0 || wr(DR "sample_interval", "5000") < 0 || wr(DR "aggr_interval", "100000") < 0 ||
 	    wr(DR "wmarks_high", "1000") < 0 || wr(DR "wmarks_mid", "999") < 0 || wr(DR "wmarks_low", "0") < 0 ||
-	    wr(DR "enabled", "Y") < 0)
+	    wr(DR "quota_ms", "0") < 0 || wr(DR "quota_sz", "0") < 0 || wr(DR "enabled", "Y") < 0)
 		return -1;
 	sleep_s(0.5);
 	return (pid_t)rd(DR "kdamond_pid");
 }
 
-static void run_peer(struct result *r, const char *memward, int secs, int min_age)
-{
-	char cg[256], cgrel[64], p[300];
-	volatile uint64_t *passes = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	struct mw_memcg_stat s0 = { .sz = sizeof(s0) }, s1 = { .sz = sizeof(s1) };
-	pid_t wl, rec = 0, kd = 0;
-	int ready[2];
-	char c;
-	double t_half, t_end;
-	uint64_t p_half, p_end, cpu0 = 0;
+struct wl {
+	char cg[256], rel[64];
+	volatile struct counters *c;
+	pid_t pid;
+};
 
-	snprintf(cgrel, sizeof(cgrel), "/mw-bench-%s", r->name);
-	snprintf(cg, sizeof(cg), CG "%s", cgrel);
-	mkdir(cg, 0755);
-	if (pipe2(ready, O_CLOEXEC) < 0 || passes == MAP_FAILED)
+static void wl_start(struct wl *w, const char *name)
+{
+	int ready[2];
+	char ch;
+
+	snprintf(w->rel, sizeof(w->rel), "/mw-bench-%s", name);
+	snprintf(w->cg, sizeof(w->cg), CG "%s", w->rel);
+	mkdir(w->cg, 0755);
+	w->c = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (pipe2(ready, O_CLOEXEC) < 0 || w->c == MAP_FAILED)
 		exit(2);
-	wl = workload(cg, passes, ready[1]);
+	w->pid = workload(w->cg, w->c, ready[1]);
 	close(ready[1]);
-	if (read(ready[0], &c, 1) != 1) {
+	if (read(ready[0], &ch, 1) != 1) {
 		fprintf(stderr, "bench: workload did not start\n");
 		exit(2);
 	}
 	close(ready[0]);
+}
+
+static void wl_end(struct wl *w)
+{
+	kill(w->pid, SIGKILL);
+	waitpid(w->pid, NULL, 0);
+	munmap((void *)w->c, 4096);
+	sleep_s(0.3);
+	rmdir(w->cg);
+}
+
+static double rss_mib(pid_t pid)
+{
+	char p[64], line[128];
+	double v = 0;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/proc/%d/status", (int)pid);
+	if (!(f = fopen(p, "re")))
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmRSS:", 6))
+			v = (double)strtoull(line + 6, NULL, 10) / 1024;
+	fclose(f);
+	return v;
+}
+
+/* One peer: the subject workload under the reclaimer and a control workload
+ * without one, side by side in the same seconds, so the host's load (shared
+ * by other jobs) hits both alike. Measured over the second half. */
+static void run_peer(struct result *r, const char *memward, int secs, int min_age)
+{
+	struct mw_memcg_stat s0 = { .sz = sizeof(s0) }, s1 = { .sz = sizeof(s1) }, c1 = { .sz = sizeof(c1) };
+	struct wl sub, ctl;
+	pid_t rec = 0, kd = 0;
+	uint64_t p0, q0, cpu0 = 0;
+	double b0, d0;
+
+	wl_start(&sub, r->name);
+	wl_start(&ctl, "control");
 	sleep_s(1);
-	mw_memcg_stat_get(cgrel, &s0);
+	mw_memcg_stat_get(sub.rel, &s0);
 	if (!strcmp(r->name, "DAMON_RECLAIM")) {
 		kd = damon_reclaim_start(min_age);
 		if (kd <= 0)
@@ -208,35 +265,29 @@ static void run_peer(struct result *r, const char *memward, int secs, int min_ag
 		cpu0 = kd > 0 ? task_cpu_us(kd) : 0;
 	} else if (strcmp(r->name, "none")) {
 		rec = start_memward(memward, !strcmp(r->name, "memward-damos") ? "damon" :
-					     !strcmp(r->name, "memward-mglru") ? "mglru" : "memcg", cgrel, min_age);
+					     !strcmp(r->name, "memward-mglru") ? "mglru" : "memcg", sub.rel, min_age);
+		if (!strcmp(r->name, "memward-damos")) {
+			sleep_s(1);
+			kd = (pid_t)rd("/sys/kernel/mm/damon/admin/kdamonds/0/pid");
+		}
 	}
 	sleep_s(secs / 2.0);
-	t_half = now();
-	p_half = *passes;
+	p0 = sub.c->passes, b0 = sub.c->busy_s, q0 = ctl.c->passes, d0 = ctl.c->busy_s;
+	sleep_s(secs / 2.0);
+	r->pass_ms = (sub.c->busy_s - b0) * 1000 / (double)(sub.c->passes - p0 ? sub.c->passes - p0 : 1);
+	r->ctl_pass_ms = (ctl.c->busy_s - d0) * 1000 / (double)(ctl.c->passes - q0 ? ctl.c->passes - q0 : 1);
+	mw_memcg_stat_get(sub.rel, &s1);
+	mw_memcg_stat_get(ctl.rel, &c1);
+	r->rss_mib = rss_mib(sub.pid);
+	r->mem_mib = (double)s1.current / MIB;
+	r->ctl_mib = (double)c1.current / MIB;
+	r->refaults = (long long)(s1.refault_anon + s1.refault_file - s0.refault_anon - s0.refault_file);
 	if (kd > 0)
 		r->cpu_s = (double)(task_cpu_us(kd) - cpu0) / 1e6;
-	sleep_s(secs / 2.0);
-	t_end = now();
-	p_end = *passes;
-	mw_memcg_stat_get(cgrel, &s1);
-	snprintf(p, sizeof(p), "/proc/%d/status", (int)wl);
-	{
-		FILE *f = fopen(p, "re");
-		char line[128];
-
-		while (f && fgets(line, sizeof(line), f))
-			if (!strncmp(line, "VmRSS:", 6))
-				r->rss_mib = (double)strtoull(line + 6, NULL, 10) / 1024;
-		if (f)
-			fclose(f);
-	}
-	r->mem_mib = (double)s1.current / MIB;
-	r->rate = (double)(p_end - p_half) / (t_end - t_half);
-	r->refaults = (long long)(s1.refault_anon + s1.refault_file - s0.refault_anon - s0.refault_file);
-	if (kd > 0) {
-		r->cpu_s = (double)(task_cpu_us(kd) - cpu0) / 1e6;
+	if (!strcmp(r->name, "DAMON_RECLAIM") && kd > 0) {
 		wr(DR "enabled", "N");
-		snprintf(r->note, sizeof(r->note), "reclaimed %lld bytes system-wide", rd(DR "bytes_reclaimed_regions"));
+		snprintf(r->note, sizeof(r->note), "%lld MiB reclaimed system-wide",
+			 rd(DR "bytes_reclaimed_regions") / (long long)MIB);
 	}
 	if (rec > 0) {
 		struct rusage ru;
@@ -244,22 +295,21 @@ static void run_peer(struct result *r, const char *memward, int secs, int min_ag
 
 		kill(rec, SIGTERM);
 		wait4(rec, &st, 0, &ru);
-		/* memward's own CPU; for DAMOS the kdamond thread is the reclaimer */
+		/* memward's own CPU (memory.reclaim and lru_gen writes run in it) */
 		r->cpu_s += (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
 			    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+		if (!WIFEXITED(st) || WEXITSTATUS(st))
+			snprintf(r->note, sizeof(r->note), "memward exited with status 0x%x", st);
 	}
-	kill(wl, SIGKILL);
-	waitpid(wl, NULL, 0);
-	munmap((void *)passes, 4096);
-	sleep_s(0.5);
-	rmdir(cg);
+	wl_end(&sub);
+	wl_end(&ctl);
 }
 
 int main(int argc, char **argv)
 {
 	struct result r[] = { { .name = "none" }, { .name = "DAMON_RECLAIM" }, { .name = "memward-damos" },
 			      { .name = "memward-mglru" }, { .name = "memcg-psi" } };
-	int secs = argc > 2 ? atoi(argv[2]) : 40, min_age = argc > 3 ? atoi(argv[3]) : 5;
+	int secs = argc > 2 ? atoi(argv[2]) : 60, min_age = argc > 3 ? atoi(argv[3]) : 3;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: bench-reclaim MEMWARD [SECONDS] [MIN_AGE_S]\n");
@@ -269,17 +319,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench: no cgroup2 at " CG " (run in the 6.12 guest: tests/vm/matrix --bench reclaim)\n");
 		return 2;
 	}
-	printf("workload: %llu MiB anon, %llu MiB hot (written continuously), %d s per peer, min-age %d s\n",
+	printf("workload: %llu MiB anon, %llu MiB hot (written every 10 ms), %d s per peer, min-age %d s\n",
 	       TOTAL / MIB, HOT / MIB, secs, min_age);
 	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
 		run_peer(&r[i], argv[1], secs, min_age);
 		fflush(stdout);
 	}
-	printf("\n%-15s %9s %9s %7s %11s %9s %9s %9s  %s\n", "peer", "mem MiB", "RSS MiB", "saved", "passes/s",
-	       "slowdown", "refaults", "CPU s", "note");
+	printf("\n%-15s %8s %8s %8s %7s %9s %9s %9s %8s %7s  %s\n", "peer", "mem MiB", "control", "RSS MiB",
+	       "saved", "pass ms", "ctl ms", "slowdown", "refaults", "CPU s", "note");
 	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++)
-		printf("%-15s %9.1f %9.1f %6.1f%% %11.2f %8.1f%% %9lld %9.2f  %s\n", r[i].name, r[i].mem_mib,
-		       r[i].rss_mib, (1 - r[i].mem_mib / r[0].mem_mib) * 100, r[i].rate,
-		       (1 - r[i].rate / r[0].rate) * 100, r[i].refaults, r[i].cpu_s, r[i].note);
+		printf("%-15s %8.1f %8.1f %8.1f %6.1f%% %9.2f %9.2f %8.1f%% %8lld %7.2f  %s\n", r[i].name,
+		       r[i].mem_mib, r[i].ctl_mib, r[i].rss_mib, (1 - r[i].mem_mib / r[i].ctl_mib) * 100, r[i].pass_ms,
+		       r[i].ctl_pass_ms, (r[i].pass_ms / r[i].ctl_pass_ms - 1) * 100, r[i].refaults, r[i].cpu_s,
+		       r[i].note);
+	printf("saved: 1 - memory.current / the control's; slowdown: the hot pass's duration against the "
+	       "control's in the same seconds (both share the guest's two vCPUs with the reclaimer)\n");
 	return 0;
 }

@@ -201,6 +201,8 @@ int mech_mglru(const struct rc_opts *o, const struct rc_target *t)
 				ret = 0; /* nothing old enough yet, or the kernel found nothing to take */
 			l.reclaimed += evicted * page;
 		}
+		if (ret == -EINTR && rc_stop)
+			break; /* SIGTERM during a write to lru_gen */
 		if (ret < 0) {
 			cli_err("MGLRU: %s", ret == -EOPNOTSUPP ? "disabled" : strerror(-ret));
 			return 2;
@@ -248,6 +250,8 @@ int mech_memcg(const struct rc_opts *o, const struct rc_target *t)
 				l.reclaimed += step;
 			else if (ret == -EAGAIN)
 				step_permil = step_permil > 1 ? step_permil / 2 : 1;
+			else if (ret == -EINTR && rc_stop)
+				break;
 			else {
 				cli_err("memory.reclaim: %s", strerror(-ret));
 				return 2;
