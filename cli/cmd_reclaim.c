@@ -136,6 +136,9 @@ static enum mech choose(const struct rc_opts *o, const struct rc_target *t, char
 		snprintf(damon_no, sizeof(damon_no), "no DAMON sysfs");
 	else if (df.nr_kdamonds > 0)
 		snprintf(damon_no, sizeof(damon_no), "%d kdamond(s) memward did not create exist", df.nr_kdamonds);
+	else if (!o->anon && !o->file && !t->nr_pids)
+		snprintf(damon_no, sizeof(damon_no), "%s", t->too_many ? "the cgroup has more than 64 processes" :
+			 "the cgroup has no process");
 	else if ((o->anon || o->file) && !t->cgroup[0])
 		snprintf(damon_no, sizeof(damon_no), "anon/file filters need the process's cgroup v2 (memcg filter)");
 	if (!t->cgroup[0])

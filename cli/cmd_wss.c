@@ -110,7 +110,8 @@ static int run_damon(const struct wss_opts *o, const struct rc_target *t)
 	int ret, rc = 0;
 
 	if (!t->nr_pids) {
-		cli_err("the cgroup has no process to monitor");
+		cli_err(t->too_many ? "the cgroup has more than %d processes, more than memward gives DAMON as targets "
+				      "(use --source mglru)" : "the cgroup has no process to monitor", RC_MAX_PIDS);
 		return 2;
 	}
 	for (size_t i = 0; i < t->nr_pids; i++) {

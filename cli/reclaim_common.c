@@ -98,12 +98,11 @@ int rc_target_resolve(const char *pid_arg, const char *cgroup, struct rc_target 
 		cli_err("cgroup '%s': %s", cgroup, ret == -ENOENT ? "no such cgroup (or no cgroup2 mount)" : strerror(-ret));
 		return ret;
 	}
-	if (t->nr_pids > RC_MAX_PIDS) {
-		cli_err("cgroup '%s' has %zu processes; DAMON targets at most %d (use --source mglru)",
-			cgroup, t->nr_pids, RC_MAX_PIDS);
-		t->nr_pids = RC_MAX_PIDS;
-		return -E2BIG;
-	}
+	/* More than DAMON can target: the DAMON paths refuse (nr_pids 0 there),
+	 * MGLRU and memory.reclaim work on the cgroup itself. */
+	t->too_many = t->nr_pids > RC_MAX_PIDS;
+	if (t->too_many)
+		t->nr_pids = 0;
 	return 0;
 }
 

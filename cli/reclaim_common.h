@@ -21,7 +21,8 @@ struct rc_target {
 	pid_t pid;               /* 0 for --cgroup */
 	char cgroup[4096];       /* below the cgroup2 root */
 	pid_t pids[RC_MAX_PIDS];
-	size_t nr_pids;
+	size_t nr_pids;          /* 0 when the cgroup has more than RC_MAX_PIDS */
+	bool too_many;
 };
 /* Fill t from a PID argument or a --cgroup value; prints why on failure. */
 int rc_target_resolve(const char *pid_arg, const char *cgroup, struct rc_target *t);

@@ -144,6 +144,11 @@ int mech_damon(const struct rc_opts *o, const struct rc_target *t)
 	char why[400];
 	int ret, rc = 0;
 
+	if (!paddr && !t->nr_pids) {
+		cli_err("DAMOS pageout: %s", t->too_many ? "the cgroup has more than 64 processes (try --mechanism mglru)"
+							 : "the cgroup has no process");
+		return 2;
+	}
 	if (o->quota_bps || o->psi_target_us) {
 		sc.quota = (struct mw_damon_quota){ .sz = sizeof(sc.quota), .reset_interval_ms = 1000,
 						    .bytes = o->quota_bps ? o->quota_bps : 1ull << 40,
@@ -231,13 +236,22 @@ int mech_memcg(const struct rc_opts *o, const struct rc_target *t)
 		return 2;
 	}
 	loop_init(&l, o, t);
+	ret = mw_memcg_stat_get(t->cgroup, &s);
+	if (ret < 0) {
+		cli_err("cgroup '%s': cannot read its memory counters: %s (memory controller enabled?)", t->cgroup,
+			strerror(-ret));
+		return 2;
+	}
 	last_psi = l.first.psi_some_us;
 	do {
 		uint64_t psi_per_s;
 
 		rc_sleep(o->interval_us);
-		if (mw_memcg_stat_get(t->cgroup, &s) < 0)
-			break;
+		ret = mw_memcg_stat_get(t->cgroup, &s);
+		if (ret < 0) {
+			cli_err("cgroup '%s': %s", t->cgroup, strerror(-ret));
+			return 2;
+		}
 		psi_per_s = (s.psi_some_us - last_psi) * 1000000 / o->interval_us;
 		last_psi = s.psi_some_us;
 		if (psi_per_s < target && s.current) {
