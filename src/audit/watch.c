@@ -18,6 +18,7 @@
 #include <linux/connector.h>
 #include <linux/netlink.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,18 +160,29 @@ static int drain(struct mw_audit_watch *w, pid_t *v, size_t max, size_t *n)
 		}
 		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)len);
 		     h = NLMSG_NEXT(h, len)) {
-			struct cn_msg *cn = NLMSG_DATA(h);
-			struct proc_event *ev = (struct proc_event *)cn->data;
+			struct cn_msg cn;
+			struct proc_event ev;
 			pid_t pid;
 			bool dup = false;
 
-			if (h->nlmsg_type == NLMSG_NOOP || h->nlmsg_type == NLMSG_ERROR)
+			if (h->nlmsg_type == NLMSG_NOOP || h->nlmsg_type == NLMSG_ERROR ||
+			    h->nlmsg_len < NLMSG_LENGTH(sizeof(cn)))
 				continue;
-			if (cn->id.idx != CN_IDX_PROC || cn->id.val != CN_VAL_PROC ||
-			    ev->what != PROC_EVENT_EXEC)
+			/* the event sits 4 bytes off an 8-byte boundary after the
+			 * 20-byte cn_msg: copied, not dereferenced in place */
+			memcpy(&cn, NLMSG_DATA(h), sizeof(cn));
+			if (cn.id.idx != CN_IDX_PROC || cn.id.val != CN_VAL_PROC ||
+			    h->nlmsg_len < NLMSG_LENGTH(sizeof(cn) + offsetof(struct proc_event, event_data) +
+							sizeof(ev.event_data.exec)))
+				continue;
+			memset(&ev, 0, sizeof(ev));
+			memcpy(&ev, (const char *)NLMSG_DATA(h) + sizeof(cn),
+			       h->nlmsg_len - NLMSG_LENGTH(sizeof(cn)) < sizeof(ev)
+				       ? h->nlmsg_len - NLMSG_LENGTH(sizeof(cn)) : sizeof(ev));
+			if (ev.what != PROC_EVENT_EXEC)
 				continue;
 			w->st.execs++;
-			pid = ev->event_data.exec.process_tgid;
+			pid = ev.event_data.exec.process_tgid;
 			for (size_t i = 0; i < *n && !dup; i++)
 				dup = v[i] == pid;
 			if (!dup && *n < max)

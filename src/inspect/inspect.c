@@ -407,7 +407,8 @@ static int run(struct ctx *c, int fd)
 		ret = -ESRCH; /* exited while listed */
 	if (ret < 0)
 		return ret;
-	qsort(c->r.entries, c->r.count, sizeof(*c->r.entries), cmp_fd);
+	if (c->r.count > 1)
+		qsort(c->r.entries, c->r.count, sizeof(*c->r.entries), cmp_fd);
 	return add_mapped_only(c);
 }
 
