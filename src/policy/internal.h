@@ -59,6 +59,7 @@ enum mw__file_kind {
 	MW__FILE_MEMFD,    /* a tmpfs memfd */
 	MW__FILE_SHMEM,    /* other internal shmem: MAP_SHARED|MAP_ANONYMOUS, SysV */
 	MW__FILE_HUGETLB,  /* an unlinked hugetlbfs file (memfd or anonymous): never exec-sealed */
+	MW__FILE_UNLINKED, /* any other file without a name: O_TMPFILE, or unlinked while open */
 };
 
 /* What the open file fd is. shm_dev: st_dev of the internal shmem mount

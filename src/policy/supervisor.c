@@ -348,9 +348,10 @@ static int caller_fd(const struct caller *c, int target, struct judgement *j)
  * relative one from its working directory or dirfd. A memory file has no
  * name, so a name that reaches one goes through a magic link somewhere: a
  * symlink to /proc/self/fd/N, a relative name under a /proc/self/fd dirfd or
- * working directory. Returns the file (O_PATH), -1 refused (j set), or -2:
- * cannot tell, let the kernel decide (the name does not exist for us, or no
- * openat2: the CONTINUE race of memward-run(1) applies either way). */
+ * working directory. Returns the file (O_PATH), -1 refused (j set: also
+ * when the name does not resolve for us, with the errno we met), or -2: no
+ * openat2, let the kernel decide (the CONTINUE race of memward-run(1)
+ * applies either way). */
 static int resolve_plain(const struct caller *c, const char *path, int dirfd, struct judgement *j)
 {
 	char base[64];
@@ -381,7 +382,14 @@ static int resolve_plain(const struct caller *c, const char *path, int dirfd, st
 	if (e == ELOOP || e == EXDEV)
 		return refuse(j, EACCES, "the name goes through a /proc magic link (an fd, mapping or exe): "
 			      "cannot be checked");
-	return -2;
+	if (e == ENOSYS || e == E2BIG)
+		return -2; /* no openat2 (before 5.6): memward-run(1) says what that costs */
+	/* Any other failure is answered with the same error, never let through:
+	 * our walk and the kernel's differ where the name passes /proc/self or
+	 * /proc/thread-self (ours, not the caller's), and a name that resolves
+	 * for the caller but not for us is exactly such a name. */
+	return refuse(j, e, "the name does not resolve for memward (%s): not checked, refused",
+		      strerror(e));
 }
 
 /* Open the file the exec names, if it can be a memfd: >= 0; -1 refused (j
@@ -426,6 +434,7 @@ static const char *kind_name(enum mw__file_kind k)
 	case MW__FILE_MEMFD: return "a memfd";
 	case MW__FILE_SHMEM: return "internal shared memory (anonymous shared mapping or SysV segment)";
 	case MW__FILE_HUGETLB: return "a hugetlbfs memfd or mapping";
+	case MW__FILE_UNLINKED: return "an unlinked file (O_TMPFILE or deleted while open)";
 	case MW__FILE_OTHER: break;
 	}
 	return "a file";

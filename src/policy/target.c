@@ -65,11 +65,11 @@ static void fd_number(const char *rest, struct mw__exec_path *out)
 	out->fd = (int)v;
 }
 
-/* Lexically: "//" and "/./" collapse, ".." removes the previous component
- * (the kernel does the same unless that component is a symlink, a case the
- * supervisor does not claim: memward-run(1)). A name that does not fit is
- * cut short: it then matches nothing and is refused by the caller's check of
- * the kind. */
+/* Lexically: "//" and "/./" collapse. Only called for names without "..":
+ * the kernel applies ".." after following the component before it, which
+ * under /proc is a magic link (cwd, root, fd/N), so no lexical reading of
+ * ".." is right there. A name that does not fit is cut short: it then
+ * matches nothing and is refused by the caller's check of the kind. */
 static void normalize(const char *path, char *out, size_t size)
 {
 	size_t len = 0;
@@ -86,11 +86,6 @@ static void normalize(const char *path, char *out, size_t size)
 		n = (size_t)(e - p);
 		if (n == 0 || (n == 1 && p[0] == '.')) {
 			/* nothing */
-		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
-			while (len > 0 && out[len - 1] != '/')
-				len--;
-			if (len > 0)
-				len--;
 		} else if (len + 1 + n < size) {
 			out[len++] = '/';
 			memcpy(out + len, p, n);
@@ -105,6 +100,15 @@ static void normalize(const char *path, char *out, size_t size)
 		strcpy(out, "/");
 }
 
+/* Does the name have a ".." component? */
+static bool has_dotdot(const char *path)
+{
+	for (const char *p = path; (p = strstr(p, "..")); p += 2)
+		if ((p == path || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
+			return true;
+	return false;
+}
+
 void mw__policy_exec_path(const char *path, pid_t nspid, struct mw__exec_path *out)
 {
 	char norm[PATH_MAX];
@@ -114,7 +118,10 @@ void mw__policy_exec_path(const char *path, pid_t nspid, struct mw__exec_path *o
 
 	memset(out, 0, sizeof(*out));
 	out->fd = -1;
-	if (path[0] != '/')
+	/* A name with "..": left to the resolver of plain names, which walks it
+	 * as the kernel will and refuses any /proc magic link on the way
+	 * ("/proc/self/cwd/../fd/N", "/proc/self/fd/D/../N"). */
+	if (path[0] != '/' || has_dotdot(path))
 		return;
 	normalize(path, norm, sizeof(norm));
 	if (prefix(&rest, "/dev/fd/")) {
@@ -173,8 +180,10 @@ enum mw__file_kind mw__policy_file_kind(int fd, dev_t shm_dev)
 	 * the internal hugetlbfs mounts; F_SEAL_EXEC does not hold there. */
 	if ((unsigned long)sfs.f_type == HUGETLBFS_MAGIC)
 		return st.st_nlink == 0 ? MW__FILE_HUGETLB : MW__FILE_OTHER;
-	if ((unsigned long)sfs.f_type != TMPFS_MAGIC)
-		return MW__FILE_OTHER;
+	/* Any other file without a name (O_TMPFILE, or unlinked while open) is
+	 * as fileless as a memfd: nothing on disk shows what ran. */
+	if ((unsigned long)sfs.f_type != TMPFS_MAGIC || (shm_dev && st.st_dev != shm_dev))
+		return st.st_nlink == 0 ? MW__FILE_UNLINKED : MW__FILE_OTHER;
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	n = readlink(link, target, sizeof(target) - 1);
 	target[n > 0 ? n : 0] = '\0';
