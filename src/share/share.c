@@ -445,9 +445,21 @@ static int reopen_ro(int fd, struct mw_share_result *r)
 	struct stat a, b;
 	int nfd, e;
 
+	/* Only a regular file is worth reopening: opening a FIFO the sender
+	 * holds would wait for a writer forever, a device could do anything.
+	 * The checks after this refuse such fds on the sender's description. */
+	if (fstat(fd, &a) < 0 || !S_ISREG(a.st_mode))
+		return fd;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	nfd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a lease the sender holds on the file would otherwise
+	 * block the open until the lease-break time (45 s by default). */
+	nfd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	e = nfd < 0 ? errno : 0;
+	if (nfd >= 0 && fcntl(nfd, F_SETFL, 0) < 0) {
+		e = errno;
+		close(nfd);
+		nfd = -1;
+	}
 	if (nfd >= 0 && (fstat(fd, &a) < 0 || fstat(nfd, &b) < 0 || a.st_dev != b.st_dev ||
 			 a.st_ino != b.st_ino)) {
 		close(nfd); /* our own fd table changed under us (a CLONE_FILES thread) */
