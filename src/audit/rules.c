@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proc/proc.h"
 #include "sys/shim.h"
 
 bool mw__audit_content_sealed(int seals)
@@ -84,8 +85,24 @@ static int rule_deleted_exe(struct mw__audit_report *r, const struct mw__audit_p
 {
 	const char *exe = p->id->exe;
 	bool wdir = in_writable_dir(exe);
+	enum mw__memdev_kind mk = p->exe.info_known || p->exe.fi.ino ? mw__memdev_kind(p->exe.fi.dev)
+								       : MW__MEMDEV_UNKNOWN;
 	struct mw_audit_finding *f;
 
+	/* Anonymous shared memory and SysV segments ("/dev/zero (deleted)",
+	 * "/SYSV... (deleted)" on the kernel's internal mounts, executable
+	 * after a reopen through map_files): never a file on disk, so never a
+	 * binary an upgrade replaced. */
+	if (mk == MW__MEMDEV_SHMEM || mk == MW__MEMDEV_HUGETLB) {
+		f = mw__audit_add(r, p->id, MW_AUDIT_FILELESS_EXEC, MW_AUDIT_CRITICAL, exe,
+				  "runs from the kernel's internal shared memory (an anonymous "
+				  "shared mapping or SysV segment reopened through map_files): "
+				  "fileless execution");
+		if (!f)
+			return -ENOMEM;
+		fill_exe(f, &p->exe);
+		return 0;
+	}
 	f = mw__audit_add(r, p->id, MW_AUDIT_FILELESS_EXEC, wdir ? MW_AUDIT_HIGH : MW_AUDIT_MEDIUM, exe,
 			  wdir ? "runs from an unlinked file that lived in a world-writable "
 				 "directory: fileless execution"
