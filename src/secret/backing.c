@@ -1,12 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Backing memory of the secret heap: one memfd_secret fd and one anonymous
- * PROT_NONE reservation per heap. Secret memory is mapped MAP_FIXED into the
- * reservation, so whatever is not mapped (guards, gaps) stays anonymous
- * PROT_NONE and is not charged to RLIMIT_MEMLOCK; only the secret mappings
- * are (memfd_secret mappings are VM_LOCKED, Linux 5.14 mm/secretmem.c).
- * The file offset of a mapping equals its offset in the reservation, so a
- * range mapped again reuses the pages already removed from the direct map.
+ * Backing memory of the secret heap: one anonymous PROT_NONE reservation per
+ * heap, and one memfd_secret file per chunk mapped MAP_FIXED into it.
+ * Whatever is not mapped (guards, gaps) stays anonymous PROT_NONE and is not
+ * charged to RLIMIT_MEMLOCK; only the secret mappings are (memfd_secret
+ * mappings are VM_LOCKED, Linux 5.14 mm/secretmem.c).
+ *
+ * The heap keeps NO secretmem descriptor: each chunk's file is closed right
+ * after its mmap (the mapping holds the file). A descriptor kept open would be
+ * inherited by fork(2) (O_CLOEXEC acts on exec only) and could be taken by
+ * pidfd_getfd(2) (5.6) or opened via /proc/PID/fd, and mapped again: that
+ * gives the pages back to whoever holds it, whatever MADV_DONTFORK says.
+ * The descriptor lives only between memfd_secret() and close() in
+ * map_secret(), under fd_lock, which our atfork handler also takes, so a
+ * fork(3) never copies it (see mw__backing_fork_prepare()).
  */
 #include "core/child.h"
 #include "secret/internal.h"
@@ -282,7 +289,9 @@ int mw__secret_touch(char *p, size_t len, size_t page, char *why, size_t whylen)
 			 "fault it in the kernel were refused (%s) and no helper process could "
 			 "be started (%s)", mw_errno_name(refused) ? mw_errno_name(refused) : "?",
 			 mw_errno_name(-err) ? mw_errno_name(-err) : "?");
-		return err == -EAGAIN ? -ENOMEM : err;
+		/* ENOMEM whatever the helper's errno (EPERM from seccomp,
+		 * EAGAIN from RLIMIT_NPROC): mw_secret_heap_new(3) ERRORS. */
+		return -ENOMEM;
 	}
 	if (MW__CHILD_OK(status))
 		return 0;
@@ -308,35 +317,60 @@ static int budget_check(struct mw_secret_heap *h, size_t len)
 	return -EAGAIN;
 }
 
-/* Map len bytes of secret memory at h->base + off: from the heap's file at
- * the same offset (own_file false), or from a file of its own that goes away
- * with the mapping (own_file true: unmapping gives the pages back). */
-static int map_secret(struct mw_secret_heap *h, size_t off, size_t len, bool own_file)
+/* Held while a secretmem descriptor exists (memfd_secret() to close()), and
+ * by the atfork prepare handler: a fork(3) from another thread waits until
+ * the descriptor is closed, so no child ever inherits one. */
+static pthread_mutex_t fd_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void mw__backing_fork_prepare(void)
+{
+	pthread_mutex_lock(&fd_lock);
+}
+
+void mw__backing_fork_parent(void)
+{
+	pthread_mutex_unlock(&fd_lock);
+}
+
+/* A file of its own for [off, off+len), closed before returning: only the
+ * mapping holds it, and unmapping the range gives its pages back. */
+static void *map_secret_file(struct mw_secret_heap *h, size_t off, size_t len, int *errp)
+{
+	void *p = MAP_FAILED;
+	int fd;
+
+	pthread_mutex_lock(&fd_lock);
+	fd = mw_sys_memfd_secret(O_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, (off_t)len) < 0) {
+		*errp = errno;
+		if (fd >= 0)
+			close(fd);
+		pthread_mutex_unlock(&fd_lock);
+		mw__secret_error("memfd_secret for %zu bytes: %s", len, strerror(*errp));
+		return NULL;
+	}
+	p = mmap(h->base + off, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+	*errp = p == MAP_FAILED ? errno : 0;
+	close(fd);
+	pthread_mutex_unlock(&fd_lock);
+	return p;
+}
+
+/* Map len bytes of secret memory at h->base + off, pre-faulted. */
+static int map_secret(struct mw_secret_heap *h, size_t off, size_t len)
 {
 	bool share = h->flags & MW_SECRET_SHARE_WITH_CHILDREN;
-	int fd = h->fd, err;
 	char why[200];
 	char *p;
+	int err;
 
 	if (budget_check(h, len) < 0) {
 		memlock_error(h, len, EAGAIN);
 		return -EAGAIN;
 	}
-	if (own_file) {
-		fd = mw_sys_memfd_secret(O_CLOEXEC);
-		if (fd < 0 || ftruncate(fd, (off_t)len) < 0) {
-			err = errno;
-			if (fd >= 0)
-				close(fd);
-			mw__secret_error("memfd_secret for %zu bytes: %s", len, strerror(err));
-			return -err;
-		}
-	}
-	p = mmap(h->base + off, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
-		 own_file ? 0 : (off_t)off);
-	err = p == MAP_FAILED ? errno : 0;
-	if (own_file)
-		close(fd); /* the mapping holds the file */
+	p = map_secret_file(h, off, len, &err);
+	if (!p)
+		return -err;
 	if (err) {
 		restore_reservation(h, off, len, false);
 		if (err == EAGAIN) {
@@ -396,7 +430,7 @@ static int map_fallback(struct mw_secret_heap *h, size_t off, size_t len)
 	return 0;
 }
 
-static int backing_map(struct mw_secret_heap *h, size_t off, size_t len, bool own_file)
+int mw__backing_map(struct mw_secret_heap *h, size_t off, size_t len)
 {
 	int err;
 
@@ -406,7 +440,7 @@ static int backing_map(struct mw_secret_heap *h, size_t off, size_t len, bool ow
 		return -ENOMEM;
 	}
 	if (h->backing == MW_SECRET_BACKING_SECRETMEM)
-		err = map_secret(h, off, len, own_file);
+		err = map_secret(h, off, len);
 	else
 		err = map_fallback(h, off, len);
 	if (err < 0)
@@ -416,17 +450,7 @@ static int backing_map(struct mw_secret_heap *h, size_t off, size_t len, bool ow
 	return 0;
 }
 
-int mw__backing_map(struct mw_secret_heap *h, size_t off, size_t len)
-{
-	return backing_map(h, off, len, false);
-}
-
-int mw__backing_map_own(struct mw_secret_heap *h, size_t off, size_t len)
-{
-	return backing_map(h, off, len, true);
-}
-
-/* Give back a mapping made by mw__backing_map_own(): wiped, then replaced by
+/* Give back a mapping made by mw__backing_map(): wiped, then replaced by
  * the reservation, which releases its file and so its pages (and their
  * RLIMIT_MEMLOCK charge) at once. */
 void mw__backing_release(struct mw_secret_heap *h, size_t off, size_t len)
@@ -441,6 +465,7 @@ void mw__backing_release(struct mw_secret_heap *h, size_t off, size_t len)
 
 void mw__backing_after_fork(void)
 {
+	pthread_mutex_unlock(&fd_lock);
 	__atomic_store_n(&secret_bytes, 0, __ATOMIC_RELAXED);
 }
 
@@ -475,16 +500,20 @@ static int fail_no_fallback(struct mw_secret_heap *h, const char *what, int err)
 int mw__backing_open(struct mw_secret_heap *h)
 {
 	bool fallback = h->flags & MW_SECRET_FORCE_FALLBACK;
-	int err;
+	int err, fd;
 
-	h->fd = -1;
 	if (fallback) {
 		snprintf(h->fallback_reason, sizeof(h->fallback_reason),
 			 "forced by MW_SECRET_FORCE_FALLBACK");
 	} else {
-		h->fd = mw_sys_memfd_secret(O_CLOEXEC);
-		if (h->fd < 0) {
-			err = errno;
+		/* Only to learn whether memfd_secret works: closed at once. */
+		pthread_mutex_lock(&fd_lock);
+		fd = mw_sys_memfd_secret(O_CLOEXEC);
+		err = errno;
+		if (fd >= 0)
+			close(fd);
+		pthread_mutex_unlock(&fd_lock);
+		if (fd < 0) {
 			if (!secretmem_unavailable(err)) {
 				mw__secret_error("memfd_secret: %s", strerror(err));
 				return -err;
@@ -496,11 +525,6 @@ int mw__backing_open(struct mw_secret_heap *h)
 				 "memfd_secret: %s (%s)", mw_errno_name(err) ? mw_errno_name(err) : "?",
 				 err == ENOSYS ? "not built in, or disabled at boot (secretmem.enable=0)"
 					       : "refused by a sandbox or security policy");
-		} else if (ftruncate(h->fd, (off_t)h->resv) < 0) {
-			err = errno;
-			mw__secret_error("ftruncate of memfd_secret to %zu bytes: %s", h->resv,
-					 strerror(err));
-			return -err;
 		}
 	}
 	h->backing = fallback ? MW_SECRET_BACKING_MLOCK : MW_SECRET_BACKING_SECRETMEM;
@@ -516,7 +540,7 @@ int mw__backing_open(struct mw_secret_heap *h)
 	if (!(h->flags & MW_SECRET_SHARE_WITH_CHILDREN))
 		madvise(h->base, h->resv, MADV_DONTFORK);
 
-	err = mw__backing_map_own(h, 0, h->page);
+	err = mw__backing_map(h, 0, h->page);
 	if (err == -EAGAIN)
 		return err;
 	if (err < 0 && h->backing == MW_SECRET_BACKING_SECRETMEM && secretmem_unavailable(-err)) {
@@ -525,10 +549,8 @@ int mw__backing_open(struct mw_secret_heap *h)
 			return fail_no_fallback(h, "mmap of memfd_secret", -err);
 		snprintf(h->fallback_reason, sizeof(h->fallback_reason),
 			 "mmap of memfd_secret: %s", strerror(-err));
-		close(h->fd);
-		h->fd = -1;
 		h->backing = MW_SECRET_BACKING_MLOCK;
-		err = mw__backing_map_own(h, 0, h->page);
+		err = mw__backing_map(h, 0, h->page);
 	}
 	if (err < 0)
 		return err;
@@ -542,9 +564,6 @@ void mw__backing_close(struct mw_secret_heap *h)
 	if (h->base)
 		munmap(h->base, h->resv);
 	h->base = NULL;
-	if (h->fd >= 0)
-		close(h->fd);
-	h->fd = -1;
 }
 
 /* ---- violations ---- */

@@ -133,7 +133,7 @@ static int make_slot(struct mw_secret_heap *h, size_t pages)
 	c = calloc(1, sizeof(*c));
 	err = c ? mw__span_get(h, span, &off) : -ENOMEM;
 	if (!err) {
-		err = mw__backing_map_own(h, off, len);
+		err = mw__backing_map(h, off, len);
 		if (err)
 			mw__span_put(h, off, span);
 	}

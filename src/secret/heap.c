@@ -99,7 +99,6 @@ MW_API struct mw_secret_heap *mw_secret_heap_new(const struct mw_secret_opts *op
 		errno = ENOMEM;
 		return NULL;
 	}
-	h->fd = -1;
 	h->gen = __atomic_load_n(&mw__fork_gen, __ATOMIC_ACQUIRE);
 	h->id = __atomic_fetch_add(&next_heap_id, 1, __ATOMIC_RELAXED);
 	h->mode = o.mode;
@@ -168,8 +167,6 @@ static void destroy_foreign(struct mw_secret_heap *h)
 	mw__span_free_all(h);
 	if (h->flags & MW_SECRET_SHARE_WITH_CHILDREN)
 		munmap(h->base, h->resv); /* the child's own view of the mappings */
-	if (h->fd >= 0)
-		close(h->fd);
 	if (h->pagetab)
 		munmap(h->pagetab, h->pagetab_bytes);
 	free(h);

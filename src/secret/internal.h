@@ -2,7 +2,7 @@
 /*
  * Internals of the secret heap, shared by its files:
  *   classes.c  pure helpers: size classes, canaries (unit-tested)
- *   backing.c  the reservation, the memfd_secret fd, mapping memory, errors
+ *   backing.c  the reservation, secretmem files per chunk, mapping memory, errors
  *   heap.c     mw_secret_heap_new/destroy, dispatch, stats, handlers
  *   compact.c  compact mode: slabs, per-thread caches, large objects
  *   guarded.c  guarded mode: one slot per object against a guard page
@@ -138,7 +138,6 @@ struct mw_secret_heap {
 	enum mw_secret_mode mode;
 	unsigned int flags;
 	enum mw_secret_backing backing;
-	int fd;                      /* memfd_secret, -1 on the fallback */
 	char *base;                  /* reservation */
 	size_t resv;
 	size_t page;
@@ -188,16 +187,15 @@ static inline void *mw__calloc_lines(size_t n)
 MW_HIDDEN int mw__backing_open(struct mw_secret_heap *h);
 MW_HIDDEN void mw__backing_close(struct mw_secret_heap *h);
 /* Map len bytes of secret memory at h->base + off (page aligned), locked,
- * pre-faulted, DONTFORK unless shared. Called with h->lock held. 0 or -errno
- * (-EAGAIN for memlock exhaustion, with the message set). */
+ * pre-faulted, DONTFORK unless shared, from a secretmem file of its own
+ * whose descriptor is closed before this returns (the mapping holds it), so
+ * that mw__backing_release() gives the pages back. Called with h->lock
+ * held. 0 or -errno (-EAGAIN for memlock exhaustion, with the message set). */
 MW_HIDDEN int mw__backing_map(struct mw_secret_heap *h, size_t off, size_t len);
-/* The same from a secretmem file of its own (closed at once: the mapping
- * holds it), so that mw__backing_release() gives the pages back. */
-MW_HIDDEN int mw__backing_map_own(struct mw_secret_heap *h, size_t off, size_t len);
-/* Give back a mapping of mw__backing_map_own(): wipe it, put the reservation
+/* Give back a mapping of mw__backing_map(): wipe it, put the reservation
  * back (PROT_NONE); its pages return to the kernel. Called with h->lock. */
 MW_HIDDEN void mw__backing_release(struct mw_secret_heap *h, size_t off, size_t len);
-/* destroy: the heap's own file (len bytes mapped from it) is gone. */
+/* destroy: len bytes of secret mappings are gone. */
 MW_HIDDEN void mw__backing_forget(size_t len);
 /* Fault in len bytes of fresh secret memory at p without risking SIGBUS
  * (see backing.c). 0, -EAGAIN (the fault failed: memlock or memory), or
@@ -262,7 +260,10 @@ MW_HIDDEN void *mw__foreign_refuse(const struct mw_secret_heap *h);
 MW_HIDDEN struct mw_tcache *mw__tc_find(const struct mw_secret_heap *h);
 MW_HIDDEN int mw__tc_attach(struct mw_secret_heap *h, struct mw_tcache *tc);
 MW_HIDDEN void mw__tc_detach_self(const struct mw_secret_heap *h);
-/* backing.c: the child of a fork() maps nothing of its parent's heaps. */
+/* backing.c, atfork: prepare waits until no secretmem descriptor is open;
+ * parent and after_fork (the child) release that. */
+MW_HIDDEN void mw__backing_fork_prepare(void);
+MW_HIDDEN void mw__backing_fork_parent(void);
 MW_HIDDEN void mw__backing_after_fork(void);
 
 /* compact.c */

@@ -6,7 +6,7 @@
  *
  * a canary word before and after the object, an unmapped guard page after
  * the run. Each run is mapped from a secretmem file of its own
- * (mw__backing_map_own), so that a run given back returns its pages to the
+ * (mw__backing_map), so that a run given back returns its pages to the
  * kernel: with one file for the heap, freed ranges kept their pages in the
  * file and a churn of large objects leaked ~11 MiB a round (issue 10).
  * Freed runs up to one chunk in total are kept for reuse; the rest, and the
@@ -60,7 +60,7 @@ static struct mw_chunk *large_new(struct mw_secret_heap *h, size_t map_len)
 	for (tries = 0; tries < 2; tries++) {
 		err = mw__span_get(h, span, &off);
 		if (!err) {
-			err = mw__backing_map_own(h, off, map_len);
+			err = mw__backing_map(h, off, map_len);
 			if (err)
 				mw__span_put(h, off, span);
 		}

@@ -41,10 +41,12 @@ struct tc_node {
 static void fork_prepare(void)
 {
 	pthread_mutex_lock(&reg_lock);
+	mw__backing_fork_prepare();
 }
 
 static void fork_parent(void)
 {
+	mw__backing_fork_parent();
 	pthread_mutex_unlock(&reg_lock);
 }
 
