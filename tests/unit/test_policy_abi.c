@@ -74,9 +74,15 @@ static void test_exec_paths(void **state)
 	expect_path("/proc/self/fd/x", 5, MW__PATH_OTHER_PROC, -1, NULL);
 	/* Names the kernel resolves to the same fd. */
 	expect_path("//proc///self/./fd/3", 5, MW__PATH_FD, 3, NULL);
-	expect_path("/proc/self/fd/../fd/3", 5, MW__PATH_FD, 3, NULL);
-	expect_path("/usr/../proc/self/fd/3", 5, MW__PATH_FD, 3, NULL);
-	expect_path("/../proc/self/fd/3", 5, MW__PATH_FD, 3, NULL);
+	/* A ".." is never read lexically (after a magic link the kernel's ".."
+	 * goes elsewhere: /proc/self/cwd/../fd/3): such names go to the
+	 * resolver of plain names, which refuses them at the magic link. */
+	expect_path("/proc/self/fd/../fd/3", 5, MW__PATH_PLAIN, -1, NULL);
+	expect_path("/proc/self/cwd/../fd/3", 5, MW__PATH_PLAIN, -1, NULL);
+	expect_path("/proc/self/fd/7/../3", 5, MW__PATH_PLAIN, -1, NULL);
+	expect_path("/usr/../proc/self/fd/3", 5, MW__PATH_PLAIN, -1, NULL);
+	expect_path("/../proc/self/fd/3", 5, MW__PATH_PLAIN, -1, NULL);
+	expect_path("/proc/self/fd/..3", 5, MW__PATH_OTHER_PROC, -1, NULL);
 	/* map_files and exe of the caller. */
 	expect_path("/proc/self/map_files/7f00-7f10", 5, MW__PATH_PROC_FILE, -1, "map_files/7f00-7f10");
 	expect_path("/proc/5/map_files/1000-2000", 5, MW__PATH_PROC_FILE, -1, "map_files/1000-2000");
