@@ -24,6 +24,11 @@ MW_HIDDEN ssize_t mw__read_file(const char *path, char *buf, size_t size);
 /* Read fd to its end into a malloc'd, NUL-terminated buffer (any size; more
  * than max bytes, when max is not 0, fails with EFBIG). NULL + errno on error. */
 MW_HIDDEN char *mw__read_fd_alloc(int fd, size_t max, size_t *len);
+/* Read fd to its end into *buf (malloc'd, grown as needed, *cap its size;
+ * both may start NULL/0 or hold a buffer to reuse), NUL-terminated. The
+ * length, or -errno (-EFBIG past max when max is not 0, -ENOMEM); *buf
+ * stays the caller's to free either way. */
+MW_HIDDEN ssize_t mw__read_grow(int fd, char **buf, size_t *cap, size_t max);
 /* Write a string to a sysfs/procfs file. Returns 0 or -errno. */
 MW_HIDDEN int mw__write_file(const char *path, const char *text);
 /* Parse a whole string as an integer (base 0: 10, 0x16, 0 8). 0 or -EINVAL. */

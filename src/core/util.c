@@ -241,48 +241,49 @@ bool mw__cap_effective(int cap)
 	return (caps >> cap) & 1;
 }
 
-char *mw__read_fd_alloc(int fd, size_t max, size_t *lenp)
+ssize_t mw__read_grow(int fd, char **bufp, size_t *capp, size_t max)
 {
-	size_t len = 0, cap = 16384;
-	char *buf = malloc(cap);
+	size_t len = 0;
 
-	if (!buf)
-		return NULL;
 	for (;;) {
 		ssize_t n;
 
-		if (cap - len < 4096) {
-			char *nb = realloc(buf, cap * 2);
+		if (*capp - len < 4096) {
+			size_t cap = *capp ? *capp * 2 : 16384;
+			char *nb = realloc(*bufp, cap);
 
-			if (!nb) {
-				free(buf);
-				errno = ENOMEM;
-				return NULL;
-			}
-			buf = nb;
-			cap *= 2;
+			if (!nb)
+				return -ENOMEM;
+			*bufp = nb;
+			*capp = cap;
 		}
-		n = read(fd, buf + len, cap - len - 1);
+		n = read(fd, *bufp + len, *capp - len - 1);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			int e = errno;
-
-			free(buf);
-			errno = e;
-			return NULL;
-		}
+		if (n < 0)
+			return -errno;
 		if (n == 0)
 			break;
 		len += (size_t)n;
-		if (max && len > max) {
-			free(buf);
-			errno = EFBIG;
-			return NULL;
-		}
+		if (max && len > max)
+			return -EFBIG;
 	}
-	buf[len] = '\0';
+	(*bufp)[len] = '\0';
+	return (ssize_t)len;
+}
+
+char *mw__read_fd_alloc(int fd, size_t max, size_t *lenp)
+{
+	char *buf = NULL;
+	size_t cap = 0;
+	ssize_t n = mw__read_grow(fd, &buf, &cap, max);
+
+	if (n < 0) {
+		free(buf);
+		errno = (int)-n;
+		return NULL;
+	}
 	if (lenp)
-		*lenp = len;
+		*lenp = (size_t)n;
 	return buf;
 }

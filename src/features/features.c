@@ -357,20 +357,12 @@ static void probe_damon(struct mw_feature_status *st)
 
 static void probe_mglru(struct mw_feature_status *st)
 {
-	char buf[32];
 	long bits;
-	ssize_t n = mw__read_file("/sys/kernel/mm/lru_gen/enabled", buf, sizeof(buf));
 
-	if (n == -ENOENT) {
-		mw__feature_set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, ENOENT,
-		    "/sys/kernel/mm/lru_gen does not exist: kernel built without CONFIG_LRU_GEN");
+	if (mw__feature_read_long(st, "/sys/kernel/mm/lru_gen/enabled",
+				  "/sys/kernel/mm/lru_gen does not exist: kernel built without CONFIG_LRU_GEN",
+				  &bits) < 0)
 		return;
-	}
-	if (n < 0 || mw__parse_long(buf, &bits) < 0) {
-		mw__feature_set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, n < 0 ? (int)-n : EINVAL,
-		    "cannot read /sys/kernel/mm/lru_gen/enabled");
-		return;
-	}
 	if (!(bits & 1))
 		mw__feature_set(st, MW_FEATURE_MISSING, MW_CAUSE_DISABLED, 0,
 		    "built in but off (enabled=0x%04lx); enable with: echo y > /sys/kernel/mm/lru_gen/enabled",

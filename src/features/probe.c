@@ -58,3 +58,21 @@ void mw__feature_syscall_error(struct mw_feature_status *st, const char *what, i
 		mw__feature_set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, err, "%s failed unexpectedly: %s",
 		    what, mw__feature_ename(err));
 }
+
+int mw__feature_read_long(struct mw_feature_status *st, const char *path, const char *missing,
+			  long *out)
+{
+	char buf[32];
+	ssize_t n = mw__read_file(path, buf, sizeof(buf));
+
+	if (n == -ENOENT) {
+		mw__feature_set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, ENOENT, "%s", missing);
+		return -1;
+	}
+	if (n < 0 || mw__parse_long(buf, out) < 0) {
+		mw__feature_set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, n < 0 ? (int)-n : EINVAL,
+				"cannot read %s: %s", path, n < 0 ? mw__feature_ename((int)-n) : "bad value");
+		return -1;
+	}
+	return 0;
+}

@@ -24,6 +24,11 @@ MW_HIDDEN void mw__feature_set(struct mw_feature_status *st, enum mw_feature_sta
 MW_HIDDEN void mw__feature_syscall_error(struct mw_feature_status *st, const char *what, int err);
 /* "ENOSYS", or "unknown error". */
 MW_HIDDEN const char *mw__feature_ename(int err);
+/* Read a number from a sysfs/procfs file into *out: 0. When the file does
+ * not exist, st says MISSING/NOT_BUILT with `missing` as the reason; when it
+ * cannot be read or parsed, UNKNOWN/ERROR; both return -1. */
+MW_HIDDEN int mw__feature_read_long(struct mw_feature_status *st, const char *path,
+				    const char *missing, long *out);
 /* A seccomp filter is active on this thread: errors may come from it. */
 MW_HIDDEN bool mw__feature_under_seccomp(void);
 

@@ -32,20 +32,11 @@
 
 void mw__policy_probe_noexec_sysctl(struct mw_feature_status *st)
 {
-	char buf[16];
 	long v;
-	ssize_t n = mw__read_file("/proc/sys/vm/memfd_noexec", buf, sizeof(buf));
 
-	if (n == -ENOENT) {
-		mw__feature_set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, ENOENT,
-		    "/proc/sys/vm/memfd_noexec does not exist (added in Linux 6.3)");
+	if (mw__feature_read_long(st, "/proc/sys/vm/memfd_noexec",
+				  "/proc/sys/vm/memfd_noexec does not exist (added in Linux 6.3)", &v) < 0)
 		return;
-	}
-	if (n < 0 || mw__parse_long(buf, &v) < 0) {
-		mw__feature_set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, n < 0 ? (int)-n : EINVAL,
-		    "cannot read /proc/sys/vm/memfd_noexec: %s", n < 0 ? mw__feature_ename((int)-n) : "bad value");
-		return;
-	}
 	mw__feature_set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0, "vm.memfd_noexec=%ld in this pid namespace (%s)",
 	    v, v == 0 ? "memfds executable by default" :
 	       v == 1 ? "memfds non-executable by default" : "MFD_EXEC refused");

@@ -37,38 +37,14 @@ void mw__maps_done(struct mw__maps *m)
 	m->cap = 0;
 }
 
-/* Read all of maps into m->buf. Returns length or -errno. */
+/* Read all of maps into m->buf (kept between processes). Returns length or -errno. */
 static ssize_t read_maps(int dirfd, struct mw__maps *m)
 {
 	MW_AUTOCLOSE int fd = openat(dirfd, "maps", O_RDONLY | O_CLOEXEC);
-	size_t len = 0;
 
 	if (fd < 0)
 		return -errno;
-	for (;;) {
-		ssize_t n;
-
-		if (m->cap - len < 4096) {
-			size_t cap = m->cap ? m->cap * 2 : 65536;
-			char *b = realloc(m->buf, cap);
-
-			if (!b)
-				return -ENOMEM;
-			m->buf = b;
-			m->cap = cap;
-		}
-		n = read(fd, m->buf + len, m->cap - len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	m->buf[len] = '\0';
-	return (ssize_t)len;
+	return mw__read_grow(fd, &m->buf, &m->cap, 0);
 }
 
 static unsigned int perms_prot(const char *p)
