@@ -12,25 +12,41 @@
 #define TOTAL_MIB 256
 #define HOT_MIB 64
 
-/* The value of "key": in the last JSON line of out, -1 if absent. */
-static inline long long last_json_value(const char *out, const char *key)
+static inline int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median of "key" over the JSON lines of out, leaving out the first
+ * sample (the workload's warm-up) when there are more than two; -1 if
+ * absent. One 1 s window under TCG can miss DAMON's aggregation entirely
+ * (seen: 0 bytes between two 66 MiB windows) or catch part of it, so a
+ * single sample says little; a user reads the series. */
+static inline long long median_json_value(const char *out, const char *key)
 {
 	const char *line = out, *p, *nl;
+	long long v[64];
+	size_t n = 0, first;
 	char k[64];
-	long long v = -1;
 
 	snprintf(k, sizeof(k), "\"%s\":", key);
-	for (; (nl = strchr(line, '\n')); line = nl + 1) {
+	for (; (nl = strchr(line, '\n')) && n < 64; line = nl + 1) {
 		if (line[0] != '{')
 			continue;
 		p = strstr(line, k);
 		if (p && p < nl)
-			v = strtoll(p + strlen(k), NULL, 10);
+			v[n++] = strtoll(p + strlen(k), NULL, 10);
 	}
-	return v;
+	if (n == 0)
+		return -1;
+	first = n > 2 ? 1 : 0;
+	qsort(v + first, n - first, sizeof(v[0]), cmp_ll);
+	return v[first + (n - first) / 2];
 }
 
-/* Run memward wss on the workload; returns the last sample's estimate. */
+/* Run memward wss on the workload; returns the median estimate (above). */
 static inline long long wss_sample(const char *memward, const char *source, pid_t pid, const char *count,
 				   const char *key)
 {
@@ -44,7 +60,7 @@ static inline long long wss_sample(const char *memward, const char *source, pid_
 	rc = live_capture(argv, true, NULL, out, sizeof(out));
 	printf("%s", out);
 	CHECK(rc == 0, "memward wss --source %s exited %d", source, rc);
-	return last_json_value(out, key);
+	return median_json_value(out, key);
 }
 
 static inline void wss_check(const char *what, long long got)
