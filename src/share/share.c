@@ -345,7 +345,9 @@ static int recv_one(int sock, void *data, size_t len, int timeout_ms,
 
 	*fd = -1;
 	if (e < 0) {
-		refuse(r, MW_SHARE_ERROR, "recvmsg: %s", strerror(-e));
+		/* Not "recvmsg": the socket type query or the wait can fail too. */
+		refuse(r, MW_SHARE_ERROR, "receiving a message on fd %d failed: %s",
+		       sock, strerror(-e));
 		return e;
 	}
 	r->data_len = m.data_len;

@@ -452,5 +452,18 @@ int main(void)
 		CHECK(mw_share_recv(-1, &bad, NULL, 0, NULL) == -EINVAL, "unknown policy flag");
 		CHECK(mw_share_send(-1, -1, NULL, 0) == -EINVAL, "send of fd -1");
 	}
+	{
+		/* A descriptor that is not a socket: the socket type query fails
+		 * before any recvmsg, so the detail must not blame recvmsg. */
+		struct mw_share_policy pol = { .sz = sizeof(pol) };
+		struct mw_share_result r = { .sz = sizeof(r) };
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		CHECK(fd >= 0, "open /dev/null: %s", strerror(errno));
+		CHECK(mw_share_recv(fd, &pol, NULL, 0, &r) == -ENOTSOCK, "recv on /dev/null: not -ENOTSOCK");
+		CHECK(r.reason == MW_SHARE_ERROR && !strstr(r.detail, "recvmsg") && strstr(r.detail, "receiving"),
+		      "recv on /dev/null: detail '%s'", r.detail);
+		close(fd);
+	}
 	return live_done();
 }
