@@ -4,12 +4,21 @@
 #define MW_CLI_AUDIT_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <memward/audit.h>
 
 /* One finding as a JSON object (names escaped). */
 json_object *audit_finding_json(const struct mw_audit_finding *f);
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
+size_t audit_utf8_len(const unsigned char *s);
+/* --json and --jsonl, streamed (audit_json.c): the findings of r, each
+ * written as json-c would write it, with summary (json-c) as the document
+ * (--json: its members first) or the last line (--jsonl). */
+void audit_out_json(FILE *f, const struct mw_audit_report *r, json_object *summary);
+void audit_out_jsonl(FILE *f, const struct mw_audit_report *r, json_object *summary);
 /* A Prometheus label ,key="value" (raw value escaped). */
 void audit_prom_label(FILE *f, const char *key, const char *raw, bool comma);
 

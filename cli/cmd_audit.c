@@ -30,7 +30,7 @@
 enum fmt { FMT_TABLE, FMT_JSON, FMT_JSONL, FMT_PROM };
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
-static size_t utf8_len(const unsigned char *s)
+size_t audit_utf8_len(const unsigned char *s)
 {
 	unsigned char c = s[0];
 
@@ -71,7 +71,7 @@ static char *esc(const char *raw, bool ctl)
 		exit(2);
 	}
 	while (*s) {
-		size_t l = utf8_len(s);
+		size_t l = audit_utf8_len(s);
 
 		if (*s == '\\') {
 			*w++ = '\\';
@@ -197,20 +197,14 @@ static void add_summary(json_object *o, const struct mw_audit_report *r)
 	json_object_object_add(o, "counts", counts);
 }
 
-#define JFLAGS (JSON_C_TO_STRING_NOSLASHESCAPE)
-
+/* The findings are streamed (audit_json.c); the summary is a json-c object. */
 static void out_json(const struct mw_audit_report *r)
 {
 	json_object *root = json_object_new_object();
-	json_object *arr = json_object_new_array();
 
 	json_object_object_add(root, "schema", json_object_new_int(1));
 	add_summary(root, r);
-	for (size_t i = 0; i < r->nfindings; i++)
-		json_object_array_add(arr, audit_finding_json(r->findings[i]));
-	json_object_object_add(root, "findings", arr);
-	puts(json_object_to_json_string_ext(root, JFLAGS | JSON_C_TO_STRING_PRETTY |
-						  JSON_C_TO_STRING_SPACED));
+	audit_out_json(stdout, r, root);
 	json_object_put(root);
 }
 
@@ -218,21 +212,10 @@ static void out_jsonl(const struct mw_audit_report *r)
 {
 	json_object *sum = json_object_new_object();
 
-	for (size_t i = 0; i < r->nfindings; i++) {
-		json_object *o = audit_finding_json(r->findings[i]);
-		json_object *line = json_object_new_object();
-
-		json_object_object_add(line, "type", json_object_new_string("finding"));
-		json_object_object_foreach(o, k, v)
-			json_object_object_add(line, k, json_object_get(v));
-		puts(json_object_to_json_string_ext(line, JFLAGS));
-		json_object_put(line);
-		json_object_put(o);
-	}
 	json_object_object_add(sum, "type", json_object_new_string("summary"));
 	json_object_object_add(sum, "schema", json_object_new_int(1));
 	add_summary(sum, r);
-	puts(json_object_to_json_string_ext(sum, JFLAGS));
+	audit_out_jsonl(stdout, r, sum);
 	json_object_put(sum);
 }
 
