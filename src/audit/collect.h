@@ -72,7 +72,7 @@ MW_HIDDEN int mw__audit_hash_exe(struct mw__audit_hcache *hc, int fd, const stru
 				 unsigned char out[32]);
 MW_HIDDEN void mw__audit_hcache_free(struct mw__audit_hcache *hc);
 
-/* ---- proc.c ------------------------------------------------------------- */
+/* ---- proc.c (the process), objs.c (its objects) ------------------------- */
 
 /* Settings and state shared by the collecting threads. */
 struct mw__audit_env {
@@ -128,6 +128,15 @@ MW_HIDDEN int mw__audit_proc_nsfd(struct mw__audit_collector *c);
  * states. */
 MW_HIDDEN bool mw__audit_proc_unchanged(struct mw__audit_collector *c);
 MW_HIDDEN void mw__audit_proc_done(struct mw__audit_collector *c);
+
+/* ---- objs.c ------------------------------------------------------------- */
+
+/* Append the objects of the current process (c->cur, pid) to c->objs from
+ * index start: its fds (BPF records, or /proc/PID/fd), merged by inode,
+ * then its mappings. 0 or -errno (-ENOMEM; the process gone or unreadable). */
+MW_HIDDEN int mw__audit_read_objs(struct mw__audit_collector *c, pid_t pid, size_t start);
+/* Drop objects [start, nobjs) and their names. */
+MW_HIDDEN void mw__audit_drop_objs(struct mw__audit_collector *c, size_t start);
 MW_HIDDEN void mw__audit_collector_free(struct mw__audit_collector *c);
 
 /* Container attribution from a /proc/PID/cgroup text: the container id and
