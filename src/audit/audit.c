@@ -462,6 +462,10 @@ int mw__audit_scan_with(const struct mw_audit_opts *opts, struct mw__audit_trust
 	sc.env.text_maps = o.flags & MW_AUDIT_F_MAPS_TEXT;
 	sc.env.hashes = hashes;
 	sc.trust = trust;
+	if (trust) {
+		sc.env.trusted_sizes = trust->sizes;
+		sc.env.ntrusted_sizes = trust->npaths;
+	}
 	pthread_mutex_init(&sc.lock, NULL);
 	sc.env.procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	sc.rep = calloc(1, sizeof(*sc.rep));

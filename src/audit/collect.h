@@ -82,6 +82,10 @@ struct mw__audit_env {
 	const struct mw__audit_bpf *bpf; /* fd tables and maps from BPF, or NULL */
 	bool text_maps;         /* MW_AUDIT_F_MAPS_TEXT, or learned */
 	struct mw__audit_hcache *hashes;
+	/* sizes of the trusted binaries: a memfd exe of any other size
+	 * matches none of them and is not hashed (runc is 9 MiB) */
+	const uint64_t *trusted_sizes;
+	size_t ntrusted_sizes;
 };
 
 /* One collecting thread's state: the objects of every process it read. */

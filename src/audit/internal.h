@@ -96,6 +96,7 @@ struct mw__audit_exe {
 	/* SHA-256 of its contents (MEMFD and DELETED): hashed is false when it
 	 * could not be read */
 	bool hashed;
+	bool size_unmatched;    /* not hashed: no trusted binary has its size */
 	unsigned char sha256[32];
 };
 

@@ -204,8 +204,12 @@ static void read_exe(struct mw__audit_collector *c, const char *link, size_t len
 		e->kind = MW__EXE_MEMFD;
 	/* The identity of what runs: its contents, for the rules to compare
 	 * with the binaries the operator trusts (never the seals alone). */
-	if (e->kind == MW__EXE_MEMFD && fd >= 0 && e->info_known && mw__audit_content_sealed(e->fi.seals) &&
-	    mw__audit_hash_exe(c->env->hashes, fd, &e->fi, e->sha256) == 0)
+	if (e->kind != MW__EXE_MEMFD || fd < 0 || !e->info_known || !mw__audit_content_sealed(e->fi.seals))
+		return;
+	e->size_unmatched = true;
+	for (size_t i = 0; i < c->env->ntrusted_sizes && e->size_unmatched; i++)
+		e->size_unmatched = c->env->trusted_sizes[i] != e->fi.size;
+	if (!e->size_unmatched && mw__audit_hash_exe(c->env->hashes, fd, &e->fi, e->sha256) == 0)
 		e->hashed = true;
 }
 

@@ -67,7 +67,7 @@ static int rule_memfd_exe(struct mw__audit_report *r, const struct mw__audit_pro
 		f = mw__audit_add(r, p->id, MW_AUDIT_FILELESS_EXEC, MW_AUDIT_HIGH, exe,
 				  "runs from a sealed memfd (seals: %s) whose contents match no trusted "
 				  "binary%s: fileless execution (seals say nothing about who wrote it)",
-				  sn, e->hashed ? "" : " (its contents could not be read)");
+				  sn, e->hashed || e->size_unmatched ? "" : " (its contents could not be read)");
 	else if (seals < 0)
 		f = mw__audit_add(r, p->id, MW_AUDIT_FILELESS_EXEC, MW_AUDIT_CRITICAL, exe,
 				  "runs from a memfd whose seals cannot be read: fileless execution");

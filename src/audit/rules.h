@@ -20,6 +20,8 @@ struct mw__audit_trust {
 	 * is rare; hashing runc costs more than a whole scan). */
 	bool hashed;
 	char **paths;
+	uint64_t *sizes;        /* of paths[i] when loaded: contents of another
+				 * size cannot match, so are not hashed */
 	size_t npaths;
 	pthread_mutex_t lock;
 };

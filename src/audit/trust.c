@@ -156,11 +156,15 @@ int mw__audit_trust_load(struct mw__audit_trust *t, const char *const *paths, si
 		n = sizeof(default_runtimes) / sizeof(default_runtimes[0]);
 	}
 	t->paths = calloc(n ? n : 1, sizeof(*t->paths));
-	if (!t->paths)
+	t->sizes = calloc(n ? n : 1, sizeof(*t->sizes));
+	if (!t->paths || !t->sizes)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		if (!paths[i] || access(paths[i], F_OK) < 0)
+		struct stat st;
+
+		if (!paths[i] || stat(paths[i], &st) < 0 || !S_ISREG(st.st_mode))
 			continue; /* not on this system */
+		t->sizes[t->npaths] = (uint64_t)st.st_size;
 		t->paths[t->npaths] = strdup(paths[i]);
 		if (!t->paths[t->npaths])
 			return -ENOMEM;
@@ -197,6 +201,7 @@ void mw__audit_trust_free(struct mw__audit_trust *t)
 	for (size_t i = 0; i < t->npaths; i++)
 		free(t->paths[i]);
 	free(t->paths);
+	free(t->sizes);
 	pthread_mutex_destroy(&t->lock);
 	memset(t, 0, sizeof(*t));
 }
