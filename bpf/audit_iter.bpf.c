@@ -49,6 +49,7 @@ struct ns_common { unsigned int inum; } PA;
 struct pid_namespace { struct ns_common ns; } PA;
 struct upid { int nr; struct pid_namespace *ns; } PA;
 struct pid { unsigned int level; struct upid numbers[1]; } PA;
+struct mm_struct { struct file *exe_file; } PA;
 struct task_struct {
 	int pid;
 	int tgid;
@@ -57,6 +58,7 @@ struct task_struct {
 	const struct cred *real_cred;
 	struct pid *thread_pid;
 	struct css_set *cgroups;
+	struct mm_struct *mm;
 } PA;
 struct vm_area_struct {
 	unsigned long vm_start, vm_end;
@@ -238,6 +240,7 @@ int mw_audit_procs(struct bpf_iter__task *ctx)
 	struct task_struct *task = ctx->task;
 	struct proc_buf b;
 	struct pid *pid;
+	struct file *exe;
 	long n;
 
 	if (!task || task->pid != task->tgid || (task->flags & PF_KTHREAD))
@@ -269,6 +272,16 @@ int mw_audit_procs(struct bpf_iter__task *ctx)
 	}
 	if (bpf_core_field_exists(struct css_set, dfl_cgrp))
 		b.r.cgroup = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	/* a key for the cgroup text (one /proc/PID/cgroup read per css_set,
+	 * hybrid v1 hosts included) */
+	b.r.cset = (__u64)(unsigned long)BPF_CORE_READ(task, cgroups);
+	/* what it runs now: the collector checks that /proc/PID/exe is
+	 * still this file when it has read the process (no exec since) */
+	exe = BPF_CORE_READ(task, mm, exe_file);
+	if (exe) {
+		b.r.exe_ino = BPF_CORE_READ(exe, f_inode, i_ino);
+		b.r.exe_dev = BPF_CORE_READ(exe, f_inode, i_sb, s_dev);
+	}
 	n = bpf_probe_read_kernel_str(b.comm, 16, task->comm);
 	b.r.namelen = n > 0 ? (__u32)(n - 1) : 0;
 	bpf_seq_write(ctx->meta->seq, &b, sizeof(b.r) + (((b.r.namelen & 0xf) + 7) & 0x18));

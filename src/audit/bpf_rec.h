@@ -50,8 +50,13 @@ struct mw_brec_proc {
 	__u32 ruid, euid; /* as /proc/PID/status "Uid:" shows them (initial user namespace) */
 	__u64 pidns;      /* inode of its pid namespace; 0 unknown */
 	__u64 cgroup;     /* id of its cgroup v2 (kernfs node id); 0 unknown */
+	/* Its css_set as an opaque key, never shown: tasks with the same one
+	 * are in the same cgroup of every hierarchy (v1 and v2), so have the
+	 * same /proc/PID/cgroup. 0 unknown. */
+	__u64 cset;
+	__u64 exe_ino;    /* its executable (mm->exe_file); 0 unknown */
+	__u32 exe_dev;    /* s_dev, kernel encoding */
 	__u32 namelen;
-	__u32 pad_;
 };
 
 #endif

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 /* Undo the escaping of "Name:" in /proc/PID/status (seq_escape_str with
  * ESCAPE_SPACE | ESCAPE_SPECIAL: \n \t \\ and friends) to get the raw comm,
@@ -83,14 +84,17 @@ static int read_status(int dirfd, uid_t *ruid, uid_t *euid, char *comm, size_t s
 	return 0;
 }
 
-/* The cgroup, container and pod of the current process. With the id of
- * its v2 cgroup from the BPF records, each distinct cgroup is read once per
- * collector and scan (the text depends only on the cgroup, on a v2-only host,
- * and on the reader's cgroup namespace). */
+/* The cgroup, container and pod of the current process. With a key from
+ * the BPF records, each distinct cgroup text is read once per collector and
+ * scan (the text depends only on the task's cgroups and on the reader's
+ * cgroup namespace): its css_set (every hierarchy), or on older records the
+ * id of its v2 cgroup (only on a v2-only host: hybrid v1 paths are not named
+ * by it). */
 static char *read_cgroup(struct mw__audit_collector *c, char **container, char **pod)
 {
 	char text[4096], path[1024], id[80], pu[48];
-	uint64_t cgid = c->brec && !c->force_proc ? c->brec->cgroup : 0;
+	const struct mw_brec_proc *pr = c->brec && !c->force_proc ? c->brec : NULL;
+	uint64_t cgid = pr ? (pr->cset ? pr->cset : pr->cgroup) : 0;
 	ssize_t n;
 
 	for (size_t i = 0; cgid && i < c->ncg; i++)
@@ -104,8 +108,7 @@ static char *read_cgroup(struct mw__audit_collector *c, char **container, char *
 		text[0] = '\0';
 	mw__audit_pick_cgroup(text, path, sizeof(path));
 	mw__audit_container(text, id, sizeof(id), pu, sizeof(pu));
-	/* only a v2-only host: hybrid v1 paths are not named by the v2 id */
-	if (cgid && !strncmp(text, "0::", 3) && (!strchr(text, '\n') || !strchr(text, '\n')[1]) &&
+	if (cgid && (pr->cset || (!strncmp(text, "0::", 3) && (!strchr(text, '\n') || !strchr(text, '\n')[1]))) &&
 	    c->ncg < 4096) {
 		void *nv = c->ncg == c->capcg ? realloc(c->cg, (c->capcg ? c->capcg * 2 : 16) * sizeof(*c->cg))
 					      : c->cg;
@@ -427,8 +430,23 @@ bool mw__audit_proc_unchanged(struct mw__audit_collector *c)
 {
 	const struct mw__audit_ident *id = c->cur->id;
 	char link[PATH_MAX + 16], comm[64];
-	ssize_t len = readlinkat(c->dirfd, "exe", link, sizeof(link) - 1);
+	ssize_t len;
 
+	/* With the BPF records (taken before anything was read here): the
+	 * executable they saw must be the one /proc shows now. An exec at
+	 * any time since changes it; a process gone fails the stat. One
+	 * stat instead of a readlink and a read of comm. Where stat shows
+	 * another device than the superblock's (btrfs subvolumes, some
+	 * overlayfs setups) the check below decides. */
+	if (c->brec && c->brec->exe_ino && !c->force_proc && !c->cur->via_thread) {
+		struct stat st;
+
+		if (fstatat(c->dirfd, "exe", &st, 0) < 0 || st.st_ino != c->brec->exe_ino)
+			return false;
+		if (st.st_dev == makedev(c->brec->exe_dev >> 20, c->brec->exe_dev & 0xfffff))
+			return true;
+	}
+	len = readlinkat(c->dirfd, "exe", link, sizeof(link) - 1);
 	if (len < 0 || !id->exe)
 		return false;
 	link[len] = '\0';
