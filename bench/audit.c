@@ -23,12 +23,16 @@
  *
  * -c MEMWARD times the command instead, as a process (fork, exec, wait4 for
  * the peak RSS): every output format and --no-bpf next to lsof, at least 5
- * interleaved runs, medians.
+ * interleaved runs, medians. Then the choice of path by size: the fixture is
+ * killed and another one brings the system to about -S PROCS processes
+ * (default 150; 0 skips it), where the default command is timed against
+ * --bpf and --no-bpf (on the large fixture, against --no-bpf).
  *
- * usage: bench-audit [-n PROCS] [-m MEMFDS] [-r RUNS] [-t THREADS] [-s] [-L] [-o] [-c MEMWARD]
+ * usage: bench-audit [-n PROCS] [-m MEMFDS] [-r RUNS] [-t THREADS] [-s] [-L] [-o] [-c MEMWARD] [-S PROCS]
  */
 #include "sys/shim.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -134,6 +138,61 @@ static void leader(int n, int m, int ready, unsigned int flags)
 		pause();
 }
 
+/* Spawn the fixture (n processes x m memfds) as a process group and wait
+ * until every process is ready. 0, or -1 after a message. */
+static int spawn_fixture(int n, int m, unsigned int flags)
+{
+	int ready[2], got = 0;
+	double t0 = now();
+	pid_t l;
+
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		perror("pipe");
+		return -1;
+	}
+	l = fork();
+	if (l < 0) {
+		perror("fork");
+		return -1;
+	}
+	if (l == 0) {
+		setpgid(0, 0);
+		close(ready[0]);
+		leader(n, m, ready[1], flags);
+	}
+	setpgid(l, l);
+	group = l;
+	close(ready[1]);
+	while (got < n) {
+		struct pollfd p = { .fd = ready[0], .events = POLLIN };
+		char buf[512];
+		ssize_t r;
+
+		if (poll(&p, 1, 30000) != 1) {
+			fprintf(stderr, "bench-audit: fixture not ready after 30 s (%d of %d)\n", got, n);
+			close(ready[0]);
+			return -1;
+		}
+		r = read(ready[0], buf, sizeof(buf));
+		if (r <= 0) {
+			fprintf(stderr, "bench-audit: fixture died (%d of %d ready)\n", got, n);
+			close(ready[0]);
+			return -1;
+		}
+		for (ssize_t i = 0; i < r; i++) {
+			if (buf[i] != 'r') {
+				fprintf(stderr, "bench-audit: a fixture process failed (fork or memfd_create)\n");
+				close(ready[0]);
+				return -1;
+			}
+			got++;
+		}
+	}
+	close(ready[0]);
+	printf("fixture: %d processes x %d memfds ready in %.2f s\n", n, m, now() - t0);
+	return 0;
+}
+
 /* What is timed: the default scan (-t threads; 0: one per CPU), then the
  * same on one thread, then through /proc only (no BPF iterators). */
 #define NVARIANTS 4
@@ -227,28 +286,20 @@ static double run_cmd(char *const argv[], long *rss)
 	return now() - t0;
 }
 
-#define NCMDS 6
+#define MAXCMDS 6
 #define MAXRUNS 16
 
-/* Every output format of `memward audit`, --no-bpf, and lsof, taking turns
- * in each run (a noisy moment hits them alike); medians and ratios. */
-static int bench_commands(const char *memward, int runs)
+/* Run the k commands argvs[] in turn, runs times (a noisy moment hits them
+ * alike): median wall time and peak RSS of each. A NULL argv[0] is memward.
+ * 0, or 2 after a message. */
+static int time_cmds(const char *memward, char *const argvs[][8], const char *const labels[], int k,
+		     int runs, double med[], long rmed[])
 {
-	static char *const argvs[NCMDS][8] = {
-		{ "lsof", "-nP", "+L1", NULL },
-		{ NULL, "audit", "--fail-on", "none", NULL },
-		{ NULL, "audit", "--fail-on", "none", "--json", NULL },
-		{ NULL, "audit", "--fail-on", "none", "--jsonl", NULL },
-		{ NULL, "audit", "--fail-on", "none", "--prometheus", NULL },
-		{ NULL, "audit", "--fail-on", "none", "--no-bpf", NULL },
-	};
-	static const char *const labels[NCMDS] = { "lsof -nP +L1", "memward audit (table)", "--json",
-						   "--jsonl", "--prometheus", "--no-bpf (table)" };
-	double t[NCMDS][MAXRUNS], med[NCMDS];
-	long rss[NCMDS][MAXRUNS], rmed[NCMDS];
+	double t[MAXCMDS][MAXRUNS];
+	long rss[MAXCMDS][MAXRUNS];
 
 	for (int i = 0; i < runs; i++)
-		for (int c = 0; c < NCMDS; c++) {
+		for (int c = 0; c < k; c++) {
 			char *argv[8];
 
 			memcpy(argv, argvs[c], sizeof(argv));
@@ -260,7 +311,7 @@ static int bench_commands(const char *memward, int runs)
 				return 2;
 			}
 		}
-	for (int c = 0; c < NCMDS; c++) {
+	for (int c = 0; c < k; c++) {
 		double r[MAXRUNS];
 
 		med[c] = median(t[c], runs);
@@ -268,17 +319,90 @@ static int bench_commands(const char *memward, int runs)
 			r[i] = (double)rss[c][i];
 		rmed[c] = (long)median(r, runs);
 	}
+	return 0;
+}
+
+/* Processes on the system now (the numeric entries of /proc). */
+static int count_procs(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] >= '1' && e->d_name[0] <= '9';
+	closedir(d);
+	return n;
+}
+
+/* Every output format of `memward audit`, --no-bpf, and lsof. */
+static int bench_commands(const char *memward, int runs)
+{
+	static char *const argvs[][8] = {
+		{ "lsof", "-nP", "+L1", NULL },
+		{ NULL, "audit", "--fail-on", "none", NULL },
+		{ NULL, "audit", "--fail-on", "none", "--json", NULL },
+		{ NULL, "audit", "--fail-on", "none", "--jsonl", NULL },
+		{ NULL, "audit", "--fail-on", "none", "--prometheus", NULL },
+		{ NULL, "audit", "--fail-on", "none", "--no-bpf", NULL },
+	};
+	static const char *const labels[] = { "lsof -nP +L1", "memward audit (table)", "--json",
+					      "--jsonl", "--prometheus", "--no-bpf (table)" };
+	double med[MAXCMDS];
+	long rmed[MAXCMDS];
+	int k = (int)(sizeof(labels) / sizeof(labels[0]));
+
+	if (time_cmds(memward, argvs, labels, k, runs, med, rmed))
+		return 2;
 	printf("commands, medians of %d interleaved runs (wall time, peak RSS):\n", runs);
 	printf("  %-24s %8.4f s %7ld KiB\n", labels[0], med[0], rmed[0]);
-	for (int c = 1; c < NCMDS; c++)
+	for (int c = 1; c < k; c++)
 		printf("  %-24s %8.4f s %7ld KiB  %5.1fx faster than lsof; RSS %.2fx the table's\n",
 		       labels[c], med[c], rmed[c], med[0] / med[c], (double)rmed[c] / (double)rmed[1]);
+	printf("path choice on %d processes: default %.1f ms, /proc (--no-bpf) %.1f ms: default is %.2fx "
+	       "the /proc path's time\n", count_procs(), med[1] * 1e3, med[5] * 1e3, med[1] / med[5]);
+	return 0;
+}
+
+/* The path choice: on a system of about `total` processes (a fixture for
+ * the difference) and on the 2,000-process one, the default command
+ * against both paths forced (--bpf: the iterators whatever the size;
+ * --no-bpf: /proc). */
+static int bench_small(const char *memward, int total, int m, unsigned int flags, int runs)
+{
+	static char *const argvs[][8] = {
+		{ NULL, "audit", "--fail-on", "none", NULL },
+		{ NULL, "audit", "--fail-on", "none", "--bpf", NULL },
+		{ NULL, "audit", "--fail-on", "none", "--no-bpf", NULL },
+	};
+	static const char *const labels[] = { "default", "--bpf", "--no-bpf" };
+	double med[MAXCMDS];
+	long rmed[MAXCMDS];
+	int have = count_procs(), n = total - have;
+
+	if (have < 0) {
+		fprintf(stderr, "bench-audit: cannot list /proc\n");
+		return 2;
+	}
+	if (n > 0 && spawn_fixture(n, m, flags) < 0)
+		return 2;
+	have = count_procs();
+	if (time_cmds(memward, argvs, labels, 3, runs, med, rmed))
+		return 2;
+	kill_group();
+	printf("path choice on %d processes (%d of them the fixture), medians of %d interleaved runs:\n",
+	       have, n > 0 ? n : 0, runs);
+	printf("  default %.1f ms, BPF iterators (--bpf) %.1f ms, /proc (--no-bpf) %.1f ms: "
+	       "default is %.2fx the /proc path's time, %.2fx the BPF path's\n",
+	       med[0] * 1e3, med[1] * 1e3, med[2] * 1e3, med[0] / med[2], med[0] / med[1]);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	int n = 2000, m = 10, runs = 3, c, ready[2], got = 0;
+	int n = 2000, m = 10, runs = 3, c, small = 150;
 	bool no_lsof = false;
 	bool noexec = false;
 	const char *cmd = NULL;
@@ -290,8 +414,9 @@ int main(int argc, char **argv)
 	long lsof_lines = 0;
 	struct rlimit rl;
 
-	while ((c = getopt(argc, argv, "n:m:r:t:Losc:")) != -1) {
+	while ((c = getopt(argc, argv, "n:m:r:t:Losc:S:")) != -1) {
 		switch (c) {
+		case 'S': small = atoi(optarg); break;
 		case 'c': cmd = optarg; break;
 		case 'n': n = atoi(optarg); break;
 		case 'm': m = atoi(optarg); break;
@@ -301,7 +426,7 @@ int main(int argc, char **argv)
 		case 'L': no_lsof = true; break; /* profiling memward alone */
 		case 'o': nvariants = 1; break; /* only the default scan (profiling) */
 		default:
-			fprintf(stderr, "usage: bench-audit [-n PROCS] [-m MEMFDS] [-r RUNS] [-t THREADS] [-s (noexec memfds)] [-L (skip lsof)] [-o (default scan only)] [-c MEMWARD (time the command)]\n");
+			fprintf(stderr, "usage: bench-audit [-n PROCS] [-m MEMFDS] [-r RUNS] [-t THREADS] [-s (noexec memfds)] [-L (skip lsof)] [-o (default scan only)] [-c MEMWARD (time the command)] [-S PROCS (with -c: the small system, 0 none)]\n");
 			return 64;
 		}
 	}
@@ -331,55 +456,14 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
 	atexit(kill_group);
-	if (pipe2(ready, O_CLOEXEC) < 0) {
-		perror("pipe");
+	if (spawn_fixture(n, m, flags) < 0)
 		return 2;
-	}
-	{
-		double t0 = now();
-		pid_t l = fork();
-
-		if (l < 0) {
-			perror("fork");
-			return 2;
-		}
-		if (l == 0) {
-			setpgid(0, 0);
-			close(ready[0]);
-			leader(n, m, ready[1], flags);
-		}
-		setpgid(l, l);
-		group = l;
-		close(ready[1]);
-		while (got < n) {
-			struct pollfd p = { .fd = ready[0], .events = POLLIN };
-			char buf[512];
-			ssize_t r;
-
-			if (poll(&p, 1, 30000) != 1) {
-				fprintf(stderr, "bench-audit: fixture not ready after 30 s (%d of %d)\n", got, n);
-				return 2;
-			}
-			r = read(ready[0], buf, sizeof(buf));
-			if (r <= 0) {
-				fprintf(stderr, "bench-audit: fixture died (%d of %d ready)\n", got, n);
-				return 2;
-			}
-			for (ssize_t i = 0; i < r; i++) {
-				if (buf[i] != 'r') {
-					fprintf(stderr, "bench-audit: a fixture process failed (fork or memfd_create)\n");
-					return 2;
-				}
-				got++;
-			}
-		}
-		printf("fixture: %d processes x %d memfds ready in %.2f s\n", n, m, now() - t0);
-	}
-
 	if (cmd) {
 		int rc = bench_commands(cmd, runs < 5 ? 5 : runs);
 
 		kill_group();
+		if (!rc && small)
+			rc = bench_small(cmd, small, m, flags, runs < 5 ? 5 : runs);
 		return rc;
 	}
 	/* The variants take turns within each run, so that a noisy moment

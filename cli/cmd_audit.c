@@ -645,7 +645,7 @@ const struct cli_cmd cmd_audit = {
 	"  --no-ns-probe      do not fork into other pid namespaces to read their sysctl\n"
 	"  --no-bpf           read every process through /proc; load no BPF iterators\n"
 	"  --bpf              use the BPF iterators (where they work) even on a small\n"
-	"                     system (by default: from 1000 tasks on)\n"
+	"                     system (by default: from 300 processes on)\n"
 	"  --policy FILE      trust the allow-exec-memfd binaries of this\n"
 	"                     memward-policy(5) file (instead of runc/crun/youki)\n"
 	"  --watch            report exec of fileless processes as it happens (exec\n"

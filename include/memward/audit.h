@@ -141,11 +141,13 @@ struct mw_audit_opts {
  * with BTF): slower on a large system, the same findings. */
 #define MW_AUDIT_F_NO_BPF      (1u << 3)
 /* Use the BPF iterators (where they work) whatever the size of the system.
- * By default they are used only on systems running at least
- * MW_AUDIT_BPF_MIN_TASKS tasks: loading them costs more than reading /proc
- * on a small system. */
+ * By default they are used only when the scan lists at least
+ * MW_AUDIT_BPF_MIN_PROCS processes (thread groups; threads do not count):
+ * below that, loading them costs more than reading /proc. */
 #define MW_AUDIT_F_BPF         (1u << 4)
-#define MW_AUDIT_BPF_MIN_TASKS 1000
+#define MW_AUDIT_BPF_MIN_PROCS 300
+/* Its earlier name (it counted tasks, threads included, from 1000). */
+#define MW_AUDIT_BPF_MIN_TASKS MW_AUDIT_BPF_MIN_PROCS
 #define MW_AUDIT_FLAGS_ALL      (MW_AUDIT_F_UID | MW_AUDIT_F_NO_NS_PROBE | MW_AUDIT_F_MAPS_TEXT | \
 				MW_AUDIT_F_NO_BPF | MW_AUDIT_F_BPF)
 

@@ -290,8 +290,10 @@ static unsigned int pick_threads(unsigned int asked, size_t n)
 }
 
 /* Worth loading the BPF iterators? Not asked off, a scan of everything from
- * the initial pid namespace, and a system large enough (sysinfo's task
- * count: one cheap syscall) or the caller insists. */
+ * the initial pid namespace, and a system that may be large enough or the
+ * caller insists. sysinfo's task count (one cheap syscall, threads
+ * included) bounds the process count from above: below the threshold the
+ * iterators are not even loaded. */
 static bool want_bpf(const struct scan *sc, const struct mw_audit_opts *o)
 {
 	struct sysinfo si;
@@ -300,7 +302,15 @@ static bool want_bpf(const struct scan *sc, const struct mw_audit_opts *o)
 		return false;
 	if (o->flags & MW_AUDIT_F_BPF)
 		return true;
-	return sysinfo(&si) < 0 || si.procs >= MW_AUDIT_BPF_MIN_TASKS;
+	return sysinfo(&si) < 0 || si.procs >= MW_AUDIT_BPF_MIN_PROCS;
+}
+
+/* Run them? By the number of processes listed (a few processes with many
+ * threads are read faster through /proc): loading the iterators costs
+ * about as much as reading 300 processes through /proc (bench/audit). */
+static bool use_bpf(const struct scan *sc, const struct mw_audit_opts *o, size_t npids)
+{
+	return want_bpf(sc, o) && ((o->flags & MW_AUDIT_F_BPF) || npids >= MW_AUDIT_BPF_MIN_PROCS);
 }
 
 /* The processes to scan: the caller's (without duplicates) or all. */
@@ -416,7 +426,7 @@ static int scan_run(struct scan *sc, const struct mw_audit_opts *o, struct mw__a
 	 * (a process listed and gone by then has no records and then fails
 	 * to open: vanished). The iterators give pids of the initial pid
 	 * namespace: only when that is the one /proc shows. */
-	if (want_bpf(sc, o)) {
+	if (use_bpf(sc, o, npids)) {
 		err = mw__audit_bpf_collect(bpf, pick_threads(o->threads, npids) > 1);
 		if (err == -ENOMEM)
 			goto out;
