@@ -48,6 +48,8 @@ struct scan {
 	size_t nmissing;
 	size_t next;            /* next index into pids (atomic) */
 	int err;
+	pthread_t loader;       /* loading the BPF iterators, when loading */
+	bool loading;
 };
 
 #define COUNT(sc, field) __atomic_fetch_add(&(sc)->rep->pub.field, 1, __ATOMIC_RELAXED)
@@ -317,10 +319,6 @@ static bool use_bpf(const struct scan *sc, const struct mw_audit_opts *o, size_t
 static int get_pids(struct scan *sc, const struct mw_audit_opts *o, struct mw__audit_bpf *bpf,
 		    pid_t **pids, size_t *npids)
 {
-	pthread_t loader;
-	bool loading = false;
-	int err;
-
 	if (o->npids) {
 		*pids = malloc(o->npids * sizeof(**pids));
 		sc->missing = malloc(o->npids * sizeof(*sc->missing));
@@ -338,13 +336,17 @@ static int get_pids(struct scan *sc, const struct mw_audit_opts *o, struct mw__a
 		return 0;
 	}
 	/* The BPF load (a few ms in the kernel) on a second thread while this
-	 * one lists the processes. */
+	 * one lists the processes (joined by join_loader()). */
 	if (want_bpf(sc, o) && pick_threads(o->threads, SIZE_MAX / 2) > 1)
-		loading = pthread_create(&loader, NULL, bpf_loader, bpf) == 0;
-	err = list_pids(sc->env.procfd, pids, npids);
-	if (loading)
-		pthread_join(loader, NULL);
-	return err;
+		sc->loading = pthread_create(&sc->loader, NULL, bpf_loader, bpf) == 0;
+	return list_pids(sc->env.procfd, pids, npids);
+}
+
+static void join_loader(struct scan *sc)
+{
+	if (sc->loading)
+		pthread_join(sc->loader, NULL);
+	sc->loading = false;
 }
 
 static int check_opts(const struct mw_audit_opts *o)
@@ -427,6 +429,7 @@ static int scan_run(struct scan *sc, const struct mw_audit_opts *o, struct mw__a
 	 * to open: vanished). The iterators give pids of the initial pid
 	 * namespace: only when that is the one /proc shows. */
 	if (use_bpf(sc, o, npids)) {
+		join_loader(sc);
 		err = mw__audit_bpf_collect(bpf, pick_threads(o->threads, npids) > 1);
 		if (err == -ENOMEM)
 			goto out;
@@ -446,6 +449,9 @@ static int scan_run(struct scan *sc, const struct mw_audit_opts *o, struct mw__a
 	for (unsigned int i = 0; i < nthreads; i++)
 		mw__audit_collector_free(&w[i].c);
 out:
+	/* Fewer processes than the task count promised: the load went on
+	 * beside the /proc scan, for nothing (freed by the caller). */
+	join_loader(sc);
 	for (size_t i = 0; i < nall; i++)
 		free(all[i].name);
 	free(all);
