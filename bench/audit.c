@@ -52,12 +52,26 @@
 
 static volatile pid_t group = -1;
 
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 static void kill_group(void)
 {
 	if (group > 0) {
+		double t0 = now();
+
 		kill(-group, SIGKILL);
 		while (waitpid(group, NULL, 0) < 0 && errno == EINTR)
 			;
+		/* the rest of the group (reparented, reaped by init) is gone
+		 * before the next measurement counts processes */
+		while (kill(-group, 0) == 0 && now() - t0 < 10)
+			usleep(10000);
 		group = -1;
 	}
 }
@@ -70,13 +84,6 @@ static void on_signal(int sig)
 	raise(sig);
 }
 
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 /* A fixture process: m memfds, report ready, wait to be killed. */
 static void holder(int m, int ready, pid_t parent, unsigned int flags)
