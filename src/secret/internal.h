@@ -4,7 +4,9 @@
  *   classes.c  pure helpers: size classes, canaries (unit-tested)
  *   backing.c  the reservation, secretmem files per chunk, mapping memory, errors
  *   heap.c     mw_secret_heap_new/destroy, dispatch, stats, handlers
- *   compact.c  compact mode: slabs, per-thread caches, large objects
+ *   compact.c  compact mode: the fast path, one object's calls (compact.h)
+ *   tcache.c   compact mode: per-thread caches, sharded central lists, slabs
+ *   large.c    compact mode: objects over 4 KiB
  *   guarded.c  guarded mode: one slot per object against a guard page
  *
  * Every piece of metadata lives in ordinary memory (malloc, anonymous
@@ -266,7 +268,7 @@ MW_HIDDEN void mw__backing_fork_prepare(void);
 MW_HIDDEN void mw__backing_fork_parent(void);
 MW_HIDDEN void mw__backing_after_fork(void);
 
-/* compact.c */
+/* compact.c, tcache.c */
 MW_HIDDEN void mw__tc_thread_exit(struct mw_secret_heap *h, struct mw_tcache *tc);
 MW_HIDDEN int mw__compact_init(struct mw_secret_heap *h);
 MW_HIDDEN void mw__compact_fini(struct mw_secret_heap *h);
