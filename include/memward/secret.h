@@ -17,7 +17,8 @@
  *                      canary before and after every object (checked on
  *                      free), zero on free, double-free and invalid-free
  *                      detection; the allocator's metadata lives outside the
- *                      secret chunks, so an overflow cannot corrupt it.
+ *                      secret chunks, so an overflow cannot corrupt it, in
+ *                      MADV_DONTDUMP memory (no requested size in a core).
  *   MW_SECRET_GUARDED  each object right-aligned against a PROT_NONE guard
  *                      page, a leading canary before it, another guard page
  *                      before the slot; slots are prepared ahead; per-object
@@ -120,7 +121,8 @@ struct mw_secret_opts {
 	/* Address space reserved (PROT_NONE, not charged to anything) for the
 	 * heap; 0: 1 GiB. Rounded up to the chunk size. */
 	size_t reserve;
-	/* Guarded mode: slots prepared ahead when a size runs out (default 8). */
+	/* Guarded mode: slots (of up to 4 pages) mapped at once, in one slab
+	 * from one secretmem file, when a size runs out (default 8, at most 256). */
 	unsigned int guarded_batch;
 };
 

@@ -332,68 +332,85 @@ void mw__backing_fork_parent(void)
 	pthread_mutex_unlock(&fd_lock);
 }
 
-/* A file of its own for [off, off+len), closed before returning: only the
- * mapping holds it, and unmapping the range gives its pages back. */
-static void *map_secret_file(struct mw_secret_heap *h, size_t off, size_t len, int *errp)
+/*
+ * One file for `count` slots of len bytes, slot i at off + i * stride (the
+ * gap between two slots stays the reservation: a guard, not charged).
+ * Closed before returning: only the mappings hold it, and once all of them
+ * are gone its pages go back. 0, or -errno with the message set and
+ * nothing left mapped.
+ */
+static int map_secret_file(struct mw_secret_heap *h, size_t off, size_t len, size_t stride,
+			   size_t count)
 {
-	void *p = MAP_FAILED;
-	int fd;
+	size_t i;
+	int fd, err = 0;
 
 	pthread_mutex_lock(&fd_lock);
 	fd = mw_sys_memfd_secret(O_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, (off_t)len) < 0) {
-		*errp = errno;
+	if (fd < 0 || ftruncate(fd, (off_t)(len * count)) < 0) {
+		err = errno;
 		if (fd >= 0)
 			close(fd);
 		pthread_mutex_unlock(&fd_lock);
-		mw__secret_error("memfd_secret for %zu bytes: %s", len, strerror(*errp));
-		return NULL;
+		mw__secret_error("memfd_secret for %zu bytes: %s", len * count, strerror(err));
+		return -err;
 	}
-	p = mmap(h->base + off, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
-	*errp = p == MAP_FAILED ? errno : 0;
+	for (i = 0; i < count; i++)
+		if (mmap(h->base + off + i * stride, len, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, fd, (off_t)(i * len)) == MAP_FAILED) {
+			err = errno;
+			break;
+		}
 	close(fd);
 	pthread_mutex_unlock(&fd_lock);
-	return p;
+	if (!err)
+		return 0;
+	if (i)
+		restore_reservation(h, off, i * stride, true);
+	restore_reservation(h, off + i * stride, len, false);
+	if (err == EAGAIN) {
+		memlock_error(h, len * count, err);
+		return -EAGAIN;
+	}
+	mw__secret_error("mmap of %zu bytes of secret memory: %s", len, strerror(err));
+	return -err;
 }
 
-/* Map len bytes of secret memory at h->base + off, pre-faulted. */
-static int map_secret(struct mw_secret_heap *h, size_t off, size_t len)
+/* Map count slots of len bytes of secret memory at h->base + off, one every
+ * stride bytes, pre-faulted. */
+static int map_secret(struct mw_secret_heap *h, size_t off, size_t len, size_t stride,
+		      size_t count)
 {
 	bool share = h->flags & MW_SECRET_SHARE_WITH_CHILDREN;
 	char why[200];
-	char *p;
 	int err;
 
-	if (budget_check(h, len) < 0) {
-		memlock_error(h, len, EAGAIN);
+	if (budget_check(h, len * count) < 0) {
+		memlock_error(h, len * count, EAGAIN);
 		return -EAGAIN;
 	}
-	p = map_secret_file(h, off, len, &err);
-	if (!p)
-		return -err;
-	if (err) {
-		restore_reservation(h, off, len, false);
-		if (err == EAGAIN) {
-			memlock_error(h, len, err);
-			return -EAGAIN;
-		}
-		mw__secret_error("mmap of %zu bytes of secret memory: %s", len, strerror(err));
-		return -err;
-	}
-	if (!share)
-		madvise(p, len, MADV_DONTFORK);
-	/* Pre-fault now: the first touch of a secret page removes it from
-	 * the direct map (tens of microseconds), not in the caller's fast path. */
-	err = mw__secret_touch(p, len, h->page, why, sizeof(why));
-	if (err < 0) {
-		restore_reservation(h, off, len, true);
-		if (err == -EAGAIN)
-			memlock_error(h, len, EAGAIN);
-		else
-			mw__secret_error("%s", why);
+	err = map_secret_file(h, off, len, stride, count);
+	if (err < 0)
 		return err;
+	for (size_t i = 0; i < count; i++) {
+		char *p = h->base + off + i * stride;
+
+		if (!share)
+			madvise(p, len, MADV_DONTFORK);
+		/* Pre-fault now: the first touch of a secret page removes it
+		 * from the direct map (tens of microseconds), not in the
+		 * caller's fast path. */
+		err = mw__secret_touch(p, len, h->page, why, sizeof(why));
+		if (err < 0) {
+			restore_reservation(h, off, (count - 1) * stride + len, true);
+			if (err == -EAGAIN)
+				memlock_error(h, len * count, EAGAIN);
+			else
+				mw__secret_error("%s", why);
+			return err;
+		}
 	}
-	__atomic_fetch_add(&secret_bytes, len, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&secret_bytes, len * count, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -430,24 +447,49 @@ static int map_fallback(struct mw_secret_heap *h, size_t off, size_t len)
 	return 0;
 }
 
-int mw__backing_map(struct mw_secret_heap *h, size_t off, size_t len)
+int mw__backing_map_slots(struct mw_secret_heap *h, size_t off, size_t len, size_t stride,
+			  size_t count)
 {
-	int err;
+	size_t i;
+	int err = 0;
 
-	if (h->max_locked && h->locked + len > h->max_locked) {
+	if (h->max_locked && h->locked + len * count > h->max_locked) {
 		mw__secret_error("max_locked (%zu bytes) reached: %zu held, %zu more needed",
-				 h->max_locked, h->locked, len);
+				 h->max_locked, h->locked, len * count);
 		return -ENOMEM;
 	}
-	if (h->backing == MW_SECRET_BACKING_SECRETMEM)
-		err = map_secret(h, off, len);
-	else
-		err = map_fallback(h, off, len);
+	if (h->backing == MW_SECRET_BACKING_SECRETMEM) {
+		err = map_secret(h, off, len, stride, count);
+	} else {
+		for (i = 0; i < count && !err; i++)
+			err = map_fallback(h, off + i * stride, len);
+		if (err && i > 1)
+			restore_reservation(h, off, (i - 2) * stride + len, true);
+	}
 	if (err < 0)
 		return err;
-	h->locked += len;
-	h->nchunks++;
+	h->locked += len * count;
+	h->nchunks += count;
 	return 0;
+}
+
+int mw__backing_map(struct mw_secret_heap *h, size_t off, size_t len)
+{
+	return mw__backing_map_slots(h, off, len, len, 1);
+}
+
+void mw__backing_release_slots(struct mw_secret_heap *h, size_t off, size_t len, size_t stride,
+			       size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		mw__wipe(h->base + off + i * stride, len);
+	/* One mapping over the slots and the guards between them: the file
+	 * loses its last mapping and its pages go back at once. */
+	restore_reservation(h, off, (count - 1) * stride + len, true);
+	h->locked -= len * count;
+	h->nchunks -= count;
+	if (h->backing == MW_SECRET_BACKING_SECRETMEM)
+		__atomic_fetch_sub(&secret_bytes, len * count, __ATOMIC_RELAXED);
 }
 
 /* Give back a mapping made by mw__backing_map(): wiped, then replaced by
@@ -455,12 +497,7 @@ int mw__backing_map(struct mw_secret_heap *h, size_t off, size_t len)
  * RLIMIT_MEMLOCK charge) at once. */
 void mw__backing_release(struct mw_secret_heap *h, size_t off, size_t len)
 {
-	mw__wipe(h->base + off, len);
-	restore_reservation(h, off, len, true);
-	h->locked -= len;
-	h->nchunks--;
-	if (h->backing == MW_SECRET_BACKING_SECRETMEM)
-		__atomic_fetch_sub(&secret_bytes, len, __ATOMIC_RELAXED);
+	mw__backing_release_slots(h, off, len, len, 1);
 }
 
 void mw__backing_after_fork(void)

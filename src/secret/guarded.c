@@ -10,8 +10,16 @@
  * A slot is P secret pages followed by one page of the anonymous PROT_NONE
  * reservation, which is the guard after this slot and in front of the next;
  * guards are never mapped, so they are not locked or charged. Slots are
- * prepared in batches (mapped, pre-faulted) and, once freed, wiped and kept
- * on a free list per page count: alloc and free then make no syscall.
+ * made in slabs: up to guarded_batch slots of one size mapped from ONE
+ * secretmem file (one memfd_secret, ftruncate and lock for the lot; a new
+ * slot cost 40-435 us with a file of its own, issue 10 defect 8). Once
+ * freed, a slot is wiped and kept on a free list per page count: alloc and
+ * free then make no syscall. A slab is given back whole (its file's pages
+ * return only when its last mapping goes), when all its slots are free and
+ * another size needs the memory, or at once for slots of MW_GFREE_MAX pages
+ * and more (one slot a slab). What a new slot still costs is the kernel's
+ * fault of each new page, which takes it out of the direct map and flushes
+ * the kernel TLB for it (~20 us here, Linux 5.14+ mm/secretmem.c).
  *
  * A freed slot is all zero; when it is reused the bytes the previous object
  * used are checked to still be zero ("write after free"). With
@@ -45,17 +53,34 @@ static struct mw_chunk **gfree_head(struct mw_secret_heap *h, size_t pages)
 	return &h->gfree[pages < MW_GFREE_MAX ? pages : MW_GFREE_MAX];
 }
 
-/* Take a free slot of `pages` pages. Called with h->lock. */
+static void gfree_push(struct mw_secret_heap *h, struct mw_chunk *c)
+{
+	struct mw_chunk **head = gfree_head(h, c->map_len >> h->pshift);
+
+	c->next = *head;
+	*head = c;
+	c->slab->n++;
+}
+
+/* Take a free slot of `pages` pages, else one of up to twice that (the
+ * object is right-aligned in it, against its guard). Called with h->lock. */
 static struct mw_chunk *gfree_pop(struct mw_secret_heap *h, size_t pages)
 {
-	struct mw_chunk **pp = gfree_head(h, pages), *c;
+	for (size_t have = pages; have <= 2 * pages; have++) {
+		struct mw_chunk **pp = gfree_head(h, have), *c;
 
-	for (; (c = *pp); pp = &c->next)
-		if (c->map_len == pages << h->pshift)
-			break;
-	if (c)
-		*pp = c->next;
-	return c;
+		for (; (c = *pp); pp = &c->next)
+			if (c->map_len == have << h->pshift)
+				break;
+		if (c) {
+			*pp = c->next;
+			c->slab->n--;
+			return c;
+		}
+		if (have >= MW_GFREE_MAX)
+			break; /* the last list holds every larger size: searched */
+	}
+	return NULL;
 }
 
 /*
@@ -79,101 +104,153 @@ static void cap_init(void)
 	gslots_cap = (size_t)v / 4;
 }
 
-/* Unmap a free slot: file, pages and charge go back (h->lock held). */
-static void slot_release(struct mw_secret_heap *h, struct mw_chunk *c)
+/* Take up to `want` slots of the process-wide cap; how many (0: none). */
+static size_t cap_take(size_t want)
 {
-	size_t off = (size_t)(c->map - h->base);
+	size_t cur = __atomic_load_n(&gslots, __ATOMIC_RELAXED), got;
 
-	mw__pagetab_set(h, c->map, c->map_len, NULL);
-	if (c->prot != MW_SECRET_READWRITE)
-		mprotect(c->map, c->map_len, PROT_READ | PROT_WRITE);
-	mw__backing_release(h, off, c->map_len);
-	mw__span_put(h, off, c->span);
-	mw__chunk_unlink(h, c);
-	free(c);
-	__atomic_fetch_sub(&gslots, 1, __ATOMIC_RELAXED);
+	do {
+		if (cur >= gslots_cap)
+			return 0;
+		got = gslots_cap - cur < want ? gslots_cap - cur : want;
+	} while (!__atomic_compare_exchange_n(&gslots, &cur, cur + got, false, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	return got;
 }
 
-/* Give back the free slots of other sizes than `pages` (h->lock held):
- * their memory (RLIMIT_MEMLOCK, max_locked) and their mappings
- * (vm.max_map_count) then serve the size that is needed now. */
+/* Unmap a slab whose slots are all free: its file, pages and charge go back
+ * (h->lock held). */
+static void slab_release(struct mw_secret_heap *h, struct mw_chunk *s)
+{
+	size_t stride = s->map_len + h->page, off = (size_t)(s->map - h->base);
+	struct mw_chunk **pp = gfree_head(h, s->map_len >> h->pshift), *c;
+
+	while ((c = *pp)) {
+		if (c->slab != s) {
+			pp = &c->next;
+			continue;
+		}
+		*pp = c->next;
+		mw__pagetab_set(h, c->map, c->map_len, NULL);
+		if (c->prot != MW_SECRET_READWRITE) /* TRAP_FREED: wiped below */
+			mprotect(c->map, c->map_len, PROT_READ | PROT_WRITE);
+		mw__chunk_unlink(h, c);
+		mw__chunk_free(h, c);
+	}
+	mw__backing_release_slots(h, off, s->map_len, stride, s->nslots);
+	mw__span_put(h, off, s->span);
+	for (pp = &h->gslabs; *pp; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	__atomic_fetch_sub(&gslots, s->nslots, __ATOMIC_RELAXED);
+	mw__chunk_free(h, s);
+}
+
+/* Give back the slabs of other sizes than `pages` whose slots are all free
+ * (h->lock held): their memory (RLIMIT_MEMLOCK, max_locked) and their
+ * mappings (vm.max_map_count) then serve the size that is needed now. */
 static bool release_other_sizes(struct mw_secret_heap *h, size_t pages)
 {
+	struct mw_chunk *s, *next;
 	bool any = false;
 
-	for (size_t i = 0; i <= MW_GFREE_MAX; i++) {
-		struct mw_chunk **pp = &h->gfree[i], *c;
-
-		while ((c = *pp)) {
-			if (c->map_len == pages << h->pshift) {
-				pp = &c->next;
-				continue;
-			}
-			*pp = c->next;
-			slot_release(h, c);
+	for (s = h->gslabs; s; s = next) {
+		next = s->next;
+		if (s->n == s->nslots && s->map_len != pages << h->pshift) {
+			slab_release(h, s);
 			any = true;
 		}
 	}
 	return any;
 }
 
-static int make_slot(struct mw_secret_heap *h, size_t pages)
+/* Records for a slab and its count slots, or false (all freed). */
+static bool slab_records(struct mw_secret_heap *h, struct mw_chunk **v, size_t count)
 {
-	size_t len = pages << h->pshift, span = len + h->page, off;
-	struct mw_chunk *c;
+	for (size_t i = 0; i <= count; i++)
+		if (!(v[i] = mw__chunk_new(h))) {
+			while (i--)
+				mw__chunk_free(h, v[i]);
+			return false;
+		}
+	return true;
+}
+
+/*
+ * A slab: `count` slots of `pages` pages mapped from ONE secretmem file,
+ * each followed by a guard page (the reservation, not mapped), all on the
+ * free list. One memfd_secret, ftruncate and close for the lot; what stays
+ * per slot is its mmap and the kernel's fault of each new page (it takes
+ * the page out of the direct map). Called with h->lock. Returns the slots
+ * made or -errno.
+ */
+static int make_slab(struct mw_secret_heap *h, size_t pages, size_t count)
+{
+	size_t len = pages << h->pshift, stride = len + h->page, off, got = cap_take(count);
+	struct mw_chunk *v[MW_GBATCH_MAX + 1], *s;
 	int err;
 
-	if (__atomic_add_fetch(&gslots, 1, __ATOMIC_RELAXED) > gslots_cap) {
-		__atomic_fetch_sub(&gslots, 1, __ATOMIC_RELAXED);
+	if (!got) {
 		mw__secret_error("guarded slots of all heaps reached %zu, a quarter of "
 				 "vm.max_map_count (each slot takes two mappings); stopping here "
 				 "leaves the rest of the process its mappings", gslots_cap);
 		return -ENOMEM;
 	}
-	c = calloc(1, sizeof(*c));
-	err = c ? mw__span_get(h, span, &off) : -ENOMEM;
+	count = got;
+	err = slab_records(h, v, count) ? mw__span_get(h, count * stride, &off) : -ENOMEM;
 	if (!err) {
-		err = mw__backing_map(h, off, len);
-		if (err)
-			mw__span_put(h, off, span);
+		err = mw__backing_map_slots(h, off, len, stride, count);
+		if (err) {
+			mw__span_put(h, off, count * stride);
+			for (size_t i = 0; i <= count; i++)
+				mw__chunk_free(h, v[i]);
+		}
 	}
 	if (err) {
-		free(c);
-		__atomic_fetch_sub(&gslots, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_sub(&gslots, count, __ATOMIC_RELAXED);
 		return err;
 	}
-	c->kind = MW_CHUNK_GSLOT;
-	c->prot = MW_SECRET_READWRITE;
-	c->map = h->base + off;
-	c->map_len = len;
-	c->span = span;
-	mw__chunk_link(h, c);
-	mw__pagetab_set(h, c->map, len, c);
-	c->next = *gfree_head(h, pages);
-	*gfree_head(h, pages) = c;
-	return 0;
+	s = v[count];
+	s->kind = MW_CHUNK_GSLAB;
+	s->map = h->base + off;
+	s->map_len = len;
+	s->span = count * stride;
+	s->nslots = (uint32_t)count;
+	s->next = h->gslabs;
+	h->gslabs = s;
+	for (size_t i = count; i-- > 0;) { /* the lowest address handed out first */
+		struct mw_chunk *c = v[i];
+
+		c->kind = MW_CHUNK_GSLOT;
+		c->prot = MW_SECRET_READWRITE;
+		c->map = h->base + off + i * stride;
+		c->map_len = len;
+		c->span = stride;
+		c->slab = s;
+		mw__chunk_link(h, c);
+		mw__pagetab_set(h, c->map, len, c);
+		gfree_push(h, c);
+	}
+	return (int)count;
 }
 
-/* Map `count` new slots of `pages` pages onto the free list. Called with
- * h->lock. Returns the number made, or -errno when none could be. Each slot
- * has a secretmem file of its own, so a slot given back returns its pages. */
+/* Free slots of `pages` pages: a slab of `count`, else of one, else one
+ * after giving back the free slabs of other sizes. Called with h->lock. */
 static int prepare(struct mw_secret_heap *h, size_t pages, unsigned int count)
 {
-	unsigned int made = 0;
-	int err = 0;
+	int made;
 
 	pthread_once(&cap_once, cap_init);
-	while (made < count) {
-		err = make_slot(h, pages);
-		if (err && made == 0 && release_other_sizes(h, pages))
-			err = make_slot(h, pages);
-		if (err)
-			break;
-		made++;
-	}
-	if (made)
+	made = make_slab(h, pages, count);
+	if (made < 0 && count > 1)
+		made = make_slab(h, pages, 1);
+	if (made < 0 && release_other_sizes(h, pages))
+		made = make_slab(h, pages, 1);
+	if (made > 0)
 		mw__secret_clear_error();
-	return made ? (int)made : err;
+	return made;
 }
 
 /* destroy: the heap's slots no longer count against the cap. */
@@ -221,8 +298,7 @@ void *mw__guarded_alloc(struct mw_secret_heap *h, size_t n)
 				pthread_mutex_lock(&h->lock);
 				h->g_in_use -= n;
 				h->g_live--;
-				c->next = *gfree_head(h, pages);
-				*gfree_head(h, pages) = c;
+				gfree_push(h, c);
 				pthread_mutex_unlock(&h->lock);
 				mw__secret_error("mprotect of a freed slot: %s", strerror(err));
 				errno = err;
@@ -304,14 +380,12 @@ void mw__guarded_free(struct mw_secret_heap *h, void *ptr)
 	pthread_mutex_lock(&h->lock);
 	h->g_in_use -= n;
 	h->g_live--;
-	if ((c->map_len >> h->pshift) >= MW_GFREE_MAX) {
+	gfree_push(h, c);
+	if ((c->map_len >> h->pshift) >= MW_GFREE_MAX && c->slab->n == c->slab->nslots) {
 		/* Large slots go back to the kernel at once (a churn of large
 		 * objects must not keep what it no longer uses); small ones are
 		 * kept, wiped, for reuse without a syscall. */
-		slot_release(h, c);
-	} else {
-		c->next = *gfree_head(h, c->map_len >> h->pshift);
-		*gfree_head(h, c->map_len >> h->pshift) = c;
+		slab_release(h, c->slab);
 	}
 	pthread_mutex_unlock(&h->lock);
 }

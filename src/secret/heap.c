@@ -109,8 +109,8 @@ MW_API struct mw_secret_heap *mw_secret_heap_new(const struct mw_secret_opts *op
 	h->resv = round_up(o.reserve ? o.reserve : DEFAULT_RESERVE, h->chunk);
 	h->max_locked = o.max_locked;
 	h->gbatch = o.guarded_batch ? o.guarded_batch : DEFAULT_GBATCH;
-	if (h->gbatch > 256)
-		h->gbatch = 256;
+	if (h->gbatch > MW_GBATCH_MAX)
+		h->gbatch = MW_GBATCH_MAX;
 	pthread_mutex_init(&h->lock, NULL);
 	err = check_limits(h);
 	if (!err)
@@ -123,16 +123,10 @@ MW_API struct mw_secret_heap *mw_secret_heap_new(const struct mw_secret_opts *op
 		mw__secret_error("getrandom for the canary key: %s", strerror(errno));
 		goto fail;
 	}
-	h->pagetab_bytes = round_up((h->resv >> h->pshift) * sizeof(*h->pagetab), h->page);
-	/* Metadata: ordinary anonymous memory, faulted in as it is used. */
-	h->pagetab = mmap(NULL, h->pagetab_bytes, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (h->pagetab == MAP_FAILED) {
-		err = -errno;
-		h->pagetab = NULL;
-		mw__secret_error("mapping the page table: %s", strerror(errno));
+	/* Metadata (page table, records): MADV_DONTDUMP, faulted in as used. */
+	err = mw__meta_init(h);
+	if (err < 0)
 		goto fail;
-	}
 	err = mw__backing_open(h);
 	if (err < 0)
 		goto fail;
@@ -154,21 +148,13 @@ fail:
  * now), so nothing is wiped or unmapped but what the child really has. */
 static void destroy_foreign(struct mw_secret_heap *h)
 {
-	struct mw_chunk *c, *next;
-
 	mw__registry_remove(h);
 	if (h->mode == MW_SECRET_COMPACT)
 		mw__compact_fini(h);
-	for (c = h->all; c; c = next) {
-		next = c->all;
-		free(c->sizes);
-		free(c);
-	}
 	mw__span_free_all(h);
 	if (h->flags & MW_SECRET_SHARE_WITH_CHILDREN)
 		munmap(h->base, h->resv); /* the child's own view of the mappings */
-	if (h->pagetab)
-		munmap(h->pagetab, h->pagetab_bytes);
+	mw__meta_fini(h); /* the records of every chunk */
 	free(h);
 }
 
@@ -191,15 +177,12 @@ MW_API void mw_secret_heap_destroy(struct mw_secret_heap *h)
 		if (c->kind == MW_CHUNK_GSLOT && c->prot != MW_SECRET_READWRITE)
 			mprotect(c->map, c->map_len, PROT_READ | PROT_WRITE);
 		mw__wipe(c->map, c->map_len);
-		free(c->sizes);
-		free(c);
 	}
 	mw__span_free_all(h);
 	if (h->backing == MW_SECRET_BACKING_SECRETMEM && h->base)
 		mw__backing_forget(h->locked);
 	mw__backing_close(h);
-	if (h->pagetab)
-		munmap(h->pagetab, h->pagetab_bytes);
+	mw__meta_fini(h); /* the records of every chunk */
 	pthread_mutex_destroy(&h->lock);
 	mw__wipe(&h->key, sizeof(h->key));
 	free(h);

@@ -9,9 +9,13 @@
  *   large.c    compact mode: objects over 4 KiB
  *   guarded.c  guarded mode: one slot per object against a guard page
  *
- * Every piece of metadata lives in ordinary memory (malloc, anonymous
- * mmap), never inside the secret mappings: an overflow of a secret can hit
- * a canary or a guard page, not the allocator's bookkeeping.
+ *   meta.c     the metadata region (page table, chunk records, slot sizes)
+ *
+ * Every piece of metadata lives in ordinary memory, never inside the secret
+ * mappings: an overflow of a secret can hit a canary or a guard page, not
+ * the allocator's bookkeeping. What reveals the secrets' sizes and layout
+ * (chunk records, slot sizes, the page table) is in the heap's metadata
+ * region, which is MADV_DONTDUMP (meta.c).
  */
 #ifndef MW_SECRET_INT_H
 #define MW_SECRET_INT_H
@@ -78,27 +82,30 @@ static inline void mw__wipe(void *p, size_t n)
 }
 
 /* ---- heap ---- */
-enum { MW_CHUNK_SLAB = 1, MW_CHUNK_LARGE = 2, MW_CHUNK_GSLOT = 3 };
+enum { MW_CHUNK_SLAB = 1, MW_CHUNK_LARGE = 2, MW_CHUNK_GSLOT = 3, MW_CHUNK_GSLAB = 4 };
 
-/* One compact slab, one large object, or one guarded slot. */
+/* One compact slab, one large object, one guarded slot, or one guarded
+ * slab (the slots mapped from one secretmem file: guarded.c). Records live
+ * in the heap's metadata region (meta.c), 64-byte aligned. */
 struct mw_chunk {
 	uint8_t kind;
 	uint8_t cls;            /* slab: size class */
 	uint8_t prot;           /* gslot: MW_SECRET_* protection */
 	uint8_t shard;          /* slab: the shard that made it, where its free slots go */
 	uint32_t stride;        /* slab: bytes per slot */
-	uint32_t nslots;        /* slab */
+	uint32_t nslots;        /* slab, gslab */
 	uint64_t recip;         /* slab: 2^40 / stride, rounded up */
 	char *map;              /* start of the secret mapping */
 	size_t map_len;         /* bytes mapped (locked) */
 	size_t span;            /* address space taken (mapping + guard) */
 	uint16_t *sizes;        /* slab: per slot, requested size or MW_SLOT_FREE */
-	size_t n;               /* large/gslot: requested size */
+	size_t n;               /* large/gslot: requested size; gslab: free slots */
 	size_t prev_n;          /* gslot: size of the previous object (WAF check) */
 	int state;              /* large/gslot: 1 live, 0 free, 2 quarantined */
 	struct mw_chunk *next;  /* free lists, all-chunk list */
 	struct mw_chunk *all;   /* every chunk of the heap */
 	struct mw_chunk *all_prev;
+	struct mw_chunk *slab;  /* gslot: its gslab */
 };
 
 struct mw_tcache;
@@ -130,6 +137,7 @@ struct mw_shard {
 } __attribute__((aligned(MW_CACHELINE)));
 
 #define MW_GFREE_MAX 32  /* guarded free lists indexed by pages, larger share one */
+#define MW_GBATCH_MAX 256 /* guarded slots in one slab at most */
 
 struct mw_secret_heap {
 	uint64_t id;                 /* unique per process, never reused */
@@ -168,7 +176,16 @@ struct mw_secret_heap {
 	long long folded_live;
 	/* guarded */
 	struct mw_chunk *gfree[MW_GFREE_MAX + 1];
+	struct mw_chunk *gslabs;     /* every guarded slab, through next */
 	size_t g_in_use, g_live;
+
+	/* The metadata region (meta.c), under meta_lock. */
+	pthread_mutex_t meta_lock;
+	char *meta;
+	size_t meta_len;
+	char *rec_next, *rec_end;    /* chunk records: bump ... */
+	struct mw_chunk *rec_free;   /* ... and the freed ones */
+	char *sizes_next, *sizes_end;
 
 	char fallback_reason[200];
 } __attribute__((aligned(MW_CACHELINE)));
@@ -185,6 +202,15 @@ static inline void *mw__calloc_lines(size_t n)
 	return p;
 }
 
+/* meta.c: the MADV_DONTDUMP metadata region of the heap (page table
+ * included). Records come zeroed; NULL with errno ENOMEM and the message
+ * set when the region is full. Size arrays are never given back. */
+MW_HIDDEN int mw__meta_init(struct mw_secret_heap *h);
+MW_HIDDEN void mw__meta_fini(struct mw_secret_heap *h);
+MW_HIDDEN struct mw_chunk *mw__chunk_new(struct mw_secret_heap *h);
+MW_HIDDEN void mw__chunk_free(struct mw_secret_heap *h, struct mw_chunk *c);
+MW_HIDDEN uint16_t *mw__sizes_new(struct mw_secret_heap *h, size_t nslots);
+
 /* backing.c */
 MW_HIDDEN int mw__backing_open(struct mw_secret_heap *h);
 MW_HIDDEN void mw__backing_close(struct mw_secret_heap *h);
@@ -197,6 +223,13 @@ MW_HIDDEN int mw__backing_map(struct mw_secret_heap *h, size_t off, size_t len);
 /* Give back a mapping of mw__backing_map(): wipe it, put the reservation
  * back (PROT_NONE); its pages return to the kernel. Called with h->lock. */
 MW_HIDDEN void mw__backing_release(struct mw_secret_heap *h, size_t off, size_t len);
+/* The same for count slots of len bytes, one every stride bytes, from ONE
+ * secretmem file (a guarded slab): one file, one ftruncate and one lock for
+ * all of them; the gaps stay the reservation (guards). Released together. */
+MW_HIDDEN int mw__backing_map_slots(struct mw_secret_heap *h, size_t off, size_t len,
+				    size_t stride, size_t count);
+MW_HIDDEN void mw__backing_release_slots(struct mw_secret_heap *h, size_t off, size_t len,
+					 size_t stride, size_t count);
 /* destroy: len bytes of secret mappings are gone. */
 MW_HIDDEN void mw__backing_forget(size_t len);
 /* Fault in len bytes of fresh secret memory at p without risking SIGBUS

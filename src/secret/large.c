@@ -27,7 +27,7 @@ static void large_release(struct mw_secret_heap *h, struct mw_chunk *ch)
 	mw__backing_release(h, off, ch->map_len);
 	mw__span_put(h, off, ch->span);
 	mw__chunk_unlink(h, ch);
-	free(ch);
+	mw__chunk_free(h, ch);
 }
 
 /* Give back every cached free run (h->lock held). */
@@ -49,14 +49,11 @@ static bool large_drop_cache(struct mw_secret_heap *h)
 static struct mw_chunk *large_new(struct mw_secret_heap *h, size_t map_len)
 {
 	size_t span = map_len + h->page, off;
-	struct mw_chunk *ch = calloc(1, sizeof(*ch));
+	struct mw_chunk *ch = mw__chunk_new(h);
 	int err, tries;
 
-	if (!ch) {
-		mw__secret_error("out of memory for large-object metadata");
-		errno = ENOMEM;
+	if (!ch)
 		return NULL;
-	}
 	for (tries = 0; tries < 2; tries++) {
 		err = mw__span_get(h, span, &off);
 		if (!err) {
@@ -69,7 +66,7 @@ static struct mw_chunk *large_new(struct mw_secret_heap *h, size_t map_len)
 			break;
 	}
 	if (err) {
-		free(ch);
+		mw__chunk_free(h, ch);
 		errno = -err;
 		return NULL;
 	}

@@ -224,25 +224,16 @@ static int slab_new(struct mw_secret_heap *h, struct mw_shard *sh, int c)
 	struct mw_chunk *ch;
 	int err;
 
-	/* Lines of their own: the chunk is read by every free, sizes[] is
-	 * written by every alloc and free, 32 slots a line. */
-	ch = mw__calloc_lines(sizeof(*ch));
-	if (ch)
-		ch->sizes = mw__calloc_lines(nslots * sizeof(*ch->sizes));
-	if (!ch || !ch->sizes || cen->cap - cen->n < nslots) {
-		struct mw_central_entry *v = NULL;
+	if (cen->cap - cen->n < nslots) {
 		size_t cap = cen->n + nslots;
+		struct mw_central_entry *v = realloc(cen->v, cap * sizeof(*v));
 
-		if (ch && ch->sizes && (v = realloc(cen->v, cap * sizeof(*v)))) {
-			cen->v = v;
-			cen->cap = cap;
-		} else {
-			if (ch)
-				free(ch->sizes);
-			free(ch);
+		if (!v) {
 			mw__secret_error("out of memory for slab metadata");
 			return -ENOMEM;
 		}
+		cen->v = v;
+		cen->cap = cap;
 	}
 	pthread_mutex_lock(&h->lock);
 	err = mw__reserve(h, len, &off);
@@ -251,10 +242,21 @@ static int slab_new(struct mw_secret_heap *h, struct mw_shard *sh, int c)
 		if (err && h->bump == off + len)
 			h->bump = off;
 	}
+	/* The record and sizes[] (the metadata region, meta.c) only once the
+	 * memory is there: sizes[] are never given back. */
+	ch = err ? NULL : mw__chunk_new(h);
+	if (ch && !(ch->sizes = mw__sizes_new(h, nslots))) {
+		mw__chunk_free(h, ch);
+		ch = NULL;
+	}
+	if (!err && !ch) {
+		mw__backing_release(h, off, len);
+		if (h->bump == off + len)
+			h->bump = off;
+		err = -ENOMEM;
+	}
 	if (err) {
 		pthread_mutex_unlock(&h->lock);
-		free(ch->sizes);
-		free(ch);
 		return err;
 	}
 	ch->kind = MW_CHUNK_SLAB;
