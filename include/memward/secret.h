@@ -43,6 +43,9 @@
  * Thread safety: every function may be called from any thread concurrently
  * for the same heap, except mw_secret_heap_destroy(), which must not race
  * with other calls on that heap (after it, the heap pointer is invalid).
+ * Threads must be glibc's (pthread_create): while the process has one
+ * thread, compact free skips its atomic instruction (__libc_single_threaded),
+ * so a raw clone(CLONE_VM) thread must not call the library.
  *
  * fork(): a heap belongs to the process that created it. In a child, a
  * pthread_atfork() handler has marked the parent's heaps unusable: alloc and

@@ -55,10 +55,13 @@ static inline void mw__canary_put(uint64_t key, void *a, size_t k)
 {
 	uint64_t c = mw__canary(key, a);
 
-	if (__builtin_expect(k >= 8, 1))
+	if (__builtin_expect(k >= 8, 1)) {
 		memcpy(a, &c, 8);
-	else
-		memcpy(a, &c, k);
+		return;
+	}
+	/* Bytes, not memcpy: a call of a variable length on the fast path. */
+	for (size_t i = 0; i < k; i++)
+		((unsigned char *)a)[i] = (unsigned char)(c >> (8 * i));
 }
 
 static inline bool mw__canary_ok(uint64_t key, const void *a, size_t k)
@@ -69,7 +72,9 @@ static inline bool mw__canary_ok(uint64_t key, const void *a, size_t k)
 		memcpy(&v, a, 8);
 		return v == c;
 	}
-	return memcmp(a, &c, k) == 0;
+	for (size_t i = 0; i < k; i++) /* no memcmp call on the fast path */
+		v |= (uint64_t)((const unsigned char *)a)[i] << (8 * i);
+	return v == (c & ((1ull << (8 * k)) - 1));
 }
 /* Are n bytes at p all zero? */
 MW_HIDDEN bool mw__all_zero(const void *p, size_t n);
