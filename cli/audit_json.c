@@ -14,6 +14,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
 
@@ -26,11 +27,35 @@ struct jw {
 	bool pretty;
 	int level;      /* of the object being written */
 	bool first;     /* no member written yet */
+	size_t len;     /* bytes in buf */
+	char buf[1 << 16];
 };
 
+static void flush(struct jw *w)
+{
+	fwrite_unlocked(w->buf, 1, w->len, w->f);
+	w->len = 0;
+}
+
+/* Into w's own buffer: stdio costs more per call than the copy. */
 static void put(struct jw *w, const char *s, size_t n)
 {
-	fwrite_unlocked(s, 1, n, w->f);
+	if (w->len + n > sizeof(w->buf)) {
+		flush(w);
+		if (n > sizeof(w->buf)) {
+			fwrite_unlocked(s, 1, n, w->f);
+			return;
+		}
+	}
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+}
+
+static void putch(struct jw *w, char c)
+{
+	if (w->len == sizeof(w->buf))
+		flush(w);
+	w->buf[w->len++] = c;
 }
 
 #define PUTS(w, lit) put((w), (lit), sizeof(lit) - 1)
@@ -54,10 +79,15 @@ static void str(struct jw *w, const char *raw)
 	const unsigned char *run = s;
 	char e[8];
 
-	putc_unlocked('"', w->f);
+	putch(w, '"');
 	while (*s) {
-		size_t l = audit_utf8_len(s), n = 0;
+		size_t l, n = 0;
 
+		if (*s >= 0x20 && *s < 0x80 && *s != '"' && *s != '\\') {
+			s++; /* plain ASCII */
+			continue;
+		}
+		l = audit_utf8_len(s);
 		if (l > 1 || (l == 1 && *s >= 0x20 && *s != '"' && *s != '\\')) {
 			s += l;
 			continue;
@@ -92,20 +122,20 @@ static void str(struct jw *w, const char *raw)
 		run = ++s;
 	}
 	put(w, (const char *)run, (size_t)(s - run));
-	putc_unlocked('"', w->f);
+	putch(w, '"');
 }
 
 /* The separator and "key": before a member. */
 static void key(struct jw *w, const char *k)
 {
 	if (!w->first)
-		putc_unlocked(',', w->f);
+		putch(w, ',');
 	w->first = false;
 	if (w->pretty) {
-		putc_unlocked('\n', w->f);
+		putch(w, '\n');
 		indent(w, w->level + 1);
 	}
-	putc_unlocked('"', w->f);
+	putch(w, '"');
 	put(w, k, strlen(k));
 	if (w->pretty)
 		PUTS(w, "\": ");
@@ -130,12 +160,19 @@ static void k_null(struct jw *w, const char *k)
 	k_plain(w, k, "null");
 }
 
+/* "%" PRId64 without printf (eight numbers per finding). */
 static void k_int(struct jw *w, const char *k, int64_t v)
 {
-	char b[24];
+	char b[24], *p = b + sizeof(b);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
 
 	key(w, k);
-	put(w, b, (size_t)snprintf(b, sizeof(b), "%" PRId64, v));
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10));
+	if (v < 0)
+		*--p = '-';
+	put(w, p, (size_t)(b + sizeof(b) - p));
 }
 
 static void seals(struct jw *w, int v)
@@ -149,16 +186,16 @@ static void seals(struct jw *w, int v)
 	}
 	/* json-c: "[" and a newline even when empty, "," and a newline
 	 * between elements */
-	putc_unlocked('[', w->f);
+	putch(w, '[');
 	if (w->pretty)
-		putc_unlocked('\n', w->f);
+		putch(w, '\n');
 	for (unsigned int bit = 1; bit & MW_SEAL_ALL; bit <<= 1) {
 		if (!((unsigned int)v & bit))
 			continue;
 		if (any && w->pretty)
 			PUTS(w, ",\n");
 		else if (any)
-			putc_unlocked(',', w->f);
+			putch(w, ',');
 		if (w->pretty)
 			indent(w, w->level + 2);
 		str(w, mw_memfd_seal_name(bit));
@@ -166,10 +203,10 @@ static void seals(struct jw *w, int v)
 	}
 	if (w->pretty) {
 		if (any)
-			putc_unlocked('\n', w->f);
+			putch(w, '\n');
 		indent(w, w->level + 1);
 	}
-	putc_unlocked(']', w->f);
+	putch(w, ']');
 }
 
 /* The members of audit_finding_json(), in its order. */
@@ -240,49 +277,66 @@ static void members(struct jw *w, const struct mw_audit_finding *x)
 static void finding(struct jw *w, const struct mw_audit_finding *x, bool typed)
 {
 	w->first = true;
-	putc_unlocked('{', w->f);
+	putch(w, '{');
 	if (typed)
 		k_str(w, "type", "finding");
 	members(w, x);
 	if (w->pretty) {
-		putc_unlocked('\n', w->f);
+		putch(w, '\n');
 		indent(w, w->level);
 	}
-	putc_unlocked('}', w->f);
+	putch(w, '}');
 }
 
 void audit_out_json(FILE *f, const struct mw_audit_report *r, json_object *summary)
 {
-	struct jw w = { .f = f, .pretty = true, .level = 2 };
+	struct jw *w = calloc(1, sizeof(*w));
 	const char *head = json_object_to_json_string_ext(summary, JFLAGS | JSON_C_TO_STRING_PRETTY |
 							       JSON_C_TO_STRING_SPACED);
 	size_t n = strlen(head);
 
+	if (!w) {
+		cli_err("out of memory");
+		exit(2);
+	}
+	w->f = f;
+	w->pretty = true;
+	w->level = 2;
 	/* the summary object without its closing "\n}", then the findings
 	 * as its last member */
 	if (n >= 2 && head[n - 1] == '}' && head[n - 2] == '\n')
 		n -= 2;
-	put(&w, head, n);
-	PUTS(&w, ",\n  \"findings\": [\n");
+	put(w, head, n);
+	PUTS(w, ",\n  \"findings\": [\n");
 	for (size_t i = 0; i < r->nfindings; i++) {
 		if (i)
-			PUTS(&w, ",\n");
-		indent(&w, 2);
-		finding(&w, r->findings[i], false);
+			PUTS(w, ",\n");
+		indent(w, 2);
+		finding(w, r->findings[i], false);
 	}
 	if (r->nfindings)
-		putc_unlocked('\n', f);
-	PUTS(&w, "  ]\n}\n");
+		putch(w, '\n');
+	PUTS(w, "  ]\n}\n");
+	flush(w);
+	free(w);
 }
 
 void audit_out_jsonl(FILE *f, const struct mw_audit_report *r, json_object *summary)
 {
-	struct jw w = { .f = f, .pretty = false, .level = 0 };
+	struct jw *w = calloc(1, sizeof(*w));
+	const char *sum = json_object_to_json_string_ext(summary, JFLAGS);
 
-	for (size_t i = 0; i < r->nfindings; i++) {
-		finding(&w, r->findings[i], true);
-		putc_unlocked('\n', f);
+	if (!w) {
+		cli_err("out of memory");
+		exit(2);
 	}
-	fputs(json_object_to_json_string_ext(summary, JFLAGS), f);
-	putc_unlocked('\n', f);
+	w->f = f;
+	for (size_t i = 0; i < r->nfindings; i++) {
+		finding(w, r->findings[i], true);
+		putch(w, '\n');
+	}
+	put(w, sum, strlen(sum));
+	putch(w, '\n');
+	flush(w);
+	free(w);
 }
