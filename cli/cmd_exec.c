@@ -161,7 +161,8 @@ const struct cli_cmd cmd_exec_sealed = {
 	"  --help                    show this help\n"
 	"\n"
 	"Exit status: PROG's status on success; 127 PROG not found; 126 PROG not\n"
-	"executable (permission, noexec mount, refused script, bad format); 2 other\n"
+	"executable (permission, noexec mount, refused script, a memory object such\n"
+	"as a memfd, bad format); 2 other\n"
 	"errors (e.g. vm.memfd_noexec=2 without --allow-tmpfile-fallback); 64 bad\n"
 	"command line.\n",
 	.run = run_exec,

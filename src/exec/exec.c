@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #include "core/internal.h"
 #include "core/opts.h"
 #include "core/seals.h"
+#include "proc/fdexec.h"
 #include "sys/shim.h"
 
 extern char **environ;
@@ -384,8 +386,95 @@ static int reopen_ro(int *fd, struct mw_exec_info *info)
 	return ro; /* *fd is closed by the caller's MW_AUTOCLOSE */
 }
 
+/* The mount id of fd (fdinfo "mnt_id:"), or -1. */
+static long fd_mnt_id(int fd)
+{
+	char p[64], line[128];
+	long id = -1;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/proc/self/fdinfo/%d", fd);
+	f = fopen(p, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "mnt_id: %ld", &id) == 1)
+			break;
+	fclose(f);
+	return id;
+}
+
+/* Is mount id listed in this mount namespace? 1 yes, 0 no, -1 unknown. */
+static int mount_visible(long id)
+{
+	char line[512];
+	long m;
+	int r = 0;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%ld ", &m) == 1 && m == id) {
+			r = 1;
+			break;
+		}
+	fclose(f);
+	return r;
+}
+
+/* In a user namespace other than the initial one (uid_map not the whole
+ * identity range)? Its root may have mounted tmpfs, ramfs, FUSE, overlayfs. */
+static bool in_child_userns(void)
+{
+	unsigned long a, b, c;
+	bool r = false;
+	FILE *f = fopen("/proc/self/uid_map", "re");
+
+	if (!f)
+		return false;
+	if (fscanf(f, "%lu %lu %lu", &a, &b, &c) != 3 || a || b || c != 4294967295ul)
+		r = true;
+	fclose(f);
+	return r;
+}
+
+/* A sealed copy must not launder memory: a program that is itself a memfd,
+ * shared memory, an unlinked file or a file of a mount no one else can see
+ * is the caller's own bytes. With memward listed under `memward guard`,
+ * exec-sealed of such a source would run them as a listed program's sealed
+ * memfd (redteam-guard-deputy). The classes are the guard's. */
+static const char *memory_object(int src)
+{
+	struct mw__fd_facts f;
+	struct statfs sfs;
+	long id;
+
+	/* NO_PROBE: no memfd or ACL of our own (under the guard that probe
+	 * would be a logged denial of its own); an unproven memfd counts. */
+	if (mw__fd_facts(src, MW__FACTS_NO_PROBE, &f) < 0)
+		return "a file that cannot be examined";
+	if (f.memfd || f.memfd_unproven)
+		return "a memfd";
+	/* Kernel-internal shmem (shmem_file_setup clears the link count),
+	 * O_TMPFILE and files unlinked while open. */
+	if (f.st.st_nlink == 0)
+		return "a file without a name (unlinked, O_TMPFILE, shared memory)";
+	id = fd_mnt_id(src);
+	if (id < 0 || mount_visible(id) != 1)
+		return "a file of a mount not attached in this mount namespace (fsmount, another namespace)";
+	if (in_child_userns() && fstatfs(src, &sfs) == 0 &&
+	    ((unsigned long)sfs.f_type == 0x01021994ul /* tmpfs */ ||
+	     (unsigned long)sfs.f_type == 0x858458f6ul /* ramfs */ ||
+	     (unsigned long)sfs.f_type == 0x65735546ul /* fuse */ ||
+	     (unsigned long)sfs.f_type == 0x794c7630ul /* overlayfs */))
+		return "a file of a filesystem a user namespace can mount (tmpfs, ramfs, FUSE, overlayfs)";
+	return NULL;
+}
+
 static int prepare(const char *path, const struct mw_exec_opts *opts, struct mw_exec_info *info)
 {
+	const char *mem;
 	MW_AUTOCLOSE int src = -1;
 	MW_AUTOCLOSE int fd = -1;
 	unsigned char magic[2] = { 0, 0 };
@@ -401,6 +490,9 @@ static int prepare(const char *path, const struct mw_exec_opts *opts, struct mw_
 		return fail(info, MW_EXEC_STEP_OPEN, -errno, "cannot stat %s: %s", path, strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return fail(info, MW_EXEC_STEP_OPEN, -EACCES, "%s is not a regular file", path);
+	if ((mem = memory_object(src)))
+		return fail(info, MW_EXEC_STEP_OPEN, -EPERM,
+			    "%s is %s: a sealed copy is made of programs from files, not of memory", path, mem);
 	/* The caller must be allowed to execute the original: a sealed copy
 	 * is no way around its permissions or a noexec mount. */
 	if (faccessat(src, "", X_OK, AT_EACCESS | AT_EMPTY_PATH) < 0) {
