@@ -26,28 +26,37 @@
 #define PA __attribute__((preserve_access_index))
 
 struct vfsmount { int mnt_flags; } PA;
+struct mnt_namespace { __u64 seq; } PA;
+/* fs/mount.h: the vfsmount is embedded in struct mount (container_of). */
+struct mount { struct mnt_namespace *mnt_ns; struct vfsmount mnt; } PA;
 struct qstr { const unsigned char *name; } PA;
-struct super_block { __u32 s_dev; unsigned long s_magic; unsigned long s_flags; } PA;
+struct user_namespace { int level; } PA;
+struct super_block {
+	__u32 s_dev;
+	unsigned long s_magic;
+	unsigned long s_flags;
+	struct user_namespace *s_user_ns;
+} PA;
 struct inode {
 	unsigned short i_mode;
 	unsigned int i_nlink;
 	unsigned long i_ino;
+	__u32 i_rdev;
 	struct super_block *i_sb;
 } PA;
 struct dentry { struct qstr d_name; struct inode *d_inode; } PA;
 struct path { struct vfsmount *mnt; struct dentry *dentry; } PA;
-struct file { struct path f_path; struct inode *f_inode; } PA;
+struct file { struct path f_path; struct inode *f_inode; unsigned int f_mode; } PA;
 struct linux_binprm { struct file *file; } PA;
 struct vm_area_struct { struct file *vm_file; } PA;
 struct iattr { unsigned int ia_valid; unsigned short ia_mode; } PA;
-struct task_struct { int pid; int tgid; char comm[16]; } PA;
+struct task_struct { int pid; int tgid; unsigned int ptrace; char comm[16]; } PA;
 struct bpf_map { __u32 id; } PA;
 struct bpf_prog_aux { __u32 id; } PA;
 struct bpf_prog { struct bpf_prog_aux *aux; } PA;
 struct shmem_inode_info { unsigned int seals; struct inode vfs_inode; } PA;
 struct hugetlbfs_inode_info { unsigned int seals; struct inode vfs_inode; } PA;
 struct mnt_idmap;
-struct user_namespace;
 struct posix_acl;
 
 #define MNT_INTERNAL 0x4000      /* kern_mount(): shm_mnt, hugetlbfs, secretmem */
@@ -57,7 +66,15 @@ struct posix_acl;
 #define S_IFMT 00170000
 #define S_IFREG 0100000
 #define PROT_EXEC 0x4
+#define S_IFCHR 0020000
 #define ATTR_MODE 1u
+#define ATTR_SIZE 8u
+#define FMODE_WRITE 0x2u
+#define MAP_TYPE 0x0ful
+#define MAP_PRIVATE 0x02ul
+#define DEV_ZERO ((1u << 20) | 5u)       /* kernel dev_t of /dev/zero, 1:5 */
+#define SEC_NS 1000000000ull
+#define RATE_BURST 32                    /* denials per task and second */
 #define F_SEAL_EXEC 0x0020u
 #define PR_SET_MM 35
 #define PR_SET_MM_EXE_FILE 13
@@ -74,6 +91,8 @@ const volatile __u32 scoped = 0;     /* 1: only tasks under scope_cg[0] */
 const volatile __u32 req_seals = 0;  /* F_SEAL_* a listed program's memfd needs */
 
 __u64 dropped = 0;                   /* events lost to a full ring buffer */
+__u64 dropped_exec = 0;              /* the same for the exec ring buffer */
+__u64 suppressed = 0;                /* denials not sent (rate limit per task) */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -108,17 +127,39 @@ struct {
 	__uint(max_entries, 1 << 20);
 } events SEC(".maps");
 
+/* Exec decisions, self-protection and identity forging have a ring buffer
+ * of their own: a flood of cheap mmap denials (millions a second from a
+ * few processes, redteam-guard-flood) cannot crowd them out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 18);
+} exec_events SEC(".maps");
+
 struct obj {
 	__u64 ino;
 	__u32 dev, kind, seals;
 	struct dentry *dentry;
 };
 
+/* Scope is sticky: a task seen under the scope cgroup (at fork, exec or
+ * any decision) is marked in task storage, keeps the mark when it moves
+ * itself to another cgroup (cgroup.procs is writable by root and by the
+ * owner of a delegated subtree) and hands it to its children at fork. */
 static __always_inline int in_scope(void)
 {
+	struct mw_gtask *t;
+
 	if (!scoped)
 		return 1;
-	return bpf_current_task_under_cgroup(&scope_cg, 0) == 1;
+	t = bpf_task_storage_get(&tasks, bpf_get_current_task_btf(), 0, 0);
+	if (t && (t->flags & MW_GT_SCOPED))
+		return 1;
+	if (bpf_current_task_under_cgroup(&scope_cg, 0) != 1)
+		return 0;
+	t = bpf_task_storage_get(&tasks, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (t)
+		t->flags |= MW_GT_SCOPED;
+	return 1;
 }
 
 static __always_inline int is_guard(void)
@@ -153,6 +194,24 @@ static __always_inline __u32 inode_seals(struct inode *inode, int huge)
 	return seals;
 }
 
+/* A mount in no mount namespace (fsmount() without move_mount(), or
+ * lazily unmounted) or in an anonymous one (fsmount, open_tree CLONE):
+ * a file there has no name any other process can open. is_anon_ns() is
+ * `seq == 0` in fs/mount.h of 6.1 and 6.12. */
+static __always_inline int detached(struct vfsmount *mnt)
+{
+	struct mnt_namespace *ns = 0;
+	__u64 seq = 1;
+	void *m = (void *)mnt - bpf_core_field_offset(struct mount, mnt);
+
+	bpf_probe_read_kernel(&ns, sizeof(ns), m + bpf_core_field_offset(struct mount, mnt_ns));
+	if (!ns)
+		return 1;
+	if (bpf_core_field_exists(struct mnt_namespace, seq))
+		bpf_probe_read_kernel(&seq, sizeof(seq), (void *)ns + bpf_core_field_offset(struct mnt_namespace, seq));
+	return seq == 0;
+}
+
 /* Classify the object behind (mnt, dentry, inode). MW_GK_NONE for a named
  * file of an ordinary mount: paths are the business of mount options and
  * the other LSMs, not of this guard. */
@@ -184,8 +243,19 @@ static __always_inline void classify(struct vfsmount *mnt, struct dentry *dentry
 		}
 		return;
 	}
-	if ((inode->i_mode & S_IFMT) == S_IFREG && inode->i_nlink == 0)
+	if ((inode->i_mode & S_IFMT) == S_IFREG && inode->i_nlink == 0) {
 		o->kind = MW_GK_UNLINKED;
+		return;
+	}
+	/* A superblock of a user namespace other than the initial one: any
+	 * user may mount tmpfs, ramfs, FUSE or overlayfs there (as root of
+	 * its own user namespace), so what it holds is the caller's own. */
+	if (sb->s_user_ns && BPF_CORE_READ(sb, s_user_ns, level) != 0) {
+		o->kind = MW_GK_USERNS;
+		return;
+	}
+	if (mnt && detached(mnt))
+		o->kind = MW_GK_DETACHED;
 }
 
 static __always_inline void classify_file(struct file *f, struct obj *o)
@@ -209,17 +279,57 @@ static __always_inline int is_listed(struct mw_gtask *t)
 	return bpf_map_lookup_elem(&allow, &k) != 0;
 }
 
+/* Per-task rate limit of the cheap denials (mmap, mprotect, chmod, ACL):
+ * RATE_BURST a second, the rest counted and reported by the task's next
+ * event. Exec decisions are never limited (a task could otherwise spend its
+ * budget first and hide the exec that follows). Returns 1 to send. */
+static __always_inline int rate_ok(struct mw_gtask *t, __u32 hook, int denied, __u32 *supp)
+{
+	__u64 now;
+
+	*supp = 0;
+	if (!t)
+		return 1;
+	if (hook == MW_GH_EXEC || !denied) {
+		*supp = t->suppressed;
+		t->suppressed = 0;
+		return 1;
+	}
+	now = bpf_ktime_get_boot_ns();
+	if (now - t->win_start >= SEC_NS) {
+		t->win_start = now;
+		t->win_count = 0;
+	}
+	if (t->win_count >= RATE_BURST) {
+		t->suppressed++;
+		__sync_fetch_and_add(&suppressed, 1);
+		return 0;
+	}
+	t->win_count++;
+	*supp = t->suppressed;
+	t->suppressed = 0;
+	return 1;
+}
+
 /* Send one decision; returns the hook's answer. */
 static __always_inline int emit_ev(struct obj *o, __u32 hook, __u32 why, int denied, __u32 arg, int always)
 {
 	struct mw_gtask *t = cur_task();
 	__u64 id = bpf_get_current_pid_tgid();
+	int own = hook == MW_GH_EXEC || hook == MW_GH_PRCTL || hook == MW_GH_BPF || hook == MW_GH_PTRACE ||
+		  hook == MW_GH_WRITE;
 	struct mw_gev *e;
+	__u32 supp;
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!rate_ok(t, hook, denied, &supp))
+		return denied && (enforce || always) ? -EPERM : 0;
+	e = own ? bpf_ringbuf_reserve(&exec_events, sizeof(*e), 0) : bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
-		__sync_fetch_and_add(&dropped, 1);
+		__sync_fetch_and_add(own ? &dropped_exec : &dropped, 1);
+		if (t)
+			t->suppressed += supp;
 	} else {
+		e->suppressed = supp;
 		e->ktime_ns = bpf_ktime_get_boot_ns();
 		e->pid = id >> 32;
 		e->tid = (__u32)id;
@@ -240,7 +350,7 @@ static __always_inline int emit_ev(struct obj *o, __u32 hook, __u32 why, int den
 		if (o->dentry)
 			bpf_probe_read_kernel_str(e->obj_name, sizeof(e->obj_name),
 						  o->dentry->d_name.name);
-		if (t) {
+		if (t && (t->flags & MW_GT_EXE)) {
 			e->exe_known = 1;
 			e->exe_dev = t->exe_dev;
 			e->exe_ino = t->exe_ino;
@@ -261,6 +371,13 @@ static __always_inline int emit(struct obj *o, __u32 hook, __u32 why, int denied
 	return emit_ev(o, hook, why, denied, arg, 0);
 }
 
+static __always_inline int traced(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	return task->ptrace != 0;
+}
+
 /* The exec/map decision for a fileless object. */
 static __always_inline int decide(struct obj *o, __u32 hook, __u32 arg)
 {
@@ -275,6 +392,11 @@ static __always_inline int decide(struct obj *o, __u32 hook, __u32 arg)
 		return 0;
 	if (!is_listed(t))
 		return emit(o, hook, MW_GW_UNLISTED, 1, arg);
+	/* Trust is in the listed program's code, not in whoever drives it: a
+	 * tracer (PTRACE_TRACEME in a child that then execs the listed
+	 * program, or an attach) can make it run any memfd. */
+	if (traced())
+		return emit(o, hook, MW_GW_TRACED, 1, arg);
 	if (o->kind != MW_GK_MEMFD)
 		return emit(o, hook, MW_GW_KIND, 1, arg);
 	if ((o->seals & req_seals) != req_seals)
@@ -296,7 +418,8 @@ int BPF_PROG(mw_commit, struct linux_binprm *bprm)
 		return 0;
 	t->exe_ino = inode->i_ino;
 	t->exe_dev = inode->i_sb->s_dev;
-	t->flags = 1;
+	t->flags |= MW_GT_EXE;
+	in_scope(); /* marks the task when it runs under the scope */
 	bpf_probe_read_kernel_str(t->exe_name, sizeof(t->exe_name), f->f_path.dentry->d_name.name);
 	return 0;
 }
@@ -305,13 +428,19 @@ int BPF_PROG(mw_commit, struct linux_binprm *bprm)
 SEC("lsm/task_alloc")
 int BPF_PROG(mw_fork, struct task_struct *task, unsigned long clone_flags)
 {
-	struct mw_gtask *p = cur_task(), *c;
+	struct mw_gtask *p, *c;
 
+	in_scope(); /* marks the parent when it runs under the scope */
+	p = cur_task();
 	if (!p)
 		return 0;
 	c = bpf_task_storage_get(&tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (c)
+	{
 		__builtin_memcpy(c, p, sizeof(*c));
+		c->suppressed = 0;
+		c->win_count = 0;
+	}
 	return 0;
 }
 
@@ -328,14 +457,42 @@ int BPF_PROG(mw_exec, struct linux_binprm *bprm)
 	return decide(&o, MW_GH_EXEC, 0);
 }
 
+static __always_inline int is_dev_zero(struct file *f)
+{
+	struct inode *inode = f->f_inode;
+
+	return (inode->i_mode & S_IFMT) == S_IFCHR && inode->i_rdev == DEV_ZERO;
+}
+
 SEC("lsm/mmap_file")
 int BPF_PROG(mw_mmap, struct file *file, unsigned long reqprot, unsigned long prot, unsigned long flags)
 {
 	struct obj o;
 
+	__u64 raw = 0;
+
 	/* prot: what the kernel will map (READ_IMPLIES_EXEC included). */
-	if (!file || !(prot & PROT_EXEC))
+	if (!(prot & PROT_EXEC))
 		return 0;
+	/* `file` is NULL for anonymous mappings, but the verifier of 6.12
+	 * types hook arguments as trusted non-NULL pointers and drops an
+	 * `if (!file)` on them: the JIT'ed program then dereferenced NULL
+	 * (oops seen in the 6.12 guest). Test the raw argument instead. */
+	bpf_probe_read_kernel(&raw, sizeof(raw), &ctx[0]);
+	if (!raw || is_dev_zero(file)) {
+		/* MAP_SHARED anonymous memory and MAP_SHARED of /dev/zero: the
+		 * kernel makes their shmem file (shmem_zero_setup) only after
+		 * this hook, so it is judged here, as shmem. A private mapping
+		 * is anonymous memory (a JIT): not a file, not judged. */
+		if ((flags & MAP_TYPE) == MAP_PRIVATE)
+			return 0;
+		o.kind = MW_GK_SHMEM;
+		o.seals = 0;
+		o.ino = 0;
+		o.dev = 0;
+		o.dentry = raw ? file->f_path.dentry : 0;
+		return decide(&o, MW_GH_MMAP, (__u32)prot);
+	}
 	classify_file(file, &o);
 	return decide(&o, MW_GH_MMAP, (__u32)prot);
 }
@@ -360,6 +517,44 @@ static __always_inline int fileless(__u32 kind)
 	       kind == MW_GK_SHMEM_HUGETLB || kind == MW_GK_INTERNAL;
 }
 
+/* ---- listed files: not rewritten while the guard runs -------------------- */
+
+/* Is this inode one of the listed executables? The loader keeps an O_PATH
+ * fd of each open, so its inode number cannot be freed and handed to a
+ * new file while the guard runs (an upgrade renames a new file over the
+ * old one: the new one is not listed until the guard restarts). */
+static __always_inline int listed_file(struct inode *inode)
+{
+	struct mw_gkey k = {};
+
+	k.dev = inode->i_sb->s_dev;
+	k.ino = inode->i_ino;
+	return bpf_map_lookup_elem(&allow, &k) != 0;
+}
+
+/* Self-protection: refused in audit mode too, for everyone (also outside
+ * a --cgroup scope: the file is shared). */
+static __always_inline int refuse_write(struct dentry *dentry, struct inode *inode, __u32 hook)
+{
+	struct obj o = { .kind = MW_GK_LISTED_FILE, .dentry = dentry };
+
+	o.ino = inode->i_ino;
+	o.dev = inode->i_sb->s_dev;
+	return emit_ev(&o, hook, MW_GW_PROTECTED, 1, 0, 1);
+}
+
+/* open(2) for writing (O_TRUNC included: it needs FMODE_WRITE and this
+ * hook runs before the truncation, fs/namei.c do_open()). */
+SEC("lsm/file_open")
+int BPF_PROG(mw_file_open, struct file *file)
+{
+	struct inode *inode = file->f_inode;
+
+	if (!(file->f_mode & FMODE_WRITE) || !inode || !listed_file(inode))
+		return 0;
+	return refuse_write(file->f_path.dentry, inode, MW_GH_WRITE);
+}
+
 static __always_inline int setattr(struct dentry *dentry, struct iattr *attr)
 {
 	struct inode *inode = dentry->d_inode;
@@ -367,7 +562,11 @@ static __always_inline int setattr(struct dentry *dentry, struct iattr *attr)
 	unsigned short mode = attr->ia_mode, old;
 	struct obj o;
 
-	if (!(valid & ATTR_MODE) || !inode || !in_scope())
+	if (!inode)
+		return 0;
+	if ((valid & ATTR_SIZE) && listed_file(inode))
+		return refuse_write(dentry, inode, MW_GH_WRITE);
+	if (!(valid & ATTR_MODE) || !in_scope())
 		return 0;
 	old = inode->i_mode;
 	if (!(mode & 0111 & ~(old & 0111)))
@@ -505,6 +704,21 @@ int BPF_PROG(mw_bpf, int cmd, union bpf_attr *attr, unsigned int size)
 	return tamper(3, id, MW_GH_BPF);
 }
 
+/* An unlisted task may not attach to, write the memory of (/proc/PID/mem,
+ * process_vm_writev) or take fds from a listed one: it would drive the
+ * listed program to run its memfd. A listed program that is traced anyway
+ * (PTRACE_TRACEME before its exec) is refused by decide(). */
+static __always_inline int ptrace_listed(struct task_struct *child)
+{
+	struct mw_gtask *c = bpf_task_storage_get(&tasks, child, 0, 0);
+	struct obj o = { .kind = MW_GK_TASK };
+
+	if (!is_listed(c) || is_listed(cur_task()))
+		return 0;
+	o.ino = (__u32)child->tgid;
+	return emit(&o, MW_GH_PTRACE, MW_GW_TRACED, 1, 0);
+}
+
 /* ptrace, pidfd_getfd, /proc/PID/fd and /proc/PID/mem of the loader: the
  * way to its link fds (BPF_LINK_DETACH) and its memory. Read access (ps,
  * readlink of /proc/PID/fd) stays: reopening an anonymous bpf inode through
@@ -514,7 +728,9 @@ int BPF_PROG(mw_ptrace, struct task_struct *child, unsigned int mode)
 {
 	__u32 tgid = child->tgid;
 
-	if (!(mode & PTRACE_MODE_ATTACH) || tgid != guard_tgid || is_guard() || !in_scope())
+	if (!(mode & PTRACE_MODE_ATTACH) || is_guard() || !in_scope())
 		return 0;
-	return tamper(4, tgid, MW_GH_PTRACE);
+	if (tgid == guard_tgid)
+		return tamper(4, tgid, MW_GH_PTRACE);
+	return ptrace_listed(child);
 }

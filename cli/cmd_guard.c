@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,8 @@ static int refuse(const char *why)
 
 static int serve(struct mw_guard *g, struct guard_log *l)
 {
+	uint64_t lost = 0;
+
 	while (!stop) {
 		int n = mw_guard_poll(g, 500);
 
@@ -67,6 +70,12 @@ static int serve(struct mw_guard *g, struct guard_log *l)
 		if (n < 0) {
 			cli_err("reading events: %s", strerror(-n));
 			return 2;
+		}
+		/* Said while it happens (at most twice a second), not only at
+		 * exit: a flood that hides events must be visible at once. */
+		if (mw_guard_dropped(g) != lost) {
+			lost = mw_guard_dropped(g);
+			cli_err("%llu events lost so far (ring buffer full)", (unsigned long long)lost);
 		}
 	}
 	/* The events already in the ring buffer. */

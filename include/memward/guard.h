@@ -49,6 +49,9 @@ enum mw_guard_kind {
 	MW_GUARD_KIND_UNLINKED = 6,       /* a regular file without a name (unlinked, O_TMPFILE) */
 	MW_GUARD_KIND_TASK = 7,           /* a task identity change (PR_SET_MM) */
 	MW_GUARD_KIND_BPF = 8,            /* one of the guard's own BPF objects or its loader */
+	MW_GUARD_KIND_USERNS = 9,         /* a file of a mount made in a user namespace (tmpfs, FUSE...) */
+	MW_GUARD_KIND_DETACHED = 10,      /* a file of a mount attached nowhere (fsmount, lazy umount) */
+	MW_GUARD_KIND_LISTED_FILE = 11,   /* a listed executable (writing it is refused) */
 };
 
 /* Where the kernel asked. */
@@ -60,7 +63,8 @@ enum mw_guard_hook {
 	MW_GUARD_HOOK_ACL = 5,       /* setting a POSIX ACL */
 	MW_GUARD_HOOK_PRCTL = 6,     /* PR_SET_MM_EXE_FILE, PR_SET_MM_MAP */
 	MW_GUARD_HOOK_BPF = 7,       /* an fd for the guard's maps, programs, links */
-	MW_GUARD_HOOK_PTRACE = 8,    /* ptrace, pidfd_getfd, /proc/PID/mem of the guard */
+	MW_GUARD_HOOK_PTRACE = 8,    /* ptrace, pidfd_getfd, /proc/PID/mem of the guard or a listed task */
+	MW_GUARD_HOOK_WRITE = 9,     /* opening a listed file for writing, truncating it */
 };
 
 /* Why. */
@@ -72,6 +76,7 @@ enum mw_guard_why {
 	MW_GUARD_WHY_OWN_EXE = 5,    /* allowed: the task's own executable */
 	MW_GUARD_WHY_PROTECTED = 6,  /* the guard protects itself */
 	MW_GUARD_WHY_FORGE = 7,      /* PR_SET_MM would replace the executable */
+	MW_GUARD_WHY_TRACED = 8,     /* a listed program under ptrace, or an unlisted tracer of one */
 };
 
 /* One decision. Strings live until the callback returns. */
@@ -95,6 +100,8 @@ struct mw_guard_event {
 	int enforced;                /* the caller got EPERM (enforce mode, or self-protection) */
 	int audit;                   /* the guard runs in audit mode */
 	unsigned int arg;            /* prot (mmap/mprotect), mode (chmod), PR_SET_MM_* (prctl) */
+	uint64_t suppressed;         /* this task's denials not reported since its previous event
+					(rate limit: 32 a second per task; exec never limited) */
 };
 
 struct mw_guard_opts {

@@ -19,6 +19,9 @@
 #define MW_GK_UNLINKED 6      /* regular file with no name left (unlinked, O_TMPFILE) */
 #define MW_GK_TASK 7          /* a task (prctl, ptrace) */
 #define MW_GK_BPF 8           /* one of the guard's BPF objects */
+#define MW_GK_USERNS 9        /* a file of a superblock owned by a non-initial user namespace */
+#define MW_GK_DETACHED 10     /* a file of a mount in no (or an anonymous) mount namespace */
+#define MW_GK_LISTED_FILE 11  /* a listed executable (write/truncate refused) */
 
 /* Hooks (enum mw_guard_hook). */
 #define MW_GH_EXEC 1          /* bprm_check_security: every exec, every #! round */
@@ -28,7 +31,8 @@
 #define MW_GH_SETXATTR 5      /* inode_setxattr / inode_set_acl: POSIX ACL */
 #define MW_GH_PRCTL 6         /* task_prctl PR_SET_MM exe */
 #define MW_GH_BPF 7           /* bpf(), bpf_map, bpf_prog: the guard's objects */
-#define MW_GH_PTRACE 8        /* ptrace_access_check on the guard */
+#define MW_GH_PTRACE 8        /* ptrace_access_check on the guard or a listed task */
+#define MW_GH_WRITE 9         /* file_open for writing, truncation of a listed file */
 
 /* Why (enum mw_guard_why). */
 #define MW_GW_UNLISTED 1      /* the program is not listed */
@@ -38,6 +42,11 @@
 #define MW_GW_OWN_EXE 5       /* allowed: mapping the task's own executable */
 #define MW_GW_PROTECTED 6     /* the guard protects itself */
 #define MW_GW_FORGE 7         /* PR_SET_MM would change the executable */
+#define MW_GW_TRACED 8        /* listed, but traced (or an unlisted tracer) */
+
+/* mw_gtask.flags */
+#define MW_GT_EXE 1u          /* exe_* set at an exec the guard saw */
+#define MW_GT_SCOPED 2u       /* seen under the --cgroup scope: stays in scope */
 
 #define MW_GEV_COMM 16
 #define MW_GEV_NAME 48
@@ -52,6 +61,8 @@ struct mw_gev {
 	__u32 kind, hook, why;
 	__u32 seals;              /* F_SEAL_* of the object (hugetlbfs: never exec) */
 	__u32 arg;                /* prot, mode, prctl option... per hook */
+	__u32 suppressed;         /* this task's denials not sent since its last event */
+	__u32 pad2;
 	__u8 denied;              /* 1: the policy says no */
 	__u8 enforced;            /* 1: the caller got an error (enforce mode) */
 	__u8 exe_known;           /* 0: the task's exec predates the guard */
@@ -74,8 +85,11 @@ struct mw_gkey {
 struct mw_gtask {
 	__u64 exe_ino;
 	__u32 exe_dev;
-	__u32 flags;
+	__u32 flags;              /* MW_GT_* */
 	char exe_name[MW_GEV_COMM * 2];
+	__u64 win_start;          /* rate limit: start of the current second */
+	__u32 win_count;          /* denials sent in it */
+	__u32 suppressed;         /* denials not sent, reported by the next event */
 };
 
 /* Protected object key: type (1 map, 2 prog, 3 link) and id. */

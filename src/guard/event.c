@@ -22,12 +22,13 @@
 
 static const char *const kinds[] = {
 	"none", "memfd", "memfd_hugetlb", "shmem", "shmem_hugetlb", "internal", "unlinked", "task", "bpf",
+	"userns_mount", "detached_mount", "listed_file",
 };
 static const char *const hooks[] = {
-	"?", "exec", "mmap", "mprotect", "chmod", "acl", "prctl", "bpf", "ptrace",
+	"?", "exec", "mmap", "mprotect", "chmod", "acl", "prctl", "bpf", "ptrace", "write",
 };
 static const char *const whys[] = {
-	"?", "unlisted", "seals", "kind", "listed", "own_exe", "protected", "forge",
+	"?", "unlisted", "seals", "kind", "listed", "own_exe", "protected", "forge", "traced",
 };
 #define NAME(tab, i) ((unsigned int)(i) < sizeof(tab) / sizeof(tab[0]) ? tab[i] : "?")
 
@@ -91,9 +92,11 @@ MW_API int mw_guard_event_json(const struct mw_guard_event *ev, char *buf, size_
 	    minor(ev->obj_dev), (unsigned long long)ev->obj_ino);
 	put_str(buf, size, &pos, ev->obj_name);
 	put(buf, size, &pos,
-	    "\",\"seals\":%u},\"hook\":\"%s\",\"arg\":%u,\"decision\":\"%s\",\"reason\":\"%s\",\"mode\":\"%s\",\"enforced\":%s}",
+	    "\",\"seals\":%u},\"hook\":\"%s\",\"arg\":%u,\"decision\":\"%s\",\"reason\":\"%s\",\"mode\":\"%s\",\"enforced\":%s,"
+	    "\"suppressed\":%llu}",
 	    ev->seals, mw_guard_hook_name(ev->hook), ev->arg, ev->denied ? "deny" : "allow",
-	    mw_guard_why_name(ev->why), ev->audit ? "audit" : "enforce", ev->enforced ? "true" : "false");
+	    mw_guard_why_name(ev->why), ev->audit ? "audit" : "enforce", ev->enforced ? "true" : "false",
+	    (unsigned long long)ev->suppressed);
 	/* put_str() writes no terminator of its own. */
 	buf[pos < size ? pos : size - 1] = '\0';
 	if (pos >= size)
@@ -117,7 +120,7 @@ MW_API int mw_guard_probe(char *why, size_t size)
 		"bpf_lsm_bprm_check_security", "bpf_lsm_bprm_committed_creds", "bpf_lsm_task_alloc",
 		"bpf_lsm_mmap_file", "bpf_lsm_file_mprotect", "bpf_lsm_inode_setattr",
 		"bpf_lsm_inode_setxattr", "bpf_lsm_task_prctl", "bpf_lsm_bpf_map", "bpf_lsm_bpf_prog",
-		"bpf_lsm_bpf", "bpf_lsm_ptrace_access_check",
+		"bpf_lsm_bpf", "bpf_lsm_ptrace_access_check", "bpf_lsm_file_open",
 	};
 	struct btf *vm = btf__load_vmlinux_btf();
 

@@ -47,6 +47,8 @@ struct mw_guard {
 	unsigned int seals;
 	struct mw__guard_allow *allow;
 	size_t nallow;
+	int *pins;                   /* O_PATH fds of the listed files */
+	size_t npins;
 };
 
 static int libbpf_to_log(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -190,13 +192,40 @@ static int protect_all(struct mw_guard *g)
 	return 0;
 }
 
+/* Keep the listed file open (O_PATH) for the guard's lifetime: an inode in
+ * use is not freed, so after an upgrade renames a new file over it its
+ * number cannot be handed to a file someone else creates on that
+ * filesystem (which would then be listed). A path that no longer names
+ * the inode the policy resolved is not listed at all. */
+static int pin(struct mw_guard *g, const char *path, uint64_t dev, uint64_t ino)
+{
+	struct stat st;
+	int fd = open(path, O_PATH | O_CLOEXEC);
+
+	if (fd < 0 && (errno == ENOMEM || errno == EMFILE || errno == ENFILE))
+		return -errno;
+	if (fd < 0) {
+		mw__log(LOG_WARNING, "guard: %s: %s: not listed", path, strerror(errno));
+		return 0;
+	}
+	if (fstat(fd, &st) < 0 || st.st_dev != dev || st.st_ino != ino) {
+		mw__log(LOG_WARNING, "guard: %s changed since the policy was read: not listed", path);
+		close(fd);
+		return 0;
+	}
+	g->pins[g->npins++] = fd;
+	return 1;
+}
+
 static int fill_policy(struct mw_guard *g, const struct mw_policy *pol)
 {
 	int fd = bpf_map__fd(g->skel->maps.allow);
 	size_t n = mw_policy_allow_count(pol);
+	int r;
 
 	g->allow = calloc(n ? n : 1, sizeof(*g->allow));
-	if (!g->allow)
+	g->pins = calloc(n ? n : 1, sizeof(*g->pins));
+	if (!g->allow || !g->pins)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		uint64_t dev, ino;
@@ -205,6 +234,10 @@ static int fill_policy(struct mw_guard *g, const struct mw_policy *pol)
 		__u8 one = 1;
 
 		if (!path || !ino)
+			continue;
+		if ((r = pin(g, path, dev, ino)) < 0)
+			return r;
+		if (r == 0)
 			continue;
 		g->allow[g->nallow].dev = dev;
 		g->allow[g->nallow].ino = ino;
@@ -272,6 +305,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	ev.enforced = r->enforced;
 	ev.audit = r->audit;
 	ev.arg = r->arg;
+	ev.suppressed = r->suppressed;
 	g->on_event(&ev, g->ctx);
 	return 0;
 }
@@ -311,8 +345,10 @@ static int setup(struct mw_guard *g, const struct mw_guard_opts *o)
 		return -errno;
 	if ((r = protect_all(g)) < 0)
 		return r;
-	g->rb = ring_buffer__new(bpf_map__fd(g->skel->maps.events), on_record, g, NULL);
+	g->rb = ring_buffer__new(bpf_map__fd(g->skel->maps.exec_events), on_record, g, NULL);
 	if (!g->rb)
+		return -errno;
+	if (ring_buffer__add(g->rb, bpf_map__fd(g->skel->maps.events), on_record, g) < 0)
 		return -errno;
 	g->boot_to_real = ts(CLOCK_REALTIME) - ts(CLOCK_BOOTTIME);
 	return 0;
@@ -364,7 +400,7 @@ MW_API int mw_guard_poll(struct mw_guard *g, int timeout_ms)
 
 MW_API uint64_t mw_guard_dropped(const struct mw_guard *g)
 {
-	return g && g->skel && g->skel->bss ? g->skel->bss->dropped : 0;
+	return g && g->skel && g->skel->bss ? g->skel->bss->dropped + g->skel->bss->dropped_exec : 0;
 }
 
 MW_API unsigned int mw_guard_required_seals(const struct mw_guard *g)
@@ -378,6 +414,9 @@ MW_API void mw_guard_close(struct mw_guard *g)
 		return;
 	ring_buffer__free(g->rb);
 	mw_guard_bpf__destroy(g->skel);
+	for (size_t i = 0; i < g->npins; i++)
+		close(g->pins[i]);
+	free(g->pins);
 	for (size_t i = 0; i < g->nallow; i++)
 		free(g->allow[i].path);
 	free(g->allow);

@@ -53,14 +53,15 @@ static void test_json(void **state)
 	assert_non_null(strstr(buf, "\"exe\":{\"dev\":\"8:1\",\"ino\":1234,\"name\":\"runc\",\"path\":\"/usr/bin/runc\",\"listed\":true}"));
 	assert_non_null(strstr(buf, "\"kind\":\"memfd\""));
 	assert_non_null(strstr(buf, "\"name\":\"memfd:x\\u0001\""));
-	assert_non_null(strstr(buf, "\"hook\":\"mmap\",\"arg\":5,\"decision\":\"deny\",\"reason\":\"seals\",\"mode\":\"enforce\",\"enforced\":true}"));
+	assert_non_null(strstr(buf, "\"hook\":\"mmap\",\"arg\":5,\"decision\":\"deny\",\"reason\":\"seals\",\"mode\":\"enforce\",\"enforced\":true,\"suppressed\":0}"));
 	ev.exe_known = 0;
 	ev.audit = 1;
 	ev.enforced = 0;
+	ev.suppressed = 4000000000ull;
 	n = mw_guard_event_json(&ev, buf, sizeof(buf));
 	assert_true(n > 0);
 	assert_non_null(strstr(buf, "\"dev\":null,\"ino\":null"));
-	assert_non_null(strstr(buf, "\"mode\":\"audit\",\"enforced\":false}"));
+	assert_non_null(strstr(buf, "\"mode\":\"audit\",\"enforced\":false,\"suppressed\":4000000000}"));
 }
 
 static void test_json_small(void **state)
@@ -85,6 +86,13 @@ static void test_names(void **state)
 	assert_string_equal(mw_guard_hook_name(MW_GUARD_HOOK_PTRACE), "ptrace");
 	assert_string_equal(mw_guard_hook_name((enum mw_guard_hook)-1), "?");
 	assert_string_equal(mw_guard_why_name(MW_GUARD_WHY_FORGE), "forge");
+	assert_string_equal(mw_guard_kind_name(MW_GUARD_KIND_USERNS), "userns_mount");
+	assert_string_equal(mw_guard_kind_name(MW_GUARD_KIND_DETACHED), "detached_mount");
+	assert_string_equal(mw_guard_kind_name(MW_GUARD_KIND_LISTED_FILE), "listed_file");
+	assert_string_equal(mw_guard_kind_name((enum mw_guard_kind)12), "?");
+	assert_string_equal(mw_guard_hook_name(MW_GUARD_HOOK_WRITE), "write");
+	assert_string_equal(mw_guard_why_name(MW_GUARD_WHY_TRACED), "traced");
+	assert_string_equal(mw_guard_why_name((enum mw_guard_why)9), "?");
 	assert_string_equal(mw_guard_why_name((enum mw_guard_why)0), "?");
 }
 
