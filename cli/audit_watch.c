@@ -112,8 +112,9 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* event: "scan" or "exec"; source: the watch's event source for "exec". */
 static int emit_report(struct journal *j, struct audit_metrics *m, const struct mw_audit_report *r,
-		       const char *event)
+		       const char *event, const char *source)
 {
 	double t = now_s();
 
@@ -124,6 +125,8 @@ static int emit_report(struct journal *j, struct audit_metrics *m, const struct 
 
 		json_object_object_add(line, "type", json_object_new_string("finding"));
 		json_object_object_add(line, "event", json_object_new_string(event));
+		if (source)
+			json_object_object_add(line, "source", json_object_new_string(source));
 		json_object_object_add(line, "time", json_object_new_double(t));
 		json_object_object_foreach(f, k, v)
 			json_object_object_add(line, k, json_object_get(v));
@@ -139,6 +142,8 @@ static int emit_report(struct journal *j, struct audit_metrics *m, const struct 
 		int err;
 
 		json_object_object_add(line, "type", json_object_new_string("exec_unread"));
+		if (source)
+			json_object_object_add(line, "source", json_object_new_string(source));
 		json_object_object_add(line, "time", json_object_new_double(t));
 		json_object_object_add(line, "pid", json_object_new_int(r->missing[i]));
 		json_object_object_add(line, "reason", json_object_new_string(
@@ -160,7 +165,7 @@ static int full_scan(const struct watch_cfg *cfg, struct journal *j, struct audi
 		cli_err("audit failed: %s", strerror(-err));
 		return 2;
 	}
-	err = emit_report(j, m, r, "scan");
+	err = emit_report(j, m, r, "scan", NULL);
 	audit_metrics_scan(m, r);
 	mw_audit_report_free(r);
 	return err ? 2 : 0;
@@ -182,7 +187,7 @@ static int setup(const struct watch_cfg *cfg, struct journal *j, struct audit_me
 	err = mw_audit_watch_new(&cfg->o, w);
 	if (err < 0) {
 		cli_err("cannot watch exec events: %s%s", strerror(-err),
-			err == -EPERM ? " (the proc connector needs root)" : "");
+			err == -EPERM ? " (no BPF program loads and the proc connector needs root)" : "");
 		return 2;
 	}
 	return 0;
@@ -215,7 +220,7 @@ int audit_watch_run(const struct watch_cfg *cfg)
 			rc = 2;
 			break;
 		}
-		if (r && emit_report(&j, &m, r, "exec") < 0)
+		if (r && emit_report(&j, &m, r, "exec", mw_audit_watch_source(w)) < 0)
 			rc = 2;
 		mw_audit_report_free(r);
 		audit_metrics_watch(&m, &st);

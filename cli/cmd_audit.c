@@ -223,6 +223,10 @@ json_object *audit_finding_json(const struct mw_audit_finding *f)
 	if (f->kind == MW_AUDIT_NOEXEC_POLICY)
 		json_object_object_add(o, "memfd_noexec",
 				       f->memfd_noexec < 0 ? NULL : json_object_new_int(f->memfd_noexec));
+	/* watch, BPF source: made from the kernel's record of the exec (the
+	 * process was gone before it could be read) */
+	if (f->exec_record)
+		json_object_object_add(o, "exec_record", json_object_new_boolean(true));
 	return o;
 }
 
@@ -702,14 +706,20 @@ const struct cli_cmd cmd_audit = {
 	"  --fail-on SEV      exit 1 when a finding is at least SEV: info, low, medium,\n"
 	"                     high (default), critical; 'none' never fails\n"
 	"  --no-ns-probe      do not fork into other pid namespaces to read their sysctl\n"
-	"  --no-bpf           read every process through /proc; load no BPF iterators\n"
+	"  --no-bpf           read every process through /proc; load no BPF iterators;\n"
+	"                     with --watch, exec events from the proc connector only\n"
 	"  --bpf              use the BPF iterators (where they work) even on a small\n"
 	"                     system (by default: from 300 processes on)\n"
 	"  --policy FILE      trust the allow-exec-memfd binaries of this\n"
 	"                     memward-policy(5) file (instead of runc/crun/youki)\n"
-	"  --watch            report exec of fileless processes as it happens (exec\n"
-	"                     events from the proc connector; needs root): a full\n"
-	"                     scan, then one JSON line per finding on stdout\n"
+	"  --watch            report exec of fileless processes as it happens: a full\n"
+	"                     scan, then one JSON line per finding on stdout; exec\n"
+	"                     events from a BPF program on sched_process_exec where\n"
+	"                     one loads (tp_btf, else raw_tp: \"source\":\"bpf_tp_btf\"\n"
+	"                     or \"bpf_raw_tp\"; a process gone before it is read is\n"
+	"                     reported from the kernel's record, \"exec_record\":true),\n"
+	"                     else the proc connector (\"proc_connector\": a pid\n"
+	"                     only); needs root\n"
 	"  --interval SEC     with --watch: a full scan every SEC seconds (300; 0 none)\n"
 	"  --journal FILE     with --watch: append the JSON lines to FILE too, rotated\n"
 	"                     past --journal-size BYTES[K|M] (16M), keeping\n"

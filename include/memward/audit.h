@@ -104,6 +104,11 @@ struct mw_audit_finding {
 	const char *pod;      /* Kubernetes pod UID from the cgroup path, else "" */
 	pid_t tid;            /* > 0: the process was read through this thread,
 			       * its leader having exited; else 0 */
+	bool exec_record;     /* watch with a BPF source: the process exited (or
+			       * exec'd again) before it could be read, and the
+			       * finding is what the kernel recorded at its exec
+			       * (exe, dev, ino, mode, size, seals, comm, uid;
+			       * cmdline and cgroup ""); else false */
 };
 
 /* Scan options. Set sz = sizeof(struct mw_audit_opts); zero what you do not use. */
@@ -208,22 +213,30 @@ MW_API const char *mw_audit_kind_key(enum mw_audit_kind kind);
  * kernel's exec events and reads each new process at once (its exe link
  * first; a full read of the process when that is a memfd or an unlinked
  * file), with the trust set and the hash cache kept from one event to the
- * next. Event source, probed at mw_audit_watch_new(): the proc connector
- * (NETLINK_CONNECTOR, PROC_EVENT_EXEC; root in the initial user and network
- * namespace). Not thread-safe: one thread uses a watch.
+ * next. Event source, probed at mw_audit_watch_new() by loading it: a BPF
+ * program on the sched_process_exec tracepoint (tp_btf, else raw_tp; needs
+ * CAP_BPF and CAP_PERFMON or CAP_SYS_ADMIN, and kernel BTF), whose record of
+ * each exec (the executable's inode, device, filesystem, link count, seals)
+ * reports a fileless process that exited before it could be read; else the
+ * proc connector (NETLINK_CONNECTOR, PROC_EVENT_EXEC; root in the initial
+ * user and network namespace), where such a process is only a pid in
+ * report->missing. MW_AUDIT_F_NO_BPF: the proc connector only. Not
+ * thread-safe: one thread uses a watch.
  */
 struct mw_audit_watch;
 
 /*
  * Open a watch. opts as for mw_audit_scan() (pids ignored: every new
  * process; MW_AUDIT_F_UID filters). Returns 0 and *out, or -EINVAL (out
- * NULL, bad opts), -ENOMEM, or the error of the event source: -EPERM (not
- * privileged), -EPROTONOSUPPORT (no proc connector in this kernel).
+ * NULL, bad opts), -ENOMEM, or, when no BPF program loads, the error of the
+ * proc connector: -EPERM (not privileged), -EPROTONOSUPPORT (no proc
+ * connector in this kernel).
  */
 MW_API int mw_audit_watch_new(const struct mw_audit_opts *opts, struct mw_audit_watch **out);
 /* The fd to poll for readability (owned by the watch), or -EINVAL. */
 MW_API int mw_audit_watch_fd(const struct mw_audit_watch *w);
-/* The event source in use: "proc_connector"; NULL for NULL. */
+/* The event source in use: "bpf_tp_btf", "bpf_raw_tp" or "proc_connector";
+ * NULL for NULL. */
 MW_API const char *mw_audit_watch_source(const struct mw_audit_watch *w);
 
 /* What mw_audit_watch_next() saw besides the findings. */
@@ -231,16 +244,20 @@ struct mw_audit_watch_stats {
 	size_t sz;              /* set by the caller: sizeof(struct mw_audit_watch_stats) */
 	uint64_t execs;         /* exec events received */
 	uint64_t inspected;     /* new processes read fully (memfd or unlinked exe) */
-	uint64_t unread;        /* exited before their exe link could be read */
-	uint64_t lost;          /* event overruns (ENOBUFS): execs the kernel dropped */
+	uint64_t unread;        /* exited before their exe link could be read (with the
+				 * BPF source: of those whose executable had no name) */
+	uint64_t lost;          /* event overruns (ENOBUFS, or a full BPF ring
+				 * buffer): execs the kernel dropped */
 };
 
 /*
  * Wait up to timeout_ms (-1: forever, 0: no wait) for exec events, read
  * the new processes, and return a report of their findings (possibly none;
  * NULL *out with 0 when nothing happened in time). report->missing lists the
- * processes that exited before they could be read (their pid is all that is
- * known). stats, when not NULL, gets the running totals (up to its sz).
+ * processes that exited before they could be read and of which only the pid
+ * is known (proc connector); with a BPF source, such a process whose
+ * executable had no name (memfd, shared memory, unlinked file) is a finding
+ * with exec_record set. stats, when not NULL, gets the running totals (up to its sz).
  * Returns 0, or -EINTR (a signal), -ENOMEM, -EINVAL (w or out NULL, stats sz
  * too small).
  */

@@ -59,4 +59,38 @@ struct mw_brec_proc {
 	__u32 namelen;
 };
 
+/* ---- the watch's exec events (bpf/audit_exec.bpf.c, src/audit/watch_bpf.c) */
+
+/* What the executable was at exec (flags of struct mw_exec_rec) */
+#define MW_EXEC_INTERNAL 0x01u /* on a kernel-internal mount (MNT_INTERNAL) */
+#define MW_EXEC_MEMFD    0x02u /* ... named "memfd:" by memfd_create() */
+#define MW_EXEC_HUGETLB  0x04u /* ... on hugetlbfs */
+#define MW_EXEC_UNLINKED 0x08u /* no name in any filesystem: i_nlink 0 (deleted,
+				* O_TMPFILE never linked, memfd, shmem) */
+#define MW_EXEC_SEALS    0x10u /* seals read (shmem or hugetlbfs inode) */
+
+#define MW_EXEC_NAME_MAX 64
+#define MW_EXEC_PATH_MAX 128
+
+/* One exec, as the kernel saw it at sched_process_exec (after the point of
+ * no return, before the new program runs): fixed size, in a ring buffer. */
+struct mw_exec_rec {
+	__u32 pid;        /* tgid, in the initial pid namespace */
+	__u32 old_pid;    /* the thread that called execve() (de_thread made it the leader) */
+	__u32 flags;      /* MW_EXEC_* */
+	__u32 nlink;
+	__u32 mode;       /* i_mode */
+	__s32 seals;      /* F_GET_SEALS of a shmem/hugetlbfs exe; -1 else */
+	__u32 dev;        /* s_dev, kernel encoding (major << 20 | minor) */
+	__u32 magic;      /* s_magic (every magic the watch tells apart fits 32 bits) */
+	__u64 ino;
+	__u64 size;       /* i_size */
+	__u64 exec_id;    /* task->self_exec_id after this exec: counts the execs */
+	__u64 boot_ns;    /* bpf_ktime_get_boot_ns() */
+	__u32 ruid, euid; /* the objective credentials (initial user namespace) */
+	char comm[16];
+	char name[MW_EXEC_NAME_MAX];     /* the file's dentry name (NUL-terminated) */
+	char filename[MW_EXEC_PATH_MAX]; /* bprm->filename: the path given to execve */
+};
+
 #endif

@@ -39,6 +39,24 @@ MW_HIDDEN void mw__audit_bpf_free(struct mw__audit_bpf *b);
 /* The records of pid in v[0..n): [return value, *end). */
 MW_HIDDEN size_t mw__audit_bpf_find(const void *const *v, size_t n, pid_t pid, size_t *end);
 
+/* ---- watch_bpf.c: the watch's exec events from BPF --------------------- */
+
+struct mw_exec_rec;
+struct mw__exec_bpf;
+/* Load and attach the exec tracepoint program (tp_btf, else raw_tp).
+ * 0 and *out, or -errno (the watch falls back to the proc connector). */
+MW_HIDDEN int mw__exec_bpf_open(struct mw__exec_bpf **out);
+/* "bpf_tp_btf" or "bpf_raw_tp". */
+MW_HIDDEN const char *mw__exec_bpf_name(const struct mw__exec_bpf *b);
+/* An fd that polls readable when records wait. */
+MW_HIDDEN int mw__exec_bpf_fd(const struct mw__exec_bpf *b);
+/* cb(arg, record) for each record waiting (none: returns at once). 0 or -errno. */
+MW_HIDDEN int mw__exec_bpf_drain(struct mw__exec_bpf *b,
+				 int (*cb)(void *arg, const struct mw_exec_rec *r), void *arg);
+/* Execs seen by the program, and records lost to a full ring buffer. */
+MW_HIDDEN void mw__exec_bpf_counts(const struct mw__exec_bpf *b, uint64_t *execs, uint64_t *dropped);
+MW_HIDDEN void mw__exec_bpf_close(struct mw__exec_bpf *b);
+
 /* ---- ns.c --------------------------------------------------------------- */
 
 /*

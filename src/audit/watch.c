@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The audit's watch: exec events from the proc connector (NETLINK_CONNECTOR,
- * CN_IDX_PROC; PROC_EVENT_EXEC since 2.6.15), each new process looked at at
- * once. The cost per event is one readlink of /proc/PID/exe; only a process
- * whose executable is a memfd or an unlinked file is read fully (through the
- * same collectors and rules as a scan), so a machine running a thousand
- * execs a second costs little. Fileless libraries loaded later are a
- * matter for the periodic scans.
+ * The audit's watch: exec events, each new process looked at at once. The
+ * events come from a BPF program on sched_process_exec where one loads
+ * (watch_bpf.c: its record says what the executable was at exec, so a
+ * fileless process that exits before it is read is still reported, by
+ * the rules, from what the kernel knew), else from the proc connector
+ * (NETLINK_CONNECTOR, CN_IDX_PROC; PROC_EVENT_EXEC since 2.6.15: a pid only).
+ * The cost per event is at most one readlink of /proc/PID/exe; only a
+ * process whose executable is a memfd or an unlinked file is read fully
+ * (through the same collectors and rules as a scan), so a machine running a
+ * thousand execs a second costs little. Fileless libraries loaded later
+ * are a matter for the periodic scans.
  */
 #include "audit/scan.h"
+#include "audit/bpf_rec.h"
 #include "core/opts.h"
 
 #include <errno.h>
@@ -23,15 +28,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
+
+/* One exec event: a pid, and with the BPF source what the kernel knew. */
+struct wev {
+	pid_t pid;
+	bool has_rec;
+	struct mw_exec_rec rec;
+};
+
+#define WATCH_MAX_EVENTS 4096 /* per call: more wait in the ring buffer or socket */
 
 struct mw_audit_watch {
 	struct mw_audit_opts opts;
 	struct mw__audit_trust trust;
 	struct mw__audit_hcache hashes;
-	int sock;
+	int sock;                   /* proc connector, or -1 */
+	struct mw__exec_bpf *bpf;   /* BPF source, or NULL */
 	int procfd;
 	struct mw_audit_watch_stats st;
+	struct wev *ev;             /* this call's events */
+	size_t nev;
+	uint64_t bpf_lost_seen;
 };
 
 /* Ask the connector for process events (or stop them). */
@@ -104,6 +123,12 @@ MW_API int mw_audit_watch_new(const struct mw_audit_opts *opts, struct mw_audit_
 		err = w->procfd < 0 ? -errno : 0;
 	}
 	if (!err) {
+		w->ev = malloc(WATCH_MAX_EVENTS * sizeof(*w->ev));
+		err = w->ev ? 0 : -ENOMEM;
+	}
+	/* The BPF source first (tried, never assumed), the proc connector
+	 * where it does not load or the caller wants no BPF. */
+	if (!err && (w->opts.flags & MW_AUDIT_F_NO_BPF || mw__exec_bpf_open(&w->bpf) < 0)) {
 		w->sock = open_connector();
 		err = w->sock < 0 ? w->sock : 0;
 	}
@@ -117,12 +142,16 @@ MW_API int mw_audit_watch_new(const struct mw_audit_opts *opts, struct mw_audit_
 
 MW_API int mw_audit_watch_fd(const struct mw_audit_watch *w)
 {
-	return w ? w->sock : -EINVAL;
+	if (!w)
+		return -EINVAL;
+	return w->bpf ? mw__exec_bpf_fd(w->bpf) : w->sock;
 }
 
 MW_API const char *mw_audit_watch_source(const struct mw_audit_watch *w)
 {
-	return w ? "proc_connector" : NULL;
+	if (!w)
+		return NULL;
+	return w->bpf ? mw__exec_bpf_name(w->bpf) : "proc_connector";
 }
 
 MW_API void mw_audit_watch_free(struct mw_audit_watch *w)
@@ -133,16 +162,18 @@ MW_API void mw_audit_watch_free(struct mw_audit_watch *w)
 		(void)cn_listen(w->sock, PROC_CN_MCAST_IGNORE);
 		close(w->sock);
 	}
+	mw__exec_bpf_close(w->bpf);
 	if (w->procfd >= 0)
 		close(w->procfd);
+	free(w->ev);
 	mw__audit_trust_free(&w->trust);
 	mw__audit_hcache_free(&w->hashes);
 	pthread_mutex_destroy(&w->hashes.lock);
 	free(w);
 }
 
-/* The pids of pending exec events (deduplicated) into v (at most max). */
-static int drain(struct mw_audit_watch *w, pid_t *v, size_t max, size_t *n)
+/* The pids of pending proc connector exec events (deduplicated) into w->ev. */
+static int drain_connector(struct mw_audit_watch *w)
 {
 	char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
 
@@ -183,10 +214,12 @@ static int drain(struct mw_audit_watch *w, pid_t *v, size_t max, size_t *n)
 				continue;
 			w->st.execs++;
 			pid = ev.event_data.exec.process_tgid;
-			for (size_t i = 0; i < *n && !dup; i++)
-				dup = v[i] == pid;
-			if (!dup && *n < max)
-				v[(*n)++] = pid;
+			for (size_t i = 0; i < w->nev && !dup; i++)
+				dup = w->ev[i].pid == pid;
+			if (!dup && w->nev < WATCH_MAX_EVENTS)
+				w->ev[w->nev++] = (struct wev){ .pid = pid };
+			else if (!dup)
+				w->st.lost++; /* more than a call takes: as good as dropped */
 		}
 	}
 }
@@ -207,17 +240,202 @@ static int interesting(struct mw_audit_watch *w, pid_t pid)
 	return c != MW__LINK_OTHER;
 }
 
+
+/* The executable had no name in any filesystem at exec: a memfd, internal
+ * shared memory, an unlinked or O_TMPFILE file. */
+static bool rec_fileless(const struct mw_exec_rec *r)
+{
+	return r->flags & (MW_EXEC_UNLINKED | MW_EXEC_INTERNAL);
+}
+
+static int on_rec(void *arg, const struct mw_exec_rec *r)
+{
+	struct mw_audit_watch *w = arg;
+
+	if (w->nev == WATCH_MAX_EVENTS) {
+		w->st.lost++;
+		return 0;
+	}
+	w->ev[w->nev].pid = (pid_t)r->pid;
+	w->ev[w->nev].has_rec = true;
+	w->ev[w->nev].rec = *r;
+	w->nev++;
+	return 0;
+}
+
+static int drain_bpf(struct mw_audit_watch *w)
+{
+	uint64_t execs, dropped;
+	int err = mw__exec_bpf_drain(w->bpf, on_rec, w);
+
+	mw__exec_bpf_counts(w->bpf, &execs, &dropped);
+	w->st.execs = execs;
+	w->st.lost += dropped - w->bpf_lost_seen;
+	w->bpf_lost_seen = dropped;
+	return err;
+}
+
+/* The path /proc would show for the record's executable: "/NAME (deleted)"
+ * on the internal mounts (simple_dname()); an unlinked file's own name is
+ * all the record has of its path. */
+static char *rec_exe_path(const struct mw_exec_rec *r)
+{
+	char buf[MW_EXEC_NAME_MAX + 32];
+
+	snprintf(buf, sizeof(buf), "%s%s%s", (r->flags & MW_EXEC_INTERNAL) ? "/" : "", r->name,
+		 MW_PROC_DELETED);
+	return strdup(buf);
+}
+
+/* Findings about a process from its exec record alone (it exited, or exec'd
+ * again, before it could be read): the same rules as a scan, on what the
+ * kernel knew at exec. 0 or -ENOMEM. */
+static int judge_record(struct mw_audit_watch *w, struct mw__audit_report *rep, const struct mw_exec_rec *r)
+{
+	struct mw__audit_proc p = { 0 };
+	struct mw__audit_ident *id = calloc(1, sizeof(*id));
+	size_t first = rep->pub.nfindings;
+	int err;
+
+	if (!id)
+		return -ENOMEM;
+	id->pid = (pid_t)r->pid;
+	id->uid = r->ruid;
+	id->comm = strdup(r->comm);
+	id->exe = rec_exe_path(r);
+	id->cmdline = strdup("");
+	id->cgroup = strdup("");
+	id->container = strdup("");
+	id->pod = strdup("");
+	if (!id->comm || !id->exe || !id->cmdline || !id->cgroup || !id->container || !id->pod ||
+	    mw__audit_keep_ident(rep, id) < 0) {
+		mw__audit_ident_free(id);
+		return -ENOMEM;
+	}
+	p.id = id;
+	p.id_loaded = true;
+	p.exe.fi.dev = makedev(r->dev >> 20, r->dev & 0xfffff);
+	p.exe.fi.ino = r->ino;
+	p.exe.fi.mode = r->mode & 07777;
+	p.exe.fi.size = r->size;
+	p.exe.fi.nlink = r->nlink;
+	p.exe.fi.seals = (r->flags & MW_EXEC_SEALS) ? r->seals : -1;
+	p.exe.info_known = true;
+	p.exe.kind = MW__EXE_DELETED;
+	if ((r->flags & MW_EXEC_MEMFD) && mw__memdev_is_memfd(p.exe.fi.dev, &p.exe.hugetlb))
+		p.exe.kind = MW__EXE_MEMFD;
+	err = mw__audit_rules_proc(rep, &p, &w->trust);
+	for (size_t i = first; i < rep->pub.nfindings; i++)
+		rep->arr[i]->exec_record = true;
+	return err;
+}
+
+/* Was the exec of record r covered by what the scan found (a finding about
+ * that pid's executable, the same inode)? */
+static bool covered(const struct mw_audit_report *rep, const struct mw_exec_rec *r)
+{
+	uint64_t dev = makedev(r->dev >> 20, r->dev & 0xfffff);
+
+	for (size_t k = 0; rep && k < rep->nfindings; k++) {
+		const struct mw_audit_finding *f = rep->findings[k];
+
+		if (f->pid == (pid_t)r->pid && f->ino == r->ino && f->dev == dev &&
+		    (f->kind == MW_AUDIT_FILELESS_EXEC || f->kind == MW_AUDIT_SEALED_EXEC))
+			return true;
+	}
+	return false;
+}
+
+/* The uid filter, for a record of a process that is gone. */
+static bool rec_selected(const struct mw_audit_watch *w, const struct mw_exec_rec *r)
+{
+	return !(w->opts.flags & MW_AUDIT_F_UID) || r->ruid == w->opts.uid || r->euid == w->opts.uid;
+}
+
 static void copy_stats(const struct mw_audit_watch *w, struct mw_audit_watch_stats *stats)
 {
 	if (stats)
 		(void)MW_RESULT_OUT(stats, w->st);
 }
 
+static int empty_report(struct mw_audit_report **out)
+{
+	struct mw__audit_report *rep = calloc(1, sizeof(*rep));
+
+	if (!rep)
+		return -ENOMEM;
+	mw__audit_finish(rep);
+	*out = &rep->pub;
+	return 0;
+}
+
+static void drop_missing(struct mw__audit_report *rep, pid_t pid)
+{
+	pid_t *v = (pid_t *)rep->pub.missing;
+	size_t n = 0;
+
+	for (size_t i = 0; i < rep->pub.nmissing; i++)
+		if (v[i] != pid)
+			v[n++] = v[i];
+	rep->pub.nmissing = n;
+}
+
+/* Read the new processes worth it (look) and report, for each event, what
+ * the read missed: from the exec record with BPF, else the pid as gone. */
+static int inspect(struct mw_audit_watch *w, const pid_t *look, size_t nlook, pid_t *gone, size_t ngone,
+		   struct mw_audit_report **out)
+{
+	struct mw_audit_opts o = w->opts;
+	struct mw__audit_report *rep;
+	int r;
+
+	o.flags |= MW__AUDIT_F_NO_NS_FINDING;
+	o.pids = look;
+	o.npids = nlook;
+	r = nlook ? mw__audit_scan_with(&o, &w->trust, &w->hashes, out) : empty_report(out);
+	if (r)
+		return r;
+	rep = (struct mw__audit_report *)*out;
+	/* Records first (pids of exited processes are no use to the scan's
+	 * missing list: the record tells more). */
+	for (size_t i = 0; !r && i < w->nev; i++) {
+		const struct wev *e = &w->ev[i];
+
+		if (!e->has_rec || !rec_fileless(&e->rec) || covered(*out, &e->rec) || !rec_selected(w, &e->rec))
+			continue;
+		w->st.unread++;
+		r = judge_record(w, rep, &e->rec);
+		/* the record says more than the scan's "missing" pid */
+		if (!r)
+			drop_missing(rep, e->pid);
+	}
+	/* A process looked at (its exe a memfd or an unlinked file) always
+	 * gives a finding when read; none means it exited while read: that
+	 * is reported too, never dropped. */
+	for (size_t i = 0; !r && !w->bpf && i < nlook && !(o.flags & MW_AUDIT_F_UID); i++) {
+		bool seen = false;
+
+		for (size_t k = 0; k < rep->pub.nfindings && !seen; k++)
+			seen = rep->arr[k]->pid == look[i];
+		for (size_t k = 0; k < rep->pub.nmissing && !seen; k++)
+			seen = rep->pub.missing[k] == look[i];
+		if (!seen && ngone < WATCH_MAX_EVENTS) {
+			gone[ngone++] = look[i];
+			w->st.unread++;
+		}
+	}
+	if (!r && ngone)
+		r = mw__audit_add_missing(*out, gone, ngone);
+	mw__audit_finish(rep);
+	return r;
+}
+
 MW_API int mw_audit_watch_next(struct mw_audit_watch *w, int timeout_ms, struct mw_audit_report **out,
 			       struct mw_audit_watch_stats *stats)
 {
-	pid_t pids[1024], look[1024], gone[1024];
-	size_t n = 0, nlook = 0, ngone = 0;
+	pid_t look[WATCH_MAX_EVENTS], gone[WATCH_MAX_EVENTS];
+	size_t nlook = 0, ngone = 0;
+	bool any_rec = false;
 	struct pollfd pfd;
 	int r;
 
@@ -225,7 +443,7 @@ MW_API int mw_audit_watch_next(struct mw_audit_watch *w, int timeout_ms, struct 
 		return -EINVAL;
 	*out = NULL;
 	w->st.sz = sizeof(w->st);
-	pfd.fd = w->sock;
+	pfd.fd = mw_audit_watch_fd(w);
 	pfd.events = POLLIN;
 	r = poll(&pfd, 1, timeout_ms);
 	if (r < 0)
@@ -234,55 +452,33 @@ MW_API int mw_audit_watch_next(struct mw_audit_watch *w, int timeout_ms, struct 
 		copy_stats(w, stats);
 		return 0;
 	}
-	r = drain(w, pids, 1024, &n);
+	w->nev = 0;
+	r = w->bpf ? drain_bpf(w) : drain_connector(w);
 	if (r)
 		return r;
-	for (size_t i = 0; i < n; i++) {
-		int k = interesting(w, pids[i]);
+	for (size_t i = 0; i < w->nev; i++) {
+		const struct wev *e = &w->ev[i];
+		bool dup = false;
+		int k;
 
+		for (size_t j = 0; j < nlook && !dup; j++)
+			dup = look[j] == e->pid;
+		if (dup)
+			continue;
+		/* with a record, a named executable that is now gone is no
+		 * news: the kernel said what it was */
+		k = e->has_rec && rec_fileless(&e->rec) ? 1 : interesting(w, e->pid);
 		if (k > 0)
-			look[nlook++] = pids[i];
-		else if (k < 0)
-			gone[ngone++] = pids[i];
+			look[nlook++] = e->pid;
+		else if (k < 0 && !e->has_rec) {
+			gone[ngone++] = e->pid;
+			w->st.unread++;
+		}
+		any_rec |= e->has_rec && rec_fileless(&e->rec);
 	}
-	w->st.unread += ngone;
 	w->st.inspected += nlook;
-	r = 0;
-	if (nlook || ngone) {
-		struct mw_audit_opts o = w->opts;
-
-		o.flags |= MW__AUDIT_F_NO_NS_FINDING;
-		o.pids = nlook ? look : NULL;
-		o.npids = nlook;
-		if (nlook) {
-			r = mw__audit_scan_with(&o, &w->trust, &w->hashes, out);
-		} else {
-			struct mw__audit_report *rep = calloc(1, sizeof(*rep));
-
-			r = rep ? 0 : -ENOMEM;
-			if (rep) {
-				mw__audit_finish(rep);
-				*out = &rep->pub;
-			}
-		}
-		/* A process looked at (its exe a memfd or an unlinked file)
-		 * always gives a finding when read; none means it exited
-		 * while read: that is reported too, never dropped. */
-		for (size_t i = 0; !r && i < nlook && !(o.flags & MW_AUDIT_F_UID); i++) {
-			bool seen = false;
-
-			for (size_t k = 0; k < (*out)->nfindings && !seen; k++)
-				seen = (*out)->findings[k]->pid == look[i];
-			for (size_t k = 0; k < (*out)->nmissing && !seen; k++)
-				seen = (*out)->missing[k] == look[i];
-			if (!seen && ngone < 1024) {
-				gone[ngone++] = look[i];
-				w->st.unread++;
-			}
-		}
-		if (!r && ngone)
-			r = mw__audit_add_missing(*out, gone, ngone);
-	}
+	if (nlook || ngone || any_rec)
+		r = inspect(w, look, nlook, gone, ngone, out);
 	copy_stats(w, stats);
 	return r;
 }

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * `memward audit --watch`: one record per exec, written at the
+ * sched_process_exec tracepoint (after the point of no return, in the new
+ * program's context, before it runs a single instruction) into a ring
+ * buffer read by src/audit/watch_bpf.c. The record holds what the kernel
+ * knew of the executable then (inode, device, filesystem magic, link count,
+ * seals, whether it is a memfd, internal shared memory or a file with no
+ * name), so a fileless process that exits before user space reads /proc is
+ * still reported with what it ran.
+ *
+ * Two programs of one body: tp_btf (BTF-typed arguments, 5.5) and raw_tp
+ * (4.17). Some kernels (or their lockdown, or a seccomp filter) refuse the
+ * BPF_PROG_TYPE_TRACING type behind tp_btf while raw tracepoints load: the
+ * loader tries tp_btf, then raw_tp, then falls back to the proc connector.
+ * Only probe reads (BPF_CORE_READ), which both program types allow; no
+ * vmlinux.h: the fields are declared here and relocated (CO-RE).
+ */
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "audit/bpf_rec.h"
+
+#define PA __attribute__((preserve_access_index))
+
+struct vfsmount { int mnt_flags; } PA;
+struct qstr { const unsigned char *name; } PA;
+struct dentry { struct qstr d_name; } PA;
+struct path { struct vfsmount *mnt; struct dentry *dentry; } PA;
+struct super_block { __u32 s_dev; unsigned long s_magic; } PA;
+struct inode {
+	unsigned short i_mode;
+	unsigned int i_nlink;
+	unsigned long i_ino;
+	struct super_block *i_sb;
+	long long i_size;
+} PA;
+struct file { struct path f_path; struct inode *f_inode; } PA;
+struct linux_binprm { struct file *file; const char *filename; } PA;
+typedef struct { unsigned int val; } kuid_t;
+struct cred { kuid_t uid; kuid_t euid; } PA;
+struct task_struct {
+	int pid;
+	int tgid;
+	char comm[16];
+	__u64 self_exec_id;
+	const struct cred *real_cred;
+} PA;
+struct shmem_inode_info { unsigned int seals; struct inode vfs_inode; } PA;
+struct hugetlbfs_inode_info { unsigned int seals; struct inode vfs_inode; } PA;
+
+#define MNT_INTERNAL 0x4000      /* kern_mount(): shm_mnt, hugetlbfs */
+#define TMPFS_MAGIC 0x01021994ul
+#define HUGETLBFS_MAGIC 0x958458f6ul
+
+char LICENSE[] SEC("license") = "GPL";
+
+__u64 execs = 0;   /* every exec seen */
+__u64 dropped = 0; /* records lost to a full ring buffer */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} mw_exec_rb SEC(".maps");
+
+static __always_inline int read_seals(struct inode *inode, unsigned long magic)
+{
+	unsigned int seals;
+	void *info;
+
+	if (magic == TMPFS_MAGIC) {
+		info = (void *)inode - bpf_core_field_offset(struct shmem_inode_info, vfs_inode);
+		if (!bpf_probe_read_kernel(&seals, sizeof(seals),
+					   info + bpf_core_field_offset(struct shmem_inode_info, seals)))
+			return (int)seals;
+	} else if (bpf_core_type_exists(struct hugetlbfs_inode_info)) {
+		info = (void *)inode - bpf_core_field_offset(struct hugetlbfs_inode_info, vfs_inode);
+		if (!bpf_probe_read_kernel(&seals, sizeof(seals),
+					   info + bpf_core_field_offset(struct hugetlbfs_inode_info, seals)))
+			return (int)seals;
+	}
+	return -1;
+}
+
+static __always_inline void record(struct task_struct *task, int old_pid, struct linux_binprm *bprm)
+{
+	struct mw_exec_rec *r;
+	struct file *file;
+	struct inode *inode;
+	struct super_block *sb;
+	unsigned long magic;
+	int mflags;
+
+	__sync_fetch_and_add(&execs, 1);
+	r = bpf_ringbuf_reserve(&mw_exec_rb, sizeof(*r), 0);
+	if (!r) {
+		__sync_fetch_and_add(&dropped, 1);
+		return;
+	}
+	__builtin_memset(r, 0, sizeof(*r));
+	r->seals = -1;
+	r->pid = (__u32)BPF_CORE_READ(task, tgid);
+	r->old_pid = (__u32)old_pid;
+	r->exec_id = BPF_CORE_READ(task, self_exec_id);
+	r->ruid = BPF_CORE_READ(task, real_cred, uid.val);
+	r->euid = BPF_CORE_READ(task, real_cred, euid.val);
+	r->boot_ns = bpf_ktime_get_boot_ns();
+	bpf_probe_read_kernel_str(r->comm, sizeof(r->comm), task->comm);
+	bpf_probe_read_kernel_str(r->filename, sizeof(r->filename), BPF_CORE_READ(bprm, filename));
+	file = BPF_CORE_READ(bprm, file);
+	inode = BPF_CORE_READ(file, f_inode);
+	sb = BPF_CORE_READ(inode, i_sb);
+	if (!file || !inode || !sb)
+		goto out;
+	bpf_probe_read_kernel_str(r->name, sizeof(r->name), BPF_CORE_READ(file, f_path.dentry, d_name.name));
+	magic = BPF_CORE_READ(sb, s_magic);
+	r->magic = (__u32)magic;
+	r->dev = BPF_CORE_READ(sb, s_dev);
+	r->ino = BPF_CORE_READ(inode, i_ino);
+	r->mode = BPF_CORE_READ(inode, i_mode);
+	r->size = (__u64)BPF_CORE_READ(inode, i_size);
+	r->nlink = BPF_CORE_READ(inode, i_nlink);
+	if (!r->nlink)
+		r->flags |= MW_EXEC_UNLINKED;
+	mflags = BPF_CORE_READ(file, f_path.mnt, mnt_flags);
+	if (mflags & MNT_INTERNAL)
+		r->flags |= MW_EXEC_INTERNAL;
+	if (magic == HUGETLBFS_MAGIC)
+		r->flags |= MW_EXEC_HUGETLB;
+	if (magic == TMPFS_MAGIC || magic == HUGETLBFS_MAGIC) {
+		r->seals = read_seals(inode, magic);
+		if (r->seals >= 0)
+			r->flags |= MW_EXEC_SEALS;
+	}
+	/* Only memfd_create() names its files "memfd:..." on the internal
+	 * mounts (SysV segments are "SYSV%08x", anonymous shared memory
+	 * "dev/zero"); user space still checks the device. */
+	if ((r->flags & MW_EXEC_INTERNAL) && r->name[0] == 'm' && r->name[1] == 'e' && r->name[2] == 'm' &&
+	    r->name[3] == 'f' && r->name[4] == 'd' && r->name[5] == ':')
+		r->flags |= MW_EXEC_MEMFD;
+out:
+	bpf_ringbuf_submit(r, 0);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(mw_exec_btf, struct task_struct *p, int old_pid, struct linux_binprm *bprm)
+{
+	record(p, old_pid, bprm);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(mw_exec_raw, struct task_struct *p, int old_pid, struct linux_binprm *bprm)
+{
+	record(p, old_pid, bprm);
+	return 0;
+}

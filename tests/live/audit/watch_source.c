@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * memward audit --watch, each exec event source: the BPF program where one
+ * loads (the test tries a raw tracepoint program on sched_process_exec
+ * itself; where it loads, the watch must say a "bpf_..." source) and the
+ * proc connector (forced with --no-bpf). For each source:
+ *
+ *  - fileless processes that live 50 ms are reported as critical
+ *    fileless_exec, with the source in the JSON line (the median delay
+ *    exec -> line is printed);
+ *  - a fileless process that exits before the watch can read it (the
+ *    watch is stopped with SIGSTOP meanwhile, the process reaped before
+ *    SIGCONT) must still be in the output and the journal: with BPF as a
+ *    finding made from the kernel's record ("exec_record":true, the memfd's
+ *    inode, critical when unsealed, high when sealed: the seals come from
+ *    the kernel, the contents could not be hashed); with the proc connector
+ *    as exec_unread with its pid (all that source knows).
+ *
+ * usage: live-audit-watch-source MEMWARD
+ *        live-audit-watch-source --live MS   (what the memfd copies run)
+ */
+#include "live.h"
+#include "kernel.h"
+#include "sys/shim.h"
+
+#include <linux/bpf.h>
+#include <linux/connector.h>
+#include <linux/netlink.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#define N_LIVE 8
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int connector_error(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC };
+	int s = socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
+	int err = 0;
+
+	if (s < 0)
+		return errno;
+	if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		err = errno;
+	close(s);
+	return err;
+}
+
+/* Does a raw tracepoint program attach to sched_process_exec here? (the
+ * test's own try: "r0 = 0; exit", loaded and attached, then closed) */
+static int raw_tp_error(void)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	union bpf_attr a;
+	int prog, link, err = 0;
+
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_RAW_TRACEPOINT;
+	a.insns = (uint64_t)(uintptr_t)insns;
+	a.insn_cnt = 2;
+	a.license = (uint64_t)(uintptr_t)"GPL";
+	prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
+	if (prog < 0)
+		return errno;
+	memset(&a, 0, sizeof(a));
+	a.raw_tracepoint.name = (uint64_t)(uintptr_t)"sched_process_exec";
+	a.raw_tracepoint.prog_fd = (uint32_t)prog;
+	link = (int)syscall(SYS_bpf, BPF_RAW_TRACEPOINT_OPEN, &a, sizeof(a));
+	if (link < 0)
+		err = errno;
+	else
+		close(link);
+	close(prog);
+	return err;
+}
+
+/* Run a copy of this program from a memfd (sealed WRITE|SEAL|SHRINK|GROW
+ * when sealed); it lives ms. *ino: the memfd's inode. */
+static pid_t fileless(int ms, bool sealed, double *t_exec, uint64_t *ino)
+{
+	int p[2];
+	pid_t pid;
+
+	REQUIRE(pipe2(p, O_CLOEXEC) == 0, "pipe");
+	pid = fork();
+	REQUIRE(pid >= 0, "fork");
+	if (pid == 0) {
+		int m = mw_sys_memfd_create("mw-wsrc", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+		char arg[16], *argv[] = { "mw-wsrc", "--live", arg, NULL };
+		struct stat st, mst;
+		double t;
+
+		if (m < 0 || self < 0 || fstat(self, &st) < 0)
+			_exit(120);
+		for (off_t off = 0; off < st.st_size;)
+			if (sendfile(m, self, &off, (size_t)(st.st_size - off)) <= 0)
+				_exit(121);
+		fchmod(m, 0755);
+		if (sealed && fcntl(m, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW) < 0)
+			_exit(123);
+		if (fstat(m, &mst) < 0)
+			_exit(124);
+		snprintf(arg, sizeof(arg), "%d", ms);
+		t = now_s();
+		if (write(p[1], &mst.st_ino, sizeof(mst.st_ino)) != sizeof(mst.st_ino) ||
+		    write(p[1], &t, sizeof(t)) != sizeof(t))
+			_exit(125);
+		mw_sys_execveat(m, "", argv, argv, AT_EMPTY_PATH);
+		_exit(122);
+	}
+	close(p[1]);
+	{
+		ino_t i = 0;
+
+		REQUIRE(read(p[0], &i, sizeof(i)) == sizeof(i) && read(p[0], t_exec, sizeof(*t_exec)) ==
+			sizeof(*t_exec), "fileless child did not start");
+		*ino = i;
+	}
+	close(p[0]);
+	return pid;
+}
+
+struct out {
+	int fd;
+	char buf[1 << 20];
+	size_t len;
+};
+
+/* The line about pid holding every string of want (NULL-ended), or NULL
+ * after tmo s. The line is copied to line. */
+static bool wait_line(struct out *o, pid_t pid, const char *const *want, double tmo, char *line, size_t size,
+		      double *t_seen)
+{
+	char key[32];
+	double end = now_s() + tmo;
+
+	snprintf(key, sizeof(key), "\"pid\":%d,", (int)pid);
+	for (;;) {
+		char *p = o->buf;
+		struct pollfd pfd = { .fd = o->fd, .events = POLLIN };
+		ssize_t n;
+
+		while ((p = strstr(p, key))) {
+			char *bol = p, *eol = strchr(p, '\n');
+			bool all = eol != NULL;
+
+			while (bol > o->buf && bol[-1] != '\n')
+				bol--;
+			for (size_t i = 0; all && want[i]; i++)
+				all = memmem(bol, (size_t)(eol - bol), want[i], strlen(want[i])) != NULL;
+			if (all) {
+				snprintf(line, size, "%.*s", (int)(eol - bol), bol);
+				return true;
+			}
+			p++;
+		}
+		if (now_s() > end || o->len >= sizeof(o->buf) - 1)
+			return false;
+		if (poll(&pfd, 1, 20) <= 0)
+			continue;
+		n = read(o->fd, o->buf + o->len, sizeof(o->buf) - 1 - o->len);
+		if (n <= 0)
+			return false;
+		o->len += (size_t)n;
+		o->buf[o->len] = '\0';
+		*t_seen = now_s();
+	}
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool file_has(const char *path, const char *a, const char *b)
+{
+	static char buf[1 << 20];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	if (n < 0)
+		return false;
+	buf[n] = '\0';
+	for (char *l = buf; l && *l;) {
+		char *e = strchr(l, '\n');
+
+		if (e)
+			*e = '\0';
+		if (strstr(l, a) && strstr(l, b))
+			return true;
+		l = e ? e + 1 : NULL;
+	}
+	return false;
+}
+
+/* A gone fileless process (unsealed, then sealed) while the watch is stopped. */
+static void check_gone(struct out *o, pid_t watcher, const char *src, bool bpf, const char *journal)
+{
+	for (int sealed = 0; sealed < 2; sealed++) {
+		char line[8192], key[48], ino_s[48], srcs[64];
+		double t, ts = 0;
+		uint64_t ino;
+		pid_t p;
+
+		kill(watcher, SIGSTOP);
+		p = fileless(0, sealed, &t, &ino);
+		live_wait(p); /* exited and reaped: /proc has nothing of it */
+		kill(watcher, SIGCONT);
+		snprintf(key, sizeof(key), "\"pid\":%d,", (int)p);
+		snprintf(ino_s, sizeof(ino_s), "\"inode\":%llu,", (unsigned long long)ino);
+		snprintf(srcs, sizeof(srcs), "\"source\":\"%s\"", src);
+		if (bpf) {
+			const char *want[] = { "\"kind\":\"fileless_exec\"",
+					       sealed ? "\"severity\":\"high\"" : "\"severity\":\"critical\"",
+					       "\"exec_record\":true", ino_s, srcs, NULL };
+
+			CHECK(wait_line(o, p, want, 10, line, sizeof(line), &ts),
+			      "%s: %s fileless process %d, gone before it was read: no %s fileless_exec "
+			      "from the exec record (inode %llu)", src, sealed ? "sealed" : "unsealed", (int)p,
+			      sealed ? "high" : "critical", (unsigned long long)ino);
+		} else {
+			const char *want[] = { "\"type\":\"exec_unread\"", srcs, NULL };
+
+			CHECK(wait_line(o, p, want, 10, line, sizeof(line), &ts),
+			      "%s: fileless process %d, gone before it was read: no exec_unread line", src, (int)p);
+		}
+		/* emit() writes stdout, then the journal */
+		usleep(100000);
+		CHECK(file_has(journal, key, bpf ? "\"exec_record\":true" : "exec_unread"),
+		      "%s: journal %s lacks the line about %d", src, journal, (int)p);
+	}
+}
+
+static void run_source(const char *memward, bool no_bpf, bool expect_bpf)
+{
+	char dir[] = "/tmp/mw-wsrc-XXXXXX", journal[64], errbuf[4096], src[32] = "";
+	int out[2], errp[2];
+	double delays[N_LIVE];
+	int ndelays = 0;
+	static struct out o;
+	pid_t watcher;
+
+	REQUIRE(mkdtemp(dir), "mkdtemp");
+	snprintf(journal, sizeof(journal), "%s/journal", dir);
+	REQUIRE(pipe2(out, O_CLOEXEC) == 0 && pipe2(errp, O_CLOEXEC) == 0, "pipe");
+	watcher = fork();
+	REQUIRE(watcher >= 0, "fork");
+	if (watcher == 0) {
+		char *args[] = { (char *)memward, "audit", "--watch", "--interval", "0", "--no-ns-probe",
+				 "--journal", journal, no_bpf ? "--no-bpf" : NULL, NULL };
+
+		dup2(out[1], 1);
+		dup2(errp[1], 2);
+		execv(args[0], args);
+		_exit(127);
+	}
+	close(out[1]);
+	close(errp[1]);
+	memset(&o, 0, sizeof(o));
+	o.fd = out[0];
+	{
+		/* stderr's "watching exec events (SOURCE)" after the full scan,
+		 * whose lines fill stdout meanwhile (read both: a full pipe
+		 * would stop the watch) */
+		size_t el = 0;
+		const char *s = NULL;
+		double end = now_s() + 120;
+
+		errbuf[0] = '\0';
+		while (!(s = strstr(errbuf, "watching exec events (")) && now_s() < end) {
+			struct pollfd pfd[2] = { { .fd = errp[0], .events = POLLIN }, { .fd = out[0], .events = POLLIN } };
+			ssize_t n;
+
+			if (poll(pfd, 2, 1000) <= 0)
+				continue;
+			if (pfd[1].revents & POLLIN) {
+				n = read(out[0], o.buf, sizeof(o.buf) - 1); /* the scan's lines: not kept */
+				if (n <= 0)
+					break;
+			}
+			if (pfd[0].revents & (POLLIN | POLLHUP)) {
+				n = read(errp[0], errbuf + el, sizeof(errbuf) - 1 - el);
+				if (n <= 0)
+					break;
+				el += (size_t)n;
+				errbuf[el] = '\0';
+			}
+		}
+		REQUIRE(s && sscanf(s, "watching exec events (%31[a-z_])", src) == 1, "the watch did not start: %s",
+			errbuf);
+		o.buf[0] = '\0';
+	}
+	if (no_bpf)
+		CHECK(!strcmp(src, "proc_connector"), "--no-bpf: source %s", src);
+	else if (expect_bpf)
+		CHECK(!strncmp(src, "bpf_", 4), "a raw tracepoint program loads here, but the watch uses %s", src);
+	live_note("%s: source %s", no_bpf ? "--no-bpf" : "default", src);
+	for (int i = 0; i < N_LIVE; i++) {
+		char line[8192], srcs[64];
+		double t_exec, t_seen = 0;
+		uint64_t ino;
+		pid_t p = fileless(50, false, &t_exec, &ino);
+		const char *want[] = { "\"kind\":\"fileless_exec\",\"severity\":\"critical\"", "\"event\":\"exec\"",
+				       srcs, NULL };
+		bool ok;
+
+		snprintf(srcs, sizeof(srcs), "\"source\":\"%s\"", src);
+		ok = wait_line(&o, p, want, 10, line, sizeof(line), &t_seen);
+		/* the proc connector may lose a 50 ms process under TCG: then
+		 * exec_unread is what it can say */
+		if (!ok && !strncmp(src, "proc", 4)) {
+			const char *w2[] = { "\"type\":\"exec_unread\"", NULL };
+
+			ok = wait_line(&o, p, w2, 1, line, sizeof(line), &t_seen);
+			t_seen = 0;
+		}
+		CHECK(ok, "%s: a fileless process of 50 ms (%d) not reported", src, (int)p);
+		if (ok && t_seen > 0)
+			delays[ndelays++] = t_seen - t_exec;
+		live_wait(p);
+	}
+	if (ndelays) {
+		qsort(delays, (size_t)ndelays, sizeof(delays[0]), cmp_d);
+		live_note("%s: exec to JSON line, median %.1f ms over %d (50 ms processes)", src,
+			  delays[ndelays / 2] * 1e3, ndelays);
+	}
+	check_gone(&o, watcher, src, !strncmp(src, "bpf_", 4), journal);
+	kill(watcher, SIGTERM);
+	CHECK(live_wait(watcher) == 0, "%s: the watch did not exit 0 on SIGTERM", src);
+	close(out[0]);
+	close(errp[0]);
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		(void)!system(cmd);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	int cerr, berr;
+
+	if (argc == 3 && !strcmp(argv[1], "--live")) {
+		usleep((useconds_t)atoi(argv[2]) * 1000);
+		return 0;
+	}
+	REQUIRE(argc == 2, "usage: live-audit-watch-source MEMWARD");
+	cerr = connector_error();
+	berr = raw_tp_error();
+	live_note("raw tracepoint program on sched_process_exec: %s; proc connector: %s",
+		  berr ? strerror(berr) : "loads", cerr ? strerror(cerr) : "listens");
+	/* the guests' BPF LSM loads: tracepoint programs must too */
+	if (berr && lk_profile_state("bpf_lsm") && !strcmp(lk_profile_state("bpf_lsm"), "supported"))
+		CHECK(0, "the profile expects BPF programs to load, but a raw tracepoint fails: %s", strerror(berr));
+	if (berr && cerr)
+		live_skip("neither a raw tracepoint program (%s) nor the proc connector (%s) here",
+			  strerror(berr), strerror(cerr));
+	run_source(argv[1], false, !berr);
+	if (!cerr)
+		run_source(argv[1], true, false);
+	else
+		live_note("--no-bpf not run: the proc connector refuses this process: %s", strerror(cerr));
+	return live_done();
+}
