@@ -31,6 +31,7 @@ struct path { struct vfsmount *mnt; struct dentry *dentry; } PA;
 struct super_block { __u32 s_dev; unsigned long s_magic; } PA;
 struct inode {
 	unsigned short i_mode;
+	unsigned int i_nlink;
 	unsigned long i_ino;
 	struct super_block *i_sb;
 	long long i_size;
@@ -211,14 +212,25 @@ int mw_audit_vmas(struct bpf_iter__task_vma *ctx)
 	if (!file)
 		return 0;
 	__builtin_memset(&b.r, 0, sizeof(b.r));
-	if (classify(file, &b))
-		return 0;
+	fl = vma->vm_flags;
+	if (classify(file, &b)) {
+		/* code mapped from a file with no name that is not a memfd
+		 * (unlinked, O_TMPFILE, shared memory): a record without a
+		 * name, for user space to read that process's maps */
+		struct inode *inode = file->f_inode;
+
+		if (!(fl & VM_EXEC) || !inode || inode->i_nlink)
+			return 0;
+		b.r.flags = MW_BREC_UNNAMED;
+		b.r.seals = -1;
+		b.r.ino = inode->i_ino;
+		b.r.namelen = 0;
+	}
 	b.r.type = MW_BREC_VMA;
 	b.r.pid = (__u32)task->tgid;
 	b.r.fd = -1;
 	b.r.start = vma->vm_start;
 	b.r.end = vma->vm_end;
-	fl = vma->vm_flags;
 	if (fl & VM_WRITE)
 		b.r.flags |= MW_BREC_VM_WRITE;
 	if (fl & VM_EXEC)

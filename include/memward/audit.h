@@ -68,6 +68,14 @@ enum mw_audit_kind {
 	 * it cannot be read, with the reason); pid is the lowest pid seen in
 	 * it (stable from scan to scan). Info. */
 	MW_AUDIT_NOEXEC_POLICY,
+	/* Code mapped from an object that has no name in any filesystem and
+	 * is not a memfd: an unlinked or O_TMPFILE file, anonymous shared
+	 * memory, a SysV segment (a fileless library written there, then
+	 * mmap'ed or dlopen'ed through /proc/self/fd/N). High; medium for a
+	 * file unlinked from /usr, /lib*, /bin, /sbin or /opt (an upgraded
+	 * library not yet reloaded); low when its contents (SHA-256) are those
+	 * of a trusted binary (see MW_AUDIT_SEALED_EXEC). */
+	MW_AUDIT_UNLINKED_MAPPED_EXEC,
 	MW_AUDIT_KIND_COUNT_ /* not a kind; grows with new releases */
 };
 
@@ -203,7 +211,7 @@ MW_API const char *mw_audit_severity_name(enum mw_audit_severity severity);
 MW_API int mw_audit_severity_parse(const char *name, enum mw_audit_severity *out);
 /* Stable kind keys: "fileless_exec", "sealed_exec", "exec_memfd",
  * "memfd_mapped_exec", "shared_unsealed_memfd", "secretmem_user",
- * "memfd_noexec_policy"; NULL when unknown. */
+ * "memfd_noexec_policy", "unlinked_mapped_exec"; NULL when unknown. */
 MW_API const char *mw_audit_kind_key(enum mw_audit_kind kind);
 
 /* ---- watch ------------------------------------------------------------- */

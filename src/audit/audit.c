@@ -407,7 +407,7 @@ static int judge_all(struct scan *sc, struct worker *w, unsigned int nthreads, u
 		*nall += w[i].c.nobjs;
 		w[i].c.nobjs = 0; /* names now belong to all */
 	}
-	return mw__audit_rules_memfds(sc->rep, *all, *nall, started + 1);
+	return mw__audit_rules_memfds(sc->rep, *all, *nall, started + 1, sc->trust);
 }
 
 static int scan_run(struct scan *sc, const struct mw_audit_opts *o, struct mw__audit_bpf *bpf)

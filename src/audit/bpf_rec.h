@@ -21,6 +21,8 @@ enum {
 #define MW_BREC_VM_WRITE  0x04u /* vma: VM_WRITE ('w' in maps) */
 #define MW_BREC_VM_EXEC   0x08u /* vma: VM_EXEC ('x') */
 #define MW_BREC_VM_SHARED 0x10u /* vma: VM_MAYSHARE ('s') */
+#define MW_BREC_UNNAMED   0x20u /* vma: VM_EXEC, of a file with no name that is not a
+				 * memfd (i_nlink 0: unlinked, O_TMPFILE, shmem) */
 
 #define MW_BREC_NAME_MAX 256
 

@@ -66,6 +66,12 @@ struct mw__audit_obj {
 	bool fd_writable;       /* some fd is open for writing */
 	bool mapped, mapped_exec, mapped_wshared;
 	bool is_exe;            /* the process's own executable */
+	/* An executable mapping of an object with no name in any filesystem
+	 * that is not a memfd: an unlinked or O_TMPFILE file, anonymous shared
+	 * memory, a SysV segment (stat_known: nlink 0 checked). */
+	bool unnamed;
+	bool hashed;            /* unnamed: sha256 holds its contents */
+	unsigned char sha256[32];
 	bool stat_known;        /* mode/size/seals come from an fstat + F_GET_SEALS */
 	int seals;
 	uint32_t mode;

@@ -185,6 +185,33 @@ static bool stat_mapped(struct mw__audit_collector *c, struct mw__audit_obj *o, 
 	return true;
 }
 
+/* Is the object of an executable mapping whose path /proc shows as deleted
+ * really without a name? Through map_files (CAP_SYS_ADMIN): its link
+ * count, and its contents hashed when a trusted binary has its size. Else
+ * a file literally named "x (deleted)" is told apart by a stat of the
+ * path as shown: the same inode means it still has that name. */
+static bool stat_unnamed(struct mw__audit_collector *c, struct mw__audit_obj *o, const struct mw__map *m)
+{
+	struct mw__file_info fi;
+	struct stat st;
+	char mf[64];
+	MW_AUTOCLOSE int f = -1;
+
+	snprintf(mf, sizeof(mf), "map_files/%" PRIx64 "-%" PRIx64, m->start, m->end);
+	f = openat(c->dirfd, mf, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (f < 0 || mw__file_info(f, &fi) < 0)
+		return !(stat(m->path, &st) == 0 && st.st_dev == m->dev && st.st_ino == m->ino);
+	if (fi.nlink)
+		return false;
+	o->mode = fi.mode;
+	o->size = fi.size;
+	o->stat_known = true;
+	for (size_t i = 0; i < c->env->ntrusted_sizes && !o->hashed; i++)
+		if (c->env->trusted_sizes[i] == fi.size)
+			o->hashed = mw__audit_hash_exe(c->env->hashes, f, &fi, o->sha256) == 0;
+	return true;
+}
+
 static int add_map(void *arg, const struct mw__map *m)
 {
 	struct map_walk *mw = arg;
@@ -192,7 +219,21 @@ static int add_map(void *arg, const struct mw__map *m)
 	bool secret = m->link.cls == MW__LINK_SECRETMEM;
 	struct mw__audit_obj *o = find_obj(c, mw->start, mw->sorted_end, m->dev, m->ino);
 
-	if (!o) {
+	if (!o && m->link.cls != MW__LINK_MEMFD && !secret) {
+		/* an executable mapping of an object with no name */
+		o = new_obj(c);
+		if (!o)
+			return -ENOMEM;
+		o->dev = m->dev;
+		o->ino = m->ino;
+		o->unnamed = true;
+		if (!stat_unnamed(c, o, m))
+			return 0;
+		o->name = strdup(m->path);
+		if (!o->name)
+			return -ENOMEM;
+		c->nobjs++;
+	} else if (!o) {
 		o = new_obj(c);
 		if (!o)
 			return -ENOMEM;
@@ -286,6 +327,12 @@ static int bpf_maps(struct map_walk *mw, pid_t pid)
 	char path[MW__AUDIT_NAME_MAX];
 	size_t end, i = mw__audit_bpf_find((const void *const *)b->vmas, b->nvmas, pid, &end);
 
+	/* an executable mapping of an unnamed file: the records give its
+	 * name, not its path (the rules judge by directory): the maps are
+	 * read through /proc instead */
+	for (size_t k = i; k < end; k++)
+		if (b->vmas[k]->flags & MW_BREC_UNNAMED)
+			return 1;
 	for (; i < end; i++) {
 		const struct mw_brec *r = b->vmas[i];
 		struct mw__map m = {
@@ -315,8 +362,11 @@ static int read_maps(struct mw__audit_collector *c, size_t start, pid_t pid)
 	size_t n = 0;
 	int r;
 
-	if (c->env->bpf && !c->cur->via_thread && !c->force_proc)
-		return bpf_maps(&mw, pid);
+	if (c->env->bpf && !c->cur->via_thread && !c->force_proc) {
+		r = bpf_maps(&mw, pid);
+		if (r <= 0)
+			return r;
+	}
 	/* devices of the memfds it holds (a hugetlb size not learned) */
 	for (size_t i = start; i < c->nobjs && n < 64; i++)
 		if (!n || extra[n - 1] != c->objs[i].dev)
@@ -324,6 +374,7 @@ static int read_maps(struct mw__audit_collector *c, size_t start, pid_t pid)
 	c->maps.extra_devs = extra;
 	c->maps.nextra = n;
 	c->maps.text_only |= c->env->text_maps;
+	c->maps.exec_unnamed = true;
 	r = mw__proc_maps_walk(c->dirfd, &c->maps, add_map, &mw);
 	c->maps.extra_devs = NULL;
 	c->maps.nextra = 0;

@@ -25,6 +25,7 @@ static const char *const kind_keys[] = {
 	[MW_AUDIT_SEALED_EXEC] = "sealed_exec",
 	[MW_AUDIT_EXEC_MEMFD] = "exec_memfd",
 	[MW_AUDIT_MEMFD_MAPPED_EXEC] = "memfd_mapped_exec",
+	[MW_AUDIT_UNLINKED_MAPPED_EXEC] = "unlinked_mapped_exec",
 	[MW_AUDIT_SHARED_UNSEALED] = "shared_unsealed_memfd",
 	[MW_AUDIT_SECRETMEM] = "secretmem_user",
 	[MW_AUDIT_NOEXEC_POLICY] = "memfd_noexec_policy",

@@ -294,8 +294,60 @@ static int rule_shared(struct mw__audit_report *r, const struct jkey *v, size_t 
 	return 0;
 }
 
+/* A deleted file in these directories is most likely a library an upgrade
+ * replaced while the process ran: only root writes there. */
+static bool in_system_dir(const char *path)
+{
+	static const char *const dirs[] = { "/usr/", "/lib/", "/lib32/", "/lib64/", "/libx32/", "/bin/",
+					    "/sbin/", "/opt/" };
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (!strncmp(path, dirs[i], strlen(dirs[i])))
+			return true;
+	return false;
+}
+
+/* Code mapped from an object with no name in any filesystem that is not a
+ * memfd (red-team finding F8): a library written to an O_TMPFILE file, to
+ * anonymous shared memory or a SysV segment, or to a file deleted since,
+ * then mapped executable (dlopen of /proc/self/fd/N, or mmap). High, as a
+ * memfd mapped executable is; low when its contents are those of a trusted
+ * binary; medium for a deleted file of a system directory (an upgrade). */
+static int rule_unnamed_exec(struct mw__audit_report *r, const struct mw__audit_obj *o, const char *name,
+			     struct mw__audit_trust *t)
+{
+	enum mw__memdev_kind mk = mw__memdev_kind(o->dev);
+	const char *who = o->hashed && t ? mw__audit_trusted(t, o->sha256) : NULL;
+	bool shm = mk == MW__MEMDEV_SHMEM || mk == MW__MEMDEV_HUGETLB;
+	struct mw_audit_finding *f;
+
+	if (who)
+		f = mw__audit_add(r, o->id, MW_AUDIT_UNLINKED_MAPPED_EXEC, MW_AUDIT_LOW, name,
+				  "maps executable an object with no name whose contents are those of %s",
+				  who);
+	else if (shm)
+		f = mw__audit_add(r, o->id, MW_AUDIT_UNLINKED_MAPPED_EXEC, MW_AUDIT_HIGH, name,
+				  "maps the kernel's internal shared memory executable (an anonymous "
+				  "shared mapping or SysV segment): code from anonymous memory");
+	else if (in_system_dir(name) && strncmp(strrchr(name, '/') ? strrchr(name, '/') : name, "/#", 2))
+		f = mw__audit_add(r, o->id, MW_AUDIT_UNLINKED_MAPPED_EXEC, MW_AUDIT_MEDIUM, name,
+				  "maps executable a file unlinked from a system directory: a library "
+				  "replaced by an upgrade and not reloaded, or a fileless library");
+	else
+		f = mw__audit_add(r, o->id, MW_AUDIT_UNLINKED_MAPPED_EXEC, MW_AUDIT_HIGH, name,
+				  "maps executable a file with no name (unlinked, or O_TMPFILE never "
+				  "linked): a fileless library");
+	if (!f)
+		return -ENOMEM;
+	f->dev = o->dev;
+	f->ino = o->ino;
+	f->mode = o->stat_known ? o->mode : 0;
+	f->size = o->stat_known ? o->size : 0;
+	return 0;
+}
+
 /* Findings about the inodes v[0..n) (whole groups of one inode) into r. */
-static int judge_range(struct mw__audit_report *r, const struct jkey *v, size_t n)
+static int judge_range(struct mw__audit_report *r, const struct jkey *v, size_t n, struct mw__audit_trust *t)
 {
 	int err = 0;
 
@@ -323,6 +375,10 @@ static int judge_range(struct mw__audit_report *r, const struct jkey *v, size_t 
 
 			if (o->is_exe)
 				continue; /* the exe rules judged it */
+			if (o->unnamed) {
+				err = rule_unnamed_exec(r, o, name, t);
+				continue;
+			}
 			err = rule_exec_memfd(r, o, &s, name);
 			if (!err)
 				err = rule_mapped_exec(r, o, &s, name);
@@ -336,6 +392,7 @@ static int judge_range(struct mw__audit_report *r, const struct jkey *v, size_t 
 
 struct judge_job {
 	struct mw__audit_report rep; /* findings only */
+	struct mw__audit_trust *trust;
 	const struct jkey *v;
 	size_t n;
 	int err;
@@ -345,14 +402,14 @@ static void *judge_thread(void *arg)
 {
 	struct judge_job *j = arg;
 
-	j->err = judge_range(&j->rep, j->v, j->n);
+	j->err = judge_range(&j->rep, j->v, j->n, j->trust);
 	return NULL;
 }
 
 int mw__audit_rules_memfds(struct mw__audit_report *r, struct mw__audit_obj *objs, size_t nobjs,
-			   unsigned int nthreads)
+			   unsigned int nthreads, struct mw__audit_trust *t)
 {
-	struct judge_job job = { .rep = { .pub = { 0 } } };
+	struct judge_job job = { .rep = { .pub = { 0 } }, .trust = t };
 	struct jkey *v;
 	size_t n = 0, half;
 	pthread_t tid;
@@ -377,7 +434,7 @@ int mw__audit_rules_memfds(struct mw__audit_report *r, struct mw__audit_obj *obj
 		if (!threaded)
 			half = n;
 	}
-	err = judge_range(r, v, half);
+	err = judge_range(r, v, half, t);
 	if (threaded) {
 		pthread_join(tid, NULL);
 		if (!err)

@@ -43,9 +43,10 @@ MW_HIDDEN int mw__audit_rules_proc(struct mw__audit_report *r, const struct mw__
 MW_HIDDEN int mw__audit_rules_ns(struct mw__audit_report *r, const struct mw__audit_ident *id,
 				 uint64_t ns, int value, const char *reason);
 /* Findings about memfds, once every process has been seen (sharing is a
- * property of the whole system). nthreads > 1 may judge on a second thread.
- * 0 or -ENOMEM. */
+ * property of the whole system), and about executable mappings of unnamed
+ * objects (t: the trusted binaries, or NULL). nthreads > 1 may judge on a
+ * second thread. 0 or -ENOMEM. */
 MW_HIDDEN int mw__audit_rules_memfds(struct mw__audit_report *r, struct mw__audit_obj *objs,
-				     size_t n, unsigned int nthreads);
+				     size_t n, unsigned int nthreads, struct mw__audit_trust *t);
 
 #endif

@@ -14,6 +14,24 @@
 #include <sys/sysmacros.h>
 
 #define MEM_CLASSES ((1u << MW__LINK_MEMFD) | (1u << MW__LINK_SECRETMEM))
+/* Objects with no name in any filesystem besides memfds: an unlinked or
+ * O_TMPFILE file, anonymous shared memory, a SysV segment. */
+#define UNNAMED_CLASSES ((1u << MW__LINK_DELETED) | (1u << MW__LINK_SHMEM_ANON) | (1u << MW__LINK_SYSV_SHM))
+
+/* Is this mapping wanted: a memfd or secretmem, or (with m->exec_unnamed)
+ * an executable mapping of an object that has no name? */
+static bool class_wanted(const struct mw__maps *m, enum mw__link_class cls, bool exec)
+{
+	return (MEM_CLASSES & (1u << cls)) || (m->exec_unnamed && exec && (UNNAMED_CLASSES & (1u << cls)));
+}
+
+static bool deleted_suffix(const char *p)
+{
+	size_t n = strlen(p);
+
+	return n >= sizeof(MW_PROC_DELETED) - 1 &&
+	       !memcmp(p + n - (sizeof(MW_PROC_DELETED) - 1), MW_PROC_DELETED, sizeof(MW_PROC_DELETED) - 1);
+}
 
 void mw__proc_unescape_path(char *p)
 {
@@ -71,10 +89,14 @@ static int walk_text(int dirfd, struct mw__maps *m, int (*cb)(void *, const stru
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
-		/* cheap filter before sscanf: only memfd and secretmem lines */
+		/* cheap filter before sscanf: only memfd and secretmem lines,
+		 * and executable lines of deleted objects when asked ("x" is
+		 * the third letter of the perms after "START-END ") */
 		path = strchr(line, '/');
 		if (!path || (strncmp(path, MW_PROC_MEMFD_PREFIX, sizeof(MW_PROC_MEMFD_PREFIX) - 1) &&
-			      strcmp(path, MW_PROC_SECRETMEM_LINK)))
+			      strcmp(path, MW_PROC_SECRETMEM_LINK) &&
+			      !(m->exec_unnamed && strchr(line, ' ') && strchr(line, ' ')[3] == 'x' &&
+				deleted_suffix(path))))
 			continue;
 		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %x:%x %" SCNu64 " %n",
 			   &mp.start, &mp.end, perms, &mp.offset, &maj, &mnr, &mp.ino, &pathpos) < 7 ||
@@ -82,7 +104,7 @@ static int walk_text(int dirfd, struct mw__maps *m, int (*cb)(void *, const stru
 			continue;
 		mw__proc_unescape_path(line + pathpos);
 		mp.path = line + pathpos;
-		if (!(MEM_CLASSES & (1u << mw__link_classify(mp.path, strlen(mp.path), &mp.link))))
+		if (!class_wanted(m, mw__link_classify(mp.path, strlen(mp.path), &mp.link), perms[2] == 'x'))
 			continue;
 		mp.dev = makedev(maj, mnr);
 		mp.prot = perms_prot(perms);
@@ -138,7 +160,10 @@ static int walk_query(int dirfd, struct mw__maps *m, int (*cb)(void *, const str
 		}
 		addr = q.vma_end;
 		mp.dev = makedev(q.dev_major, q.dev_minor);
-		if (!dev_wanted(m, devs, ndevs, mp.dev))
+		/* an executable mapping is asked for its name too when unnamed
+		 * objects are wanted: the name alone says it was deleted */
+		if (!dev_wanted(m, devs, ndevs, mp.dev) &&
+		    !(m->exec_unnamed && (q.vma_flags & PROCMAP_QUERY_VMA_EXECUTABLE)))
 			continue;
 		q.query_flags = 0; /* exactly the VMA covering vma_start */
 		q.query_addr = q.vma_start;
@@ -150,7 +175,8 @@ static int walk_query(int dirfd, struct mw__maps *m, int (*cb)(void *, const str
 			return -errno;
 		}
 		name[sizeof(name) - 1] = '\0';
-		if (!(MEM_CLASSES & (1u << mw__link_classify(name, strlen(name), &mp.link))))
+		if (!class_wanted(m, mw__link_classify(name, strlen(name), &mp.link),
+				  q.vma_flags & PROCMAP_QUERY_VMA_EXECUTABLE))
 			continue;
 		mp.start = q.vma_start;
 		mp.end = q.vma_end;

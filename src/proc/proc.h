@@ -169,6 +169,10 @@ struct mw__maps {
 	 * set by the caller, read by the PROCMAP_QUERY backend. */
 	const dev_t *extra_devs;
 	size_t nextra;
+	/* Also the executable mappings of objects with no name (classes
+	 * DELETED, SHMEM_ANON, SYSV_SHM: unlinked and O_TMPFILE files,
+	 * anonymous shared memory, SysV segments); set by the caller. */
+	bool exec_unnamed;
 };
 
 /*
