@@ -217,16 +217,30 @@ int main(int argc, char **argv)
 	close(out[1]);
 	close(errp[1]);
 	{
-		/* "watching exec events" on stderr: the listener is up */
+		/* "watching exec events" on stderr: the listener is up. The
+		 * full scan's lines come first on stdout (megabytes on a busy
+		 * machine): read them meanwhile, or the full pipe stops the
+		 * watch before it says so. */
 		size_t el = 0;
 		ssize_t n;
 
 		errbuf[0] = '\0';
-		while (!strchr(errbuf, '\n') && el < sizeof(errbuf) - 1 &&
-		       (n = read(errp[0], errbuf + el, sizeof(errbuf) - 1 - el)) > 0) {
-			el += (size_t)n;
-			errbuf[el] = '\0';
+		while (!strchr(errbuf, '\n') && el < sizeof(errbuf) - 1) {
+			struct pollfd pfd[2] = { { .fd = errp[0], .events = POLLIN }, { .fd = out[0], .events = POLLIN } };
+
+			if (poll(pfd, 2, 1000) <= 0)
+				continue;
+			if ((pfd[1].revents & POLLIN) && read(out[0], acc, sizeof(acc) - 1) <= 0)
+				break;
+			if (pfd[0].revents & (POLLIN | POLLHUP)) {
+				n = read(errp[0], errbuf + el, sizeof(errbuf) - 1 - el);
+				if (n <= 0)
+					break;
+				el += (size_t)n;
+				errbuf[el] = '\0';
+			}
 		}
+		acc[0] = '\0';
 		REQUIRE(strstr(errbuf, "watching exec events"), "the watch did not start: %s", errbuf);
 	}
 	for (int i = 0; i < N_FILELESS; i++) {
