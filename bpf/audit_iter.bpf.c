@@ -55,6 +55,8 @@ struct task_struct {
 	int pid;
 	int tgid;
 	unsigned int flags;
+	__u64 self_exec_id;
+	__u64 start_time;
 	char comm[16];
 	const struct cred *real_cred;
 	struct pid *thread_pid;
@@ -188,6 +190,7 @@ int mw_audit_fds(struct bpf_iter__task_file *ctx)
 		return 0;
 	b.r.type = MW_BREC_FD;
 	b.r.pid = (__u32)task->tgid;
+	b.r.exec_id = BPF_CORE_READ(task, self_exec_id);
 	b.r.fd = (__s32)ctx->fd;
 	if (file->f_flags & O_ACCMODE)
 		b.r.flags |= MW_BREC_FD_WRITE;
@@ -228,6 +231,7 @@ int mw_audit_vmas(struct bpf_iter__task_vma *ctx)
 	}
 	b.r.type = MW_BREC_VMA;
 	b.r.pid = (__u32)task->tgid;
+	b.r.exec_id = BPF_CORE_READ(task, self_exec_id);
 	b.r.fd = -1;
 	b.r.start = vma->vm_start;
 	b.r.end = vma->vm_end;
@@ -260,6 +264,10 @@ int mw_audit_procs(struct bpf_iter__task *ctx)
 	__builtin_memset(&b, 0, sizeof(b));
 	b.r.type = MW_BREC_PROC;
 	b.r.pid = (__u32)task->tgid;
+	/* the exec generation and the process's birth: user space checks,
+	 * after reading /proc, that neither changed (bpf.c) */
+	b.r.exec_id = BPF_CORE_READ(task, self_exec_id);
+	b.r.start_ns = BPF_CORE_READ(task, start_time);
 	/* Probe reads (BPF_CORE_READ) here, once per process: as BTF pointer
 	 * walks, these chains cost the verifier 10 ms of by-name searches
 	 * of the kernel's BTF at every load.

@@ -143,11 +143,11 @@ static int scan_one(struct scan *sc, struct mw__audit_collector *c, pid_t pid)
 		size_t start = c->nobjs;
 
 		r = mw__audit_proc_read(c, pid, &p);
-		if (r < 0 || r != MW__PROC_SCANNED)
+		if (r < 0 || (r != MW__PROC_SCANNED && r != MW__PROC_CHANGED))
 			break;
 		/* a finding describes one state of one process: what was read
-		 * must still be what runs (same exe and comm, alive) */
-		if ((p.id_loaded || p.nobjs) && !mw__audit_proc_unchanged(c)) {
+		 * must still be what runs (same exec generation, alive) */
+		if (r == MW__PROC_CHANGED || ((p.id_loaded || p.nobjs) && !mw__audit_proc_unchanged(c))) {
 			for (size_t i = start; i < c->nobjs; i++)
 				free(c->objs[i].name);
 			c->nobjs = start;

@@ -229,9 +229,8 @@ int mw__audit_bpf_collect(struct mw__audit_bpf *b, bool parallel)
 	if (!err)
 		err = index_recs(b);
 out:
-	if (skel)
-		audit_iter__destroy(skel);
-	b->skel = NULL;
+	/* kept loaded until mw__audit_bpf_free(): mw__audit_bpf_now() runs
+	 * the process iterator again, for one pid */
 	if (err) {
 		mw__log(7, "audit: BPF iterators unavailable (%s): reading /proc", strerror(-err));
 		mw__audit_bpf_free(b);
@@ -240,7 +239,41 @@ out:
 	return 0;
 }
 
+int mw__audit_bpf_now(const struct mw__audit_bpf *b, pid_t pid, uint64_t *exec_id, uint64_t *start_ns)
+{
+	const struct audit_iter *skel = b->skel;
+	union bpf_iter_link_info linfo = { .task = { .pid = (__u32)pid } };
+	LIBBPF_OPTS(bpf_link_create_opts, lo, .iter_info = &linfo, .iter_info_len = sizeof(linfo));
+	MW_AUTOCLOSE int link = -1;
+	struct iter_out o = { 0 };
+	struct mw_brec_proc r;
+	int err;
+
+	if (!skel)
+		return -EOPNOTSUPP;
+	/* one task's record: the task iterator takes a pid since 6.1 */
+	link = bpf_link_create(skel->progs.mw_audit_procs.prog_fd, 0, BPF_TRACE_ITER, &lo);
+	if (link < 0)
+		return -errno;
+	err = read_iter(link, &o);
+	if (!err && (o.len < sizeof(r) || (memcpy(&r, o.buf, sizeof(r)), r.type != MW_BREC_PROC ||
+					   r.pid != (__u32)pid)))
+		err = -ESRCH; /* gone */
+	if (!err) {
+		*exec_id = r.exec_id;
+		*start_ns = r.start_ns;
+	}
+	free(o.buf);
+	return err;
+}
+
 #else
+
+int mw__audit_bpf_now(const struct mw__audit_bpf *b, pid_t pid, uint64_t *exec_id, uint64_t *start_ns)
+{
+	(void)b, (void)pid, (void)exec_id, (void)start_ns;
+	return -EOPNOTSUPP;
+}
 
 int mw__audit_bpf_load(struct mw__audit_bpf *b)
 {

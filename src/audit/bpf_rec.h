@@ -42,6 +42,9 @@ struct mw_brec {
 	__u32 mode;     /* i_mode */
 	__s32 seals;    /* what F_GET_SEALS returns; -1 for secretmem */
 	__u32 namelen;
+	__u32 pad_;
+	__u64 exec_id;  /* the process's self_exec_id when read: records of one
+			 * process with different ones straddle an exec */
 };
 
 /* One per process (thread group leader, not a kernel thread); namelen
@@ -59,6 +62,8 @@ struct mw_brec_proc {
 	__u64 exe_ino;    /* its executable (mm->exe_file); 0 unknown */
 	__u32 exe_dev;    /* s_dev, kernel encoding */
 	__u32 namelen;
+	__u64 exec_id;    /* task->self_exec_id: incremented by every exec */
+	__u64 start_ns;   /* task->start_time: tells a reused pid apart */
 };
 
 /* ---- the watch's exec events (bpf/audit_exec.bpf.c, src/audit/watch_bpf.c) */

@@ -24,7 +24,7 @@ struct mw__audit_bpf {
 	const struct mw_brec **fds, **vmas;
 	const struct mw_brec_proc **procs;
 	size_t nfds, nvmas, nprocs;
-	void *skel;              /* loaded, not yet run */
+	void *skel;              /* loaded; kept until mw__audit_bpf_free() */
 	int load_err;
 };
 
@@ -36,6 +36,11 @@ MW_HIDDEN int mw__audit_bpf_load(struct mw__audit_bpf *b);
  * -errno (the caller reads /proc). */
 MW_HIDDEN int mw__audit_bpf_collect(struct mw__audit_bpf *b, bool parallel);
 MW_HIDDEN void mw__audit_bpf_free(struct mw__audit_bpf *b);
+/* The exec generation and start time of pid now, from the process
+ * iterator run again for that pid alone (kept loaded after collect). 0,
+ * -ESRCH (gone), or -errno (no such iterator: before 6.1). */
+MW_HIDDEN int mw__audit_bpf_now(const struct mw__audit_bpf *b, pid_t pid, uint64_t *exec_id,
+				uint64_t *start_ns);
 /* The records of pid in v[0..n): [return value, *end). */
 MW_HIDDEN size_t mw__audit_bpf_find(const void *const *v, size_t n, pid_t pid, size_t *end);
 
@@ -117,6 +122,11 @@ struct mw__audit_collector {
 	size_t ncg, capcg;
 	/* the process being read */
 	int dirfd;              /* /proc/PID, or /proc/PID/task/TID */
+	/* its maps, opened right after the exe link was read: the file keeps
+	 * the memory (mm) of that moment, and reads nothing once an exec
+	 * replaced it, which mw__audit_proc_unchanged() checks */
+	int mmfd;
+	bool have_mm;
 	struct mw__proc_target target;
 	const struct mw_brec_proc *brec;
 	struct mw__audit_proc *cur;
@@ -130,6 +140,7 @@ enum mw__audit_outcome {
 	MW__PROC_VANISHED,
 	MW__PROC_UNREADABLE,
 	MW__PROC_KERNEL,        /* kernel thread or zombie: nothing to audit */
+	MW__PROC_CHANGED,       /* exec'd while read (its old memory gone): read again */
 };
 
 /*
@@ -157,6 +168,9 @@ MW_HIDDEN void mw__audit_proc_done(struct mw__audit_collector *c);
  * index start: its fds (BPF records, or /proc/PID/fd), merged by inode,
  * then its mappings. 0 or -errno (-ENOMEM; the process gone or unreadable). */
 MW_HIDDEN int mw__audit_read_objs(struct mw__audit_collector *c, pid_t pid, size_t start);
+/* Were all of pr's process's fd and mapping records taken in the exec
+ * generation of pr (three iterators run one after the other)? */
+MW_HIDDEN bool mw__audit_bpf_one_exec(const struct mw__audit_bpf *b, const struct mw_brec_proc *pr);
 /* Drop objects [start, nobjs) and their names. */
 MW_HIDDEN void mw__audit_drop_objs(struct mw__audit_collector *c, size_t start);
 MW_HIDDEN void mw__audit_collector_free(struct mw__audit_collector *c);

@@ -375,7 +375,10 @@ static int read_maps(struct mw__audit_collector *c, size_t start, pid_t pid)
 	c->maps.nextra = n;
 	c->maps.text_only |= c->env->text_maps;
 	c->maps.exec_unnamed = true;
+	c->maps.use_fd = c->have_mm;
+	c->maps.fd = c->mmfd;
 	r = mw__proc_maps_walk(c->dirfd, &c->maps, add_map, &mw);
+	c->maps.use_fd = false;
 	c->maps.extra_devs = NULL;
 	c->maps.nextra = 0;
 	return r;
@@ -386,6 +389,20 @@ void mw__audit_drop_objs(struct mw__audit_collector *c, size_t start)
 	for (size_t i = start; i < c->nobjs; i++)
 		free(c->objs[i].name);
 	c->nobjs = start;
+}
+
+bool mw__audit_bpf_one_exec(const struct mw__audit_bpf *b, const struct mw_brec_proc *pr)
+{
+	size_t end, i = mw__audit_bpf_find((const void *const *)b->fds, b->nfds, (pid_t)pr->pid, &end);
+
+	for (; i < end; i++)
+		if (b->fds[i]->exec_id != pr->exec_id)
+			return false;
+	i = mw__audit_bpf_find((const void *const *)b->vmas, b->nvmas, (pid_t)pr->pid, &end);
+	for (; i < end; i++)
+		if (b->vmas[i]->exec_id != pr->exec_id)
+			return false;
+	return true;
 }
 
 int mw__audit_read_objs(struct mw__audit_collector *c, pid_t pid, size_t start)

@@ -347,6 +347,13 @@ static int read_body(struct mw__audit_collector *c, pid_t pid, struct mw__audit_
 	if (len < 0)
 		return (int)(-len - 1000);
 	link[len] = '\0';
+	/* Read through /proc: what follows must be of the exec generation of
+	 * this link. The maps file opened now holds this memory: it reads
+	 * nothing once an exec replaced it (checked at the end). */
+	if (!c->brec) {
+		c->mmfd = openat(c->dirfd, "maps", O_RDONLY | O_CLOEXEC);
+		c->have_mm = c->mmfd >= 0;
+	}
 	p->id->exe = strdup(link);
 	if (!p->id->exe)
 		return -ENOMEM;
@@ -359,6 +366,9 @@ static int read_body(struct mw__audit_collector *c, pid_t pid, struct mw__audit_
 	if (err < 0) {
 		/* drop what was collected: it is a part of a process */
 		mw__audit_drop_objs(c, start);
+		/* the maps of a memory an exec released: ESRCH, yet alive */
+		if (is_gone(err) && c->have_mm && readlinkat(c->dirfd, "exe", link, sizeof(link)) >= 0)
+			return MW__PROC_CHANGED;
 		return is_gone(err) ? MW__PROC_VANISHED : MW__PROC_UNREADABLE;
 	}
 	for (size_t i = start; i < c->nobjs; i++)
@@ -396,6 +406,12 @@ int mw__audit_proc_read(struct mw__audit_collector *c, pid_t pid, struct mw__aud
 
 		if (i < end)
 			c->brec = b->procs[i];
+		/* the iterators ran one after the other: an exec in between
+		 * gives records of two generations: read /proc instead */
+		if (c->brec && !mw__audit_bpf_one_exec(b, c->brec)) {
+			c->brec = NULL;
+			c->force_proc = true;
+		}
 	}
 	if (c->env->flags & MW_AUDIT_F_UID) {
 		uid_t ruid, euid;
@@ -426,6 +442,17 @@ int mw__audit_proc_nsfd(struct mw__audit_collector *c)
 	return fd < 0 ? -errno : fd;
 }
 
+/* From BPF records: is the exec count and start time of the process now
+ * those the iterators saw? (The same executable can come back: A, a
+ * memfd, A again.) */
+static bool same_exec(struct mw__audit_collector *c)
+{
+	uint64_t eid = 0, st = 0;
+	int err = mw__audit_bpf_now(c->env->bpf, c->cur->id->pid, &eid, &st);
+
+	return !(err == -ESRCH || (!err && (eid != c->brec->exec_id || st != c->brec->start_ns)));
+}
+
 bool mw__audit_proc_unchanged(struct mw__audit_collector *c)
 {
 	const struct mw__audit_ident *id = c->cur->id;
@@ -444,7 +471,7 @@ bool mw__audit_proc_unchanged(struct mw__audit_collector *c)
 		if (fstatat(c->dirfd, "exe", &st, 0) < 0 || st.st_ino != c->brec->exe_ino)
 			return false;
 		if (st.st_dev == makedev(c->brec->exe_dev >> 20, c->brec->exe_dev & 0xfffff))
-			return true;
+			return same_exec(c);
 	}
 	len = readlinkat(c->dirfd, "exe", link, sizeof(link) - 1);
 	if (len < 0 || !id->exe)
@@ -452,6 +479,19 @@ bool mw__audit_proc_unchanged(struct mw__audit_collector *c)
 	link[len] = '\0';
 	if (strcmp(link, id->exe))
 		return false; /* exec'd meanwhile */
+	/* The exec generation: the same name can come back (A, then a
+	 * memfd, then A again). Through /proc: the memory read since the exe
+	 * link is still the process's (an exec releases it, then its maps
+	 * file reads nothing). From BPF records: the exec count and start
+	 * time of the process now are those the iterators saw. */
+	if (c->have_mm) {
+		char b;
+
+		if (pread(c->mmfd, &b, 1, 0) != 1)
+			return false;
+	} else if (c->brec && !c->force_proc && !same_exec(c)) {
+		return false;
+	}
 	/* The comm changes on exec too, even to the same binary. With BPF
 	 * records, the comm is the iterators' (taken before this read): a
 	 * change means their fd and map records are from before an exec.
@@ -471,6 +511,9 @@ bool mw__audit_proc_unchanged(struct mw__audit_collector *c)
 
 void mw__audit_proc_done(struct mw__audit_collector *c)
 {
+	if (c->have_mm)
+		close(c->mmfd);
+	c->have_mm = false;
 	mw__proc_target_done(&c->target);
 	if (c->dirfd >= 0)
 		close(c->dirfd);

@@ -55,12 +55,27 @@ void mw__maps_done(struct mw__maps *m)
 	m->cap = 0;
 }
 
+/* The maps file to read: the caller's (m->use_fd: opened earlier, so what
+ * is read is the memory of the process as it was then), else a new one
+ * (*own, closed by the caller). fd or -errno. */
+static int maps_fd(int dirfd, const struct mw__maps *m, int *own)
+{
+	*own = -1;
+	if (m->use_fd)
+		return m->fd;
+	*own = openat(dirfd, "maps", O_RDONLY | O_CLOEXEC);
+	return *own < 0 ? -errno : *own;
+}
+
 /* Read all of maps into m->buf (kept between processes). Returns length or -errno. */
 static ssize_t read_maps(int dirfd, struct mw__maps *m)
 {
-	MW_AUTOCLOSE int fd = openat(dirfd, "maps", O_RDONLY | O_CLOEXEC);
+	MW_AUTOCLOSE int own = -1;
+	int fd = maps_fd(dirfd, m, &own);
 
 	if (fd < 0)
+		return fd;
+	if (m->use_fd && lseek(fd, 0, SEEK_SET) < 0)
 		return -errno;
 	return mw__read_grow(fd, &m->buf, &m->cap, 0);
 }
@@ -134,14 +149,15 @@ static bool dev_wanted(const struct mw__maps *m, const dev_t *devs, unsigned int
  */
 static int walk_query(int dirfd, struct mw__maps *m, int (*cb)(void *, const struct mw__map *), void *arg)
 {
-	MW_AUTOCLOSE int fd = openat(dirfd, "maps", O_RDONLY | O_CLOEXEC);
+	MW_AUTOCLOSE int own = -1;
+	int fd = maps_fd(dirfd, m, &own);
 	char name[PATH_MAX];
 	dev_t devs[4];
 	unsigned int ndevs = mw__memdevs(devs, 4);
 	uint64_t addr = 0;
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	for (;;) {
 		struct procmap_query q = {
 			.size = sizeof(q),

@@ -173,6 +173,11 @@ struct mw__maps {
 	 * DELETED, SHMEM_ANON, SYSV_SHM: unlinked and O_TMPFILE files,
 	 * anonymous shared memory, SysV segments); set by the caller. */
 	bool exec_unnamed;
+	/* Read this open maps file of the process (use_fd) instead of
+	 * opening one: its memory as it was when fd was opened; set by the
+	 * caller. */
+	int fd;
+	bool use_fd;
 };
 
 /*
