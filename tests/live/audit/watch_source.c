@@ -3,7 +3,8 @@
  * memward audit --watch, each exec event source: the BPF program where one
  * loads (the test tries a raw tracepoint program on sched_process_exec
  * itself; where it loads, the watch must say a "bpf_..." source) and the
- * proc connector (forced with --no-bpf). For each source:
+ * proc connector (forced with --no-bpf); the raw_tp program too, as on a
+ * kernel that refuses tp_btf (MEMWARD_WATCH_SKIP_TP_BTF). For each source:
  *
  *  - fileless processes that live 50 ms are reported as critical
  *    fileless_exec, with the source in the JSON line (the median delay
@@ -244,7 +245,9 @@ static void check_gone(struct out *o, pid_t watcher, const char *src, bool bpf, 
 	}
 }
 
-static void run_source(const char *memward, bool no_bpf, bool expect_bpf)
+/* no_bpf: --no-bpf; raw: MEMWARD_WATCH_SKIP_TP_BTF=1 (the raw_tp program,
+ * as on a kernel that refuses the tracing program type) */
+static void run_source(const char *memward, bool no_bpf, bool raw, bool expect_bpf)
 {
 	char dir[] = "/tmp/mw-wsrc-XXXXXX", journal[64], errbuf[4096], src[32] = "";
 	int out[2], errp[2];
@@ -264,6 +267,8 @@ static void run_source(const char *memward, bool no_bpf, bool expect_bpf)
 
 		dup2(out[1], 1);
 		dup2(errp[1], 2);
+		if (raw)
+			setenv("MEMWARD_WATCH_SKIP_TP_BTF", "1", 1);
 		execv(args[0], args);
 		_exit(127);
 	}
@@ -305,9 +310,12 @@ static void run_source(const char *memward, bool no_bpf, bool expect_bpf)
 	}
 	if (no_bpf)
 		CHECK(!strcmp(src, "proc_connector"), "--no-bpf: source %s", src);
+	else if (raw && expect_bpf)
+		CHECK(!strcmp(src, "bpf_raw_tp"), "tp_btf skipped, a raw tracepoint loads here, but the source is %s",
+		      src);
 	else if (expect_bpf)
 		CHECK(!strncmp(src, "bpf_", 4), "a raw tracepoint program loads here, but the watch uses %s", src);
-	live_note("%s: source %s", no_bpf ? "--no-bpf" : "default", src);
+	live_note("%s: source %s", no_bpf ? "--no-bpf" : raw ? "tp_btf skipped" : "default", src);
 	for (int i = 0; i < N_LIVE; i++) {
 		char line[8192], srcs[64];
 		double t_exec, t_seen = 0;
@@ -374,9 +382,11 @@ int main(int argc, char **argv)
 	if (berr && cerr)
 		live_skip("neither a raw tracepoint program (%s) nor the proc connector (%s) here",
 			  strerror(berr), strerror(cerr));
-	run_source(argv[1], false, !berr);
+	run_source(argv[1], false, false, !berr);
+	if (!berr)
+		run_source(argv[1], false, true, true);
 	if (!cerr)
-		run_source(argv[1], true, false);
+		run_source(argv[1], true, false, false);
 	else
 		live_note("--no-bpf not run: the proc connector refuses this process: %s", strerror(cerr));
 	return live_done();
