@@ -50,6 +50,7 @@ struct scan {
 	int err;
 	pthread_t loader;       /* loading the BPF iterators, when loading */
 	bool loading;
+	struct mw__audit_bpf *bpf_pending; /* what the loader fills */
 };
 
 #define COUNT(sc, field) __atomic_fetch_add(&(sc)->rep->pub.field, 1, __ATOMIC_RELAXED)
@@ -233,6 +234,9 @@ static void *worker_main(void *arg)
 struct pidlist {
 	pid_t *v;
 	size_t n, cap;
+	size_t at;                      /* call at_count(arg) when n reaches at */
+	void (*at_count)(void *arg);
+	void *arg;
 };
 
 static int add_pid(void *arg, long num, const char *name)
@@ -252,14 +256,16 @@ static int add_pid(void *arg, long num, const char *name)
 		l->cap = cap;
 	}
 	l->v[l->n++] = (pid_t)num;
+	if (l->n == l->at && l->at_count)
+		l->at_count(l->arg);
 	return 0;
 }
 
-/* All pids listed in /proc. */
-static int list_pids(int procfd, pid_t **out, size_t *n)
+/* All pids listed in /proc; l holds the at_count hook. */
+static int list_pids(int procfd, struct pidlist *hook, pid_t **out, size_t *n)
 {
 	MW_AUTOCLOSE int fd = openat(procfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	struct pidlist l = { 0 };
+	struct pidlist l = *hook;
 	int err;
 
 	if (fd < 0)
@@ -316,9 +322,19 @@ static bool use_bpf(const struct scan *sc, const struct mw_audit_opts *o, size_t
 }
 
 /* The processes to scan: the caller's (without duplicates) or all. */
+static void start_loader(void *arg)
+{
+	struct scan *sc = arg;
+
+	if (!sc->loading)
+		sc->loading = pthread_create(&sc->loader, NULL, bpf_loader, sc->bpf_pending) == 0;
+}
+
 static int get_pids(struct scan *sc, const struct mw_audit_opts *o, struct mw__audit_bpf *bpf,
 		    pid_t **pids, size_t *npids)
 {
+	struct pidlist hook = { 0 };
+
 	if (o->npids) {
 		*pids = malloc(o->npids * sizeof(**pids));
 		sc->missing = malloc(o->npids * sizeof(*sc->missing));
@@ -336,10 +352,18 @@ static int get_pids(struct scan *sc, const struct mw_audit_opts *o, struct mw__a
 		return 0;
 	}
 	/* The BPF load (a few ms in the kernel) on a second thread while this
-	 * one lists the processes (joined by join_loader()). */
-	if (want_bpf(sc, o) && pick_threads(o->threads, SIZE_MAX / 2) > 1)
-		sc->loading = pthread_create(&sc->loader, NULL, bpf_loader, bpf) == 0;
-	return list_pids(sc->env.procfd, pids, npids);
+	 * one lists the processes (joined by join_loader()), from the moment
+	 * the list is long enough for the iterators to be used: a small system
+	 * never pays for it. */
+	sc->bpf_pending = bpf;
+	if (want_bpf(sc, o) && pick_threads(o->threads, SIZE_MAX / 2) > 1) {
+		hook.at = (o->flags & MW_AUDIT_F_BPF) ? 0 : MW_AUDIT_BPF_MIN_PROCS;
+		hook.at_count = start_loader;
+		hook.arg = sc;
+		if (!hook.at)
+			start_loader(sc);
+	}
+	return list_pids(sc->env.procfd, &hook, pids, npids);
 }
 
 static void join_loader(struct scan *sc)
@@ -449,8 +473,7 @@ static int scan_run(struct scan *sc, const struct mw_audit_opts *o, struct mw__a
 	for (unsigned int i = 0; i < nthreads; i++)
 		mw__audit_collector_free(&w[i].c);
 out:
-	/* Fewer processes than the task count promised: the load went on
-	 * beside the /proc scan, for nothing (freed by the caller). */
+	/* a load not used (an error before the collection) */
 	join_loader(sc);
 	for (size_t i = 0; i < nall; i++)
 		free(all[i].name);
