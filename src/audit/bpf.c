@@ -244,10 +244,10 @@ int mw__audit_bpf_now(const struct mw__audit_bpf *b, pid_t pid, uint64_t *exec_i
 	const struct audit_iter *skel = b->skel;
 	union bpf_iter_link_info linfo = { .task = { .pid = (__u32)pid } };
 	LIBBPF_OPTS(bpf_link_create_opts, lo, .iter_info = &linfo, .iter_info_len = sizeof(linfo));
-	MW_AUTOCLOSE int link = -1;
-	struct iter_out o = { 0 };
+	MW_AUTOCLOSE int link = -1, fd = -1;
 	struct mw_brec_proc r;
-	int err;
+	char buf[512] __attribute__((aligned(8)));
+	ssize_t n;
 
 	if (!skel)
 		return -EOPNOTSUPP;
@@ -255,16 +255,25 @@ int mw__audit_bpf_now(const struct mw__audit_bpf *b, pid_t pid, uint64_t *exec_i
 	link = bpf_link_create(skel->progs.mw_audit_procs.prog_fd, 0, BPF_TRACE_ITER, &lo);
 	if (link < 0)
 		return -errno;
-	err = read_iter(link, &o);
-	if (!err && (o.len < sizeof(r) || (memcpy(&r, o.buf, sizeof(r)), r.type != MW_BREC_PROC ||
-					   r.pid != (__u32)pid)))
-		err = -ESRCH; /* gone */
-	if (!err) {
-		*exec_id = r.exec_id;
-		*start_ns = r.start_ns;
-	}
-	free(o.buf);
-	return err;
+	fd = bpf_iter_create(link);
+	if (fd < 0)
+		return -errno;
+	/* One read: the only record (the leader's; threads write none) comes
+	 * whole in the first one, so the read to the end and a buffer for a
+	 * whole system are saved (this runs once per process of a scan). */
+	do
+		n = read(fd, buf, sizeof(buf));
+	while (n < 0 && (errno == EINTR || errno == EAGAIN));
+	if (n < 0)
+		return -errno;
+	if ((size_t)n < sizeof(r))
+		return -ESRCH; /* gone */
+	memcpy(&r, buf, sizeof(r));
+	if (r.type != MW_BREC_PROC || r.pid != (__u32)pid)
+		return -ESRCH;
+	*exec_id = r.exec_id;
+	*start_ns = r.start_ns;
+	return 0;
 }
 
 #else
