@@ -270,7 +270,7 @@ static double run_lsof(long *lines)
 /* ---- -c: the command as a process ------------------------------------- */
 
 /* Run argv with stdout to /dev/null; seconds, peak RSS (KiB) in *rss. */
-static double run_cmd(char *const argv[], long *rss)
+static double run_cmd(char *const argv[], long *rss, double *cpu)
 {
 	struct rusage ru;
 	double t0 = now();
@@ -290,6 +290,8 @@ static double run_cmd(char *const argv[], long *rss)
 	if (wait4(pid, &st, 0, &ru) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) > 1)
 		return -1;
 	*rss = ru.ru_maxrss;
+	*cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 	return now() - t0;
 }
 
@@ -300,9 +302,9 @@ static double run_cmd(char *const argv[], long *rss)
  * alike): median wall time and peak RSS of each. A NULL argv[0] is memward.
  * 0, or 2 after a message. */
 static int time_cmds(const char *memward, char *const argvs[][8], const char *const labels[], int k,
-		     int runs, double med[], long rmed[])
+		     int runs, double med[], long rmed[], double cmed[])
 {
-	double t[MAXCMDS][MAXRUNS];
+	double t[MAXCMDS][MAXRUNS], cpu[MAXCMDS][MAXRUNS];
 	long rss[MAXCMDS][MAXRUNS];
 
 	/* One round first, not timed: the first walk of a new fixture makes
@@ -312,12 +314,12 @@ static int time_cmds(const char *memward, char *const argvs[][8], const char *co
 		for (int c = 0; c < k; c++) {
 			char *argv[8];
 			long r = 0;
-			double d;
+			double d, u = 0;
 
 			memcpy(argv, argvs[c], sizeof(argv));
 			if (!argv[0])
 				argv[0] = (char *)memward;
-			d = run_cmd(argv, &r);
+			d = run_cmd(argv, &r, &u);
 			if (d < 0) {
 				fprintf(stderr, "bench-audit: %s did not run\n", labels[c]);
 				return 2;
@@ -325,12 +327,14 @@ static int time_cmds(const char *memward, char *const argvs[][8], const char *co
 			if (i >= 0) {
 				t[c][i] = d;
 				rss[c][i] = r;
+				cpu[c][i] = u;
 			}
 		}
 	for (int c = 0; c < k; c++) {
 		double r[MAXRUNS];
 
 		med[c] = median(t[c], runs);
+		cmed[c] = median(cpu[c], runs);
 		for (int i = 0; i < runs; i++)
 			r[i] = (double)rss[c][i];
 		rmed[c] = (long)median(r, runs);
@@ -366,19 +370,24 @@ static int bench_commands(const char *memward, int runs)
 	};
 	static const char *const labels[] = { "lsof -nP +L1", "memward audit (table)", "--json",
 					      "--jsonl", "--prometheus", "--no-bpf (table)" };
-	double med[MAXCMDS];
+	double med[MAXCMDS], cmed[MAXCMDS];
 	long rmed[MAXCMDS];
 	int k = (int)(sizeof(labels) / sizeof(labels[0]));
 
-	if (time_cmds(memward, argvs, labels, k, runs, med, rmed))
+	if (time_cmds(memward, argvs, labels, k, runs, med, rmed, cmed))
 		return 2;
-	printf("commands, medians of %d interleaved runs (wall time, peak RSS):\n", runs);
-	printf("  %-24s %8.4f s %7ld KiB\n", labels[0], med[0], rmed[0]);
+	/* CPU time (user + system, all threads) beside the wall time: on a
+	 * machine shared with other work the wall time of a multi-threaded
+	 * command says as much about the scheduler as about the command. */
+	printf("commands, medians of %d interleaved runs (wall time, CPU time, peak RSS):\n", runs);
+	printf("  %-24s %8.4f s %8.4f s %7ld KiB\n", labels[0], med[0], cmed[0], rmed[0]);
 	for (int c = 1; c < k; c++)
-		printf("  %-24s %8.4f s %7ld KiB  %5.1fx faster than lsof; RSS %.2fx the table's\n",
-		       labels[c], med[c], rmed[c], med[0] / med[c], (double)rmed[c] / (double)rmed[1]);
-	printf("path choice on %d processes: default %.1f ms, /proc (--no-bpf) %.1f ms: default is %.2fx "
-	       "the /proc path's time\n", count_procs(), med[1] * 1e3, med[5] * 1e3, med[1] / med[5]);
+		printf("  %-24s %8.4f s %8.4f s %7ld KiB  %5.1fx faster than lsof (CPU %4.1fx); RSS %.2fx the table's\n",
+		       labels[c], med[c], cmed[c], rmed[c], med[0] / med[c], cmed[0] / cmed[c],
+		       (double)rmed[c] / (double)rmed[1]);
+	printf("path choice on %d processes: default %.1f ms (CPU %.1f ms), /proc (--no-bpf) %.1f ms (CPU %.1f ms): "
+	       "default is %.2fx the /proc path's time\n", count_procs(), med[1] * 1e3, cmed[1] * 1e3, med[5] * 1e3,
+	       cmed[5] * 1e3, med[1] / med[5]);
 	return 0;
 }
 
@@ -394,7 +403,7 @@ static int bench_small(const char *memward, int total, int m, unsigned int flags
 		{ NULL, "audit", "--fail-on", "none", "--no-bpf", NULL },
 	};
 	static const char *const labels[] = { "default", "--bpf", "--no-bpf" };
-	double med[MAXCMDS];
+	double med[MAXCMDS], cmed[MAXCMDS];
 	long rmed[MAXCMDS];
 	int have = count_procs(), n = total - have;
 
@@ -405,7 +414,7 @@ static int bench_small(const char *memward, int total, int m, unsigned int flags
 	if (n > 0 && spawn_fixture(n, m, flags) < 0)
 		return 2;
 	have = count_procs();
-	if (time_cmds(memward, argvs, labels, 3, runs, med, rmed))
+	if (time_cmds(memward, argvs, labels, 3, runs, med, rmed, cmed))
 		return 2;
 	kill_group();
 	printf("path choice on %d processes (%d of them the fixture), medians of %d interleaved runs:\n",
@@ -413,6 +422,8 @@ static int bench_small(const char *memward, int total, int m, unsigned int flags
 	printf("  default %.1f ms, BPF iterators (--bpf) %.1f ms, /proc (--no-bpf) %.1f ms: "
 	       "default is %.2fx the /proc path's time, %.2fx the BPF path's\n",
 	       med[0] * 1e3, med[1] * 1e3, med[2] * 1e3, med[0] / med[2], med[0] / med[1]);
+	printf("  CPU: default %.1f ms, --bpf %.1f ms, --no-bpf %.1f ms\n", cmed[0] * 1e3, cmed[1] * 1e3,
+	       cmed[2] * 1e3);
 	return 0;
 }
 
