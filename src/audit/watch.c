@@ -331,15 +331,15 @@ static int judge_record(struct mw_audit_watch *w, struct mw__audit_report *rep, 
 }
 
 /* Was the exec of record r covered by what the scan found (a finding about
- * that pid's executable, the same inode)? */
+ * that pid's executable, the same inode)? The inode number alone: stat's
+ * st_dev is not the superblock's s_dev on btrfs subvolumes and some
+ * overlayfs setups. */
 static bool covered(const struct mw_audit_report *rep, const struct mw_exec_rec *r)
 {
-	uint64_t dev = makedev(r->dev >> 20, r->dev & 0xfffff);
-
 	for (size_t k = 0; rep && k < rep->nfindings; k++) {
 		const struct mw_audit_finding *f = rep->findings[k];
 
-		if (f->pid == (pid_t)r->pid && f->ino == r->ino && f->dev == dev &&
+		if (f->pid == (pid_t)r->pid && f->ino == r->ino &&
 		    (f->kind == MW_AUDIT_FILELESS_EXEC || f->kind == MW_AUDIT_SEALED_EXEC))
 			return true;
 	}

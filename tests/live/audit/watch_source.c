@@ -183,6 +183,24 @@ static bool wait_line(struct out *o, pid_t pid, const char *const *want, double 
 	}
 }
 
+/* Lines of the output about pid that hold what. */
+static int count_lines(const struct out *o, pid_t pid, const char *what)
+{
+	char key[32];
+	int n = 0;
+
+	snprintf(key, sizeof(key), "\"pid\":%d,", (int)pid);
+	for (const char *l = o->buf; l && *l;) {
+		const char *e = strchr(l, '\n');
+		size_t len = e ? (size_t)(e - l) : strlen(l);
+
+		if (memmem(l, len, key, strlen(key)) && memmem(l, len, what, strlen(what)))
+			n++;
+		l = e ? e + 1 : NULL;
+	}
+	return n;
+}
+
 static int cmp_d(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -252,6 +270,7 @@ static void run_source(const char *memward, bool no_bpf, bool raw, bool expect_b
 	char dir[] = "/tmp/mw-wsrc-XXXXXX", journal[64], errbuf[4096], src[32] = "";
 	int out[2], errp[2];
 	double delays[N_LIVE];
+	pid_t live[N_LIVE];
 	int ndelays = 0;
 	static struct out o;
 	pid_t watcher;
@@ -320,7 +339,7 @@ static void run_source(const char *memward, bool no_bpf, bool raw, bool expect_b
 		char line[8192], srcs[64];
 		double t_exec, t_seen = 0;
 		uint64_t ino;
-		pid_t p = fileless(50, false, &t_exec, &ino);
+		pid_t p = live[i] = fileless(50, false, &t_exec, &ino);
 		const char *want[] = { "\"kind\":\"fileless_exec\",\"severity\":\"critical\"", "\"event\":\"exec\"",
 				       srcs, NULL };
 		bool ok;
@@ -351,6 +370,13 @@ static void run_source(const char *memward, bool no_bpf, bool raw, bool expect_b
 		live_figure(fig);
 	}
 	check_gone(&o, watcher, src, !strncmp(src, "bpf_", 4), journal);
+	/* a process read through /proc is not reported again from its exec
+	 * record: one line each */
+	for (int i = 0; i < N_LIVE; i++) {
+		int n = count_lines(&o, live[i], "\"kind\":\"fileless_exec\"");
+
+		CHECK(n <= 1, "%s: %d fileless_exec lines about %d (one exec)", src, n, (int)live[i]);
+	}
 	kill(watcher, SIGTERM);
 	CHECK(live_wait(watcher) == 0, "%s: the watch did not exit 0 on SIGTERM", src);
 	close(out[0]);
