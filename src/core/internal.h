@@ -31,6 +31,15 @@ MW_HIDDEN char *mw__read_fd_alloc(int fd, size_t max, size_t *len);
 MW_HIDDEN ssize_t mw__read_grow(int fd, char **buf, size_t *cap, size_t max);
 /* Write a string to a sysfs/procfs file. Returns 0 or -errno. */
 MW_HIDDEN int mw__write_file(const char *path, const char *text);
+/*
+ * For memward's own tests only: MEMWARD_TEST_SYSROOT=/dir puts the files the
+ * reclaim capabilities drive (DAMON sysfs, MGLRU's sysfs and debugfs lru_gen)
+ * and memward's DAMON record (/run/memward/damon) under /dir, so the write
+ * paths run against a tree of ordinary files (unit tests under ASan; the host
+ * runs a kdamond memward must never write to). "" when unset, relative, or in
+ * a set-id program (secure_getenv).
+ */
+MW_HIDDEN const char *mw__sysroot(void);
 /* Parse a whole string as an integer (base 0: 10, 0x16, 0 8). 0 or -EINVAL. */
 MW_HIDDEN int mw__parse_long(const char *text, long *out);
 

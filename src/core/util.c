@@ -114,6 +114,13 @@ int mw__write_file(const char *path, const char *text)
 	return 0;
 }
 
+const char *mw__sysroot(void)
+{
+	const char *r = secure_getenv("MEMWARD_TEST_SYSROOT");
+
+	return r && r[0] == '/' ? r : "";
+}
+
 int mw__parse_long(const char *text, long *out)
 {
 	char *end;

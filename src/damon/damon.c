@@ -47,10 +47,13 @@ static int record_write(int fd, pid_t kpid)
 int mw__damon_record_lock(bool create, int *out)
 {
 	MW_AUTOCLOSE int fd = -1;
+	char dir[512], rec[512];
 
-	if (create && mkdir(RUN_DIR, 0700) < 0 && errno != EEXIST)
+	if (mw__damon_path(dir, sizeof(dir), RUN_DIR) < 0 || mw__damon_path(rec, sizeof(rec), RECORD) < 0)
+		return -ENAMETOOLONG;
+	if (create && mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return -errno;
-	fd = open(RECORD, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600);
+	fd = open(rec, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600);
 	if (fd < 0)
 		return -errno;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
@@ -179,6 +182,7 @@ MW_API int mw_damon_start(const struct mw_damon_ctx *ctx, struct mw_damon **out,
 	MW_AUTOCLOSE int fd = -1;
 	struct mw_damon *d;
 	struct stat st;
+	char admin[512];
 	pid_t kpid = -1;
 	int ret;
 
@@ -190,8 +194,10 @@ MW_API int mw_damon_start(const struct mw_damon_ctx *ctx, struct mw_damon **out,
 	ret = mw__damon_validate(ctx, why, wl);
 	if (ret < 0)
 		return ret;
-	if (stat(DAMON_ADMIN, &st) < 0) {
+	ret = mw__damon_path(admin, sizeof(admin), DAMON_ADMIN);
+	if (ret == 0 && stat(admin, &st) < 0)
 		ret = -errno;
+	if (ret < 0) {
 		mw__damon_why(why, wl, "no DAMON sysfs at " DAMON_ADMIN " (%s)",
 			      ret == -ENOENT ? "kernel without CONFIG_DAMON_SYSFS" : strerror(-ret));
 		return ret;
@@ -287,7 +293,7 @@ static int numeric(const struct dirent *e)
 MW_API int mw_damon_regions_foreach(struct mw_damon *d, size_t s, mw_damon_region_fn fn, void *arg)
 {
 	struct dirent **list = NULL;
-	char dir[256];
+	char dir[256], real[512];
 	int n, ret;
 
 	if (!d || !fn || s >= d->nr_schemes)
@@ -296,7 +302,9 @@ MW_API int mw_damon_regions_foreach(struct mw_damon *d, size_t s, mw_damon_regio
 	if (ret < 0)
 		return ret;
 	snprintf(dir, sizeof(dir), S "/tried_regions", s);
-	n = scandir(dir, &list, numeric, by_index);
+	if (mw__damon_path(real, sizeof(real), "%s", dir) < 0)
+		return -ENAMETOOLONG;
+	n = scandir(real, &list, numeric, by_index);
 	if (n < 0)
 		return -errno;
 	for (int i = 0; i < n && ret == 0; i++) {

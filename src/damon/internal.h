@@ -21,6 +21,10 @@
  * are zero). sz 0 with allow_absent gives a zeroed struct. 0 or -EINVAL. */
 MW_HIDDEN int mw__damon_copy(void *dst, size_t dst_sz, const void *src, bool allow_absent);
 
+/* The real path of a DAMON file (printf-style; under mw__sysroot() in
+ * tests). 0 or -ENAMETOOLONG. The helpers below call it themselves. */
+MW_HIDDEN int mw__damon_path(char *p, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* printf-style path under base; write/read a value. 0 / length or -errno. */
 MW_HIDDEN int mw__damon_write(const char *val, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

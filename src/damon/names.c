@@ -120,11 +120,29 @@ void mw__damon_why(char *why, size_t len, const char *fmt, ...)
 	mw__log(LOG_INFO, "damon: %s", msg);
 }
 
+/* Every DAMON path goes through here: under mw__sysroot() for tests. */
 static int vpath(char *p, size_t len, const char *fmt, va_list ap)
 {
-	int n = vsnprintf(p, len, fmt, ap);
+	const char *root = mw__sysroot();
+	size_t rl = strlen(root);
+	int n;
 
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+	if (rl >= len)
+		return -ENAMETOOLONG;
+	memcpy(p, root, rl);
+	n = vsnprintf(p + rl, len - rl, fmt, ap);
+	return n < 0 || (size_t)n >= len - rl ? -ENAMETOOLONG : 0;
+}
+
+int mw__damon_path(char *p, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = vpath(p, len, fmt, ap);
+	va_end(ap);
+	return ret;
 }
 
 int mw__damon_write(const char *val, const char *fmt, ...)

@@ -176,12 +176,13 @@ MW_API int mw_damon_features_get(struct mw_damon_features *out, unsigned int fla
 {
 	struct mw_damon_features f = { 0 };
 	struct stat st;
+	char admin[512];
 	int ret = 0;
 
 	if (!out || out->sz == 0 || (flags & ~MW_DAMON_PROBE_FLAGS_ALL))
 		return -EINVAL;
 	f.nr_kdamonds = -1;
-	f.sysfs = stat(DAMON_ADMIN, &st) == 0;
+	f.sysfs = mw__damon_path(admin, sizeof(admin), DAMON_ADMIN) == 0 && stat(admin, &st) == 0;
 	if (!f.sysfs) {
 		snprintf(f.source, sizeof(f.source), DAMON_ADMIN " absent");
 		f.ops_known = BIT(MW_DAMON_VADDR) | BIT(MW_DAMON_FVADDR) | BIT(MW_DAMON_PADDR);

@@ -8,6 +8,7 @@
 #include "core/internal.h"
 #include "core/opts.h"
 #include "core/cgroup.h"
+#include "mglru/internal.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -16,12 +17,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
+#include <limits.h>
 
 #include <memward/mglru.h>
 
 #define LRU_GEN_SYS "/sys/kernel/mm/lru_gen"
 #define LRU_GEN_DBG "/sys/kernel/debug/lru_gen"
-#define MAX_NODES 64
+
+/* path under mw__sysroot() (tests), in a buffer of the caller's frame. */
+#define LG(path) lg_path((char[512]){ 0 }, path)
+
+static const char *lg_path(char *buf, const char *path)
+{
+	snprintf(buf, 512, "%s%s", mw__sysroot(), path);
+	return buf;
+}
 
 MW_API int mw_mglru_status_get(struct mw_mglru_status *out)
 {
@@ -33,12 +44,12 @@ MW_API int mw_mglru_status_get(struct mw_mglru_status *out)
 	if (!out || out->sz == 0)
 		return -EINVAL;
 	v.enabled = v.min_ttl_ms = -1;
-	v.present = access(LRU_GEN_SYS, F_OK) == 0;
-	if (mw__read_file(LRU_GEN_SYS "/enabled", buf, sizeof(buf)) >= 0 && mw__parse_long(buf, &x) == 0)
+	v.present = access(LG(LRU_GEN_SYS), F_OK) == 0;
+	if (mw__read_file(LG(LRU_GEN_SYS "/enabled"), buf, sizeof(buf)) >= 0 && mw__parse_long(buf, &x) == 0)
 		v.enabled = (int)x;
-	if (mw__read_file(LRU_GEN_SYS "/min_ttl_ms", buf, sizeof(buf)) >= 0 && mw__parse_long(buf, &x) == 0)
+	if (mw__read_file(LG(LRU_GEN_SYS "/min_ttl_ms"), buf, sizeof(buf)) >= 0 && mw__parse_long(buf, &x) == 0)
 		v.min_ttl_ms = (int)x;
-	fd = open(LRU_GEN_DBG, O_RDONLY | O_CLOEXEC);
+	fd = open(LG(LRU_GEN_DBG), O_RDONLY | O_CLOEXEC);
 	v.debugfs = fd >= 0;
 	return MW_RESULT_OUT(out, v);
 }
@@ -50,7 +61,7 @@ MW_API int mw_mglru_enable(unsigned int bits)
 	if (bits > 7)
 		return -EINVAL;
 	snprintf(val, sizeof(val), "0x%04x", bits);
-	return mw__write_file(LRU_GEN_SYS "/enabled", val);
+	return mw__write_file(LG(LRU_GEN_SYS "/enabled"), val);
 }
 
 MW_API int mw_mglru_min_ttl_set(unsigned int ms)
@@ -58,75 +69,135 @@ MW_API int mw_mglru_min_ttl_set(unsigned int ms)
 	char val[16];
 
 	snprintf(val, sizeof(val), "%u", ms);
-	return mw__write_file(LRU_GEN_SYS "/min_ttl_ms", val);
+	return mw__write_file(LG(LRU_GEN_SYS "/min_ttl_ms"), val);
 }
 
-/* One parsed lru_gen: the memcg id of rel and its generations. */
-struct parsed {
-	long memcg_id;
-	struct mw_mglru_gen *gens;
-	size_t n, cap;
-};
-
-static uint64_t num(const char **p)
+/* A decimal number at *p (after blanks), with an optional one-character
+ * mark after it (lru_gen prints ' ' or, in the full file, 'x'). */
+static int num(const char **p, uint64_t *v)
 {
 	char *end;
-	uint64_t v;
 
 	while (**p == ' ' || **p == '\t')
 		(*p)++;
-	v = strtoull(*p, &end, 10);
+	if (!isdigit((unsigned char)**p))
+		return -EBADMSG;
+	errno = 0;
+	*v = strtoull(*p, &end, 10);
+	if (errno)
+		return -EBADMSG;
 	*p = end;
-	/* Counts may carry a mark ('~', '-'); skip it. */
-	while (**p && **p != ' ' && **p != '\n')
+	if (**p && **p != ' ' && **p != '\t' && **p != '\n')
 		(*p)++;
-	return v;
+	return **p == '\0' || **p == ' ' || **p == '\t' || **p == '\n' ? 0 : -EBADMSG;
 }
 
-/* Parse lru_gen text for the memcg whose path is rel. Pure; -ENOENT when the
- * memcg is not listed. */
-MW_HIDDEN int mw__mglru_parse(const char *text, const char *rel, struct parsed *out);
-int mw__mglru_parse(const char *text, const char *rel, struct parsed *out)
+static bool rest_blank(const char *p)
 {
-	bool mine = false;
-	int node = 0;
+	return p[strspn(p, " \t")] == '\n' || p[strspn(p, " \t")] == '\0';
+}
+
+static int push_gen(struct mw__mglru_parsed *out, const struct mw_mglru_gen *g)
+{
+	if (out->n == out->cap) {
+		size_t cap = out->cap ? out->cap * 2 : 16;
+		void *ng = realloc(out->gens, cap * sizeof(*out->gens));
+
+		if (!ng)
+			return -ENOMEM;
+		out->gens = ng;
+		out->cap = cap;
+	}
+	out->gens[out->n++] = *g;
+	return 0;
+}
+
+/* Parse state across lines: 0 before a memcg line, 1 after it, 2 after a node line. */
+struct pstate {
+	int level, node;
+	bool mine;
+};
+
+/* "memcg ID PATH": the path is the rest of the line (cgroup names may hold
+ * blanks); without CONFIG_MEMCG it is empty and means the root. */
+static int memcg_line(const char *l, size_t len, const char *rel, struct pstate *st,
+		      struct mw__mglru_parsed *out)
+{
+	const char *p = l + 5, *path;
+	uint64_t id;
+	size_t pl;
+
+	if (num(&p, &id) < 0 || id > (uint64_t)LONG_MAX)
+		return -EBADMSG;
+	path = p + strspn(p, " \t");
+	pl = (size_t)(l + len - path);
+	while (pl && (path[pl - 1] == ' ' || path[pl - 1] == '\t'))
+		pl--;
+	st->mine = pl ? strlen(rel) == pl && !strncmp(path, rel, pl) : !strcmp(rel, "/");
+	if (st->mine)
+		out->memcg_id = (long)id;
+	st->level = 1;
+	return 0;
+}
+
+static int parse_line(const char *l, size_t len, const char *rel, struct pstate *st,
+		      struct mw__mglru_parsed *out, const char **why)
+{
+	const char *p = l + strspn(l, " \t");
+	uint64_t v;
+
+	if ((size_t)(p - l) == len)
+		return 0; /* blank */
+	if (p == l && !strncmp(l, "memcg", 5) && (l[5] == ' ' || l[5] == '\t'))
+		return memcg_line(l, len, rel, st, out) < 0 ? (*why = "memcg line without a numeric id", -EBADMSG) : 0;
+	if (!strncmp(p, "node", 4) && (p[4] == ' ' || p[4] == '\t')) {
+		p += 4;
+		if (st->level < 1)
+			return *why = "node line before any memcg line", -EBADMSG;
+		if (num(&p, &v) < 0 || !rest_blank(p))
+			return *why = "node line without a numeric node id", -EBADMSG;
+		if (v >= MW_MGLRU_MAX_NODES)
+			return *why = "node id out of range", -EBADMSG;
+		st->node = (int)v;
+		st->level = 2;
+		return 0;
+	}
+	if (isdigit((unsigned char)*p)) {
+		struct mw_mglru_gen g = { .sz = sizeof(g), .node = st->node };
+
+		if (st->level < 2)
+			return *why = "generation line outside a node", -EBADMSG;
+		if (num(&p, &g.seq) < 0 || num(&p, &g.age_ms) < 0 || num(&p, &g.anon_pages) < 0 ||
+		    num(&p, &g.file_pages) < 0 || !rest_blank(p))
+			return *why = "generation line is not SEQ AGE_MS ANON FILE", -EBADMSG;
+		return st->mine ? push_gen(out, &g) : 0;
+	}
+	return *why = "not a memcg, node or generation line", -EBADMSG;
+}
+
+int mw__mglru_parse(const char *text, const char *rel, struct mw__mglru_parsed *out)
+{
+	struct pstate st = { 0 };
+	unsigned long lineno = 0;
 
 	out->memcg_id = -1;
-	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		long id;
-		char path[4096];
+	for (const char *l = text; l && *l;) {
+		const char *nl = strchr(l, '\n'), *why = NULL;
+		size_t len = nl ? (size_t)(nl - l) : strlen(l);
+		int ret;
 
-		if (sscanf(l, "memcg %ld %4095s", &id, path) == 2 ||
-		    (sscanf(l, "memcg %ld", &id) == 1 && (path[0] = '\0', true))) {
-			mine = !strcmp(path, rel) || (!path[0] && !strcmp(rel, "/"));
-			if (mine)
-				out->memcg_id = id;
-		} else if (sscanf(l, " node %d", &node) == 1) {
-			continue;
-		} else if (mine && isdigit((unsigned char)l[strspn(l, " ")])) {
-			struct mw_mglru_gen g = { .sz = sizeof(g), .node = node };
-			const char *p = l;
-
-			g.seq = num(&p);
-			g.age_ms = num(&p);
-			g.anon_pages = num(&p);
-			g.file_pages = num(&p);
-			if (out->n == out->cap) {
-				size_t cap = out->cap ? out->cap * 2 : 16;
-				void *ng = realloc(out->gens, cap * sizeof(*out->gens));
-
-				if (!ng)
-					return -ENOMEM;
-				out->gens = ng;
-				out->cap = cap;
-			}
-			out->gens[out->n++] = g;
-		}
+		lineno++;
+		ret = parse_line(l, len, rel, &st, out, &why);
+		if (ret == -EBADMSG)
+			mw__log(LOG_ERR, "mglru: lru_gen line %lu: %s: '%.*s'", lineno, why, (int)(len > 80 ? 80 : len), l);
+		if (ret < 0)
+			return ret;
+		l = nl ? nl + 1 : NULL;
 	}
 	return out->memcg_id < 0 ? -ENOENT : 0;
 }
 
-static int load(const char *cgroup, struct parsed *p)
+static int load(const char *cgroup, struct mw__mglru_parsed *p)
 {
 	char dir[4096], rel[4096];
 	MW_AUTOCLOSE int fd = -1;
@@ -139,7 +210,7 @@ static int load(const char *cgroup, struct parsed *p)
 	ret = mw__cgroup_resolve(cgroup, dir, sizeof(dir), rel, sizeof(rel));
 	if (ret < 0)
 		return ret;
-	fd = open(LRU_GEN_DBG, O_RDONLY | O_CLOEXEC);
+	fd = open(LG(LRU_GEN_DBG), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	text = mw__read_fd_alloc(fd, 64u << 20, NULL);
@@ -154,7 +225,7 @@ static int load(const char *cgroup, struct parsed *p)
 
 MW_API int mw_mglru_gens_foreach(const char *cgroup, mw_mglru_gen_fn fn, void *arg)
 {
-	struct parsed p;
+	struct mw__mglru_parsed p;
 	int ret;
 
 	if (!fn)
@@ -173,13 +244,13 @@ static int need_enabled(void)
 	char buf[32];
 	long x;
 
-	if (mw__read_file(LRU_GEN_SYS "/enabled", buf, sizeof(buf)) < 0)
+	if (mw__read_file(LG(LRU_GEN_SYS "/enabled"), buf, sizeof(buf)) < 0)
 		return -ENOENT;
 	return mw__parse_long(buf, &x) == 0 && (x & 1) ? 0 : -EOPNOTSUPP;
 }
 
 /* Youngest and oldest seq per node. */
-static void node_span(const struct parsed *p, int node, uint64_t *min, uint64_t *max, bool *any)
+static void node_span(const struct mw__mglru_parsed *p, int node, uint64_t *min, uint64_t *max, bool *any)
 {
 	*any = false;
 	for (size_t i = 0; i < p->n; i++) {
@@ -195,14 +266,14 @@ static void node_span(const struct parsed *p, int node, uint64_t *min, uint64_t 
 
 MW_API int mw_mglru_age(const char *cgroup, int anon)
 {
-	struct parsed p;
+	struct mw__mglru_parsed p;
 	char cmd[128];
 	int ret = need_enabled();
 
 	if (ret < 0)
 		return ret;
 	ret = load(cgroup, &p);
-	for (int node = 0; ret == 0 && node < MAX_NODES; node++) {
+	for (int node = 0; ret == 0 && node < MW_MGLRU_MAX_NODES; node++) {
 		uint64_t min, max;
 		bool any;
 
@@ -212,13 +283,13 @@ MW_API int mw_mglru_age(const char *cgroup, int anon)
 		/* force_scan 1: walk the page tables even when the kernel thinks
 		 * the bloom filter says nothing changed; that is the measurement. */
 		snprintf(cmd, sizeof(cmd), "+ %ld %d %" PRIu64 " %d 1", p.memcg_id, node, max, anon ? 1 : 0);
-		ret = mw__write_file(LRU_GEN_DBG, cmd);
+		ret = mw__write_file(LG(LRU_GEN_DBG), cmd);
 	}
 	free(p.gens);
 	return ret;
 }
 
-static int evict_node(const struct parsed *p, int node, uint64_t min_age_ms, int swappiness,
+static int evict_node(const struct mw__mglru_parsed *p, int node, uint64_t min_age_ms, int swappiness,
 		      uint64_t nr_pages, uint64_t *evicted)
 {
 	uint64_t min, max, target = 0;
@@ -249,13 +320,13 @@ static int evict_node(const struct parsed *p, int node, uint64_t min_age_ms, int
 		n += snprintf(cmd + n, sizeof(cmd) - (size_t)n, " %d", swappiness >= 0 ? swappiness : 60);
 	if (nr_pages)
 		snprintf(cmd + n, sizeof(cmd) - (size_t)n, " %" PRIu64, nr_pages);
-	return mw__write_file(LRU_GEN_DBG, cmd);
+	return mw__write_file(LG(LRU_GEN_DBG), cmd);
 }
 
 MW_API int mw_mglru_evict(const char *cgroup, uint64_t min_age_ms, int swappiness, uint64_t nr_pages,
 			  uint64_t *evicted)
 {
-	struct parsed p;
+	struct mw__mglru_parsed p;
 	bool done = false;
 	int ret = need_enabled();
 
@@ -266,7 +337,7 @@ MW_API int mw_mglru_evict(const char *cgroup, uint64_t min_age_ms, int swappines
 	if (evicted)
 		*evicted = 0;
 	ret = load(cgroup, &p);
-	for (int node = 0; ret == 0 && node < MAX_NODES; node++) {
+	for (int node = 0; ret == 0 && node < MW_MGLRU_MAX_NODES; node++) {
 		int r = evict_node(&p, node, min_age_ms, swappiness, nr_pages, evicted);
 
 		if (r == 0)
