@@ -6,10 +6,7 @@
  * and keeps the hot part. On 6.1, where MGLRU ships off, the test enables it
  * and restores the setting.
  */
-#include "live.h"
-#include "reclaim_wss.h"
-
-#include <memward/mglru.h>
+#include "setup.h"
 
 static int max_seq(const struct mw_mglru_gen *g, void *arg)
 {
@@ -22,29 +19,15 @@ static int max_seq(const struct mw_mglru_gen *g, void *arg)
 
 int main(int argc, char **argv)
 {
-	char cg[256], path[300], out[65536], was[32] = "";
+	char cg[256], path[300], out[65536];
 	char *av[] = { argv[1], (char *)"reclaim", (char *)"--cgroup", (char *)"/mw-rc-mglru", (char *)"--min-age",
 		       (char *)"3s", (char *)"--once", (char *)"--json", (char *)"--mechanism", (char *)"mglru", NULL };
 	struct workload wl;
 	uint64_t m0 = 0, m1 = 0;
 	long long before, after;
-	int fd;
 
 	REQUIRE(argc == 2, "usage: %s MEMWARD", argv[0]);
-	wl_require_vm();
-	fd = open("/sys/kernel/mm/lru_gen/enabled", O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		CHECK(!wl_profile("6.1") && !wl_profile("6.12"), "the guests have MGLRU: %s", strerror(errno));
-		if (live_failures)
-			return 1;
-		live_skip("no MGLRU (open /sys/kernel/mm/lru_gen/enabled: %s)", strerror(errno));
-	}
-	REQUIRE(read(fd, was, sizeof(was) - 1) > 0, "read enabled");
-	close(fd);
-	was[strcspn(was, "\n")] = '\0';
-	if (wl_profile("6.1"))
-		CHECK(mw_mglru_age("/", 1) == -EOPNOTSUPP, "aging with MGLRU off is not -EOPNOTSUPP");
-	REQUIRE(mw_mglru_enable(7) == 0, "enable MGLRU");
+	mglru_setup();
 	wl_cgroup("mw-rc-mglru", cg, sizeof(cg));
 	wl = wl_start(cg, TOTAL_MIB * WL_MIB, HOT_MIB * WL_MIB, 20);
 	wl_wait_ready(&wl);
@@ -69,6 +52,6 @@ int main(int argc, char **argv)
 
 	wl_stop(&wl);
 	rmdir(cg);
-	CHECK(wl_write("/sys/kernel/mm/lru_gen/enabled", was) == 0, "restore enabled=%s", was);
+	mglru_restore();
 	return live_failures ? 1 : 0;
 }
