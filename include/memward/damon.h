@@ -170,9 +170,13 @@ struct mw_damon_stats {
 	size_t sz;                       /* sizeof(struct mw_damon_stats) */
 	uint64_t nr_tried, sz_tried, nr_applied, sz_applied, qt_exceeds;
 	uint64_t sz_ops_filter_passed;   /* 6.14+, else 0 */
+	uint64_t qt_effective_bytes;     /* the size quota in force this reset interval, as the
+					  * quota goals tuned it (quotas/effective_bytes, 6.9+);
+					  * 0 where the kernel does not say */
 };
 
-/* Refresh (update_schemes_stats) and read scheme idx's statistics. */
+/* Refresh (update_schemes_stats, and update_schemes_effective_quotas where
+ * the kernel has it) and read scheme idx's statistics. */
 MW_API int mw_damon_stats_get(struct mw_damon *d, size_t scheme, struct mw_damon_stats *out);
 
 struct mw_damon_tried {

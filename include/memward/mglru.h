@@ -20,7 +20,8 @@
  * Errors (negative errno): -ENOENT no MGLRU (CONFIG_LRU_GEN), no such cgroup
  * or no debugfs at /sys/kernel/debug; -EOPNOTSUPP MGLRU is disabled (aging
  * and eviction need enabled & 1); -EINVAL bad arguments or a generation that
- * moved meanwhile (retry); -EACCES/-EPERM not root; -ERANGE nothing to evict.
+ * moved meanwhile (retry); -EACCES/-EPERM not root; -ERANGE nothing to evict;
+ * -EBADMSG lru_gen text memward cannot read (the log callback names the line).
  */
 #ifndef MEMWARD_MGLRU_H
 #define MEMWARD_MGLRU_H

@@ -277,6 +277,15 @@ MW_API int mw_damon_stats_get(struct mw_damon *d, size_t s, struct mw_damon_stat
 		return ret;
 	/* 6.14+; 0 before. */
 	mw__damon_readu(&v.sz_ops_filter_passed, S "/stats/sz_ops_filter_passed", s);
+	/* 6.9+: what the goals made of the quota (the kernel refreshes the
+	 * file on this command only). */
+	if (mw__damon_exists(S "/quotas/effective_bytes", s)) {
+		ret = mw__damon_write("update_schemes_effective_quotas", DAMON_K0 "/state");
+		if (ret == 0)
+			ret = mw__damon_readu(&v.qt_effective_bytes, S "/quotas/effective_bytes", s);
+		if (ret < 0)
+			return ret;
+	}
 	return MW_RESULT_OUT(out, v);
 }
 

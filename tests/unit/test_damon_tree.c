@@ -320,11 +320,16 @@ static void apply_and_stop(bool split)
 	put("12288\n", S0 "/stats/sz_applied");
 	put("1\n", S0 "/stats/qt_exceeds");
 	assert_int_equal(mw_damon_stats_get(d, 0, &st), 0);
+	assert_int_equal(st.qt_effective_bytes, 0); /* no effective_bytes file: before 6.9 */
+	EQ("update_schemes_stats", K0 "/state");
+	put("32768\n", S0 "/quotas/effective_bytes"); /* 6.9+ */
+	assert_int_equal(mw_damon_stats_get(d, 0, &st), 0);
 	assert_int_equal(st.nr_tried, 7);
 	assert_int_equal(st.sz_applied, 12288);
 	assert_int_equal(st.qt_exceeds, 1);
+	assert_int_equal(st.qt_effective_bytes, 32768);
 	assert_int_equal(mw_damon_stats_get(d, 2, &st), -EINVAL);
-	EQ("update_schemes_stats", K0 "/state");
+	EQ("update_schemes_effective_quotas", K0 "/state");
 	put("on\n", K0 "/state");
 	assert_int_equal(mw_damon_stop(d), 0);
 	EQ("off", K0 "/state");
