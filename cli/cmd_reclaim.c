@@ -121,7 +121,22 @@ static int parse(int argc, char **argv, struct rc_opts *o)
 		return cli_usage_error(&cmd_reclaim, "--min-age is required");
 	if (o->anon && o->file)
 		return cli_usage_error(&cmd_reclaim, "--anon and --file exclude each other");
+	if (o->psi_target_us && o->mech == MECH_MGLRU)
+		return cli_usage_error(&cmd_reclaim, "--psi-target needs --mechanism damon (a DAMOS quota goal) or memcg "
+				       "(the memory.reclaim loop): MGLRU eviction has no PSI feedback");
 	return 0;
+}
+
+/* Does DAMOS take a quota goal on some_mem_psi_us (6.9)? Only asked when no
+ * kdamond exists: then memward may probe with a scratch kdamond of its own,
+ * which it removes; the files answer without writing where they can. */
+static bool damon_psi_goal(void)
+{
+	struct mw_damon_features f = { .sz = sizeof(f) };
+
+	if (mw_damon_features_get(&f, MW_DAMON_PROBE_WRITE) < 0)
+		return false;
+	return (f.feats_have & MW_DAMON_FEAT_GOAL_PSI) != 0;
 }
 
 /* Which mechanism, and why the better ones cannot be used. */
@@ -142,7 +157,12 @@ static enum mech choose(const struct rc_opts *o, const struct rc_target *t, char
 			 "the cgroup has no process");
 	else if ((o->anon || o->file) && !t->cgroup[0])
 		snprintf(damon_no, sizeof(damon_no), "anon/file filters need the process's cgroup v2 (memcg filter)");
-	if (!t->cgroup[0])
+	else if (o->psi_target_us && o->mech == MECH_AUTO && !damon_psi_goal())
+		snprintf(damon_no, sizeof(damon_no), "no DAMOS quota goal on some_mem_psi_us for --psi-target "
+			 "(Linux %s)", mw_damon_feat_release(2));
+	if (o->psi_target_us)
+		snprintf(mglru_no, sizeof(mglru_no), "MGLRU eviction has no PSI feedback for --psi-target");
+	else if (!t->cgroup[0])
 		snprintf(mglru_no, sizeof(mglru_no), "the process has no cgroup v2");
 	else if (!ms.present)
 		snprintf(mglru_no, sizeof(mglru_no), "no MGLRU (CONFIG_LRU_GEN)");
@@ -177,6 +197,7 @@ static int reclaim_run(int argc, char **argv)
 {
 	struct rc_opts o = { .interval_us = 1000000, .mech = MECH_AUTO };
 	struct rc_target t;
+	const char *psi;
 	char why[600];
 	int ret = parse(argc, argv, &o);
 
@@ -188,10 +209,19 @@ static int reclaim_run(int argc, char **argv)
 	if (mw_damon_cleanup_stale() == 1)
 		fprintf(stderr, "memward: removed the kdamond a killed memward left running\n");
 	o.mech_used = choose(&o, &t, why, sizeof(why));
-	if (o.json)
-		printf("{\"event\":\"start\",\"mechanism\":\"%s\",\"why\":\"%s\"}\n", mech_name(o.mech_used), why);
-	else
+	psi = !o.psi_target_us ? NULL : o.mech_used == MECH_DAMON ? PSI_DAMOS_GOAL : PSI_MEMCG_LOOP;
+	if (o.json) {
+		printf("{\"event\":\"start\",\"mechanism\":\"%s\",\"why\":\"%s\"", mech_name(o.mech_used), why);
+		if (psi)
+			printf(",\"psi_target_us\":%" PRIu64 ",\"psi\":\"%s\"", o.psi_target_us, psi);
+		if (o.quota_bps)
+			printf(",\"quota_bytes_per_s\":%" PRIu64, o.quota_bps);
+		printf("}\n");
+	} else {
 		printf("mechanism: %s (%s)\n", mech_name(o.mech_used), why);
+		if (psi)
+			printf("psi-target: %" PRIu64 " us by %s\n", o.psi_target_us, psi);
+	}
 	fflush(stdout);
 	switch (o.mech_used) {
 	case MECH_DAMON: return mech_damon(&o, &t);

@@ -36,6 +36,11 @@ struct loop {
 	const struct rc_target *t;
 	uint64_t t0, reclaimed, last_reclaimed, idle_rounds; /* idle_rounds: time of the last progress */
 	struct mw_memcg_stat first;
+	/* DAMOS: the scheme's quota statistics; memory.reclaim: the PSI rate
+	 * seen and whether this interval backed off. */
+	const struct mw_damon_stats *damos;
+	uint64_t psi_rate;
+	int backoff; /* -1: not the PSI loop */
 };
 
 static uint64_t rss_of(pid_t pid)
@@ -54,6 +59,16 @@ static uint64_t rss_of(pid_t pid)
 	return kb * 1024;
 }
 
+/* The mechanism's own figures: DAMOS quota statistics, or the PSI loop's decision. */
+static void report_json_extra(const struct loop *l)
+{
+	if (l->damos)
+		printf(",\"quota_exceeds\":%" PRIu64 ",\"quota_effective_bytes\":%" PRIu64, l->damos->qt_exceeds,
+		       l->damos->qt_effective_bytes);
+	if (l->backoff >= 0)
+		printf(",\"psi_rate_us\":%" PRIu64 ",\"backoff\":%s", l->psi_rate, l->backoff ? "true" : "false");
+}
+
 static void report(struct loop *l, uint64_t cpu_us)
 {
 	struct mw_memcg_stat s = { .sz = sizeof(s) };
@@ -61,21 +76,26 @@ static void report(struct loop *l, uint64_t cpu_us)
 
 	if (l->t->cgroup[0])
 		mw_memcg_stat_get(l->t->cgroup, &s);
-	if (l->o->json)
+	if (l->o->json) {
 		printf("{\"time_ms\":%" PRIu64 ",\"mechanism\":\"%s\",\"reclaimed_bytes\":%" PRIu64
 		       ",\"memory_current\":%" PRIu64 ",\"anon\":%" PRIu64 ",\"file\":%" PRIu64
 		       ",\"rss\":%" PRIu64 ",\"swap\":%" PRIu64 ",\"refaults\":%" PRIu64 ",\"psi_some_us\":%" PRIu64
-		       ",\"reclaimer_cpu_us\":%" PRIu64 "}\n",
+		       ",\"reclaimer_cpu_us\":%" PRIu64,
 		       ms, mech_name(l->o->mech_used), l->reclaimed, s.current, s.anon, s.file,
 		       l->t->pid ? rss_of(l->t->pid) : 0, s.swap_current,
 		       s.refault_anon + s.refault_file - l->first.refault_anon - l->first.refault_file,
 		       s.psi_some_us - l->first.psi_some_us, cpu_us);
-	else
+		report_json_extra(l);
+		printf("}\n");
+	} else {
 		printf("%7.1fs %-18s reclaimed %8.1f MiB  current %8.1f MiB  anon %8.1f  file %8.1f  "
 		       "refaults %" PRIu64 "  cpu %.2fs\n", (double)ms / 1000, mech_name(l->o->mech_used),
 		       (double)l->reclaimed / 1048576, (double)s.current / 1048576, (double)s.anon / 1048576,
 		       (double)s.file / 1048576, s.refault_anon + s.refault_file - l->first.refault_anon -
 		       l->first.refault_file, (double)cpu_us / 1e6);
+		if (l->backoff > 0)
+			printf("  backing off: PSI %" PRIu64 " us/s over the target\n", l->psi_rate);
+	}
 	fflush(stdout);
 }
 
@@ -103,6 +123,7 @@ static void loop_init(struct loop *l, const struct rc_opts *o, const struct rc_t
 	memset(l, 0, sizeof(*l));
 	l->o = o;
 	l->t = t;
+	l->backoff = -1;
 	l->t0 = rc_now_us();
 	l->first.sz = sizeof(l->first);
 	if (t->cgroup[0])
@@ -124,7 +145,8 @@ int mech_damon(const struct rc_opts *o, const struct rc_target *t)
 	/* Before 6.14 a filter excludes what it matches (matching=1) or what it
 	 * does not (0): --anon excludes non-anon pages, --file excludes anon. */
 	struct mw_damon_filter anon = { .sz = sizeof(anon), .type = MW_DAMOS_FILTER_ANON, .matching = o->file };
-	const struct mw_damon_filter *fl[2] = { &memcg, &anon };
+	struct mw_damon_filter holes[RC_MAX_HOLES];
+	const struct mw_damon_filter *fl[RC_MAX_HOLES] = { &memcg, &anon };
 	struct mw_damon_goal psi = { .sz = sizeof(psi), .metric = MW_DAMOS_GOAL_SOME_MEM_PSI_US,
 				     .target_value = o->psi_target_us };
 	const struct mw_damon_goal *gp = &psi;
@@ -139,6 +161,7 @@ int mech_damon(const struct rc_opts *o, const struct rc_target *t)
 	struct mw_damon_ctx ctx = { .sz = sizeof(ctx), .ops = paddr ? MW_DAMON_PADDR : MW_DAMON_VADDR,
 				    .sample_us = aggr / 20, .aggr_us = aggr, .targets = tp,
 				    .nr_targets = paddr ? 1 : t->nr_pids, .schemes = &scp, .nr_schemes = 1 };
+	struct mw_damon_stats st = { .sz = sizeof(st) };
 	struct mw_damon *d;
 	struct loop l;
 	char why[400];
@@ -159,15 +182,27 @@ int mech_damon(const struct rc_opts *o, const struct rc_target *t)
 		tg[i] = (struct mw_damon_target){ .sz = sizeof(tg[i]), .pid = paddr ? 0 : t->pids[i] };
 		tp[i] = &tg[i];
 	}
+	/* A quota (or a goal's) on vaddr goes to the oldest regions first: the
+	 * unmapped holes, unless filtered out (reclaim_holes.c). */
+	if (!paddr && (o->quota_bps || o->psi_target_us)) {
+		sc.nr_filters = rc_vaddr_holes(t->pids, t->nr_pids, holes, RC_MAX_HOLES);
+		for (size_t i = 0; i < sc.nr_filters; i++)
+			fl[i] = &holes[i];
+	}
 	ret = mw_damon_start(&ctx, &d, why, sizeof(why));
+	if (ret == -EOPNOTSUPP && !paddr && sc.nr_filters) {
+		/* addr filters arrived in 6.6 */
+		fprintf(stderr, "memward: %s; the quota may be spent on unmapped address ranges\n", why);
+		sc.nr_filters = 0;
+		ret = mw_damon_start(&ctx, &d, why, sizeof(why));
+	}
 	if (ret < 0) {
 		cli_err("DAMOS pageout: %s", why[0] ? why : strerror(-ret));
 		return 2;
 	}
 	loop_init(&l, o, t);
+	l.damos = &st;
 	do {
-		struct mw_damon_stats st = { .sz = sizeof(st) };
-
 		rc_sleep(o->interval_us);
 		ret = mw_damon_stats_get(d, 0, &st);
 		if (ret < 0) {
@@ -243,6 +278,7 @@ int mech_memcg(const struct rc_opts *o, const struct rc_target *t)
 		return 2;
 	}
 	last_psi = l.first.psi_some_us;
+	l.backoff = 0;
 	do {
 		uint64_t psi_per_s;
 
@@ -254,7 +290,9 @@ int mech_memcg(const struct rc_opts *o, const struct rc_target *t)
 		}
 		psi_per_s = (s.psi_some_us - last_psi) * 1000000 / o->interval_us;
 		last_psi = s.psi_some_us;
-		if (psi_per_s < target && s.current) {
+		l.psi_rate = psi_per_s;
+		l.backoff = psi_per_s >= target;
+		if (!l.backoff && s.current) {
 			uint64_t step = s.current * step_permil / 1000;
 
 			if (o->quota_bps && step > o->quota_bps * o->interval_us / 1000000)
