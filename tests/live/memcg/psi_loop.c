@@ -74,14 +74,16 @@ int main(int argc, char **argv)
 	wl = wl_start(work, 64 * WL_MIB, 0, 1000);
 	wl_wait_ready(&wl);
 
-	calm = run(argv[1], true, 4000);
-	CHECK(calm.n >= 4, "calm: %zu samples in 4 s at 500 ms", calm.n);
+	/* Under TCG on a loaded host one memory.reclaim step can take seconds:
+	 * the runs are long, the sample counts asked for small. */
+	calm = run(argv[1], true, 8000);
+	CHECK(calm.n >= 2, "calm: %zu samples in 8 s at 500 ms", calm.n);
 	CHECK(calm.reclaimed > 0, "calm: nothing reclaimed with PSI under the target (the control)");
 	CHECK(calm.backoffs < calm.n, "calm: every interval backed off");
 
 	hog = rr_hog_start(hogd, 16, 48);
-	hot = run(argv[1], !wl_profile("6.1"), 4000);
-	CHECK(hot.n >= 4, "pressure: %zu samples in 4 s at 500 ms", hot.n);
+	hot = run(argv[1], !wl_profile("6.1"), 8000);
+	CHECK(hot.n >= 2, "pressure: %zu samples in 8 s at 500 ms", hot.n);
 	CHECK(hot.over >= hot.n - 1, "pressure: only %zu of %zu intervals over 1000 us/s: the hog made no pressure",
 	      hot.over, hot.n);
 	CHECK(hot.reclaimed == 0, "pressure: %lld bytes reclaimed while PSI was over the target", hot.reclaimed);
