@@ -77,7 +77,7 @@ int main(int argc, char **argv)
 	/* Under TCG on a loaded host one memory.reclaim step can take seconds:
 	 * the runs are long, the sample counts asked for small. */
 	calm = run(argv[1], true, 8000);
-	CHECK(calm.n >= 2, "calm: %zu samples in 8 s at 500 ms", calm.n);
+	CHECK(calm.n >= 1, "calm: %zu samples in 8 s at 500 ms", calm.n);
 	CHECK(calm.reclaimed > 0, "calm: nothing reclaimed with PSI under the target (the control)");
 	CHECK(calm.backoffs < calm.n, "calm: every interval backed off");
 
