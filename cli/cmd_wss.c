@@ -164,13 +164,15 @@ static int run_damon(const struct wss_opts *o, const struct rc_target *t)
 	const struct mw_damon_target *tp[RC_MAX_PIDS];
 	struct mw_damon_scheme sc = { .sz = sizeof(sc), .action = MW_DAMOS_STAT };
 	const struct mw_damon_scheme *scp = &sc;
-	/* At least 100 regions: a region is counted whole, so one that straddles
-	 * the hot set's edge (and is young, its access count flipping) errs by
-	 * its size. DAMON's default 10 let it hold a tenth of the monitored range
-	 * (86 MiB regions; the 15 s window read 116 MiB for a 64 MiB hot set). */
+	/* At least 400 regions: a region is counted whole, and DAMON merges
+	 * regions up to monitored/min_nr_regions, so one that takes in the hot
+	 * set's edge (young, its access count flipping) errs by up to that
+	 * much. DAMON's default 10 let it hold a tenth of the monitored range
+	 * (86 MiB; the 15 s window read 116 MiB for a 64 MiB hot set); 100 still
+	 * 13 MiB of 1.3 GB (79 MiB read, on a loaded host). */
 	struct mw_damon_ctx ctx = {
 		.sz = sizeof(ctx), .ops = MW_DAMON_VADDR, .sample_us = o->aggr_us / 20, .aggr_us = o->aggr_us,
-		.update_us = 1000000, .min_nr_regions = 100, .max_nr_regions = 1000, .targets = tp,
+		.update_us = 1000000, .min_nr_regions = 400, .max_nr_regions = 1000, .targets = tp,
 		.nr_targets = t->nr_pids, .schemes = &scp, .nr_schemes = 1,
 	};
 	struct region_acc acc = { 0 };
