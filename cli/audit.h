@@ -19,6 +19,9 @@ size_t audit_utf8_len(const unsigned char *s);
  * (--json: its members first) or the last line (--jsonl). */
 void audit_out_json(FILE *f, const struct mw_audit_report *r, json_object *summary);
 void audit_out_jsonl(FILE *f, const struct mw_audit_report *r, json_object *summary);
+/* The table and --prometheus (audit_text.c). */
+void audit_out_table(FILE *f, const struct mw_audit_report *r);
+void audit_out_prom(FILE *f, const struct mw_audit_report *r);
 /* A Prometheus label ,key="value" (raw value escaped). */
 void audit_prom_label(FILE *f, const char *key, const char *raw, bool comma);
 

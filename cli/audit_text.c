@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * memward audit's text formats: the table and Prometheus textfile metrics
+ * (--json and --jsonl are in audit_json.c). Names are escaped as they are
+ * written (the rules in cmd_audit.c's header), without a copy each: a scan
+ * can make 100,000 findings.
+ */
+#include "cli.h"
+#include "audit.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <memward/memward.h>
+
+enum put_mode { PUT_TABLE, PUT_PROM };
+
+/*
+ * Write esc(raw) to f without making it: for the table, with control
+ * characters escaped (esc(raw, true)); for a Prometheus label value,
+ * esc(raw, false) with \ " and newline escaped again. Returns the bytes
+ * written (for the table's padding). Runs of plain bytes go out in one
+ * write: a scan can make 100,000 findings.
+ */
+static size_t put_esc(FILE *f, const char *raw, enum put_mode m)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)(raw ? raw : "");
+	const unsigned char *run = s;
+	size_t total = 0;
+
+	while (*s) {
+		size_t l = audit_utf8_len(s), n = 0;
+		char e[8];
+
+		if (l > 1 || (l == 1 && *s >= 0x20 && *s != 0x7f && *s != '\\' && *s != '"') ||
+		    (l == 1 && *s == 0x7f && m == PUT_PROM) || (l == 1 && *s == '"' && m == PUT_TABLE)) {
+			s += l;
+			continue;
+		}
+		fwrite_unlocked(run, 1, (size_t)(s - run), f);
+		total += (size_t)(s - run);
+		if (*s == '\\') {
+			memcpy(e, "\\\\\\\\", m == PUT_PROM ? 4 : 2);
+			n = m == PUT_PROM ? 4 : 2;
+		} else if (*s == '"') {
+			memcpy(e, "\\\"", 2); /* PUT_PROM */
+			n = 2;
+		} else if (l == 0 || m == PUT_TABLE) {
+			/* not UTF-8 (both), or a control character (table) */
+			n = 0;
+			if (m == PUT_PROM)
+				e[n++] = '\\';
+			e[n++] = '\\';
+			if (l && *s == '\n') {
+				e[n++] = 'n';
+			} else if (l && *s == '\t') {
+				e[n++] = 't';
+			} else {
+				e[n++] = 'x';
+				e[n++] = hex[*s >> 4];
+				e[n++] = hex[*s & 15];
+			}
+		} else if (*s == '\n') {
+			memcpy(e, "\\n", 2); /* PUT_PROM */
+			n = 2;
+		} else {
+			e[n++] = (char)*s; /* other control characters: raw in a label */
+		}
+		fwrite_unlocked(e, 1, n, f);
+		total += n;
+		run = ++s;
+	}
+	fwrite_unlocked(run, 1, (size_t)(s - run), f);
+	return total + (size_t)(s - run);
+}
+
+/* A Prometheus label value: esc() then \ " and newline escaped. */
+void audit_prom_label(FILE *f, const char *key, const char *raw, bool comma)
+{
+	if (comma)
+		putc_unlocked(',', f);
+	fputs_unlocked(key, f);
+	fputs_unlocked("=\"", f);
+	put_esc(f, raw, PUT_PROM);
+	putc_unlocked('"', f);
+}
+
+void audit_out_prom(FILE *f, const struct mw_audit_report *r)
+{
+
+	fputs("# HELP memward_audit_findings Findings of the last memward audit by severity and kind.\n"
+	      "# TYPE memward_audit_findings gauge\n", f);
+	for (int s = MW_AUDIT_INFO; s <= MW_AUDIT_CRITICAL; s++)
+		for (int k = 0; k < MW_AUDIT_KIND_COUNT_; k++) {
+			size_t n = 0;
+
+			for (size_t i = 0; i < r->nfindings; i++)
+				n += r->findings[i]->severity == (enum mw_audit_severity)s &&
+				     r->findings[i]->kind == (enum mw_audit_kind)k;
+			fprintf(f, "memward_audit_findings{severity=\"%s\",kind=\"%s\"} %zu\n",
+				mw_audit_severity_name((enum mw_audit_severity)s),
+				mw_audit_kind_key((enum mw_audit_kind)k), n);
+		}
+	fputs("# HELP memward_audit_finding One series per finding of severity low or above (value 1).\n"
+	      "# TYPE memward_audit_finding gauge\n", f);
+	for (size_t i = 0; i < r->nfindings; i++) {
+		const struct mw_audit_finding *x = r->findings[i];
+		char num[32];
+
+		if (x->severity < MW_AUDIT_LOW)
+			continue;
+		fputs("memward_audit_finding{", f);
+		audit_prom_label(f, "severity", mw_audit_severity_name(x->severity), false);
+		audit_prom_label(f, "kind", mw_audit_kind_key(x->kind), true);
+		snprintf(num, sizeof(num), "%d", x->pid);
+		audit_prom_label(f, "pid", num, true);
+		snprintf(num, sizeof(num), "%lld", x->uid == (uid_t)-1 ? -1LL : (long long)x->uid);
+		audit_prom_label(f, "uid", num, true);
+		audit_prom_label(f, "comm", x->comm, true);
+		audit_prom_label(f, "exe", x->exe, true);
+		audit_prom_label(f, "container", x->container, true);
+		audit_prom_label(f, "pod", x->pod, true);
+		audit_prom_label(f, "object", x->object, true);
+		snprintf(num, sizeof(num), "%d", x->fd);
+		audit_prom_label(f, "fd", num, true);
+		/* two memfds of one name mapped by one process differ only here */
+		snprintf(num, sizeof(num), "%" PRIu64, x->ino);
+		audit_prom_label(f, "inode", num, true);
+		fputs("} 1\n", f);
+	}
+	fputs("# HELP memward_audit_memfd_noexec Effective vm.memfd_noexec per pid namespace (-1 unknown).\n"
+	      "# TYPE memward_audit_memfd_noexec gauge\n", f);
+	for (size_t i = 0; i < r->nfindings; i++) {
+		const struct mw_audit_finding *x = r->findings[i];
+
+		if (x->kind == MW_AUDIT_NOEXEC_POLICY)
+			fprintf(f, "memward_audit_memfd_noexec{pidns=\"%" PRIu64 "\"} %d\n", x->pidns,
+				x->memfd_noexec);
+	}
+	fputs("# HELP memward_audit_secretmem_bytes Bytes of memfd_secret memory held per process.\n"
+	      "# TYPE memward_audit_secretmem_bytes gauge\n", f);
+	for (size_t i = 0; i < r->nfindings; i++) {
+		const struct mw_audit_finding *x = r->findings[i];
+		char num[32];
+
+		if (x->kind != MW_AUDIT_SECRETMEM)
+			continue;
+		fputs("memward_audit_secretmem_bytes{", f);
+		snprintf(num, sizeof(num), "%d", x->pid);
+		audit_prom_label(f, "pid", num, false);
+		audit_prom_label(f, "comm", x->comm, true);
+		fprintf(f, "} %" PRIu64 "\n", x->size);
+	}
+	fprintf(f, "# HELP memward_audit_processes Processes by scan outcome.\n"
+		"# TYPE memward_audit_processes gauge\n"
+		"memward_audit_processes{state=\"scanned\"} %u\n"
+		"memward_audit_processes{state=\"unreadable\"} %u\n"
+		"memward_audit_processes{state=\"vanished\"} %u\n"
+		"memward_audit_processes{state=\"kernel\"} %u\n"
+		"# HELP memward_audit_scan_duration_seconds Wall-clock time of the scan.\n"
+		"# TYPE memward_audit_scan_duration_seconds gauge\n"
+		"memward_audit_scan_duration_seconds %.6f\n"
+		"# HELP memward_audit_partial 1 when some processes could not be read.\n"
+		"# TYPE memward_audit_partial gauge\n"
+		"memward_audit_partial %d\n",
+		r->procs_scanned, r->procs_unreadable, r->procs_vanished, r->procs_kernel,
+		r->duration_s, r->partial ? 1 : 0);
+}
+
+void audit_out_table(FILE *out, const struct mw_audit_report *r)
+{
+	size_t counts[MW_AUDIT_CRITICAL + 1] = { 0 };
+
+	if (r->nfindings)
+		fprintf(out, "%-8s %-21s %7s %6s %-15s %s\n", "SEVERITY", "KIND", "PID", "UID", "COMM", "OBJECT");
+	for (size_t i = 0; i < r->nfindings; i++) {
+		const struct mw_audit_finding *f = r->findings[i];
+		char uid[24];
+		size_t w;
+
+		counts[f->severity]++;
+		snprintf(uid, sizeof(uid), "%lld", f->uid == (uid_t)-1 ? -1LL : (long long)f->uid);
+		fprintf(out, "%-8s %-21s %7d %6s ", mw_audit_severity_name(f->severity), mw_audit_kind_key(f->kind),
+		       f->pid, uid);
+		/* the comm, escaped, padded to 15 bytes (as %-15s did) */
+		for (w = put_esc(out, f->comm, PUT_TABLE); w < 15; w++)
+			putc_unlocked(' ', out);
+		putc_unlocked(' ', out);
+		put_esc(out, f->object, PUT_TABLE);
+		if (f->fd >= 0)
+			fprintf(out, " (fd %d)", f->fd);
+		fputs_unlocked("\n         ", out);
+		put_esc(out, f->reason, PUT_TABLE);
+		fputs_unlocked("\n         exe: ", out);
+		put_esc(out, f->exe, PUT_TABLE);
+		putc_unlocked('\n', out);
+	}
+	fprintf(out, "%s%zu finding(s): %zu critical, %zu high, %zu medium, %zu low, %zu info; "
+	       "%u process(es) scanned in %.3f s\n",
+	       r->nfindings ? "\n" : "", r->nfindings, counts[MW_AUDIT_CRITICAL], counts[MW_AUDIT_HIGH],
+	       counts[MW_AUDIT_MEDIUM], counts[MW_AUDIT_LOW], counts[MW_AUDIT_INFO], r->procs_scanned,
+	       r->duration_s);
+	if (r->partial)
+		fprintf(out, "PARTIAL: %u process(es) could not be read (permission denied); run as root "
+		       "for a complete audit\n", r->procs_unreadable);
+}
