@@ -26,9 +26,10 @@
 
 #define PA __attribute__((preserve_access_index))
 
-struct vfsmount { int mnt_flags; } PA;
+struct vfsmount { struct dentry *mnt_root; int mnt_flags; } PA;
 struct qstr { const unsigned char *name; } PA;
-struct dentry { struct qstr d_name; } PA;
+struct dentry { struct qstr d_name; struct dentry *d_parent; } PA;
+struct mount { struct mount *mnt_parent; struct dentry *mnt_mountpoint; struct vfsmount mnt; } PA;
 struct path { struct vfsmount *mnt; struct dentry *dentry; } PA;
 struct super_block { __u32 s_dev; unsigned long s_magic; } PA;
 struct inode {
@@ -85,6 +86,48 @@ static __always_inline int read_seals(struct inode *inode, unsigned long magic)
 	return -1;
 }
 
+/* The directories above the file, nearest first, across mounts (what d_path
+ * would show from the initial root; an unlinked dentry keeps its parent). */
+static __always_inline void dirs_of(struct file *file, struct mw_exec_rec *r)
+{
+	struct vfsmount *vm = BPF_CORE_READ(file, f_path.mnt);
+	struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
+	struct mount *mnt;
+	unsigned int n = 0;
+
+	if (!vm || !d)
+		return;
+	mnt = (void *)vm - bpf_core_field_offset(struct mount, mnt);
+	d = BPF_CORE_READ(d, d_parent);
+	for (int i = 0; i < 24; i++) {
+		struct dentry *parent;
+
+		if (!d)
+			break;
+		if (d == BPF_CORE_READ(vm, mnt_root)) {
+			struct mount *pm = BPF_CORE_READ(mnt, mnt_parent);
+
+			if (!pm || pm == mnt)
+				break; /* the root */
+			d = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = pm;
+			vm = (void *)pm + bpf_core_field_offset(struct mount, mnt);
+			continue;
+		}
+		parent = BPF_CORE_READ(d, d_parent);
+		if (parent == d)
+			break;
+		if (n >= MW_EXEC_DEPTH) {
+			r->flags |= MW_EXEC_DIRS_CUT;
+			break;
+		}
+		bpf_probe_read_kernel_str(r->dirs[n & (MW_EXEC_DEPTH - 1)], MW_EXEC_COMP, BPF_CORE_READ(d, d_name.name));
+		n++;
+		d = parent;
+	}
+	r->ndirs = n;
+}
+
 static __always_inline void record(struct task_struct *task, int old_pid, struct linux_binprm *bprm)
 {
 	struct mw_exec_rec *r;
@@ -138,6 +181,8 @@ static __always_inline void record(struct task_struct *task, int old_pid, struct
 	/* Only memfd_create() names its files "memfd:..." on the internal
 	 * mounts (SysV segments are "SYSV%08x", anonymous shared memory
 	 * "dev/zero"); user space still checks the device. */
+	if (!(r->flags & MW_EXEC_INTERNAL) && (r->flags & MW_EXEC_UNLINKED))
+		dirs_of(file, r);
 	if ((r->flags & MW_EXEC_INTERNAL) && r->name[0] == 'm' && r->name[1] == 'e' && r->name[2] == 'm' &&
 	    r->name[3] == 'f' && r->name[4] == 'd' && r->name[5] == ':')
 		r->flags |= MW_EXEC_MEMFD;

@@ -75,9 +75,12 @@ struct mw_brec_proc {
 #define MW_EXEC_UNLINKED 0x08u /* no name in any filesystem: i_nlink 0 (deleted,
 				* O_TMPFILE never linked, memfd, shmem) */
 #define MW_EXEC_SEALS    0x10u /* seals read (shmem or hugetlbfs inode) */
+#define MW_EXEC_DIRS_CUT 0x20u /* dirs[] holds the nearest MW_EXEC_DEPTH only */
 
 #define MW_EXEC_NAME_MAX 64
 #define MW_EXEC_PATH_MAX 128
+#define MW_EXEC_DEPTH 8
+#define MW_EXEC_COMP 32
 
 /* One exec, as the kernel saw it at sched_process_exec (after the point of
  * no return, before the new program runs): fixed size, in a ring buffer. */
@@ -98,6 +101,12 @@ struct mw_exec_rec {
 	char comm[16];
 	char name[MW_EXEC_NAME_MAX];     /* the file's dentry name (NUL-terminated) */
 	char filename[MW_EXEC_PATH_MAX]; /* bprm->filename: the path given to execve */
+	/* the directories of a file not on an internal mount, nearest first
+	 * (the dentry's parents across mounts, up to the root of the initial
+	 * mount namespace: where it lived, as /proc would show it); ndirs used */
+	__u32 ndirs;
+	__u32 pad2_;
+	char dirs[MW_EXEC_DEPTH][MW_EXEC_COMP];
 };
 
 #endif

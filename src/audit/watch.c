@@ -276,14 +276,21 @@ static int drain_bpf(struct mw_audit_watch *w)
 }
 
 /* The path /proc would show for the record's executable: "/NAME (deleted)"
- * on the internal mounts (simple_dname()); an unlinked file's own name is
- * all the record has of its path. */
+ * on the internal mounts (simple_dname()); an unlinked file's directories
+ * as the program walked them (".../" in front when there were more). */
 static char *rec_exe_path(const struct mw_exec_rec *r)
 {
-	char buf[MW_EXEC_NAME_MAX + 32];
+	char buf[MW_EXEC_DEPTH * (MW_EXEC_COMP + 1) + MW_EXEC_NAME_MAX + 32];
+	size_t len = 0;
 
-	snprintf(buf, sizeof(buf), "%s%s%s", (r->flags & MW_EXEC_INTERNAL) ? "/" : "", r->name,
-		 MW_PROC_DELETED);
+	buf[0] = '\0';
+	if (!(r->flags & MW_EXEC_INTERNAL)) {
+		if (r->flags & MW_EXEC_DIRS_CUT)
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "...");
+		for (unsigned int i = r->ndirs < MW_EXEC_DEPTH ? r->ndirs : MW_EXEC_DEPTH; i-- > 0;)
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "/%.*s", MW_EXEC_COMP, r->dirs[i]);
+	}
+	snprintf(buf + len, sizeof(buf) - len, "/%s%s", r->name, MW_PROC_DELETED);
 	return strdup(buf);
 }
 

@@ -58,6 +58,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	r.comm[sizeof(r.comm) - 1] = '\0';
 	r.name[sizeof(r.name) - 1] = '\0';
 	r.filename[sizeof(r.filename) - 1] = '\0';
+	for (unsigned int i = 0; i < MW_EXEC_DEPTH; i++)
+		r.dirs[i][MW_EXEC_COMP - 1] = '\0';
 	return b->cb ? b->cb(b->arg, &r) : 0;
 }
 

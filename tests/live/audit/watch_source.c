@@ -14,7 +14,9 @@
  *    SIGCONT) must still be in the output and the journal: with BPF as a
  *    finding made from the kernel's record ("exec_record":true, the memfd's
  *    inode, critical when unsealed, high when sealed: the seals come from
- *    the kernel, the contents could not be hashed); with the proc connector
+ *    the kernel, the contents could not be hashed; a file unlinked from a
+ *    /tmp directory before its exec: high, its path as /proc shows it, the
+ *    directories walked by the program); with the proc connector
  *    as exec_unread with its pid (all that source knows).
  *
  * usage: live-audit-watch-source MEMWARD
@@ -91,6 +93,10 @@ static int raw_tp_error(void)
 
 /* Run a copy of this program from a memfd (sealed WRITE|SEAL|SHRINK|GROW
  * when sealed); it lives ms. *ino: the memfd's inode. */
+/* unlinked_dir: instead of a memfd, a copy in that directory, unlinked
+ * before it is exec'd through its fd (a file with no name at exec). */
+static const char *unlinked_dir;
+
 static pid_t fileless(int ms, bool sealed, double *t_exec, uint64_t *ino)
 {
 	int p[2];
@@ -112,6 +118,22 @@ static pid_t fileless(int ms, bool sealed, double *t_exec, uint64_t *ino)
 			if (sendfile(m, self, &off, (size_t)(st.st_size - off)) <= 0)
 				_exit(121);
 		fchmod(m, 0755);
+		if (unlinked_dir) {
+			char path[256];
+			int w;
+
+			snprintf(path, sizeof(path), "%s/prog", unlinked_dir);
+			w = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+			for (off_t off = 0; w >= 0 && off < st.st_size;)
+				if (sendfile(w, m, &off, (size_t)(st.st_size - off)) <= 0)
+					_exit(126);
+			/* no writer left at exec (ETXTBSY before 6.11) */
+			close(w);
+			close(m);
+			m = open(path, O_RDONLY | O_CLOEXEC);
+			if (w < 0 || m < 0 || unlink(path) < 0)
+				_exit(127);
+		}
 		if (sealed && fcntl(m, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW) < 0)
 			_exit(123);
 		if (fstat(m, &mst) < 0)
@@ -225,30 +247,40 @@ static bool file_has(const char *path, const char *a, const char *b)
 	return found;
 }
 
-/* A gone fileless process (unsealed, then sealed) while the watch is stopped. */
-static void check_gone(struct out *o, pid_t watcher, const char *src, bool bpf, const char *journal)
+/* A gone fileless process (unsealed, sealed, an unlinked file in dir) while
+ * the watch is stopped. */
+static void check_gone(struct out *o, pid_t watcher, const char *src, bool bpf, const char *journal,
+		       const char *dir)
 {
-	for (int sealed = 0; sealed < 2; sealed++) {
+	for (int sealed = 0; sealed < 3; sealed++) {
 		char line[8192], key[48], ino_s[48], srcs[64];
 		double t, ts = 0;
 		uint64_t ino;
 		pid_t p;
 
 		kill(watcher, SIGSTOP);
-		p = fileless(0, sealed, &t, &ino);
+		unlinked_dir = sealed == 2 ? dir : NULL;
+		p = fileless(0, sealed == 1, &t, &ino);
+		unlinked_dir = NULL;
 		live_wait(p); /* exited and reaped: /proc has nothing of it */
 		kill(watcher, SIGCONT);
 		snprintf(key, sizeof(key), "\"pid\":%d,", (int)p);
 		snprintf(ino_s, sizeof(ino_s), "\"inode\":%llu,", (unsigned long long)ino);
 		snprintf(srcs, sizeof(srcs), "\"source\":\"%s\"", src);
 		if (bpf) {
+			/* an unlinked file: where it lived, as /proc would say
+			 * it (a world-writable /tmp directory: high) */
+			char exe[200];
 			const char *want[] = { "\"kind\":\"fileless_exec\"",
 					       sealed ? "\"severity\":\"high\"" : "\"severity\":\"critical\"",
-					       "\"exec_record\":true", ino_s, srcs, NULL };
+					       "\"exec_record\":true", ino_s, srcs, sealed == 2 ? exe : NULL, NULL };
+
+			snprintf(exe, sizeof(exe), "\"exe\":\"%s/prog (deleted)\"", dir);
 
 			CHECK(wait_line(o, p, want, 10, line, sizeof(line), &ts),
 			      "%s: %s fileless process %d, gone before it was read: no %s fileless_exec "
-			      "from the exec record (inode %llu)", src, sealed ? "sealed" : "unsealed", (int)p,
+			      "from the exec record (inode %llu)", src,
+			      sealed == 2 ? "unlinked" : sealed ? "sealed" : "unsealed", (int)p,
 			      sealed ? "high" : "critical", (unsigned long long)ino);
 		} else {
 			const char *want[] = { "\"type\":\"exec_unread\"", srcs, NULL };
@@ -369,7 +401,7 @@ static void run_source(const char *memward, bool no_bpf, bool raw, bool expect_b
 			 src, no_bpf ? " (--no-bpf)" : "", delays[ndelays / 2] * 1e3, ndelays);
 		live_figure(fig);
 	}
-	check_gone(&o, watcher, src, !strncmp(src, "bpf_", 4), journal);
+	check_gone(&o, watcher, src, !strncmp(src, "bpf_", 4), journal, dir);
 	/* a process read through /proc is not reported again from its exec
 	 * record: one line each */
 	for (int i = 0; i < N_LIVE; i++) {
