@@ -27,14 +27,23 @@ struct guard_log {
 	unsigned long long lines, write_errors;
 };
 
+/* 1024 bytes hold every event with an empty exe path (names escaped six
+ * times over, as a comm or memfd name of control bytes makes them); the
+ * listed path adds at most six bytes per byte. A line that did not fit
+ * was dropped silently before: a listed program's events could be hidden
+ * by its own comm and memfd names. */
+#define LINE_MAX_BYTES (1024 + 6 * 4096 + 2)
+
 static void on_event(const struct mw_guard_event *ev, void *ctx)
 {
+	static char line[LINE_MAX_BYTES];
 	struct guard_log *l = ctx;
-	char line[1100];
 	int n = mw_guard_event_json(ev, line, sizeof(line) - 1);
 
-	if (n < 0)
+	if (n < 0) {
+		l->write_errors++;
 		return;
+	}
 	line[n++] = '\n';
 	/* One write per line: lines of concurrent readers never interleave. */
 	if (write(l->fd, line, (size_t)n) != n)

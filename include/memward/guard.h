@@ -155,7 +155,8 @@ MW_API int mw_guard_probe(char *why, size_t size);
 
 /*
  * One JSON object (no newline) for ev into buf. Returns its length, or
- * -ENOSPC (buf too small; 1024 bytes is always enough), -EINVAL.
+ * -ENOSPC (buf too small; 1024 bytes plus six per byte of exe_path
+ * always suffice), -EINVAL.
  */
 MW_API int mw_guard_event_json(const struct mw_guard_event *ev, char *buf, size_t size);
 

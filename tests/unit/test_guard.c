@@ -78,6 +78,43 @@ static void test_json_small(void **state)
 	assert_int_equal(mw_guard_event_json(&ev, buf, 0), -EINVAL);
 }
 
+/* The size mw_guard_event_json() documents: 1024 bytes for the longest
+ * event (every name of control bytes, escaped six times over; every number
+ * at its widest) with no exe path, plus six bytes per byte of the path. */
+static void test_json_worst(void **state)
+{
+	struct mw_guard_event ev;
+	char comm[16], exe[33], obj[49], path[101], buf[1024 + 6 * 100];
+
+	(void)state;
+	memset(&ev, 0, sizeof(ev));
+	memset(comm, 1, 15);
+	comm[15] = '\0';
+	memset(exe, 1, 32);
+	exe[32] = '\0';
+	memset(obj, 1, 48);
+	obj[48] = '\0';
+	memset(path, 1, 100);
+	path[100] = '\0';
+	memcpy(ev.comm, comm, sizeof(ev.comm));
+	ev.exe_known = 1;
+	ev.exe_dev = ev.obj_dev = ev.exe_ino = ev.obj_ino = ev.time_ns = ev.suppressed = UINT64_MAX;
+	ev.pid = ev.tid = INT32_MIN;
+	ev.uid = UINT32_MAX;
+	ev.seals = ev.arg = UINT32_MAX;
+	ev.exe_name = exe;
+	ev.obj_name = obj;
+	ev.exe_path = "";
+	ev.listed = ev.denied = ev.enforced = 1;
+	ev.kind = MW_GUARD_KIND_LISTED_FILE;
+	ev.hook = MW_GUARD_HOOK_MPROTECT;
+	ev.why = MW_GUARD_WHY_PROTECTED;
+	assert_true(mw_guard_event_json(&ev, buf, 1024) > 0);
+	ev.exe_path = path;
+	assert_true(mw_guard_event_json(&ev, buf, sizeof(buf)) > 0);
+	assert_int_equal(mw_guard_event_json(&ev, buf, 1024 + 6 * 100 - 1), -ENOSPC);
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -146,6 +183,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_json_small),
+		cmocka_unit_test(test_json_worst),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_open_bad_opts),
 	};
