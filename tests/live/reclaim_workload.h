@@ -71,6 +71,29 @@ static inline long long wl_read_ll(const char *path)
 	return n > 0 ? strtoll(buf, NULL, 10) : -1;
 }
 
+#define WL_DAMON_ADMIN "/sys/kernel/mm/damon/admin"
+#define WL_NR_KDAMONDS WL_DAMON_ADMIN "/kdamonds/nr_kdamonds"
+
+/* Every DAMON test's start: in a guest, as root, with DAMON sysfs (which
+ * the 6.12 guest must have: a missing one there fails, elsewhere skips),
+ * and no kdamond yet (the tests create and count their own). */
+static inline void wl_require_damon(void)
+{
+	struct stat st;
+
+	wl_require_vm();
+	if (stat(WL_DAMON_ADMIN, &st) < 0) {
+		int e = errno;
+
+		CHECK(!wl_profile("6.12"), "the 6.12 guest has DAMON sysfs: %s", strerror(e));
+		if (live_failures)
+			exit(1);
+		live_skip("no DAMON sysfs (stat " WL_DAMON_ADMIN ": %s)", strerror(e));
+	}
+	REQUIRE(wl_read_ll(WL_NR_KDAMONDS) == 0, "a kdamond exists before the test (%lld)",
+		wl_read_ll(WL_NR_KDAMONDS));
+}
+
 /* A memory.stat key of cgroup dir, -1 if absent. */
 static inline long long wl_memstat(const char *cg, const char *key)
 {

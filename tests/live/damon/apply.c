@@ -18,11 +18,6 @@
 
 static struct workload wl;
 
-static long long nr_kdamonds(void)
-{
-	return wl_read_ll(KD "/nr_kdamonds");
-}
-
 static void read_text(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -63,7 +58,7 @@ static void check_tree_empty(const char *what)
 {
 	struct stat st;
 
-	CHECK(nr_kdamonds() == 0, "%s: nr_kdamonds %lld after a refused apply", what, nr_kdamonds());
+	CHECK(wl_read_ll(WL_NR_KDAMONDS) == 0, "%s: nr_kdamonds %lld after a refused apply", what, wl_read_ll(WL_NR_KDAMONDS));
 	CHECK(stat(KD "/0", &st) < 0 && errno == ENOENT, "%s: kdamond 0 left in the tree", what);
 }
 
@@ -187,7 +182,7 @@ static void test_foreign(void)
 	ret = mw_damon_features_get(&f, MW_DAMON_PROBE_WRITE);
 	CHECK(ret == -EBUSY, "write probe beside a foreign kdamond: %s", strerror(-ret));
 	CHECK(f.ops_have & (1u << MW_DAMON_PADDR), "read-only probe missed the foreign context's ops");
-	CHECK(nr_kdamonds() == 1, "nr_kdamonds changed to %lld", nr_kdamonds());
+	CHECK(wl_read_ll(WL_NR_KDAMONDS) == 1, "nr_kdamonds changed to %lld", wl_read_ll(WL_NR_KDAMONDS));
 	CHECK(stat(KD "/0/contexts/0", &b) == 0 && a.st_ino == b.st_ino, "the foreign tree was recreated");
 	read_text(KD "/0/contexts/0/operations", why, sizeof(why));
 	CHECK(!strcmp(why, "paddr"), "foreign operations now '%s'", why);
@@ -274,18 +269,10 @@ static void test_stats(void)
 int main(void)
 {
 	char cg[256];
-	struct stat st;
 	unsigned int accepted;
 	int fds;
 
-	wl_require_vm();
-	if (stat("/sys/kernel/mm/damon/admin", &st) < 0) {
-		CHECK(!wl_profile("6.12"), "the 6.12 guest has DAMON sysfs: %s", strerror(errno));
-		if (live_failures)
-			return 1;
-		live_skip("no DAMON sysfs (stat /sys/kernel/mm/damon/admin: %s)", strerror(errno));
-	}
-	REQUIRE(nr_kdamonds() == 0, "a kdamond exists before the test (%lld)", nr_kdamonds());
+	wl_require_damon();
 	wl_cgroup("mw-damon-apply", cg, sizeof(cg));
 	wl = wl_start(cg, 8 * WL_MIB, 1 * WL_MIB, 50);
 	wl_wait_ready(&wl);

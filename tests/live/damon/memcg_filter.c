@@ -17,7 +17,6 @@
 
 #include <memward/damon.h>
 
-#define NR_KD "/sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds"
 #define RUN_MS 12000
 
 struct cg_mem {
@@ -74,18 +73,10 @@ int main(int argc, char **argv)
 		       (char *)"--min-age", (char *)"1s", (char *)"--json", NULL };
 	struct workload wa, wb;
 	struct cg_mem a0, a1, b0, b1, c0, c1;
-	struct stat st;
 	int rc;
 
 	REQUIRE(argc == 2, "usage: %s MEMWARD", argv[0]);
-	wl_require_vm();
-	if (stat("/sys/kernel/mm/damon/admin", &st) < 0) {
-		CHECK(!wl_profile("6.12"), "the 6.12 guest has DAMON sysfs");
-		if (live_failures)
-			return 1;
-		live_skip("no DAMON sysfs (stat /sys/kernel/mm/damon/admin: %s)", strerror(errno));
-	}
-	REQUIRE(wl_read_ll(NR_KD) == 0, "a kdamond exists before the test");
+	wl_require_damon();
 	wl_cgroup("mw-rc-a", a, sizeof(a));
 	wl_cgroup("mw-rc-b", b, sizeof(b));
 	wa = wl_start(a, 96 * WL_MIB, 0, 1000);
@@ -117,7 +108,7 @@ int main(int argc, char **argv)
 	      "control: B lost only %lld bytes without the memcg filter: the filter's check above cannot fail",
 	      c0.current - c1.current);
 
-	CHECK(wl_read_ll(NR_KD) == 0, "kdamond left");
+	CHECK(wl_read_ll(WL_NR_KDAMONDS) == 0, "kdamond left");
 	wl_stop(&wa);
 	wl_stop(&wb);
 	rmdir(a);

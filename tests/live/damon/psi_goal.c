@@ -12,7 +12,6 @@
 #include "reclaim_run.h"
 
 #define ADMIN "/sys/kernel/mm/damon/admin/kdamonds"
-#define NR_KD ADMIN "/nr_kdamonds"
 #define G ADMIN "/0/contexts/0/schemes/0/quotas/goals"
 
 struct readback {
@@ -82,20 +81,13 @@ int main(int argc, char **argv)
 	long long psi0, psi1;
 
 	REQUIRE(argc == 2, "usage: %s MEMWARD", argv[0]);
-	wl_require_vm();
-	if (stat("/sys/kernel/mm/damon/admin", &st) < 0) {
-		CHECK(!wl_profile("6.12"), "the 6.12 guest has DAMON sysfs");
-		if (live_failures)
-			return 1;
-		live_skip("no DAMON sysfs (stat /sys/kernel/mm/damon/admin: %s)", strerror(errno));
-	}
+	wl_require_damon();
 	if (stat("/proc/pressure/memory", &st) < 0) {
 		CHECK(!wl_profile("6.12"), "the 6.12 guest has PSI");
 		if (live_failures)
 			return 1;
 		live_skip("no PSI (stat /proc/pressure/memory: %s)", strerror(errno));
 	}
-	REQUIRE(wl_read_ll(NR_KD) == 0, "a kdamond exists before the test");
 	wl_cgroup("mw-rc-psi", cg, sizeof(cg));
 	wl = wl_start(cg, 96 * WL_MIB, 16 * WL_MIB, 20);
 	wl_wait_ready(&wl);
@@ -127,7 +119,7 @@ int main(int argc, char **argv)
 	wl_stop(&hog);
 	rmdir(hog_cg);
 
-	CHECK(wl_read_ll(NR_KD) == 0, "kdamond left after SIGTERM");
+	CHECK(wl_read_ll(WL_NR_KDAMONDS) == 0, "kdamond left after SIGTERM");
 	wl_stop(&wl);
 	rmdir(cg);
 	return live_failures ? 1 : 0;

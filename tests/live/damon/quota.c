@@ -12,7 +12,6 @@
 #include "reclaim_run.h"
 
 #define ADMIN "/sys/kernel/mm/damon/admin/kdamonds"
-#define NR_KD ADMIN "/nr_kdamonds"
 #define Q ADMIN "/0/contexts/0/schemes/0/quotas"
 #define QUOTA (1ll << 20)
 
@@ -24,7 +23,7 @@ static void read_quota_files(void *arg)
 {
 	struct readback *r = arg;
 
-	r->nr_kd = wl_read_ll(NR_KD);
+	r->nr_kd = wl_read_ll(WL_NR_KDAMONDS);
 	r->bytes = wl_read_ll(Q "/bytes");
 	r->reset_ms = wl_read_ll(Q "/reset_interval_ms");
 	r->ms = wl_read_ll(Q "/ms");
@@ -39,19 +38,11 @@ int main(int argc, char **argv)
 	struct readback rb = { -1, -1, -1, -1, -1 };
 	const char *lines[64];
 	struct workload wl;
-	struct stat st;
 	size_t n;
 	int rc;
 
 	REQUIRE(argc == 2, "usage: %s MEMWARD", argv[0]);
-	wl_require_vm();
-	if (stat("/sys/kernel/mm/damon/admin", &st) < 0) {
-		CHECK(!wl_profile("6.12"), "the 6.12 guest has DAMON sysfs");
-		if (live_failures)
-			return 1;
-		live_skip("no DAMON sysfs (stat /sys/kernel/mm/damon/admin: %s)", strerror(errno));
-	}
-	REQUIRE(wl_read_ll(NR_KD) == 0, "a kdamond exists before the test");
+	wl_require_damon();
 	wl_cgroup("mw-rc-quota", cg, sizeof(cg));
 	wl = wl_start(cg, 128 * WL_MIB, 16 * WL_MIB, 20);
 	wl_wait_ready(&wl);
@@ -89,7 +80,7 @@ int main(int argc, char **argv)
 		CHECK(r <= QUOTA * ((t + 999) / 1000 + 1), "%lld bytes in %lld ms: over the quota", r, t);
 		CHECK(qx > 0, "the quota was never reached: it did not limit anything");
 	}
-	CHECK(wl_read_ll(NR_KD) == 0, "kdamond left after SIGTERM");
+	CHECK(wl_read_ll(WL_NR_KDAMONDS) == 0, "kdamond left after SIGTERM");
 	wl_stop(&wl);
 	rmdir(cg);
 	return live_failures ? 1 : 0;

@@ -14,7 +14,6 @@
 #include "live.h"
 #include "reclaim_wss.h"
 
-#define NR_KD "/sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds"
 
 static int run_reclaim(const char *memward, const char *cg, const char *extra, char *out, size_t len)
 {
@@ -52,7 +51,7 @@ static void check_cold_out(const char *memward)
 		  (double)after / WL_MIB, HOT_MIB);
 	CHECK(before - after > (long long)((TOTAL_MIB - HOT_MIB) / 2 * WL_MIB), "less than half the cold part went out");
 	CHECK(after > (long long)(HOT_MIB * WL_MIB * 9 / 10), "the hot set went out too");
-	CHECK(wl_read_ll(NR_KD) == 0, "kdamond left after --once");
+	CHECK(wl_read_ll(WL_NR_KDAMONDS) == 0, "kdamond left after --once");
 	wl_stop(&wl);
 	rmdir(cg);
 }
@@ -85,18 +84,10 @@ static void check_anon_filter(const char *memward)
 
 int main(int argc, char **argv)
 {
-	struct stat st;
 
 	REQUIRE(argc == 2, "usage: %s MEMWARD", argv[0]);
-	wl_require_vm();
-	if (stat("/sys/kernel/mm/damon/admin", &st) < 0) {
-		CHECK(!wl_profile("6.12"), "the 6.12 guest has DAMON sysfs");
-		if (live_failures)
-			return 1;
-		live_skip("no DAMON sysfs (stat /sys/kernel/mm/damon/admin: %s)", strerror(errno));
-	}
+	wl_require_damon();
 	REQUIRE(wl_read_ll("/proc/sys/vm/swappiness") >= 0 && access("/proc/swaps", R_OK) == 0, "no swap info");
-	REQUIRE(wl_read_ll(NR_KD) == 0, "a kdamond exists before the test");
 	check_cold_out(argv[1]);
 	check_anon_filter(argv[1]);
 	return live_failures ? 1 : 0;

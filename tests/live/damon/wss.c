@@ -8,7 +8,6 @@
 
 #include <memward/damon.h>
 
-#define NR_KD "/sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds"
 
 /* Start memward wss in the background, stop it with sig once its kdamond runs. */
 static void check_signal(const char *memward, pid_t target, int sig)
@@ -28,31 +27,23 @@ static void check_signal(const char *memward, pid_t target, int sig)
 		execl(memward, memward, "wss", pidbuf, "--source", "damon", (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 200 && wl_read_ll(NR_KD) != 1; i++)
+	for (int i = 0; i < 200 && wl_read_ll(WL_NR_KDAMONDS) != 1; i++)
 		wl_sleep_ms(50);
-	CHECK(wl_read_ll(NR_KD) == 1, "memward wss did not start a kdamond");
+	CHECK(wl_read_ll(WL_NR_KDAMONDS) == 1, "memward wss did not start a kdamond");
 	wl_sleep_ms(300);
 	kill(pid, sig);
 	rc = live_wait(pid);
 	CHECK(rc == 0, "memward wss after signal %d exited %d", sig, rc);
-	CHECK(wl_read_ll(NR_KD) == 0, "kdamond left after signal %d", sig);
+	CHECK(wl_read_ll(WL_NR_KDAMONDS) == 0, "kdamond left after signal %d", sig);
 }
 
 int main(int argc, char **argv)
 {
 	struct workload wl;
-	struct stat st;
 	char cg[256];
 
 	REQUIRE(argc == 2, "usage: %s MEMWARD", argv[0]);
-	wl_require_vm();
-	if (stat("/sys/kernel/mm/damon/admin", &st) < 0) {
-		CHECK(!wl_profile("6.12"), "the 6.12 guest has DAMON sysfs");
-		if (live_failures)
-			return 1;
-		live_skip("no DAMON sysfs (stat /sys/kernel/mm/damon/admin: %s)", strerror(errno));
-	}
-	REQUIRE(wl_read_ll(NR_KD) == 0, "a kdamond exists before the test");
+	wl_require_damon();
 	wl_cgroup("mw-damon-wss", cg, sizeof(cg));
 	wl = wl_start(cg, TOTAL_MIB * WL_MIB, HOT_MIB * WL_MIB, 20);
 	wl_wait_ready(&wl);

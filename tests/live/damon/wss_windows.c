@@ -20,7 +20,6 @@
 #include "reclaim_run.h"
 #include "reclaim_wss.h"
 
-#define NR_KD "/sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds"
 
 /* The median of key over the samples at or after from_ms; nulls before it
  * are counted in *nulls_before, nulls after it fail. -1 when none. */
@@ -63,30 +62,22 @@ int main(int argc, char **argv)
 {
 	static char out[262144];
 	struct workload wl;
-	struct stat st;
 	char cg[256];
 
 	REQUIRE(argc == 2, "usage: %s MEMWARD", argv[0]);
-	wl_require_vm();
-	if (stat("/sys/kernel/mm/damon/admin", &st) < 0) {
-		CHECK(!wl_profile("6.12"), "the 6.12 guest has DAMON sysfs");
-		if (live_failures)
-			return 1;
-		live_skip("no DAMON sysfs (stat /sys/kernel/mm/damon/admin: %s)", strerror(errno));
-	}
-	REQUIRE(wl_read_ll(NR_KD) == 0, "a kdamond exists before the test");
+	wl_require_damon();
 	wl_cgroup("mw-damon-wss-win", cg, sizeof(cg));
 	wl = wl_start(cg, TOTAL_MIB * WL_MIB, HOT_MIB * WL_MIB, 20);
 	wl_wait_ready(&wl);
 
 	run(argv[1], wl.pid, "1s", 22000, out, sizeof(out));
 	wss_check("damon wss 10s window (1s interval)", window_median(out, "10s", 16000, 10000));
-	CHECK(wl_read_ll(NR_KD) == 0, "kdamond left after SIGTERM");
+	CHECK(wl_read_ll(WL_NR_KDAMONDS) == 0, "kdamond left after SIGTERM");
 
 	run(argv[1], wl.pid, "250ms", 25000, out, sizeof(out));
 	wss_check("damon wss 2500ms window (250ms interval)", window_median(out, "2500ms", 7500, 2500));
 	wss_check("damon wss 15s window (250ms interval: 60 intervals)", window_median(out, "15s", 20000, 15000));
-	CHECK(wl_read_ll(NR_KD) == 0, "kdamond left after SIGTERM");
+	CHECK(wl_read_ll(WL_NR_KDAMONDS) == 0, "kdamond left after SIGTERM");
 
 	wl_stop(&wl);
 	rmdir(cg);
