@@ -14,7 +14,7 @@
  * usage: live-audit-watch MEMWARD
  *        live-audit-watch --live MS   (what the memfd copies run)
  */
-#include "live.h"
+#include "watch.h"
 #include "sys/shim.h"
 
 #include <linux/connector.h>
@@ -29,28 +29,7 @@
 
 #define N_FILELESS 12
 
-static double now_s(void)
-{
-	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Can this process listen to the proc connector? (the test's own check) */
-static int connector_error(void)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC };
-	int s = socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
-	int err = 0;
-
-	if (s < 0)
-		return errno;
-	if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		err = errno;
-	close(s);
-	return err;
-}
 
 /* Run a copy of this program from an unsealed memfd; it lives ms. */
 static pid_t fileless(int ms, double *t_exec)
@@ -61,16 +40,9 @@ static pid_t fileless(int ms, double *t_exec)
 	pid = fork();
 	REQUIRE(pid >= 0, "fork");
 	if (pid == 0) {
-		int m = mw_sys_memfd_create("mw-watch", MFD_CLOEXEC), self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+		int m = self_memfd("mw-watch", MFD_CLOEXEC);
 		char arg[16], *argv[] = { "mw-watch", "--live", arg, NULL };
-		struct stat st;
 
-		if (m < 0 || self < 0 || fstat(self, &st) < 0)
-			_exit(120);
-		for (off_t off = 0; off < st.st_size;)
-			if (sendfile(m, self, &off, (size_t)(st.st_size - off)) <= 0)
-				_exit(121);
-		fchmod(m, 0755);
 		snprintf(arg, sizeof(arg), "%d", ms);
 		*t_exec = now_s();
 		mw_sys_execveat(m, "", argv, argv, AT_EMPTY_PATH);
@@ -175,12 +147,6 @@ static void check_listen(const char *memward)
 	close(errp[0]);
 }
 
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 int main(int argc, char **argv)
 {

@@ -22,7 +22,7 @@
  * usage: live-audit-watch-source MEMWARD
  *        live-audit-watch-source --live MS   (what the memfd copies run)
  */
-#include "live.h"
+#include "watch.h"
 #include "kernel.h"
 #include "sys/shim.h"
 
@@ -38,27 +38,7 @@
 
 #define N_LIVE 8
 
-static double now_s(void)
-{
-	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int connector_error(void)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC };
-	int s = socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
-	int err = 0;
-
-	if (s < 0)
-		return errno;
-	if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		err = errno;
-	close(s);
-	return err;
-}
 
 /* Does a raw tracepoint program attach to sched_process_exec here? (the
  * test's own try: "r0 = 0; exit", loaded and attached, then closed) */
@@ -106,18 +86,13 @@ static pid_t fileless(int ms, bool sealed, double *t_exec, uint64_t *ino)
 	pid = fork();
 	REQUIRE(pid >= 0, "fork");
 	if (pid == 0) {
-		int m = mw_sys_memfd_create("mw-wsrc", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-		int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+		int m = self_memfd("mw-wsrc", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 		char arg[16], *argv[] = { "mw-wsrc", "--live", arg, NULL };
 		struct stat st, mst;
 		double t;
 
-		if (m < 0 || self < 0 || fstat(self, &st) < 0)
+		if (fstat(m, &st) < 0)
 			_exit(120);
-		for (off_t off = 0; off < st.st_size;)
-			if (sendfile(m, self, &off, (size_t)(st.st_size - off)) <= 0)
-				_exit(121);
-		fchmod(m, 0755);
 		if (unlinked_dir) {
 			char path[256];
 			int w;
@@ -223,12 +198,6 @@ static int count_lines(const struct out *o, pid_t pid, const char *what)
 	return n;
 }
 
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 /* A line of the file holding a and b (the journal starts with the full
  * scan's lines: megabytes on a busy machine). */
