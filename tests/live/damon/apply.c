@@ -18,16 +18,30 @@
 
 static struct workload wl;
 
+/* A sysfs file's text without its newline, "" when it cannot be read. A
+ * failed read is tried again (up to 5 times, 20 ms apart) and noted: a
+ * kdamond's state read once came back empty right after apply in the 6.12
+ * guest under load (CI), the errno then unknown. */
 static void read_text(const char *path, char *buf, size_t len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, len - 1);
+	ssize_t n = -1;
+	int e = 0;
 
+	for (int i = 0; i < 5 && n < 0; i++) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+		n = fd < 0 ? -1 : read(fd, buf, len - 1);
+		e = n < 0 ? errno : 0;
+		if (fd >= 0)
+			close(fd);
+		if (n < 0) {
+			live_note("read %s: %s (try %d)", path, strerror(e), i + 1);
+			usleep(20000);
+		}
+	}
 	buf[n > 0 ? n : 0] = '\0';
 	if (n > 0 && buf[n - 1] == '\n')
 		buf[n - 1] = '\0';
-	if (fd >= 0)
-		close(fd);
 }
 
 /* The kernel's own answer: does it take this filter type? Written into a
