@@ -137,6 +137,15 @@ int main(int argc, char **argv)
 				fprintf(stderr, "bench: a run %s the shim failed\n", w ? "with" : "without");
 				return 1;
 			}
+			/* A shim ld.so could not preload (a wrong path: it only
+			 * warns) would measure OpenSSL against itself. */
+			if (init[w] != w) {
+				fprintf(stderr, "bench: CRYPTO_secure_malloc_initialized() is %d %s the shim: %s\n",
+					init[w], w ? "with" : "without",
+					w ? "the shim did not take over OpenSSL's secure heap (is SHIM.so a readable path?)"
+					  : "something else initialised OpenSSL's secure heap (LD_PRELOAD already set?)");
+				return 1;
+			}
 		}
 	for (int s = 0; s < 2; s++) {
 		qsort(r[s], REPS, sizeof(double), cmp);
