@@ -115,8 +115,11 @@ static void acl_probe_once(void)
 	}
 	mw__memdev_record(fd);
 	if (fsetxattr(fd, "system.posix_acl_access", &acl, sizeof(acl), 0) < 0)
-		/* Without tmpfs ACLs (EOPNOTSUPP) the path does not exist. */
-		r = errno == EOPNOTSUPP ? 0 : -errno;
+		/* Without tmpfs ACLs (EOPNOTSUPP) the path does not exist; a
+		 * kernel that refuses the ACL on an exec-sealed memfd (EPERM:
+		 * Debian's 6.12.118, where 6.12.117 let it add exec bits) has
+		 * closed it, as the features probe already reads EPERM. */
+		r = errno == EOPNOTSUPP || errno == EPERM ? 0 : -errno;
 	else
 		r = fstat(fd, &st) < 0 ? -errno : (st.st_mode & 0111) != 0;
 	close(fd);
