@@ -23,12 +23,14 @@
  *
  * -c MEMWARD times the command instead, as a process (fork, exec, wait4 for
  * the peak RSS): every output format and --no-bpf next to lsof, at least 5
- * interleaved runs, medians. Then the choice of path by size: the fixture is
+ * interleaved runs, medians. -B OTHER (with -c) times another build's
+ * command (before a change) in the same runs, every format but --no-bpf,
+ * and prints how much faster MEMWARD is than it. Then the choice of path by size: the fixture is
  * killed and another one brings the system to about -S PROCS processes
  * (default 150; 0 skips it), where the default command is timed against
  * --bpf and --no-bpf (on the large fixture, against --no-bpf).
  *
- * usage: bench-audit [-n PROCS] [-m MEMFDS] [-r RUNS] [-t THREADS] [-s] [-L] [-o] [-c MEMWARD] [-S PROCS]
+ * usage: bench-audit [-n PROCS] [-m MEMFDS] [-r RUNS] [-t THREADS] [-s] [-L] [-o] [-c MEMWARD [-B OTHER]] [-S PROCS]
  */
 #include "sys/shim.h"
 
@@ -295,12 +297,14 @@ static double run_cmd(char *const argv[], long *rss, double *cpu)
 	return now() - t0;
 }
 
-#define MAXCMDS 6
+#define MAXCMDS 10
 #define MAXRUNS 16
 
 /* Run the k commands argvs[] in turn, runs times (a noisy moment hits them
  * alike): median wall time and peak RSS of each. A NULL argv[0] is memward.
  * 0, or 2 after a message. */
+static const char *other_cmd; /* -B */
+
 static int time_cmds(const char *memward, char *const argvs[][8], const char *const labels[], int k,
 		     int runs, double med[], long rmed[], double cmed[])
 {
@@ -319,6 +323,8 @@ static int time_cmds(const char *memward, char *const argvs[][8], const char *co
 			memcpy(argv, argvs[c], sizeof(argv));
 			if (!argv[0])
 				argv[0] = (char *)memward;
+			else if (!strcmp(argv[0], "OTHER"))
+				argv[0] = (char *)other_cmd;
 			d = run_cmd(argv, &r, &u);
 			if (d < 0) {
 				fprintf(stderr, "bench-audit: %s did not run\n", labels[c]);
@@ -367,12 +373,17 @@ static int bench_commands(const char *memward, int runs)
 		{ NULL, "audit", "--fail-on", "none", "--jsonl", NULL },
 		{ NULL, "audit", "--fail-on", "none", "--prometheus", NULL },
 		{ NULL, "audit", "--fail-on", "none", "--no-bpf", NULL },
+		{ "OTHER", "audit", "--fail-on", "none", NULL },
+		{ "OTHER", "audit", "--fail-on", "none", "--json", NULL },
+		{ "OTHER", "audit", "--fail-on", "none", "--jsonl", NULL },
+		{ "OTHER", "audit", "--fail-on", "none", "--prometheus", NULL },
 	};
 	static const char *const labels[] = { "lsof -nP +L1", "memward audit (table)", "--json",
-					      "--jsonl", "--prometheus", "--no-bpf (table)" };
+					      "--jsonl", "--prometheus", "--no-bpf (table)", "-B: table",
+					      "-B: --json", "-B: --jsonl", "-B: --prometheus" };
 	double med[MAXCMDS], cmed[MAXCMDS];
 	long rmed[MAXCMDS];
-	int k = (int)(sizeof(labels) / sizeof(labels[0]));
+	int k = other_cmd ? 10 : 6;
 
 	if (time_cmds(memward, argvs, labels, k, runs, med, rmed, cmed))
 		return 2;
@@ -385,6 +396,9 @@ static int bench_commands(const char *memward, int runs)
 		printf("  %-24s %8.4f s %8.4f s %7ld KiB  %5.1fx faster than lsof (CPU %4.1fx); RSS %.2fx the table's\n",
 		       labels[c], med[c], cmed[c], rmed[c], med[0] / med[c], cmed[0] / cmed[c],
 		       (double)rmed[c] / (double)rmed[1]);
+	for (int c = 6; c < k; c++)
+		printf("  %-24s this build is %.2fx faster (CPU %.2fx) than %s\n", labels[c], med[c] / med[c - 5],
+		       cmed[c] / cmed[c - 5], other_cmd);
 	printf("path choice on %d processes: default %.1f ms (CPU %.1f ms), /proc (--no-bpf) %.1f ms (CPU %.1f ms): "
 	       "default is %.2fx the /proc path's time\n", count_procs(), med[1] * 1e3, cmed[1] * 1e3, med[5] * 1e3,
 	       cmed[5] * 1e3, med[1] / med[5]);
@@ -441,8 +455,9 @@ int main(int argc, char **argv)
 	long lsof_lines = 0;
 	struct rlimit rl;
 
-	while ((c = getopt(argc, argv, "n:m:r:t:Losc:S:")) != -1) {
+	while ((c = getopt(argc, argv, "n:m:r:t:Losc:S:B:")) != -1) {
 		switch (c) {
+		case 'B': other_cmd = optarg; break;
 		case 'S': small = atoi(optarg); break;
 		case 'c': cmd = optarg; break;
 		case 'n': n = atoi(optarg); break;
@@ -453,7 +468,7 @@ int main(int argc, char **argv)
 		case 'L': no_lsof = true; break; /* profiling memward alone */
 		case 'o': nvariants = 1; break; /* only the default scan (profiling) */
 		default:
-			fprintf(stderr, "usage: bench-audit [-n PROCS] [-m MEMFDS] [-r RUNS] [-t THREADS] [-s (noexec memfds)] [-L (skip lsof)] [-o (default scan only)] [-c MEMWARD (time the command)] [-S PROCS (with -c: the small system, 0 none)]\n");
+			fprintf(stderr, "usage: bench-audit [-n PROCS] [-m MEMFDS] [-r RUNS] [-t THREADS] [-s (noexec memfds)] [-L (skip lsof)] [-o (default scan only)] [-c MEMWARD (time the command) [-B OTHER (and another build's)]] [-S PROCS (with -c: the small system, 0 none)]\n");
 			return 64;
 		}
 	}
