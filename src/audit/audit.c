@@ -9,6 +9,7 @@
  * process that only maps a memfd may not let us read its seals.
  */
 #include "audit/scan.h"
+#include "audit/bpf_rec.h"
 #include "core/opts.h"
 
 #include <errno.h>
@@ -70,14 +71,15 @@ static int note_ns(struct scan *sc, struct mw__audit_collector *c, struct mw__au
 		if (sc->ns[i].ino == p->pidns)
 			n = &sc->ns[i];
 	if (n) {
-		bool lower = p->id->pid < n->id->pid;
+		/* the same pid: the process read again (recheck()) */
+		bool lower = p->id->pid <= n->id->pid;
 
 		pthread_mutex_unlock(&sc->lock);
 		if (!lower || mw__audit_proc_ident(c) < 0)
 			return 0;
 		pthread_mutex_lock(&sc->lock);
 		for (size_t i = 0; i < sc->nns; i++)
-			if (sc->ns[i].ino == p->pidns && p->id->pid < sc->ns[i].id->pid)
+			if (sc->ns[i].ino == p->pidns && p->id->pid <= sc->ns[i].id->pid)
 				sc->ns[i].id = p->id;
 		pthread_mutex_unlock(&sc->lock);
 		return 0;
@@ -134,6 +136,24 @@ static void note_missing(struct scan *sc, pid_t pid)
 	pthread_mutex_unlock(&sc->lock);
 }
 
+/* Note the process just read from BPF records for the exec generation
+ * check at the end of the scan (recheck()). 0 or -ENOMEM. */
+static int note_gen(struct mw__audit_collector *c, pid_t pid)
+{
+	if (c->ngens == c->capgens) {
+		size_t cap = c->capgens ? c->capgens * 2 : 256;
+		struct mw__audit_gen *nv = realloc(c->gens, cap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		c->gens = nv;
+		c->capgens = cap;
+	}
+	c->gens[c->ngens++] = (struct mw__audit_gen){ .pid = pid, .exec_id = c->brec->exec_id,
+						       .start_ns = c->brec->start_ns };
+	return 0;
+}
+
 /* Read one process (again, when it exec'd while read) and judge it. */
 static int scan_one(struct scan *sc, struct mw__audit_collector *c, pid_t pid)
 {
@@ -178,6 +198,8 @@ static int scan_one(struct scan *sc, struct mw__audit_collector *c, pid_t pid)
 			err = mw__audit_rules_proc(sc->rep, &p, sc->trust);
 			pthread_mutex_unlock(&sc->lock);
 		}
+		if (!err && c->gen_pending)
+			err = note_gen(c, pid);
 		p.id = NULL;
 		break;
 	}
@@ -408,6 +430,87 @@ static int run_workers(struct scan *sc, struct worker *w, unsigned int nthreads,
 	return sc->err;
 }
 
+/* Forget what was read of pid (its findings, its objects) before it is
+ * read again. */
+static void forget(struct scan *sc, struct worker *w, unsigned int nthreads, pid_t pid)
+{
+	struct mw__audit_report *rep = sc->rep;
+	size_t n = 0;
+
+	for (size_t i = 0; i < rep->pub.nfindings; i++) {
+		if (rep->arr[i]->pid == pid)
+			free(rep->arr[i]);
+		else
+			rep->arr[n++] = rep->arr[i];
+	}
+	rep->pub.nfindings = n;
+	for (unsigned int t = 0; t < nthreads; t++) {
+		struct mw__audit_collector *c = &w[t].c;
+
+		n = 0;
+		for (size_t i = 0; i < c->nobjs; i++) {
+			if (c->objs[i].id && c->objs[i].id->pid == pid)
+				free(c->objs[i].name);
+			else
+				c->objs[n++] = c->objs[i];
+		}
+		c->nobjs = n;
+	}
+}
+
+/* The exec generation of every process read from BPF records, in one walk
+ * of the tasks once all were read (not one per process): a process that
+ * exec'd (or exited and left its pid to another) since the iterators ran
+ * is read again through /proc, so that its findings describe one state. */
+static int recheck(struct scan *sc, struct worker *w, unsigned int nthreads)
+{
+	struct mw__audit_gen *v;
+	bool *changed;
+	size_t n = 0;
+	int err = 0;
+
+	for (unsigned int t = 0; t < nthreads; t++)
+		n += w[t].c.ngens;
+	if (!n)
+		return 0;
+	v = malloc(n * sizeof(*v));
+	changed = calloc(n, sizeof(*changed));
+	if (!v || !changed) {
+		free(v);
+		free(changed);
+		return -ENOMEM;
+	}
+	n = 0;
+	for (unsigned int t = 0; t < nthreads; t++) {
+		if (w[t].c.ngens)
+			memcpy(v + n, w[t].c.gens, w[t].c.ngens * sizeof(*v));
+		n += w[t].c.ngens;
+		w[t].c.ngens = 0;
+	}
+	/* Unknown (no iterator to run again): as before, what was read
+	 * stands; every other check (exe inode, comm) was made. */
+	err = mw__audit_bpf_recheck(sc->env.bpf, v, n, changed);
+	if (err == -ENOMEM)
+		goto out;
+	err = 0;
+	for (size_t i = 0; i < n && !err; i++) {
+		struct mw__audit_collector *c = &w[0].c;
+
+		if (!changed[i])
+			continue;
+		forget(sc, w, nthreads, v[i].pid);
+		__atomic_fetch_sub(&sc->rep->pub.procs_seen, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_sub(&sc->rep->pub.procs_scanned, 1, __ATOMIC_RELAXED);
+		COUNT(sc, procs_rescanned);
+		c->force_proc = true; /* its BPF records are from before */
+		err = scan_one(sc, c, v[i].pid);
+	}
+out:
+	free(v);
+	free(changed);
+	return err;
+}
+
 /* The findings that need the whole system: namespaces, memfds. */
 static int judge_all(struct scan *sc, struct worker *w, unsigned int nthreads, unsigned int started,
 		     struct mw__audit_obj **all, size_t *nall)
@@ -468,6 +571,8 @@ static int scan_run(struct scan *sc, const struct mw_audit_opts *o, struct mw__a
 		goto out;
 	}
 	err = run_workers(sc, w, nthreads, &started);
+	if (!err && sc->env.bpf)
+		err = recheck(sc, w, started + 1);
 	if (!err)
 		err = judge_all(sc, w, nthreads, started, &all, &nall);
 	for (unsigned int i = 0; i < nthreads; i++)

@@ -229,8 +229,8 @@ int mw__audit_bpf_collect(struct mw__audit_bpf *b, bool parallel)
 	if (!err)
 		err = index_recs(b);
 out:
-	/* kept loaded until mw__audit_bpf_free(): mw__audit_bpf_now() runs
-	 * the process iterator again, for one pid */
+	/* kept loaded until mw__audit_bpf_free(): mw__audit_bpf_recheck()
+	 * runs the process iterator again at the end of the scan */
 	if (err) {
 		mw__log(7, "audit: BPF iterators unavailable (%s): reading /proc", strerror(-err));
 		mw__audit_bpf_free(b);
@@ -239,48 +239,55 @@ out:
 	return 0;
 }
 
-int mw__audit_bpf_now(const struct mw__audit_bpf *b, pid_t pid, uint64_t *exec_id, uint64_t *start_ns)
+int mw__audit_bpf_recheck(const struct mw__audit_bpf *b, const struct mw__audit_gen *v, size_t n,
+			  bool *changed)
 {
 	const struct audit_iter *skel = b->skel;
-	union bpf_iter_link_info linfo = { .task = { .pid = (__u32)pid } };
-	LIBBPF_OPTS(bpf_link_create_opts, lo, .iter_info = &linfo, .iter_info_len = sizeof(linfo));
-	MW_AUTOCLOSE int link = -1, fd = -1;
-	struct mw_brec_proc r;
-	char buf[512] __attribute__((aligned(8)));
-	ssize_t n;
+	struct iter_out o = { 0 };
+	const struct mw_brec_proc **now = NULL;
+	size_t nnow = 0;
+	int err;
 
 	if (!skel)
 		return -EOPNOTSUPP;
-	/* one task's record: the task iterator takes a pid since 6.1 */
-	link = bpf_link_create(skel->progs.mw_audit_procs.prog_fd, 0, BPF_TRACE_ITER, &lo);
-	if (link < 0)
-		return -errno;
-	fd = bpf_iter_create(link);
-	if (fd < 0)
-		return -errno;
-	/* One read: the only record (the leader's; threads write none) comes
-	 * whole in the first one, so the read to the end and a buffer for a
-	 * whole system are saved (this runs once per process of a scan). */
-	do
-		n = read(fd, buf, sizeof(buf));
-	while (n < 0 && (errno == EINTR || errno == EAGAIN));
-	if (n < 0)
-		return -errno;
-	if ((size_t)n < sizeof(r))
-		return -ESRCH; /* gone */
-	memcpy(&r, buf, sizeof(r));
-	if (r.type != MW_BREC_PROC || r.pid != (__u32)pid)
-		return -ESRCH;
-	*exec_id = r.exec_id;
-	*start_ns = r.start_ns;
-	return 0;
+	if (!n)
+		return 0;
+	/* One walk of every task for the whole scan (was: a link, an
+	 * iterator and a read for each process). */
+	err = read_iter(skel->links.mw_audit_procs_fd, &o);
+	if (!err) {
+		now = malloc((o.len / sizeof(struct mw_brec_proc) + 1) * sizeof(*now));
+		err = now ? 0 : -ENOMEM;
+	}
+	for (size_t off = 0; !err && off < o.len;) {
+		size_t sz = rec_size(o.buf + off, o.len - off);
+		const struct mw_brec_proc *r = (const struct mw_brec_proc *)(o.buf + off);
+
+		if (!sz || r->type != MW_BREC_PROC)
+			err = -EPROTO;
+		else
+			now[nnow++] = r;
+		off += sz;
+	}
+	if (!err) {
+		sort_if_needed((const void **)now, nnow);
+		for (size_t i = 0; i < n; i++) {
+			size_t end, k = mw__audit_bpf_find((const void *const *)now, nnow, v[i].pid, &end);
+
+			changed[i] = k == end || now[k]->exec_id != v[i].exec_id || now[k]->start_ns != v[i].start_ns;
+		}
+	}
+	free(now);
+	free(o.buf);
+	return err;
 }
 
 #else
 
-int mw__audit_bpf_now(const struct mw__audit_bpf *b, pid_t pid, uint64_t *exec_id, uint64_t *start_ns)
+int mw__audit_bpf_recheck(const struct mw__audit_bpf *b, const struct mw__audit_gen *v, size_t n,
+			  bool *changed)
 {
-	(void)b, (void)pid, (void)exec_id, (void)start_ns;
+	(void)b, (void)v, (void)n, (void)changed;
 	return -EOPNOTSUPP;
 }
 

@@ -36,11 +36,19 @@ MW_HIDDEN int mw__audit_bpf_load(struct mw__audit_bpf *b);
  * -errno (the caller reads /proc). */
 MW_HIDDEN int mw__audit_bpf_collect(struct mw__audit_bpf *b, bool parallel);
 MW_HIDDEN void mw__audit_bpf_free(struct mw__audit_bpf *b);
-/* The exec generation and start time of pid now, from the process
- * iterator run again for that pid alone (kept loaded after collect). 0,
- * -ESRCH (gone), or -errno (no such iterator: before 6.1). */
-MW_HIDDEN int mw__audit_bpf_now(const struct mw__audit_bpf *b, pid_t pid, uint64_t *exec_id,
-				uint64_t *start_ns);
+/* A process read from the BPF records, to be checked once every process
+ * has been read: its exec generation and start time as the iterators saw
+ * them. */
+struct mw__audit_gen {
+	pid_t pid;
+	uint64_t exec_id, start_ns;
+};
+/* Run the process iterator again (kept loaded after collect), once for the
+ * whole system, and set changed[i] when the process of v[i] is gone or no
+ * longer in the generation the iterators saw (an exec since, or another
+ * process with its pid). 0 or -errno (changed[] untouched). */
+MW_HIDDEN int mw__audit_bpf_recheck(const struct mw__audit_bpf *b, const struct mw__audit_gen *v, size_t n,
+				    bool *changed);
 /* The records of pid in v[0..n): [return value, *end). */
 MW_HIDDEN size_t mw__audit_bpf_find(const void *const *v, size_t n, pid_t pid, size_t *end);
 
@@ -132,6 +140,12 @@ struct mw__audit_collector {
 	struct mw__audit_proc *cur;
 	bool force_proc;        /* read through /proc even when BPF records exist
 				 * (a process that changed since the iterators ran) */
+	/* the current process's exec generation is to be checked at the end
+	 * of the scan (mw__audit_bpf_recheck(), one pass for all) */
+	bool gen_pending;
+	/* the processes this collector read from BPF records, for that check */
+	struct mw__audit_gen *gens;
+	size_t ngens, capgens;
 };
 
 enum mw__audit_outcome {
@@ -158,7 +172,9 @@ MW_HIDDEN int mw__audit_proc_nsfd(struct mw__audit_collector *c);
 /* Is the current process still the one that was read (same exe, alive)?
  * Called after its objects were read: a process that exec'd or exited
  * meanwhile is read again or dropped, so that a finding never mixes two
- * states. */
+ * states. From BPF records, the exec generation is left to one check at
+ * the end of the scan (c->gen_pending set: the caller records the process
+ * in c->gens once it keeps it). */
 MW_HIDDEN bool mw__audit_proc_unchanged(struct mw__audit_collector *c);
 MW_HIDDEN void mw__audit_proc_done(struct mw__audit_collector *c);
 

@@ -390,6 +390,7 @@ int mw__audit_proc_read(struct mw__audit_collector *c, pid_t pid, struct mw__aud
 	memset(p, 0, sizeof(*p));
 	c->cur = p;
 	c->brec = NULL;
+	c->gen_pending = false;
 	snprintf(name, sizeof(name), "%d", (int)pid);
 	c->dirfd = openat(c->env->procfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (c->dirfd < 0)
@@ -444,13 +445,12 @@ int mw__audit_proc_nsfd(struct mw__audit_collector *c)
 
 /* From BPF records: is the exec count and start time of the process now
  * those the iterators saw? (The same executable can come back: A, a
- * memfd, A again.) */
+ * memfd, A again.) Asked once for every process at the end of the scan
+ * (mw__audit_bpf_recheck()): here, only noted. */
 static bool same_exec(struct mw__audit_collector *c)
 {
-	uint64_t eid = 0, st = 0;
-	int err = mw__audit_bpf_now(c->env->bpf, c->cur->id->pid, &eid, &st);
-
-	return !(err == -ESRCH || (!err && (eid != c->brec->exec_id || st != c->brec->start_ns)));
+	c->gen_pending = true;
+	return true;
 }
 
 bool mw__audit_proc_unchanged(struct mw__audit_collector *c)
@@ -534,5 +534,8 @@ void mw__audit_collector_free(struct mw__audit_collector *c)
 	c->ncg = c->capcg = 0;
 	free(c->objs);
 	c->objs = NULL;
+	free(c->gens);
+	c->gens = NULL;
+	c->ngens = c->capgens = 0;
 	mw__maps_done(&c->maps);
 }
