@@ -487,11 +487,14 @@ static int recheck(struct scan *sc, struct worker *w, unsigned int nthreads)
 		n += w[t].c.ngens;
 		w[t].c.ngens = 0;
 	}
-	/* Unknown (no iterator to run again): as before, what was read
-	 * stands; every other check (exe inode, comm) was made. */
+	/* Unknown (the iterator did not run again): every one of them is
+	 * read again through /proc, which checks its own generation. */
 	err = mw__audit_bpf_recheck(sc->env.bpf, v, n, changed);
 	if (err == -ENOMEM)
 		goto out;
+	if (err)
+		for (size_t i = 0; i < n; i++)
+			changed[i] = true;
 	err = 0;
 	for (size_t i = 0; i < n && !err; i++) {
 		struct mw__audit_collector *c = &w[0].c;

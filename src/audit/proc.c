@@ -26,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 /* Undo the escaping of "Name:" in /proc/PID/status (seq_escape_str with
  * ESCAPE_SPACE | ESCAPE_SPECIAL: \n \t \\ and friends) to get the raw comm,
@@ -459,20 +458,14 @@ bool mw__audit_proc_unchanged(struct mw__audit_collector *c)
 	char link[PATH_MAX + 16], comm[64];
 	ssize_t len;
 
-	/* With the BPF records (taken before anything was read here): the
-	 * executable they saw must be the one /proc shows now. An exec at
-	 * any time since changes it; a process gone fails the stat. One
-	 * stat instead of a readlink and a read of comm. Where stat shows
-	 * another device than the superblock's (btrfs subvolumes, some
-	 * overlayfs setups) the check below decides. */
-	if (c->brec && c->brec->exe_ino && !c->force_proc && !c->cur->via_thread) {
-		struct stat st;
-
-		if (fstatat(c->dirfd, "exe", &st, 0) < 0 || st.st_ino != c->brec->exe_ino)
-			return false;
-		if (st.st_dev == makedev(c->brec->exe_dev >> 20, c->brec->exe_dev & 0xfffff))
-			return same_exec(c);
-	}
+	/* With the BPF records (taken before anything was read here): an
+	 * exec since the iterators ran (or the pid gone to another process)
+	 * is seen at the end of the scan, for every process at once, in the
+	 * exec count and start time (same_exec()); the exe link and cmdline
+	 * read since are of the same generation when those did not change.
+	 * No stat, readlink or comm read here. */
+	if (c->brec && !c->force_proc && !c->cur->via_thread)
+		return same_exec(c);
 	len = readlinkat(c->dirfd, "exe", link, sizeof(link) - 1);
 	if (len < 0 || !id->exe)
 		return false;
