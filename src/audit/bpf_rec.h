@@ -54,7 +54,6 @@ struct mw_brec_proc {
 	__u32 pid;
 	__u32 ruid, euid; /* as /proc/PID/status "Uid:" shows them (initial user namespace) */
 	__u64 pidns;      /* inode of its pid namespace; 0 unknown */
-	__u64 cgroup;     /* id of its cgroup v2 (kernfs node id); 0 unknown */
 	/* Its css_set as an opaque key, never shown: tasks with the same one
 	 * are in the same cgroup of every hierarchy (v1 and v2), so have the
 	 * same /proc/PID/cgroup. 0 unknown. */

@@ -86,14 +86,12 @@ static int read_status(int dirfd, uid_t *ruid, uid_t *euid, char *comm, size_t s
 /* The cgroup, container and pod of the current process. With a key from
  * the BPF records, each distinct cgroup text is read once per collector and
  * scan (the text depends only on the task's cgroups and on the reader's
- * cgroup namespace): its css_set (every hierarchy), or on older records the
- * id of its v2 cgroup (only on a v2-only host: hybrid v1 paths are not named
- * by it). */
+ * cgroup namespace): its css_set (every hierarchy). */
 static char *read_cgroup(struct mw__audit_collector *c, char **container, char **pod)
 {
 	char text[4096], path[1024], id[80], pu[48];
 	const struct mw_brec_proc *pr = c->brec && !c->force_proc ? c->brec : NULL;
-	uint64_t cgid = pr ? (pr->cset ? pr->cset : pr->cgroup) : 0;
+	uint64_t cgid = pr ? pr->cset : 0;
 	ssize_t n;
 
 	for (size_t i = 0; cgid && i < c->ncg; i++)
@@ -107,8 +105,7 @@ static char *read_cgroup(struct mw__audit_collector *c, char **container, char *
 		text[0] = '\0';
 	mw__audit_pick_cgroup(text, path, sizeof(path));
 	mw__audit_container(text, id, sizeof(id), pu, sizeof(pu));
-	if (cgid && (pr->cset || (!strncmp(text, "0::", 3) && (!strchr(text, '\n') || !strchr(text, '\n')[1]))) &&
-	    c->ncg < 4096) {
+	if (cgid && c->ncg < 4096) {
 		void *nv = c->ncg == c->capcg ? realloc(c->cg, (c->capcg ? c->capcg * 2 : 16) * sizeof(*c->cg))
 					      : c->cg;
 
