@@ -23,7 +23,14 @@
  *     fresh guarded heap, each one a new slot (mapped, pre-faulted: the
  *     kernel takes each new secret page out of the direct map), against
  *     512 sodium_malloc(32); wall-clock microseconds per allocation, median
- *     of 5 interleaved runs; and the same heap's slots reused.
+ *     of 5 interleaved runs; and the same heap's slots reused. Interleaved
+ *     with them, the floors measured without memward: (a) the kernel's
+ *     first touch of one new memfd_secret page (one secretmem mapping of
+ *     512 pages made untimed, then each page written once; the time per
+ *     page), and (b) that plus one mmap(MAP_FIXED) of the page from a
+ *     memfd_secret file into a PROT_NONE reservation, the least a slot
+ *     bounded by an unmapped guard page needs. memward's overhead is
+ *     printed above both.
  *
  * Usage: bench/secret-patterns [--quick] [--nobody]
  *   --quick   fewer runs and operations (a smoke test)
@@ -39,8 +46,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -346,29 +355,109 @@ static double grow_run(int who, double *reuse)
 	return t;
 }
 
+/* A secretmem file of `pages` pages, or -1 (errno set). */
+static int secret_file(size_t pages)
+{
+#ifdef SYS_memfd_secret
+	int fd = (int)syscall(SYS_memfd_secret, 0);
+
+	if (fd >= 0 && ftruncate(fd, (off_t)(pages * 4096)) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+#else
+	(void)pages;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* The floors, in us per page, without memward. with_map false: GROW pages
+ * of one secretmem mapping made untimed, each written once (the kernel's
+ * fault takes the page out of the direct map). with_map true: for each page,
+ * mmap(MAP_FIXED) of one page of a secretmem file into a PROT_NONE
+ * reservation (a page of it left between two, the guard), then written
+ * once. -1 when secretmem or the mapping failed. */
+static double floor_run(bool with_map)
+{
+	size_t pg = 4096, resv = (2 * GROW + 1) * pg;
+	char *r = mmap(NULL, resv, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	int fd = secret_file(GROW);
+	double t0, t = -1;
+	char *m = MAP_FAILED;
+	int i = 0;
+
+	if (r == MAP_FAILED || fd < 0)
+		goto out;
+	if (!with_map) {
+		m = mmap(r, GROW * pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+		if (m == MAP_FAILED)
+			goto out;
+		t0 = now_ns();
+		for (i = 0; i < GROW; i++)
+			((volatile char *)m)[(size_t)i * pg] = 1;
+	} else {
+		t0 = now_ns();
+		for (i = 0; i < GROW; i++) {
+			char *p = r + (2 * (size_t)i + 1) * pg;
+
+			if (mmap(p, pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
+				 (off_t)((size_t)i * pg)) == MAP_FAILED)
+				break;
+			*(volatile char *)p = 1;
+		}
+	}
+	if (i == GROW)
+		t = (now_ns() - t0) / 1e3 / GROW;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (r != MAP_FAILED)
+		munmap(r, resv);
+	return t;
+}
+
 static void guarded_growth(void)
 {
-	double mw[RUNS], so[RUNS], re[RUNS];
+	double mw[RUNS], so[RUNS], re[RUNS], fl[RUNS], fm[RUNS];
+	double m, s, f, g;
 
 	for (int r = 0; r < runs; r++) {
+		fl[r] = floor_run(false);
 		mw[r] = grow_run(0, &re[r]);
+		fm[r] = floor_run(true);
 		so[r] = grow_run(1, NULL);
 	}
 	qsort(mw, (size_t)runs, sizeof(double), cmp_double);
 	qsort(so, (size_t)runs, sizeof(double), cmp_double);
 	qsort(re, (size_t)runs, sizeof(double), cmp_double);
+	qsort(fl, (size_t)runs, sizeof(double), cmp_double);
+	qsort(fm, (size_t)runs, sizeof(double), cmp_double);
 	printf("4. guarded growth: %d live 32-byte objects, each a new slot, median of %d runs (wall clock)\n",
 	       GROW, runs);
 	if (mw[0] < 0 || so[0] < 0) {
 		printf("   FAILED (allocation failed: %s)\n\n", mw_secret_last_error());
 		return;
 	}
-	printf("   memward guarded, new slot   %8.2f us per alloc\n", mw[runs / 2]);
-	printf("   libsodium sodium_malloc     %8.2f us per alloc   %5.2fx memward\n", so[runs / 2],
-	       so[runs / 2] / mw[runs / 2]);
+	m = mw[runs / 2];
+	s = so[runs / 2];
+	f = fl[runs / 2];
+	g = fm[runs / 2];
+	printf("   memward guarded, new slot   %8.2f us per alloc\n", m);
+	printf("   libsodium sodium_malloc     %8.2f us per alloc   %5.2fx memward\n", s, s / m);
 	printf("   memward guarded, reused     %8.3f us per alloc\n", re[runs / 2]);
-	printf("   new guarded slot / sodium_malloc: %.2fx (a new secret page is taken out of the "
-	       "kernel's direct map: one TLB flush each)\n\n", mw[runs / 2] / so[runs / 2]);
+	if (fl[0] < 0 || fm[0] < 0) {
+		printf("   kernel floor: not measured (memfd_secret: %s)\n", strerror(errno));
+	} else {
+		printf("   floor: first touch of a new memfd_secret page          %8.2f us\n", f);
+		printf("   floor: one mmap into a reservation + first touch       %8.2f us\n", g);
+		printf("   memward's own cost above the first touch: %.2f us (%.0f%% of a new slot), "
+		       "above mmap + first touch: %.2f us\n", m - f, 100 * (m - f) / m, m - g);
+		printf("   first touch / sodium_malloc: %.2fx (the kernel takes each new secret page "
+		       "out of its direct map and flushes that page's TLB entry on every CPU)\n", f / s);
+	}
+	printf("   new guarded slot / sodium_malloc: %.2fx\n\n", m / s);
 }
 
 static int become_nobody(void)
