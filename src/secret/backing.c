@@ -392,11 +392,13 @@ static int map_secret(struct mw_secret_heap *h, size_t off, size_t len, size_t s
 	err = map_secret_file(h, off, len, stride, count);
 	if (err < 0)
 		return err;
+	/* One call for the slots and the guards between them (the guards are
+	 * the reservation, DONTFORK already): a call per slot cost 0.3 us. */
+	if (!share)
+		madvise(h->base + off, (count - 1) * stride + len, MADV_DONTFORK);
 	for (size_t i = 0; i < count; i++) {
 		char *p = h->base + off + i * stride;
 
-		if (!share)
-			madvise(p, len, MADV_DONTFORK);
 		/* Pre-fault now: the first touch of a secret page removes it
 		 * from the direct map (tens of microseconds), not in the
 		 * caller's fast path. */

@@ -5,6 +5,11 @@
  * faults. With MW_SECRET_SHARE_WITH_CHILDREN the child reads the secret;
  * on secretmem the pages are shared (the parent sees the child's write), on
  * the fallback the child has a copy.
+ *
+ * Guarded slots are mapped in slabs (several slots and the guards between
+ * them at once): every object of two whole slabs and one more, of one and
+ * of two pages, is checked in a child of its own, so that a slot the
+ * MADV_DONTFORK range missed is found wherever it is in its slab.
  */
 #include "live.h"
 
@@ -57,8 +62,50 @@ static void one(unsigned int flags, enum mw_secret_mode mode)
 	mw_secret_heap_destroy(h);
 }
 
+/* Guarded mode without SHARE_WITH_CHILDREN: no object of any slot of a slab
+ * is readable in a child. */
+static void every_slot(unsigned int flags, size_t size)
+{
+	enum { BATCH = 4, N = 2 * BATCH + 1 };
+	struct mw_secret_opts o = { .sz = sizeof(o), .flags = flags, .mode = MW_SECRET_GUARDED,
+				    .guarded_batch = BATCH };
+	struct mw_secret_heap *h = mw_secret_heap_new(&o);
+	char *p[N];
+	int seen = 0;
+
+	REQUIRE(h, "heap_new: %s (%s)", strerror(errno), mw_secret_last_error());
+	for (int i = 0; i < N; i++) {
+		p[i] = mw_secret_alloc(h, size);
+		REQUIRE(p[i], "alloc %d of %zu bytes: %s", i, size, strerror(errno));
+		memset(p[i], 's', size);
+	}
+	fflush(stdout);
+	for (int i = 0; i < N; i++) {
+		pid_t pid = fork();
+		int rc;
+
+		if (pid == 0) {
+			signal(SIGSEGV, SIG_DFL);
+			_exit(p[i][0] == 's' && p[i][size - 1] == 's' ? 0 : 1);
+		}
+		rc = live_wait(pid);
+		CHECK(rc == 128 + SIGSEGV || rc == 1, "%s guarded, %zu bytes: a forked child read "
+		      "object %d of %d (exit %d)", mw_secret_backing_name(mw_secret_heap_backing(h)),
+		      size, i, N, rc);
+		seen += rc == 0;
+	}
+	printf("%s guarded, %zu-byte objects: %d of %d readable in a child\n",
+	       mw_secret_backing_name(mw_secret_heap_backing(h)), size, seen, N);
+	for (int i = 0; i < N; i++)
+		mw_secret_free(h, p[i]);
+	mw_secret_heap_destroy(h);
+}
+
 int main(void)
 {
+	every_slot(0, 32);
+	every_slot(0, 5000);
+	every_slot(MW_SECRET_FORCE_FALLBACK, 32);
 	for (int m = 0; m < 2; m++) {
 		one(0, (enum mw_secret_mode)m);
 		one(MW_SECRET_SHARE_WITH_CHILDREN, (enum mw_secret_mode)m);
