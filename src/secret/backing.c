@@ -377,9 +377,9 @@ static int map_secret_file(struct mw_secret_heap *h, size_t off, size_t len, siz
 }
 
 /* Map count slots of len bytes of secret memory at h->base + off, one every
- * stride bytes, pre-faulted. */
+ * stride bytes, pre-faulted unless `cold`. */
 static int map_secret(struct mw_secret_heap *h, size_t off, size_t len, size_t stride,
-		      size_t count)
+		      size_t count, bool cold)
 {
 	bool share = h->flags & MW_SECRET_SHARE_WITH_CHILDREN;
 	char why[200];
@@ -396,7 +396,7 @@ static int map_secret(struct mw_secret_heap *h, size_t off, size_t len, size_t s
 	 * the reservation, DONTFORK already): a call per slot cost 0.3 us. */
 	if (!share)
 		madvise(h->base + off, (count - 1) * stride + len, MADV_DONTFORK);
-	for (size_t i = 0; i < count; i++) {
+	for (size_t i = 0; i < count && !cold; i++) {
 		char *p = h->base + off + i * stride;
 
 		/* Pre-fault now: the first touch of a secret page removes it
@@ -450,7 +450,7 @@ static int map_fallback(struct mw_secret_heap *h, size_t off, size_t len)
 }
 
 int mw__backing_map_slots(struct mw_secret_heap *h, size_t off, size_t len, size_t stride,
-			  size_t count)
+			  size_t count, bool *cold)
 {
 	size_t i;
 	int err = 0;
@@ -461,8 +461,10 @@ int mw__backing_map_slots(struct mw_secret_heap *h, size_t off, size_t len, size
 		return -ENOMEM;
 	}
 	if (h->backing == MW_SECRET_BACKING_SECRETMEM) {
-		err = map_secret(h, off, len, stride, count);
+		err = map_secret(h, off, len, stride, count, cold && *cold);
 	} else {
+		if (cold)
+			*cold = false; /* mlock faulted them in */
 		for (i = 0; i < count && !err; i++)
 			err = map_fallback(h, off + i * stride, len);
 		if (err && i > 1)
@@ -477,13 +479,28 @@ int mw__backing_map_slots(struct mw_secret_heap *h, size_t off, size_t len, size
 
 int mw__backing_map(struct mw_secret_heap *h, size_t off, size_t len)
 {
-	return mw__backing_map_slots(h, off, len, len, 1);
+	return mw__backing_map_slots(h, off, len, len, 1, NULL);
+}
+
+int mw__backing_fault(struct mw_secret_heap *h, char *p, size_t len)
+{
+	char why[200];
+	int err = mw__secret_touch(p, len, h->page, why, sizeof(why));
+
+	if (err == -EAGAIN) {
+		pthread_mutex_lock(&h->lock); /* memlock_error reads h->locked */
+		memlock_error(h, len, EAGAIN);
+		pthread_mutex_unlock(&h->lock);
+	} else if (err < 0) {
+		mw__secret_error("%s", why);
+	}
+	return err;
 }
 
 void mw__backing_release_slots(struct mw_secret_heap *h, size_t off, size_t len, size_t stride,
-			       size_t count)
+			       size_t count, bool wipe)
 {
-	for (size_t i = 0; i < count; i++)
+	for (size_t i = 0; i < count && wipe; i++)
 		mw__wipe(h->base + off + i * stride, len);
 	/* One mapping over the slots and the guards between them: the file
 	 * loses its last mapping and its pages go back at once. */
@@ -499,7 +516,7 @@ void mw__backing_release_slots(struct mw_secret_heap *h, size_t off, size_t len,
  * RLIMIT_MEMLOCK charge) at once. */
 void mw__backing_release(struct mw_secret_heap *h, size_t off, size_t len)
 {
-	mw__backing_release_slots(h, off, len, len, 1);
+	mw__backing_release_slots(h, off, len, len, 1, true);
 }
 
 void mw__backing_after_fork(void)

@@ -19,7 +19,11 @@
  * another size needs the memory, or at once for slots of MW_GFREE_MAX pages
  * and more (one slot a slab). What a new slot still costs is the kernel's
  * fault of each new page, which takes it out of the direct map and flushes
- * the kernel TLB for it (~20 us here, Linux 5.14+ mm/secretmem.c).
+ * the kernel TLB for it (~17-18 us on a 2-CPU VM, Linux 5.14+
+ * mm/secretmem.c), and its own mapping (~2.5 us: the guard after it must be
+ * a different mapping). A slab's slots are mapped together but faulted one
+ * by one as they are first handed out ("cold" until then), so a slot never
+ * used costs no fault: the first object of a slab of 8 paid 8 faults.
  *
  * A freed slot is all zero; when it is reused the bytes the previous object
  * used are checked to still be zero ("write after free"). With
@@ -132,12 +136,14 @@ static void slab_release(struct mw_secret_heap *h, struct mw_chunk *s)
 		}
 		*pp = c->next;
 		mw__pagetab_set(h, c->map, c->map_len, NULL);
-		if (c->prot != MW_SECRET_READWRITE) /* TRAP_FREED: wiped below */
+		if (c->prot != MW_SECRET_READWRITE) /* TRAP_FREED */
 			mprotect(c->map, c->map_len, PROT_READ | PROT_WRITE);
+		if (!c->cold) /* a cold slot was never written: touching it faults it in */
+			mw__wipe(c->map, c->map_len);
 		mw__chunk_unlink(h, c);
 		mw__chunk_free(h, c);
 	}
-	mw__backing_release_slots(h, off, s->map_len, stride, s->nslots);
+	mw__backing_release_slots(h, off, s->map_len, stride, s->nslots, false);
 	mw__span_put(h, off, s->span);
 	for (pp = &h->gslabs; *pp; pp = &(*pp)->next)
 		if (*pp == s) {
@@ -181,15 +187,16 @@ static bool slab_records(struct mw_secret_heap *h, struct mw_chunk **v, size_t c
 /*
  * A slab: `count` slots of `pages` pages mapped from ONE secretmem file,
  * each followed by a guard page (the reservation, not mapped), all on the
- * free list. One memfd_secret, ftruncate and close for the lot; what stays
- * per slot is its mmap and the kernel's fault of each new page (it takes
- * the page out of the direct map). Called with h->lock. Returns the slots
- * made or -errno.
+ * free list. One memfd_secret, ftruncate, close and MADV_DONTFORK for the
+ * lot; what stays per slot is its mmap, and, when it is first handed out,
+ * the kernel's fault of each of its pages (it takes the page out of the
+ * direct map). Called with h->lock. Returns the slots made or -errno.
  */
 static int make_slab(struct mw_secret_heap *h, size_t pages, size_t count)
 {
 	size_t len = pages << h->pshift, stride = len + h->page, off, got = cap_take(count);
 	struct mw_chunk *v[MW_GBATCH_MAX + 1], *s;
+	bool cold = true;
 	int err;
 
 	if (!got) {
@@ -201,7 +208,7 @@ static int make_slab(struct mw_secret_heap *h, size_t pages, size_t count)
 	count = got;
 	err = slab_records(h, v, count) ? mw__span_get(h, count * stride, &off) : -ENOMEM;
 	if (!err) {
-		err = mw__backing_map_slots(h, off, len, stride, count);
+		err = mw__backing_map_slots(h, off, len, stride, count, &cold);
 		if (err) {
 			mw__span_put(h, off, count * stride);
 			for (size_t i = 0; i <= count; i++)
@@ -225,6 +232,7 @@ static int make_slab(struct mw_secret_heap *h, size_t pages, size_t count)
 
 		c->kind = MW_CHUNK_GSLOT;
 		c->prot = MW_SECRET_READWRITE;
+		c->cold = cold;
 		c->map = h->base + off + i * stride;
 		c->map_len = len;
 		c->span = stride;
@@ -267,6 +275,7 @@ void *mw__guarded_alloc(struct mw_secret_heap *h, size_t n)
 {
 	struct mw_chunk *c;
 	size_t pages;
+	bool retried = false;
 	char *p;
 	int err;
 
@@ -292,6 +301,29 @@ void *mw__guarded_alloc(struct mw_secret_heap *h, size_t n)
 		h->g_live++;
 		pthread_mutex_unlock(&h->lock);
 
+		if (c->cold) { /* a new slot: its first use faults its pages in */
+			err = mw__backing_fault(h, c->map, c->map_len);
+			if (err < 0) {
+				bool again;
+
+				pthread_mutex_lock(&h->lock);
+				h->g_in_use -= n;
+				h->g_live--;
+				gfree_push(h, c);
+				/* Over the limit where faults are charged (6.1,
+				 * 6.12): free slabs of other sizes give theirs
+				 * back. */
+				again = err == -EAGAIN && !retried && release_other_sizes(h, pages);
+				pthread_mutex_unlock(&h->lock);
+				if (again) {
+					retried = true;
+					continue;
+				}
+				errno = -err;
+				return NULL;
+			}
+			c->cold = false;
+		}
 		if (c->prot != MW_SECRET_READWRITE) { /* MW_SECRET_TRAP_FREED */
 			if (mprotect(c->map, c->map_len, PROT_READ | PROT_WRITE) < 0) {
 				err = errno;

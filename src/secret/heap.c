@@ -174,6 +174,8 @@ MW_API void mw_secret_heap_destroy(struct mw_secret_heap *h)
 	mw__guarded_forget(h);
 	for (c = h->all; c; c = next) {
 		next = c->all;
+		if (c->kind == MW_CHUNK_GSLOT && c->cold)
+			continue; /* never faulted in: nothing to wipe, and touching faults */
 		if (c->kind == MW_CHUNK_GSLOT && c->prot != MW_SECRET_READWRITE)
 			mprotect(c->map, c->map_len, PROT_READ | PROT_WRITE);
 		mw__wipe(c->map, c->map_len);

@@ -107,6 +107,7 @@ struct mw_chunk {
 	size_t n;               /* large/gslot: requested size; gslab: free slots */
 	size_t prev_n;          /* gslot: size of the previous object (WAF check) */
 	int state;              /* large/gslot: 1 live, 0 free, 2 quarantined */
+	bool cold;              /* gslot: its pages not faulted in yet (secretmem) */
 	struct mw_chunk *next;  /* free lists, all-chunk list */
 	struct mw_chunk *all;   /* every chunk of the heap */
 	struct mw_chunk *all_prev;
@@ -230,11 +231,20 @@ MW_HIDDEN int mw__backing_map(struct mw_secret_heap *h, size_t off, size_t len);
 MW_HIDDEN void mw__backing_release(struct mw_secret_heap *h, size_t off, size_t len);
 /* The same for count slots of len bytes, one every stride bytes, from ONE
  * secretmem file (a guarded slab): one file, one ftruncate and one lock for
- * all of them; the gaps stay the reservation (guards). Released together. */
+ * all of them; the gaps stay the reservation (guards). Released together.
+ * With `cold`, secretmem slots are NOT faulted in: the caller faults each
+ * one with mw__backing_fault() before its first use (the fallback's mlock
+ * faults them in anyway; *cold says which happened). The release wipes
+ * the slots only with `wipe` (a cold slot must not be touched: that would
+ * fault it in). */
 MW_HIDDEN int mw__backing_map_slots(struct mw_secret_heap *h, size_t off, size_t len,
-				    size_t stride, size_t count);
+				    size_t stride, size_t count, bool *cold);
 MW_HIDDEN void mw__backing_release_slots(struct mw_secret_heap *h, size_t off, size_t len,
-					 size_t stride, size_t count);
+					 size_t stride, size_t count, bool wipe);
+/* Fault in a cold slot of mw__backing_map_slots() (h->lock NOT held): the
+ * kernel takes the first fault, so a failure is -EAGAIN with the message
+ * set, never SIGBUS (mw__secret_touch()). */
+MW_HIDDEN int mw__backing_fault(struct mw_secret_heap *h, char *p, size_t len);
 /* destroy: len bytes of secret mappings are gone. */
 MW_HIDDEN void mw__backing_forget(size_t len);
 /* Fault in len bytes of fresh secret memory at p without risking SIGBUS
