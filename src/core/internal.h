@@ -43,7 +43,8 @@ MW_HIDDEN const char *mw__sysroot(void);
 /* Parse a whole string as an integer (base 0: 10, 0x16, 0 8). 0 or -EINVAL. */
 MW_HIDDEN int mw__parse_long(const char *text, long *out);
 
-/* Is capability bit `cap` in this thread's effective set (/proc/self/status)? */
+/* Is capability bit `cap` in this thread's effective set (capget(2), else
+ * /proc/self/status)? */
 #define MW_CAP_IPC_LOCK 14
 #define MW_CAP_SYS_ADMIN 21
 #define MW_CAP_BPF 39

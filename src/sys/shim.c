@@ -3,6 +3,7 @@
 #include "sys/shim.h"
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <linux/openat2.h>
 #include <sched.h>
 #include <sys/random.h>
@@ -90,4 +91,15 @@ int mw_sys_openat2_path(int dirfd, const char *path, uint64_t resolve)
 	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = resolve };
 
 	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
+int mw_sys_capget_effective(uint64_t *eff)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { 0 };
+
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return -1;
+	*eff = (uint64_t)data[1].effective << 32 | data[0].effective;
+	return 0;
 }

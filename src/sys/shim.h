@@ -199,4 +199,8 @@ pid_t mw_sys_fork_pidfd(unsigned long flags, int *pidfd);
  */
 int mw_sys_kernel_write16(void *addr);
 
+/* The calling thread's effective capabilities (capget(2), version 3: 64
+ * bits). 0, or -1 with errno (a sandbox may refuse capget). */
+int mw_sys_capget_effective(uint64_t *eff);
+
 #endif
