@@ -238,7 +238,9 @@ MW_API const char *mw_secret_mode_name(enum mw_secret_mode m);
  *                   including free space and canaries, excluding guards
  *   bytes_locked    bytes charged to RLIMIT_MEMLOCK by this heap (mapped
  *                   secretmem or mlocked memory); with the current design
- *                   equal to bytes_reserved
+ *                   equal to bytes_reserved (where faults are charged,
+ *                   Linux 6.1 and 6.12, guarded slots never handed out
+ *                   are counted, not yet charged)
  *   chunks          secret mappings (compact chunks, guarded slots)
  *   live_objects    objects allocated and not freed
  * Objects held in per-thread caches count as free. Returns 0, or -EINVAL
