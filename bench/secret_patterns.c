@@ -452,7 +452,8 @@ static void guarded_growth(void)
 	s = so[runs / 2];
 	f = fl[runs / 2];
 	g = fm[runs / 2];
-	printf("   memward guarded, new slot   %8.2f us per alloc\n", m);
+	printf("   memward guarded, new slot   %8.2f us per alloc   (runs %.2f-%.2f)\n", m, mw[0],
+	       mw[runs - 1]);
 	printf("   libsodium sodium_malloc     %8.2f us per alloc   %5.2fx memward\n", s, s / m);
 	printf("   memward guarded, reused     %8.3f us per alloc\n", re[runs / 2]);
 	printf("   the first alloc alone: memward %.2f us (its slab of 8 slots made), "
@@ -460,10 +461,14 @@ static void guarded_growth(void)
 	if (fl[0] < 0 || fm[0] < 0) {
 		printf("   kernel floor: not measured (memfd_secret: %s)\n", strerror(errno));
 	} else {
-		printf("   floor: first touch of a new memfd_secret page          %8.2f us\n", f);
-		printf("   floor: one mmap into a reservation + first touch       %8.2f us\n", g);
+		printf("   floor: first touch of a new memfd_secret page          %8.2f us   (runs %.2f-%.2f)\n",
+		       f, fl[0], fl[runs - 1]);
+		printf("   floor: one mmap into a reservation + first touch       %8.2f us   (runs %.2f-%.2f)\n",
+		       g, fm[0], fm[runs - 1]);
 		printf("   memward's own cost above the first touch: %.2f us (%.0f%% of a new slot), "
 		       "above mmap + first touch: %.2f us\n", m - f, 100 * (m - f) / m, m - g);
+		printf("   (the fault's cost moves by microseconds from run to run on a shared "
+		       "machine: compare differences with the runs' spread)\n");
 		printf("   first touch / sodium_malloc: %.2fx (the kernel takes each new secret page "
 		       "out of its direct map and flushes that page's TLB entry on every CPU)\n", f / s);
 	}
