@@ -24,7 +24,7 @@
  *     in: the kernel takes each new secret page out of the direct map),
  *     against 512 sodium_malloc(32); wall-clock microseconds per
  *     allocation, median of 5 interleaved runs; the first of them alone
- *     (memward maps a slab of 8 slots then); and the same heap's slots
+ *     (memward maps its first slab then); and the same heap's slots
  *     reused. Interleaved
  *     with them, the floors measured without memward: (a) the kernel's
  *     first touch of one new memfd_secret page (one secretmem mapping of
@@ -456,7 +456,7 @@ static void guarded_growth(void)
 	       mw[runs - 1]);
 	printf("   libsodium sodium_malloc     %8.2f us per alloc   %5.2fx memward\n", s, s / m);
 	printf("   memward guarded, reused     %8.3f us per alloc\n", re[runs / 2]);
-	printf("   the first alloc alone: memward %.2f us (its slab of 8 slots made), "
+	printf("   the first alloc alone: memward %.2f us (its first slab made), "
 	       "sodium_malloc %.2f us\n", mw1[runs / 2], so1[runs / 2]);
 	if (fl[0] < 0 || fm[0] < 0) {
 		printf("   kernel floor: not measured (memfd_secret: %s)\n", strerror(errno));

@@ -145,6 +145,8 @@ static void slab_release(struct mw_secret_heap *h, struct mw_chunk *s)
 	}
 	mw__backing_release_slots(h, off, s->map_len, stride, s->nslots, false);
 	mw__span_put(h, off, s->span);
+	if ((s->map_len >> h->pshift) <= 4)
+		h->gmapped[s->map_len >> h->pshift] -= s->nslots;
 	for (pp = &h->gslabs; *pp; pp = &(*pp)->next)
 		if (*pp == s) {
 			*pp = s->next;
@@ -227,6 +229,8 @@ static int make_slab(struct mw_secret_heap *h, size_t pages, size_t count)
 	s->nslots = (uint32_t)count;
 	s->next = h->gslabs;
 	h->gslabs = s;
+	if (pages <= 4)
+		h->gmapped[pages] += count;
 	for (size_t i = count; i-- > 0;) { /* the lowest address handed out first */
 		struct mw_chunk *c = v[i];
 
@@ -242,6 +246,21 @@ static int make_slab(struct mw_secret_heap *h, size_t pages, size_t count)
 		gfree_push(h, c);
 	}
 	return (int)count;
+}
+
+/* Slots in a new slab of `pages` pages: as many as that size has mapped
+ * already (1, 1, 2, 4, 8, ...), up to guarded_batch; one for slots of more
+ * than 4 pages. A program with a few objects maps a few slots (each is an
+ * mmap, ~3 us, and on Linux 6.18 charged to RLIMIT_MEMLOCK at once), one
+ * with many gets whole slabs. Called with h->lock. */
+static unsigned int slab_slots(const struct mw_secret_heap *h, size_t pages)
+{
+	size_t have;
+
+	if (pages > 4)
+		return 1;
+	have = h->gmapped[pages];
+	return have < 1 ? 1 : have < h->gbatch ? (unsigned int)have : h->gbatch;
 }
 
 /* Free slots of `pages` pages: a slab of `count`, else of one, else one
@@ -289,7 +308,7 @@ void *mw__guarded_alloc(struct mw_secret_heap *h, size_t n)
 		pthread_mutex_lock(&h->lock);
 		c = gfree_pop(h, pages);
 		if (!c) {
-			err = prepare(h, pages, pages <= 4 ? h->gbatch : 1);
+			err = prepare(h, pages, slab_slots(h, pages));
 			if (err < 0) {
 				pthread_mutex_unlock(&h->lock);
 				errno = -err;

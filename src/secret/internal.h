@@ -183,6 +183,7 @@ struct mw_secret_heap {
 	/* guarded */
 	struct mw_chunk *gfree[MW_GFREE_MAX + 1];
 	struct mw_chunk *gslabs;     /* every guarded slab, through next */
+	size_t gmapped[5];           /* slots mapped, by pages (1-4): slab sizes ramp up */
 	size_t g_in_use, g_live;
 
 	/* The metadata region (meta.c), under meta_lock. */

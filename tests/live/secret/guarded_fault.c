@@ -7,11 +7,20 @@
  * of a fresh guarded heap faulted in the whole slab (8 pages by default: 8
  * resident secret pages for one 32-byte object).
  *
- * Resident secret pages are read from /proc/self/smaps (Rss of the
- * secretmem mappings). As root, then as nobody (RLIMIT_MEMLOCK 8 MiB):
- *   - one 32-byte object: 1 page resident;
- *   - freed and allocated again: still 1 (the same slot);
- *   - 7 more: 8; one of 5000 bytes (a 2-page slot): 10;
+ * And the slabs of a size grow with what that size has mapped already (1,
+ * 1, 2, 4, then guarded_batch slots): the first object of a fresh heap maps
+ * one slot, not 8 (an mmap each, ~3 us, charged to RLIMIT_MEMLOCK at mmap
+ * time on Linux 6.18).
+ *
+ * Resident secret pages and secret mappings are read from /proc/self/smaps
+ * (Rss of the secretmem mappings, and their number). As root, then as
+ * nobody (RLIMIT_MEMLOCK 8 MiB):
+ *   - one 32-byte object: 1 page resident, 1 slot mapped (before: 8 pages
+ *     resident, then 1 page and 8 slots);
+ *   - freed and allocated again: still 1 and 1 (the same slot);
+ *   - a second and a third: 2 slots mapped, then 4;
+ *   - 8 in all: 8 resident, 8 mapped; one of 5000 bytes (a 2-page slot):
+ *     10 pages, 9 mappings;
  *   - every object is zero-filled and ends at its guard as before.
  */
 #include "unpriv.h"
@@ -20,26 +29,29 @@
 
 #include <memward/secret.h>
 
-/* KiB resident in the secretmem mappings of this process, or -1. */
-static long secret_rss_kib(void)
+/* KiB resident in the secretmem mappings of this process (or, with
+ * `count`, how many there are), or -1. */
+static long secret_smaps(bool count)
 {
 	FILE *f = fopen("/proc/self/smaps", "re");
 	char line[512];
 	bool secret = false;
-	long sum = 0, v;
+	long sum = 0, n = 0, v;
 
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long lo, hi;
 
-		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) /* a mapping's first line */
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) { /* a mapping's first line */
 			secret = strstr(line, "secretmem") != NULL;
+			n += secret;
+		}
 		else if (secret && sscanf(line, "Rss: %ld kB", &v) == 1)
 			sum += v;
 	}
 	fclose(f);
-	return sum;
+	return count ? n : sum;
 }
 
 static bool zero(const char *p, size_t n)
@@ -65,39 +77,49 @@ static int body(void *arg)
 	CHECK(mw_secret_heap_backing(h) == MW_SECRET_BACKING_SECRETMEM, "%s: backing %s (%s)",
 	      who, mw_secret_backing_name(mw_secret_heap_backing(h)),
 	      mw_secret_heap_fallback_reason(h));
-	base = secret_rss_kib();
+	base = secret_smaps(false);
 	CHECK(base == 0, "%s: %ld KiB of secret pages resident before the first alloc", who, base);
 	p[0] = mw_secret_alloc(h, 32);
 	REQUIRE(p[0], "%s: alloc: %s (%s)", who, strerror(errno), mw_secret_last_error());
-	r = secret_rss_kib() - base;
+	r = secret_smaps(false) - base;
 	printf("%s: one 32-byte object: %ld secret pages resident\n", who, r / pg);
 	CHECK(r == pg, "%s: one 32-byte object made %ld pages resident (its slab faulted in "
 	      "whole), not 1", who, r / pg);
+	CHECK(secret_smaps(true) == 1, "%s: one 32-byte object mapped %ld slots, not 1", who,
+	      secret_smaps(true));
 	CHECK(zero(p[0], 32), "%s: a new object is not zero-filled", who);
 	memset(p[0], 0x5a, 32);
 	mw_secret_free(h, p[0]);
 	p[0] = mw_secret_alloc(h, 32);
 	REQUIRE(p[0], "%s: alloc again: %s", who, strerror(errno));
 	CHECK(zero(p[0], 32), "%s: a reused object is not zero-filled", who);
-	r = secret_rss_kib() - base;
+	r = secret_smaps(false) - base;
 	CHECK(r == pg, "%s: freed and allocated again: %ld pages resident, not 1", who, r / pg);
+	CHECK(secret_smaps(true) == 1, "%s: freed and allocated again: %ld slots mapped, not 1",
+	      who, secret_smaps(true));
 	for (int i = 1; i < 8; i++) {
+		static const long mapped[8] = { 1, 2, 4, 4, 8, 8, 8, 8 };
+
 		p[i] = mw_secret_alloc(h, 32);
 		REQUIRE(p[i], "%s: alloc %d: %s (%s)", who, i, strerror(errno),
 			mw_secret_last_error());
 		CHECK(zero(p[i], 32), "%s: object %d is not zero-filled", who, i);
 		CHECK((((uintptr_t)p[i] + 32) & ((uintptr_t)pg * 1024 - 1)) == 0,
 		      "%s: object %d does not end at its guard", who, i);
+		CHECK(secret_smaps(true) == mapped[i], "%s: %d objects: %ld slots mapped, not %ld",
+		      who, i + 1, secret_smaps(true), mapped[i]);
 	}
-	r = secret_rss_kib() - base;
+	r = secret_smaps(false) - base;
 	printf("%s: eight 32-byte objects: %ld secret pages resident\n", who, r / pg);
 	CHECK(r == 8 * pg, "%s: eight objects: %ld pages resident, not 8", who, r / pg);
 	p[8] = mw_secret_alloc(h, 5000);
 	REQUIRE(p[8], "%s: alloc 5000: %s (%s)", who, strerror(errno), mw_secret_last_error());
 	CHECK(zero(p[8], 5000), "%s: the 5000-byte object is not zero-filled", who);
-	r = secret_rss_kib() - base;
+	r = secret_smaps(false) - base;
 	printf("%s: and one of 5000 bytes: %ld secret pages resident\n", who, r / pg);
 	CHECK(r == 10 * pg, "%s: with a 2-page slot: %ld pages resident, not 10", who, r / pg);
+	CHECK(secret_smaps(true) == 9, "%s: with a 2-page slot: %ld secret mappings, not 9", who,
+	      secret_smaps(true));
 	for (int i = 0; i < 9; i++)
 		mw_secret_free(h, p[i]);
 	mw_secret_heap_destroy(h);
