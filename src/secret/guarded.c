@@ -19,7 +19,7 @@
  * another size needs the memory, or at once for slots of MW_GFREE_MAX pages
  * and more (one slot a slab). What a new slot still costs is the kernel's
  * fault of each new page, which takes it out of the direct map and flushes
- * the kernel TLB for it (~17-18 us on a 2-CPU VM, Linux 5.14+
+ * the kernel TLB for it (~17-21 us on a 2-CPU VM, Linux 5.14+
  * mm/secretmem.c), and its own mapping (~2.5 us: the guard after it must be
  * a different mapping). A slab's slots are mapped together but faulted one
  * by one as they are first handed out ("cold" until then), so a slot never
