@@ -63,8 +63,8 @@ static uint64_t rss_of(pid_t pid)
 static void report_json_extra(const struct loop *l)
 {
 	if (l->damos)
-		printf(",\"quota_exceeds\":%" PRIu64 ",\"quota_effective_bytes\":%" PRIu64, l->damos->qt_exceeds,
-		       l->damos->qt_effective_bytes);
+		printf(",\"quota_exceeds\":%" PRIu64 ",\"quota_effective_bytes\":%" PRIu64 ",\"quota_held\":%s",
+		       l->damos->qt_exceeds, l->damos->qt_effective_bytes, l->damos->quota_held ? "true" : "false");
 	if (l->backoff >= 0)
 		printf(",\"psi_rate_us\":%" PRIu64 ",\"backoff\":%s", l->psi_rate, l->backoff ? "true" : "false");
 }
@@ -95,6 +95,8 @@ static void report(struct loop *l, uint64_t cpu_us)
 		       l->first.refault_file, (double)cpu_us / 1e6);
 		if (l->backoff > 0)
 			printf("  backing off: PSI %" PRIu64 " us/s over the target\n", l->psi_rate);
+		if (l->damos && l->damos->quota_held)
+			printf("  held: the kernel has not set the quota yet (it bounds nothing before that)\n");
 	}
 	fflush(stdout);
 }

@@ -173,10 +173,13 @@ struct mw_damon_stats {
 	uint64_t qt_effective_bytes;     /* the size quota in force this reset interval, as the
 					  * quota goals tuned it (quotas/effective_bytes, 6.9+);
 					  * 0 where the kernel does not say */
+	uint64_t quota_held;             /* 1 while memward holds the scheme back until the
+					  * kernel sets its quota (see mw_damon_poll()) */
 };
 
 /* Refresh (update_schemes_stats, and update_schemes_effective_quotas where
- * the kernel has it) and read scheme idx's statistics. */
+ * the kernel has it) and read scheme idx's statistics. Calls mw_damon_poll()
+ * first. */
 MW_API int mw_damon_stats_get(struct mw_damon *d, size_t scheme, struct mw_damon_stats *out);
 
 struct mw_damon_tried {
@@ -193,6 +196,17 @@ typedef int (*mw_damon_region_fn)(const struct mw_damon_tried *r, void *arg);
  * and is returned. Returns 0, fn's value or -errno. */
 MW_API int mw_damon_regions_foreach(struct mw_damon *d, size_t scheme,
 				    mw_damon_region_fn fn, void *arg);
+
+/*
+ * A scheme with a quota (bytes, ms or goals) starts held, where the kernel
+ * reports quotas/effective_bytes (6.9+): until the kernel first sets the
+ * quota, in its first charge window, DAMOS applies the action without limit.
+ * Held, the scheme's age minimum is at its maximum so no region qualifies;
+ * mw_damon_poll() releases each held scheme whose effective quota reads
+ * non-zero (the caller's age minimum, committed in place). Returns the number
+ * of schemes still held, or -errno. mw_damon_stats_get() calls it.
+ */
+MW_API int mw_damon_poll(struct mw_damon *d);
 
 /* Update the current_value of a USER_INPUT goal and commit it. */
 MW_API int mw_damon_goal_set(struct mw_damon *d, size_t scheme, size_t goal, uint64_t value);

@@ -98,13 +98,16 @@ ssize_t mw__read_file(const char *path, char *buf, size_t size)
 	return (ssize_t)len;
 }
 
+/* O_TRUNC as a shell's `>` does: no effect on sysfs, procfs or debugfs
+ * files, and a fake sysfs of regular files (MEMWARD_TEST_SYSROOT) sees a
+ * second, shorter write whole. */
 int mw__write_file(const char *path, const char *text)
 {
 	MW_AUTOCLOSE int fd = -1;
 	size_t len = strlen(text);
 	ssize_t n;
 
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	n = write(fd, text, len);

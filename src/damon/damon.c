@@ -27,10 +27,14 @@
 #define RUN_DIR "/run/memward"
 #define RECORD RUN_DIR "/damon"
 
+#define MAX_SCHEMES 16 /* as mw__damon_validate() allows */
+
 struct mw_damon {
 	int lock_fd;
 	pid_t kpid;
 	size_t nr_schemes;
+	uint32_t held;                   /* bit s: scheme s is held (see hold_quotas()) */
+	uint64_t age_min[MAX_SCHEMES];   /* the caller's access_pattern age minimum */
 };
 
 static int record_write(int fd, pid_t kpid)
@@ -177,6 +181,53 @@ static int turn_on(int fd, pid_t *kpid, char *why, size_t wl)
 	return record_write(fd, *kpid);
 }
 
+#define S DAMON_C0 "/schemes/%zu"
+#define AGE_MIN S "/access_pattern/age/min"
+#define HOLD_AGE 4294967295u /* the largest age sysfs takes: no region is that old */
+
+/*
+ * A quota bounds nothing until the kernel first sets it. DAMOS applies a
+ * scheme without limit while its effective size quota (esz) is 0, and sets
+ * esz only when a charge window starts: one reset interval after the scheme
+ * first runs on kernels with the fix "set quota->charged_from to jiffies at
+ * first charge window" (Linux 6.17, backported to stable), or -- without it
+ * -- not before jiffies pass the reset interval, which is 5 minutes after
+ * boot (jiffies start at -300 s). In that window a --psi-target scheme under
+ * memory pressure paged out up to 24 MiB in the 6.12 guest.
+ *
+ * So every scheme with a quota (bytes, ms or goals) starts held: its age
+ * minimum at the largest value, so no region qualifies. mw_damon_poll()
+ * releases it (the caller's age minimum, committed in place) once
+ * quotas/effective_bytes reads non-zero: the kernel has set the quota, and a
+ * goal's feedback loop never takes it below one byte again. Without
+ * effective_bytes (before 6.9) memward cannot see the kernel's quota, and
+ * does not hold.
+ */
+static int hold_quotas(const struct mw_damon_ctx *uc, struct mw_damon *d)
+{
+	struct mw_damon_ctx c;
+	int ret;
+
+	mw__damon_copy(&c, sizeof(c), uc, false);
+	for (size_t s = 0; s < c.nr_schemes; s++) {
+		struct mw_damon_scheme sc;
+		struct mw_damon_quota q;
+
+		mw__damon_copy(&sc, sizeof(sc), c.schemes[s], false);
+		mw__damon_copy(&q, sizeof(q), &sc.quota, true);
+		if (!q.bytes && !q.ms && !q.nr_goals)
+			continue;
+		if (!mw__damon_exists(S "/quotas/effective_bytes", s))
+			continue;
+		ret = mw__damon_writeu(HOLD_AGE, AGE_MIN, s);
+		if (ret < 0)
+			return ret;
+		d->age_min[s] = sc.age.min;
+		d->held |= 1u << s;
+	}
+	return 0;
+}
+
 MW_API int mw_damon_start(const struct mw_damon_ctx *ctx, struct mw_damon **out, char *why, size_t wl)
 {
 	MW_AUTOCLOSE int fd = -1;
@@ -217,6 +268,9 @@ MW_API int mw_damon_start(const struct mw_damon_ctx *ctx, struct mw_damon **out,
 		return ret;
 	}
 	ret = mw__damon_tree_write(ctx, why, wl);
+	if (ret == 0 && (ret = hold_quotas(ctx, d)) < 0)
+		mw__damon_why(why, wl, "cannot hold the quota'd schemes until the kernel sets their quotas: %s",
+			      strerror(-ret));
 	if (ret == 0)
 		ret = turn_on(fd, &kpid, why, wl);
 	if (ret < 0) {
@@ -253,7 +307,55 @@ MW_API pid_t mw_damon_kdamond_pid(const struct mw_damon *d)
 	return d ? d->kpid : -1;
 }
 
-#define S DAMON_C0 "/schemes/%zu"
+static int effective_bytes(size_t s, uint64_t *v)
+{
+	int ret = mw__damon_write("update_schemes_effective_quotas", DAMON_K0 "/state");
+
+	return ret < 0 ? ret : mw__damon_readu(v, S "/quotas/effective_bytes", s);
+}
+
+MW_API int mw_damon_poll(struct mw_damon *d)
+{
+	uint32_t release = 0;
+	uint64_t eff;
+	int ret;
+
+	if (!d)
+		return -EINVAL;
+	if (!d->held)
+		return 0;
+	for (size_t s = 0; s < d->nr_schemes; s++) {
+		if (!(d->held & (1u << s)))
+			continue;
+		ret = effective_bytes(s, &eff);
+		if (ret < 0)
+			return ret;
+		if (!eff)
+			continue;
+		ret = mw__damon_writeu(d->age_min[s], AGE_MIN, s);
+		if (ret < 0)
+			return ret;
+		release |= 1u << s;
+	}
+	if (!release)
+		return __builtin_popcount(d->held);
+	/* commit updates the running schemes in place (6.11+), the quota's
+	 * state included. Where it rebuilt them, the new quota would start at
+	 * 0 again: say so, the scheme cannot be held through that. */
+	ret = mw__damon_write("commit", DAMON_K0 "/state");
+	if (ret < 0) {
+		for (size_t s = 0; s < d->nr_schemes; s++)
+			if (release & (1u << s))
+				mw__damon_writeu(HOLD_AGE, AGE_MIN, s);
+		return ret;
+	}
+	d->held &= ~release;
+	for (size_t s = 0; s < d->nr_schemes; s++)
+		if ((release & (1u << s)) && effective_bytes(s, &eff) == 0 && !eff)
+			mw__log(LOG_WARNING, "damon: scheme %zu: this kernel rebuilt the scheme on commit, and its "
+				"quota bounds nothing until its first charge window", s);
+	return __builtin_popcount(d->held);
+}
 
 MW_API int mw_damon_stats_get(struct mw_damon *d, size_t s, struct mw_damon_stats *out)
 {
@@ -262,6 +364,10 @@ MW_API int mw_damon_stats_get(struct mw_damon *d, size_t s, struct mw_damon_stat
 
 	if (!d || !out || out->sz == 0 || s >= d->nr_schemes)
 		return -EINVAL;
+	ret = mw_damon_poll(d);
+	if (ret < 0)
+		return ret;
+	v.quota_held = !!(d->held & (1u << s));
 	ret = mw__damon_write("update_schemes_stats", DAMON_K0 "/state");
 	if (ret == 0)
 		ret = mw__damon_readu(&v.nr_tried, S "/stats/nr_tried", s);
@@ -280,9 +386,7 @@ MW_API int mw_damon_stats_get(struct mw_damon *d, size_t s, struct mw_damon_stat
 	/* 6.9+: what the goals made of the quota (the kernel refreshes the
 	 * file on this command only). */
 	if (mw__damon_exists(S "/quotas/effective_bytes", s)) {
-		ret = mw__damon_write("update_schemes_effective_quotas", DAMON_K0 "/state");
-		if (ret == 0)
-			ret = mw__damon_readu(&v.qt_effective_bytes, S "/quotas/effective_bytes", s);
+		ret = effective_bytes(s, &v.qt_effective_bytes);
 		if (ret < 0)
 			return ret;
 	}

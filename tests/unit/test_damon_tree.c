@@ -464,6 +464,61 @@ static void refused_before_writing(void **state)
 	tree_free();
 }
 
+/* A scheme with a quota starts held where the kernel reports
+ * quotas/effective_bytes: DAMOS applies it without limit until the kernel
+ * sets the quota in its first charge window (up to 24 MiB paged out under
+ * PSI pressure in the 6.12 guest). Held = age minimum at its largest; the
+ * caller's minimum comes back, committed, once effective_bytes reads
+ * non-zero. A scheme without a quota is not held. */
+static void quota_held_until_set(void **state)
+{
+	struct fixture x;
+	struct mw_damon *d = NULL;
+	struct mw_damon_stats st = { .sz = sizeof(st) };
+	char why[400];
+
+	(void)state;
+	fake_tree(false);
+	fixture_init(&x);
+	x.s0.nr_filters = 1;
+	put("0\n", S0 "/quotas/effective_bytes");
+	put("0\n", S1 "/quotas/effective_bytes");
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 19; i < sizeof(scheme_files) / sizeof(scheme_files[0]); i++)
+			put("0\n", C0 "/schemes/%d/%s", s, scheme_files[i]); /* stats/ */
+	assert_int_equal(mw_damon_start(&x.ctx, &d, why, sizeof(why)), 0);
+	EQ("4294967295", S0 "/access_pattern/age/min");
+	EQ("0", S1 "/access_pattern/age/min");
+	assert_int_equal(mw_damon_poll(d), 1);
+	EQ("4294967295", S0 "/access_pattern/age/min");
+	assert_int_equal(mw_damon_stats_get(d, 0, &st), 0);
+	assert_int_equal(st.quota_held, 1);
+	assert_int_equal(mw_damon_stats_get(d, 1, &st), 0);
+	assert_int_equal(st.quota_held, 0);
+	/* the kernel's first charge window: one byte from the goal */
+	put("1\n", S0 "/quotas/effective_bytes");
+	put("", K0 "/state");
+	assert_int_equal(mw_damon_poll(d), 0);
+	EQ("30", S0 "/access_pattern/age/min");
+	assert_int_equal(mw_damon_stats_get(d, 0, &st), 0);
+	assert_int_equal(st.quota_held, 0);
+	assert_int_equal(st.qt_effective_bytes, 1);
+	assert_int_equal(mw_damon_poll(d), 0);
+	assert_int_equal(mw_damon_poll(NULL), -EINVAL);
+	assert_int_equal(mw_damon_stop(d), 0);
+	tree_free();
+
+	/* before 6.9 (no effective_bytes) nothing can be seen: not held */
+	fake_tree(false);
+	fixture_init(&x);
+	x.s0.nr_filters = 1;
+	assert_int_equal(mw_damon_start(&x.ctx, &d, why, sizeof(why)), 0);
+	EQ("30", S0 "/access_pattern/age/min");
+	assert_int_equal(mw_damon_poll(d), 0);
+	assert_int_equal(mw_damon_stop(d), 0);
+	tree_free();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -472,6 +527,7 @@ int main(void)
 		cmocka_unit_test(rollback_half_written),
 		cmocka_unit_test(rollback_missing_feature),
 		cmocka_unit_test(refused_before_writing),
+		cmocka_unit_test(quota_held_until_set),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
