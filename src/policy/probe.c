@@ -6,6 +6,7 @@
 #include "core/child.h"
 #include "features/probe.h"
 #include "policy/probe.h"
+#include "proc/fdexec.h"
 #include "sys/shim.h"
 
 #include <errno.h>
@@ -171,36 +172,26 @@ static bool has_exec_bits(int fd)
 
 void mw__policy_probe_exec_seal_acl(struct mw_feature_status *st)
 {
-	/* The minimal ACL user::rwx group::rwx other::rwx, in the kernel's
-	 * xattr format (include/uapi/linux/posix_acl_xattr.h): the kernel
-	 * turns it into mode 0777 rather than storing it. */
-	static const uint32_t acl[7] = { 2, 0x00070001, 0xffffffff, 0x00070004, 0xffffffff,
-					 0x00070020, 0xffffffff };
-	int fd = exec_sealed_memfd(0), e;
+	int create_err, e, r = mw__acl_exec_detail(&create_err, &e);
 
-	if (fd == -ENOTSUP) {
+	if (create_err == EINVAL) {
 		mw__feature_set(st, MW_FEATURE_MISSING, MW_CAUSE_NOT_BUILT, EINVAL,
 		    "no F_SEAL_EXEC on this kernel (added in Linux 6.3): nothing keeps exec bits off a memfd");
-		return;
-	}
-	if (fd < 0) {
-		mw__feature_syscall_error(st, "memfd_create(MFD_NOEXEC_SEAL)", -fd);
-		return;
-	}
-	e = fsetxattr(fd, "system.posix_acl_access", acl, sizeof(acl), 0) == 0 ? 0 : errno;
-	if (has_exec_bits(fd))
+	} else if (create_err) {
+		mw__feature_syscall_error(st, "memfd_create(MFD_NOEXEC_SEAL)", create_err);
+	} else if (r == 1) {
 		mw__feature_set(st, MW_FEATURE_MISSING, MW_CAUSE_KERNEL_BUG, 0,
 		    "a POSIX ACL adds exec bits to an F_SEAL_EXEC memfd here: the seal does not make exec impossible");
-	else if (e == 0 || e == EPERM)
-		mw__feature_set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0,
-		    "F_SEAL_EXEC holds against a POSIX ACL (%s)", e ? "the ACL was refused" : "the mode kept no exec bits");
-	else if (e == EOPNOTSUPP)
+	} else if (r == 0 && e == EOPNOTSUPP) {
 		mw__feature_set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0,
 		    "F_SEAL_EXEC holds: tmpfs here takes no POSIX ACLs");
-	else
-		mw__feature_set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, e, "setting a POSIX ACL on a memfd: %s",
-		    mw__feature_ename(e));
-	close(fd);
+	} else if (r == 0) {
+		mw__feature_set(st, MW_FEATURE_SUPPORTED, MW_CAUSE_NONE, 0,
+		    "F_SEAL_EXEC holds against a POSIX ACL (%s)", e ? "the ACL was refused" : "the mode kept no exec bits");
+	} else {
+		mw__feature_set(st, MW_FEATURE_UNKNOWN, MW_CAUSE_ERROR, -r, "setting a POSIX ACL on a memfd: %s",
+		    mw__feature_ename(-r));
+	}
 }
 
 void mw__policy_probe_exec_seal_hugetlb(struct mw_feature_status *st)

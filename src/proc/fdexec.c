@@ -89,7 +89,9 @@ static int memdev_match(dev_t dev, bool huge, bool may_probe)
 }
 
 /* ---- the ACL path around F_SEAL_EXEC ---- */
-static int acl_answer = -ENODATA;
+/* The one probe of it: the fd facts (inspect, audit, memfd info) and the
+ * features registry (policy/probe.c) both read this answer. */
+static int acl_answer = -ENODATA, acl_create_err, acl_set_err;
 static pthread_once_t acl_once = PTHREAD_ONCE_INIT;
 
 /* A minimal access ACL (user::rwx group::rw- other::rw-), in the kernel's
@@ -110,18 +112,21 @@ static void acl_probe_once(void)
 	if (fd < 0) {
 		/* EINVAL before 6.3: no F_SEAL_EXEC, so nothing to get around;
 		 * the answer stays "could not tell" all the same. */
+		acl_create_err = errno;
 		__atomic_store_n(&acl_answer, -errno, __ATOMIC_RELEASE);
 		return;
 	}
 	mw__memdev_record(fd);
-	if (fsetxattr(fd, "system.posix_acl_access", &acl, sizeof(acl), 0) < 0)
+	if (fsetxattr(fd, "system.posix_acl_access", &acl, sizeof(acl), 0) < 0) {
 		/* Without tmpfs ACLs (EOPNOTSUPP) the path does not exist; a
 		 * kernel that refuses the ACL on an exec-sealed memfd (EPERM:
 		 * Debian's 6.12.118, where 6.12.117 let it add exec bits) has
-		 * closed it, as the features probe already reads EPERM. */
+		 * closed it. */
+		acl_set_err = errno;
 		r = errno == EOPNOTSUPP || errno == EPERM ? 0 : -errno;
-	else
+	} else {
 		r = fstat(fd, &st) < 0 ? -errno : (st.st_mode & 0111) != 0;
+	}
 	close(fd);
 	__atomic_store_n(&acl_answer, r, __ATOMIC_RELEASE);
 }
@@ -130,6 +135,15 @@ int mw__acl_exec_probe(void)
 {
 	pthread_once(&acl_once, acl_probe_once);
 	return acl_answer;
+}
+
+int mw__acl_exec_detail(int *create_err, int *set_err)
+{
+	int r = mw__acl_exec_probe();
+
+	*create_err = acl_create_err;
+	*set_err = acl_set_err;
+	return r;
 }
 
 int mw__acl_exec_known(void)

@@ -71,5 +71,10 @@ MW_HIDDEN void mw__memdev_record(int fd);
  * NO_PROBE path. mw__acl_exec_known() returns the cached answer or -ENODATA. */
 MW_HIDDEN int mw__acl_exec_probe(void);
 MW_HIDDEN int mw__acl_exec_known(void);
+/* mw__acl_exec_probe() and how it was answered: the errno of
+ * memfd_create(MFD_NOEXEC_SEAL) (EINVAL: no F_SEAL_EXEC, before 6.3) and of
+ * setting the ACL (EOPNOTSUPP: no tmpfs ACLs; EPERM: refused), 0 where the
+ * step succeeded. */
+MW_HIDDEN int mw__acl_exec_detail(int *create_err, int *set_err);
 
 #endif
