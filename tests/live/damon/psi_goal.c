@@ -104,14 +104,18 @@ int main(int argc, char **argv)
 	wl_wait_ready(&wl);
 
 	/* Calm: PSI far under a 50% target; the goal's feedback loop grows the
-	 * quota (it doubles per 1 s interval from its minimum). */
+	 * quota (it doubles per 1 s interval from its minimum, one byte, so
+	 * in these 8 s it stays under a page and nothing goes out). */
 	calm = run(argv[1], "500000", "1s", 8000, &rb);
 	live_note("goal files while running: metric '%s', nr_goals %lld, target_value %lld", rb.metric, rb.nr_goals,
 		  rb.target);
 	CHECK(!strcmp(rb.metric, "some_mem_psi_us"), "target_metric reads '%s'", rb.metric);
 	CHECK(rb.nr_goals == 1 && rb.target == 500000, "goal files: nr_goals %lld, target_value %lld", rb.nr_goals,
 	      rb.target);
-	CHECK(calm.first_q > 0 && calm.max_q >= 16 * calm.first_q,
+	/* Three doublings at least: the scheme is held until the first one
+	 * (about 1 s), and under TCG with other jobs on the machine 2 -> 16
+	 * in the 7 s left was seen (2 -> 32 unloaded). */
+	CHECK(calm.first_q > 0 && calm.max_q >= 8 * calm.first_q,
 	      "calm: the effective quota did not grow (%lld -> max %lld)", calm.first_q, calm.max_q);
 
 	/* Under pressure: a hog thrashing in its own cgroup keeps the system's
@@ -131,6 +135,15 @@ int main(int argc, char **argv)
 	CHECK(hot.max_q >= 0 && hot.max_q < 4096, "under pressure the effective quota reached %lld bytes", hot.max_q);
 	CHECK(hot.max_q < calm.max_q, "the quota under pressure (%lld) is not below the calm one (%lld)", hot.max_q,
 	      calm.max_q);
+	{
+		char fig[400];
+
+		snprintf(fig, sizeof(fig), "damon-reclaim-psi: calm (--min-age 1s): quota %lld -> max %lld bytes, %lld bytes "
+			 "paged out, %zu of %zu samples held; under pressure (--min-age 200ms): quota max %lld bytes, %lld "
+			 "bytes paged out, %zu of %zu samples held\n", calm.first_q, calm.max_q, calm.reclaimed, calm.held,
+			 calm.n, hot.max_q, hot.reclaimed, hot.held, hot.n);
+		live_figure(fig);
+	}
 	CHECK(hot.reclaimed == 0, "%lld bytes paged out while PSI was over the target (%lld of them before the "
 	      "goal's quota was first seen set)", hot.reclaimed, hot.reclaimed_early);
 	wl_stop(&hog);
