@@ -162,7 +162,8 @@ struct result {
 	const char *name;
 	double mem_mib, ctl_mib, rss_mib, pass_ms, ctl_pass_ms, cpu_s;
 	long long refaults;
-	char note[160];
+	int cand, cand_seen; /* DAMON_RECLAIM: regions idle and min-age old in the trace, of those seen */
+	char note[240];
 };
 
 static pid_t start_memward(const char *memward, const char *mech, bool anon, const char *cgrel, int min_age)
@@ -185,6 +186,44 @@ static pid_t start_memward(const char *memward, const char *mech, bool anon, con
 		_exit(127);
 	}
 	return pid;
+}
+
+/* DAMON_RECLAIM's candidates: for 0.5 s, the damon_aggregated trace event
+ * (tracefs) gives each region's nr_accesses and age; count the regions idle
+ * and at least min_age old, which its scheme should try. -1 without tracefs. */
+static int dr_candidates(int min_age, int *seen)
+{
+	const char *tb = access("/sys/kernel/tracing/events", F_OK) == 0 ? "/sys/kernel/tracing"
+									 : "/sys/kernel/debug/tracing";
+	char path[256], line[512];
+	int n = 0;
+	FILE *f;
+
+	*seen = 0;
+	snprintf(path, sizeof(path), "%s/events/damon/damon_aggregated/enable", tb);
+	if (wr(path, "1") < 0)
+		return -1;
+	sleep_s(0.5);
+	wr(path, "0");
+	snprintf(path, sizeof(path), "%s/trace", tb);
+	if (!(f = fopen(path, "re")))
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		/* damon_aggregated: target_id=T nr_regions=N START-END: NR_ACCESSES AGE */
+		char *q = strstr(line, "damon_aggregated:");
+		unsigned long a, b;
+		unsigned int acc, age;
+
+		if (q && (q = strstr(q, "nr_regions=")) && (q = strchr(q, ' ')) &&
+		    sscanf(q, " %lu-%lu: %u %u", &a, &b, &acc, &age) == 4) {
+			(*seen)++;
+			n += !acc && age >= (unsigned int)min_age * 10; /* 100 ms aggregations */
+		}
+	}
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/trace", tb);
+	wr(path, ""); /* clear the buffer */
+	return n;
 }
 
 /* The kernel's DAMON_RECLAIM with memward's min_age and intervals, always
@@ -283,7 +322,13 @@ static void run_peer(struct result *r, const char *memward, int secs, int min_ag
 			kd = (pid_t)rd("/sys/kernel/mm/damon/admin/kdamonds/0/pid");
 		}
 	}
-	sleep_s(secs / 2.0);
+	if (!strcmp(r->name, "DAMON_RECLAIM") && kd > 0) {
+		sleep_s(2.0 * min_age + 1);
+		r->cand = dr_candidates(min_age, &r->cand_seen);
+		sleep_s(secs / 2.0 - 2.0 * min_age - 1.5);
+	} else {
+		sleep_s(secs / 2.0);
+	}
 	p0 = sub.c->passes, b0 = sub.c->busy_s, q0 = ctl.c->passes, d0 = ctl.c->busy_s;
 	sleep_s(secs / 2.0);
 	r->pass_ms = (sub.c->busy_s - b0) * 1000 / (double)(sub.c->passes - p0 ? sub.c->passes - p0 : 1);
@@ -299,9 +344,10 @@ static void run_peer(struct result *r, const char *memward, int secs, int min_ag
 	if (!strcmp(r->name, "DAMON_RECLAIM") && kd > 0) {
 		wr(DR "enabled", "N");
 		/* tried: the regions old and idle enough for the scheme */
-		snprintf(r->note, sizeof(r->note), "%lld MiB reclaimed system-wide, %lld MiB in %lld regions tried",
-			 rd(DR "bytes_reclaimed_regions") / (long long)MIB,
-			 rd(DR "bytes_reclaim_tried_regions") / (long long)MIB, rd(DR "nr_reclaim_tried_regions"));
+		snprintf(r->note, sizeof(r->note), "%lld MiB reclaimed system-wide, %lld MiB in %lld regions tried; "
+			 "trace: %d of %d regions idle and min-age old", rd(DR "bytes_reclaimed_regions") / (long long)MIB,
+			 rd(DR "bytes_reclaim_tried_regions") / (long long)MIB, rd(DR "nr_reclaim_tried_regions"), r->cand,
+			 r->cand_seen);
 	}
 	if (rec > 0) {
 		struct rusage ru;
