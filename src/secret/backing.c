@@ -20,6 +20,7 @@
 #include "sys/shim.h"
 
 #include <errno.h>
+#include <string.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,10 +74,21 @@ static void memlock_error(struct mw_secret_heap *h, size_t len, int err)
 	 * CAP_IPC_LOCK (Debian 6.1/6.12), granting it does not help. */
 	bool cap = mw__cap_effective(MW_CAP_IPC_LOCK);
 
+	/* mlock(2) gives EPERM for the limit only when the limit is 0; with a
+	 * limit above 0 it is a seccomp filter or an LSM saying no. */
+	if (err == EPERM && strcmp(lim, "0 bytes") != 0) {
+		mw__secret_error("cannot lock %zu more bytes of %s memory: mlock refused with EPERM while "
+				 "RLIMIT_MEMLOCK is %s: a seccomp filter or an LSM refuses mlock/mlock2 here",
+				 len, h->backing == MW_SECRET_BACKING_SECRETMEM ? "secretmem" : "mlocked", lim);
+		return;
+	}
 	mw__secret_error("cannot lock %zu more bytes of %s memory (%s): RLIMIT_MEMLOCK (%s) "
-			 "exhausted, this heap holds %zu locked bytes; raise RLIMIT_MEMLOCK%s",
+			 "exhausted, this heap holds %zu locked bytes%s; raise RLIMIT_MEMLOCK%s",
 			 len, h->backing == MW_SECRET_BACKING_SECRETMEM ? "secretmem" : "mlocked",
 			 mw_errno_name(err) ? mw_errno_name(err) : "?", lim, h->locked,
+			 h->mode == MW_SECRET_COMPACT
+				 ? " (freed compact objects stay locked for reuse until mw_secret_heap_destroy(): "
+				   "bytes_in_use in mw_secret_heap_stats() says how much is live)" : "",
 			 !cap ? " or grant CAP_IPC_LOCK"
 			      : " (this kernel charges secret memory to it even with CAP_IPC_LOCK)");
 }

@@ -4,6 +4,9 @@
 #include "core/opts.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/random.h>
@@ -44,6 +47,48 @@ static int check_opts(const struct mw_secret_opts *in, struct mw_secret_opts *o)
 		mw__secret_error("chunk_size %zu above the maximum (%zu)", o->chunk_size, MAX_CHUNK);
 		return -EINVAL;
 	}
+	if (o->guarded_batch > MW_GBATCH_MAX) {
+		mw__secret_error("guarded_batch %u above the maximum (%u)", o->guarded_batch, MW_GBATCH_MAX);
+		return -EINVAL;
+	}
+	/* rounded up to a chunk later: keep the sum from wrapping to 0 */
+	if (o->reserve > SIZE_MAX / 2) {
+		mw__secret_error("reserve %zu is larger than any address space", o->reserve);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * The canary key. A sandbox that predates getrandom(2) or refuses it (EPERM,
+ * EACCES from seccomp; ENOSYS) often lets /dev/urandom be read: the key
+ * comes from there then, and the heap is not refused for want of a syscall
+ * it does not need otherwise. -errno when neither gives 8 bytes.
+ */
+static int canary_key(uint64_t *key)
+{
+	int fd, e;
+	ssize_t n;
+
+	if (getrandom(key, sizeof(*key), 0) == (ssize_t)sizeof(*key))
+		return 0;
+	e = errno;
+	if (e != ENOSYS && e != EPERM && e != EACCES) {
+		mw__secret_error("getrandom for the canary key: %s", strerror(e));
+		return -e;
+	}
+	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, key, sizeof(*key));
+	if (n != (ssize_t)sizeof(*key)) {
+		int e2 = n < 0 ? errno : EIO;
+
+		if (fd >= 0)
+			close(fd);
+		mw__secret_error("no randomness for the canary key: getrandom: %s; /dev/urandom: %s",
+				 strerror(e), strerror(e2));
+		return -e;
+	}
+	close(fd);
 	return 0;
 }
 
@@ -109,8 +154,6 @@ MW_API struct mw_secret_heap *mw_secret_heap_new(const struct mw_secret_opts *op
 	h->resv = round_up(o.reserve ? o.reserve : DEFAULT_RESERVE, h->chunk);
 	h->max_locked = o.max_locked;
 	h->gbatch = o.guarded_batch ? o.guarded_batch : DEFAULT_GBATCH;
-	if (h->gbatch > MW_GBATCH_MAX)
-		h->gbatch = MW_GBATCH_MAX;
 	pthread_mutex_init(&h->lock, NULL);
 	err = check_limits(h);
 	if (!err)
@@ -118,11 +161,9 @@ MW_API struct mw_secret_heap *mw_secret_heap_new(const struct mw_secret_opts *op
 	if (err < 0)
 		goto fail;
 
-	if (getrandom(&h->key, sizeof(h->key), 0) != (ssize_t)sizeof(h->key)) {
-		err = -errno;
-		mw__secret_error("getrandom for the canary key: %s", strerror(errno));
+	err = canary_key(&h->key);
+	if (err < 0)
 		goto fail;
-	}
 	/* Metadata (page table, records): MADV_DONTDUMP, faulted in as used. */
 	err = mw__meta_init(h);
 	if (err < 0)

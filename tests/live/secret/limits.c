@@ -15,6 +15,7 @@
 
 #include <pthread.h>
 #include <sys/mman.h>
+#include <stdint.h>
 #include <memward/secret.h>
 
 static void chunk_4096(void)
@@ -50,6 +51,26 @@ static void refused(size_t max_locked, size_t reserve, enum mw_secret_mode mode)
 	      mw_secret_mode_name(mode), max_locked, reserve, h ? "created" : strerror(errno));
 	if (h)
 		mw_secret_heap_destroy(h);
+}
+
+/* Options out of range are refused with a message that names them: a
+ * guarded_batch over 256 (was clamped silently) and a reserve so large that
+ * rounding it up wrapped to 0 (the message said "reserve 0"). */
+static void out_of_range(void)
+{
+	struct mw_secret_opts o = { .sz = sizeof(o), .mode = MW_SECRET_GUARDED, .guarded_batch = 257 };
+	struct mw_secret_heap *h = mw_secret_heap_new(&o);
+
+	CHECK(!h && errno == EINVAL && strstr(mw_secret_last_error(), "guarded_batch"),
+	      "guarded_batch 257: %s (%s), want EINVAL naming guarded_batch", h ? "created" : strerror(errno),
+	      mw_secret_last_error());
+	mw_secret_heap_destroy(h);
+	o = (struct mw_secret_opts){ .sz = sizeof(o), .mode = MW_SECRET_COMPACT, .reserve = SIZE_MAX };
+	h = mw_secret_heap_new(&o);
+	CHECK(!h && errno == EINVAL && !strstr(mw_secret_last_error(), "reserve 0 "),
+	      "reserve SIZE_MAX: %s (%s), want EINVAL naming the value given", h ? "created" : strerror(errno),
+	      mw_secret_last_error());
+	mw_secret_heap_destroy(h);
 }
 
 #define NHEAPS 1100
@@ -143,6 +164,7 @@ int main(void)
 	refused(0, 1, MW_SECRET_COMPACT);
 	refused(page / 2, 0, MW_SECRET_GUARDED);
 	refused(0, 1, MW_SECRET_GUARDED);
+	out_of_range();
 	many_heaps();
 	{
 		struct rlimit rl;
