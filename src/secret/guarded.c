@@ -36,6 +36,9 @@
 #include "secret/internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
@@ -96,6 +99,7 @@ static struct mw_chunk *gfree_pop(struct mw_secret_heap *h, size_t pages)
  */
 static size_t gslots;             /* slots mapped, all heaps */
 static size_t gslots_cap;
+static size_t maps_max;           /* vm.max_map_count */
 static pthread_once_t cap_once = PTHREAD_ONCE_INIT;
 
 static void cap_init(void)
@@ -105,7 +109,94 @@ static void cap_init(void)
 
 	if (mw__read_file("/proc/sys/vm/max_map_count", buf, sizeof(buf)) > 0 && atol(buf) > 0)
 		v = atol(buf);
+	maps_max = (size_t)v;
 	gslots_cap = (size_t)v / 4;
+}
+
+/*
+ * The cap above counts memward's slots only: a process that already held
+ * 40,000 mappings let the heap take the rest (12,736 slots) and starved. So
+ * the process's own count is checked too: a slab is refused when the
+ * mappings would then leave less than a quarter of vm.max_map_count to the
+ * rest of the process. /proc/self/maps is counted (one read, ~5 ms at
+ * 40,000 lines) after max_map_count / 32 mappings of memward's own since
+ * the last count (other code maps too), after max_map_count / 512 once the
+ * estimate -- the last count plus memward's mappings since -- passes half
+ * the limit, and before any refusal.
+ * Called with the heap's lock; the counters are process-wide, read racily:
+ * an estimate, refreshed before any refusal.
+ */
+static size_t maps_counted, ours_at_count;
+static size_t heap_maps;          /* the reservation and metadata of every live heap */
+static bool maps_known;
+static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t maps_count(void)
+{
+	char buf[65536];
+	size_t n = 0;
+	ssize_t r;
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		for (ssize_t i = 0; i < r; i++)
+			n += buf[i] == '\n';
+	close(fd);
+	return n;
+}
+
+/* May the process take `want` more mappings? *held gets the process's
+ * mappings as last counted. Called with maps_lock. */
+static bool maps_room(size_t want, size_t *held)
+{
+	size_t now = 2 * __atomic_load_n(&gslots, __ATOMIC_RELAXED) + heap_maps, since, est;
+
+	if (now < ours_at_count) {
+		/* ours went away since the count (slabs, heaps destroyed) */
+		maps_counted -= ours_at_count - now < maps_counted ? ours_at_count - now : maps_counted;
+		ours_at_count = now;
+	}
+	since = now - ours_at_count;
+	est = maps_counted + since;
+	/* Past half the limit, recount after fewer of our own; always before
+	 * a refusal. */
+	if (!maps_known || since > maps_max / 32 || (est + want > maps_max / 2 && since > maps_max / 512) ||
+	    est + want > maps_max - maps_max / 4) {
+		maps_counted = maps_count();
+		ours_at_count = now;
+		maps_known = maps_counted > 0;
+		est = maps_counted;
+	}
+	*held = maps_counted;
+	return !maps_known || est + want <= maps_max - maps_max / 4;
+}
+
+int mw__secret_maps_take(size_t n)
+{
+	size_t held;
+	bool ok;
+
+	pthread_once(&cap_once, cap_init);
+	pthread_mutex_lock(&maps_lock);
+	ok = maps_room(n, &held);
+	if (ok)
+		heap_maps += n;
+	pthread_mutex_unlock(&maps_lock);
+	if (!ok) {
+		mw__secret_error("the process holds %zu mappings: a heap's %zu more would leave less than a "
+				 "quarter of vm.max_map_count (%zu) to the rest of it", held, n, maps_max);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void mw__secret_maps_give(size_t n)
+{
+	pthread_mutex_lock(&maps_lock);
+	heap_maps -= n < heap_maps ? n : heap_maps;
+	pthread_mutex_unlock(&maps_lock);
 }
 
 /* Take up to `want` slots of the process-wide cap; how many (0: none). */
@@ -196,11 +287,23 @@ static bool slab_records(struct mw_secret_heap *h, struct mw_chunk **v, size_t c
  */
 static int make_slab(struct mw_secret_heap *h, size_t pages, size_t count)
 {
-	size_t len = pages << h->pshift, stride = len + h->page, off, got = cap_take(count);
+	size_t len = pages << h->pshift, stride = len + h->page, off, got, held;
 	struct mw_chunk *v[MW_GBATCH_MAX + 1], *s;
 	bool cold = true;
 	int err;
 
+	bool room;
+
+	pthread_mutex_lock(&maps_lock);
+	room = maps_room(2 * count, &held);
+	pthread_mutex_unlock(&maps_lock);
+	if (!room) {
+		mw__secret_error("the process holds %zu mappings: %zu more guarded slots (two mappings each) would "
+				 "leave less than a quarter of vm.max_map_count (%zu) to the rest of it",
+				 held, count, maps_max);
+		return -ENOMEM;
+	}
+	got = cap_take(count);
 	if (!got) {
 		mw__secret_error("guarded slots of all heaps reached %zu, a quarter of "
 				 "vm.max_map_count (each slot takes two mappings); stopping here "

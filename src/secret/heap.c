@@ -164,6 +164,13 @@ MW_API struct mw_secret_heap *mw_secret_heap_new(const struct mw_secret_opts *op
 	err = canary_key(&h->key);
 	if (err < 0)
 		goto fail;
+	/* Two mappings of its own (the reservation, the metadata region):
+	 * refused where they would leave the rest of the process less than a
+	 * quarter of vm.max_map_count (32,737 empty heaps starved a process). */
+	err = mw__secret_maps_take(2);
+	if (err < 0)
+		goto fail;
+	h->maps_taken = true;
 	/* Metadata (page table, records): MADV_DONTDUMP, faulted in as used. */
 	err = mw__meta_init(h);
 	if (err < 0)
@@ -226,6 +233,8 @@ MW_API void mw_secret_heap_destroy(struct mw_secret_heap *h)
 		mw__backing_forget(h->locked);
 	mw__backing_close(h);
 	mw__meta_fini(h); /* the records of every chunk */
+	if (h->maps_taken)
+		mw__secret_maps_give(2);
 	pthread_mutex_destroy(&h->lock);
 	mw__wipe(&h->key, sizeof(h->key));
 	free(h);

@@ -165,6 +165,7 @@ struct mw_secret_heap {
 	size_t bump;                 /* next free offset in the reservation */
 	struct mw_span *spans;       /* ranges given back (h->lock) */
 	unsigned int gbatch;
+	bool maps_taken;             /* two mappings counted in mw__secret_maps_take() */
 	struct mw_shard *shards;     /* compact: nshards of them */
 	unsigned int nshards;
 
@@ -340,5 +341,10 @@ MW_HIDDEN size_t mw__guarded_size(const struct mw_secret_heap *h, const void *p)
 MW_HIDDEN bool mw__guarded_owns(const struct mw_secret_heap *h, const void *p);
 MW_HIDDEN int mw__guarded_protect(struct mw_secret_heap *h, void *p, int prot);
 MW_HIDDEN void mw__guarded_forget(struct mw_secret_heap *h);
+/* The heap's own mappings against vm.max_map_count (guarded.c): take n, or
+ * -ENOMEM (with the error set) where the process would keep less than a
+ * quarter of it; give them back. */
+MW_HIDDEN int mw__secret_maps_take(size_t n);
+MW_HIDDEN void mw__secret_maps_give(size_t n);
 
 #endif
