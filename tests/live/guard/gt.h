@@ -255,4 +255,33 @@ static inline int gt_log_wait(const struct gt_guard *g, int want, const char *a,
 	return n;
 }
 
+/* A memfd (memfd_create flags as given) holding a copy of path, sealed with
+ * seals (0: none); -1 on any failure. */
+static inline int gt_memfd_copy(const char *path, const char *name, unsigned int flags, unsigned int seals)
+{
+	int src = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = (int)syscall(SYS_memfd_create, name, flags);
+	char buf[65536];
+	ssize_t n;
+
+	if (src < 0 || fd < 0)
+		return -1;
+	while ((n = read(src, buf, sizeof(buf))) > 0)
+		if (write(fd, buf, (size_t)n) != n)
+			return -1;
+	close(src);
+	if (seals && fcntl(fd, F_ADD_SEALS, seals) < 0)
+		return -1;
+	return fd;
+}
+
+/* This program's path (readlink of /proc/self/exe) into buf. */
+static inline void gt_self_path(char *buf, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+
+	REQUIRE(n > 0, "readlink /proc/self/exe: %s", strerror(errno));
+	buf[n] = '\0';
+}
+
 #endif

@@ -17,20 +17,7 @@ static unsigned int seals;
 /* A memfd copy of this program, sealed with s (0: unsealed). */
 static int self_copy(unsigned int s)
 {
-	int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-	int fd = (int)syscall(SYS_memfd_create, "gt-self", MFD_ALLOW_SEALING | MFD_CLOEXEC);
-	char buf[65536];
-	ssize_t n;
-
-	if (src < 0 || fd < 0)
-		return -1;
-	while ((n = read(src, buf, sizeof(buf))) > 0)
-		if (write(fd, buf, (size_t)n) != n)
-			return -1;
-	close(src);
-	if (s && fcntl(fd, F_ADD_SEALS, s) < 0)
-		return -1;
-	return fd;
+	return gt_memfd_copy("/proc/self/exe", "gt-self", MFD_ALLOW_SEALING | MFD_CLOEXEC, s);
 }
 
 static int run_self(void *arg)
@@ -120,7 +107,6 @@ int main(int argc, char **argv)
 {
 	struct gt_guard g;
 	char policy[600], self[400];
-	ssize_t n;
 	int r;
 
 	if (argc >= 2 && !strcmp(argv[1], "--payload"))
@@ -132,9 +118,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	gt_require_lsm();
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	REQUIRE(n > 0, "readlink /proc/self/exe: %s", strerror(errno));
-	self[n] = '\0';
+	gt_self_path(self, sizeof(self));
 	snprintf(policy, sizeof(policy), "mode enforce\nallow-exec-memfd %s\n", self);
 
 	gt_start(&g, argv[1], policy, NULL);

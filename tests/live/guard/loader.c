@@ -53,22 +53,6 @@ static int read_interp(const char *path)
 	return -1;
 }
 
-/* A memfd (inherited across exec) with the contents of path. */
-static int memfd_copy(const char *path)
-{
-	char buf[65536];
-	int src = open(path, O_RDONLY | O_CLOEXEC);
-	int fd = (int)syscall(SYS_memfd_create, "gt-dyn", 0);
-	ssize_t n;
-
-	if (src < 0 || fd < 0)
-		return -1;
-	while ((n = read(src, buf, sizeof(buf))) > 0)
-		if (write(fd, buf, (size_t)n) != n)
-			return -1;
-	close(src);
-	return fd;
-}
 
 static int drop(bool nobody)
 {
@@ -78,7 +62,7 @@ static int drop(bool nobody)
 static int ldso_run(void *x)
 {
 	char arg[64];
-	int fd = memfd_copy(payload);
+	int fd = gt_memfd_copy(payload, "gt-dyn", 0, 0); /* inherited across exec */
 
 	if (fd < 0 || drop(x != NULL) < 0)
 		return 200;
@@ -99,7 +83,6 @@ int main(int argc, char **argv)
 {
 	char self[400], policy[600], *dir;
 	struct gt_guard g;
-	ssize_t len;
 	int r;
 
 	if (argc != 2) {
@@ -107,9 +90,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	gt_require_lsm();
-	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	REQUIRE(len > 0, "readlink: %s", strerror(errno));
-	self[len] = '\0';
+	gt_self_path(self, sizeof(self));
 	dir = dirname(self);
 	snprintf(payload, sizeof(payload), "%s/gt-dyn-payload", dir);
 	snprintf(dlo, sizeof(dlo), "%s/gt-dlopen-memfd", dir);

@@ -223,7 +223,6 @@ int main(int argc, char **argv)
 {
 	struct gt_guard g;
 	char policy[600], self[400];
-	ssize_t len;
 	int r;
 
 	if (argc == 3 && !strcmp(argv[1], "--race"))
@@ -233,9 +232,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	gt_require_lsm();
-	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	REQUIRE(len > 0, "readlink: %s", strerror(errno));
-	self[len] = '\0';
+	gt_self_path(self, sizeof(self));
 	snprintf(policy, sizeof(policy), "mode enforce\nallow-exec-memfd %s\n", self);
 	gt_start(&g, argv[1], policy, NULL);
 	/* One event per attempt: the guard formats them at the lowest priority
