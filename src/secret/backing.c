@@ -351,9 +351,14 @@ void mw__backing_fork_parent(void)
  * are gone its pages go back. 0, or -errno with the message set and
  * nothing left mapped.
  */
+/* The step of the last map_secret_file() that failed, for the fallback's
+ * reason (heap_new's first map runs before the heap is shared). */
+static __thread const char *map_step = "mmap of memfd_secret";
+
 static int map_secret_file(struct mw_secret_heap *h, size_t off, size_t len, size_t stride,
 			   size_t count)
 {
+	map_step = "mmap of memfd_secret";
 	size_t i;
 	int fd, err = 0;
 
@@ -364,7 +369,9 @@ static int map_secret_file(struct mw_secret_heap *h, size_t off, size_t len, siz
 		if (fd >= 0)
 			close(fd);
 		pthread_mutex_unlock(&fd_lock);
-		mw__secret_error("memfd_secret for %zu bytes: %s", len * count, strerror(err));
+		mw__secret_error("%s for %zu bytes: %s", fd < 0 ? "memfd_secret" : "ftruncate of a memfd_secret file",
+				 len * count, strerror(err));
+		map_step = fd < 0 ? "memfd_secret" : "ftruncate of memfd_secret";
 		return -err;
 	}
 	for (i = 0; i < count; i++)
@@ -614,9 +621,8 @@ int mw__backing_open(struct mw_secret_heap *h)
 	if (err < 0 && h->backing == MW_SECRET_BACKING_SECRETMEM && secretmem_unavailable(-err)) {
 		/* The syscall exists but mapping is refused (an LSM). */
 		if (h->flags & MW_SECRET_NO_FALLBACK)
-			return fail_no_fallback(h, "mmap of memfd_secret", -err);
-		snprintf(h->fallback_reason, sizeof(h->fallback_reason),
-			 "mmap of memfd_secret: %s", strerror(-err));
+			return fail_no_fallback(h, map_step, -err);
+		snprintf(h->fallback_reason, sizeof(h->fallback_reason), "%s: %s", map_step, strerror(-err));
 		h->backing = MW_SECRET_BACKING_MLOCK;
 		err = mw__backing_map(h, 0, h->page);
 	}

@@ -14,6 +14,10 @@
  * says mlock was refused, not that RLIMIT_MEMLOCK is exhausted (it said
  * "RLIMIT_MEMLOCK ... exhausted, this heap holds 0 locked bytes; raise
  * RLIMIT_MEMLOCK", sending the admin to the wrong fix).
+ *
+ * And a sandbox that refuses ftruncate (EPERM): the heap falls back to
+ * mlocked memory and its reason names ftruncate (it said "mmap of
+ * memfd_secret").
  */
 #include "live.h"
 
@@ -50,6 +54,41 @@ static void on_violation(const char *what, void *ptr, void *ctx)
 #ifndef SYS_mlock2
 #define SYS_mlock2 325
 #endif
+
+static int refuse_ftruncate(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ftruncate, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+		return -errno;
+	return 0;
+}
+
+static int child_no_ftruncate(void)
+{
+	struct mw_secret_opts o = { .sz = sizeof(o), .mode = MW_SECRET_COMPACT };
+	struct mw_secret_heap *h;
+	const char *why;
+
+	if (refuse_ftruncate() < 0)
+		return 3;
+	h = mw_secret_heap_new(&o);
+	if (!h) {
+		printf("heap_new with ftruncate refused: %s\n", mw_secret_last_error());
+		fflush(stdout);
+		return 1;
+	}
+	why = mw_secret_heap_fallback_reason(h);
+	printf("backing %s, reason: %s\n", mw_secret_backing_name(mw_secret_heap_backing(h)), why ? why : "(none)");
+	fflush(stdout);
+	return why && strstr(why, "ftruncate") ? 0 : 1;
+}
 
 /* getrandom answers err; with no_mlock, memfd_secret ENOSYS and
  * mlock/mlock2 EPERM as well. */
@@ -157,6 +196,23 @@ int main(void)
 		rc = live_wait(pid);
 		REQUIRE(rc != 3, "could not install the seccomp filter");
 		CHECK(rc == 0, "getrandom refused with %s: heap or canary failed (exit %d)", strerror(errs[i]), rc);
+	}
+	long sfd = syscall(SYS_memfd_secret, 0);
+
+	if (sfd >= 0)
+		close((int)sfd);
+	if (sfd >= 0 || errno != ENOSYS) {
+		pid_t pid = fork();
+		int rc;
+
+		REQUIRE(pid >= 0, "fork: %s", strerror(errno));
+		if (pid == 0)
+			_exit(child_no_ftruncate());
+		rc = live_wait(pid);
+		REQUIRE(rc != 3, "could not install the seccomp filter");
+		CHECK(rc == 0, "ftruncate refused: the fallback reason does not name it (exit %d, see above)", rc);
+	} else {
+		live_note("no memfd_secret here: the ftruncate case is not run");
 	}
 #ifdef MW_ASAN
 	/* ASan's mlock interceptor returns 0 without calling the kernel */
