@@ -131,9 +131,11 @@ static size_t heap_maps;          /* the reservation and metadata of every live 
 static bool maps_known;
 static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Called with maps_lock only: the buffer is static so that an allocation
+ * in a thread with a small stack does not put 64 KiB on it. */
 static size_t maps_count(void)
 {
-	char buf[65536];
+	static char buf[65536];
 	size_t n = 0;
 	ssize_t r;
 	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
