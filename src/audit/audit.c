@@ -438,9 +438,7 @@ static void forget(struct scan *sc, struct worker *w, unsigned int nthreads, pid
 	size_t n = 0;
 
 	for (size_t i = 0; i < rep->pub.nfindings; i++) {
-		if (rep->arr[i]->pid == pid)
-			free(rep->arr[i]);
-		else
+		if (rep->arr[i]->pid != pid) /* its memory goes with the report's */
 			rep->arr[n++] = rep->arr[i];
 	}
 	rep->pub.nfindings = n;

@@ -24,6 +24,15 @@ struct mw__audit_ident {
 	uint64_t pidns;
 };
 
+/* Memory of findings, their objects and reasons: bump-allocated chunks,
+ * freed with the report (a scan can make 100,000 findings; one malloc and
+ * free each cost more than the rule that made them). */
+struct mw__audit_chunk {
+	struct mw__audit_chunk *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+
 /* The report plus what the library needs to build and free it. */
 struct mw__audit_report {
 	struct mw_audit_report pub;
@@ -31,22 +40,35 @@ struct mw__audit_report {
 	size_t cap;
 	struct mw__audit_ident **idents;
 	size_t nidents, capidents;
+	struct mw__audit_chunk *chunks;
+	/* the last reason stored: a finding with the same text shares it */
+	const char *last_reason;
+	size_t last_reason_len;
 };
 
 /* ---- report.c: the only writer of findings ---------------------------- */
 
 /* Add a finding about process id. object may be NULL. reason is printf-style.
  * Returns the finding (for the caller to fill details) or NULL on ENOMEM.
- * Its object and reason strings share its allocation: free() the finding
- * alone. */
+ * It, its object and its reason live in the report's chunks: never free()
+ * a finding (dropping its pointer from arr is enough). */
 MW_HIDDEN struct mw_audit_finding *
 mw__audit_add(struct mw__audit_report *r, const struct mw__audit_ident *id,
 	      enum mw_audit_kind kind, enum mw_audit_severity sev, const char *object,
 	      const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* The same with a reason already made (len bytes, no NUL needed): the
+ * text of the previous finding's reason is shared when equal, else copied. */
+MW_HIDDEN struct mw_audit_finding *
+mw__audit_add_text(struct mw__audit_report *r, const struct mw__audit_ident *id,
+		   enum mw_audit_kind kind, enum mw_audit_severity sev, const char *object,
+		   const char *reason, size_t len);
+/* Free the findings and their memory (the report itself stays). */
+MW_HIDDEN void mw__audit_free_findings(struct mw__audit_report *r);
 /* Take ownership of an identity (freed with the report). 0 or -ENOMEM. */
 MW_HIDDEN int mw__audit_keep_ident(struct mw__audit_report *r, struct mw__audit_ident *id);
 MW_HIDDEN void mw__audit_ident_free(struct mw__audit_ident *id);
-/* Move src's findings to the end of dst. 0 or -ENOMEM (src keeps them). */
+/* Move src's findings (and their memory) to the end of dst. 0 or -ENOMEM
+ * (src keeps them). */
 MW_HIDDEN int mw__audit_append(struct mw__audit_report *dst, struct mw__audit_report *src);
 /* Append pids to report->missing. 0 or -ENOMEM. */
 MW_HIDDEN int mw__audit_add_missing(struct mw_audit_report *report, const pid_t *pids, size_t n);

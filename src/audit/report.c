@@ -97,16 +97,38 @@ int mw__audit_keep_ident(struct mw__audit_report *r, struct mw__audit_ident *id)
 	return 0;
 }
 
-struct mw_audit_finding *mw__audit_add(struct mw__audit_report *r, const struct mw__audit_ident *id,
-				       enum mw_audit_kind kind, enum mw_audit_severity sev,
-				       const char *object, const char *fmt, ...)
+/* size bytes (rounded to 8) from the report's chunks, or NULL. */
+static void *chunk_alloc(struct mw__audit_report *r, size_t size)
+{
+	struct mw__audit_chunk *c = r->chunks;
+	void *p;
+
+	size = (size + 7) & ~(size_t)7;
+	if (!c || c->cap - c->used < size) {
+		/* 256 KiB (mmap'd by malloc, touched as filled), more for a
+		 * huge reason */
+		size_t cap = size > (256u << 10) - sizeof(*c) ? size : (256u << 10) - sizeof(*c);
+
+		c = malloc(sizeof(*c) + cap);
+		if (!c)
+			return NULL;
+		c->next = r->chunks;
+		c->used = 0;
+		c->cap = cap;
+		r->chunks = c;
+	}
+	p = (char *)c->data + c->used;
+	c->used += size;
+	return p;
+}
+
+struct mw_audit_finding *mw__audit_add_text(struct mw__audit_report *r, const struct mw__audit_ident *id,
+					    enum mw_audit_kind kind, enum mw_audit_severity sev,
+					    const char *object, const char *reason, size_t len)
 {
 	struct mw_audit_finding *f;
-	char buf[512], *big = NULL, *p;
-	const char *reason;
 	size_t olen;
-	va_list ap;
-	int n;
+	char *p;
 
 	if (r->pub.nfindings == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 64;
@@ -117,38 +139,32 @@ struct mw_audit_finding *mw__audit_add(struct mw__audit_report *r, const struct 
 		r->arr = a;
 		r->cap = cap;
 	}
-	/* The finding, its object and its reason in one allocation (freed
-	 * with the finding): a scan can make 100,000 findings. The reason
-	 * goes through a stack buffer, vasprintf() only when it is long. */
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return NULL;
-	reason = buf;
-	if ((size_t)n >= sizeof(buf)) {
-		va_start(ap, fmt);
-		n = vasprintf(&big, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return NULL;
-		reason = big;
-	}
 	if (!object)
 		object = "";
 	olen = strlen(object);
-	f = malloc(sizeof(*f) + olen + 1 + (size_t)n + 1);
-	if (!f) {
-		free(big);
-		return NULL;
+	/* Findings of one rule in a row often give the same reason (every
+	 * memfd of a program): one copy for all of them. */
+	if (r->last_reason && r->last_reason_len == len && !memcmp(r->last_reason, reason, len)) {
+		f = chunk_alloc(r, sizeof(*f) + olen + 1);
+		if (!f)
+			return NULL;
+		memset(f, 0, sizeof(*f));
+		p = (char *)(f + 1);
+		f->reason = r->last_reason;
+	} else {
+		f = chunk_alloc(r, sizeof(*f) + olen + 1 + len + 1);
+		if (!f)
+			return NULL;
+		memset(f, 0, sizeof(*f));
+		p = (char *)(f + 1);
+		memcpy(p + olen + 1, reason, len);
+		p[olen + 1 + len] = '\0';
+		f->reason = p + olen + 1;
+		r->last_reason = f->reason;
+		r->last_reason_len = len;
 	}
-	memset(f, 0, sizeof(*f));
-	p = (char *)(f + 1);
 	memcpy(p, object, olen + 1);
 	f->object = p;
-	memcpy(p + olen + 1, reason, (size_t)n + 1);
-	f->reason = p + olen + 1;
-	free(big);
 	f->kind = kind;
 	f->severity = sev;
 	f->pid = id->pid;
@@ -166,6 +182,50 @@ struct mw_audit_finding *mw__audit_add(struct mw__audit_report *r, const struct 
 	f->memfd_noexec = -1;
 	r->arr[r->pub.nfindings++] = f;
 	return f;
+}
+
+struct mw_audit_finding *mw__audit_add(struct mw__audit_report *r, const struct mw__audit_ident *id,
+				       enum mw_audit_kind kind, enum mw_audit_severity sev,
+				       const char *object, const char *fmt, ...)
+{
+	struct mw_audit_finding *f;
+	char buf[512], *big = NULL;
+	const char *reason;
+	va_list ap;
+	int n;
+
+	/* The reason goes through a stack buffer, vasprintf() only when it
+	 * is long. */
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	reason = buf;
+	if ((size_t)n >= sizeof(buf)) {
+		va_start(ap, fmt);
+		n = vasprintf(&big, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return NULL;
+		reason = big;
+	}
+	f = mw__audit_add_text(r, id, kind, sev, object, reason, (size_t)n);
+	free(big);
+	return f;
+}
+
+void mw__audit_free_findings(struct mw__audit_report *r)
+{
+	for (struct mw__audit_chunk *c = r->chunks, *next; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	r->chunks = NULL;
+	r->last_reason = NULL;
+	free(r->arr);
+	r->arr = NULL;
+	r->cap = r->pub.nfindings = 0;
 }
 
 static int cmp_finding(const void *a, const void *b)
@@ -252,9 +312,7 @@ MW_API void mw_audit_report_free(struct mw_audit_report *report)
 
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->pub.nfindings; i++)
-		free(r->arr[i]); /* object and reason with it */
-	free(r->arr);
+	mw__audit_free_findings(r);
 	for (size_t i = 0; i < r->nidents; i++)
 		mw__audit_ident_free(r->idents[i]);
 	free(r->idents);
@@ -279,6 +337,23 @@ int mw__audit_append(struct mw__audit_report *dst, struct mw__audit_report *src)
 	memcpy(dst->arr + dst->pub.nfindings, src->arr, src->pub.nfindings * sizeof(*dst->arr));
 	dst->pub.nfindings = need;
 	src->pub.nfindings = 0;
+	/* their memory with them, behind dst's current chunk (which goes on
+	 * filling) */
+	if (src->chunks) {
+		struct mw__audit_chunk *last = src->chunks;
+
+		while (last->next)
+			last = last->next;
+		if (dst->chunks) {
+			last->next = dst->chunks->next;
+			dst->chunks->next = src->chunks;
+		} else {
+			last->next = NULL;
+			dst->chunks = src->chunks;
+		}
+		src->chunks = NULL;
+		src->last_reason = NULL;
+	}
 	return 0;
 }
 

@@ -237,21 +237,45 @@ struct inode_state {
  * info (sealed contents): what matters is a memfd executed or mapped
  * executable, which the other rules report.
  */
+/* The reason of rule_exec_memfd() last made, with what it depends on: the
+ * memfds of a program are alike, and a scan can have 100,000 of them. */
+struct exec_reason {
+	bool valid, holds;
+	uint32_t mode;
+	int seals;
+	bool hugetlb;
+	int len;
+	char text[512];
+};
+
 static int rule_exec_memfd(struct mw__audit_report *r, const struct mw__audit_obj *o,
-			   const struct inode_state *s, const char *name)
+			   const struct inode_state *s, const char *name, struct exec_reason *c)
 {
 	bool sealed = mw__audit_content_sealed(s->seals);
 	bool exec_sealed = s->seals >= 0 && (s->seals & F_SEAL_EXEC) && !s->hugetlb;
+	bool holds = o->fd >= 0;
 
 	if (!s->known || !(s->mode & 0111))
 		return 0;
-	return fill(mw__audit_add(r, o->id, MW_AUDIT_EXEC_MEMFD, sealed ? MW_AUDIT_INFO : MW_AUDIT_LOW,
-				  name, "%s a memfd with exec bits (mode %04o%s; seals: %s%s)%s",
-				  o->fd >= 0 ? "holds" : "maps", (unsigned int)s->mode,
+	if (!c->valid || c->holds != holds || c->mode != s->mode || c->seals != s->seals ||
+	    c->hugetlb != s->hugetlb) {
+		c->len = snprintf(c->text, sizeof(c->text), "%s a memfd with exec bits (mode %04o%s; seals: %s%s)%s",
+				  holds ? "holds" : "maps", (unsigned int)s->mode,
 				  exec_sealed ? ", kept by F_SEAL_EXEC" : "", s->sn,
 				  s->hugetlb ? "; hugetlbfs ignores F_SEAL_EXEC" : "",
 				  sealed ? "; its contents are sealed" :
-				  ": whoever can write to it could run what they write"),
+				  ": whoever can write to it could run what they write");
+		/* seal names fit in 96 bytes: the text in 512 */
+		c->valid = c->len > 0 && (size_t)c->len < sizeof(c->text);
+		if (!c->valid)
+			return -EOVERFLOW;
+		c->holds = holds;
+		c->mode = s->mode;
+		c->seals = s->seals;
+		c->hugetlb = s->hugetlb;
+	}
+	return fill(mw__audit_add_text(r, o->id, MW_AUDIT_EXEC_MEMFD, sealed ? MW_AUDIT_INFO : MW_AUDIT_LOW,
+				       name, c->text, (size_t)c->len),
 		    o, s->seals, s->mode, s->size);
 }
 
@@ -349,6 +373,7 @@ static int rule_unnamed_exec(struct mw__audit_report *r, const struct mw__audit_
 /* Findings about the inodes v[0..n) (whole groups of one inode) into r. */
 static int judge_range(struct mw__audit_report *r, const struct jkey *v, size_t n, struct mw__audit_trust *t)
 {
+	struct exec_reason er = { .valid = false };
 	int err = 0;
 
 	for (size_t g = 0; g < n && !err;) {
@@ -379,7 +404,7 @@ static int judge_range(struct mw__audit_report *r, const struct jkey *v, size_t 
 				err = rule_unnamed_exec(r, o, name, t);
 				continue;
 			}
-			err = rule_exec_memfd(r, o, &s, name);
+			err = rule_exec_memfd(r, o, &s, name, &er);
 			if (!err)
 				err = rule_mapped_exec(r, o, &s, name);
 			if (!err && o->mapped)
@@ -442,9 +467,7 @@ int mw__audit_rules_memfds(struct mw__audit_report *r, struct mw__audit_obj *obj
 		if (!err)
 			err = mw__audit_append(r, &job.rep);
 		/* what was not handed over (after an error) */
-		for (size_t i = 0; i < job.rep.pub.nfindings; i++)
-			free(job.rep.arr[i]);
-		free(job.rep.arr);
+		mw__audit_free_findings(&job.rep);
 	}
 	free(v);
 	return err;
