@@ -129,7 +129,10 @@ struct mw__audit_collector {
 	struct { uint64_t id; char *path, *container, *pod; } *cg;
 	size_t ncg, capcg;
 	/* the process being read */
-	int dirfd;              /* /proc/PID, or /proc/PID/task/TID */
+	int dirfd;              /* /proc/PID, or /proc/PID/task/TID; -1 until
+				 * needed for a process read from BPF records
+				 * (mw__audit_proc_dir()) */
+	char pidname[16];       /* "PID": its name in /proc */
 	/* its maps, opened right after the exe link was read: the file keeps
 	 * the memory (mm) of that moment, and reads nothing once an exec
 	 * replaced it, which mw__audit_proc_unchanged() checks */
@@ -160,13 +163,16 @@ enum mw__audit_outcome {
 /*
  * Read process pid into *p (its objects appended to c->objs). Returns an
  * outcome >= 0 or -ENOMEM. With MW__PROC_SCANNED, p->id is a new identity
- * the caller keeps in the report (or frees), and c->dirfd stays open (for
- * mw__audit_proc_nsfd()) until mw__audit_proc_done().
+ * the caller keeps in the report (or frees), and the process stays current
+ * (for mw__audit_proc_nsfd()) until mw__audit_proc_done().
  */
 MW_HIDDEN int mw__audit_proc_read(struct mw__audit_collector *c, pid_t pid, struct mw__audit_proc *p);
 /* Load the identity of the current process (comm, cmdline, cgroup,
  * container) if not yet done. 0 or -ENOMEM. */
 MW_HIDDEN int mw__audit_proc_ident(struct mw__audit_collector *c);
+/* The current process's /proc directory (c->dirfd), opened now when it
+ * was read without it so far. fd, or -errno. */
+MW_HIDDEN int mw__audit_proc_dir(struct mw__audit_collector *c);
 /* Open the current process's ns/pid. fd or -errno. */
 MW_HIDDEN int mw__audit_proc_nsfd(struct mw__audit_collector *c);
 /* Is the current process still the one that was read (same exe, alive)?

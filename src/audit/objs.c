@@ -377,7 +377,9 @@ static int read_maps(struct mw__audit_collector *c, size_t start, pid_t pid)
 	c->maps.exec_unnamed = true;
 	c->maps.use_fd = c->have_mm;
 	c->maps.fd = c->mmfd;
-	r = mw__proc_maps_walk(c->dirfd, &c->maps, add_map, &mw);
+	r = mw__audit_proc_dir(c);
+	if (r >= 0)
+		r = mw__proc_maps_walk(c->dirfd, &c->maps, add_map, &mw);
 	c->maps.use_fd = false;
 	c->maps.extra_devs = NULL;
 	c->maps.nextra = 0;
@@ -412,7 +414,8 @@ int mw__audit_read_objs(struct mw__audit_collector *c, pid_t pid, size_t start)
 	if (c->env->bpf && !c->cur->via_thread && !c->force_proc) {
 		err = bpf_fds(c, pid);
 	} else {
-		MW_AUTOCLOSE int fdfd = openat(c->dirfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		MW_AUTOCLOSE int fdfd = mw__audit_proc_dir(c) < 0 ? -1
+					: openat(c->dirfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 		if (fdfd < 0)
 			return -errno;

@@ -7,10 +7,14 @@
  * BPF iterators ran (bpf.c), the fd table, the maps, the uids, comm and
  * pid namespace come from their records instead.
  *
- * Everything is read relative to an O_PATH fd of /proc/PID, so a pid reused
- * mid-scan cannot mix two processes: once the first process is gone every
- * read through the old fd fails with ESRCH/ENOENT and the process is counted
- * as vanished. A process whose thread-group leader called exit() while its
+ * Through /proc, everything is read relative to an O_PATH fd of /proc/PID,
+ * so a pid reused mid-scan cannot mix two processes: once the first process
+ * is gone every read through the old fd fails with ESRCH/ENOENT and the
+ * process is counted as vanished. A process read from BPF records has its
+ * exe link and cmdline read as /proc/PID/...: its start time and exec count,
+ * checked at the end of the scan, tell a reused pid (and the process is then
+ * read again, through an fd); the directory is opened only when more is
+ * read. A process whose thread-group leader called exit() while its
  * other threads run is read through one of those threads
  * (/proc/PID/task/TID: same fd table and mm), since the leader's own exe
  * and maps are empty then.
@@ -83,6 +87,30 @@ static int read_status(int dirfd, uid_t *ruid, uid_t *euid, char *comm, size_t s
 	return 0;
 }
 
+int mw__audit_proc_dir(struct mw__audit_collector *c)
+{
+	if (c->dirfd < 0) {
+		c->dirfd = openat(c->env->procfd, c->pidname, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (c->dirfd < 0)
+			return -errno;
+	}
+	return c->dirfd;
+}
+
+/* mw__proc_read_at() of a file of the current process: through its
+ * directory fd, or as PID/name from /proc when it has none (two syscalls
+ * fewer per process read from BPF records, whose generation check at the
+ * end of the scan finds a pid gone to another process meanwhile). */
+static ssize_t proc_read(struct mw__audit_collector *c, const char *name, char *buf, size_t size)
+{
+	char path[48];
+
+	if (c->dirfd >= 0)
+		return mw__proc_read_at(c->dirfd, name, buf, size);
+	snprintf(path, sizeof(path), "%s/%s", c->pidname, name);
+	return mw__proc_read_at(c->env->procfd, path, buf, size);
+}
+
 /* The cgroup, container and pod of the current process. With a key from
  * the BPF records, each distinct cgroup text is read once per collector and
  * scan (the text depends only on the task's cgroups and on the reader's
@@ -100,7 +128,7 @@ static char *read_cgroup(struct mw__audit_collector *c, char **container, char *
 			*pod = strdup(c->cg[i].pod);
 			return strdup(c->cg[i].path);
 		}
-	n = mw__proc_read_at(c->dirfd, "cgroup", text, sizeof(text));
+	n = proc_read(c, "cgroup", text, sizeof(text));
 	if (n < 0)
 		text[0] = '\0';
 	mw__audit_pick_cgroup(text, path, sizeof(path));
@@ -161,7 +189,7 @@ int mw__audit_proc_ident(struct mw__audit_collector *c)
 	if (!id->comm)
 		return -ENOMEM;
 	/* cmdline: NUL-separated arguments, joined by spaces */
-	len = mw__proc_read_at(c->dirfd, "cmdline", buf, sizeof(buf));
+	len = proc_read(c, "cmdline", buf, sizeof(buf));
 	if (len < 0)
 		len = 0;
 	for (ssize_t i = 0; i < len; i++)
@@ -184,13 +212,14 @@ static void read_exe(struct mw__audit_collector *c, const char *link, size_t len
 	if (cls != MW__LINK_MEMFD && cls != MW__LINK_DELETED && cls != MW__LINK_SYSV_SHM &&
 	    cls != MW__LINK_SHMEM_ANON && cls != MW__LINK_SECRETMEM)
 		return;
-	fd = openat(c->dirfd, "exe", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (mw__audit_proc_dir(c) >= 0)
+		fd = openat(c->dirfd, "exe", O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd >= 0 && mw__file_info(fd, &e->fi) == 0)
 		e->info_known = true;
 	else {
 		struct stat st;
 
-		if (fstatat(c->dirfd, "exe", &st, 0) == 0) {
+		if (c->dirfd >= 0 && fstatat(c->dirfd, "exe", &st, 0) == 0) {
 			e->fi.dev = st.st_dev;
 			e->fi.ino = st.st_ino;
 			e->fi.mode = st.st_mode & 07777;
@@ -282,10 +311,24 @@ static bool is_gone(int err)
  * Returns the link length, or an outcome as a negative number - 1000. */
 static ssize_t exe_link(struct mw__audit_collector *c, pid_t pid, char *link, size_t size)
 {
-	ssize_t len = readlinkat(c->dirfd, "exe", link, size - 1);
-	int err = -errno;
+	ssize_t len;
+	int err;
 	char st;
 
+	if (c->dirfd < 0) {
+		char path[48];
+
+		snprintf(path, sizeof(path), "%s/exe", c->pidname);
+		len = readlinkat(c->env->procfd, path, link, size - 1);
+		if (len >= 0)
+			return len;
+		/* gone, a kernel thread, a zombie leader: see below */
+		err = mw__audit_proc_dir(c);
+		if (err < 0)
+			return is_gone(err) ? -1000 - MW__PROC_VANISHED : -1000 - MW__PROC_UNREADABLE;
+	}
+	len = readlinkat(c->dirfd, "exe", link, size - 1);
+	err = -errno;
 	if (len >= 0)
 		return len;
 	st = proc_state(c->dirfd);
@@ -323,6 +366,8 @@ static int read_pidns(struct mw__audit_collector *c)
 		return (c->cur->pidns = c->brec->pidns), 0;
 	/* readlink gives "pid:[INODE]" for half the cost of a stat through
 	 * nsfs (no nsfs dentry to find or make). */
+	if (mw__audit_proc_dir(c) < 0)
+		return 0;
 	len = readlinkat(c->dirfd, "ns/pid", link, sizeof(link) - 1);
 	if (len < 0)
 		return 0;
@@ -380,17 +425,14 @@ static int read_body(struct mw__audit_collector *c, pid_t pid, struct mw__audit_
 int mw__audit_proc_read(struct mw__audit_collector *c, pid_t pid, struct mw__audit_proc *p)
 {
 	size_t start = c->nobjs;
-	char name[16];
 	int r;
 
 	memset(p, 0, sizeof(*p));
 	c->cur = p;
 	c->brec = NULL;
 	c->gen_pending = false;
-	snprintf(name, sizeof(name), "%d", (int)pid);
-	c->dirfd = openat(c->env->procfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (c->dirfd < 0)
-		return MW__PROC_VANISHED;
+	snprintf(c->pidname, sizeof(c->pidname), "%d", (int)pid);
+	c->dirfd = -1;
 	mw__proc_target_init(&c->target, -1, pid);
 	p->id = calloc(1, sizeof(*p->id));
 	if (!p->id)
@@ -410,6 +452,12 @@ int mw__audit_proc_read(struct mw__audit_collector *c, pid_t pid, struct mw__aud
 			c->force_proc = true;
 		}
 	}
+	/* Read through /proc: everything relative to one directory fd of the
+	 * process, so that a pid reused meanwhile reads nothing. From BPF
+	 * records the directory is opened only when needed: the generation
+	 * check at the end of the scan tells a reused pid (its start time). */
+	if (!c->brec && mw__audit_proc_dir(c) < 0)
+		return MW__PROC_VANISHED;
 	if (c->env->flags & MW_AUDIT_F_UID) {
 		uid_t ruid, euid;
 		int err = 0;
@@ -418,7 +466,7 @@ int mw__audit_proc_read(struct mw__audit_collector *c, pid_t pid, struct mw__aud
 			ruid = c->brec->ruid;
 			euid = c->brec->euid;
 		} else {
-			err = read_status(c->dirfd, &ruid, &euid, NULL, 0);
+			err = mw__audit_proc_dir(c) < 0 ? -ESRCH : read_status(c->dirfd, &ruid, &euid, NULL, 0);
 		}
 		if (err < 0)
 			return MW__PROC_VANISHED;
@@ -434,7 +482,7 @@ int mw__audit_proc_read(struct mw__audit_collector *c, pid_t pid, struct mw__aud
 
 int mw__audit_proc_nsfd(struct mw__audit_collector *c)
 {
-	int fd = openat(c->dirfd, "ns/pid", O_RDONLY | O_CLOEXEC);
+	int fd = mw__audit_proc_dir(c) < 0 ? -1 : openat(c->dirfd, "ns/pid", O_RDONLY | O_CLOEXEC);
 
 	return fd < 0 ? -errno : fd;
 }
