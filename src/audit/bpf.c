@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The audit's fast path: two BPF iterators (bpf/audit_iter.bpf.c) list every
- * memfd and secretmem held or mapped by any process in two reads of the
- * iterator files, where /proc costs a readlink per fd, a pidfd_getfd + fstat
+ * The audit's fast path: BPF iterators list every memfd and secretmem held
+ * or mapped by any process in a few reads of the iterator files (processes
+ * and fd tables in one walk with bpf/audit_iter2.bpf.c, or in two with
+ * bpf/audit_iter.bpf.c where that does not load; maps on a second thread), where /proc costs a readlink per fd, a pidfd_getfd + fstat
  * + F_GET_SEALS per memfd and a PROCMAP_QUERY per mapped file (see
  * src/audit/proc.c, which uses these records in place of those calls).
  *
@@ -25,6 +26,7 @@
 #include <bpf/bpf.h>
 
 #include "audit_iter.lskel.h"
+#include "audit_iter2.lskel.h"
 
 struct iter_out {
 	char *buf;
@@ -177,9 +179,24 @@ static void *vma_thread(void *arg)
 
 int mw__audit_bpf_load(struct mw__audit_bpf *b)
 {
+	struct audit_iter2 *skel2;
 	struct audit_iter *skel;
 
 	memset(b, 0, sizeof(*b));
+	/* The fd tables walked in the task walk where the kernel has the
+	 * kfunc that takes (the verifier refuses the program otherwise), else
+	 * with the task_file iterator. */
+	/* MEMWARD_AUDIT_SKIP_ITER2 (tests): as a kernel without the kfunc */
+	skel2 = secure_getenv("MEMWARD_AUDIT_SKIP_ITER2") ? NULL : audit_iter2__open_and_load();
+	if (skel2 && audit_iter2__attach(skel2) == 0) {
+		b->skel = skel2;
+		b->kind = 2;
+		return 0;
+	}
+	mw__log(7, "audit: audit_iter2 did not load (%s): the task_file iterator",
+		strerror(errno ? errno : EINVAL));
+	if (skel2)
+		audit_iter2__destroy(skel2);
 	skel = audit_iter__open_and_load();
 	if (!skel) {
 		b->load_err = errno ? -errno : -EINVAL;
@@ -191,6 +208,7 @@ int mw__audit_bpf_load(struct mw__audit_bpf *b)
 		return b->load_err;
 	}
 	b->skel = skel;
+	b->kind = 1;
 	return 0;
 }
 
@@ -210,12 +228,22 @@ int mw__audit_bpf_collect(struct mw__audit_bpf *b, bool parallel)
 	if (err)
 		goto out;
 	/* Walking every mapping of every process is the longest of the
-	 * three walks: on a second CPU, meanwhile. */
-	vj.link = skel->links.mw_audit_vmas_fd;
-	threaded = parallel && pthread_create(&tid, NULL, vma_thread, &vj) == 0;
-	err = read_iter(skel->links.mw_audit_fds_fd, &o);
-	if (!err)
-		err = read_iter(skel->links.mw_audit_procs_fd, &o);
+	 * walks: on a second CPU, meanwhile. */
+	if (b->kind == 2) {
+		struct audit_iter2 *skel2 = b->skel;
+
+		vj.link = skel2->links.mw_audit_vmas_fd;
+		threaded = parallel && pthread_create(&tid, NULL, vma_thread, &vj) == 0;
+		/* the processes and their fd tables, in one walk */
+		skel2->bss->procs_only = 0;
+		err = read_iter(skel2->links.mw_audit_all_fd, &o);
+	} else {
+		vj.link = skel->links.mw_audit_vmas_fd;
+		threaded = parallel && pthread_create(&tid, NULL, vma_thread, &vj) == 0;
+		err = read_iter(skel->links.mw_audit_fds_fd, &o);
+		if (!err)
+			err = read_iter(skel->links.mw_audit_procs_fd, &o);
+	}
 	if (threaded)
 		pthread_join(tid, NULL);
 	else
@@ -242,19 +270,27 @@ out:
 int mw__audit_bpf_recheck(const struct mw__audit_bpf *b, const struct mw__audit_gen *v, size_t n,
 			  bool *changed)
 {
-	const struct audit_iter *skel = b->skel;
 	struct iter_out o = { 0 };
 	const struct mw_brec_proc **now = NULL;
 	size_t nnow = 0;
 	int err;
 
-	if (!skel)
+	if (!b->skel)
 		return -EOPNOTSUPP;
 	if (!n)
 		return 0;
 	/* One walk of every task for the whole scan (was: a link, an
-	 * iterator and a read for each process). */
-	err = read_iter(skel->links.mw_audit_procs_fd, &o);
+	 * iterator and a read for each process), process records only. */
+	if (b->kind == 2) {
+		struct audit_iter2 *skel2 = b->skel;
+
+		skel2->bss->procs_only = 1;
+		err = read_iter(skel2->links.mw_audit_all_fd, &o);
+	} else {
+		const struct audit_iter *skel = b->skel;
+
+		err = read_iter(skel->links.mw_audit_procs_fd, &o);
+	}
 	if (!err) {
 		now = malloc((o.len / sizeof(struct mw_brec_proc) + 1) * sizeof(*now));
 		err = now ? 0 : -ENOMEM;
@@ -310,7 +346,9 @@ int mw__audit_bpf_collect(struct mw__audit_bpf *b, bool parallel)
 void mw__audit_bpf_free(struct mw__audit_bpf *b)
 {
 #if MW_HAVE_AUDIT_BPF
-	if (b->skel)
+	if (b->skel && b->kind == 2)
+		audit_iter2__destroy(b->skel);
+	else if (b->skel)
 		audit_iter__destroy(b->skel);
 #endif
 	free(b->buf);

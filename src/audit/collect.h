@@ -25,6 +25,7 @@ struct mw__audit_bpf {
 	const struct mw_brec_proc **procs;
 	size_t nfds, nvmas, nprocs;
 	void *skel;              /* loaded; kept until mw__audit_bpf_free() */
+	int kind;                /* 2: audit_iter2 (one task walk), 1: audit_iter */
 	int load_err;
 };
 

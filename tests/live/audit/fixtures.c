@@ -589,6 +589,17 @@ int main(int argc, char **argv)
 		CHECK(same_findings(a, r, pids, n, "full vs --pid scan"),
 		      "full scan and pid scan differ about the fixtures");
 		mw_audit_report_free(a);
+		/* the other iterators (fd tables from iter/task_file), which
+		 * kernels without bpf_rdonly_cast load */
+		setenv("MEMWARD_AUDIT_SKIP_ITER2", "1", 1);
+		err = mw_audit_scan(&ob, &a);
+		unsetenv("MEMWARD_AUDIT_SKIP_ITER2");
+		REQUIRE(err == 0, "full scan with audit_iter: %s", strerror(-err));
+		if (bpf_expected())
+			CHECK(a->via_bpf, "full scan with audit_iter did not use the BPF iterators");
+		CHECK(same_findings(a, p, pids, n, a->via_bpf ? "audit_iter vs /proc" : "/proc vs /proc"),
+		      "full scans differ about the fixtures (audit_iter)");
+		mw_audit_report_free(a);
 		mw_audit_report_free(p);
 	}
 	mw_audit_report_free(r);
