@@ -249,17 +249,43 @@ struct fkey {
 	struct mw_audit_finding *f;
 };
 
-static int cmp_fkey(const void *a, const void *b)
+/* Sort k[0..n) by key, stable: least significant byte first, a counting
+ * pass per byte, skipping the bytes every key has alike (most of them:
+ * severities, kinds and pids span a few values). t: n entries of room.
+ * Returns k or t, whichever holds the sorted keys. */
+static struct fkey *radix_sort(struct fkey *k, struct fkey *t, size_t n)
 {
-	const struct fkey *x = a, *y = b;
+	uint64_t differ = 0;
 
-	return x->key < y->key ? -1 : x->key > y->key;
+	for (size_t i = 1; i < n; i++)
+		differ |= k[i].key ^ k[0].key;
+	for (unsigned int shift = 0; shift < 64; shift += 8) {
+		size_t count[256] = { 0 }, pos = 0;
+		struct fkey *swap;
+
+		if (!((differ >> shift) & 0xff))
+			continue;
+		for (size_t i = 0; i < n; i++)
+			count[(k[i].key >> shift) & 0xff]++;
+		for (unsigned int b = 0; b < 256; b++) {
+			size_t c = count[b];
+
+			count[b] = pos;
+			pos += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			t[count[(k[i].key >> shift) & 0xff]++] = k[i];
+		swap = k;
+		k = t;
+		t = swap;
+	}
+	return k;
 }
 
 static bool sort_by_key(struct mw__audit_report *r)
 {
 	size_t n = r->pub.nfindings;
-	struct fkey *k = malloc(n * sizeof(*k));
+	struct fkey *k = malloc(2 * n * sizeof(*k)), *s;
 
 	if (!k)
 		return false;
@@ -276,9 +302,9 @@ static bool sort_by_key(struct mw__audit_report *r)
 			   (uint64_t)(f->fd + 1);
 		k[i].f = r->arr[i];
 	}
-	qsort(k, n, sizeof(*k), cmp_fkey);
+	s = radix_sort(k, k + n, n);
 	for (size_t i = 0; i < n; i++)
-		r->arr[i] = k[i].f;
+		r->arr[i] = s[i].f;
 	free(k);
 	return true;
 }
