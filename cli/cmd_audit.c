@@ -467,6 +467,9 @@ static int run_audit(int argc, char **argv)
 		cfg_free(&c);
 		return rc;
 	}
+	/* the table and the metrics do not show the command lines */
+	if (c.fmt == FMT_TABLE || c.fmt == FMT_PROM)
+		c.o.flags |= MW_AUDIT_F_NO_CMDLINE;
 	err = mw_audit_scan(&c.o, &r);
 	if (err < 0) {
 		cli_err("audit failed: %s", strerror(-err));

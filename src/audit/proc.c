@@ -189,7 +189,7 @@ int mw__audit_proc_ident(struct mw__audit_collector *c)
 	if (!id->comm)
 		return -ENOMEM;
 	/* cmdline: NUL-separated arguments, joined by spaces */
-	len = proc_read(c, "cmdline", buf, sizeof(buf));
+	len = (c->env->flags & MW_AUDIT_F_NO_CMDLINE) ? 0 : proc_read(c, "cmdline", buf, sizeof(buf));
 	if (len < 0)
 		len = 0;
 	for (ssize_t i = 0; i < len; i++)

@@ -169,8 +169,10 @@ static void nothing(void *arg)
 	(void)arg;
 }
 
-/* The highest severity among the report's findings about pid, of kind
- * (or any kind when kind < 0); -1 when none. */
+/* set while comparing with a scan made with MW_AUDIT_F_NO_CMDLINE */
+static bool ignore_cmdline;
+
+/* Everything the finding says, the same in both. */
 static bool same_finding(const struct mw_audit_finding *a, const struct mw_audit_finding *b)
 {
 	return a->pid == b->pid && a->kind == b->kind && a->severity == b->severity &&
@@ -178,7 +180,7 @@ static bool same_finding(const struct mw_audit_finding *a, const struct mw_audit
 	       a->seals == b->seals && a->size == b->size && a->peer_pid == b->peer_pid &&
 	       a->uid == b->uid && a->pidns == b->pidns && !strcmp(a->object, b->object) &&
 	       !strcmp(a->reason, b->reason) && !strcmp(a->comm, b->comm) &&
-	       !strcmp(a->exe, b->exe) && !strcmp(a->cmdline, b->cmdline) &&
+	       !strcmp(a->exe, b->exe) && (ignore_cmdline || !strcmp(a->cmdline, b->cmdline)) &&
 	       !strcmp(a->cgroup, b->cgroup);
 }
 
@@ -599,6 +601,22 @@ int main(int argc, char **argv)
 			CHECK(a->via_bpf, "full scan with audit_iter did not use the BPF iterators");
 		CHECK(same_findings(a, p, pids, n, a->via_bpf ? "audit_iter vs /proc" : "/proc vs /proc"),
 		      "full scans differ about the fixtures (audit_iter)");
+		mw_audit_report_free(a);
+		/* MW_AUDIT_F_NO_CMDLINE: the same findings, every cmdline ""
+		 * (and the fixtures' are not without it) */
+		ob.flags |= MW_AUDIT_F_NO_CMDLINE;
+		err = mw_audit_scan(&ob, &a);
+		REQUIRE(err == 0, "full scan without cmdlines: %s", strerror(-err));
+		ignore_cmdline = true;
+		CHECK(same_findings(a, p, pids, n, "no cmdline vs /proc"), "MW_AUDIT_F_NO_CMDLINE changed findings");
+		ignore_cmdline = false;
+		for (size_t i = 0; i < a->nfindings; i++)
+			CHECK(!a->findings[i]->cmdline[0], "MW_AUDIT_F_NO_CMDLINE: pid %d has cmdline '%s'",
+			      (int)a->findings[i]->pid, a->findings[i]->cmdline);
+		for (size_t i = 0; i < p->nfindings; i++)
+			for (int j = 0; j < n; j++)
+				CHECK(p->findings[i]->pid != pids[j] || p->findings[i]->cmdline[0],
+				      "pid %d: no cmdline without MW_AUDIT_F_NO_CMDLINE", (int)pids[j]);
 		mw_audit_report_free(a);
 		mw_audit_report_free(p);
 	}
