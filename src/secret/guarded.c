@@ -397,7 +397,7 @@ void mw__guarded_forget(struct mw_secret_heap *h)
 
 void *mw__guarded_alloc(struct mw_secret_heap *h, size_t n)
 {
-	struct mw_chunk *c;
+	struct mw_chunk *c, *made;
 	size_t pages;
 	bool retried = false;
 	char *p;
@@ -410,6 +410,7 @@ void *mw__guarded_alloc(struct mw_secret_heap *h, size_t n)
 	}
 	pages = pages_for(h, n);
 	for (;;) {
+		made = NULL;
 		pthread_mutex_lock(&h->lock);
 		c = gfree_pop(h, pages);
 		if (!c) {
@@ -419,6 +420,7 @@ void *mw__guarded_alloc(struct mw_secret_heap *h, size_t n)
 				errno = -err;
 				return NULL;
 			}
+			made = h->gslabs; /* the slab prepare() just made */
 			c = gfree_pop(h, pages);
 		}
 		h->g_in_use += n;
@@ -434,6 +436,14 @@ void *mw__guarded_alloc(struct mw_secret_heap *h, size_t n)
 				h->g_in_use -= n;
 				h->g_live--;
 				gfree_push(h, c);
+				/* A slab made for this call goes again (red-team
+				 * F9: it stayed mapped, and counted as locked,
+				 * until destroy): a failed allocation leaves the
+				 * heap as it found it. Another thread may have
+				 * taken one of its slots meanwhile: then it
+				 * stays. */
+				if (made && made == c->slab && made->n == made->nslots)
+					slab_release(h, made);
 				/* Over the limit where faults are charged (6.1,
 				 * 6.12): free slabs of other sizes give theirs
 				 * back. */
