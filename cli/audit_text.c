@@ -81,6 +81,32 @@ static size_t put_esc(FILE *f, const char *raw, enum put_mode m)
 	return total + (size_t)(s - run);
 }
 
+/* v in decimal, into buf (at least 24 bytes); returns the digits. */
+static const char *fmt_ull(char *buf, size_t size, unsigned long long u)
+{
+	char *p = buf + size - 1;
+
+	*p = '\0';
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) && p > buf);
+	return p;
+}
+
+static const char *fmt_ll(char *buf, size_t size, long long v)
+{
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	char *p = buf + size - 1;
+
+	*p = '\0';
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) && p > buf + 1);
+	if (v < 0)
+		*--p = '-';
+	return p;
+}
+
 /* A Prometheus label value: esc() then \ " and newline escaped. */
 void audit_prom_label(FILE *f, const char *key, const char *raw, bool comma)
 {
@@ -94,20 +120,23 @@ void audit_prom_label(FILE *f, const char *key, const char *raw, bool comma)
 
 void audit_out_prom(FILE *f, const struct mw_audit_report *r)
 {
+	/* counted in one pass (one per severity and kind read every finding
+	 * 40 times: 5 of the 10 ms this writer took on 20,000 findings) */
+	size_t counts[MW_AUDIT_CRITICAL + 1][MW_AUDIT_KIND_COUNT_] = { { 0 } };
 
+	for (size_t i = 0; i < r->nfindings; i++) {
+		unsigned int s = (unsigned int)r->findings[i]->severity, k = (unsigned int)r->findings[i]->kind;
+
+		if (s <= MW_AUDIT_CRITICAL && k < MW_AUDIT_KIND_COUNT_)
+			counts[s][k]++;
+	}
 	fputs("# HELP memward_audit_findings Findings of the last memward audit by severity and kind.\n"
 	      "# TYPE memward_audit_findings gauge\n", f);
 	for (int s = MW_AUDIT_INFO; s <= MW_AUDIT_CRITICAL; s++)
-		for (int k = 0; k < MW_AUDIT_KIND_COUNT_; k++) {
-			size_t n = 0;
-
-			for (size_t i = 0; i < r->nfindings; i++)
-				n += r->findings[i]->severity == (enum mw_audit_severity)s &&
-				     r->findings[i]->kind == (enum mw_audit_kind)k;
+		for (int k = 0; k < MW_AUDIT_KIND_COUNT_; k++)
 			fprintf(f, "memward_audit_findings{severity=\"%s\",kind=\"%s\"} %zu\n",
 				mw_audit_severity_name((enum mw_audit_severity)s),
-				mw_audit_kind_key((enum mw_audit_kind)k), n);
-		}
+				mw_audit_kind_key((enum mw_audit_kind)k), counts[s][k]);
 	fputs("# HELP memward_audit_finding One series per finding of severity low or above (value 1).\n"
 	      "# TYPE memward_audit_finding gauge\n", f);
 	for (size_t i = 0; i < r->nfindings; i++) {
@@ -119,20 +148,18 @@ void audit_out_prom(FILE *f, const struct mw_audit_report *r)
 		fputs("memward_audit_finding{", f);
 		audit_prom_label(f, "severity", mw_audit_severity_name(x->severity), false);
 		audit_prom_label(f, "kind", mw_audit_kind_key(x->kind), true);
-		snprintf(num, sizeof(num), "%d", x->pid);
-		audit_prom_label(f, "pid", num, true);
-		snprintf(num, sizeof(num), "%lld", x->uid == (uid_t)-1 ? -1LL : (long long)x->uid);
-		audit_prom_label(f, "uid", num, true);
+		/* numbers without printf: 20,000 findings make 80,000 */
+		audit_prom_label(f, "pid", fmt_ll(num, sizeof(num), x->pid), true);
+		audit_prom_label(f, "uid", fmt_ll(num, sizeof(num), x->uid == (uid_t)-1 ? -1LL : (long long)x->uid),
+				 true);
 		audit_prom_label(f, "comm", x->comm, true);
 		audit_prom_label(f, "exe", x->exe, true);
 		audit_prom_label(f, "container", x->container, true);
 		audit_prom_label(f, "pod", x->pod, true);
 		audit_prom_label(f, "object", x->object, true);
-		snprintf(num, sizeof(num), "%d", x->fd);
-		audit_prom_label(f, "fd", num, true);
+		audit_prom_label(f, "fd", fmt_ll(num, sizeof(num), x->fd), true);
 		/* two memfds of one name mapped by one process differ only here */
-		snprintf(num, sizeof(num), "%" PRIu64, x->ino);
-		audit_prom_label(f, "inode", num, true);
+		audit_prom_label(f, "inode", fmt_ull(num, sizeof(num), x->ino), true);
 		fputs("} 1\n", f);
 	}
 	fputs("# HELP memward_audit_memfd_noexec Effective vm.memfd_noexec per pid namespace (-1 unknown).\n"
@@ -185,21 +212,6 @@ static void put_pad(FILE *f, const char *s, size_t width, bool right)
 	for (size_t i = n; !right && i < width; i++)
 		putc_unlocked(' ', f);
 	putc_unlocked(' ', f);
-}
-
-/* v in decimal, into buf (at least 24 bytes); returns the digits. */
-static const char *fmt_ll(char *buf, size_t size, long long v)
-{
-	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-	char *p = buf + size - 1;
-
-	*p = '\0';
-	do
-		*--p = (char)('0' + u % 10);
-	while ((u /= 10) && p > buf + 1);
-	if (v < 0)
-		*--p = '-';
-	return p;
 }
 
 void audit_out_table(FILE *out, const struct mw_audit_report *r)
