@@ -284,4 +284,15 @@ static inline void gt_self_path(char *buf, size_t len)
 	buf[n] = '\0';
 }
 
+/* Start the guard in enforce mode with this program as its one
+ * allow-exec-memfd entry; its path goes into self. */
+static inline void gt_start_listing_self(struct gt_guard *g, const char *memward, char *self, size_t len)
+{
+	char policy[600];
+
+	gt_self_path(self, len);
+	snprintf(policy, sizeof(policy), "mode enforce\nallow-exec-memfd %s\n", self);
+	gt_start(g, memward, policy, NULL);
+}
+
 #endif

@@ -106,7 +106,7 @@ static int listed_part(void)
 int main(int argc, char **argv)
 {
 	struct gt_guard g;
-	char policy[600], self[400];
+	char self[400];
 	int r;
 
 	if (argc >= 2 && !strcmp(argv[1], "--payload"))
@@ -118,10 +118,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	gt_require_lsm();
-	gt_self_path(self, sizeof(self));
-	snprintf(policy, sizeof(policy), "mode enforce\nallow-exec-memfd %s\n", self);
-
-	gt_start(&g, argv[1], policy, NULL);
+	gt_start_listing_self(&g, argv[1], self, sizeof(self));
 	/* This process ran before the guard: it is not known as listed. */
 	r = gt_child(run_self, (void *)(uintptr_t)gt_all_seals());
 	CHECK(r == 100 + EPERM, "sealed copy from a process that predates the guard: %d (expected 101)", r);

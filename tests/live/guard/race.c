@@ -222,7 +222,7 @@ static int race_part(void)
 int main(int argc, char **argv)
 {
 	struct gt_guard g;
-	char policy[600], self[400];
+	char self[400];
 	int r;
 
 	if (argc == 3 && !strcmp(argv[1], "--race"))
@@ -232,9 +232,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	gt_require_lsm();
-	gt_self_path(self, sizeof(self));
-	snprintf(policy, sizeof(policy), "mode enforce\nallow-exec-memfd %s\n", self);
-	gt_start(&g, argv[1], policy, NULL);
+	gt_start_listing_self(&g, argv[1], self, sizeof(self));
 	/* One event per attempt: the guard formats them at the lowest priority
 	 * (the ring buffer drops what it cannot keep up with; the kernel's
 	 * decisions do not wait for it). */
