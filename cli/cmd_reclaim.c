@@ -43,7 +43,7 @@ static const char reclaim_help[] =
 	"  --psi-target US    memory pressure (some, microseconds per second) to stay under:\n"
 	"                     a DAMOS quota goal (6.9+) or the memory.reclaim loop's limit\n"
 	"                     (default 1000 for memory.reclaim)\n"
-	"  --once             one pass: stop when nothing more is reclaimed\n"
+	"  --once             one pass: stop when the target's memory stops falling\n"
 	"  --interval T       how often to act and print (default 1s)\n"
 	"  --mechanism M      force damon, mglru or memcg\n"
 	"  --json             one JSON object per interval (default: text)\n"

@@ -34,7 +34,12 @@ const char *mech_name(enum mech m)
 struct loop {
 	const struct rc_opts *o;
 	const struct rc_target *t;
-	uint64_t t0, reclaimed, last_reclaimed, idle_rounds; /* idle_rounds: time of the last progress */
+	uint64_t t0, reclaimed;
+	/* --once: the target's memory (a PID's RSS, else the cgroup's
+	 * memory.current) in the last report, at the last progress (a fall of
+	 * at least ONCE_STEP), and when that was */
+	uint64_t foot, foot_low, t_progress;
+	bool progressed;
 	struct mw_memcg_stat first;
 	/* DAMOS: the scheme's quota statistics; memory.reclaim: the PSI rate
 	 * seen and whether this interval backed off. */
@@ -76,6 +81,7 @@ static void report(struct loop *l, uint64_t cpu_us)
 
 	if (l->t->cgroup[0])
 		mw_memcg_stat_get(l->t->cgroup, &s);
+	l->foot = l->t->pid ? rss_of(l->t->pid) : s.current;
 	if (l->o->json) {
 		printf("{\"time_ms\":%" PRIu64 ",\"mechanism\":\"%s\",\"reclaimed_bytes\":%" PRIu64
 		       ",\"memory_current\":%" PRIu64 ",\"anon\":%" PRIu64 ",\"file\":%" PRIu64
@@ -101,9 +107,14 @@ static void report(struct loop *l, uint64_t cpu_us)
 	fflush(stdout);
 }
 
-/* --once: done when twice the idle time has passed and nothing more was
- * reclaimed for max(min-age, 5 s) (monitoring needs time to split regions
- * and age them); never later than 2 x min-age + 60 s. */
+/* --once: done when twice the idle time has passed and the target's memory
+ * has not fallen by ONCE_STEP for max(min-age, 5 s) (monitoring needs time
+ * to split regions and age them); never later than 2 x min-age + 60 s.
+ * Progress is read from the target, not from the mechanism's own counter:
+ * DAMOS' sz_applied was seen growing by 2.4 GB over a minute in which the
+ * 256 MiB workload's cgroup did not shrink (6.12 guest, paddr, memcg filter). */
+#define ONCE_STEP (1u << 20)
+
 static bool done(struct loop *l)
 {
 	uint64_t now = rc_now_us(), el = now - l->t0;
@@ -113,10 +124,12 @@ static bool done(struct loop *l)
 		return true;
 	if (!l->o->once)
 		return false;
-	if (l->reclaimed > l->last_reclaimed || !l->idle_rounds)
-		l->idle_rounds = now; /* time of the last progress */
-	l->last_reclaimed = l->reclaimed;
-	return (el > 2 * l->o->min_age_us && now - l->idle_rounds > patience && l->reclaimed) ||
+	if (l->foot + ONCE_STEP <= l->foot_low) {
+		l->foot_low = l->foot;
+		l->t_progress = now;
+		l->progressed = true;
+	}
+	return (el > 2 * l->o->min_age_us && l->progressed && now - l->t_progress > patience) ||
 	       el > 2 * l->o->min_age_us + 60000000;
 }
 
@@ -130,6 +143,8 @@ static void loop_init(struct loop *l, const struct rc_opts *o, const struct rc_t
 	l->first.sz = sizeof(l->first);
 	if (t->cgroup[0])
 		mw_memcg_stat_get(t->cgroup, &l->first);
+	l->foot_low = t->pid ? rss_of(t->pid) : l->first.current;
+	l->t_progress = l->t0;
 }
 
 #define AGGR_US 100000

@@ -2,15 +2,14 @@
 /*
  * memward wss --source damon's longer windows (6.12 guest): a 64 MiB hot set
  * in 256 MiB, whose cold part was last touched before monitoring began.
- *  - The 10 s window at the default 1 s interval: null until 10 s have been
- *    monitored, then within 10% of the hot set (the cold part has been idle
- *    longer than 10 s by then).
- *  - The 60-interval window: 60 s at the default interval is too long for a
- *    TCG guest, so it runs at --interval 250ms, where the windows are 250 ms,
- *    2.5 s and 15 s (memward-wss(1): the windows are 1, 10 and 60 intervals);
- *    "15s" and "2500ms" are within 10% of the hot set once that much time has
- *    been monitored.
- * Each is the median of the samples from the window's length plus 5 s (6 s for 10 s) on: a
+ * The windows are 1, 10 and 60 intervals (memward-wss(1)); 60 s at the
+ * default interval is too long for a TCG guest, so this runs at --interval
+ * 250ms, where they are 250 ms, 2.5 s and 15 s: "2500ms" and "15s" are null
+ * until that much time has been monitored, then within 10% of the hot set.
+ * (The 1-interval window at the default 1 s: damon-wss. A second run at 1 s
+ * for its 10 s window took 22 s of CI and went through the same code with
+ * another interval; it was dropped.)
+ * Each is the median of the samples from the window's length plus 5 s on: a
  * cold region's age starts when DAMON first tells it from the hot ones, and
  * regions next to the hot set age later still; under TCG on a loaded host
  * (aggregations of 160 ms for 100) that took up to 4 s, and with 2 s of
@@ -69,10 +68,6 @@ int main(int argc, char **argv)
 	wl_cgroup("mw-damon-wss-win", cg, sizeof(cg));
 	wl = wl_start(cg, TOTAL_MIB * WL_MIB, HOT_MIB * WL_MIB, 20);
 	wl_wait_ready(&wl);
-
-	run(argv[1], wl.pid, "1s", 22000, out, sizeof(out));
-	wss_check("damon wss 10s window (1s interval)", window_median(out, "10s", 16000, 10000));
-	CHECK(wl_read_ll(WL_NR_KDAMONDS) == 0, "kdamond left after SIGTERM");
 
 	run(argv[1], wl.pid, "250ms", 25000, out, sizeof(out));
 	wss_check("damon wss 2500ms window (250ms interval)", window_median(out, "2500ms", 7500, 2500));
