@@ -35,7 +35,9 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
-static __thread char tl_err[320];
+/* The longest message (memlock_error's, compact, with the limit and the
+ * locked bytes in full) is about 400 bytes: room for all of it. */
+static __thread char tl_err[640];
 
 void mw__secret_error(const char *fmt, ...)
 {

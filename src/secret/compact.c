@@ -335,6 +335,7 @@ void mw__compact_free(struct mw_secret_heap *h, void *p)
 MW_API void *mw_secret_alloc(struct mw_secret_heap *h, size_t n)
 {
 	if (__builtin_expect(!h, 0)) {
+		mw__secret_error("mw_secret_alloc: the heap is NULL");
 		errno = EINVAL;
 		return NULL;
 	}
@@ -406,6 +407,7 @@ void *mw__compact_realloc(struct mw_secret_heap *h, void *ptr, size_t n)
 					       : (ch->kind != MW_CHUNK_LARGE ||
 						  p != ch->map + MW_SC_HDR))) {
 		mw__violation("invalid realloc (not an object of this heap)", p);
+		mw__secret_error("mw_secret_realloc: %p is not an object of this heap", (void *)p);
 		errno = EINVAL;
 		return NULL;
 	}
@@ -414,12 +416,14 @@ void *mw__compact_realloc(struct mw_secret_heap *h, void *ptr, size_t n)
 		old = __atomic_load_n(&ch->sizes[i], __ATOMIC_ACQUIRE);
 		if (old >= MW_SLOT_QUAR) {
 			mw__violation("realloc of a freed object", p);
+			mw__secret_error("mw_secret_realloc: %p was freed", (void *)p);
 			errno = EINVAL;
 			return NULL;
 		}
 		cls = ch->stride - MW_SC_HDR;
 		if ((bad = slab_check(h, p, old, cls))) {
 			mw__violation(bad, p);
+			mw__secret_error("mw_secret_realloc: %s at %p", bad, (void *)p);
 			errno = EINVAL;
 			return NULL;
 		}
@@ -440,6 +444,7 @@ void *mw__compact_realloc(struct mw_secret_heap *h, void *ptr, size_t n)
 	} else {
 		if (__atomic_load_n(&ch->state, __ATOMIC_ACQUIRE) != 1) {
 			mw__violation("realloc of a freed object", p);
+			mw__secret_error("mw_secret_realloc: %p was freed", (void *)p);
 			errno = EINVAL;
 			return NULL;
 		}

@@ -583,11 +583,13 @@ void *mw__guarded_realloc(struct mw_secret_heap *h, void *ptr, size_t n)
 	size_t old;
 
 	if (!c) {
+		mw__secret_error("mw_secret_realloc: %p is not an object of this heap", (void *)p);
 		errno = EINVAL;
 		return NULL;
 	}
 	if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != 1) {
 		mw__violation("realloc of a freed object", p);
+		mw__secret_error("mw_secret_realloc: %p was freed", (void *)p);
 		errno = EINVAL;
 		return NULL;
 	}

@@ -96,12 +96,19 @@ static int canary_key(uint64_t *key)
  * refused here. The smallest useful heap: compact, one slab of every class
  * (a chunk, or two pages for the 4 KiB class when chunks are smaller) and a
  * guard page; guarded, one slot of one page. */
+static size_t one_alloc(const struct mw_secret_heap *h)
+{
+	return h->mode == MW_SECRET_COMPACT ? (h->chunk > 2 * h->page ? h->chunk : 2 * h->page) : h->page;
+}
+
+static size_t min_reserve(const struct mw_secret_heap *h)
+{
+	return h->mode == MW_SECRET_COMPACT ? (MW_SC_COUNT + 1) * one_alloc(h) + h->page : 64 * h->page;
+}
+
 static int check_limits(const struct mw_secret_heap *h)
 {
-	size_t one = h->mode == MW_SECRET_COMPACT
-			     ? (h->chunk > 2 * h->page ? h->chunk : 2 * h->page) : h->page;
-	size_t min_resv = h->mode == MW_SECRET_COMPACT ? (MW_SC_COUNT + 1) * one + h->page
-						       : 64 * h->page;
+	size_t one = one_alloc(h), min_resv = min_reserve(h);
 
 	if (h->max_locked && h->max_locked < one) {
 		mw__secret_error("max_locked %zu is below what one allocation maps (%zu bytes): "
@@ -151,7 +158,13 @@ MW_API struct mw_secret_heap *mw_secret_heap_new(const struct mw_secret_opts *op
 	h->page = pg > 0 ? (size_t)pg : 4096;
 	h->pshift = (unsigned int)__builtin_ctzll((unsigned long long)h->page);
 	h->chunk = round_up(o.chunk_size ? o.chunk_size : DEFAULT_CHUNK, h->page);
-	h->resv = round_up(o.reserve ? o.reserve : DEFAULT_RESERVE, h->chunk);
+	/* A whole chunk in compact mode, a page in guarded mode (which has no
+	 * chunks); the default grows with a large chunk_size, so that every
+	 * chunk_size the page allows works without a reserve of its own. */
+	h->resv = round_up(o.reserve ? o.reserve : DEFAULT_RESERVE,
+			   h->mode == MW_SECRET_COMPACT ? h->chunk : h->page);
+	if (!o.reserve && h->resv < min_reserve(h))
+		h->resv = round_up(min_reserve(h), h->chunk);
 	h->max_locked = o.max_locked;
 	h->gbatch = o.guarded_batch ? o.guarded_batch : DEFAULT_GBATCH;
 	pthread_mutex_init(&h->lock, NULL);
@@ -243,6 +256,7 @@ MW_API void mw_secret_heap_destroy(struct mw_secret_heap *h)
 MW_API void *mw_secret_realloc(struct mw_secret_heap *h, void *p, size_t n)
 {
 	if (!h) {
+		mw__secret_error("mw_secret_realloc: the heap is NULL");
 		errno = EINVAL;
 		return NULL;
 	}
@@ -278,14 +292,22 @@ MW_API int mw_secret_owns(const struct mw_secret_heap *h, const void *p)
 
 MW_API int mw_secret_protect(struct mw_secret_heap *h, void *p, int prot)
 {
-	if (!h || !p)
+	if (!h || !p) {
+		mw__secret_error("mw_secret_protect: the %s is NULL", h ? "object" : "heap");
 		return -EINVAL;
-	if (mw__heap_foreign(h))
+	}
+	if (mw__heap_foreign(h)) {
+		mw__secret_error("mw_secret_protect: the heap belongs to the parent process (fork)");
 		return -EPERM;
-	if (h->mode != MW_SECRET_GUARDED)
+	}
+	if (h->mode != MW_SECRET_GUARDED) {
+		mw__secret_error("mw_secret_protect: only guarded heaps can change an object's protection");
 		return -EOPNOTSUPP;
-	if (prot != MW_SECRET_NOACCESS && prot != MW_SECRET_READONLY && prot != MW_SECRET_READWRITE)
+	}
+	if (prot != MW_SECRET_NOACCESS && prot != MW_SECRET_READONLY && prot != MW_SECRET_READWRITE) {
+		mw__secret_error("mw_secret_protect: unknown protection %d", prot);
 		return -EINVAL;
+	}
 	return mw__guarded_protect(h, p, prot);
 }
 
@@ -323,10 +345,16 @@ MW_API int mw_secret_heap_stats(const struct mw_secret_heap *ch, struct mw_secre
 	struct mw_secret_stats s;
 	long long in_use = 0, live = 0;
 
-	if (!h || !st || st->sz < offsetof(struct mw_secret_stats, bytes_locked))
+	if (!h || !st || st->sz < offsetof(struct mw_secret_stats, bytes_locked)) {
+		mw__secret_error("mw_secret_heap_stats: %s", !h ? "the heap is NULL" : !st ? "the stats pointer is NULL"
+							   : "stats.sz is too small: set it to sizeof(struct mw_secret_stats)");
 		return -EINVAL;
-	if (mw__heap_foreign(h))
-		return -EPERM; /* its locks may have been held by another thread at fork */
+	}
+	if (mw__heap_foreign(h)) {
+		/* its locks may have been held by another thread at fork */
+		mw__secret_error("mw_secret_heap_stats: the heap belongs to the parent process (fork)");
+		return -EPERM;
+	}
 	memset(&s, 0, sizeof(s));
 	s.sz = sizeof(s);
 	pthread_mutex_lock(&h->lock);

@@ -3,6 +3,8 @@
  * Issue 10 defect 6: limits that end in surprise.
  *  - chunk_size = 4096: every size up to 4 KiB + 1 works (3585..4096 failed);
  *  - max_locked = 8192 and reserve = 1 are refused by heap_new (EINVAL),
+ *  - the reserve rounded to a page in guarded mode, the default reserve
+ *    large enough for a 64 MiB chunk_size (reserve_rounding()),
  *    not accepted and then failing every allocation;
  *  - 1100 compact heaps live at once all work (the 1024th failed: one
  *    pthread key per heap);
@@ -210,6 +212,35 @@ static void map_count(size_t pre)
 		munmap(premap, pre * 4096);
 }
 
+/* The reserve is rounded to a page in guarded mode, as documented (it was
+ * rounded to 64 KiB: 63 pages were accepted, one page was reported as
+ * "reserve 65536"); a compact chunk_size up to 64 MiB works with the default
+ * reserve (above ~35 MiB it gave EINVAL about a reserve never set). */
+static void reserve_rounding(size_t page)
+{
+	struct mw_secret_opts o = { .sz = sizeof(o), .mode = MW_SECRET_GUARDED, .reserve = 63 * page };
+	struct mw_secret_heap *h = mw_secret_heap_new(&o);
+	char want[64];
+
+	CHECK(!h && errno == EINVAL, "guarded reserve of 63 pages: %s, want EINVAL (minimum 64 pages)",
+	      h ? "created" : strerror(errno));
+	mw_secret_heap_destroy(h);
+	o.reserve = page;
+	h = mw_secret_heap_new(&o);
+	snprintf(want, sizeof(want), "reserve %zu ", page);
+	CHECK(!h && strstr(mw_secret_last_error(), want), "guarded reserve of one page: %s (%s), want EINVAL naming %zu",
+	      h ? "created" : strerror(errno), mw_secret_last_error(), page);
+	mw_secret_heap_destroy(h);
+	o.reserve = 64 * page;
+	h = mw_secret_heap_new(&o);
+	CHECK(h, "guarded reserve of 64 pages: %s (%s)", strerror(errno), mw_secret_last_error());
+	mw_secret_heap_destroy(h);
+	o = (struct mw_secret_opts){ .sz = sizeof(o), .mode = MW_SECRET_COMPACT, .chunk_size = 64 * MIB };
+	h = mw_secret_heap_new(&o);
+	CHECK(h, "compact chunk_size 64 MiB, default reserve: %s (%s)", strerror(errno), mw_secret_last_error());
+	mw_secret_heap_destroy(h);
+}
+
 int main(void)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -220,6 +251,7 @@ int main(void)
 	refused(page / 2, 0, MW_SECRET_GUARDED);
 	refused(0, 1, MW_SECRET_GUARDED);
 	out_of_range();
+	reserve_rounding(page);
 	many_heaps();
 	if (getenv("MW_IN_VM"))
 		live_note("in a TCG guest: tens of thousands of heaps would take minutes; checked on the host");
