@@ -235,4 +235,47 @@ static __always_inline __u32 make_proc(struct task_struct *task, struct proc_buf
 	return sizeof(b->r) + (((b->r.namelen & 0xf) + 7) & 0x18);
 }
 
+/* The record of one mapping of a process (the task_vma iterator of either
+ * object): a memfd or secretmem mapping, or code mapped from a file with no
+ * name; nothing for any other mapping. */
+static __always_inline int emit_vma(struct seq_file *seq, struct task_struct *task, struct vm_area_struct *vma)
+{
+	struct file *file;
+	unsigned long fl;
+	struct rec_buf b;
+
+	file = vma->vm_file;
+	if (!file)
+		return 0;
+	__builtin_memset(&b.r, 0, sizeof(b.r));
+	fl = vma->vm_flags;
+	if (classify(file, &b)) {
+		/* code mapped from a file with no name that is not a memfd
+		 * (unlinked, O_TMPFILE, shared memory): a record without a
+		 * name, for user space to read that process's maps */
+		struct inode *inode = file->f_inode;
+
+		if (!(fl & VM_EXEC) || !inode || inode->i_nlink)
+			return 0;
+		b.r.flags = MW_BREC_UNNAMED;
+		b.r.seals = -1;
+		b.r.ino = inode->i_ino;
+		b.r.namelen = 0;
+	}
+	b.r.type = MW_BREC_VMA;
+	b.r.pid = (__u32)task->tgid;
+	b.r.exec_id = BPF_CORE_READ(task, self_exec_id);
+	b.r.fd = -1;
+	b.r.start = vma->vm_start;
+	b.r.end = vma->vm_end;
+	if (fl & VM_WRITE)
+		b.r.flags |= MW_BREC_VM_WRITE;
+	if (fl & VM_EXEC)
+		b.r.flags |= MW_BREC_VM_EXEC;
+	if (fl & VM_MAYSHARE)
+		b.r.flags |= MW_BREC_VM_SHARED;
+	emit(seq, &b);
+	return 0;
+}
+
 #endif

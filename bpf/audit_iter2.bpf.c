@@ -132,48 +132,13 @@ int mw_audit_vmas(struct bpf_iter__task_vma *ctx)
 {
 	struct task_struct *task = ctx->task;
 	struct vm_area_struct *vma = ctx->vma;
-	struct file *file;
-	unsigned long fl;
-	struct rec_buf b;
 
 	if (!task || !vma)
 		return 0;
 	task = untrusted(task, struct task_struct);
 	if (task->pid != task->tgid || (task->flags & PF_KTHREAD))
 		return 0;
-	vma = untrusted(vma, struct vm_area_struct);
-	file = vma->vm_file;
-	if (!file)
-		return 0;
-	__builtin_memset(&b.r, 0, sizeof(b.r));
-	fl = vma->vm_flags;
-	if (classify(file, &b)) {
-		/* code mapped from a file with no name that is not a memfd
-		 * (unlinked, O_TMPFILE, shared memory): a record without a
-		 * name, for user space to read that process's maps */
-		struct inode *inode = file->f_inode;
-
-		if (!(fl & VM_EXEC) || !inode || inode->i_nlink)
-			return 0;
-		b.r.flags = MW_BREC_UNNAMED;
-		b.r.seals = -1;
-		b.r.ino = inode->i_ino;
-		b.r.namelen = 0;
-	}
-	b.r.type = MW_BREC_VMA;
-	b.r.pid = (__u32)task->tgid;
-	b.r.exec_id = BPF_CORE_READ(task, self_exec_id);
-	b.r.fd = -1;
-	b.r.start = vma->vm_start;
-	b.r.end = vma->vm_end;
-	if (fl & VM_WRITE)
-		b.r.flags |= MW_BREC_VM_WRITE;
-	if (fl & VM_EXEC)
-		b.r.flags |= MW_BREC_VM_EXEC;
-	if (fl & VM_MAYSHARE)
-		b.r.flags |= MW_BREC_VM_SHARED;
-	emit(ctx->meta->seq, &b);
-	return 0;
+	return emit_vma(ctx->meta->seq, task, untrusted(vma, struct vm_area_struct));
 }
 
 SEC("iter/task")
