@@ -88,7 +88,7 @@ static void report(struct loop *l, uint64_t cpu_us)
 		       ",\"rss\":%" PRIu64 ",\"swap\":%" PRIu64 ",\"refaults\":%" PRIu64 ",\"psi_some_us\":%" PRIu64
 		       ",\"reclaimer_cpu_us\":%" PRIu64,
 		       ms, mech_name(l->o->mech_used), l->reclaimed, s.current, s.anon, s.file,
-		       l->t->pid ? rss_of(l->t->pid) : 0, s.swap_current,
+		       l->t->pid ? l->foot : 0, s.swap_current,
 		       s.refault_anon + s.refault_file - l->first.refault_anon - l->first.refault_file,
 		       s.psi_some_us - l->first.psi_some_us, cpu_us);
 		report_json_extra(l);

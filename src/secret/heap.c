@@ -92,10 +92,6 @@ static int canary_key(uint64_t *key)
 	return 0;
 }
 
-/* Limits that would let heap_new succeed and every allocation fail are
- * refused here. The smallest useful heap: compact, one slab of every class
- * (a chunk, or two pages for the 4 KiB class when chunks are smaller) and a
- * guard page; guarded, one slot of one page. */
 static size_t one_alloc(const struct mw_secret_heap *h)
 {
 	return h->mode == MW_SECRET_COMPACT ? (h->chunk > 2 * h->page ? h->chunk : 2 * h->page) : h->page;
@@ -106,6 +102,10 @@ static size_t min_reserve(const struct mw_secret_heap *h)
 	return h->mode == MW_SECRET_COMPACT ? (MW_SC_COUNT + 1) * one_alloc(h) + h->page : 64 * h->page;
 }
 
+/* Limits that would let heap_new succeed and every allocation fail are
+ * refused here. The smallest useful heap: compact, one slab of every class
+ * (a chunk, or two pages for the 4 KiB class when chunks are smaller) and a
+ * guard page; guarded, one slot of one page. */
 static int check_limits(const struct mw_secret_heap *h)
 {
 	size_t one = one_alloc(h), min_resv = min_reserve(h);
