@@ -89,8 +89,9 @@ static void memlock_error(struct mw_secret_heap *h, size_t len, int err)
 			 len, h->backing == MW_SECRET_BACKING_SECRETMEM ? "secretmem" : "mlocked",
 			 mw_errno_name(err) ? mw_errno_name(err) : "?", lim, h->locked,
 			 h->mode == MW_SECRET_COMPACT
-				 ? " (freed compact objects stay locked for reuse until mw_secret_heap_destroy(): "
-				   "bytes_in_use in mw_secret_heap_stats() says how much is live)" : "",
+				 ? " (slabs whose objects are all freed are unmapped before this is said; freed "
+				   "objects held in other threads' caches keep theirs: bytes_in_use in "
+				   "mw_secret_heap_stats() says how much is live)" : "",
 			 !cap ? " or grant CAP_IPC_LOCK"
 			      : " (this kernel charges secret memory to it even with CAP_IPC_LOCK)");
 }

@@ -16,9 +16,10 @@
  * malloc'd arrays outside the secret memory. Double and invalid frees are
  * caught by an atomic exchange on that size.
  *
- * Per-thread caches: each thread holds up to 64 free slots per class and
- * takes/returns them 32 at a time from central lists; in the steady state
- * alloc and free take no lock and make no syscall. The central lists are
+ * Per-thread caches: each thread holds up to 64 free slots per class (fewer
+ * of the classes over 256 bytes: about 16 KiB, at least 8 slots) and
+ * takes/returns half of that at a time from central lists; in the steady
+ * state alloc and free take no lock and make no syscall. The central lists are
  * sharded (one shard per CPU, up to MW_SHARDS_MAX): a thread cache uses the
  * shard with the fewest threads. With one list for all, two threads that
  * each keep more than a cache's worth of objects live took turns on its
@@ -29,8 +30,12 @@
  * dry shard makes a new slab of its own (so threads on different shards
  * do not share slabs, nor lines of sizes[]); only when no slab can be made
  * (RLIMIT_MEMLOCK, max_locked, the reservation) does it take the free
- * slots of other shards. The price: up to one partly used slab per class
- * and shard, locked. Slabs hand out slots in
+ * slots of other shards, and then (tcache.c, mw__compact_reclaim) the
+ * calling thread's cache goes back to the central lists and every slab
+ * whose slots are all on them is unmapped, whatever its class: its memory
+ * and address range serve any class or a large object (a burst of one
+ * class kept all others from growing until destroy: red-team F2). The
+ * price: up to one partly used slab per class and shard, locked. Slabs hand out slots in
  * groups of 32 (one cache line of sizes[], whole lines of slots), and
  * every piece of metadata a thread writes (sizes[], the thread cache, the
  * shards, the heap's lock) sits on cache lines of its own.
@@ -244,6 +249,8 @@ static __attribute__((noinline)) void free_slow(struct mw_secret_heap *h, struct
 
 		pthread_mutex_lock(&h->shards[ch->shard].lock);
 		pushed = mw__central_push(&h->shards[ch->shard].central[ch->cls], p, &ch->sizes[i]) == 0;
+		if (pushed)
+			ch->ncentral++;
 		pthread_mutex_unlock(&h->shards[ch->shard].lock);
 		if (pushed) {
 			pthread_mutex_lock(&h->lock);
@@ -254,7 +261,7 @@ static __attribute__((noinline)) void free_slow(struct mw_secret_heap *h, struct
 		return;
 	}
 	bin = &tc->bins[ch->cls];
-	if (bin->n == TC_CAP)
+	if (bin->n >= bin->cap)
 		mw__flush(tc, ch->cls, bin);
 	bin->e[bin->n].p = p;
 	bin->e[bin->n].meta = &ch->sizes[i];
@@ -311,7 +318,7 @@ static inline __attribute__((always_inline)) void compact_free(struct mw_secret_
 		return free_slow(h, ch, p, (size_t)i, n);
 	tc = mw__tl_tc;
 	bin = &tc->bins[ch->cls];
-	if (__builtin_expect(bin->n == TC_CAP, 0))
+	if (__builtin_expect(bin->n >= bin->cap, 0))
 		return free_slow(h, ch, p, (size_t)i, n);
 	bin->e[bin->n].p = p;
 	bin->e[bin->n].meta = &ch->sizes[i];

@@ -8,11 +8,19 @@
 
 #include "secret/internal.h"
 
+/* A thread cache holds up to TC_CAP free slots of a class, and at most
+ * about TC_BYTES of the larger classes (at least TC_MIN slots): slots cached
+ * by a thread keep their slabs from serving other classes (compact_reclaim()
+ * in tcache.c cannot take them), so what one idle thread can hold stays
+ * small: 16 slots of 1 KiB, 8 of 2 or 4 KiB. Slots move between a cache and
+ * the central lists half a cache at a time. */
 #define TC_CAP 64
-#define TC_BATCH 32
+#define TC_BYTES 16384
+#define TC_MIN 8
 
 struct mw_tbin {
 	uint32_t n;
+	uint32_t cap;                 /* slots it may hold (mw__tc_slow sets it) */
 	struct mw_central_entry e[TC_CAP];
 };
 
@@ -48,10 +56,11 @@ static inline struct mw_tcache *tc_get(struct mw_secret_heap *h)
 	return mw__tc_slow(h);
 }
 
-/* An empty bin of class c gets up to TC_BATCH free slots (a new slab if
- * needed); 0, or -1 with errno set. */
+/* An empty bin of class c gets up to half its cap of free slots (a new slab
+ * if needed; when none can be made, slabs whose slots are all free are
+ * unmapped first, mw__compact_reclaim); 0, or -1 with errno set. */
 MW_HIDDEN int mw__refill(struct mw_secret_heap *h, struct mw_tcache *tc, int c, struct mw_tbin *bin);
-/* A full bin gives TC_BATCH slots back to their shards. */
+/* A full bin gives half its slots back to their shards. */
 MW_HIDDEN void mw__flush(struct mw_tcache *tc, int c, struct mw_tbin *bin);
 /* Push a free slot on a central list (its shard's lock held); -ENOMEM. */
 MW_HIDDEN int mw__central_push(struct mw_central *c, char *p, uint16_t *meta);

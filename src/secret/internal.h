@@ -88,6 +88,7 @@ static inline void mw__wipe(void *p, size_t n)
 
 /* ---- heap ---- */
 enum { MW_CHUNK_SLAB = 1, MW_CHUNK_LARGE = 2, MW_CHUNK_GSLOT = 3, MW_CHUNK_GSLAB = 4 };
+#define MW_SLAB_TRIMMED 3
 
 /* One compact slab, one large object, one guarded slot, or one guarded
  * slab (the slots mapped from one secretmem file: guarded.c). Records live
@@ -99,6 +100,7 @@ struct mw_chunk {
 	uint8_t shard;          /* slab: the shard that made it, where its free slots go */
 	uint32_t stride;        /* slab: bytes per slot */
 	uint32_t nslots;        /* slab, gslab */
+	uint32_t ncentral;      /* slab: slots on its shard's central list (that shard's lock) */
 	uint64_t recip;         /* slab: 2^40 / stride, rounded up */
 	char *map;              /* start of the secret mapping */
 	size_t map_len;         /* bytes mapped (locked) */
@@ -106,7 +108,8 @@ struct mw_chunk {
 	uint16_t *sizes;        /* slab: per slot, requested size or MW_SLOT_FREE */
 	size_t n;               /* large/gslot: requested size; gslab: free slots */
 	size_t prev_n;          /* gslot: size of the previous object (WAF check) */
-	int state;              /* large/gslot: 1 live, 0 free, 2 quarantined */
+	int state;              /* large/gslot: 1 live, 0 free, 2 quarantined;
+				 * slab: MW_SLAB_TRIMMED while compact_trim() releases it */
 	bool cold;              /* gslot: its pages not faulted in yet (secretmem) */
 	struct mw_chunk *next;  /* free lists, all-chunk list */
 	struct mw_chunk *all;   /* every chunk of the heap */
@@ -193,7 +196,7 @@ struct mw_secret_heap {
 	size_t meta_len;
 	char *rec_next, *rec_end;    /* chunk records: bump ... */
 	struct mw_chunk *rec_free;   /* ... and the freed ones */
-	char *sizes_next, *sizes_end;
+	char *sizes_base, *sizes_end; /* compact slabs' sizes[], at offset / 16 */
 
 	char fallback_reason[200];
 } __attribute__((aligned(MW_CACHELINE)));
@@ -212,12 +215,14 @@ static inline void *mw__calloc_lines(size_t n)
 
 /* meta.c: the MADV_DONTDUMP metadata region of the heap (page table
  * included). Records come zeroed; NULL with errno ENOMEM and the message
- * set when the region is full. Size arrays are never given back. */
+ * set when the region is full. The size array of a compact slab has a fixed
+ * place, given by the slab's offset in the reservation (mw__sizes_at), so
+ * a slab unmapped and made again elsewhere needs no new one. */
 MW_HIDDEN int mw__meta_init(struct mw_secret_heap *h);
 MW_HIDDEN void mw__meta_fini(struct mw_secret_heap *h);
 MW_HIDDEN struct mw_chunk *mw__chunk_new(struct mw_secret_heap *h);
 MW_HIDDEN void mw__chunk_free(struct mw_secret_heap *h, struct mw_chunk *c);
-MW_HIDDEN uint16_t *mw__sizes_new(struct mw_secret_heap *h, size_t nslots);
+MW_HIDDEN uint16_t *mw__sizes_at(struct mw_secret_heap *h, size_t off);
 
 /* backing.c */
 MW_HIDDEN int mw__backing_open(struct mw_secret_heap *h);
@@ -328,10 +333,16 @@ MW_HIDDEN void *mw__compact_realloc(struct mw_secret_heap *h, void *p, size_t n)
 MW_HIDDEN size_t mw__compact_size(const struct mw_secret_heap *h, const void *p);
 MW_HIDDEN bool mw__compact_owns(const struct mw_secret_heap *h, const void *p);
 MW_HIDDEN void mw__compact_counters(struct mw_secret_heap *h, long long *in_use, long long *live);
+/* The heap cannot grow: give back the calling thread's cached slots, unmap
+ * every slab whose slots are all free on the central lists and the cached
+ * large runs (tcache.c). Called with no lock held; true if anything went. */
+MW_HIDDEN bool mw__compact_reclaim(struct mw_secret_heap *h);
 
 /* large.c (compact mode, objects over MW_SC_MAX) */
 MW_HIDDEN void *mw__large_alloc(struct mw_secret_heap *h, size_t n);
 MW_HIDDEN void mw__large_free(struct mw_secret_heap *h, struct mw_chunk *ch, char *p);
+/* Unmap the cached free runs (h->lock held); true if there were any. */
+MW_HIDDEN bool mw__large_drop_cache(struct mw_secret_heap *h);
 
 /* guarded.c */
 MW_HIDDEN void *mw__guarded_alloc(struct mw_secret_heap *h, size_t n);

@@ -31,7 +31,7 @@ static void large_release(struct mw_secret_heap *h, struct mw_chunk *ch)
 }
 
 /* Give back every cached free run (h->lock held). */
-static bool large_drop_cache(struct mw_secret_heap *h)
+bool mw__large_drop_cache(struct mw_secret_heap *h)
 {
 	struct mw_chunk *f;
 	bool any = false;
@@ -62,7 +62,7 @@ static struct mw_chunk *large_new(struct mw_secret_heap *h, size_t map_len)
 				mw__span_put(h, off, span);
 		}
 		/* Out of budget: cached runs go back to the kernel, retry once. */
-		if (!err || !large_drop_cache(h))
+		if (!err || !mw__large_drop_cache(h))
 			break;
 	}
 	if (err) {
@@ -91,16 +91,31 @@ void *mw__large_alloc(struct mw_secret_heap *h, size_t n)
 		return NULL;
 	}
 	map_len = (MW_SC_HDR + n + 8 + h->page - 1) & ~(h->page - 1);
-	pthread_mutex_lock(&h->lock);
-	for (pp = &h->large_free; (ch = *pp); pp = &ch->next)
-		if (ch->map_len >= map_len && ch->map_len <= 2 * map_len)
+	for (int tries = 0;; tries++) {
+		pthread_mutex_lock(&h->lock);
+		for (pp = &h->large_free; (ch = *pp); pp = &ch->next)
+			if (ch->map_len >= map_len && ch->map_len <= 2 * map_len)
+				break;
+		if (ch) {
+			*pp = ch->next;
+			h->large_cached -= ch->map_len;
+		} else {
+			ch = large_new(h, map_len);
+		}
+		if (ch) {
+			if (tries > 0)
+				mw__secret_clear_error();
 			break;
-	if (ch) {
-		*pp = ch->next;
-		h->large_cached -= ch->map_len;
-	} else if (!(ch = large_new(h, map_len))) {
+		}
 		pthread_mutex_unlock(&h->lock);
-		return NULL;
+		/* The heap cannot grow: free compact slabs give their memory
+		 * and address space back (tcache.c), then once more. */
+		int err = errno;
+
+		if (tries > 0 || !mw__compact_reclaim(h)) {
+			errno = err;
+			return NULL;
+		}
 	}
 	p = ch->map + MW_SC_HDR;
 	ch->n = n;

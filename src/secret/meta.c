@@ -30,9 +30,9 @@ int mw__meta_init(struct mw_secret_heap *h)
 {
 	size_t pages = h->resv >> h->pshift;
 	/* Compact slabs: one slot per 32 bytes at most (16-byte class + 16
-	 * canary bytes), a uint16_t each, plus a line of slack per slab. */
-	size_t sizes = round_to(h->resv / 32 * sizeof(uint16_t) +
-				(h->resv / h->chunk + 1) * MW_CACHELINE, h->page);
+	 * canary bytes), a uint16_t each: 1/16 of the reservation, where the
+	 * sizes of the slab at offset off start at off / 16 (mw__sizes_at). */
+	size_t sizes = round_to(h->resv / 16, h->page);
 	/* Records: a guarded slot and its slab take at least two pages (one
 	 * secret page and its guard), a compact slab a chunk. */
 	size_t recs = round_to((pages + h->resv / h->chunk + 64) * REC_SIZE, h->page);
@@ -60,8 +60,8 @@ int mw__meta_init(struct mw_secret_heap *h)
 	h->pagetab = (struct mw_chunk **)(void *)m;
 	h->rec_next = m + h->pagetab_bytes;
 	h->rec_end = h->rec_next + recs;
-	h->sizes_next = h->rec_end;
-	h->sizes_end = h->sizes_next + sizes;
+	h->sizes_base = h->rec_end;
+	h->sizes_end = h->sizes_base + sizes;
 	pthread_mutex_init(&h->meta_lock, NULL);
 	return 0;
 }
@@ -108,22 +108,13 @@ void mw__chunk_free(struct mw_secret_heap *h, struct mw_chunk *c)
 	pthread_mutex_unlock(&h->meta_lock);
 }
 
-uint16_t *mw__sizes_new(struct mw_secret_heap *h, size_t nslots)
+/* The size array of a compact slab at offset off of the reservation: its
+ * slots (at least 32 bytes each) need at most len / 16 bytes, so the arrays
+ * of two slabs that do not overlap do not overlap either, and a slab made
+ * again where another was unmapped takes over its array. Cache-line
+ * aligned (off is a page multiple): written by every alloc and free, 32
+ * slots a line. */
+uint16_t *mw__sizes_at(struct mw_secret_heap *h, size_t off)
 {
-	/* Lines of their own: written by every alloc and free, 32 slots a
-	 * line. Never given back (compact slabs live as long as the heap). */
-	size_t len = round_to(nslots * sizeof(uint16_t), MW_CACHELINE);
-	uint16_t *s = NULL;
-
-	pthread_mutex_lock(&h->meta_lock);
-	if (h->sizes_next + len <= h->sizes_end) {
-		s = (uint16_t *)(void *)h->sizes_next;
-		h->sizes_next += len;
-	}
-	pthread_mutex_unlock(&h->meta_lock);
-	if (!s) {
-		mw__secret_error("the heap's metadata region is full");
-		errno = ENOMEM;
-	}
-	return s;
+	return (uint16_t *)(void *)(h->sizes_base + off / 16);
 }

@@ -58,27 +58,29 @@ int mw__central_push(struct mw_central *c, char *p, uint16_t *meta)
 	return 0;
 }
 
-/* The shard a free slot goes back to: the one whose slab it is. Slots
- * freed by another thread than the one that took them (a producer and a
- * consumer) thus return to the producer's shard, which reuses them instead
- * of growing: the heap stays bounded by live objects plus caches. */
-static inline unsigned int owner_shard(const struct mw_secret_heap *h, const char *p)
-{
-	const struct mw_chunk *ch = mw__lookup(h, p);
-
-	return ch ? ch->shard : 0;
-}
-
-/* Push n entries of class c back to their owners' central lists, one lock
- * at a time. */
+/* Push n entries of class c back to the central lists of their slabs'
+ * shards, one lock at a time. A slot freed by another thread than the one
+ * that took it (a producer and a consumer) thus returns to the producer's
+ * shard, which reuses it instead of growing: the heap stays bounded by live
+ * objects plus caches. Each slab counts its slots on the list (ncentral):
+ * a slab whose slots are all there is free, and compact_reclaim() may
+ * unmap it. */
 static void give_back(struct mw_secret_heap *h, int c, const struct mw_central_entry *e,
 		      uint32_t n)
 {
-	uint8_t sh[TC_CAP];
+	struct mw_chunk *ch[TC_CAP];
+	unsigned int sh[TC_CAP];
 	uint32_t done = 0;
 
-	for (uint32_t i = 0; i < n; i++)
-		sh[i] = (uint8_t)owner_shard(h, e[i].p);
+	/* Each slot's shard is read once, here, while every slot is still in
+	 * our hands (so no slab of ours can be unmapped). Once a pass has
+	 * pushed a slot and unlocked, its slab may be emptied, unmapped and
+	 * its chunk record reused for a slab of another shard: reading
+	 * ch[i]->shard again in a later pass would push that slot twice. */
+	for (uint32_t i = 0; i < n; i++) {
+		ch[i] = mw__lookup(h, e[i].p);
+		sh[i] = ch[i]->shard;
+	}
 	for (unsigned int s = 0; s < h->nshards && done < n; s++) {
 		bool locked = false;
 
@@ -89,8 +91,10 @@ static void give_back(struct mw_secret_heap *h, int c, const struct mw_central_e
 				pthread_mutex_lock(&h->shards[s].lock);
 				locked = true;
 			}
-			/* Out of memory: the slot is lost, still wiped. */
-			mw__central_push(&h->shards[s].central[c], e[i].p, e[i].meta);
+			/* Out of memory: the slot is lost, still wiped (and
+			 * its slab is never unmapped before destroy). */
+			if (mw__central_push(&h->shards[s].central[c], e[i].p, e[i].meta) == 0)
+				ch[i]->ncentral++;
 			done++;
 		}
 		if (locked)
@@ -177,6 +181,12 @@ struct mw_tcache *mw__tc_slow(struct mw_secret_heap *h)
 		if (!tc)
 			return NULL;
 		tc->h = h;
+		for (int c = 0; c < MW_SC_COUNT; c++) {
+			uint32_t cap = TC_BYTES / mw__sc_bytes[c];
+
+			cap = cap > TC_CAP ? TC_CAP : cap < TC_MIN ? TC_MIN : cap;
+			tc->bins[c].cap = cap & ~1u;
+		}
 		if (mw__tc_attach(h, tc) < 0) {
 			free(tc);
 			return NULL;
@@ -200,8 +210,6 @@ struct mw_tcache *mw__tc_slow(struct mw_secret_heap *h)
 }
 
 
-/* A new slab for class c, its slots pushed on cen. Called with the lock of
- * cen's shard; takes h->lock. */
 /* Bytes of a slab of class c: the chunk size, or more when a chunk cannot
  * hold one slot of the class (a small chunk_size must not make a class
  * unusable). */
@@ -236,29 +244,25 @@ static int slab_new(struct mw_secret_heap *h, struct mw_shard *sh, int c)
 		cen->cap = cap;
 	}
 	pthread_mutex_lock(&h->lock);
-	err = mw__reserve(h, len, &off);
+	/* A range given back by a slab or a large run, else the bump pointer. */
+	err = mw__span_get(h, len, &off);
 	if (!err) {
 		err = mw__backing_map(h, off, len);
-		if (err && h->bump == off + len)
-			h->bump = off;
+		if (err)
+			mw__span_put(h, off, len);
 	}
-	/* The record and sizes[] (the metadata region, meta.c) only once the
-	 * memory is there: sizes[] are never given back. */
+	/* The record only once the memory is there. */
 	ch = err ? NULL : mw__chunk_new(h);
-	if (ch && !(ch->sizes = mw__sizes_new(h, nslots))) {
-		mw__chunk_free(h, ch);
-		ch = NULL;
-	}
 	if (!err && !ch) {
 		mw__backing_release(h, off, len);
-		if (h->bump == off + len)
-			h->bump = off;
+		mw__span_put(h, off, len);
 		err = -ENOMEM;
 	}
 	if (err) {
 		pthread_mutex_unlock(&h->lock);
 		return err;
 	}
+	ch->sizes = mw__sizes_at(h, off);
 	ch->kind = MW_CHUNK_SLAB;
 	ch->cls = (uint8_t)c;
 	ch->shard = (uint8_t)(sh - h->shards);
@@ -268,6 +272,7 @@ static int slab_new(struct mw_secret_heap *h, struct mw_shard *sh, int c)
 	ch->map = h->base + off;
 	ch->map_len = len;
 	ch->span = len;
+	ch->ncentral = (uint32_t)nslots;
 	memset(ch->sizes, 0xff, nslots * sizeof(*ch->sizes));
 	for (size_t i = 0; i <= nslots; i++) {
 		char *gap = ch->map + i * stride;
@@ -287,39 +292,137 @@ static int slab_new(struct mw_secret_heap *h, struct mw_shard *sh, int c)
 	return 0;
 }
 
-/* Move up to TC_BATCH slots from the top of cen to the (empty) bin. Called
- * with the lock of cen's shard. Keeps the central order: the top of the
- * central stack becomes the top of the bin. */
-static uint32_t take_batch(struct mw_central *cen, struct mw_tbin *bin)
+/* Move up to half the bin's cap of slots from the top of cen to the (empty)
+ * bin. Called with the lock of cen's shard, which owns their slabs. Keeps
+ * the central order: the top of the central stack becomes the top of the
+ * bin. */
+static uint32_t take_batch(struct mw_secret_heap *h, struct mw_central *cen, struct mw_tbin *bin)
 {
-	uint32_t take = cen->n < TC_BATCH ? (uint32_t)cen->n : TC_BATCH;
+	uint32_t half = bin->cap / 2, take = cen->n < half ? (uint32_t)cen->n : half;
 
 	if (take == 0)
 		return 0; /* cen->v may be NULL */
 	memcpy(bin->e, cen->v + cen->n - take, take * sizeof(bin->e[0]));
 	cen->n -= take;
 	bin->n = take;
+	for (uint32_t i = 0; i < take; i++)
+		mw__lookup(h, bin->e[i].p)->ncentral--;
 	return take;
 }
 
 /* Take a batch from another shard holding at least `min` free slots of
- * class c (one lock at a time). */
+ * class c (one lock at a time). Only when the heap could not grow: no
+ * unlocked look at the lists first (their counts are written under the
+ * locks only). */
 static bool steal(struct mw_secret_heap *h, struct mw_shard *own, int c, struct mw_tbin *bin,
 		  size_t min)
 {
 	for (unsigned int i = 1; i < h->nshards; i++) {
 		struct mw_shard *sh = &h->shards[((size_t)(own - h->shards) + i) % h->nshards];
 
-		if (__atomic_load_n(&sh->central[c].n, __ATOMIC_RELAXED) < min)
-			continue;
 		pthread_mutex_lock(&sh->lock);
 		if (sh->central[c].n >= min)
-			take_batch(&sh->central[c], bin);
+			take_batch(h, &sh->central[c], bin);
 		pthread_mutex_unlock(&sh->lock);
 		if (bin->n)
 			return true;
 	}
 	return false;
+}
+
+/* Unmap a slab whose slots were all on the central list (taken off it
+ * already): wiped, its file and pages (and their RLIMIT_MEMLOCK charge) go
+ * back to the kernel, its address range to the heap's free ranges, where
+ * a slab of any class or a large run takes it. h->lock held. */
+static void slab_release(struct mw_secret_heap *h, struct mw_chunk *ch)
+{
+	size_t off = (size_t)(ch->map - h->base);
+
+	mw__pagetab_set(h, ch->map, ch->map_len, NULL);
+	mw__backing_release(h, off, ch->map_len);
+	mw__span_put(h, off, ch->span);
+	mw__chunk_unlink(h, ch);
+	mw__chunk_free(h, ch);
+}
+
+/*
+ * Unmap every slab of one shard whose slots are all on its central list:
+ * no object of it is live, and no thread cache holds one of its slots (a
+ * slot in a cache is not counted in ncentral), so nobody else can reach
+ * it once its entries are off the list, which the shard's lock (held
+ * throughout) guarantees. Slots cached by threads keep their slabs: the
+ * calling thread gives its own back first (mw__compact_reclaim()); another
+ * thread's cache cannot be touched without that thread, which is why
+ * caches are small (compact.h). Returns the slabs released.
+ */
+static size_t shard_trim(struct mw_secret_heap *h, struct mw_shard *sh)
+{
+	struct mw_chunk *doomed = NULL, *ch;
+	size_t n = 0;
+
+	pthread_mutex_lock(&sh->lock);
+	for (int c = 0; c < MW_SC_COUNT; c++) {
+		struct mw_central *cen = &sh->central[c];
+		size_t keep = 0;
+		bool any = false;
+
+		for (size_t i = 0; i < cen->n; i++) {
+			ch = mw__lookup(h, cen->v[i].p);
+			if (ch->ncentral == ch->nslots && ch->state != MW_SLAB_TRIMMED) {
+				ch->state = MW_SLAB_TRIMMED;
+				ch->next = doomed;
+				doomed = ch;
+				any = true;
+			}
+		}
+		if (!any)
+			continue;
+		for (size_t i = 0; i < cen->n; i++)
+			if (mw__lookup(h, cen->v[i].p)->state != MW_SLAB_TRIMMED)
+				cen->v[keep++] = cen->v[i];
+		cen->n = keep;
+	}
+	if (doomed) {
+		pthread_mutex_lock(&h->lock);
+		while ((ch = doomed)) {
+			doomed = ch->next;
+			slab_release(h, ch);
+			n++;
+		}
+		pthread_mutex_unlock(&h->lock);
+	}
+	pthread_mutex_unlock(&sh->lock);
+	return n;
+}
+
+bool mw__compact_reclaim(struct mw_secret_heap *h)
+{
+	struct mw_tcache *tc = mw__tl_id == h->id ? mw__tl_tc : mw__tc_find(h);
+	size_t n = 0;
+	bool large;
+
+	if (tc)
+		tc_give_back(tc);
+	for (unsigned int s = 0; s < h->nshards; s++)
+		n += shard_trim(h, &h->shards[s]);
+	pthread_mutex_lock(&h->lock);
+	large = mw__large_drop_cache(h);
+	pthread_mutex_unlock(&h->lock);
+	return n > 0 || large;
+}
+
+/* A batch for the bin from its own shard, else from a new slab. With h and
+ * the shard's lock not held; 0 or the slab's -errno. */
+static int refill_own(struct mw_secret_heap *h, struct mw_shard *own, int c, struct mw_tbin *bin)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&own->lock);
+	if (own->central[c].n == 0)
+		err = slab_new(h, own, c);
+	take_batch(h, &own->central[c], bin);
+	pthread_mutex_unlock(&own->lock);
+	return err;
 }
 
 int mw__refill(struct mw_secret_heap *h, struct mw_tcache *tc, int c, struct mw_tbin *bin)
@@ -328,19 +431,23 @@ int mw__refill(struct mw_secret_heap *h, struct mw_tcache *tc, int c, struct mw_
 	int err = 0;
 
 	pthread_mutex_lock(&own->lock);
-	take_batch(&own->central[c], bin);
+	take_batch(h, &own->central[c], bin);
 	pthread_mutex_unlock(&own->lock);
 	if (bin->n)
 		return 0;
-	pthread_mutex_lock(&own->lock);
-	if (own->central[c].n == 0)
-		err = slab_new(h, own, c);
-	take_batch(&own->central[c], bin);
-	pthread_mutex_unlock(&own->lock);
+	err = refill_own(h, own, c, bin);
 	if (bin->n)
 		return 0;
-	/* No new slab (memlock, max_locked, the reservation): any free slot. */
-	if (steal(h, own, c, bin, 1)) {
+	/* No new slab (memlock, max_locked, the reservation): any free slot
+	 * of the class, then the memory of slabs whose slots are all free, of
+	 * any class (issue 10: a burst of one class kept every other class
+	 * from growing until destroy). */
+	if (!steal(h, own, c, bin, 1) && mw__compact_reclaim(h)) {
+		err = refill_own(h, own, c, bin);
+		if (!bin->n)
+			steal(h, own, c, bin, 1);
+	}
+	if (bin->n) {
 		mw__secret_clear_error();
 		return 0;
 	}
@@ -350,7 +457,7 @@ int mw__refill(struct mw_secret_heap *h, struct mw_tcache *tc, int c, struct mw_
 
 void mw__flush(struct mw_tcache *tc, int c, struct mw_tbin *bin)
 {
-	uint32_t give = TC_BATCH;
+	uint32_t give = bin->cap / 2;
 
 	give_back(tc->h, c, bin->e, give);
 	memmove(bin->e, bin->e + give, (bin->n - give) * sizeof(bin->e[0]));
