@@ -249,9 +249,29 @@ static void slab_release(struct mw_secret_heap *h, struct mw_chunk *s)
 	mw__chunk_free(h, s);
 }
 
+/* Is the last object of a free slot still all zero (canary gap included)?
+ * A slot that cannot have been written (never faulted in, or PROT_NONE with
+ * MW_SECRET_TRAP_FREED) is. */
+static bool gslot_clean(const struct mw_chunk *c)
+{
+	return c->prev_n == 0 || c->cold || c->prot != MW_SECRET_READWRITE ||
+	       mw__all_zero(c->map + c->map_len - c->prev_n - GHDR, c->prev_n + GHDR);
+}
+
+/* Are all of a slab's free slots clean? A slab holding a slot written after
+ * its free is kept, so that the write is still reported when the slot is
+ * handed out again (unmapping would wipe the evidence). h->lock held. */
+static bool gslab_clean(struct mw_secret_heap *h, const struct mw_chunk *s)
+{
+	for (const struct mw_chunk *c = *gfree_head(h, s->map_len >> h->pshift); c; c = c->next)
+		if (c->slab == s && !gslot_clean(c))
+			return false;
+	return true;
+}
+
 /* Give back the slabs of other sizes than `pages` whose slots are all free
- * (h->lock held): their memory (RLIMIT_MEMLOCK, max_locked) and their
- * mappings (vm.max_map_count) then serve the size that is needed now. */
+ * and clean (h->lock held): their memory (RLIMIT_MEMLOCK, max_locked) and
+ * their mappings (vm.max_map_count) then serve the size that is needed now. */
 static bool release_other_sizes(struct mw_secret_heap *h, size_t pages)
 {
 	struct mw_chunk *s, *next;
@@ -259,7 +279,7 @@ static bool release_other_sizes(struct mw_secret_heap *h, size_t pages)
 
 	for (s = h->gslabs; s; s = next) {
 		next = s->next;
-		if (s->n == s->nslots && s->map_len != pages << h->pshift) {
+		if (s->n == s->nslots && s->map_len != pages << h->pshift && gslab_clean(h, s)) {
 			slab_release(h, s);
 			any = true;
 		}
@@ -472,8 +492,7 @@ void *mw__guarded_alloc(struct mw_secret_heap *h, size_t n)
 			}
 			c->prot = MW_SECRET_READWRITE;
 		}
-		if (c->prev_n == 0 ||
-		    mw__all_zero(c->map + c->map_len - c->prev_n - GHDR, c->prev_n + GHDR))
+		if (gslot_clean(c))
 			break;
 		/* Written after it was freed: report, keep it out of use. */
 		mw__wipe(c->map, c->map_len);

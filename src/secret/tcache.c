@@ -346,6 +346,22 @@ static void slab_release(struct mw_secret_heap *h, struct mw_chunk *ch)
 }
 
 /*
+ * Are all the slots of a slab whose slots are all free still zero? A slot
+ * written after its free is caught when it is handed out again; a slab
+ * holding one is kept (not unmapped, which would wipe the evidence), so the
+ * write is still reported then (compact.c, quarantine()).
+ */
+static bool slab_clean(const struct mw_chunk *ch)
+{
+	size_t cls = ch->stride - MW_SC_HDR;
+
+	for (uint32_t i = 0; i < ch->nslots; i++)
+		if (!mw__all_zero(ch->map + MW_SC_HDR + (size_t)i * ch->stride, cls))
+			return false;
+	return true;
+}
+
+/*
  * Unmap every slab of one shard whose slots are all on its central list:
  * no object of it is live, and no thread cache holds one of its slots (a
  * slot in a cache is not counted in ncentral), so nobody else can reach
@@ -353,7 +369,8 @@ static void slab_release(struct mw_secret_heap *h, struct mw_chunk *ch)
  * throughout) guarantees. Slots cached by threads keep their slabs: the
  * calling thread gives its own back first (mw__compact_reclaim()); another
  * thread's cache cannot be touched without that thread, which is why
- * caches are small (compact.h). Returns the slabs released.
+ * caches are small (compact.h). A slab with a slot written after its free
+ * stays (slab_clean()). Returns the slabs released.
  */
 static size_t shard_trim(struct mw_secret_heap *h, struct mw_shard *sh)
 {
@@ -368,7 +385,8 @@ static size_t shard_trim(struct mw_secret_heap *h, struct mw_shard *sh)
 
 		for (size_t i = 0; i < cen->n; i++) {
 			ch = mw__lookup(h, cen->v[i].p);
-			if (ch->ncentral == ch->nslots && ch->state != MW_SLAB_TRIMMED) {
+			if (ch->ncentral == ch->nslots && ch->state != MW_SLAB_TRIMMED &&
+			    slab_clean(ch)) {
 				ch->state = MW_SLAB_TRIMMED;
 				ch->next = doomed;
 				doomed = ch;

@@ -3,6 +3,7 @@
  * Issue 10 defect 7: a write after free in compact mode is detected when the
  * slot is reused (the violation handler is called), and the next allocation
  * still returns zeroed memory. Sizes from 1 to 4096 bytes.
+ * At the limit (where emptied slabs are unmapped): secret-waf-at-limit.
  */
 #include "live.h"
 
