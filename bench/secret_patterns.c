@@ -61,6 +61,8 @@
 
 #include <memward/memward.h>
 
+#include "nobody.h"
+
 #define KEYS 1000
 #define RUNS 5
 static int runs = RUNS;
@@ -475,18 +477,6 @@ static void guarded_growth(void)
 	printf("   new guarded slot / sodium_malloc: %.2fx\n\n", m / s);
 }
 
-static int become_nobody(void)
-{
-	struct rlimit rl = { 8 << 20, 8 << 20 };
-
-	if (setrlimit(RLIMIT_MEMLOCK, &rl) < 0)
-		return -1;
-	if (geteuid() == 0 && (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0))
-		return -1;
-	prctl(PR_SET_DUMPABLE, 1);
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
@@ -496,7 +486,7 @@ int main(int argc, char **argv)
 			pc_ops = 1000000;
 			churn_rounds = 10;
 		} else if (!strcmp(argv[i], "--nobody")) {
-			if (become_nobody() < 0) {
+			if (bench_become_nobody() < 0) {
 				fprintf(stderr, "bench: cannot become nobody: %s\n", strerror(errno));
 				return 2;
 			}
@@ -511,7 +501,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	printf("bench/secret-patterns as uid %d (RLIMIT_MEMLOCK %s), heap backing %s\n\n",
-	       (int)getuid(), getuid() == 0 ? "root's" : "8 MiB",
+	       (int)getuid(), bench_memlock_text(),
 	       mw_secret_backing_name(mw_secret_heap_backing(heap)));
 	/* First, before the peers lock their arenas (5 MiB of the 8 MiB a
 	 * nobody may lock on 6.18, where mlock and secretmem share VmLck). */

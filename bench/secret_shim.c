@@ -21,6 +21,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "nobody.h"
+
 #define REPS 5
 
 static double cpu_s(void)
@@ -86,13 +88,8 @@ static bool run(const char *self, const char *shim, double *r, double *e, int *i
 		else
 			unsetenv("LD_PRELOAD");
 		setenv("MW_BENCH_CHILD", "1", 1);
-		if (nobody) {
-			struct rlimit rl = { 8 << 20, 8 << 20 };
-
-			if (setrlimit(RLIMIT_MEMLOCK, &rl) < 0 || setgroups(0, NULL) < 0 ||
-			    setgid(65534) < 0 || setuid(65534) < 0)
-				_exit(126);
-		}
+		if (nobody && bench_become_nobody() < 0)
+			_exit(126);
 		execl(self, self, (char *)NULL);
 		_exit(127);
 	}
