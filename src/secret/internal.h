@@ -222,6 +222,7 @@ MW_HIDDEN int mw__meta_init(struct mw_secret_heap *h);
 MW_HIDDEN void mw__meta_fini(struct mw_secret_heap *h);
 MW_HIDDEN struct mw_chunk *mw__chunk_new(struct mw_secret_heap *h);
 MW_HIDDEN void mw__chunk_free(struct mw_secret_heap *h, struct mw_chunk *c);
+MW_HIDDEN void mw__chunk_release(struct mw_secret_heap *h, struct mw_chunk *ch);
 MW_HIDDEN uint16_t *mw__sizes_at(struct mw_secret_heap *h, size_t off);
 
 /* backing.c */

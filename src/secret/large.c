@@ -17,19 +17,6 @@
 #include <errno.h>
 #include <stdlib.h>
 
-/* Unmap a free run: its file and pages go back to the kernel, its address
- * range to the heap's free ranges (h->lock held). */
-static void large_release(struct mw_secret_heap *h, struct mw_chunk *ch)
-{
-	size_t off = (size_t)(ch->map - h->base);
-
-	mw__pagetab_set(h, ch->map, ch->map_len, NULL);
-	mw__backing_release(h, off, ch->map_len);
-	mw__span_put(h, off, ch->span);
-	mw__chunk_unlink(h, ch);
-	mw__chunk_free(h, ch);
-}
-
 /* Give back every cached free run (h->lock held). */
 bool mw__large_drop_cache(struct mw_secret_heap *h)
 {
@@ -38,7 +25,7 @@ bool mw__large_drop_cache(struct mw_secret_heap *h)
 
 	while ((f = h->large_free)) {
 		h->large_free = f->next;
-		large_release(h, f);
+		mw__chunk_release(h, f);
 		any = true;
 	}
 	h->large_cached = 0;
@@ -161,7 +148,7 @@ void mw__large_free(struct mw_secret_heap *h, struct mw_chunk *ch, char *p)
 		h->large_free = ch;
 		h->large_cached += ch->map_len;
 	} else {
-		large_release(h, ch);
+		mw__chunk_release(h, ch);
 	}
 	pthread_mutex_unlock(&h->lock);
 }

@@ -108,6 +108,22 @@ void mw__chunk_free(struct mw_secret_heap *h, struct mw_chunk *c)
 	pthread_mutex_unlock(&h->meta_lock);
 }
 
+/* Unmap a compact slab or large run nobody can reach any more (its slots
+ * or its object all free and off every list): wiped, its file and pages
+ * (and their RLIMIT_MEMLOCK charge) go back to the kernel, its address
+ * range to the heap's free ranges, where a slab of any class or a large
+ * run takes it, and its record to the free records. h->lock held. */
+void mw__chunk_release(struct mw_secret_heap *h, struct mw_chunk *ch)
+{
+	size_t off = (size_t)(ch->map - h->base);
+
+	mw__pagetab_set(h, ch->map, ch->map_len, NULL);
+	mw__backing_release(h, off, ch->map_len);
+	mw__span_put(h, off, ch->span);
+	mw__chunk_unlink(h, ch);
+	mw__chunk_free(h, ch);
+}
+
 /* The size array of a compact slab at offset off of the reservation: its
  * slots (at least 32 bytes each) need at most len / 16 bytes, so the arrays
  * of two slabs that do not overlap do not overlap either, and a slab made

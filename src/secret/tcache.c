@@ -330,21 +330,6 @@ static bool steal(struct mw_secret_heap *h, struct mw_shard *own, int c, struct 
 	return false;
 }
 
-/* Unmap a slab whose slots were all on the central list (taken off it
- * already): wiped, its file and pages (and their RLIMIT_MEMLOCK charge) go
- * back to the kernel, its address range to the heap's free ranges, where
- * a slab of any class or a large run takes it. h->lock held. */
-static void slab_release(struct mw_secret_heap *h, struct mw_chunk *ch)
-{
-	size_t off = (size_t)(ch->map - h->base);
-
-	mw__pagetab_set(h, ch->map, ch->map_len, NULL);
-	mw__backing_release(h, off, ch->map_len);
-	mw__span_put(h, off, ch->span);
-	mw__chunk_unlink(h, ch);
-	mw__chunk_free(h, ch);
-}
-
 /*
  * Are all the slots of a slab whose slots are all free still zero? A slot
  * written after its free is caught when it is handed out again; a slab
@@ -404,7 +389,7 @@ static size_t shard_trim(struct mw_secret_heap *h, struct mw_shard *sh)
 		pthread_mutex_lock(&h->lock);
 		while ((ch = doomed)) {
 			doomed = ch->next;
-			slab_release(h, ch);
+			mw__chunk_release(h, ch);
 			n++;
 		}
 		pthread_mutex_unlock(&h->lock);
