@@ -17,18 +17,32 @@
 #include <errno.h>
 #include <stdlib.h>
 
-/* Give back every cached free run (h->lock held). */
+/* Is a cached free run still all zero (a free wipes what the object used,
+ * so anything else is a write after free)? The cache holds at most a
+ * chunk's worth of runs, so this reads at most chunk_size bytes. */
+static bool run_clean(const struct mw_chunk *ch)
+{
+	return mw__all_zero(ch->map, ch->map_len);
+}
+
+/* Give back every cached free run (h->lock held), except one written after
+ * its free: it stays cached, so that the write is reported when the run is
+ * handed out again (unmapping it would wipe the evidence). */
 bool mw__large_drop_cache(struct mw_secret_heap *h)
 {
-	struct mw_chunk *f;
+	struct mw_chunk *f, **pp = &h->large_free;
 	bool any = false;
 
-	while ((f = h->large_free)) {
-		h->large_free = f->next;
+	while ((f = *pp)) {
+		if (!run_clean(f)) {
+			pp = &f->next;
+			continue;
+		}
+		*pp = f->next;
+		h->large_cached -= f->map_len;
 		mw__chunk_release(h, f);
 		any = true;
 	}
-	h->large_cached = 0;
 	return any;
 }
 
@@ -86,6 +100,18 @@ void *mw__large_alloc(struct mw_secret_heap *h, size_t n)
 		if (ch) {
 			*pp = ch->next;
 			h->large_cached -= ch->map_len;
+			if (!run_clean(ch)) {
+				/* Written after its free: out of use for good
+				 * (a free of it is reported), wiped, reported,
+				 * and the allocation goes on without it. */
+				ch->state = 2;
+				mw__wipe(ch->map, ch->map_len);
+				pthread_mutex_unlock(&h->lock);
+				mw__violation("write after free (a freed large object was modified)",
+					      ch->map + MW_SC_HDR);
+				tries--;
+				continue;
+			}
 		} else {
 			ch = large_new(h, map_len);
 		}

@@ -11,6 +11,8 @@
  * all freed, one of them written after its free; 32-byte objects then fill
  * the heap (the clean 4 KiB slabs go), are freed, and 4 KiB objects fill it
  * again: the written slot must be reported when it comes round.
+ * Large: a freed 10,000-byte object written, 32-byte objects fill the heap
+ * (the cache of free runs goes back), then 10,000 bytes again.
  * Guarded: the same with 1-page and 2-page objects in 16 locked pages.
  */
 #include "live.h"
@@ -75,6 +77,36 @@ static void compact(void)
 	mw_secret_heap_destroy(h);
 }
 
+/* A large object (a run of its own, kept for reuse when freed): the cache
+ * of free runs is given back at the limit, except a run written after its
+ * free. */
+static void large(void)
+{
+	struct mw_secret_opts o = { .sz = sizeof(o), .chunk_size = 65536, .max_locked = 4 * 65536 };
+	struct mw_secret_heap *h = mw_secret_heap_new(&o);
+	unsigned char *victim, *again;
+	size_t nsmall;
+	int before;
+
+	REQUIRE(h, "large: heap_new: %s (%s)", strerror(errno), mw_secret_last_error());
+	victim = mw_secret_alloc(h, 10000);
+	REQUIRE(victim, "large: alloc 10000: %s", strerror(errno));
+	mw_secret_free(h, victim);
+	victim[5000] = 0x5A; /* write after free */
+	before = reports;
+	nsmall = fill(h, 32);
+	drain(h, nsmall);
+	again = mw_secret_alloc(h, 10000);
+	printf("note: large: 10,000 B freed and written; %zu x 32 B; 10,000 B again: %d report(s), last '%s'\n",
+	       nsmall, reports - before, last);
+	CHECK(again != NULL, "large: no 10,000-byte object after the 32-byte fill: %s", strerror(errno));
+	CHECK(reports == before + 1 && strstr(last, "write after free"),
+	      "large: the write after free into a cached free run was not reported (%d reports)",
+	      reports - before);
+	mw_secret_free(h, again);
+	mw_secret_heap_destroy(h);
+}
+
 static void guarded(void)
 {
 	long pg = sysconf(_SC_PAGESIZE);
@@ -109,6 +141,7 @@ int main(void)
 {
 	mw_secret_set_violation_handler(handler, NULL);
 	compact();
+	large();
 	guarded();
 	mw_secret_set_violation_handler(NULL, NULL);
 	return live_done();
