@@ -69,15 +69,16 @@ static void gfree_push(struct mw_secret_heap *h, struct mw_chunk *c)
 	c->slab->n++;
 }
 
-/* Take a free slot of `pages` pages, else one of up to twice that (the
- * object is right-aligned in it, against its guard). Called with h->lock. */
-static struct mw_chunk *gfree_pop(struct mw_secret_heap *h, size_t pages)
+/* Take a free slot of lo..hi pages, the smallest first (an object smaller
+ * than its slot is right-aligned in it, against its guard); warm: only a
+ * slot whose pages are faulted in already. Called with h->lock. */
+static struct mw_chunk *gfree_pop(struct mw_secret_heap *h, size_t lo, size_t hi, bool warm)
 {
-	for (size_t have = pages; have <= 2 * pages; have++) {
+	for (size_t have = lo; have <= hi; have++) {
 		struct mw_chunk **pp = gfree_head(h, have), *c;
 
 		for (; (c = *pp); pp = &c->next)
-			if (c->map_len == have << h->pshift)
+			if (c->map_len == have << h->pshift && !(warm && c->cold))
 				break;
 		if (c) {
 			*pp = c->next;
@@ -419,9 +420,9 @@ void *mw__guarded_alloc(struct mw_secret_heap *h, size_t n)
 {
 	struct mw_chunk *c, *made;
 	size_t pages;
-	bool retried = false;
+	bool retried = false, wide = false;
 	char *p;
-	int err;
+	int err, wide_err = 0;
 
 	if (n > h->resv / 2) {
 		mw__secret_error("%zu bytes: larger than the heap's reservation allows", n);
@@ -432,16 +433,32 @@ void *mw__guarded_alloc(struct mw_secret_heap *h, size_t n)
 	for (;;) {
 		made = NULL;
 		pthread_mutex_lock(&h->lock);
-		c = gfree_pop(h, pages);
+		/* A slot of the object's size, else a new one; only when none
+		 * can be made, a free slot of up to twice the size. Taking the
+		 * bigger slots first kept them busy with small objects, so that
+		 * their slabs never went back: after a burst of 2-page objects
+		 * the heap served half the 1-page objects a fresh heap serves,
+		 * for good (red-team round 3). */
+		c = wide ? gfree_pop(h, pages + 1, 2 * pages, true) : gfree_pop(h, pages, pages, false);
+		if (!c && wide) {
+			pthread_mutex_unlock(&h->lock);
+			errno = -wide_err;
+			return NULL;
+		}
 		if (!c) {
 			err = prepare(h, pages, slab_slots(h, pages));
 			if (err < 0) {
-				pthread_mutex_unlock(&h->lock);
-				errno = -err;
-				return NULL;
+				c = gfree_pop(h, pages + 1, 2 * pages, false);
+				if (!c) {
+					pthread_mutex_unlock(&h->lock);
+					errno = -err;
+					return NULL;
+				}
+				mw__secret_clear_error();
+			} else {
+				made = h->gslabs; /* the slab prepare() just made */
+				c = gfree_pop(h, pages, pages, false);
 			}
-			made = h->gslabs; /* the slab prepare() just made */
-			c = gfree_pop(h, pages);
 		}
 		h->g_in_use += n;
 		h->g_live++;
@@ -471,6 +488,11 @@ void *mw__guarded_alloc(struct mw_secret_heap *h, size_t n)
 				pthread_mutex_unlock(&h->lock);
 				if (again) {
 					retried = true;
+					continue;
+				}
+				if (!wide) { /* last: a bigger slot faulted in already */
+					wide = true;
+					wide_err = err;
 					continue;
 				}
 				errno = -err;
