@@ -22,7 +22,8 @@
  *   used               bytes in use in the heap
  *   malloc_init        makes the heap now; 1 (success), 0 if it cannot be made
  *   malloc_initialized 1 while the heap exists
- *   malloc_done        1 and the heap destroyed when nothing is in use, else 0
+ *   malloc_done        1 and the heap destroyed when no object is live (a
+ *                      0-byte one included), else 0
  * The symbols carry OpenSSL's version (OPENSSL_3.0.0, openssl.map) so that
  * libcrypto's versioned references bind to them.
  */
@@ -64,11 +65,23 @@ SHIM_API size_t CRYPTO_secure_used(void)
 	return st.bytes_in_use;
 }
 
+/* Objects live in the heap: a 0-byte object adds nothing to used, but is
+ * live (destroying the heap under it made its free crash). */
+static size_t live_objects(void)
+{
+	struct mw_secret_heap *h = __atomic_load_n(&heap.cur, __ATOMIC_ACQUIRE);
+	struct mw_secret_stats st = { .sz = sizeof(st) };
+
+	if (!h || mw_secret_heap_stats(h, &st) < 0)
+		return 0;
+	return st.live_objects;
+}
+
 SHIM_API int CRYPTO_secure_malloc_done(void)
 {
 	struct mw_secret_heap *h;
 
-	if (CRYPTO_secure_used() != 0)
+	if (live_objects() != 0)
 		return 0;
 	pthread_mutex_lock(&heap.lock);
 	h = heap.cur;
