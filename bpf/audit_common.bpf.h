@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * What the audit's two BPF objects share (bpf/audit_iter.bpf.c, the
- * iterators every kernel with them loads; bpf/audit_iter2.bpf.c, one task
- * walk for 6.7 and later): the kernel fields they read, declared with
+ * What the audit's three BPF objects share (bpf/audit_iter.bpf.c, the
+ * iterators every kernel with them loads; bpf/audit_iter2.bpf.c, the fd
+ * tables in the task walk, 6.2 and later; bpf/audit_iter3.bpf.c, the maps
+ * too, 6.7 and later): the kernel fields they read, declared with
  * preserve_access_index (CO-RE: no vmlinux.h, one object for every
  * kernel), and the making of a memfd or secretmem record.
  *
@@ -235,46 +236,55 @@ static __always_inline __u32 make_proc(struct task_struct *task, struct proc_buf
 	return sizeof(b->r) + (((b->r.namelen & 0xf) + 7) & 0x18);
 }
 
-/* The record of one mapping of a process (the task_vma iterator of either
- * object): a memfd or secretmem mapping, or code mapped from a file with no
- * name; nothing for any other mapping. */
-static __always_inline int emit_vma(struct seq_file *seq, struct task_struct *task, struct vm_area_struct *vma)
+/* The record of one mapping of a process, made in b but for its pid and
+ * exec_id: a memfd or secretmem mapping, or code mapped from a file with no
+ * name. 0, or -1 for any other mapping (no record). */
+static __always_inline int fill_vma(struct vm_area_struct *vma, struct rec_buf *b)
 {
 	struct file *file;
 	unsigned long fl;
-	struct rec_buf b;
 
 	file = vma->vm_file;
 	if (!file)
-		return 0;
-	__builtin_memset(&b.r, 0, sizeof(b.r));
+		return -1;
+	__builtin_memset(&b->r, 0, sizeof(b->r));
 	fl = vma->vm_flags;
-	if (classify(file, &b)) {
+	if (classify(file, b)) {
 		/* code mapped from a file with no name that is not a memfd
 		 * (unlinked, O_TMPFILE, shared memory): a record without a
 		 * name, for user space to read that process's maps */
 		struct inode *inode = file->f_inode;
 
 		if (!(fl & VM_EXEC) || !inode || inode->i_nlink)
-			return 0;
-		b.r.flags = MW_BREC_UNNAMED;
-		b.r.seals = -1;
-		b.r.ino = inode->i_ino;
-		b.r.namelen = 0;
+			return -1;
+		b->r.flags = MW_BREC_UNNAMED;
+		b->r.seals = -1;
+		b->r.ino = inode->i_ino;
+		b->r.namelen = 0;
 	}
-	b.r.type = MW_BREC_VMA;
-	b.r.pid = (__u32)task->tgid;
-	b.r.exec_id = BPF_CORE_READ(task, self_exec_id);
-	b.r.fd = -1;
-	b.r.start = vma->vm_start;
-	b.r.end = vma->vm_end;
+	b->r.type = MW_BREC_VMA;
+	b->r.fd = -1;
+	b->r.start = vma->vm_start;
+	b->r.end = vma->vm_end;
 	if (fl & VM_WRITE)
-		b.r.flags |= MW_BREC_VM_WRITE;
+		b->r.flags |= MW_BREC_VM_WRITE;
 	if (fl & VM_EXEC)
-		b.r.flags |= MW_BREC_VM_EXEC;
+		b->r.flags |= MW_BREC_VM_EXEC;
 	if (fl & VM_MAYSHARE)
-		b.r.flags |= MW_BREC_VM_SHARED;
-	emit(seq, &b);
+		b->r.flags |= MW_BREC_VM_SHARED;
+	return 0;
+}
+
+/* The record of one mapping of a process (the task_vma iterators of
+ * bpf/audit_iter.bpf.c and bpf/audit_iter2.bpf.c), made in b. */
+static __always_inline int emit_vma(struct seq_file *seq, struct task_struct *task, struct vm_area_struct *vma,
+				    struct rec_buf *b)
+{
+	if (fill_vma(vma, b))
+		return 0;
+	b->r.pid = (__u32)task->tgid;
+	b->r.exec_id = BPF_CORE_READ(task, self_exec_id);
+	emit(seq, b);
 	return 0;
 }
 

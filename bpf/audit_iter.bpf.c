@@ -49,12 +49,13 @@ int mw_audit_vmas(struct bpf_iter__task_vma *ctx)
 {
 	struct task_struct *task = ctx->task;
 	struct vm_area_struct *vma = ctx->vma;
+	struct rec_buf b;
 
 	if (!task || !vma)
 		return 0;
 	if (task->pid != task->tgid || (task->flags & PF_KTHREAD))
 		return 0;
-	return emit_vma(ctx->meta->seq, task, vma);
+	return emit_vma(ctx->meta->seq, task, vma, &b);
 }
 
 SEC("iter/task")

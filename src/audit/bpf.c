@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The audit's fast path: BPF iterators list every memfd and secretmem held
- * or mapped by any process in a few reads of the iterator files (processes
- * and fd tables in one walk with bpf/audit_iter2.bpf.c, or in two with
- * bpf/audit_iter.bpf.c where that does not load; maps on a second thread), where /proc costs a readlink per fd, a pidfd_getfd + fstat
+ * or mapped by any process in a few reads of the iterator files (processes,
+ * fd tables and maps in one walk shared by two threads with
+ * bpf/audit_iter3.bpf.c; where that does not load, processes and fd tables
+ * in one walk with bpf/audit_iter2.bpf.c, or in two with
+ * bpf/audit_iter.bpf.c, and the maps on a second thread), where /proc costs
+ * a readlink per fd, a pidfd_getfd + fstat
  * + F_GET_SEALS per memfd and a PROCMAP_QUERY per mapped file (see
  * src/audit/proc.c, which uses these records in place of those calls).
  *
@@ -27,6 +30,7 @@
 
 #include "audit_iter.lskel.h"
 #include "audit_iter2.lskel.h"
+#include "audit_iter3.lskel.h"
 
 struct iter_out {
 	char *buf;
@@ -102,16 +106,23 @@ static size_t rec_size(const char *p, size_t len)
 	return sz <= len ? sz : 0;
 }
 
-/* Count (v == NULL) or file the records of one buffer. */
-static int walk(struct mw__audit_bpf *b, const char *buf, size_t len, bool count)
+/* Count or file the records of both buffers, merged in pid order (each
+ * buffer is in pid order; a pid in both, which only the older objects
+ * give (a process's fd records in one, its mapping records in the other),
+ * takes buf's first). */
+static int walk(struct mw__audit_bpf *b, bool count)
 {
-	for (size_t off = 0; off < len;) {
-		size_t sz = rec_size(buf + off, len - off);
-		const struct mw_brec *r = (const struct mw_brec *)(buf + off);
+	const char *p[2] = { b->buf, b->vbuf };
+	size_t left[2] = { b->len, b->vlen }, sz[2] = { 0, 0 };
 
-		if (!sz)
+	for (int k = 0; k < 2; k++)
+		if (left[k] && !(sz[k] = rec_size(p[k], left[k])))
 			return -EPROTO;
-		off += sz;
+	while (left[0] || left[1]) {
+		int k = !left[0] || (left[1] && ((const struct mw_brec *)p[1])->pid <
+						  ((const struct mw_brec *)p[0])->pid);
+		const struct mw_brec *r = (const struct mw_brec *)p[k];
+
 		if (count)
 			b->nprocs++; /* an upper bound for each list */
 		else if (r->type == MW_BREC_FD)
@@ -120,6 +131,10 @@ static int walk(struct mw__audit_bpf *b, const char *buf, size_t len, bool count
 			b->vmas[b->nvmas++] = r;
 		else
 			b->procs[b->nprocs++] = (const struct mw_brec_proc *)r;
+		p[k] += sz[k];
+		left[k] -= sz[k];
+		if (left[k] && !(sz[k] = rec_size(p[k], left[k])))
+			return -EPROTO;
 	}
 	return 0;
 }
@@ -139,10 +154,8 @@ static void sort_if_needed(const void **v, size_t n)
 static int index_recs(struct mw__audit_bpf *b)
 {
 	size_t n;
-	int err = walk(b, b->buf, b->len, true);
+	int err = walk(b, true);
 
-	if (!err)
-		err = walk(b, b->vbuf, b->vlen, true);
 	if (err)
 		return err;
 	n = b->nprocs ? b->nprocs : 1;
@@ -152,9 +165,7 @@ static int index_recs(struct mw__audit_bpf *b)
 	b->procs = malloc(n * sizeof(*b->procs));
 	if (!b->fds || !b->vmas || !b->procs)
 		return -ENOMEM;
-	err = walk(b, b->buf, b->len, false);
-	if (!err)
-		err = walk(b, b->vbuf, b->vlen, false);
+	err = walk(b, false);
 	if (err)
 		return err;
 	sort_if_needed((const void **)b->fds, b->nfds);
@@ -179,15 +190,34 @@ static void *vma_thread(void *arg)
 
 int mw__audit_bpf_load(struct mw__audit_bpf *b)
 {
+	struct audit_iter3 *skel3;
 	struct audit_iter2 *skel2;
 	struct audit_iter *skel;
+	/* MEMWARD_AUDIT_SKIP_ITER2 (tests): as a kernel without
+	 * bpf_rdonly_cast (neither audit_iter3 nor audit_iter2 loads);
+	 * MEMWARD_AUDIT_SKIP_ITER3: as a kernel without the open-coded
+	 * iterators (6.2 to 6.6) */
+	bool skip2 = secure_getenv("MEMWARD_AUDIT_SKIP_ITER2") != NULL;
+	bool skip3 = skip2 || secure_getenv("MEMWARD_AUDIT_SKIP_ITER3") != NULL;
 
 	memset(b, 0, sizeof(*b));
+	/* The maps walked in the task walk, and that walk shared by two
+	 * readers, where the kernel has the open-coded VMA iterator (the
+	 * verifier refuses the program otherwise). */
+	skel3 = skip3 ? NULL : audit_iter3__open_and_load();
+	if (skel3 && audit_iter3__attach(skel3) == 0) {
+		b->skel = skel3;
+		b->kind = 3;
+		return 0;
+	}
+	mw__log(7, "audit: audit_iter3 did not load (%s): the task_vma iterator",
+		strerror(errno ? errno : EINVAL));
+	if (skel3)
+		audit_iter3__destroy(skel3);
 	/* The fd tables walked in the task walk where the kernel has the
 	 * kfunc that takes (the verifier refuses the program otherwise), else
 	 * with the task_file iterator. */
-	/* MEMWARD_AUDIT_SKIP_ITER2 (tests): as a kernel without the kfunc */
-	skel2 = secure_getenv("MEMWARD_AUDIT_SKIP_ITER2") ? NULL : audit_iter2__open_and_load();
+	skel2 = skip2 ? NULL : audit_iter2__open_and_load();
 	if (skel2 && audit_iter2__attach(skel2) == 0) {
 		b->skel = skel2;
 		b->kind = 2;
@@ -212,6 +242,61 @@ int mw__audit_bpf_load(struct mw__audit_bpf *b)
 	return 0;
 }
 
+struct reader_job {
+	struct audit_iter3 *skel;
+	struct iter_out out;
+	int err;
+};
+
+/* The second reader of audit_iter3: its records made in a slot of its own. */
+static void *second_reader(void *arg)
+{
+	struct reader_job *j = arg;
+
+	j->skel->bss->reader[1] = (__u32)gettid();
+	j->err = read_iter(j->skel->links.mw_audit_all_fd, &j->out);
+	return NULL;
+}
+
+/* audit_iter3: processes, fd tables and maps in one walk of the tasks,
+ * shared by two readers when parallel (each takes the next process
+ * neither has taken: on a busy machine the reader that runs more does
+ * more), into o and o2. */
+static int collect3(struct audit_iter3 *skel, bool parallel, struct iter_out *o, struct iter_out *o2)
+{
+	struct reader_job j = { .skel = skel };
+	pthread_t tid;
+	int err;
+
+	skel->bss->procs_only = 0;
+	/* MEMWARD_AUDIT_MAPS_BUSY (tests): every map read through /proc, as
+	 * when its lock is held at the walk */
+	skel->bss->maps_busy = secure_getenv("MEMWARD_AUDIT_MAPS_BUSY") != NULL;
+	if (parallel) {
+		skel->bss->shared = 1;
+		skel->bss->claimed = 0;
+		skel->bss->lost = 0;
+		skel->bss->reader[1] = 0;
+		skel->bss->mine[0] = skel->bss->mine[1] = 0;
+		if (pthread_create(&tid, NULL, second_reader, &j) == 0) {
+			err = read_iter(skel->links.mw_audit_all_fd, o);
+			pthread_join(tid, NULL);
+			if (!err)
+				err = j.err;
+			*o2 = j.out;
+			if (err || !skel->bss->lost)
+				return err;
+			/* a process neither reader could take (never seen
+			 * yet): read again, alone */
+			free(o->buf);
+			free(o2->buf);
+			*o = *o2 = (struct iter_out){ 0 };
+		}
+	}
+	skel->bss->shared = 0;
+	return read_iter(skel->links.mw_audit_all_fd, o);
+}
+
 int mw__audit_bpf_collect(struct mw__audit_bpf *b, bool parallel)
 {
 	struct iter_out o = { 0 };
@@ -227,6 +312,10 @@ int mw__audit_bpf_collect(struct mw__audit_bpf *b, bool parallel)
 	err = b->load_err;
 	if (err)
 		goto out;
+	if (b->kind == 3) {
+		err = collect3(b->skel, parallel, &o, &vj.out);
+		goto read;
+	}
 	/* Walking every mapping of every process is the longest of the
 	 * walks: on a second CPU, meanwhile. */
 	if (b->kind == 2) {
@@ -250,6 +339,7 @@ int mw__audit_bpf_collect(struct mw__audit_bpf *b, bool parallel)
 		vma_thread(&vj);
 	if (!err)
 		err = vj.err;
+read:
 	b->buf = o.buf;
 	b->len = o.len;
 	b->vbuf = vj.out.buf;
@@ -281,7 +371,13 @@ int mw__audit_bpf_recheck(const struct mw__audit_bpf *b, const struct mw__audit_
 		return 0;
 	/* One walk of every task for the whole scan (was: a link, an
 	 * iterator and a read for each process), process records only. */
-	if (b->kind == 2) {
+	if (b->kind == 3) {
+		struct audit_iter3 *skel3 = b->skel;
+
+		skel3->bss->procs_only = 1;
+		skel3->bss->shared = 0;
+		err = read_iter(skel3->links.mw_audit_all_fd, &o);
+	} else if (b->kind == 2) {
 		struct audit_iter2 *skel2 = b->skel;
 
 		skel2->bss->procs_only = 1;
@@ -334,6 +430,61 @@ int mw__audit_bpf_load(struct mw__audit_bpf *b)
 	return b->load_err;
 }
 
+struct reader_job {
+	struct audit_iter3 *skel;
+	struct iter_out out;
+	int err;
+};
+
+/* The second reader of audit_iter3: its records made in a slot of its own. */
+static void *second_reader(void *arg)
+{
+	struct reader_job *j = arg;
+
+	j->skel->bss->reader[1] = (__u32)gettid();
+	j->err = read_iter(j->skel->links.mw_audit_all_fd, &j->out);
+	return NULL;
+}
+
+/* audit_iter3: processes, fd tables and maps in one walk of the tasks,
+ * shared by two readers when parallel (each takes the next process
+ * neither has taken: on a busy machine the reader that runs more does
+ * more), into o and o2. */
+static int collect3(struct audit_iter3 *skel, bool parallel, struct iter_out *o, struct iter_out *o2)
+{
+	struct reader_job j = { .skel = skel };
+	pthread_t tid;
+	int err;
+
+	skel->bss->procs_only = 0;
+	/* MEMWARD_AUDIT_MAPS_BUSY (tests): every map read through /proc, as
+	 * when its lock is held at the walk */
+	skel->bss->maps_busy = secure_getenv("MEMWARD_AUDIT_MAPS_BUSY") != NULL;
+	if (parallel) {
+		skel->bss->shared = 1;
+		skel->bss->claimed = 0;
+		skel->bss->lost = 0;
+		skel->bss->reader[1] = 0;
+		skel->bss->mine[0] = skel->bss->mine[1] = 0;
+		if (pthread_create(&tid, NULL, second_reader, &j) == 0) {
+			err = read_iter(skel->links.mw_audit_all_fd, o);
+			pthread_join(tid, NULL);
+			if (!err)
+				err = j.err;
+			*o2 = j.out;
+			if (err || !skel->bss->lost)
+				return err;
+			/* a process neither reader could take (never seen
+			 * yet): read again, alone */
+			free(o->buf);
+			free(o2->buf);
+			*o = *o2 = (struct iter_out){ 0 };
+		}
+	}
+	skel->bss->shared = 0;
+	return read_iter(skel->links.mw_audit_all_fd, o);
+}
+
 int mw__audit_bpf_collect(struct mw__audit_bpf *b, bool parallel)
 {
 	(void)parallel;
@@ -346,7 +497,9 @@ int mw__audit_bpf_collect(struct mw__audit_bpf *b, bool parallel)
 void mw__audit_bpf_free(struct mw__audit_bpf *b)
 {
 #if MW_HAVE_AUDIT_BPF
-	if (b->skel && b->kind == 2)
+	if (b->skel && b->kind == 3)
+		audit_iter3__destroy(b->skel);
+	else if (b->skel && b->kind == 2)
 		audit_iter2__destroy(b->skel);
 	else if (b->skel)
 		audit_iter__destroy(b->skel);

@@ -63,7 +63,13 @@ struct mw_brec_proc {
 	__u32 namelen;
 	__u64 exec_id;    /* task->self_exec_id: incremented by every exec */
 	__u64 start_ns;   /* task->start_time: tells a reused pid apart */
+	__u32 flags;      /* MW_BREC_PROC_* */
+	__u32 pad_;
 };
+
+/* flags of struct mw_brec_proc */
+#define MW_BREC_PROC_NO_MAPS 0x01u /* its memory map was not walked with it (bpf/audit_iter3.bpf.c:
+				    * the map's lock was taken): read /proc/PID/maps */
 
 /* ---- the watch's exec events (bpf/audit_exec.bpf.c, src/audit/watch_bpf.c) */
 

@@ -19,13 +19,15 @@
 struct mw_brec;
 struct mw_brec_proc;
 struct mw__audit_bpf {
-	char *buf, *vbuf;        /* fd and process records; mapping records */
+	char *buf, *vbuf;        /* fd and process records; mapping records (audit_iter3:
+				  * the records of each reader, every type in both) */
 	size_t len, vlen;
 	const struct mw_brec **fds, **vmas;
 	const struct mw_brec_proc **procs;
 	size_t nfds, nvmas, nprocs;
 	void *skel;              /* loaded; kept until mw__audit_bpf_free() */
-	int kind;                /* 2: audit_iter2 (one task walk), 1: audit_iter */
+	int kind;                /* 3: audit_iter3 (one task walk, maps with it), 2: audit_iter2
+				  * (one task walk), 1: audit_iter */
 	int load_err;
 };
 

@@ -362,7 +362,9 @@ static int read_maps(struct mw__audit_collector *c, size_t start, pid_t pid)
 	size_t n = 0;
 	int r;
 
-	if (c->env->bpf && !c->cur->via_thread && !c->force_proc) {
+	/* (a process whose map the iterator could not walk: through /proc) */
+	if (c->env->bpf && !c->cur->via_thread && !c->force_proc &&
+	    !(c->brec && (c->brec->flags & MW_BREC_PROC_NO_MAPS))) {
 		r = bpf_maps(&mw, pid);
 		if (r <= 0)
 			return r;

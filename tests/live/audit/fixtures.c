@@ -591,6 +591,26 @@ int main(int argc, char **argv)
 		CHECK(same_findings(a, r, pids, n, "full vs --pid scan"),
 		      "full scan and pid scan differ about the fixtures");
 		mw_audit_report_free(a);
+		/* audit_iter2 (maps from iter/task_vma), which kernels
+		 * without the open-coded VMA iterator load */
+		setenv("MEMWARD_AUDIT_SKIP_ITER3", "1", 1);
+		err = mw_audit_scan(&ob, &a);
+		unsetenv("MEMWARD_AUDIT_SKIP_ITER3");
+		REQUIRE(err == 0, "full scan with audit_iter2: %s", strerror(-err));
+		if (bpf_expected())
+			CHECK(a->via_bpf, "full scan with audit_iter2 did not use the BPF iterators");
+		CHECK(same_findings(a, p, pids, n, a->via_bpf ? "audit_iter2 vs /proc" : "/proc vs /proc"),
+		      "full scans differ about the fixtures (audit_iter2)");
+		mw_audit_report_free(a);
+		/* audit_iter3 when a process's map lock is held at its walk:
+		 * its maps read through /proc instead */
+		setenv("MEMWARD_AUDIT_MAPS_BUSY", "1", 1);
+		err = mw_audit_scan(&ob, &a);
+		unsetenv("MEMWARD_AUDIT_MAPS_BUSY");
+		REQUIRE(err == 0, "full scan with every map lock busy: %s", strerror(-err));
+		CHECK(same_findings(a, p, pids, n, a->via_bpf ? "maps busy vs /proc" : "/proc vs /proc"),
+		      "full scans differ about the fixtures (map locks busy)");
+		mw_audit_report_free(a);
 		/* the other iterators (fd tables from iter/task_file), which
 		 * kernels without bpf_rdonly_cast load */
 		setenv("MEMWARD_AUDIT_SKIP_ITER2", "1", 1);
