@@ -16,7 +16,9 @@
  * accesses start from are few: pid_namespace's inum is one nested access
  * (not pid_namespace, then ns_common), and the v2 cgroup id (css_set,
  * cgroup, kernfs_node) is not read: the css_set's address is the key user
- * space needs. Left: pid/pid_namespace and vfsmount/super_block share slots.
+ * space needs, and whether a file is on an internal mount is read from its
+ * superblock's flags, not from the mount (vfsmount and super_block share a
+ * slot). Left: pid/pid_namespace share one.
  */
 #ifndef MW_AUDIT_COMMON_BPF_H
 #define MW_AUDIT_COMMON_BPF_H
@@ -34,11 +36,11 @@ struct seq_file;
 /* The iterator contexts have had these layouts since they were added (the
  * verifier checks each access against the kernel's own): no relocation. */
 struct bpf_iter_meta { struct seq_file *seq; };
-struct vfsmount { int mnt_flags; } PA;
+struct vfsmount;
 struct qstr { const unsigned char *name; } PA;
 struct dentry { struct qstr d_name; } PA;
 struct path { struct vfsmount *mnt; struct dentry *dentry; } PA;
-struct super_block { __u32 s_dev; unsigned long s_magic; } PA;
+struct super_block { __u32 s_dev; unsigned long s_flags; unsigned long s_magic; } PA;
 struct inode {
 	unsigned short i_mode;
 	unsigned int i_nlink;
@@ -97,7 +99,7 @@ struct bpf_iter__task_vma {
 };
 
 #define PF_KTHREAD 0x00200000u
-#define MNT_INTERNAL 0x4000      /* kern_mount(): shm_mnt, hugetlbfs, secretmem */
+#define SB_KERNMOUNT (1ul << 22) /* kern_mount(): shm_mnt, hugetlbfs, secretmem */
 #define TMPFS_MAGIC 0x01021994ul
 #define HUGETLBFS_MAGIC 0x958458f6ul
 #define SECRETMEM_MAGIC 0x5345434dul
@@ -109,6 +111,11 @@ struct bpf_iter__task_vma {
 struct rec_buf {
 	struct mw_brec r;
 	char name[MW_BREC_NAME_MAX + 8];
+	/* of one program run of bpf/audit_fds.bpf.h's users, here (in a map
+	 * value) and not on the stack, where the verifier would follow every
+	 * value of them through every loop turn: */
+	__u32 used;     /* bytes of fd and mapping records written (MW_BREC_RUN_MAX) */
+	__u32 cut;      /* MW_BREC_CUT written: no more records */
 };
 
 /* Fill r from file when it is a memfd or secretmem: 0, else -1. Direct
@@ -117,15 +124,18 @@ struct rec_buf {
 static __always_inline int classify(struct file *file, struct rec_buf *b)
 {
 	struct inode *inode = file->f_inode;
-	struct vfsmount *mnt = file->f_path.mnt;
 	struct super_block *sb;
 	unsigned long magic;
 	long n;
 
-	if (!inode || !mnt || !(mnt->mnt_flags & MNT_INTERNAL))
+	/* on a kernel-internal mount: the superblock of a kern_mount(),
+	 * which no mount a user makes shares (the mount's MNT_INTERNAL would
+	 * say the same, but reading struct vfsmount costs every load of the
+	 * light skeletons a miss of the kernel's CO-RE cache: see above) */
+	if (!inode)
 		return -1;
 	sb = inode->i_sb;
-	if (!sb)
+	if (!sb || !(sb->s_flags & SB_KERNMOUNT))
 		return -1;
 	magic = sb->s_magic;
 	if (magic != TMPFS_MAGIC && magic != HUGETLBFS_MAGIC && magic != SECRETMEM_MAGIC)

@@ -78,13 +78,30 @@ __attribute__((noinline)) int vma_rec(__u64 vma_addr, struct rec_buf *b)
 	return !fill_vma(bpf_rdonly_cast((void *)vma_addr, bpf_core_type_id_kernel(struct vm_area_struct)), b);
 }
 
-/* Write the record fd_rec() or vma_rec() made (made: what it returned). */
+/* Write the record fd_rec() or vma_rec() made (made: what it returned),
+ * or MW_BREC_CUT when it would take the program run's records past
+ * MW_BREC_RUN_MAX (nothing more then: b->cut). */
 static __always_inline void write_rec(struct seq_file *seq, struct rec_buf *b, int made, __u32 pid, __u64 exec_id)
 {
-	if (!made)
+	__u32 len;
+
+	if (!made || b->cut)
 		return;
+	len = sizeof(b->r) + (((b->r.namelen & 0xff) + 7) & 0x1f8);
 	b->r.pid = pid;
 	b->r.exec_id = exec_id;
+	if (b->used + len > MW_BREC_RUN_MAX) {
+		__builtin_memset(&b->r, 0, sizeof(b->r));
+		b->r.type = MW_BREC_CUT;
+		b->r.pid = pid;
+		b->r.exec_id = exec_id;
+		b->r.fd = -1;
+		b->r.seals = -1;
+		bpf_seq_write(seq, b, sizeof(b->r));
+		b->cut = 1;
+		return;
+	}
+	b->used += len;
 	emit(seq, b);
 }
 
@@ -95,8 +112,8 @@ static long fd_bit(__u64 i, void *arg)
 	__u32 fd;
 
 	(void)i;
-	if (!w->word)
-		return 1; /* every set bit seen */
+	if (!w->word || w->b->cut)
+		return 1; /* every set bit seen, or no room for more */
 	fd = w->base + low_bit(w->word);
 	w->word &= w->word - 1;
 	/* the file pointer of fd, as the kernel's lockless lookups read it
@@ -112,7 +129,7 @@ static long fd_word(__u64 i, void *arg)
 {
 	struct fd_walk *w = arg;
 
-	if (bpf_probe_read_kernel(&w->word, sizeof(w->word), (void *)(w->open + i * sizeof(w->word))))
+	if (w->b->cut || bpf_probe_read_kernel(&w->word, sizeof(w->word), (void *)(w->open + i * sizeof(w->word))))
 		return 1;
 	if (w->word) {
 		w->base = (__u32)i * 64;
@@ -121,25 +138,25 @@ static long fd_word(__u64 i, void *arg)
 	return 0;
 }
 
-/* The fd table (what /proc/PID/fd lists), by the open_fds bitmap. */
-static __always_inline void walk_fds(struct task_struct *task, struct seq_file *seq, struct rec_buf *b, __u32 pid,
-				     __u64 exec_id)
+/* The fd table (what /proc/PID/fd lists), by the open_fds bitmap, with w
+ * (zeroed but for seq, b, exec_id and pid; b->used and b->cut zeroed by the
+ * caller, then telling what was written). */
+static __always_inline void walk_fds(struct task_struct *task, struct fd_walk *w)
 {
 	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct fd_walk w = { .seq = seq, .b = b, .exec_id = exec_id, .pid = pid };
 	__u32 nwords;
 
 	if (!fdt)
 		return;
-	w.fds = (unsigned long)BPF_CORE_READ(fdt, fd);
-	w.open = (unsigned long)BPF_CORE_READ(fdt, open_fds);
+	w->fds = (unsigned long)BPF_CORE_READ(fdt, fd);
+	w->open = (unsigned long)BPF_CORE_READ(fdt, open_fds);
 	/* max_fds is a multiple of BITS_PER_LONG; bpf_loop() stops at 2^23
 	 * words (2^29 fds, past fs.nr_open's maximum) */
 	nwords = BPF_CORE_READ(fdt, max_fds) / 64;
 	if (nwords > (1u << 23))
 		nwords = 1u << 23;
-	if (w.fds && w.open && nwords)
-		bpf_loop(nwords, fd_word, &w, 0);
+	if (w->fds && w->open && nwords)
+		bpf_loop(nwords, fd_word, w, 0);
 }
 
 #endif

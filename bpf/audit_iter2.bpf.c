@@ -77,7 +77,11 @@ int mw_audit_all(struct bpf_iter__task *ctx)
 	if (procs_only)
 		return 0;
 	b = bpf_map_lookup_elem(&scratch, &key);
-	if (b)
-		walk_fds(task, seq, b, pb.r.pid, pb.r.exec_id);
+	if (b) {
+		struct fd_walk w = { .seq = seq, .b = b, .exec_id = pb.r.exec_id, .pid = pb.r.pid };
+
+		b->used = b->cut = 0;
+		walk_fds(task, &w);
+	}
 	return 0;
 }

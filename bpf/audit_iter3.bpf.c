@@ -102,6 +102,7 @@ int mw_audit_all(struct bpf_iter__task *ctx)
 	struct task_struct *trusted = ctx->task, *task;
 	struct seq_file *seq = ctx->meta->seq;
 	struct bpf_iter_task_vma vmas;
+	struct fd_walk w = { 0 };
 	struct vm_area_struct *vma;
 	struct proc_buf pb;
 	struct rec_buf *b;
@@ -135,8 +136,13 @@ int mw_audit_all(struct bpf_iter__task *ctx)
 	if (err && err != -ENOENT) /* -ENOENT: no memory map (exited) */
 		pb.r.flags |= MW_BREC_PROC_NO_MAPS;
 	bpf_seq_write(seq, &pb, size);
-	walk_fds(task, seq, b, pb.r.pid, pb.r.exec_id);
-	while (!err && (vma = bpf_iter_task_vma_next(&vmas))) {
+	w.seq = seq;
+	w.b = b;
+	w.exec_id = pb.r.exec_id;
+	w.pid = pb.r.pid;
+	b->used = b->cut = 0;
+	walk_fds(task, &w);
+	while (!err && !b->cut && (vma = bpf_iter_task_vma_next(&vmas))) {
 		struct vm_area_struct *v = untrusted(vma, struct vm_area_struct);
 		struct file *file = v->vm_file;
 		struct inode *inode;
@@ -149,13 +155,12 @@ int mw_audit_all(struct bpf_iter__task *ctx)
 		if (!file)
 			continue;
 		inode = file->f_inode;
-		if (!(file->f_path.mnt->mnt_flags & MNT_INTERNAL) &&
-		    !((v->vm_flags & VM_EXEC) && inode && !inode->i_nlink))
+		if (!inode || (!(inode->i_sb->s_flags & SB_KERNMOUNT) && !((v->vm_flags & VM_EXEC) && !inode->i_nlink)))
 			continue;
 		/* its address as a number, for the global function */
 		if (bpf_probe_read_kernel(&addr, sizeof(addr), &v))
 			continue;
-		write_rec(seq, b, vma_rec(addr, b), pb.r.pid, pb.r.exec_id);
+		write_rec(seq, b, vma_rec(addr, b), w.pid, w.exec_id);
 	}
 	bpf_iter_task_vma_destroy(&vmas);
 	return 0;

@@ -92,7 +92,7 @@ static size_t rec_size(const char *p, size_t len)
 	if (type == MW_BREC_PROC) {
 		namelen = ((const struct mw_brec_proc *)p)->namelen;
 		sz = sizeof(struct mw_brec_proc);
-	} else if (type == MW_BREC_FD || type == MW_BREC_VMA) {
+	} else if (type == MW_BREC_FD || type == MW_BREC_VMA || type == MW_BREC_CUT) {
 		if (len < sizeof(struct mw_brec))
 			return 0;
 		namelen = ((const struct mw_brec *)p)->namelen;
@@ -123,9 +123,16 @@ static int walk(struct mw__audit_bpf *b, bool count)
 						  ((const struct mw_brec *)p[0])->pid);
 		const struct mw_brec *r = (const struct mw_brec *)p[k];
 
-		if (count)
+		if (count) {
 			b->nprocs++; /* an upper bound for each list */
-		else if (r->type == MW_BREC_FD)
+		} else if (r->type == MW_BREC_CUT) {
+			/* the process's records stop here (more than the
+			 * iterator's buffer): the collector reads it through
+			 * /proc; its process record came before */
+			if (!b->nprocs || b->procs[b->nprocs - 1]->pid != r->pid)
+				return -EPROTO;
+			((struct mw_brec_proc *)b->procs[b->nprocs - 1])->flags |= MW_BREC_PROC_CUT;
+		} else if (r->type == MW_BREC_FD)
 			b->fds[b->nfds++] = r;
 		else if (r->type == MW_BREC_VMA)
 			b->vmas[b->nvmas++] = r;

@@ -13,7 +13,14 @@ enum {
 	MW_BREC_FD = 1,   /* an fd of a process holds a memfd or secretmem (struct mw_brec) */
 	MW_BREC_VMA = 2,  /* a mapping of a memfd or secretmem (struct mw_brec) */
 	MW_BREC_PROC = 3, /* a process (struct mw_brec_proc) */
+	MW_BREC_CUT = 4,  /* the records of a process stop here (struct mw_brec, no name):
+			   * more than one read of the iterator holds; read it through /proc */
 };
+
+/* The records of one program run (a process, its fds, its maps) must fit in
+ * the iterator's buffer (8 pages): past this many bytes of fd and mapping
+ * records, a program stops and writes MW_BREC_CUT. */
+#define MW_BREC_RUN_MAX 28672
 
 /* flags */
 #define MW_BREC_SECRET    0x01u /* secretmem (else a memfd) */
@@ -70,6 +77,7 @@ struct mw_brec_proc {
 /* flags of struct mw_brec_proc */
 #define MW_BREC_PROC_NO_MAPS 0x01u /* its memory map was not walked with it (bpf/audit_iter3.bpf.c:
 				    * the map's lock was taken): read /proc/PID/maps */
+#define MW_BREC_PROC_CUT     0x02u /* set by user space: a MW_BREC_CUT record follows it */
 
 /* ---- the watch's exec events (bpf/audit_exec.bpf.c, src/audit/watch_bpf.c) */
 

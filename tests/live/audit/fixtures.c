@@ -134,6 +134,31 @@ static void map_exec_memfd(void *arg)
 	close(fd);
 }
 
+/* More records than one read of the BPF iterator holds (its 8 pages): 400
+ * memfds held, and one of them mapped executable 400 times (each mapping
+ * its own: the same file offset at each address, so none merge). */
+#define MANY 400
+static void many_memfds(void *arg)
+{
+	int first = -1;
+
+	(void)arg;
+	for (int i = 0; i < MANY; i++) {
+		int fd = mw_sys_memfd_create("mw-many", MFD_CLOEXEC | exec_flag);
+
+		if (fd < 0)
+			fail_child();
+		if (first < 0) {
+			first = fd;
+			if (ftruncate(fd, 4096) < 0)
+				fail_child();
+		}
+	}
+	for (int i = 0; i < MANY; i++)
+		if (mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, first, 0) == MAP_FAILED)
+			fail_child();
+}
+
 static int shared_fd = -1;
 
 static void shared_writer(void *arg)
@@ -375,12 +400,21 @@ static void check_cli(pid_t fileless, pid_t holder, pid_t clean)
 	CHECK(rc == 2, "no such process: exit %d", rc);
 }
 
+/* Which BPF objects did not load (the scans fall back to the next one):
+ * a note in the log of each kernel the test runs on. */
+static void note_load(int level, const char *msg, void *ctx)
+{
+	(void)level, (void)ctx;
+	if (strstr(msg, "did not load") || strstr(msg, "unavailable"))
+		live_note("%s", msg);
+}
+
 int main(int argc, char **argv)
 {
 	struct mw_audit_report *r = NULL;
 	const struct mw_audit_finding *f;
 	pid_t fileless = -1, runc = -1, holder, xmap, writer, reader, secret = -1, clean;
-	pid_t sealed_writer, sealed_reader;
+	pid_t sealed_writer, sealed_reader, many;
 	pid_t pids[16];
 	int n = 0, err;
 
@@ -394,6 +428,7 @@ int main(int argc, char **argv)
 	}
 	REQUIRE(argc == 2, "usage: live-audit-fixtures MEMWARD");
 	memward = argv[1];
+	mw_set_log(note_load, NULL);
 	REQUIRE(pipe(ready) == 0, "pipe");
 	atexit(kill_kids);
 
@@ -439,6 +474,7 @@ int main(int argc, char **argv)
 	else
 		live_note("secret-memory fixture skipped: memfd_secret is not available here");
 	clean = fixture("clean", nothing, NULL);
+	many = fixture("many memfds", many_memfds, NULL);
 
 	pids[n++] = fileless;
 	pids[n++] = runc;
@@ -449,6 +485,7 @@ int main(int argc, char **argv)
 	pids[n++] = sealed_writer;
 	pids[n++] = sealed_reader;
 	pids[n++] = clean;
+	pids[n++] = many;
 	if (secret > 0)
 		pids[n++] = secret;
 
