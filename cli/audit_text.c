@@ -237,8 +237,11 @@ void audit_out_table(FILE *out, const struct mw_audit_report *r)
 			putc_unlocked(' ', out);
 		putc_unlocked(' ', out);
 		put_esc(out, f->object, PUT_TABLE);
-		if (f->fd >= 0)
-			fprintf(out, " (fd %d)", f->fd);
+		if (f->fd >= 0) { /* " (fd %d)", without printf */
+			fputs_unlocked(" (fd ", out);
+			fputs_unlocked(fmt_ll(uid, sizeof(uid), f->fd), out);
+			putc_unlocked(')', out);
+		}
 		fputs_unlocked("\n         ", out);
 		put_esc(out, f->reason, PUT_TABLE);
 		fputs_unlocked("\n         exe: ", out);

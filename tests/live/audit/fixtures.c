@@ -402,11 +402,44 @@ static void check_cli(pid_t fileless, pid_t holder, pid_t clean)
 
 /* Which BPF objects did not load (the scans fall back to the next one):
  * a note in the log of each kernel the test runs on. */
+static int iter3_failed;
+
 static void note_load(int level, const char *msg, void *ctx)
 {
 	(void)level, (void)ctx;
 	if (strstr(msg, "did not load") || strstr(msg, "unavailable"))
 		live_note("%s", msg);
+	if (strstr(msg, "audit_iter3 did not load"))
+		iter3_failed++;
+}
+
+/* Does the kernel's BTF name this function (a kfunc)? */
+static bool kernel_has(const char *fn)
+{
+	int fd = open("/sys/kernel/btf/vmlinux", O_RDONLY | O_CLOEXEC);
+	size_t len = 0, cap = 1 << 20, n = strlen(fn) + 2;
+	char *buf = malloc(cap), key[128];
+	bool found = false;
+	ssize_t r;
+
+	while (fd >= 0 && buf && (r = read(fd, buf + len, cap - len)) > 0) {
+		len += (size_t)r;
+		if (len == cap) {
+			char *nb = realloc(buf, cap * 2);
+
+			if (!nb)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	/* the string table: names between NULs */
+	snprintf(key, sizeof(key), "%c%s", '\0', fn);
+	found = buf && n < sizeof(key) && memmem(buf, len, key, n) != NULL;
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return found;
 }
 
 int main(int argc, char **argv)
@@ -614,8 +647,13 @@ int main(int argc, char **argv)
 		struct mw_audit_opts op = { .sz = sizeof(op), .flags = MW_AUDIT_F_NO_BPF };
 		struct mw_audit_report *a = NULL, *p = NULL;
 
+		iter3_failed = 0;
 		err = mw_audit_scan(&ob, &a);
 		REQUIRE(err == 0, "full scan: %s", strerror(-err));
+		/* the one walk of processes, fds and maps wherever the kernel
+		 * has the open-coded VMA iterator (6.7) */
+		if (bpf_expected() && kernel_has("bpf_iter_task_vma_new"))
+			CHECK(!iter3_failed, "audit_iter3 did not load, although the kernel has bpf_iter_task_vma_new");
 		err = mw_audit_scan(&op, &p);
 		REQUIRE(err == 0, "full scan through /proc: %s", strerror(-err));
 		CHECK(!p->via_bpf, "MW_AUDIT_F_NO_BPF scan used BPF");
