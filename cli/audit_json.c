@@ -22,11 +22,26 @@
 
 #define JFLAGS (JSON_C_TO_STRING_NOSLASHESCAPE)
 
+/* The string a field held in the finding before, escaped: the findings of
+ * one process share its comm, exe, cmdline and cgroup, and findings of one
+ * rule in a row share their reason (the same pointers), so each is escaped
+ * once per run of them, not once per finding. */
+struct jmemo {
+	const char *raw;
+	char *esc;      /* its JSON string, quotes included */
+	size_t len, cap;
+};
+
+enum { MEMO_REASON, MEMO_COMM, MEMO_EXE, MEMO_CMDLINE, MEMO_CGROUP, MEMO_N };
+
 struct jw {
 	FILE *f;
 	bool pretty;
 	int level;      /* of the object being written */
 	bool first;     /* no member written yet */
+	struct jmemo memo[MEMO_N];
+	char *to;       /* NULL: into buf; else appending to the memo being made */
+	struct jmemo *making;
 	size_t len;     /* bytes in buf */
 	char buf[1 << 16];
 };
@@ -37,9 +52,31 @@ static void flush(struct jw *w)
 	w->len = 0;
 }
 
+/* Append to the memo being made (exits on out-of-memory, as esc() does). */
+static void memo_put(struct jmemo *m, const char *s, size_t n)
+{
+	if (m->len + n > m->cap) {
+		size_t cap = (m->len + n) * 2 + 64;
+		char *nb = realloc(m->esc, cap);
+
+		if (!nb) {
+			cli_err("out of memory");
+			exit(2);
+		}
+		m->esc = nb;
+		m->cap = cap;
+	}
+	memcpy(m->esc + m->len, s, n);
+	m->len += n;
+}
+
 /* Into w's own buffer: stdio costs more per call than the copy. */
 static void put(struct jw *w, const char *s, size_t n)
 {
+	if (w->making) {
+		memo_put(w->making, s, n);
+		return;
+	}
 	if (w->len + n > sizeof(w->buf)) {
 		flush(w);
 		if (n > sizeof(w->buf)) {
@@ -53,6 +90,10 @@ static void put(struct jw *w, const char *s, size_t n)
 
 static void putch(struct jw *w, char c)
 {
+	if (w->making) {
+		memo_put(w->making, &c, 1);
+		return;
+	}
 	if (w->len == sizeof(w->buf))
 		flush(w);
 	w->buf[w->len++] = c;
@@ -125,6 +166,24 @@ static void str(struct jw *w, const char *raw)
 	putch(w, '"');
 }
 
+/* str() of a field kept in memo slot: escaped again only when the field
+ * is another string than the previous finding's. */
+static void str_memo(struct jw *w, int slot, const char *raw)
+{
+	struct jmemo *m = &w->memo[slot];
+
+	if (!raw)
+		raw = "";
+	if (m->raw != raw || !m->esc) {
+		m->raw = raw;
+		m->len = 0;
+		w->making = m;
+		str(w, raw);
+		w->making = NULL;
+	}
+	put(w, m->esc, m->len);
+}
+
 /* The separator and "key": before a member. */
 static void key(struct jw *w, const char *k)
 {
@@ -153,6 +212,12 @@ static void k_plain(struct jw *w, const char *k, const char *v)
 {
 	key(w, k);
 	put(w, v, strlen(v));
+}
+
+static void k_memo(struct jw *w, const char *k, int slot, const char *raw)
+{
+	key(w, k);
+	str_memo(w, slot, raw);
 }
 
 static void k_null(struct jw *w, const char *k)
@@ -216,16 +281,16 @@ static void members(struct jw *w, const struct mw_audit_finding *x)
 
 	k_str(w, "kind", mw_audit_kind_key(x->kind));
 	k_str(w, "severity", mw_audit_severity_name(x->severity));
-	k_str(w, "reason", x->reason);
+	k_memo(w, "reason", MEMO_REASON, x->reason);
 	k_int(w, "pid", x->pid);
 	if (x->uid == (uid_t)-1)
 		k_null(w, "uid");
 	else
 		k_int(w, "uid", x->uid);
-	k_str(w, "comm", x->comm);
-	k_str(w, "exe", x->exe);
-	k_str(w, "cmdline", x->cmdline);
-	k_str(w, "cgroup", x->cgroup);
+	k_memo(w, "comm", MEMO_COMM, x->comm);
+	k_memo(w, "exe", MEMO_EXE, x->exe);
+	k_memo(w, "cmdline", MEMO_CMDLINE, x->cmdline);
+	k_memo(w, "cgroup", MEMO_CGROUP, x->cgroup);
 	if (x->container[0])
 		k_str(w, "container", x->container);
 	else
@@ -243,19 +308,39 @@ static void members(struct jw *w, const struct mw_audit_finding *x)
 		k_null(w, "fd");
 	else
 		k_int(w, "fd", x->fd);
-	snprintf(buf, sizeof(buf), "%u:%u", major(x->dev), minor(x->dev));
-	if (x->ino) {
-		k_str(w, "dev", buf);
+	if (x->ino) { /* "%u:%u" without printf */
+		char *p = buf + sizeof(buf);
+		unsigned int v = minor(x->dev);
+
+		*--p = '\0';
+		do
+			*--p = (char)('0' + v % 10);
+		while ((v /= 10));
+		*--p = ':';
+		v = major(x->dev);
+		do
+			*--p = (char)('0' + v % 10);
+		while ((v /= 10));
+		k_str(w, "dev", p);
 		k_int(w, "inode", (int64_t)x->ino);
 	} else {
 		k_null(w, "dev");
 		k_null(w, "inode");
 	}
-	snprintf(buf, sizeof(buf), "%04o", x->mode);
-	if (x->mode)
-		k_str(w, "mode", buf);
-	else
+	if (x->mode) { /* "%04o" without printf */
+		char *p = buf + sizeof(buf);
+		uint32_t v = x->mode;
+		int d = 0;
+
+		*--p = '\0';
+		do {
+			*--p = (char)('0' + (v & 7));
+			d++;
+		} while ((v >>= 3) || d < 4);
+		k_str(w, "mode", p);
+	} else {
 		k_null(w, "mode");
+	}
 	seals(w, x->seals);
 	k_int(w, "size", (int64_t)x->size);
 	if (x->peer_pid)
@@ -288,6 +373,13 @@ static void finding(struct jw *w, const struct mw_audit_finding *x, bool typed)
 	putch(w, '}');
 }
 
+static void jw_free(struct jw *w)
+{
+	for (int i = 0; i < MEMO_N; i++)
+		free(w->memo[i].esc);
+	free(w);
+}
+
 void audit_out_json(FILE *f, const struct mw_audit_report *r, json_object *summary)
 {
 	struct jw *w = calloc(1, sizeof(*w));
@@ -318,7 +410,7 @@ void audit_out_json(FILE *f, const struct mw_audit_report *r, json_object *summa
 		putch(w, '\n');
 	PUTS(w, "  ]\n}\n");
 	flush(w);
-	free(w);
+	jw_free(w);
 }
 
 void audit_out_jsonl(FILE *f, const struct mw_audit_report *r, json_object *summary)
@@ -338,5 +430,5 @@ void audit_out_jsonl(FILE *f, const struct mw_audit_report *r, json_object *summ
 	put(w, sum, strlen(sum));
 	putch(w, '\n');
 	flush(w);
-	free(w);
+	jw_free(w);
 }
