@@ -369,37 +369,69 @@ MW_API void mw_secret_free(struct mw_secret_heap *h, void *p)
 		mw__guarded_free(h, p);
 }
 
-size_t mw__compact_size(const struct mw_secret_heap *h, const void *ptr)
+/*
+ * Is p a live object of h, and of what size? Read-only and without a lock,
+ * for any pointer at any time (libgcrypt's is_secure and OpenSSL's
+ * CRYPTO_secure_allocated are asked about pointers that are not ours, or
+ * no longer): at the limit another thread may be unmapping the slab or run
+ * p points into and reusing its record for another chunk, so every field
+ * of the record is read once, the size array is checked to lie in the
+ * heap's metadata region (which stays mapped for the heap's life, as do
+ * the records) before it is read, and the page table is read again after:
+ * a record released or reused meanwhile gives "not ours". (The old code
+ * read the fields as it went and followed a size array pointer that a
+ * release had just wiped: SIGSEGV, red-team round 3.)
+ */
+static bool compact_query(const struct mw_secret_heap *h, const char *p, size_t *size)
 {
-	const char *p = ptr;
 	struct mw_chunk *ch = mw__lookup(h, p);
-	uint16_t v;
-	long i;
+	uint8_t kind;
+	char *map;
+	bool live = false;
+	size_t n = 0;
 
 	if (!ch)
-		return 0;
-	if (ch->kind == MW_CHUNK_LARGE)
-		return p == ch->map + MW_SC_HDR && __atomic_load_n(&ch->state, __ATOMIC_ACQUIRE) == 1
-			       ? ch->n : 0;
-	if (ch->kind != MW_CHUNK_SLAB || (i = slot_of(ch, p)) < 0)
-		return 0;
-	v = __atomic_load_n(&ch->sizes[i], __ATOMIC_ACQUIRE);
-	return v >= MW_SLOT_QUAR ? 0 : v;
+		return false;
+	kind = __atomic_load_n(&ch->kind, __ATOMIC_ACQUIRE);
+	map = __atomic_load_n(&ch->map, __ATOMIC_ACQUIRE);
+	if (kind == MW_CHUNK_LARGE) {
+		n = __atomic_load_n(&ch->n, __ATOMIC_ACQUIRE);
+		live = map && p == map + MW_SC_HDR &&
+		       __atomic_load_n(&ch->state, __ATOMIC_ACQUIRE) == 1;
+	} else if (kind == MW_CHUNK_SLAB) {
+		uint32_t stride = __atomic_load_n(&ch->stride, __ATOMIC_ACQUIRE);
+		uint32_t nslots = __atomic_load_n(&ch->nslots, __ATOMIC_ACQUIRE);
+		uint16_t *sizes = __atomic_load_n(&ch->sizes, __ATOMIC_ACQUIRE);
+		size_t rel, i;
+
+		if (!map || !stride || !sizes || (const char *)p < map + MW_SC_HDR)
+			return false;
+		rel = (size_t)(p - map) - MW_SC_HDR;
+		i = rel / stride;
+		if (i * stride != rel || i >= nslots || (char *)sizes < h->sizes_base ||
+		    (char *)(sizes + nslots) > h->sizes_end)
+			return false;
+		n = __atomic_load_n(&sizes[i], __ATOMIC_ACQUIRE);
+		live = n < MW_SLOT_QUAR;
+	}
+	if (!live || mw__lookup(h, p) != ch || __atomic_load_n(&ch->map, __ATOMIC_ACQUIRE) != map)
+		return false;
+	*size = n;
+	return true;
+}
+
+size_t mw__compact_size(const struct mw_secret_heap *h, const void *ptr)
+{
+	size_t n;
+
+	return compact_query(h, ptr, &n) ? n : 0;
 }
 
 bool mw__compact_owns(const struct mw_secret_heap *h, const void *ptr)
 {
-	const char *p = ptr;
-	struct mw_chunk *ch = mw__lookup(h, p);
-	long i;
+	size_t n;
 
-	if (!ch)
-		return false;
-	if (ch->kind == MW_CHUNK_LARGE)
-		return p == ch->map + MW_SC_HDR && __atomic_load_n(&ch->state, __ATOMIC_ACQUIRE) == 1;
-	if (ch->kind != MW_CHUNK_SLAB || (i = slot_of(ch, p)) < 0)
-		return false;
-	return __atomic_load_n(&ch->sizes[i], __ATOMIC_ACQUIRE) < MW_SLOT_QUAR;
+	return compact_query(h, ptr, &n);
 }
 
 void *mw__compact_realloc(struct mw_secret_heap *h, void *ptr, size_t n)
