@@ -30,6 +30,21 @@ static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static mw_log_fn log_fn;
 static void *log_ctx;
 
+/* A child of fork() has one thread: log_lock, which another thread of the
+ * parent may have held at the fork, is made anew there (else the child's
+ * first message, such as a secret heap's error, waited for ever: red-team
+ * round 3). Not taken in a prepare handler: a thread holding another lock
+ * of the library while logging would then deadlock the fork. */
+static void log_after_fork(void)
+{
+	pthread_mutex_init(&log_lock, NULL);
+}
+
+__attribute__((constructor)) static void log_atfork(void)
+{
+	pthread_atfork(NULL, NULL, log_after_fork);
+}
+
 MW_API void mw_set_log(mw_log_fn fn, void *ctx)
 {
 	pthread_mutex_lock(&log_lock);

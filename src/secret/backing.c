@@ -336,6 +336,7 @@ static int budget_check(struct mw_secret_heap *h, size_t len)
  * by the atfork prepare handler: a fork(3) from another thread waits until
  * the descriptor is closed, so no child ever inherits one. */
 static pthread_mutex_t fd_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t vio_lock = PTHREAD_MUTEX_INITIALIZER; /* the violation handler */
 
 void mw__backing_fork_prepare(void)
 {
@@ -545,6 +546,9 @@ void mw__backing_after_fork(void)
 {
 	pthread_mutex_unlock(&fd_lock);
 	__atomic_store_n(&secret_bytes, 0, __ATOMIC_RELAXED);
+	/* Held by another thread of the parent, maybe: made anew (one thread
+	 * here). */
+	pthread_mutex_init(&vio_lock, NULL);
 }
 
 /* Called by destroy: the heap's own file goes away with it. */
@@ -645,7 +649,6 @@ void mw__backing_close(struct mw_secret_heap *h)
 
 /* ---- violations ---- */
 
-static pthread_mutex_t vio_lock = PTHREAD_MUTEX_INITIALIZER;
 static mw_secret_violation_fn vio_fn;
 static void *vio_ctx;
 

@@ -132,6 +132,15 @@ static size_t heap_maps;          /* the reservation and metadata of every live 
 static bool maps_known;
 static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* In a child of fork(): maps_lock, maybe held by another thread of the
+ * parent at the fork, made anew (one thread here), and the process's
+ * mappings counted again at the next growth. */
+void mw__guarded_after_fork(void)
+{
+	pthread_mutex_init(&maps_lock, NULL);
+	maps_known = false;
+}
+
 /* Called with maps_lock only: the buffer is static so that an allocation
  * in a thread with a small stack does not put 64 KiB on it. */
 static size_t maps_count(void)

@@ -323,6 +323,7 @@ MW_HIDDEN void mw__tc_detach_self(const struct mw_secret_heap *h);
 MW_HIDDEN void mw__backing_fork_prepare(void);
 MW_HIDDEN void mw__backing_fork_parent(void);
 MW_HIDDEN void mw__backing_after_fork(void);
+MW_HIDDEN void mw__guarded_after_fork(void);
 
 /* compact.c, tcache.c */
 MW_HIDDEN void mw__tc_thread_exit(struct mw_secret_heap *h, struct mw_tcache *tc);

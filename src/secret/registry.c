@@ -55,6 +55,14 @@ static void fork_child(void)
 	pthread_mutex_unlock(&reg_lock);
 	__atomic_add_fetch(&mw__fork_gen, 1, __ATOMIC_RELEASE);
 	mw__backing_after_fork();
+	mw__guarded_after_fork();
+}
+
+/* At load, not at the first heap: the violation handler's lock can be held
+ * at a fork before any heap exists (mw_secret_set_violation_handler). */
+__attribute__((constructor)) static void reg_atfork(void)
+{
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
 /* Called with reg_lock held. */
@@ -85,7 +93,6 @@ static void thread_exit(void *arg)
 static void reg_init(void)
 {
 	tc_key_err = pthread_key_create(&tc_key, thread_exit);
-	pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
 int mw__registry_add(struct mw_secret_heap *h)
