@@ -141,7 +141,9 @@ struct mw_secret_opts {
  *            below 29 chunks + a page (compact) or 64 pages (guarded)
  *   ENOSYS, EPERM, EACCES (or another errno of memfd_secret)
  *            memfd_secret unavailable and MW_SECRET_NO_FALLBACK given
- *   EAGAIN   RLIMIT_MEMLOCK exhausted (either backing): the message of
+ *   EAGAIN   RLIMIT_MEMLOCK exhausted (either backing), or a compact
+ *            chunk_size larger than RLIMIT_MEMLOCK without CAP_IPC_LOCK (no
+ *            slab could ever be locked): the message of
  *            mw_secret_last_error() names RLIMIT_MEMLOCK and its value
  *   ENOMEM   out of memory or address space
  *   EMFILE, ENFILE  no fd for memfd_secret

@@ -4,6 +4,7 @@
 #include "core/opts.h"
 
 #include <errno.h>
+#include <sys/resource.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
@@ -119,6 +120,21 @@ static int check_limits(const struct mw_secret_heap *h)
 		mw__secret_error("reserve %zu is below the minimum for this mode and chunk size "
 				 "(%zu bytes)", h->resv, min_resv);
 		return -EINVAL;
+	}
+	/* A slab bigger than the whole RLIMIT_MEMLOCK can never be locked by a
+	 * process without CAP_IPC_LOCK (with it, some kernels still charge
+	 * secretmem to the limit: the first growth then says so). */
+	if (h->mode == MW_SECRET_COMPACT) {
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+		    one > rl.rlim_cur && !mw__cap_effective(MW_CAP_IPC_LOCK)) {
+			mw__secret_error("chunk_size %zu is larger than RLIMIT_MEMLOCK (%llu bytes) and "
+					 "the process has no CAP_IPC_LOCK: no slab could ever be locked; "
+					 "choose a smaller chunk_size or raise RLIMIT_MEMLOCK", one,
+					 (unsigned long long)rl.rlim_cur);
+			return -EAGAIN;
+		}
 	}
 	return 0;
 }

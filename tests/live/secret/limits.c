@@ -3,6 +3,8 @@
  * Issue 10 defect 6: limits that end in surprise.
  *  - chunk_size = 4096: every size up to 4 KiB + 1 works (3585..4096 failed);
  *  - max_locked = 8192 and reserve = 1 are refused by heap_new (EINVAL),
+ *    and, as nobody, a compact chunk_size over RLIMIT_MEMLOCK (EAGAIN: found
+ *    by red-team round 3, accepted and then every allocation failed),
  *  - the reserve rounded to a page in guarded mode, the default reserve
  *    large enough for a 64 MiB chunk_size (reserve_rounding()),
  *    not accepted and then failing every allocation;
@@ -241,9 +243,59 @@ static void reserve_rounding(size_t page)
 	mw_secret_heap_destroy(h);
 }
 
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* As nobody under 8 MiB: a chunk_size over the limit is refused by heap_new
+ * (EAGAIN, naming RLIMIT_MEMLOCK), leaving no fd behind; one under it
+ * works. It was accepted, and then every allocation failed. */
+static int chunk_over_memlock(void *arg)
+{
+	struct mw_secret_opts o = { .sz = sizeof(o), .chunk_size = 16 * MIB };
+	struct mw_secret_heap *h;
+	int fds = count_fds(), bad = 0;
+	void *p;
+
+	(void)arg;
+	errno = 0;
+	h = mw_secret_heap_new(&o);
+	if (h || errno != EAGAIN || !strstr(mw_secret_last_error(), "RLIMIT_MEMLOCK")) {
+		printf("chunk_size 16 MiB under an 8 MiB limit: %s, errno %s (%s); want NULL, EAGAIN\n",
+		       h ? "accepted" : "refused", strerror(errno), mw_secret_last_error());
+		bad = 1;
+	}
+	mw_secret_heap_destroy(h);
+	if (count_fds() != fds) {
+		printf("a refused heap_new left %d fds open\n", count_fds() - fds);
+		bad = 1;
+	}
+	o.chunk_size = 4 * MIB;
+	h = mw_secret_heap_new(&o);
+	p = h ? mw_secret_alloc(h, 100) : NULL;
+	if (!p) {
+		printf("chunk_size 4 MiB under an 8 MiB limit: %s (%s)\n", strerror(errno),
+		       mw_secret_last_error());
+		bad = 1;
+	}
+	mw_secret_free(h, p);
+	mw_secret_heap_destroy(h);
+	return bad;
+}
+
 int main(void)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	int rc;
 
 	chunk_4096();
 	refused(8192, 0, MW_SECRET_COMPACT);
@@ -252,6 +304,8 @@ int main(void)
 	refused(0, 1, MW_SECRET_GUARDED);
 	out_of_range();
 	reserve_rounding(page);
+	rc = unpriv_run(8 * MIB, chunk_over_memlock, NULL);
+	CHECK(rc == 0, "chunk_size against RLIMIT_MEMLOCK as nobody: exit %d", rc);
 	many_heaps();
 	if (getenv("MW_IN_VM"))
 		live_note("in a TCG guest: tens of thousands of heaps would take minutes; checked on the host");
