@@ -28,6 +28,7 @@ static struct mw_secret_heap *reg_heaps;
 static pthread_once_t reg_once = PTHREAD_ONCE_INIT;
 static pthread_key_t tc_key;
 static int tc_key_err;
+static bool tc_key_ok; /* tc_key was created: until then key 0 is not ours */
 
 unsigned long mw__fork_gen;
 
@@ -93,6 +94,8 @@ static void thread_exit(void *arg)
 static void reg_init(void)
 {
 	tc_key_err = pthread_key_create(&tc_key, thread_exit);
+	if (!tc_key_err)
+		__atomic_store_n(&tc_key_ok, true, __ATOMIC_RELEASE);
 }
 
 int mw__registry_add(struct mw_secret_heap *h)
@@ -180,7 +183,14 @@ int mw__tc_attach(struct mw_secret_heap *h, struct mw_tcache *tc)
  * thread (other threads' nodes are recognised by the id). */
 void mw__tc_detach_self(const struct mw_secret_heap *h)
 {
-	struct tc_node *list = pthread_getspecific(tc_key), **pp = &list, *n;
+	struct tc_node *list, **pp = &list, *n;
+
+	/* A heap_new that failed before its first registration: the key does
+	 * not exist, and key 0 may be another library's (the program's value
+	 * would be read as our list and overwritten). */
+	if (!__atomic_load_n(&tc_key_ok, __ATOMIC_ACQUIRE))
+		return;
+	list = pthread_getspecific(tc_key);
 
 	while ((n = *pp)) {
 		if (n->id == h->id) {
