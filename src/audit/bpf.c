@@ -437,61 +437,6 @@ int mw__audit_bpf_load(struct mw__audit_bpf *b)
 	return b->load_err;
 }
 
-struct reader_job {
-	struct audit_iter3 *skel;
-	struct iter_out out;
-	int err;
-};
-
-/* The second reader of audit_iter3: its records made in a slot of its own. */
-static void *second_reader(void *arg)
-{
-	struct reader_job *j = arg;
-
-	j->skel->bss->reader[1] = (__u32)gettid();
-	j->err = read_iter(j->skel->links.mw_audit_all_fd, &j->out);
-	return NULL;
-}
-
-/* audit_iter3: processes, fd tables and maps in one walk of the tasks,
- * shared by two readers when parallel (each takes the next process
- * neither has taken: on a busy machine the reader that runs more does
- * more), into o and o2. */
-static int collect3(struct audit_iter3 *skel, bool parallel, struct iter_out *o, struct iter_out *o2)
-{
-	struct reader_job j = { .skel = skel };
-	pthread_t tid;
-	int err;
-
-	skel->bss->procs_only = 0;
-	/* MEMWARD_AUDIT_MAPS_BUSY (tests): every map read through /proc, as
-	 * when its lock is held at the walk */
-	skel->bss->maps_busy = secure_getenv("MEMWARD_AUDIT_MAPS_BUSY") != NULL;
-	if (parallel) {
-		skel->bss->shared = 1;
-		skel->bss->claimed = 0;
-		skel->bss->lost = 0;
-		skel->bss->reader[1] = 0;
-		skel->bss->mine[0] = skel->bss->mine[1] = 0;
-		if (pthread_create(&tid, NULL, second_reader, &j) == 0) {
-			err = read_iter(skel->links.mw_audit_all_fd, o);
-			pthread_join(tid, NULL);
-			if (!err)
-				err = j.err;
-			*o2 = j.out;
-			if (err || !skel->bss->lost)
-				return err;
-			/* a process neither reader could take (never seen
-			 * yet): read again, alone */
-			free(o->buf);
-			free(o2->buf);
-			*o = *o2 = (struct iter_out){ 0 };
-		}
-	}
-	skel->bss->shared = 0;
-	return read_iter(skel->links.mw_audit_all_fd, o);
-}
-
 int mw__audit_bpf_collect(struct mw__audit_bpf *b, bool parallel)
 {
 	(void)parallel;

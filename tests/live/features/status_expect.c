@@ -242,8 +242,15 @@ static void check_bpf_lsm(void)
 			 want_list[1] ? "," : "", tok);
 	}
 	strcat(want_list, "]");
+#ifdef MW_HAVE_LIBBPF
 	want("bpf_lsm", !lerr && listed && !load ? "supported" : lerr && !load ? "unknown" : "missing", NULL,
 	     load ? load : lerr);
+#else
+	/* built without libbpf: the library cannot try, and says so */
+	want("bpf_lsm", "unknown", NULL, load);
+	CHECK(strstr(str(feat("bpf_lsm"), "reason"), "libbpf"), "bpf_lsm: the reason does not say libbpf: %s",
+	      str(feat("bpf_lsm"), "reason"));
+#endif
 	want_field("bpf_lsm", "listed", lerr ? "null" : listed ? "true" : "false");
 	want_field("bpf_lsm", "lsm_list", lerr ? "null" : want_list);
 	if (load != EOPNOTSUPP)
