@@ -23,6 +23,17 @@
 
 #define LIVE_SKIP_CODE 77
 
+/* LIVE_ASAN: built with AddressSanitizer (gcc defines __SANITIZE_ADDRESS__,
+ * clang answers __has_feature). Tests use it where the sanitizer changes what
+ * can be checked (mlock is a no-op under it, its runtime is not fork-safe). */
+#if defined(__SANITIZE_ADDRESS__)
+#define LIVE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LIVE_ASAN 1
+#endif
+#endif
+
 static int live_failures;
 
 __attribute__((format(printf, 4, 5)))

@@ -29,13 +29,6 @@ static int stop;
 /* Shared with the children: the step a child reached, said when it hangs. */
 static volatile int *step;
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
 
 static void quiet(const char *what, void *ptr, void *ctx)
 {
@@ -119,7 +112,7 @@ int main(void)
 		"alloc/double free (compact)", "heap_destroy (compact)", "_exit",
 	};
 
-#ifdef UNDER_ASAN
+#ifdef LIVE_ASAN
 	/* The sanitizer runtime of this toolchain (clang 14) has no fork hook:
 	 * its allocator and stack depot locks are not taken around fork(), so
 	 * a child can wait on a lock of the sanitizer's that another thread

@@ -93,13 +93,6 @@ static int child(enum mw_secret_mode mode, unsigned int flags, rlim_t limit)
 	return 0;
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
 
 int main(void)
 {
@@ -111,7 +104,7 @@ int main(void)
 				pid_t pid;
 				int rc;
 
-#ifdef UNDER_ASAN
+#ifdef LIVE_ASAN
 				/* ASan turns mlock() into a no-op: the fallback cannot
 				 * run out of locked memory in this build. */
 				if (f) {

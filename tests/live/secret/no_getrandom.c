@@ -30,13 +30,6 @@
 
 #include <memward/secret.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define MW_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define MW_ASAN 1
-#endif
-#endif
 
 static int violations;
 
@@ -158,7 +151,7 @@ static int child(int err)
 	return 0;
 }
 
-#ifndef MW_ASAN
+#ifndef LIVE_ASAN
 static int child_no_mlock(void)
 {
 	struct mw_secret_opts o = { .sz = sizeof(o), .mode = MW_SECRET_COMPACT };
@@ -214,7 +207,7 @@ int main(void)
 	} else {
 		live_note("no memfd_secret here: the ftruncate case is not run");
 	}
-#ifdef MW_ASAN
+#ifdef LIVE_ASAN
 	/* ASan's mlock interceptor returns 0 without calling the kernel */
 	live_note("built with ASan, which never passes mlock to the kernel: the mlock case is not run");
 #else
