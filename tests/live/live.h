@@ -153,6 +153,27 @@ static inline int live_wait(pid_t pid)
 	return WEXITSTATUS(st);
 }
 
+/* Run fn in a child of fork() and wait for it: its result as the exit code
+ * (stdout flushed on both sides), or 128+signal when it was killed. */
+static inline int live_run_child(int (*fn)(void))
+{
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		printf("fork: %s\n", strerror(errno));
+		exit(1);
+	}
+	if (pid == 0) {
+		int rc = fn();
+
+		fflush(stdout);
+		_exit(rc);
+	}
+	return live_wait(pid);
+}
+
 /*
  * Run argv[0] with argv, its stdout (and stderr, with `merge_stderr`) read
  * into out (NUL-terminated; the first size-1 bytes are kept, the rest is read

@@ -135,18 +135,7 @@ static int child(void)
 
 int main(void)
 {
-	pid_t pid;
-	int rc;
-
-	fflush(stdout);
-	pid = fork();
-	REQUIRE(pid >= 0, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		rc = child();
-		fflush(stdout);
-		_exit(rc);
-	}
-	rc = live_wait(pid);
+	int rc = live_run_child(child);
 	if (rc == LIVE_SKIP_CODE)
 		live_skip("see above");
 	CHECK(rc == 0, "failed guarded allocations left nothing behind: exit %d", rc);

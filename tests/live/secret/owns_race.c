@@ -100,18 +100,7 @@ static int body(void)
 
 int main(void)
 {
-	pid_t pid;
-	int rc;
-
-	fflush(stdout);
-	pid = fork();
-	REQUIRE(pid >= 0, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		rc = body();
-		fflush(stdout);
-		_exit(rc);
-	}
-	rc = live_wait(pid);
+	int rc = live_run_child(body);
 	CHECK(rc == 0, "owns/size while slabs are unmapped and reused: exit %d (%s)", rc,
 	      rc > 128 ? "killed by a signal" : "wrong answers for live objects");
 	return live_done();
