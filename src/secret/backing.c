@@ -551,6 +551,20 @@ void mw__backing_after_fork(void)
 	pthread_mutex_init(&vio_lock, NULL);
 }
 
+void mw__backing_child_reserve(struct mw_secret_heap *h)
+{
+	void *p;
+
+	if (!h->base || (h->flags & MW_SECRET_SHARE_WITH_CHILDREN) || h->child_resv)
+		return; /* shared: inherited as it is; held already: a grandparent's */
+	p = mmap(h->base, h->resv, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE,
+		 -1, 0);
+	if (p == h->base)
+		h->child_resv = true;
+	else if (p != MAP_FAILED)
+		munmap(p, h->resv); /* a kernel before 4.17 took the address as a hint */
+}
+
 /* Called by destroy: the heap's own file goes away with it. */
 void mw__backing_forget(size_t len)
 {

@@ -229,8 +229,8 @@ static void destroy_foreign(struct mw_secret_heap *h)
 	if (h->mode == MW_SECRET_COMPACT)
 		mw__compact_fini(h);
 	mw__span_free_all(h);
-	if (h->flags & MW_SECRET_SHARE_WITH_CHILDREN)
-		munmap(h->base, h->resv); /* the child's own view of the mappings */
+	if ((h->flags & MW_SECRET_SHARE_WITH_CHILDREN) || h->child_resv)
+		munmap(h->base, h->resv); /* the child's own view, or its hold on the range */
 	mw__meta_fini(h); /* the records of every chunk */
 	free(h);
 }

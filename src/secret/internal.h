@@ -169,6 +169,7 @@ struct mw_secret_heap {
 	struct mw_span *spans;       /* ranges given back (h->lock) */
 	unsigned int gbatch;
 	bool maps_taken;             /* two mappings counted in mw__secret_maps_take() */
+	bool child_resv;             /* a child of fork(): the parent's range held PROT_NONE */
 	struct mw_shard *shards;     /* compact: nshards of them */
 	unsigned int nshards;
 
@@ -323,6 +324,10 @@ MW_HIDDEN void mw__tc_detach_self(const struct mw_secret_heap *h);
 MW_HIDDEN void mw__backing_fork_prepare(void);
 MW_HIDDEN void mw__backing_fork_parent(void);
 MW_HIDDEN void mw__backing_after_fork(void);
+/* In a child of fork(), for each heap of the parent: hold its address range
+ * (DONTFORK, so absent here) with a PROT_NONE mapping, so that nothing of
+ * the child's is ever placed where a parent's object was. */
+MW_HIDDEN void mw__backing_child_reserve(struct mw_secret_heap *h);
 MW_HIDDEN void mw__guarded_after_fork(void);
 
 /* compact.c, tcache.c */

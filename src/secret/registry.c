@@ -53,6 +53,8 @@ static void fork_parent(void)
 
 static void fork_child(void)
 {
+	for (struct mw_secret_heap *h = reg_heaps; h; h = h->reg_next)
+		mw__backing_child_reserve(h);
 	pthread_mutex_unlock(&reg_lock);
 	__atomic_add_fetch(&mw__fork_gen, 1, __ATOMIC_RELEASE);
 	mw__backing_after_fork();
