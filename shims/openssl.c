@@ -21,9 +21,16 @@
  *   actual_size        the size requested (0 if not ours)
  *   used               bytes in use in the heap
  *   malloc_init        makes the heap now; 1 (success), 0 if it cannot be made
- *   malloc_initialized 1 while the heap exists
- *   malloc_done        1 and the heap destroyed when no object is live (a
- *                      0-byte one included), else 0
+ *   malloc_initialized 1 while the heap exists and is not done
+ *   malloc_done        1 when no object is live (a 0-byte one included),
+ *                      else 0; the heap is kept, not destroyed (other threads
+ *                      may be inside it: OpenSSL's own heap serialises every
+ *                      call on one lock, this one does not), its free memory
+ *                      already wiped; initialized says 0 until the next
+ *                      init or allocation
+ * After fork() the child's first call retires the parent's heap (its
+ * objects are recognised, and left alone, for any number of generations)
+ * and the child gets a heap of its own.
  * The symbols carry OpenSSL's version (OPENSSL_3.0.0, openssl.map) so that
  * libcrypto's versioned references bind to them.
  */
@@ -40,6 +47,16 @@ static struct shim_heap heap = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
+static void after_fork(void)
+{
+	shim_heap_after_fork(&heap);
+}
+
+__attribute__((constructor)) static void shim_init(void)
+{
+	pthread_atfork(NULL, NULL, after_fork);
+}
+
 SHIM_API int CRYPTO_secure_malloc_init(size_t size, size_t minsize)
 {
 	(void)size;
@@ -52,42 +69,46 @@ SHIM_API int CRYPTO_secure_malloc_init(size_t size, size_t minsize)
 
 SHIM_API int CRYPTO_secure_malloc_initialized(void)
 {
-	return __atomic_load_n(&heap.cur, __ATOMIC_ACQUIRE) != NULL;
+	if (!shim_sync(&heap))
+		return 0;
+	return __atomic_load_n(&heap.cur, __ATOMIC_ACQUIRE) != NULL &&
+	       !__atomic_load_n(&heap.done, __ATOMIC_ACQUIRE);
+}
+
+/* This process's heap's counters; false when there is none (or it is the
+ * parent's, not yet retired). */
+static bool stats(struct mw_secret_stats *st)
+{
+	struct mw_secret_heap *h;
+
+	if (!shim_sync(&heap))
+		return false;
+	h = __atomic_load_n(&heap.cur, __ATOMIC_ACQUIRE);
+	st->sz = sizeof(*st);
+	return h && mw_secret_heap_stats(h, st) == 0;
 }
 
 SHIM_API size_t CRYPTO_secure_used(void)
 {
-	struct mw_secret_heap *h = __atomic_load_n(&heap.cur, __ATOMIC_ACQUIRE);
-	struct mw_secret_stats st = { .sz = sizeof(st) };
+	struct mw_secret_stats st;
 
-	if (!h || mw_secret_heap_stats(h, &st) < 0)
-		return 0;
-	return st.bytes_in_use;
+	return stats(&st) ? st.bytes_in_use : 0;
 }
 
-/* Objects live in the heap: a 0-byte object adds nothing to used, but is
- * live (destroying the heap under it made its free crash). */
-static size_t live_objects(void)
-{
-	struct mw_secret_heap *h = __atomic_load_n(&heap.cur, __ATOMIC_ACQUIRE);
-	struct mw_secret_stats st = { .sz = sizeof(st) };
-
-	if (!h || mw_secret_heap_stats(h, &st) < 0)
-		return 0;
-	return st.live_objects;
-}
-
+/* Done when no object is live: a 0-byte object adds nothing to used, but
+ * is live. The heap is never destroyed here: another thread may be between
+ * reading it and using it (destroying it under them crashed). */
 SHIM_API int CRYPTO_secure_malloc_done(void)
 {
-	struct mw_secret_heap *h;
+	struct mw_secret_stats st;
 
-	if (live_objects() != 0)
+	if (!shim_sync(&heap))
+		return 0; /* the parent's heap and its live objects are still current */
+	if (!__atomic_load_n(&heap.cur, __ATOMIC_ACQUIRE))
+		return 1; /* nothing made: nothing in use */
+	if (!stats(&st) || st.live_objects != 0)
 		return 0;
-	pthread_mutex_lock(&heap.lock);
-	h = heap.cur;
-	__atomic_store_n(&heap.cur, NULL, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&heap.lock);
-	mw_secret_heap_destroy(h);
+	__atomic_store_n(&heap.done, true, __ATOMIC_RELEASE);
 	return 1;
 }
 
@@ -107,9 +128,11 @@ SHIM_API void *CRYPTO_secure_zalloc(size_t num, const char *file, int line)
 
 SHIM_API void CRYPTO_secure_free(void *ptr, const char *file, int line)
 {
-	switch (shim_owner(&heap, ptr)) {
+	struct mw_secret_heap *h;
+
+	switch (shim_owner(&heap, ptr, &h)) {
 	case 1:
-		mw_secret_free(heap.cur, ptr);
+		mw_secret_free(h, ptr);
 		return;
 	case 2:
 		return; /* the parent's, after fork() */
@@ -120,9 +143,11 @@ SHIM_API void CRYPTO_secure_free(void *ptr, const char *file, int line)
 
 SHIM_API void CRYPTO_secure_clear_free(void *ptr, size_t num, const char *file, int line)
 {
-	switch (shim_owner(&heap, ptr)) {
+	struct mw_secret_heap *h;
+
+	switch (shim_owner(&heap, ptr, &h)) {
 	case 1:
-		mw_secret_free(heap.cur, ptr); /* wiped */
+		mw_secret_free(h, ptr); /* wiped */
 		return;
 	case 2:
 		return;
@@ -133,10 +158,14 @@ SHIM_API void CRYPTO_secure_clear_free(void *ptr, size_t num, const char *file, 
 
 SHIM_API int CRYPTO_secure_allocated(const void *ptr)
 {
-	return shim_owner(&heap, ptr) != 0;
+	struct mw_secret_heap *h;
+
+	return shim_owner(&heap, ptr, &h) != 0;
 }
 
 SHIM_API size_t CRYPTO_secure_actual_size(void *ptr)
 {
-	return shim_owner(&heap, ptr) == 1 ? mw_secret_size(heap.cur, ptr) : 0;
+	struct mw_secret_heap *h;
+
+	return shim_owner(&heap, ptr, &h) == 1 ? mw_secret_size(h, ptr) : 0;
 }

@@ -13,26 +13,51 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <memward/secret.h>
 
-#define SHIM_GENERATIONS 8
+/* A heap of an ancestor process (kept after fork(), never freed: pointers
+ * into it may be freed or queried by the child at any time). */
+struct shim_old {
+	struct mw_secret_heap *h;
+	struct shim_old *next;
+};
 
 struct shim_heap {
 	struct mw_secret_opts opts;
 	pthread_mutex_t lock;
 	struct mw_secret_heap *cur;                     /* this process's */
-	struct mw_secret_heap *old[SHIM_GENERATIONS];   /* ancestors' (after fork) */
-	unsigned int nold;
+	struct shim_old *old;                           /* ancestors', newest first */
 	bool failed;                                    /* heap_new failed: do not retry */
+	bool done;                                      /* CRYPTO_secure_malloc_done() */
+	bool stale;                                     /* cur is the parent's (set at fork) */
 };
 
+/* The shim's pthread_atfork child handler: one thread here, nothing to
+ * lock; the parent's heap is retired at the next call (shim_sync). */
+static inline void shim_heap_after_fork(struct shim_heap *s)
+{
+	pthread_mutex_init(&s->lock, NULL);
+	if (s->cur)
+		s->stale = true;
+}
+
 /* The current heap, made if needed (NULL when it cannot be). */
+static inline bool shim_sync(struct shim_heap *s);
+
 static inline struct mw_secret_heap *shim_heap_get(struct shim_heap *s)
 {
-	struct mw_secret_heap *h = __atomic_load_n(&s->cur, __ATOMIC_ACQUIRE);
+	struct mw_secret_heap *h;
 
-	if (h || __atomic_load_n(&s->failed, __ATOMIC_RELAXED))
+	if (!shim_sync(s))
+		return NULL;
+	h = __atomic_load_n(&s->cur, __ATOMIC_ACQUIRE);
+
+	if (h || __atomic_load_n(&s->failed, __ATOMIC_RELAXED)) {
+		if (h && __atomic_load_n(&s->done, __ATOMIC_RELAXED))
+			__atomic_store_n(&s->done, false, __ATOMIC_RELAXED);
 		return h;
+	}
 	pthread_mutex_lock(&s->lock);
 	if (!s->cur && !s->failed) {
 		h = mw_secret_heap_new(&s->opts);
@@ -46,20 +71,51 @@ static inline struct mw_secret_heap *shim_heap_get(struct shim_heap *s)
 	return h;
 }
 
-/* After an allocation failed with EPERM: we are a child of fork() and h is
- * the parent's heap. Keep it for ownership queries, make our own. */
+/* h is a heap of the parent (we are a child of fork()). Keep it for
+ * ownership queries, for as many generations as there are; the next call
+ * makes our own. false if it could not be kept (then nothing changes:
+ * allocations fall back, its objects are still recognised as not ours to
+ * free). */
+static inline bool shim_heap_retire(struct shim_heap *s, struct mw_secret_heap *h)
+{
+	bool ok = true;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->cur == h) {
+		struct shim_old *o = malloc(sizeof(*o));
+
+		if (o) {
+			o->h = h;
+			o->next = s->old;
+			__atomic_store_n(&s->old, o, __ATOMIC_RELEASE);
+			__atomic_store_n(&s->cur, NULL, __ATOMIC_RELEASE);
+			s->failed = false;
+			s->stale = false;
+		} else {
+			ok = false;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return ok;
+}
+
+/* After a fork: retire the parent's heap. false while it cannot be. */
+static inline bool shim_sync(struct shim_heap *s)
+{
+	struct mw_secret_heap *h;
+
+	if (__builtin_expect(!__atomic_load_n(&s->stale, __ATOMIC_ACQUIRE), 1))
+		return true;
+	h = __atomic_load_n(&s->cur, __ATOMIC_ACQUIRE);
+	return !h || shim_heap_retire(s, h);
+}
+
+/* After an allocation failed with EPERM (a heap of the parent that the
+ * fork handler did not see): retired, ours made. */
 static inline struct mw_secret_heap *shim_heap_renew(struct shim_heap *s,
 						     struct mw_secret_heap *h)
 {
-	pthread_mutex_lock(&s->lock);
-	if (s->cur == h) {
-		if (s->nold < SHIM_GENERATIONS)
-			s->old[s->nold++] = h;
-		__atomic_store_n(&s->cur, NULL, __ATOMIC_RELEASE);
-		s->failed = false;
-	}
-	pthread_mutex_unlock(&s->lock);
-	return shim_heap_get(s);
+	return shim_heap_retire(s, h) ? shim_heap_get(s) : NULL;
 }
 
 static inline void *shim_alloc(struct shim_heap *s, size_t n)
@@ -75,18 +131,26 @@ static inline void *shim_alloc(struct shim_heap *s, size_t n)
 	return p;
 }
 
-/* 1: an object of the current heap; 2: of an ancestor's heap (a child of
- * fork() must leave it alone); 0: not ours. */
-static inline int shim_owner(struct shim_heap *s, const void *p)
+/* 1: an object of the current heap (*hp set to it); 2: of an ancestor's
+ * heap, or of the parent's heap that is still current in a child of fork()
+ * that has not allocated yet (the child must leave it alone); 0: not ours. */
+static inline int shim_owner(struct shim_heap *s, const void *p, struct mw_secret_heap **hp)
 {
-	struct mw_secret_heap *h = __atomic_load_n(&s->cur, __ATOMIC_ACQUIRE);
+	struct mw_secret_heap *h;
+	bool ours;
 
 	if (!p)
 		return 0;
-	if (h && mw_secret_owns(h, p))
+	ours = shim_sync(s);
+	h = __atomic_load_n(&s->cur, __ATOMIC_ACQUIRE);
+	if (h && mw_secret_owns(h, p)) {
+		if (!ours)
+			return 2; /* the parent's, not retired (no memory) */
+		*hp = h;
 		return 1;
-	for (unsigned int i = 0; i < __atomic_load_n(&s->nold, __ATOMIC_ACQUIRE); i++)
-		if (mw_secret_owns(s->old[i], p))
+	}
+	for (struct shim_old *o = __atomic_load_n(&s->old, __ATOMIC_ACQUIRE); o; o = o->next)
+		if (mw_secret_owns(o->h, p))
 			return 2;
 	return 0;
 }

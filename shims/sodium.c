@@ -32,6 +32,16 @@ static struct shim_heap heap = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
+static void after_fork(void)
+{
+	shim_heap_after_fork(&heap);
+}
+
+__attribute__((constructor)) static void shim_init(void)
+{
+	pthread_atfork(NULL, NULL, after_fork);
+}
+
 static void *real(const char *name)
 {
 	return dlsym(RTLD_NEXT, name);
@@ -62,13 +72,14 @@ SHIM_API void *sodium_allocarray(size_t count, size_t size)
 SHIM_API void sodium_free(void *ptr)
 {
 	void (*next)(void *);
+	struct mw_secret_heap *h;
 
 	if (!ptr)
 		return;
-	switch (shim_owner(&heap, ptr)) {
+	switch (shim_owner(&heap, ptr, &h)) {
 	case 1:
 		/* Canary checked (violation handler: abort), wiped, freed. */
-		mw_secret_free(heap.cur, ptr);
+		mw_secret_free(h, ptr);
 		return;
 	case 2:
 		return; /* the parent's object, in a child of fork() */
@@ -82,15 +93,24 @@ SHIM_API void sodium_free(void *ptr)
 static int protect(void *ptr, int prot, const char *name)
 {
 	int (*next)(void *);
+	struct mw_secret_heap *h;
 	int err;
 
-	if (shim_owner(&heap, ptr) == 1) {
-		err = mw_secret_protect(heap.cur, ptr, prot);
+	switch (shim_owner(&heap, ptr, &h)) {
+	case 1:
+		err = mw_secret_protect(h, ptr, prot);
 		if (err < 0) {
 			errno = -err;
 			return -1;
 		}
 		return 0;
+	case 2:
+		/* The parent's object, in a child of fork(): its pages are not
+		 * mapped here (guarded slots are MADV_DONTFORK). */
+		errno = EPERM;
+		return -1;
+	default:
+		break;
 	}
 	next = (int (*)(void *))real(name);
 	if (!next) {

@@ -161,6 +161,40 @@ static int contract(bool shim)
 	}
 	if (fd >= 0)
 		close(fd);
+	if (shim) {
+		/* A child of fork() with a heap of its own: protecting or freeing
+		 * the parent's object fails cleanly (round 4: libsodium's own
+		 * sodium_mprotect_* was handed the pointer and faulted). */
+		pid_t pid;
+
+		fflush(stdout);
+		pid = fork();
+		if (pid == 0) {
+			unsigned char *mine = sodium_malloc(16);
+			int r0, e0, r1, e1;
+
+			errno = 0;
+			r0 = sodium_mprotect_noaccess(key);
+			e0 = errno;
+			errno = 0;
+			r1 = sodium_mprotect_readonly(key);
+			e1 = errno;
+			sodium_free(key);
+			if (!mine || r0 != -1 || e0 != EPERM || r1 != -1 || e1 != EPERM) {
+				printf("child: mprotect of the parent's object: %d (%s), %d (%s), want -1 EPERM\n",
+				       r0, strerror(e0), r1, strerror(e1));
+				fflush(stdout);
+				_exit(1);
+			}
+			sodium_mprotect_noaccess(mine); /* its own: works */
+			sodium_mprotect_readwrite(mine);
+			sodium_free(mine);
+			_exit(0);
+		}
+		sig = live_wait(pid);
+		CHECK(sig == 0, "a child's sodium_mprotect_*/sodium_free of the parent's object: exit %d%s", sig,
+		      sig > 128 ? " (killed by a signal)" : "");
+	}
 	sodium_free(key);
 	return live_done();
 }
