@@ -5,7 +5,7 @@
 
 #include "core/opts.h"
 
-int mw__opts_in(void *ours, size_t size, const void *in)
+int mw__opts_in(void *ours, size_t size, size_t min, const void *in)
 {
 	size_t their;
 
@@ -14,7 +14,7 @@ int mw__opts_in(void *ours, size_t size, const void *in)
 	if (!in)
 		return 0;
 	memcpy(&their, in, sizeof(their));
-	if (their < sizeof(size_t))
+	if (their < sizeof(size_t) || their < min)
 		return -EINVAL;
 	for (size_t i = size; i < their; i++)
 		if (((const unsigned char *)in)[i])

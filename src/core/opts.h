@@ -20,10 +20,14 @@
 
 /* Copy the caller's struct `in` (may be NULL: all defaults) into ours, which is
  * `size` bytes and starts with size_t sz. Our sz is set to `size`. Returns 0,
- * or -EINVAL when in->sz cannot even hold sz or a byte past `size` is not 0
- * (ours is then all zero but for sz). */
-MW_HIDDEN int mw__opts_in(void *ours, size_t size, const void *in);
-#define MW_OPTS_IN(ours, in) mw__opts_in(&(ours), sizeof(ours), (in))
+ * or -EINVAL when in->sz is below `min` or a byte past `size` is not 0 (ours
+ * is then all zero but for sz).
+ * `min` is the size of the struct's first published version: an sz below
+ * it is no header's, and would end inside a field or drop fields the caller
+ * set (an sz of 8 silently dropped MW_SECRET_NO_FALLBACK). Every struct but
+ * mw_policy_run_opts is at its first version: MW_OPTS_IN takes its size. */
+MW_HIDDEN int mw__opts_in(void *ours, size_t size, size_t min, const void *in);
+#define MW_OPTS_IN(ours, in) mw__opts_in(&(ours), sizeof(ours), sizeof(ours), (in))
 
 /* Copy our result (size bytes, starting with sz) out to the caller's struct
  * `out`, at most out->sz bytes; out->sz is kept. NULL out is 0 (nothing

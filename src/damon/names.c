@@ -104,7 +104,7 @@ int mw__damon_copy(void *dst, size_t dst_sz, const void *src, bool allow_absent)
 		memset(dst, 0, dst_sz);
 		return allow_absent ? 0 : -EINVAL;
 	}
-	return mw__opts_in(dst, dst_sz, src);
+	return mw__opts_in(dst, dst_sz, dst_sz, src);
 }
 
 void mw__damon_why(char *why, size_t len, const char *fmt, ...)

@@ -491,7 +491,7 @@ MW_API int mw_policy_run(const struct mw_policy_run_opts *opts, struct mw_policy
 	int ret;
 
 	if (!opts || !res || res->sz < offsetof(struct mw_policy_run_result, pidfd) ||
-	    MW_OPTS_IN(rn.o, opts) < 0)
+	    mw__opts_in(&rn.o, sizeof(rn.o), offsetof(struct mw_policy_run_opts, noexec_level), opts) < 0)
 		return -EINVAL;
 	if ((rn.o.flags & ~MW_POLICY_RUN_FLAGS_ALL) || rn.o.noexec_level < -1 || rn.o.noexec_level > 2 ||
 	    !rn.o.argv || !rn.o.argv[0])

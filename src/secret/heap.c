@@ -27,7 +27,7 @@ static size_t round_up(size_t v, size_t a)
 
 static int check_opts(const struct mw_secret_opts *in, struct mw_secret_opts *o)
 {
-	if (mw__opts_in(o, sizeof(*o), in) < 0) {
+	if (mw__opts_in(o, sizeof(*o), sizeof(*o), in) < 0) {
 		mw__secret_error("mw_secret_opts.sz is %zu (or bytes past the struct this library "
 				 "knows are set): set it to sizeof(struct mw_secret_opts)", in->sz);
 		return -EINVAL;

@@ -93,7 +93,7 @@ static int load_policy(const struct mw_share_policy *in, struct mw_share_policy 
 {
 	if (!in)
 		*out = default_policy;
-	else if (mw__opts_in(out, sizeof(*out), in) < 0)
+	else if (mw__opts_in(out, sizeof(*out), sizeof(*out), in) < 0)
 		return -EINVAL;
 	if (out->flags & ~MW_SHARE_FLAGS_ALL)
 		return -EINVAL;

@@ -33,11 +33,16 @@ static void opts_older_caller(void **state)
 	old.sz = sizeof(old);
 	old.a = 5;
 	memset(&ours, 0xaa, sizeof(ours));
-	assert_int_equal(mw__opts_in(&ours, sizeof(ours), &old), 0);
+	assert_int_equal(mw__opts_in(&ours, sizeof(ours), sizeof(old), &old), 0);
 	assert_int_equal(ours.sz, sizeof(ours));
 	assert_int_equal(ours.a, 5);
 	assert_int_equal(ours.b, 0); /* the tail an old caller does not know is zero */
 	assert_int_equal(ours.c, 0);
+	/* below the first published size: no header's, refused */
+	old.sz = offsetof(struct v1, a);
+	assert_int_equal(mw__opts_in(&ours, sizeof(ours), sizeof(old), &old), -EINVAL);
+	old.sz = offsetof(struct v1, a) + 2; /* ends inside a */
+	assert_int_equal(mw__opts_in(&ours, sizeof(ours), sizeof(old), &old), -EINVAL);
 }
 
 static void opts_newer_caller(void **state)
@@ -46,10 +51,10 @@ static void opts_newer_caller(void **state)
 	struct v2 ours;
 
 	(void)state;
-	assert_int_equal(mw__opts_in(&ours, sizeof(ours), &newer), 0);
+	assert_int_equal(mw__opts_in(&ours, sizeof(ours), sizeof(ours), &newer), 0);
 	assert_int_equal(ours.c, 3);
 	newer.d = 1; /* asks for something this library does not know */
-	assert_int_equal(mw__opts_in(&ours, sizeof(ours), &newer), -EINVAL);
+	assert_int_equal(mw__opts_in(&ours, sizeof(ours), sizeof(ours), &newer), -EINVAL);
 }
 
 static void opts_null_and_tiny(void **state)
@@ -58,10 +63,10 @@ static void opts_null_and_tiny(void **state)
 	size_t tiny = 3;
 
 	(void)state;
-	assert_int_equal(mw__opts_in(&ours, sizeof(ours), NULL), 0);
+	assert_int_equal(mw__opts_in(&ours, sizeof(ours), sizeof(ours), NULL), 0);
 	assert_int_equal(ours.sz, sizeof(ours));
 	assert_int_equal(ours.a, 0);
-	assert_int_equal(mw__opts_in(&ours, sizeof(ours), &tiny), -EINVAL);
+	assert_int_equal(mw__opts_in(&ours, sizeof(ours), sizeof(ours), &tiny), -EINVAL);
 }
 
 static void result_never_overruns(void **state)

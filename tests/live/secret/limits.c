@@ -3,6 +3,7 @@
  * Issue 10 defect 6: limits that end in surprise.
  *  - chunk_size = 4096: every size up to 4 KiB + 1 works (3585..4096 failed);
  *  - max_locked = 8192 and reserve = 1 are refused by heap_new (EINVAL),
+ *    and so is an opts.sz smaller than the struct (short_sz()),
  *    and, as nobody, a compact chunk_size over RLIMIT_MEMLOCK (EAGAIN: found
  *    by red-team round 3, accepted and then every allocation failed),
  *  - the reserve rounded to a page in guarded mode, the default reserve
@@ -292,12 +293,29 @@ static int chunk_over_memlock(void *arg)
 	return bad;
 }
 
+/* An sz below the struct's size ends inside a field or drops fields the
+ * caller set: refused (red-team round 4: sz 8 with MW_SECRET_NO_FALLBACK
+ * was accepted and the flag dropped, so a sandbox's refusal of memfd_secret
+ * gave the mlock fallback the caller had refused). */
+static void short_sz(void)
+{
+	for (size_t sz = sizeof(size_t); sz < sizeof(struct mw_secret_opts); sz += 4) {
+		struct mw_secret_opts o = { .sz = sz, .flags = MW_SECRET_NO_FALLBACK };
+		struct mw_secret_heap *h = mw_secret_heap_new(&o);
+
+		CHECK(!h && errno == EINVAL, "opts.sz %zu (of %zu): %s, want EINVAL", sz, sizeof(o),
+		      h ? "heap created" : strerror(errno));
+		mw_secret_heap_destroy(h);
+	}
+}
+
 int main(void)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	int rc;
 
 	chunk_4096();
+	short_sz();
 	refused(8192, 0, MW_SECRET_COMPACT);
 	refused(0, 1, MW_SECRET_COMPACT);
 	refused(page / 2, 0, MW_SECRET_GUARDED);
