@@ -134,11 +134,19 @@ static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* In a child of fork(): maps_lock, maybe held by another thread of the
  * parent at the fork, made anew (one thread here), and the process's
- * mappings counted again at the next growth. */
+ * mappings counted again at the next growth. The parent's slots and heaps
+ * are not the child's (its heaps are refused there, their slots absent or,
+ * shared, counted among the process's mappings): the child's own count
+ * starts at 0 (red-team round 4: a parent holding 16,382 guarded objects
+ * left its child unable to make one slot in a heap of its own). */
 void mw__guarded_after_fork(void)
 {
 	pthread_mutex_init(&maps_lock, NULL);
 	maps_known = false;
+	maps_counted = 0;
+	ours_at_count = 0;
+	heap_maps = 0;
+	__atomic_store_n(&gslots, 0, __ATOMIC_RELAXED);
 }
 
 /* Called with maps_lock only: the buffer is static so that an allocation
