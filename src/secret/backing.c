@@ -195,21 +195,39 @@ int mw__reserve(struct mw_secret_heap *h, size_t span, size_t *off)
  * (MAP_FIXED atomically replaces it), or after a failed MAP_FIXED mmap that
  * may have left a hole (kernels before 6.12 unmap first): then only with
  * MAP_FIXED_NOREPLACE, so that nobody else's mapping is clobbered. */
-static void restore_reservation(struct mw_secret_heap *h, size_t off, size_t len, bool ours)
+/* 1: the range is the reservation again; 0: unmapped, but a hole the heap
+ * cannot hold (h->range_lost); -1: still mapped (munmap refused). */
+static int restore_reservation(struct mw_secret_heap *h, size_t off, size_t len, bool ours)
 {
 	void *want = h->base + off;
 	void *p = mmap(want, len, PROT_NONE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
 		       (ours ? MAP_FIXED : MAP_FIXED_NOREPLACE), -1, 0);
 
-	if (p == MAP_FAILED) {
-		if (errno == EEXIST) /* the reservation survived the failed mmap */
-			return;
-		/* Keep going: the range is simply never used again. */
-		return;
+	if (p == MAP_FAILED && errno == EEXIST)
+		return 1; /* the reservation survived the failed mmap */
+	if (p == MAP_FAILED && ours) {
+		/* Refused (the process at vm.max_map_count: red-team round 4
+		 * left the secret pages mapped and charged while the counters
+		 * said they were gone). Unmapping whole mappings needs no new
+		 * one: the pages go back; then hold the range again. */
+		if (munmap(want, len) < 0) {
+			h->range_lost = true;
+			return -1;
+		}
+		p = mmap(want, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE,
+			 -1, 0);
+	}
+	if (p != want) {
+		/* A hole another mapping may take: never used again. */
+		if (p != MAP_FAILED)
+			munmap(p, len); /* a kernel before 4.17 took the address as a hint */
+		h->range_lost = true;
+		return 0;
 	}
 	if (!(h->flags & MW_SECRET_SHARE_WITH_CHILDREN))
 		madvise(p, len, MADV_DONTFORK);
+	return 1;
 }
 
 static bool is_memlock_errno(int err)
@@ -478,6 +496,7 @@ int mw__backing_map_slots(struct mw_secret_heap *h, size_t off, size_t len, size
 	size_t i;
 	int err = 0;
 
+	h->range_lost = false;
 	if (h->max_locked && h->locked + len * count > h->max_locked) {
 		mw__secret_error("max_locked (%zu bytes) reached: %zu held, %zu more needed",
 				 h->max_locked, h->locked, len * count);
@@ -520,26 +539,32 @@ int mw__backing_fault(struct mw_secret_heap *h, char *p, size_t len)
 	return err;
 }
 
-void mw__backing_release_slots(struct mw_secret_heap *h, size_t off, size_t len, size_t stride,
+bool mw__backing_release_slots(struct mw_secret_heap *h, size_t off, size_t len, size_t stride,
 			       size_t count, bool wipe)
 {
+	int held;
+
 	for (size_t i = 0; i < count && wipe; i++)
 		mw__wipe(h->base + off + i * stride, len);
 	/* One mapping over the slots and the guards between them: the file
 	 * loses its last mapping and its pages go back at once. */
-	restore_reservation(h, off, (count - 1) * stride + len, true);
+	h->range_lost = false;
+	held = restore_reservation(h, off, (count - 1) * stride + len, true);
+	if (held < 0)
+		return false; /* still mapped and locked (wiped): counted, never reused */
 	h->locked -= len * count;
 	h->nchunks -= count;
 	if (h->backing == MW_SECRET_BACKING_SECRETMEM)
 		__atomic_fetch_sub(&secret_bytes, len * count, __ATOMIC_RELAXED);
+	return held > 0;
 }
 
 /* Give back a mapping made by mw__backing_map(): wiped, then replaced by
  * the reservation, which releases its file and so its pages (and their
  * RLIMIT_MEMLOCK charge) at once. */
-void mw__backing_release(struct mw_secret_heap *h, size_t off, size_t len)
+bool mw__backing_release(struct mw_secret_heap *h, size_t off, size_t len)
 {
-	mw__backing_release_slots(h, off, len, len, 1, true);
+	return mw__backing_release_slots(h, off, len, len, 1, true);
 }
 
 void mw__backing_after_fork(void)

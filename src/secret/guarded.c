@@ -254,8 +254,8 @@ static void slab_release(struct mw_secret_heap *h, struct mw_chunk *s)
 		mw__chunk_unlink(h, c);
 		mw__chunk_free(h, c);
 	}
-	mw__backing_release_slots(h, off, s->map_len, stride, s->nslots, false);
-	mw__span_put(h, off, s->span);
+	if (mw__backing_release_slots(h, off, s->map_len, stride, s->nslots, false))
+		mw__span_put(h, off, s->span);
 	if ((s->map_len >> h->pshift) <= 4)
 		h->gmapped[s->map_len >> h->pshift] -= s->nslots;
 	for (pp = &h->gslabs; *pp; pp = &(*pp)->next)
@@ -371,7 +371,8 @@ static int make_slab(struct mw_secret_heap *h, size_t pages, size_t count)
 	if (!err) {
 		err = mw__backing_map_slots(h, off, len, stride, count, &cold);
 		if (err) {
-			mw__span_put(h, off, count * stride);
+			if (!h->range_lost)
+				mw__span_put(h, off, count * stride);
 			for (size_t i = 0; i <= count; i++)
 				mw__chunk_free(h, v[i]);
 		}

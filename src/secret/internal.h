@@ -170,6 +170,7 @@ struct mw_secret_heap {
 	unsigned int gbatch;
 	bool maps_taken;             /* two mappings counted in mw__secret_maps_take() */
 	bool child_resv;             /* a child of fork(): the parent's range held PROT_NONE */
+	bool range_lost;             /* the last failed map left a range the heap cannot hold */
 	struct mw_shard *shards;     /* compact: nshards of them */
 	unsigned int nshards;
 
@@ -236,8 +237,11 @@ MW_HIDDEN void mw__backing_close(struct mw_secret_heap *h);
  * held. 0 or -errno (-EAGAIN for memlock exhaustion, with the message set). */
 MW_HIDDEN int mw__backing_map(struct mw_secret_heap *h, size_t off, size_t len);
 /* Give back a mapping of mw__backing_map(): wipe it, put the reservation
- * back (PROT_NONE); its pages return to the kernel. Called with h->lock. */
-MW_HIDDEN void mw__backing_release(struct mw_secret_heap *h, size_t off, size_t len);
+ * back (PROT_NONE); its pages return to the kernel. Called with h->lock.
+ * false when the range could not be held again (the process at
+ * vm.max_map_count, and another mapping took the hole): the caller must not
+ * put it back in the free ranges. Also after a failed map: h->range_lost. */
+MW_HIDDEN bool mw__backing_release(struct mw_secret_heap *h, size_t off, size_t len);
 /* The same for count slots of len bytes, one every stride bytes, from ONE
  * secretmem file (a guarded slab): one file, one ftruncate and one lock for
  * all of them; the gaps stay the reservation (guards). Released together.
@@ -248,7 +252,7 @@ MW_HIDDEN void mw__backing_release(struct mw_secret_heap *h, size_t off, size_t 
  * fault it in). */
 MW_HIDDEN int mw__backing_map_slots(struct mw_secret_heap *h, size_t off, size_t len,
 				    size_t stride, size_t count, bool *cold);
-MW_HIDDEN void mw__backing_release_slots(struct mw_secret_heap *h, size_t off, size_t len,
+MW_HIDDEN bool mw__backing_release_slots(struct mw_secret_heap *h, size_t off, size_t len,
 					 size_t stride, size_t count, bool wipe);
 /* Fault in a cold slot of mw__backing_map_slots() (h->lock NOT held): the
  * kernel takes the first fault, so a failure is -EAGAIN with the message

@@ -59,7 +59,7 @@ static struct mw_chunk *large_new(struct mw_secret_heap *h, size_t map_len)
 		err = mw__span_get(h, span, &off);
 		if (!err) {
 			err = mw__backing_map(h, off, map_len);
-			if (err)
+			if (err && !h->range_lost)
 				mw__span_put(h, off, span);
 		}
 		/* Out of budget: cached runs go back to the kernel, retry once. */

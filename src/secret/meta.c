@@ -118,8 +118,8 @@ void mw__chunk_release(struct mw_secret_heap *h, struct mw_chunk *ch)
 	size_t off = (size_t)(ch->map - h->base);
 
 	mw__pagetab_set(h, ch->map, ch->map_len, NULL);
-	mw__backing_release(h, off, ch->map_len);
-	mw__span_put(h, off, ch->span);
+	if (mw__backing_release(h, off, ch->map_len))
+		mw__span_put(h, off, ch->span);
 	mw__chunk_unlink(h, ch);
 	mw__chunk_free(h, ch);
 }

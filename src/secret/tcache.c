@@ -248,14 +248,14 @@ static int slab_new(struct mw_secret_heap *h, struct mw_shard *sh, int c)
 	err = mw__span_get(h, len, &off);
 	if (!err) {
 		err = mw__backing_map(h, off, len);
-		if (err)
+		if (err && !h->range_lost)
 			mw__span_put(h, off, len);
 	}
 	/* The record only once the memory is there. */
 	ch = err ? NULL : mw__chunk_new(h);
 	if (!err && !ch) {
-		mw__backing_release(h, off, len);
-		mw__span_put(h, off, len);
+		if (mw__backing_release(h, off, len))
+			mw__span_put(h, off, len);
 		err = -ENOMEM;
 	}
 	if (err) {
