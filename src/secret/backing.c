@@ -317,6 +317,16 @@ int mw__secret_touch(char *p, size_t len, size_t page, char *why, size_t whylen)
 	a.p = p + i;
 	a.len = len - i;
 	err = mw__child_run(prefault_child, &a, MW__CHILD_SHARE_VM, &status);
+	if (err == -ECHILD) {
+		/* Started, but reaped by someone else (red-team round 4: a
+		 * thread looping on waitpid(-1, __WALL)): its result is lost. */
+		snprintf(why, whylen, "cannot pre-fault secret memory safely: the syscalls that "
+			 "fault it in the kernel were refused (%s), and the helper process that "
+			 "touches the pages instead was reaped by another thread of this process "
+			 "(waitpid(-1) or waitid(P_ALL) with __WALL) before the library could read "
+			 "its status", mw_errno_name(refused) ? mw_errno_name(refused) : "?");
+		return -ENOMEM;
+	}
 	if (err < 0) {
 		snprintf(why, whylen, "cannot pre-fault secret memory safely: the syscalls that "
 			 "fault it in the kernel were refused (%s) and no helper process could "
