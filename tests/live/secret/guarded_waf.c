@@ -9,28 +9,9 @@
  * reported: only the last object and its gap were checked), after a 0-byte
  * object, and in a two-page slot.
  */
-#include "live.h"
+#include "waf.h"
 
 #include <memward/secret.h>
-
-static int reports;
-static char last[200];
-
-static void handler(const char *what, void *ptr, void *ctx)
-{
-	(void)ptr;
-	(void)ctx;
-	reports++;
-	snprintf(last, sizeof(last), "%s", what);
-}
-
-static bool zero(const unsigned char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return false;
-	return true;
-}
 
 int main(void)
 {

@@ -15,20 +15,9 @@
  * (the cache of free runs goes back), then 10,000 bytes again.
  * Guarded: the same with 1-page and 2-page objects in 16 locked pages.
  */
-#include "live.h"
+#include "waf.h"
 
 #include <memward/secret.h>
-
-static int reports;
-static char last[200];
-
-static void handler(const char *what, void *ptr, void *ctx)
-{
-	(void)ptr;
-	(void)ctx;
-	reports++;
-	snprintf(last, sizeof(last), "%s", what);
-}
 
 #define MAXOBJ 20000
 
