@@ -42,9 +42,9 @@ static inline void shim_heap_after_fork(struct shim_heap *s)
 		s->stale = true;
 }
 
-/* The current heap, made if needed (NULL when it cannot be). */
 static inline bool shim_sync(struct shim_heap *s);
 
+/* The current heap, made if needed (NULL when it cannot be). */
 static inline struct mw_secret_heap *shim_heap_get(struct shim_heap *s)
 {
 	struct mw_secret_heap *h;

@@ -194,9 +194,9 @@ int mw__reserve(struct mw_secret_heap *h, size_t span, size_t *off)
 /* Put the reservation back over [off, off+len) after our own mapping there
  * (MAP_FIXED atomically replaces it), or after a failed MAP_FIXED mmap that
  * may have left a hole (kernels before 6.12 unmap first): then only with
- * MAP_FIXED_NOREPLACE, so that nobody else's mapping is clobbered. */
-/* 1: the range is the reservation again; 0: unmapped, but a hole the heap
- * cannot hold (h->range_lost); -1: still mapped (munmap refused). */
+ * MAP_FIXED_NOREPLACE, so that nobody else's mapping is clobbered.
+ * Returns 1: the range is the reservation again; 0: unmapped, but a hole
+ * the heap cannot hold (h->range_lost); -1: still mapped (munmap refused). */
 static int restore_reservation(struct mw_secret_heap *h, size_t off, size_t len, bool ours)
 {
 	void *want = h->base + off;
