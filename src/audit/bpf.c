@@ -86,10 +86,12 @@ static size_t rec_size(const char *p, size_t len)
 	__u32 type, namelen;
 	size_t sz;
 
-	if (len < sizeof(struct mw_brec_proc))
+	if (len < sizeof(type))
 		return 0;
 	memcpy(&type, p, sizeof(type));
 	if (type == MW_BREC_PROC) {
+		if (len < sizeof(struct mw_brec_proc))
+			return 0;
 		namelen = ((const struct mw_brec_proc *)p)->namelen;
 		sz = sizeof(struct mw_brec_proc);
 	} else if (type == MW_BREC_FD || type == MW_BREC_VMA || type == MW_BREC_CUT) {

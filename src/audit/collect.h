@@ -131,6 +131,11 @@ struct mw__audit_collector {
 	/* cgroup text read by this collector, by cgroup id (BPF records) */
 	struct { uint64_t id; char *path, *container, *pod; } *cg;
 	size_t ncg, capcg;
+	/* exe links read by this collector, by the BPF record's keys of the
+	 * file (one readlink for every process that runs it): an open-
+	 * addressed table of capexes slots (a power of two) */
+	struct mw__audit_exelink *exes;
+	size_t nexes, capexes;
 	/* the process being read */
 	int dirfd;              /* /proc/PID, or /proc/PID/task/TID; -1 until
 				 * needed for a process read from BPF records
