@@ -19,6 +19,13 @@ size_t audit_utf8_len(const unsigned char *s);
  * (--json: its members first) or the last line (--jsonl). */
 void audit_out_json(FILE *f, const struct mw_audit_report *r, json_object *summary);
 void audit_out_jsonl(FILE *f, const struct mw_audit_report *r, json_object *summary);
+/* Write the rows from..to (indexes into r->findings) of one format to f,
+ * as one pass over all rows would write them there. */
+typedef void (*audit_rows_fn)(FILE *f, const struct mw_audit_report *r, size_t from, size_t to);
+/* Write every row of r with fn, the later parts formatted on other threads
+ * (one per CPU, at most four) and written after the first, in order
+ * (audit_rows.c). */
+void audit_out_rows(FILE *out, const struct mw_audit_report *r, audit_rows_fn fn);
 /* The table and --prometheus (audit_text.c). */
 void audit_out_table(FILE *f, const struct mw_audit_report *r);
 void audit_out_prom(FILE *f, const struct mw_audit_report *r);

@@ -380,55 +380,72 @@ static void jw_free(struct jw *w)
 	free(w);
 }
 
-void audit_out_json(FILE *f, const struct mw_audit_report *r, json_object *summary)
+static struct jw *jw_new(FILE *f, bool pretty)
 {
 	struct jw *w = calloc(1, sizeof(*w));
-	const char *head = json_object_to_json_string_ext(summary, JFLAGS | JSON_C_TO_STRING_PRETTY |
-							       JSON_C_TO_STRING_SPACED);
-	size_t n = strlen(head);
 
 	if (!w) {
 		cli_err("out of memory");
 		exit(2);
 	}
 	w->f = f;
-	w->pretty = true;
-	w->level = 2;
-	/* the summary object without its closing "\n}", then the findings
-	 * as its last member */
-	if (n >= 2 && head[n - 1] == '}' && head[n - 2] == '\n')
-		n -= 2;
-	put(w, head, n);
-	PUTS(w, ",\n  \"findings\": [\n");
-	for (size_t i = 0; i < r->nfindings; i++) {
+	w->pretty = pretty;
+	w->level = pretty ? 2 : 0;
+	return w;
+}
+
+/* --json's findings from..to: members of the array, each after ",\n" but
+ * the first of all. */
+static void json_rows(FILE *f, const struct mw_audit_report *r, size_t from, size_t to)
+{
+	struct jw *w = jw_new(f, true);
+
+	for (size_t i = from; i < to; i++) {
 		if (i)
 			PUTS(w, ",\n");
 		indent(w, 2);
 		finding(w, r->findings[i], false);
 	}
-	if (r->nfindings)
-		putch(w, '\n');
-	PUTS(w, "  ]\n}\n");
 	flush(w);
 	jw_free(w);
 }
 
-void audit_out_jsonl(FILE *f, const struct mw_audit_report *r, json_object *summary)
+/* --jsonl's findings from..to: one line each. */
+static void jsonl_rows(FILE *f, const struct mw_audit_report *r, size_t from, size_t to)
 {
-	struct jw *w = calloc(1, sizeof(*w));
-	const char *sum = json_object_to_json_string_ext(summary, JFLAGS);
+	struct jw *w = jw_new(f, false);
 
-	if (!w) {
-		cli_err("out of memory");
-		exit(2);
-	}
-	w->f = f;
-	for (size_t i = 0; i < r->nfindings; i++) {
+	for (size_t i = from; i < to; i++) {
 		finding(w, r->findings[i], true);
 		putch(w, '\n');
 	}
-	put(w, sum, strlen(sum));
-	putch(w, '\n');
 	flush(w);
 	jw_free(w);
+}
+
+void audit_out_json(FILE *f, const struct mw_audit_report *r, json_object *summary)
+{
+	const char *head = json_object_to_json_string_ext(summary, JFLAGS | JSON_C_TO_STRING_PRETTY |
+							       JSON_C_TO_STRING_SPACED);
+	size_t n = strlen(head);
+
+	/* the summary object without its closing "\n}", then the findings
+	 * as its last member */
+	if (n >= 2 && head[n - 1] == '}' && head[n - 2] == '\n')
+		n -= 2;
+	fwrite_unlocked(head, 1, n, f);
+	fputs_unlocked(",\n  \"findings\": [\n", f);
+	audit_out_rows(f, r, json_rows);
+	if (r->nfindings)
+		putc_unlocked('\n', f);
+	fputs_unlocked("  ]\n}\n", f);
+}
+
+void audit_out_jsonl(FILE *f, const struct mw_audit_report *r, json_object *summary)
+{
+	const char *sum = json_object_to_json_string_ext(summary, JFLAGS);
+
+	audit_out_rows(f, r, jsonl_rows);
+	fputs_unlocked(sum, f);
+	putc_unlocked('\n', f);
 }

@@ -118,6 +118,34 @@ void audit_prom_label(FILE *f, const char *key, const char *raw, bool comma)
 	putc_unlocked('"', f);
 }
 
+/* --prometheus's series of findings from..to (severity low or above). */
+static void prom_rows(FILE *f, const struct mw_audit_report *r, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++) {
+		const struct mw_audit_finding *x = r->findings[i];
+		char num[32];
+
+		if (x->severity < MW_AUDIT_LOW)
+			continue;
+		fputs_unlocked("memward_audit_finding{", f);
+		audit_prom_label(f, "severity", mw_audit_severity_name(x->severity), false);
+		audit_prom_label(f, "kind", mw_audit_kind_key(x->kind), true);
+		/* numbers without printf: 20,000 findings make 80,000 */
+		audit_prom_label(f, "pid", fmt_ll(num, sizeof(num), x->pid), true);
+		audit_prom_label(f, "uid", fmt_ll(num, sizeof(num), x->uid == (uid_t)-1 ? -1LL : (long long)x->uid),
+				 true);
+		audit_prom_label(f, "comm", x->comm, true);
+		audit_prom_label(f, "exe", x->exe, true);
+		audit_prom_label(f, "container", x->container, true);
+		audit_prom_label(f, "pod", x->pod, true);
+		audit_prom_label(f, "object", x->object, true);
+		audit_prom_label(f, "fd", fmt_ll(num, sizeof(num), x->fd), true);
+		/* two memfds of one name mapped by one process differ only here */
+		audit_prom_label(f, "inode", fmt_ull(num, sizeof(num), x->ino), true);
+		fputs_unlocked("} 1\n", f);
+	}
+}
+
 void audit_out_prom(FILE *f, const struct mw_audit_report *r)
 {
 	/* counted in one pass (one per severity and kind read every finding
@@ -139,29 +167,7 @@ void audit_out_prom(FILE *f, const struct mw_audit_report *r)
 				mw_audit_kind_key((enum mw_audit_kind)k), counts[s][k]);
 	fputs("# HELP memward_audit_finding One series per finding of severity low or above (value 1).\n"
 	      "# TYPE memward_audit_finding gauge\n", f);
-	for (size_t i = 0; i < r->nfindings; i++) {
-		const struct mw_audit_finding *x = r->findings[i];
-		char num[32];
-
-		if (x->severity < MW_AUDIT_LOW)
-			continue;
-		fputs("memward_audit_finding{", f);
-		audit_prom_label(f, "severity", mw_audit_severity_name(x->severity), false);
-		audit_prom_label(f, "kind", mw_audit_kind_key(x->kind), true);
-		/* numbers without printf: 20,000 findings make 80,000 */
-		audit_prom_label(f, "pid", fmt_ll(num, sizeof(num), x->pid), true);
-		audit_prom_label(f, "uid", fmt_ll(num, sizeof(num), x->uid == (uid_t)-1 ? -1LL : (long long)x->uid),
-				 true);
-		audit_prom_label(f, "comm", x->comm, true);
-		audit_prom_label(f, "exe", x->exe, true);
-		audit_prom_label(f, "container", x->container, true);
-		audit_prom_label(f, "pod", x->pod, true);
-		audit_prom_label(f, "object", x->object, true);
-		audit_prom_label(f, "fd", fmt_ll(num, sizeof(num), x->fd), true);
-		/* two memfds of one name mapped by one process differ only here */
-		audit_prom_label(f, "inode", fmt_ull(num, sizeof(num), x->ino), true);
-		fputs("} 1\n", f);
-	}
+	audit_out_rows(f, r, prom_rows);
 	fputs("# HELP memward_audit_memfd_noexec Effective vm.memfd_noexec per pid namespace (-1 unknown).\n"
 	      "# TYPE memward_audit_memfd_noexec gauge\n", f);
 	for (size_t i = 0; i < r->nfindings; i++) {
@@ -214,18 +220,14 @@ static void put_pad(FILE *f, const char *s, size_t width, bool right)
 	putc_unlocked(' ', f);
 }
 
-void audit_out_table(FILE *out, const struct mw_audit_report *r)
+/* The table's rows from..to: a finding in three lines. */
+static void table_rows(FILE *out, const struct mw_audit_report *r, size_t from, size_t to)
 {
-	size_t counts[MW_AUDIT_CRITICAL + 1] = { 0 };
-
-	if (r->nfindings)
-		fprintf(out, "%-8s %-21s %7s %6s %-15s %s\n", "SEVERITY", "KIND", "PID", "UID", "COMM", "OBJECT");
-	for (size_t i = 0; i < r->nfindings; i++) {
+	for (size_t i = from; i < to; i++) {
 		const struct mw_audit_finding *f = r->findings[i];
 		char uid[24];
 		size_t w;
 
-		counts[f->severity]++;
 		/* as "%-8s %-21s %7d %6s " did, without printf (a scan can make
 		 * 100,000 findings) */
 		put_pad(out, mw_audit_severity_name(f->severity), 8, false);
@@ -248,6 +250,17 @@ void audit_out_table(FILE *out, const struct mw_audit_report *r)
 		put_esc(out, f->exe, PUT_TABLE);
 		putc_unlocked('\n', out);
 	}
+}
+
+void audit_out_table(FILE *out, const struct mw_audit_report *r)
+{
+	size_t counts[MW_AUDIT_CRITICAL + 1] = { 0 };
+
+	for (size_t i = 0; i < r->nfindings; i++)
+		counts[r->findings[i]->severity]++;
+	if (r->nfindings)
+		fprintf(out, "%-8s %-21s %7s %6s %-15s %s\n", "SEVERITY", "KIND", "PID", "UID", "COMM", "OBJECT");
+	audit_out_rows(out, r, table_rows);
 	fprintf(out, "%s%zu finding(s): %zu critical, %zu high, %zu medium, %zu low, %zu info; "
 	       "%u process(es) scanned in %.3f s\n",
 	       r->nfindings ? "\n" : "", r->nfindings, counts[MW_AUDIT_CRITICAL], counts[MW_AUDIT_HIGH],

@@ -8,6 +8,7 @@
  * has been seen, because sharing is a property of the whole system and a
  * process that only maps a memfd may not let us read its seals.
  */
+#include "sys/thread.h"
 #include "audit/scan.h"
 #include "audit/bpf_rec.h"
 #include "core/opts.h"
@@ -349,7 +350,7 @@ static void start_loader(void *arg)
 	struct scan *sc = arg;
 
 	if (!sc->loading)
-		sc->loading = pthread_create(&sc->loader, NULL, bpf_loader, sc->bpf_pending) == 0;
+		sc->loading = mw__thread_create(&sc->loader, bpf_loader, sc->bpf_pending) == 0;
 }
 
 static int get_pids(struct scan *sc, const struct mw_audit_opts *o, struct mw__audit_bpf *bpf,
@@ -420,7 +421,7 @@ static int run_workers(struct scan *sc, struct worker *w, unsigned int nthreads,
 	}
 	/* A thread that cannot be created only makes the scan slower. */
 	for (unsigned int i = 1; i < nthreads; i++) {
-		if (pthread_create(&tids[i], NULL, worker_main, &w[i]) != 0)
+		if (mw__thread_create(&tids[i], worker_main, &w[i]) != 0)
 			break;
 		*started = i;
 	}

@@ -15,6 +15,7 @@
  * (5.8) and task_vma (5.12) iterators; when anything is missing the scan
  * reads /proc instead, with the same findings.
  */
+#include "sys/thread.h"
 #include "audit/collect.h"
 #include "audit/bpf_rec.h"
 
@@ -287,7 +288,7 @@ static int collect3(struct audit_iter3 *skel, bool parallel, struct iter_out *o,
 		skel->bss->lost = 0;
 		skel->bss->reader[1] = 0;
 		skel->bss->mine[0] = skel->bss->mine[1] = 0;
-		if (pthread_create(&tid, NULL, second_reader, &j) == 0) {
+		if (mw__thread_create(&tid, second_reader, &j) == 0) {
 			err = read_iter(skel->links.mw_audit_all_fd, o);
 			pthread_join(tid, NULL);
 			if (!err)
@@ -331,13 +332,13 @@ int mw__audit_bpf_collect(struct mw__audit_bpf *b, bool parallel)
 		struct audit_iter2 *skel2 = b->skel;
 
 		vj.link = skel2->links.mw_audit_vmas_fd;
-		threaded = parallel && pthread_create(&tid, NULL, vma_thread, &vj) == 0;
+		threaded = parallel && mw__thread_create(&tid, vma_thread, &vj) == 0;
 		/* the processes and their fd tables, in one walk */
 		skel2->bss->procs_only = 0;
 		err = read_iter(skel2->links.mw_audit_all_fd, &o);
 	} else {
 		vj.link = skel->links.mw_audit_vmas_fd;
-		threaded = parallel && pthread_create(&tid, NULL, vma_thread, &vj) == 0;
+		threaded = parallel && mw__thread_create(&tid, vma_thread, &vj) == 0;
 		err = read_iter(skel->links.mw_audit_fds_fd, &o);
 		if (!err)
 			err = read_iter(skel->links.mw_audit_procs_fd, &o);

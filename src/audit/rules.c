@@ -9,6 +9,7 @@
  * operator trusts (struct mw__audit_trust: SHA-256 of the allow-exec-memfd
  * binaries, or of the container runtimes on this system).
  */
+#include "sys/thread.h"
 #include "audit/rules.h"
 
 #include <errno.h>
@@ -496,7 +497,7 @@ int mw__audit_rules_memfds(struct mw__audit_report *r, struct mw__audit_obj *obj
 			half++; /* an inode's group stays in one half */
 		job.v = v + half;
 		job.n = n - half;
-		threaded = pthread_create(&tid, NULL, judge_thread, &job) == 0;
+		threaded = mw__thread_create(&tid, judge_thread, &job) == 0;
 		if (!threaded)
 			half = n;
 	}
