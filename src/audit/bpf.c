@@ -268,20 +268,16 @@ static void *second_reader(void *arg)
 	return NULL;
 }
 
-/* audit_iter3: processes, fd tables and maps in one walk of the tasks,
- * shared by two readers when parallel (each takes the next process
- * neither has taken: on a busy machine the reader that runs more does
- * more), into o and o2. */
-static int collect3(struct audit_iter3 *skel, bool parallel, struct iter_out *o, struct iter_out *o2)
+/* audit_iter3: one walk of the tasks (what it writes set by the caller:
+ * procs_only), shared by two readers when parallel (each takes the next
+ * process neither has taken: on a busy machine the reader that runs more
+ * does more), into o and o2. */
+static int read3(struct audit_iter3 *skel, bool parallel, struct iter_out *o, struct iter_out *o2)
 {
 	struct reader_job j = { .skel = skel };
 	pthread_t tid;
 	int err;
 
-	skel->bss->procs_only = 0;
-	/* MEMWARD_AUDIT_MAPS_BUSY (tests): every map read through /proc, as
-	 * when its lock is held at the walk */
-	skel->bss->maps_busy = secure_getenv("MEMWARD_AUDIT_MAPS_BUSY") != NULL;
 	if (parallel) {
 		skel->bss->shared = 1;
 		skel->bss->claimed = 0;
@@ -307,6 +303,16 @@ static int collect3(struct audit_iter3 *skel, bool parallel, struct iter_out *o,
 	return read_iter(skel->links.mw_audit_all_fd, o);
 }
 
+/* audit_iter3: processes, fd tables and maps (read3()). */
+static int collect3(struct audit_iter3 *skel, bool parallel, struct iter_out *o, struct iter_out *o2)
+{
+	skel->bss->procs_only = 0;
+	/* MEMWARD_AUDIT_MAPS_BUSY (tests): every map read through /proc, as
+	 * when its lock is held at the walk */
+	skel->bss->maps_busy = secure_getenv("MEMWARD_AUDIT_MAPS_BUSY") != NULL;
+	return read3(skel, parallel, o, o2);
+}
+
 int mw__audit_bpf_collect(struct mw__audit_bpf *b, bool parallel)
 {
 	struct iter_out o = { 0 };
@@ -324,6 +330,7 @@ int mw__audit_bpf_collect(struct mw__audit_bpf *b, bool parallel)
 		goto out;
 	if (b->kind == 3) {
 		err = collect3(b->skel, parallel, &o, &vj.out);
+		b->parallel = parallel;
 		goto read;
 	}
 	/* Walking every mapping of every process is the longest of the
@@ -370,7 +377,7 @@ out:
 int mw__audit_bpf_recheck(const struct mw__audit_bpf *b, const struct mw__audit_gen *v, size_t n,
 			  bool *changed)
 {
-	struct iter_out o = { 0 };
+	struct iter_out o = { 0 }, o2 = { 0 };
 	const struct mw_brec_proc **now = NULL;
 	size_t nnow = 0;
 	int err;
@@ -385,8 +392,7 @@ int mw__audit_bpf_recheck(const struct mw__audit_bpf *b, const struct mw__audit_
 		struct audit_iter3 *skel3 = b->skel;
 
 		skel3->bss->procs_only = 1;
-		skel3->bss->shared = 0;
-		err = read_iter(skel3->links.mw_audit_all_fd, &o);
+		err = read3(skel3, b->parallel, &o, &o2);
 	} else if (b->kind == 2) {
 		struct audit_iter2 *skel2 = b->skel;
 
@@ -398,18 +404,22 @@ int mw__audit_bpf_recheck(const struct mw__audit_bpf *b, const struct mw__audit_
 		err = read_iter(skel->links.mw_audit_procs_fd, &o);
 	}
 	if (!err) {
-		now = malloc((o.len / sizeof(struct mw_brec_proc) + 1) * sizeof(*now));
+		now = malloc(((o.len + o2.len) / sizeof(struct mw_brec_proc) + 1) * sizeof(*now));
 		err = now ? 0 : -ENOMEM;
 	}
-	for (size_t off = 0; !err && off < o.len;) {
-		size_t sz = rec_size(o.buf + off, o.len - off);
-		const struct mw_brec_proc *r = (const struct mw_brec_proc *)(o.buf + off);
+	for (int k = 0; k < 2 && !err; k++) {
+		const struct iter_out *x = k ? &o2 : &o;
 
-		if (!sz || r->type != MW_BREC_PROC)
-			err = -EPROTO;
-		else
-			now[nnow++] = r;
-		off += sz;
+		for (size_t off = 0; !err && off < x->len;) {
+			size_t sz = rec_size(x->buf + off, x->len - off);
+			const struct mw_brec_proc *r = (const struct mw_brec_proc *)(x->buf + off);
+
+			if (!sz || r->type != MW_BREC_PROC)
+				err = -EPROTO;
+			else
+				now[nnow++] = r;
+			off += sz;
+		}
 	}
 	if (!err) {
 		sort_if_needed((const void **)now, nnow);
@@ -421,6 +431,7 @@ int mw__audit_bpf_recheck(const struct mw__audit_bpf *b, const struct mw__audit_
 	}
 	free(now);
 	free(o.buf);
+	free(o2.buf);
 	return err;
 }
 

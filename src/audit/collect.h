@@ -29,6 +29,8 @@ struct mw__audit_bpf {
 	int kind;                /* 3: audit_iter3 (one task walk, maps with it), 2: audit_iter2
 				  * (one task walk), 1: audit_iter */
 	int load_err;
+	bool parallel;           /* audit_iter3 read by two readers (and read so again by
+				  * mw__audit_bpf_recheck()) */
 };
 
 /* Load the iterators into a zeroed b (on any thread, while the caller lists
