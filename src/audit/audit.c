@@ -513,10 +513,11 @@ out:
 	return err;
 }
 
-/* The findings that need the whole system: namespaces, memfds. */
-static int judge_all(struct scan *sc, struct worker *w, unsigned int nthreads, unsigned int started,
-		     struct mw__audit_obj **all, size_t *nall)
+/* The findings that need the whole system: namespaces, memfds (from the
+ * objects each collector holds, which it frees). */
+static int judge_all(struct scan *sc, struct worker *w, unsigned int nthreads, unsigned int started)
 {
+	struct mw__audit_objs parts[8];
 	int err = 0;
 
 	for (size_t i = 0; i < sc->nns && !err; i++)
@@ -525,26 +526,15 @@ static int judge_all(struct scan *sc, struct worker *w, unsigned int nthreads, u
 	if (err)
 		return err;
 	for (unsigned int i = 0; i < nthreads; i++)
-		*nall += w[i].c.nobjs;
-	*all = malloc((*nall ? *nall : 1) * sizeof(**all));
-	if (!*all)
-		return -ENOMEM;
-	*nall = 0;
-	for (unsigned int i = 0; i < nthreads; i++) {
-		if (w[i].c.nobjs)
-			memcpy(*all + *nall, w[i].c.objs, w[i].c.nobjs * sizeof(**all));
-		*nall += w[i].c.nobjs;
-		w[i].c.nobjs = 0; /* names now belong to all */
-	}
-	return mw__audit_rules_memfds(sc->rep, *all, *nall, started + 1, sc->trust);
+		parts[i] = (struct mw__audit_objs){ w[i].c.objs, w[i].c.nobjs };
+	return mw__audit_rules_memfds(sc->rep, parts, nthreads, started + 1, sc->trust);
 }
 
 static int scan_run(struct scan *sc, const struct mw_audit_opts *o, struct mw__audit_bpf *bpf)
 {
 	struct worker *w = NULL;
-	struct mw__audit_obj *all = NULL;
 	pid_t *pids = NULL;
-	size_t npids = 0, nall = 0;
+	size_t npids = 0;
 	unsigned int nthreads, started = 0;
 	int err;
 
@@ -576,15 +566,12 @@ static int scan_run(struct scan *sc, const struct mw_audit_opts *o, struct mw__a
 	if (!err && sc->env.bpf)
 		err = recheck(sc, w, started + 1);
 	if (!err)
-		err = judge_all(sc, w, nthreads, started, &all, &nall);
+		err = judge_all(sc, w, nthreads, started);
 	for (unsigned int i = 0; i < nthreads; i++)
 		mw__audit_collector_free(&w[i].c);
 out:
 	/* a load not used (an error before the collection) */
 	join_loader(sc);
-	for (size_t i = 0; i < nall; i++)
-		free(all[i].name);
-	free(all);
 	free(w);
 	free(pids);
 	return err;

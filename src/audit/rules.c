@@ -179,7 +179,7 @@ int mw__audit_rules_ns(struct mw__audit_report *r, const struct mw__audit_ident 
 struct jkey {
 	uint64_t dev, ino;
 	int fd;
-	struct mw__audit_obj *o;
+	const struct mw__audit_obj *o;
 };
 
 /* Byte b of the key field f of x: 0 fd (sign bit flipped: unsigned
@@ -473,22 +473,28 @@ static void *judge_thread(void *arg)
 	return NULL;
 }
 
-int mw__audit_rules_memfds(struct mw__audit_report *r, struct mw__audit_obj *objs, size_t nobjs,
+int mw__audit_rules_memfds(struct mw__audit_report *r, const struct mw__audit_objs *parts, size_t nparts,
 			   unsigned int nthreads, struct mw__audit_trust *t)
 {
 	struct judge_job job = { .rep = { .pub = { 0 } }, .trust = t };
 	struct jkey *keys, *v;
-	size_t n = 0, half;
+	size_t n = 0, nobjs = 0, half;
 	pthread_t tid;
 	bool threaded = false;
 	int err;
 
+	for (size_t p = 0; p < nparts; p++)
+		nobjs += parts[p].n;
 	keys = malloc(2 * (nobjs ? nobjs : 1) * sizeof(*keys));
 	if (!keys)
 		return -ENOMEM;
-	for (size_t i = 0; i < nobjs; i++)
-		if (!objs[i].secret)
-			keys[n++] = (struct jkey){ objs[i].dev, objs[i].ino, objs[i].fd, &objs[i] };
+	for (size_t p = 0; p < nparts; p++) {
+		const struct mw__audit_obj *objs = parts[p].v;
+
+		for (size_t i = 0; i < parts[p].n; i++)
+			if (!objs[i].secret)
+				keys[n++] = (struct jkey){ objs[i].dev, objs[i].ino, objs[i].fd, &objs[i] };
+	}
 	v = sort_jkeys(keys, keys + (nobjs ? nobjs : 1), n);
 	half = n;
 	if (nthreads > 1 && n >= 2048) {

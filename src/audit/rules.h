@@ -42,11 +42,17 @@ MW_HIDDEN int mw__audit_rules_proc(struct mw__audit_report *r, const struct mw__
  * reason says why), credited to id (its lowest pid seen). 0 or -ENOMEM. */
 MW_HIDDEN int mw__audit_rules_ns(struct mw__audit_report *r, const struct mw__audit_ident *id,
 				 uint64_t ns, int value, const char *reason);
+/* Objects of the scan, as one collector holds them. */
+struct mw__audit_objs {
+	const struct mw__audit_obj *v;
+	size_t n;
+};
 /* Findings about memfds, once every process has been seen (sharing is a
  * property of the whole system), and about executable mappings of unnamed
- * objects (t: the trusted binaries, or NULL). nthreads > 1 may judge on a
+ * objects (t: the trusted binaries, or NULL), from the objects of all
+ * collectors (parts[0..nparts), read only). nthreads > 1 may judge on a
  * second thread. 0 or -ENOMEM. */
-MW_HIDDEN int mw__audit_rules_memfds(struct mw__audit_report *r, struct mw__audit_obj *objs,
-				     size_t n, unsigned int nthreads, struct mw__audit_trust *t);
+MW_HIDDEN int mw__audit_rules_memfds(struct mw__audit_report *r, const struct mw__audit_objs *parts,
+				     size_t nparts, unsigned int nthreads, struct mw__audit_trust *t);
 
 #endif
