@@ -248,6 +248,20 @@ static __always_inline __u32 make_proc(struct task_struct *task, struct proc_buf
 	return sizeof(b->r) + (((b->r.namelen & 0xf) + 7) & 0x18);
 }
 
+/* The record of process task for the generation check at the end of a scan
+ * (src/audit/bpf.c reads its pid, exec count and start time only, and
+ * nothing else is read here: two loads, where make_proc() makes a dozen
+ * probe reads); its size. */
+static __always_inline __u32 make_gen(struct task_struct *task, struct proc_buf *b)
+{
+	__builtin_memset(&b->r, 0, sizeof(b->r));
+	b->r.type = MW_BREC_PROC;
+	b->r.pid = (__u32)task->tgid;
+	b->r.exec_id = task->self_exec_id;
+	b->r.start_ns = task->start_time;
+	return sizeof(b->r);
+}
+
 /* The record of one mapping of a process, made in b but for its pid and
  * exec_id: a memfd or secretmem mapping, or code mapped from a file with no
  * name. 0, or -1 for any other mapping (no record). */

@@ -72,10 +72,13 @@ int mw_audit_all(struct bpf_iter__task *ctx)
 	task = untrusted(task, struct task_struct);
 	if (task->pid != task->tgid || (task->flags & PF_KTHREAD))
 		return 0;
+	if (procs_only) {
+		size = make_gen(task, &pb);
+		bpf_seq_write(seq, &pb, size);
+		return 0;
+	}
 	size = make_proc(task, &pb);
 	bpf_seq_write(seq, &pb, size);
-	if (procs_only)
-		return 0;
 	b = bpf_map_lookup_elem(&scratch, &key);
 	if (b) {
 		struct fd_walk w = { .seq = seq, .b = b, .exec_id = pb.r.exec_id, .pid = pb.r.pid };

@@ -118,7 +118,7 @@ int mw_audit_all(struct bpf_iter__task *ctx)
 	if (shared && !take((__u64)(__u32)task->tgid, key))
 		return 0;
 	if (procs_only) {
-		size = make_proc(task, &pb);
+		size = make_gen(task, &pb);
 		bpf_seq_write(seq, &pb, size);
 		return 0;
 	}
