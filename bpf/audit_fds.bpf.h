@@ -11,9 +11,9 @@
 #ifndef MW_AUDIT_FDS_BPF_H
 #define MW_AUDIT_FDS_BPF_H
 
+/* bpf_rdonly_cast() (6.2) for audit_common.bpf.h too */
+#define MW_AUDIT_CAST 1
 #include "audit_common.bpf.h"
-
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
 struct fdtable {
 	unsigned int max_fds;
