@@ -45,16 +45,18 @@ void mw__memdev_record(int fd)
 {
 	struct stat st;
 	bool huge, seen = false;
+	dev_t dev;
 
 	if (fstat(fd, &st) < 0)
 		return;
+	dev = st.st_dev; /* a copy: gcc -O3 saw a dangling pointer to st in the loop */
 	huge = on_fs(fd, HUGETLBFS_MAGIC);
 	pthread_mutex_lock(&rec_lock);
 	for (unsigned int i = 0; i < nrecorded; i++)
-		seen |= recorded[i] == st.st_dev;
+		seen |= recorded[i] == dev;
 	if (!seen && nrecorded < sizeof(recorded) / sizeof(recorded[0])) {
 		recorded_huge[nrecorded] = huge;
-		recorded[nrecorded++] = st.st_dev;
+		recorded[nrecorded++] = dev;
 	}
 	pthread_mutex_unlock(&rec_lock);
 }

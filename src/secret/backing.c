@@ -433,7 +433,7 @@ static int map_secret(struct mw_secret_heap *h, size_t off, size_t len, size_t s
 		      size_t count, bool cold)
 {
 	bool share = h->flags & MW_SECRET_SHARE_WITH_CHILDREN;
-	char why[200];
+	char why[512];
 	int err;
 
 	if (budget_check(h, len * count) < 0) {
@@ -536,7 +536,7 @@ int mw__backing_map(struct mw_secret_heap *h, size_t off, size_t len)
 
 int mw__backing_fault(struct mw_secret_heap *h, char *p, size_t len)
 {
-	char why[200];
+	char why[512];
 	int err = mw__secret_touch(p, len, h->page, why, sizeof(why));
 
 	if (err == -EAGAIN) {

@@ -37,7 +37,8 @@ static void watch_tree(int in, const char *dir, int depth)
 
 		if (e->d_name[0] == '.' || e->d_type != DT_DIR)
 			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		if (snprintf(p, sizeof(p), "%s/%s", dir, e->d_name) >= (int)sizeof(p))
+			continue; /* deeper than any kdamond tree */
 		watch_tree(in, p, depth + 1);
 	}
 	closedir(d);
