@@ -314,6 +314,7 @@ struct mw__audit_exelink {
 	uint64_t mnt, dentry, ino;
 	uint32_t dev;
 	uint32_t len;
+	pid_t from;             /* the process it was read for */
 	char *path;             /* NULL: a free slot */
 };
 
@@ -342,8 +343,8 @@ static const struct mw__audit_exelink *exelink_find(const struct mw__audit_colle
 
 /* Keep link (len bytes) as the path of b's executable. Nothing is kept when
  * memory runs out: the next process reads its own link. */
-static void exelink_add(struct mw__audit_collector *c, const struct mw_brec_proc *b, const char *link,
-			size_t len)
+static void exelink_add(struct mw__audit_collector *c, const struct mw_brec_proc *b, pid_t from,
+			const char *link, size_t len)
 {
 	char *path;
 
@@ -378,7 +379,7 @@ static void exelink_add(struct mw__audit_collector *c, const struct mw_brec_proc
 		if (!c->exes[i].path) {
 			c->exes[i] = (struct mw__audit_exelink){ .mnt = b->exe_mnt, .dentry = b->exe_dentry,
 								 .ino = b->exe_ino, .dev = b->exe_dev,
-								 .len = (uint32_t)len, .path = path };
+								 .len = (uint32_t)len, .from = from, .path = path };
 			c->nexes++;
 			return;
 		}
@@ -395,31 +396,51 @@ static bool exe_keyed(const struct mw__audit_collector *c)
 }
 
 /* The exe link of the current process (exe_keyed()) as read for another
- * process that runs the same file: its length, or -1 when none was kept. */
-static ssize_t exelink_get(const struct mw__audit_collector *c, char *link, size_t size)
+ * process that runs the same file: its length (c->exe_from then names that
+ * process), or -1 when none was kept. */
+static ssize_t exelink_get(struct mw__audit_collector *c, char *link, size_t size)
 {
 	const struct mw__audit_exelink *e = exelink_find(c, c->brec);
 
 	if (!e || e->len >= size)
 		return -1;
 	memcpy(link, e->path, e->len);
+	c->exe_from = e->from;
 	return e->len;
 }
 
-/* Keep link (len bytes, read through path, /proc/PID/exe) for the other
- * processes that run the current process's executable (exe_keyed()), when
- * the file it names is still the record's (a stat through the same link):
- * an exec since the iterators ran must not give another file's path to
- * the processes that run this one. */
-static void exelink_keep(struct mw__audit_collector *c, const char *path, const char *link, size_t len,
-			 size_t size)
+/*
+ * Keep link (len bytes, read through path, /proc/PID/exe) for the other
+ * processes that run the current process's executable (exe_keyed()).
+ *
+ * The link is read after the iterators saw the process, so it may name
+ * another file than the record's keys: the process exec'd since, or changed
+ * its exe link without an exec (prctl PR_SET_MM_EXE_FILE or PR_SET_MM_MAP,
+ * which a process may do in a user namespace of its own). Kept for others,
+ * such a link would give them another file's path: a hard link of theirs
+ * that is not deleted, a mount where it does not look world-writable. So
+ * only the links of processes that cannot play that game without being seen
+ * are kept: those of root (real and effective uid 0) in the initial pid
+ * namespace, whose exec is seen by the generation check (recheck() in
+ * audit.c then reads again every process that took this link), and only
+ * when a stat through the same link still finds the record's inode. Every
+ * other process reads its own link.
+ */
+static void exelink_keep(struct mw__audit_collector *c, pid_t pid, const char *path, const char *link,
+			 size_t len, size_t size)
 {
 	const struct mw_brec_proc *b = c->brec;
 	struct stat st;
 
+	if (b->ruid != 0 || b->euid != 0 || b->pidns != MW__PROC_PID_INIT_INO)
+		return;
 	if (len < size - 1 && fstatat(c->env->procfd, path, &st, 0) == 0 && st.st_ino == b->exe_ino &&
-	    st.st_dev == makedev(b->exe_dev >> 20, b->exe_dev & 0xfffff))
-		exelink_add(c, b, link, len);
+	    st.st_dev == makedev(b->exe_dev >> 20, b->exe_dev & 0xfffff)) {
+		exelink_add(c, b, pid, link, len);
+		/* its generation checked at the end of the scan, findings or
+		 * not: the processes that take its link depend on it */
+		c->gen_pending = true;
+	}
 }
 
 /* The exe link; switches c->dirfd to a live thread when the leader exited.
@@ -441,7 +462,7 @@ static ssize_t exe_link(struct mw__audit_collector *c, pid_t pid, char *link, si
 		len = readlinkat(c->env->procfd, path, link, size - 1);
 		if (len >= 0) {
 			if (keyed)
-				exelink_keep(c, path, link, (size_t)len, size);
+				exelink_keep(c, pid, path, link, (size_t)len, size);
 			return len;
 		}
 		/* gone, a kernel thread, a zombie leader: see below */
@@ -553,6 +574,7 @@ int mw__audit_proc_read(struct mw__audit_collector *c, pid_t pid, struct mw__aud
 	c->cur = p;
 	c->brec = NULL;
 	c->gen_pending = false;
+	c->exe_from = 0;
 	snprintf(c->pidname, sizeof(c->pidname), "%d", (int)pid);
 	c->dirfd = -1;
 	mw__proc_target_init(&c->target, -1, pid);
