@@ -313,9 +313,13 @@ static int time_cmds(const char *memward, char *const argvs[][8], const char *co
 
 	/* One round first, not timed: the first walk of a new fixture makes
 	 * the /proc dentries and inodes of its fds, which would be charged to
-	 * whichever command comes first. */
+	 * whichever command comes first. Each round starts one command later
+	 * than the one before: no command always runs first, or always
+	 * right after the same other (what one leaves the kernel to clean up,
+	 * a BPF program's deferred release say, lands on the next). */
 	for (int i = -1; i < runs; i++)
-		for (int c = 0; c < k; c++) {
+		for (int j = 0; j < k; j++) {
+			int c = (j + (i < 0 ? 0 : i)) % k;
 			char *argv[8];
 			long r = 0;
 			double d, u = 0;
