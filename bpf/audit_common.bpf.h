@@ -66,7 +66,7 @@ struct ns_common { unsigned int inum; } PA;
 struct pid_namespace { struct ns_common ns; } PA;
 struct upid { int nr; struct pid_namespace *ns; } PA;
 struct pid { unsigned int level; struct upid numbers[1]; } PA;
-struct mm_struct { struct file *exe_file; } PA;
+struct mm_struct { struct file *exe_file; unsigned long arg_end; } PA;
 struct files_struct;
 struct task_struct {
 	int pid;
@@ -215,6 +215,7 @@ struct proc_buf {
  * into b; its size. */
 static __always_inline __u32 make_proc(struct task_struct *task, struct proc_buf *b)
 {
+	struct mm_struct *mm;
 	struct pid *pid;
 	struct file *exe;
 	long n;
@@ -252,7 +253,16 @@ static __always_inline __u32 make_proc(struct task_struct *task, struct proc_buf
 	b->r.cset = (__u64)(unsigned long)BPF_CORE_READ(task, cgroups);
 	/* what it runs now: the collector checks that /proc/PID/exe is
 	 * still this file when it has read the process (no exec since) */
-	exe = BPF_CORE_READ(task, mm, exe_file);
+	/* An exec under way: its new memory is the process's from exec_mmap()
+	 * on (/proc/PID/exe, maps and fds show the new program) while the
+	 * exec count and comm still say the old one, until the exec goes on;
+	 * the new memory has no arguments until create_elf_tables(). So the
+	 * record may mix two programs, and the generation check at the end of
+	 * the scan cannot tell: flagged, and read through /proc. */
+	mm = BPF_CORE_READ(task, mm);
+	if (mm && !BPF_CORE_READ(mm, arg_end))
+		b->r.flags |= MW_BREC_PROC_EXECING;
+	exe = mm ? BPF_CORE_READ(mm, exe_file) : NULL;
 	if (exe) {
 		b->r.exe_ino = BPF_CORE_READ(exe, f_inode, i_ino);
 		b->r.exe_dev = BPF_CORE_READ(exe, f_inode, i_sb, s_dev);
@@ -275,6 +285,10 @@ static __always_inline __u32 make_gen(struct task_struct *task, struct proc_buf 
 	b->r.pid = (__u32)task->tgid;
 	b->r.exec_id = task->self_exec_id;
 	b->r.start_ns = task->start_time;
+	/* an exec under way (see make_proc()): the check cannot say it did
+	 * not change */
+	if (task->mm && !task->mm->arg_end)
+		b->r.flags |= MW_BREC_PROC_EXECING;
 	return sizeof(b->r);
 }
 

@@ -426,7 +426,8 @@ int mw__audit_bpf_recheck(const struct mw__audit_bpf *b, const struct mw__audit_
 		for (size_t i = 0; i < n; i++) {
 			size_t end, k = mw__audit_bpf_find((const void *const *)now, nnow, v[i].pid, &end);
 
-			changed[i] = k == end || now[k]->exec_id != v[i].exec_id || now[k]->start_ns != v[i].start_ns;
+			changed[i] = k == end || now[k]->exec_id != v[i].exec_id || now[k]->start_ns != v[i].start_ns ||
+				     (now[k]->flags & MW_BREC_PROC_EXECING);
 		}
 	}
 	free(now);

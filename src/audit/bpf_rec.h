@@ -82,6 +82,8 @@ struct mw_brec_proc {
 #define MW_BREC_PROC_NO_MAPS 0x01u /* its memory map was not walked with it (bpf/audit_iter3.bpf.c:
 				    * the map's lock was taken): read /proc/PID/maps */
 #define MW_BREC_PROC_CUT     0x02u /* set by user space: a MW_BREC_CUT record follows it */
+#define MW_BREC_PROC_EXECING 0x04u /* an exec was under way (its new memory had no arguments
+				    * yet): the record may mix two programs; read /proc */
 
 /* ---- the watch's exec events (bpf/audit_exec.bpf.c, src/audit/watch_bpf.c) */
 

@@ -592,7 +592,8 @@ int mw__audit_proc_read(struct mw__audit_collector *c, pid_t pid, struct mw__aud
 		/* the iterators ran one after the other: an exec in between
 		 * gives records of two generations; or its records did not
 		 * all fit in one read of the iterator: read /proc instead */
-		if (c->brec && ((c->brec->flags & MW_BREC_PROC_CUT) || !mw__audit_bpf_one_exec(b, c->brec))) {
+		if (c->brec && ((c->brec->flags & (MW_BREC_PROC_CUT | MW_BREC_PROC_EXECING)) ||
+				!mw__audit_bpf_one_exec(b, c->brec))) {
 			c->brec = NULL;
 			c->force_proc = true;
 		}
