@@ -19,12 +19,10 @@
  *        live-audit-exe-link-race --hold READY_FD
  *        live-audit-exe-link-race --flip QPID Y N
  */
-#include "live.h"
+#include "copies.h"
 #include "sys/shim.h"
 
-#include <sched.h>
 #include <signal.h>
-#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <time.h>
 
@@ -33,7 +31,7 @@
 #define SECONDS 4.0
 
 static char dir[] = "/tmp/memward-exe-race-XXXXXX";
-static bool mounted;
+static bool made;
 
 static double now(void)
 {
@@ -45,9 +43,8 @@ static double now(void)
 
 static void cleanup(void)
 {
-	if (mounted)
-		umount2(dir, MNT_DETACH);
-	rmdir(dir);
+	if (made)
+		copies_remove(dir);
 }
 
 /* P: exec Q's file (through /proc/QPID/exe) and y in turn, for ever. */
@@ -83,10 +80,9 @@ static pid_t spawn(char *const argv[])
 
 int main(int argc, char **argv)
 {
-	char x[96], y[96], self[4096], lib[4200], dst[128], fdarg[16], qpid[16], c;
+	char x[96], y[96], qpid[16], c;
 	int ready[2], scans = 0, poisoned = 0, bpf = 0;
 	pid_t p, q;
-	ssize_t n;
 
 	if (argc == 3 && !strcmp(argv[1], "--hold")) {
 		if (mw_sys_memfd_create("mw-exe-race", 0) < 0) /* a finding of its own */
@@ -100,25 +96,10 @@ int main(int argc, char **argv)
 	if (geteuid() != 0)
 		live_skip("needs root (a private mount namespace, and CAP_BPF for the iterators)");
 	atexit(cleanup);
-	REQUIRE(unshare(CLONE_NEWNS) == 0, "unshare(CLONE_NEWNS): %s", strerror(errno));
-	REQUIRE(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0, "make / private: %s", strerror(errno));
-	REQUIRE(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
-	REQUIRE(mount("memward-test", dir, "tmpfs", 0, "mode=0755") == 0, "mount tmpfs: %s", strerror(errno));
-	mounted = true;
-	snprintf(x, sizeof(x), "%s/bin/x", dir);
+	copies_make(dir, "x", x, sizeof(x));
+	made = true;
 	snprintf(y, sizeof(y), "%s/bin/y", dir);
-	snprintf(dst, sizeof(dst), "%s/bin", dir);
-	REQUIRE(mkdir(dst, 0755) == 0, "mkdir: %s", strerror(errno));
-	live_copy_file("/proc/self/exe", x);
 	REQUIRE(link(x, y) == 0, "link: %s", strerror(errno));
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	REQUIRE(n > 0, "readlink: %s", strerror(errno));
-	self[n] = '\0';
-	*strrchr(self, '/') = '\0';
-	snprintf(lib, sizeof(lib), "%s/../libmemward.so.0", self);
-	snprintf(dst, sizeof(dst), "%s/libmemward.so.0", dir);
-	if (access(lib, R_OK) == 0)
-		live_copy_file(lib, dst);
 
 	/* P first (the lower pid), waiting for Q to exist */
 	REQUIRE(pipe2(ready, 0) == 0, "pipe: %s", strerror(errno));
@@ -133,7 +114,6 @@ int main(int argc, char **argv)
 			_exit(120);
 		return flip(qp, y, 0);
 	}
-	snprintf(fdarg, sizeof(fdarg), "%d", ready[1]);
 	{
 		int qready[2];
 		char qfd[16];

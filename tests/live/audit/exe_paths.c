@@ -18,12 +18,10 @@
  * usage: live-audit-exe-paths
  *        live-audit-exe-paths --child READY_FD   (what the copies run)
  */
-#include "live.h"
+#include "copies.h"
 #include "sys/shim.h"
 
-#include <sched.h>
 #include <signal.h>
-#include <sys/mount.h>
 #include <sys/prctl.h>
 
 #include <memward/memward.h>
@@ -32,7 +30,7 @@
 #define NPATHS 3
 
 static char dir[] = "/tmp/memward-exe-paths-XXXXXX";
-static bool mounted, bound;
+static bool made, bound;
 
 static void cleanup(void)
 {
@@ -42,40 +40,24 @@ static void cleanup(void)
 		snprintf(p, sizeof(p), "%s/bin2", dir);
 		umount2(p, MNT_DETACH);
 	}
-	if (mounted)
-		umount2(dir, MNT_DETACH);
-	rmdir(dir);
+	if (made)
+		copies_remove(dir);
 }
 
 /* The fixture: dir/bin/prog, dir/bin/alias (a hard link), dir/bin2 (a bind
- * mount of dir/bin), and this program's library beside them when it links
- * one ($ORIGIN/..). */
+ * mount of dir/bin). */
 static void make_fixture(char paths[NPATHS][128])
 {
-	char self[4096], lib[4200], dst[160], bin[64], bin2[64];
-	ssize_t n;
+	char bin[64], bin2[64];
 
-	REQUIRE(unshare(CLONE_NEWNS) == 0, "unshare(CLONE_NEWNS): %s", strerror(errno));
-	REQUIRE(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0, "make / private: %s", strerror(errno));
-	REQUIRE(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
-	REQUIRE(mount("memward-test", dir, "tmpfs", 0, "mode=0755") == 0, "mount tmpfs: %s", strerror(errno));
-	mounted = true;
+	copies_make(dir, "prog", paths[0], sizeof(paths[0]));
+	made = true;
 	snprintf(bin, sizeof(bin), "%s/bin", dir);
 	snprintf(bin2, sizeof(bin2), "%s/bin2", dir);
-	REQUIRE(mkdir(bin, 0755) == 0 && mkdir(bin2, 0755) == 0, "mkdir: %s", strerror(errno));
-	snprintf(paths[0], 128, "%s/prog", bin);
+	REQUIRE(mkdir(bin2, 0755) == 0, "mkdir: %s", strerror(errno));
 	snprintf(paths[1], 128, "%s/alias", bin);
 	snprintf(paths[2], 128, "%s/prog", bin2);
-	live_copy_file("/proc/self/exe", paths[0]);
 	REQUIRE(link(paths[0], paths[1]) == 0, "link: %s", strerror(errno));
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	REQUIRE(n > 0, "readlink /proc/self/exe: %s", strerror(errno));
-	self[n] = '\0';
-	*strrchr(self, '/') = '\0';
-	snprintf(lib, sizeof(lib), "%s/../libmemward.so.0", self);
-	snprintf(dst, sizeof(dst), "%s/libmemward.so.0", dir);
-	if (access(lib, R_OK) == 0)
-		live_copy_file(lib, dst);
 	REQUIRE(mount(bin, bin2, NULL, MS_BIND, NULL) == 0, "bind mount: %s", strerror(errno));
 	bound = true;
 }
