@@ -266,8 +266,6 @@ static __always_inline __u32 make_proc(struct task_struct *task, struct proc_buf
 	if (exe) {
 		b->r.exe_ino = BPF_CORE_READ(exe, f_inode, i_ino);
 		b->r.exe_dev = BPF_CORE_READ(exe, f_inode, i_sb, s_dev);
-		b->r.exe_mnt = (__u64)(unsigned long)BPF_CORE_READ(exe, f_path.mnt);
-		b->r.exe_dentry = (__u64)(unsigned long)BPF_CORE_READ(exe, f_path.dentry);
 	}
 	n = bpf_probe_read_kernel_str(b->comm, 16, task->comm);
 	b->r.namelen = n > 0 ? (__u32)(n - 1) : 0;

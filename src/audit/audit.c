@@ -150,8 +150,7 @@ static int note_gen(struct mw__audit_collector *c, pid_t pid)
 		c->gens = nv;
 		c->capgens = cap;
 	}
-	c->gens[c->ngens++] = (struct mw__audit_gen){ .pid = pid, .exe_from = c->exe_from,
-						       .exec_id = c->brec->exec_id,
+	c->gens[c->ngens++] = (struct mw__audit_gen){ .pid = pid, .exec_id = c->brec->exec_id,
 						       .start_ns = c->brec->start_ns };
 	return 0;
 }
@@ -458,45 +457,6 @@ static void forget(struct scan *sc, struct worker *w, unsigned int nthreads, pid
 	}
 }
 
-static int cmp_pid_at(const void *a, const void *b)
-{
-	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* A process whose exe link was the one read for another (exe_from: the
- * collector's cache, src/audit/proc.c) is changed too when that one
- * changed or was not seen to the end: the link may then be of another
- * file. 0 or -ENOMEM. */
-static int exe_links_changed(const struct mw__audit_gen *v, size_t n, bool *changed)
-{
-	/* (pid, changed) of every process checked, by pid */
-	struct pc { pid_t pid; int changed; } *by = NULL;
-	size_t users = 0;
-
-	for (size_t i = 0; i < n; i++)
-		users += v[i].exe_from != 0 && !changed[i];
-	if (!users)
-		return 0;
-	by = malloc(n * sizeof(*by));
-	if (!by)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		by[i] = (struct pc){ v[i].pid, changed[i] };
-	qsort(by, n, sizeof(*by), cmp_pid_at);
-	for (size_t i = 0; i < n; i++) {
-		struct pc key = { v[i].exe_from, 0 }, *f;
-
-		if (!v[i].exe_from || changed[i])
-			continue;
-		f = bsearch(&key, by, n, sizeof(*by), cmp_pid_at);
-		changed[i] = !f || f->changed;
-	}
-	free(by);
-	return 0;
-}
-
 /* The exec generation of every process read from BPF records, in one walk
  * of the tasks once all were read (not one per process): a process that
  * exec'd (or exited and left its pid to another) since the iterators ran
@@ -534,9 +494,7 @@ static int recheck(struct scan *sc, struct worker *w, unsigned int nthreads)
 	if (err)
 		for (size_t i = 0; i < n; i++)
 			changed[i] = true;
-	err = exe_links_changed(v, n, changed);
-	if (err)
-		goto out;
+	err = 0;
 	for (size_t i = 0; i < n && !err; i++) {
 		struct mw__audit_collector *c = &w[0].c;
 

@@ -66,10 +66,6 @@ struct mw_brec_proc {
 	 * same /proc/PID/cgroup. 0 unknown. */
 	__u64 cset;
 	__u64 exe_ino;    /* its executable (mm->exe_file); 0 unknown */
-	/* That file's mount and dentry, as opaque keys (never shown): with
-	 * exe_ino and exe_dev they name one path, which user space then
-	 * reads once for every process that runs it (src/audit/proc.c). */
-	__u64 exe_mnt, exe_dentry;
 	__u32 exe_dev;    /* s_dev, kernel encoding */
 	__u32 namelen;
 	__u64 exec_id;    /* task->self_exec_id: incremented by every exec */

@@ -46,9 +46,6 @@ MW_HIDDEN void mw__audit_bpf_free(struct mw__audit_bpf *b);
  * them. */
 struct mw__audit_gen {
 	pid_t pid;
-	pid_t exe_from;         /* its exe link is the one read for this process (the
-				 * collector's cache): when that one changed too, so
-				 * may the link; 0 its own */
 	uint64_t exec_id, start_ns;
 };
 /* Run the process iterator again (kept loaded after collect), once for the
@@ -136,13 +133,6 @@ struct mw__audit_collector {
 	/* cgroup text read by this collector, by cgroup id (BPF records) */
 	struct { uint64_t id; char *path, *container, *pod; } *cg;
 	size_t ncg, capcg;
-	/* exe links read by this collector, by the BPF record's keys of the
-	 * file (one readlink for every process that runs it): an open-
-	 * addressed table of capexes slots (a power of two) */
-	struct mw__audit_exelink *exes;
-	size_t nexes, capexes;
-	pid_t exe_from;         /* the current process's exe link came from the
-				 * cache, read for this process; 0 none */
 	/* the process being read */
 	int dirfd;              /* /proc/PID, or /proc/PID/task/TID; -1 until
 				 * needed for a process read from BPF records

@@ -30,7 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 /* Undo the escaping of "Name:" in /proc/PID/status (seq_escape_str with
  * ESCAPE_SPACE | ESCAPE_SPECIAL: \n \t \\ and friends) to get the raw comm,
@@ -308,141 +307,6 @@ static bool is_gone(int err)
 	return err == -ESRCH || err == -ENOENT;
 }
 
-/* An exe link read for one process, kept for the others that run the same
- * file: the keys of a BPF process record (mount, dentry, inode, device). */
-struct mw__audit_exelink {
-	uint64_t mnt, dentry, ino;
-	uint32_t dev;
-	uint32_t len;
-	pid_t from;             /* the process it was read for */
-	char *path;             /* NULL: a free slot */
-};
-
-static size_t exelink_slot(const struct mw__audit_collector *c, const struct mw_brec_proc *b)
-{
-	uint64_t h = (b->exe_dentry ^ (b->exe_mnt * 0x9e3779b97f4a7c15ull) ^ b->exe_ino) * 0xff51afd7ed558ccdull;
-
-	return (size_t)(h >> 32) & (c->capexes - 1);
-}
-
-static const struct mw__audit_exelink *exelink_find(const struct mw__audit_collector *c,
-						    const struct mw_brec_proc *b)
-{
-	if (!c->capexes)
-		return NULL;
-	for (size_t i = exelink_slot(c, b);; i = (i + 1) & (c->capexes - 1)) {
-		const struct mw__audit_exelink *e = &c->exes[i];
-
-		if (!e->path)
-			return NULL;
-		if (e->dentry == b->exe_dentry && e->mnt == b->exe_mnt && e->ino == b->exe_ino &&
-		    e->dev == b->exe_dev)
-			return e;
-	}
-}
-
-/* Keep link (len bytes) as the path of b's executable. Nothing is kept when
- * memory runs out: the next process reads its own link. */
-static void exelink_add(struct mw__audit_collector *c, const struct mw_brec_proc *b, pid_t from,
-			const char *link, size_t len)
-{
-	char *path;
-
-	if (2 * (c->nexes + 1) > c->capexes) {
-		size_t cap = c->capexes ? 2 * c->capexes : 64;
-		struct mw__audit_exelink *v = calloc(cap, sizeof(*v));
-
-		if (!v)
-			return;
-		for (size_t i = 0; i < c->capexes; i++) {
-			struct mw__audit_exelink *e = &c->exes[i];
-			size_t j;
-
-			if (!e->path)
-				continue;
-			j = (size_t)(((e->dentry ^ (e->mnt * 0x9e3779b97f4a7c15ull) ^ e->ino) *
-				      0xff51afd7ed558ccdull) >> 32) & (cap - 1);
-			while (v[j].path)
-				j = (j + 1) & (cap - 1);
-			v[j] = *e;
-		}
-		free(c->exes);
-		c->exes = v;
-		c->capexes = cap;
-	}
-	path = malloc(len + 1);
-	if (!path)
-		return;
-	memcpy(path, link, len);
-	path[len] = '\0';
-	for (size_t i = exelink_slot(c, b);; i = (i + 1) & (c->capexes - 1)) {
-		if (!c->exes[i].path) {
-			c->exes[i] = (struct mw__audit_exelink){ .mnt = b->exe_mnt, .dentry = b->exe_dentry,
-								 .ino = b->exe_ino, .dev = b->exe_dev,
-								 .len = (uint32_t)len, .from = from, .path = path };
-			c->nexes++;
-			return;
-		}
-	}
-}
-
-/* From a BPF record, the keys of the process's executable: its exe link can
- * be read once for every process that runs that file. */
-static bool exe_keyed(const struct mw__audit_collector *c)
-{
-	const struct mw_brec_proc *b = c->brec;
-
-	return b && !c->force_proc && b->exe_dentry && b->exe_mnt && b->exe_ino;
-}
-
-/* The exe link of the current process (exe_keyed()) as read for another
- * process that runs the same file: its length (c->exe_from then names that
- * process), or -1 when none was kept. */
-static ssize_t exelink_get(struct mw__audit_collector *c, char *link, size_t size)
-{
-	const struct mw__audit_exelink *e = exelink_find(c, c->brec);
-
-	if (!e || e->len >= size)
-		return -1;
-	memcpy(link, e->path, e->len);
-	c->exe_from = e->from;
-	return e->len;
-}
-
-/*
- * Keep link (len bytes, read through path, /proc/PID/exe) for the other
- * processes that run the current process's executable (exe_keyed()).
- *
- * The link is read after the iterators saw the process, so it may name
- * another file than the record's keys: the process exec'd since, or changed
- * its exe link without an exec (prctl PR_SET_MM_EXE_FILE or PR_SET_MM_MAP,
- * which a process may do in a user namespace of its own). Kept for others,
- * such a link would give them another file's path: a hard link of theirs
- * that is not deleted, a mount where it does not look world-writable. So
- * only the links of processes that cannot play that game without being seen
- * are kept: those of root (real and effective uid 0) in the initial pid
- * namespace, whose exec is seen by the generation check (recheck() in
- * audit.c then reads again every process that took this link), and only
- * when a stat through the same link still finds the record's inode. Every
- * other process reads its own link.
- */
-static void exelink_keep(struct mw__audit_collector *c, pid_t pid, const char *path, const char *link,
-			 size_t len, size_t size)
-{
-	const struct mw_brec_proc *b = c->brec;
-	struct stat st;
-
-	if (b->ruid != 0 || b->euid != 0 || b->pidns != MW__PROC_PID_INIT_INO)
-		return;
-	if (len < size - 1 && fstatat(c->env->procfd, path, &st, 0) == 0 && st.st_ino == b->exe_ino &&
-	    st.st_dev == makedev(b->exe_dev >> 20, b->exe_dev & 0xfffff)) {
-		exelink_add(c, b, pid, link, len);
-		/* its generation checked at the end of the scan, findings or
-		 * not: the processes that take its link depend on it */
-		c->gen_pending = true;
-	}
-}
-
 /* The exe link; switches c->dirfd to a live thread when the leader exited.
  * Returns the link length, or an outcome as a negative number - 1000. */
 static ssize_t exe_link(struct mw__audit_collector *c, pid_t pid, char *link, size_t size)
@@ -454,17 +318,10 @@ static ssize_t exe_link(struct mw__audit_collector *c, pid_t pid, char *link, si
 	if (c->dirfd < 0) {
 		char path[48];
 
-		bool keyed = exe_keyed(c);
-
-		if (keyed && (len = exelink_get(c, link, size)) >= 0)
-			return len;
 		snprintf(path, sizeof(path), "%s/exe", c->pidname);
 		len = readlinkat(c->env->procfd, path, link, size - 1);
-		if (len >= 0) {
-			if (keyed)
-				exelink_keep(c, pid, path, link, (size_t)len, size);
+		if (len >= 0)
 			return len;
-		}
 		/* gone, a kernel thread, a zombie leader: see below */
 		err = mw__audit_proc_dir(c);
 		if (err < 0)
@@ -574,7 +431,6 @@ int mw__audit_proc_read(struct mw__audit_collector *c, pid_t pid, struct mw__aud
 	c->cur = p;
 	c->brec = NULL;
 	c->gen_pending = false;
-	c->exe_from = 0;
 	snprintf(c->pidname, sizeof(c->pidname), "%d", (int)pid);
 	c->dirfd = -1;
 	mw__proc_target_init(&c->target, -1, pid);
@@ -708,11 +564,6 @@ void mw__audit_proc_done(struct mw__audit_collector *c)
 void mw__audit_collector_free(struct mw__audit_collector *c)
 {
 	mw__audit_drop_objs(c, 0);
-	for (size_t i = 0; i < c->capexes; i++)
-		free(c->exes[i].path);
-	free(c->exes);
-	c->exes = NULL;
-	c->nexes = c->capexes = 0;
 	for (size_t i = 0; i < c->ncg; i++) {
 		free(c->cg[i].path);
 		free(c->cg[i].container);
