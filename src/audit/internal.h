@@ -142,6 +142,11 @@ struct mw__audit_proc {
 
 /* The inode of the initial pid namespace (PROC_PID_INIT_INO). */
 #define MW__PROC_PID_INIT_INO 0xEFFFFFFCu
+/* The exe of a process whose path is longer than the kernel prints
+ * (readlink gives ENAMETOOLONG), then " (deleted)" when the file has no
+ * link left: never a path, so the rules cannot take it for a directory it
+ * is not in. */
+#define MW__EXE_TOO_LONG MW_PROC_TOO_LONG
 
 /* WRITE and SEAL seals: the contents can never change. */
 MW_HIDDEN bool mw__audit_content_sealed(int seals);

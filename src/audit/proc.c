@@ -307,6 +307,29 @@ static bool is_gone(int err)
 	return err == -ESRCH || err == -ENOENT;
 }
 
+/*
+ * readlinkat(dirfd, name, link, size - 1) of an exe link, with its length;
+ * where the path is longer than the kernel prints (ENAMETOOLONG: a file
+ * deep enough), MW__EXE_TOO_LONG, with " (deleted)" when a stat through the
+ * link finds no link left to the file: such a process is still judged by
+ * what it runs, never left out as unreadable.
+ */
+static ssize_t exe_readlink(int dirfd, const char *name, char *link, size_t size)
+{
+	ssize_t len = readlinkat(dirfd, name, link, size - 1);
+	struct stat st;
+	int n;
+
+	if (len >= 0 || errno != ENAMETOOLONG)
+		return len;
+	if (fstatat(dirfd, name, &st, 0) < 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	n = snprintf(link, size, "%s%s", MW__EXE_TOO_LONG, st.st_nlink ? "" : MW_PROC_DELETED);
+	return n < 0 || (size_t)n >= size ? -1 : n;
+}
+
 /* The exe link; switches c->dirfd to a live thread when the leader exited.
  * Returns the link length, or an outcome as a negative number - 1000. */
 static ssize_t exe_link(struct mw__audit_collector *c, pid_t pid, char *link, size_t size)
@@ -319,7 +342,7 @@ static ssize_t exe_link(struct mw__audit_collector *c, pid_t pid, char *link, si
 		char path[48];
 
 		snprintf(path, sizeof(path), "%s/exe", c->pidname);
-		len = readlinkat(c->env->procfd, path, link, size - 1);
+		len = exe_readlink(c->env->procfd, path, link, size);
 		if (len >= 0)
 			return len;
 		/* gone, a kernel thread, a zombie leader: see below */
@@ -327,7 +350,7 @@ static ssize_t exe_link(struct mw__audit_collector *c, pid_t pid, char *link, si
 		if (err < 0)
 			return is_gone(err) ? -1000 - MW__PROC_VANISHED : -1000 - MW__PROC_UNREADABLE;
 	}
-	len = readlinkat(c->dirfd, "exe", link, size - 1);
+	len = exe_readlink(c->dirfd, "exe", link, size);
 	err = -errno;
 	if (len >= 0)
 		return len;
@@ -342,7 +365,7 @@ static ssize_t exe_link(struct mw__audit_collector *c, pid_t pid, char *link, si
 			c->cur->via_thread = true;
 			c->cur->tid = tid;
 			c->cur->id->tid = tid;
-			len = readlinkat(c->dirfd, "exe", link, size - 1);
+			len = exe_readlink(c->dirfd, "exe", link, size);
 			if (len >= 0)
 				return len;
 			err = -errno;
@@ -408,7 +431,7 @@ static int read_body(struct mw__audit_collector *c, pid_t pid, struct mw__audit_
 		/* drop what was collected: it is a part of a process */
 		mw__audit_drop_objs(c, start);
 		/* the maps of a memory an exec released: ESRCH, yet alive */
-		if (is_gone(err) && c->have_mm && readlinkat(c->dirfd, "exe", link, sizeof(link)) >= 0)
+		if (is_gone(err) && c->have_mm && exe_readlink(c->dirfd, "exe", link, sizeof(link)) >= 0)
 			return MW__PROC_CHANGED;
 		return is_gone(err) ? MW__PROC_VANISHED : MW__PROC_UNREADABLE;
 	}
@@ -513,7 +536,7 @@ bool mw__audit_proc_unchanged(struct mw__audit_collector *c)
 	 * No stat, readlink or comm read here. */
 	if (c->brec && !c->force_proc && !c->cur->via_thread)
 		return same_exec(c);
-	len = readlinkat(c->dirfd, "exe", link, sizeof(link) - 1);
+	len = exe_readlink(c->dirfd, "exe", link, sizeof(link));
 	if (len < 0 || !id->exe)
 		return false;
 	link[len] = '\0';

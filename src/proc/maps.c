@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #define MEM_CLASSES ((1u << MW__LINK_MEMFD) | (1u << MW__LINK_SECRETMEM))
@@ -141,6 +142,19 @@ static bool dev_wanted(const struct mw__maps *m, const dev_t *devs, unsigned int
 	return false;
 }
 
+/* The name of the VMA q asked for whose path is too long to print. */
+static void too_long_name(int dirfd, struct procmap_query *q, char *name, size_t size)
+{
+	char mf[64];
+	struct stat st;
+	bool linked;
+
+	snprintf(mf, sizeof(mf), "map_files/%llx-%llx", (unsigned long long)q->vma_start,
+		 (unsigned long long)q->vma_end);
+	linked = dirfd >= 0 && fstatat(dirfd, mf, &st, 0) == 0 && st.st_nlink > 0;
+	snprintf(name, size, "%s%s", MW_PROC_TOO_LONG, linked ? "" : MW_PROC_DELETED);
+}
+
 /*
  * PROCMAP_QUERY (6.11, commit ed5d583a88a9): walk the file-backed VMAs
  * without formatting their paths, and ask for the path only of VMAs on a
@@ -188,7 +202,13 @@ static int walk_query(int dirfd, struct mw__maps *m, int (*cb)(void *, const str
 		if (ioctl(fd, PROCMAP_QUERY, &q) < 0) {
 			if (errno == ENOENT)
 				continue; /* unmapped meanwhile */
-			return -errno;
+			if (errno != ENAMETOOLONG)
+				return -errno;
+			/* a path longer than the kernel prints (no memfd or
+			 * secretmem name is): deleted unless a stat through
+			 * map_files finds links left (it needs CAP_SYS_ADMIN;
+			 * without, a file that may be gone is reported) */
+			too_long_name(dirfd, &q, name, sizeof(name));
 		}
 		name[sizeof(name) - 1] = '\0';
 		if (!class_wanted(m, mw__link_classify(name, strlen(name), &mp.link),

@@ -33,6 +33,9 @@
  * secretmem are unlinked pseudo files on internal mounts (simple_dname()),
  * so their links always carry it. */
 #define MW_PROC_DELETED " (deleted)"
+/* What stands for a path longer than the kernel prints (ENAMETOOLONG from
+ * readlink or PROCMAP_QUERY): never a path (no leading '/'). */
+#define MW_PROC_TOO_LONG "(path longer than PATH_MAX)"
 #define MW_PROC_MEMFD_PREFIX "/memfd:"
 #define MW_PROC_SECRETMEM_LINK "/secretmem (deleted)"
 
