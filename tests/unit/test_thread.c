@@ -89,9 +89,14 @@ static void affinity_refused(void **state)
 		struct seen s = { .arg = 5 };
 		pthread_t t;
 
-		if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(sched_setaffinity), 0) ||
-		    seccomp_load(ctx))
+		int loaded;
+
+		if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(sched_setaffinity), 0))
 			_exit(3);
+		loaded = seccomp_load(ctx);
+		seccomp_release(ctx);
+		if (loaded)
+			_exit(77); /* no seccomp here (valgrind does not run the syscall) */
 		if (mw__thread_create(&t, record, &s) != 0)
 			_exit(1);
 		pthread_join(t, NULL);
@@ -99,6 +104,8 @@ static void affinity_refused(void **state)
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77)
+		skip(); /* seccomp_load() failed: nothing to test */
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
