@@ -30,13 +30,13 @@ bool mw__audit_content_sealed(int seals)
 
 static bool in_writable_dir(const char *path)
 {
+	static const char *const dirs[] = { "/tmp/", "/var/tmp/", "/dev/shm/", "/run/user/",
+					    "/dev/mqueue/" };
+
 	/* a path too long to read: where it lies is unknown, and who hides
 	 * there chose it */
 	if (!strncmp(path, MW__EXE_TOO_LONG, strlen(MW__EXE_TOO_LONG)))
 		return true;
-	static const char *const dirs[] = { "/tmp/", "/var/tmp/", "/dev/shm/", "/run/user/",
-					    "/dev/mqueue/" };
-
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
 		if (!strncmp(path, dirs[i], strlen(dirs[i])))
 			return true;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Every finding names the executable its process runs, as /proc/PID/exe
- * shows it, also where the scan reads that link once for all the processes
- * that run one file (from BPF records: src/audit/proc.c keys it by the
- * file's mount, dentry, inode and device). One file reached three ways must
+ * Every finding names the executable its own process runs, as its
+ * /proc/PID/exe shows it, never that of another process running the same
+ * file (a scan that read one link per file from BPF records, keyed by
+ * mount, dentry, inode and device, was tried and dropped: a process may
+ * change its exe link without an exec). One file reached three ways must
  * give three paths: a private tmpfs holds a copy of this program as
  * bin/prog and as the hard link bin/alias (same inode, another dentry), and
  * bin is bind-mounted on bin2 (same dentry, another mount). Three processes
@@ -12,8 +13,8 @@
  * process's findings its own path.
  *
  * Root only (a mount namespace; the iterators need CAP_BPF). Skipped when
- * the iterators do not load: the /proc scan is then checked, but what the
- * test is for (the links read once per file) never ran.
+ * the iterators do not load: the /proc scan is then checked, the BPF scan
+ * (what the test is for) is not.
  *
  * usage: live-audit-exe-paths
  *        live-audit-exe-paths --child READY_FD   (what the copies run)
@@ -154,6 +155,6 @@ int main(int argc, char **argv)
 	}
 	if (!any_bpf)
 		live_skip("the BPF iterators did not load here: only the /proc scan was checked, "
-			  "not the exe links read once per file from BPF records");
+			  "not the scan from BPF records");
 	return live_done();
 }

@@ -112,8 +112,8 @@ int main(int argc, char **argv)
 			"the fixture: readlink %s did not fail with ENAMETOOLONG (%s)", path, strerror(errno));
 	}
 	for (int mode = 0; mode < 3; mode++) {
-		static const char *const names[] = { "whole system", "--no-bpf", "--pid" };
-		struct mw_audit_opts o = { .sz = sizeof(o) };
+		static const char *const names[] = { "--bpf", "--no-bpf", "--pid" };
+		struct mw_audit_opts o = { .sz = sizeof(o), .flags = MW_AUDIT_F_BPF };
 		struct mw_audit_report *r = NULL;
 		const struct mw_audit_finding *found = NULL;
 		int err;
