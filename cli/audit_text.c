@@ -266,7 +266,10 @@ void audit_out_table(FILE *out, const struct mw_audit_report *r)
 	       r->nfindings ? "\n" : "", r->nfindings, counts[MW_AUDIT_CRITICAL], counts[MW_AUDIT_HIGH],
 	       counts[MW_AUDIT_MEDIUM], counts[MW_AUDIT_LOW], counts[MW_AUDIT_INFO], r->procs_scanned,
 	       r->duration_s);
-	if (r->partial)
+	if (r->procs_unreadable)
 		fprintf(out, "PARTIAL: %u process(es) could not be read (permission denied); run as root "
 		       "for a complete audit\n", r->procs_unreadable);
+	if (r->procs_unstable)
+		fprintf(out, "PARTIAL: %u process(es) exec'd during every read: judged by their executable "
+		       "alone (exec_loop)\n", r->procs_unstable);
 }

@@ -171,6 +171,7 @@ static void add_summary(json_object *o, const struct mw_audit_report *r)
 	json_object_object_add(procs, "unreadable", json_object_new_int64(r->procs_unreadable));
 	json_object_object_add(procs, "vanished", json_object_new_int64(r->procs_vanished));
 	json_object_object_add(procs, "kernel", json_object_new_int64(r->procs_kernel));
+	json_object_object_add(procs, "unstable", json_object_new_int64(r->procs_unstable));
 	json_object_object_add(o, "processes", procs);
 	for (int s = MW_AUDIT_INFO; s <= MW_AUDIT_CRITICAL; s++) {
 		size_t n = 0;
@@ -477,9 +478,14 @@ static int run_audit(int argc, char **argv)
 		return 2;
 	}
 	rc = output(&c, r);
-	if (r->partial && c.fmt != FMT_TABLE)
-		cli_err("partial audit: %u process(es) could not be read (permission denied)",
-			r->procs_unreadable);
+	if (r->partial && c.fmt != FMT_TABLE) {
+		if (r->procs_unreadable)
+			cli_err("partial audit: %u process(es) could not be read (permission denied)",
+				r->procs_unreadable);
+		if (r->procs_unstable)
+			cli_err("partial audit: %u process(es) exec'd during every read: their fds and maps were "
+				"not audited (exec_loop)", r->procs_unstable);
+	}
 	/* every pid asked for must exist (memward-audit(1): exit 2) */
 	for (size_t i = 0; i < r->nmissing; i++) {
 		cli_err("no such process: %d", (int)r->missing[i]);
@@ -545,7 +551,8 @@ const struct cli_cmd cmd_audit = {
 	"  --help             show this help\n"
 	"\n"
 	"Without root, other users' processes cannot be read: the result is marked\n"
-	"partial and says how many processes were skipped.\n"
+	"partial and says how many processes were skipped. So is a process that\n"
+	"exec'd during every read (an exec_loop finding: its fds and maps unread).\n"
 	"Names are escaped in every format: a backslash is doubled, a byte that is not\n"
 	"UTF-8 is written \\xNN. See memward-audit(1).\n"
 	"Exit status: 0 clean, 1 findings at or above --fail-on, 2 error, 64 bad usage.\n",

@@ -76,6 +76,13 @@ enum mw_audit_kind {
 	 * library not yet reloaded); low when its contents (SHA-256) are those
 	 * of a trusted binary (see MW_AUDIT_SEALED_EXEC). */
 	MW_AUDIT_UNLINKED_MAPPED_EXEC,
+	/* The process exec'd again every time it was read, through every retry
+	 * (spread over about 20 ms): its fd table and memory map could not be
+	 * read in one state and were not audited; its executable was, when an
+	 * exe link, identity and memory of one generation could be read (the
+	 * usual finding about it comes alongside). A process that execs in a
+	 * loop hides what it holds and maps from a scan. High. Added in 0.2. */
+	MW_AUDIT_EXEC_LOOP,
 	MW_AUDIT_KIND_COUNT_ /* not a kind; grows with new releases */
 };
 
@@ -175,13 +182,14 @@ struct mw_audit_report {
 	 * can grow without breaking callers), most severe first, then by pid. */
 	const struct mw_audit_finding *const *findings;
 	/* Every process seen ends in exactly one of the four counts after it:
-	 * procs_seen == scanned + unreadable + vanished + kernel. */
+	 * procs_seen == scanned + unreadable + vanished + kernel (procs_unstable
+	 * are among procs_scanned). */
 	unsigned int procs_seen;       /* processes listed (or asked for) that matched the filter */
 	unsigned int procs_scanned;    /* of those, fully read */
 	unsigned int procs_unreadable; /* permission denied on exe, fd table or maps */
 	unsigned int procs_vanished;   /* exited during the scan */
 	unsigned int procs_kernel;     /* kernel threads (no exe), skipped */
-	bool partial;                  /* procs_unreadable > 0 */
+	bool partial;                  /* procs_unreadable > 0 or procs_unstable > 0 */
 	double duration_s;             /* wall-clock time the scan took */
 	bool via_bpf;                  /* fd tables and maps came from the BPF
 					* iterators (see MW_AUDIT_F_NO_BPF), not /proc */
@@ -191,6 +199,9 @@ struct mw_audit_report {
 	const pid_t *missing;
 	size_t nmissing;
 	unsigned int procs_rescanned;  /* read again: they exec'd while read */
+	/* Of procs_scanned, those that exec'd on every read (MW_AUDIT_EXEC_LOOP):
+	 * judged by their executable alone. */
+	unsigned int procs_unstable;
 };
 
 /*
@@ -216,7 +227,8 @@ MW_API const char *mw_audit_severity_name(enum mw_audit_severity severity);
 MW_API int mw_audit_severity_parse(const char *name, enum mw_audit_severity *out);
 /* Stable kind keys: "fileless_exec", "sealed_exec", "exec_memfd",
  * "memfd_mapped_exec", "shared_unsealed_memfd", "secretmem_user",
- * "memfd_noexec_policy", "unlinked_mapped_exec"; NULL when unknown. */
+ * "memfd_noexec_policy", "unlinked_mapped_exec", "exec_loop"; NULL when
+ * unknown. */
 MW_API const char *mw_audit_kind_key(enum mw_audit_kind kind);
 
 /* ---- watch ------------------------------------------------------------- */

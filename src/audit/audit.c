@@ -53,7 +53,24 @@ struct scan {
 	pthread_t loader;       /* loading the BPF iterators, when loading */
 	bool loading;
 	struct mw__audit_bpf *bpf_pending; /* what the loader fills */
+	/* processes that exec'd on every read so far (scan_one()), to read
+	 * again once the others are done (settle()) */
+	struct unstable *unstable;
+	size_t nunstable, capunstable;
 };
+
+/* A process that exec'd on every read: since when (CLOCK_MONOTONIC ns),
+ * after how many reads. */
+struct unstable {
+	pid_t pid;
+	unsigned int reads;
+	uint64_t since_ns;
+};
+
+/* Reads of a process that exec'd while it was read, in one go: its first
+ * ones, and the last stage's reads of its executable alone. */
+#define FIRST_READS 3
+#define EXE_READS 16
 
 #define COUNT(sc, field) __atomic_fetch_add(&(sc)->rep->pub.field, 1, __ATOMIC_RELAXED)
 
@@ -155,11 +172,145 @@ static int note_gen(struct mw__audit_collector *c, pid_t pid)
 	return 0;
 }
 
-/* Read one process (again, when it exec'd while read) and judge it. */
-static int scan_one(struct scan *sc, struct mw__audit_collector *c, pid_t pid)
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Keep pid for settle(): u, or a new entry when u is NULL. 0 or -ENOMEM. */
+static int note_unstable(struct scan *sc, pid_t pid, const struct unstable *u, unsigned int reads)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&sc->lock);
+	if (sc->nunstable == sc->capunstable) {
+		size_t cap = sc->capunstable ? sc->capunstable * 2 : 8;
+		struct unstable *nv = realloc(sc->unstable, cap * sizeof(*nv));
+
+		if (nv) {
+			sc->unstable = nv;
+			sc->capunstable = cap;
+		} else {
+			err = -ENOMEM;
+		}
+	}
+	if (!err)
+		sc->unstable[sc->nunstable++] = (struct unstable){
+			.pid = pid,
+			.reads = (u ? u->reads : 0) + reads,
+			.since_ns = u ? u->since_ns : now_ns(),
+		};
+	pthread_mutex_unlock(&sc->lock);
+	return err;
+}
+
+/* How scan_one() reads: the first time (FIRST_READS reads), again after a
+ * pause (one read), or for the last time (then its executable alone). */
+enum how { READ_FIRST, READ_AGAIN, READ_LAST };
+
+/* Keep what was read of the current process (p, its objects from index
+ * start of c->objs) in the report and judge it. 0 or -ENOMEM. */
+static int keep(struct scan *sc, struct mw__audit_collector *c, struct mw__audit_proc *p, size_t start)
+{
+	int err;
+
+	p->objs = c->objs ? c->objs + start : NULL;
+	pthread_mutex_lock(&sc->lock);
+	err = mw__audit_keep_ident(sc->rep, p->id);
+	pthread_mutex_unlock(&sc->lock);
+	if (err) {
+		mw__audit_ident_free(p->id);
+		p->id = NULL;
+		return err;
+	}
+	err = note_ns(sc, c, p);
+	if (!err) {
+		pthread_mutex_lock(&sc->lock);
+		err = mw__audit_rules_proc(sc->rep, p, sc->trust);
+		pthread_mutex_unlock(&sc->lock);
+	}
+	if (!err && c->gen_pending)
+		err = note_gen(c, p->id->pid);
+	p->id = NULL;
+	return err;
+}
+
+/*
+ * The last stage for a process that exec'd during every read (u): read its
+ * executable, identity and pid namespace alone, a few microseconds, until
+ * one read falls within one exec generation (its maps file, opened first,
+ * still reads: the same memory), and report it: what that executable is
+ * (the usual rules) and an exec loop, since its fds and maps went unread.
+ * With no such read, the exec loop alone, by pid. Sets *r to the outcome
+ * (vanished when it is gone). 0 or -ENOMEM.
+ */
+static int read_exe_alone(struct scan *sc, struct mw__audit_collector *c, const struct unstable *u, int *r)
+{
+	struct mw__audit_proc p;
+	unsigned int reads = u->reads;
+	int err;
+
+	c->exe_only = true;
+	for (int i = 0; i < EXE_READS; i++) {
+		c->force_proc = true;
+		*r = mw__audit_proc_read(c, u->pid, &p);
+		reads++;
+		if (*r < 0 || (*r != MW__PROC_SCANNED && *r != MW__PROC_CHANGED))
+			break;
+		if (*r == MW__PROC_SCANNED && mw__audit_proc_unchanged(c))
+			break;
+		*r = MW__PROC_CHANGED;
+		mw__audit_proc_done(c);
+		mw__audit_ident_free(p.id);
+		p.id = NULL;
+	}
+	c->exe_only = false;
+	if (*r == MW__PROC_CHANGED) {
+		/* alive and never still: its pid is all there is to show */
+		mw__audit_proc_done(c);
+		memset(&p, 0, sizeof(p));
+		p.id = calloc(1, sizeof(*p.id));
+		if (!p.id)
+			return -ENOMEM;
+		p.id->pid = u->pid;
+		p.id->uid = (uid_t)-1;
+		p.id_loaded = true;
+		*r = MW__PROC_SCANNED;
+	}
+	if (*r != MW__PROC_SCANNED) {
+		mw__audit_ident_free(p.id);
+		return *r < 0 ? *r : 0;
+	}
+	COUNT(sc, procs_unstable);
+	{
+		struct mw__audit_ident *id = p.id;
+
+		err = keep(sc, c, &p, c->nobjs);
+		if (!err) {
+			pthread_mutex_lock(&sc->lock);
+			p.id = id;
+			err = mw__audit_rules_exec_loop(sc->rep, &p, reads,
+							(unsigned int)((now_ns() - u->since_ns) / 1000000u));
+			p.id = NULL;
+			pthread_mutex_unlock(&sc->lock);
+		}
+	}
+	return err;
+}
+
+/* Read one process (again, when it exec'd while read) and judge it. A
+ * process that exec'd during each of its reads is kept for settle() (u:
+ * its entry there, NULL the first time), not counted yet. */
+static int scan_one(struct scan *sc, struct mw__audit_collector *c, pid_t pid, enum how how,
+		    const struct unstable *u)
 {
 	struct mw__audit_proc p;
 	int r, err = 0;
+	int reads = how == READ_FIRST ? FIRST_READS : 1;
+	bool existed = false;
 
 	for (int attempt = 0;; attempt++) {
 		size_t start = c->nobjs;
@@ -176,33 +327,31 @@ static int scan_one(struct scan *sc, struct mw__audit_collector *c, pid_t pid)
 			mw__audit_proc_done(c);
 			mw__audit_ident_free(p.id);
 			p.id = NULL;
-			if (attempt < 2) {
+			if (attempt + 1 < reads) {
 				COUNT(sc, procs_rescanned);
 				c->force_proc = true; /* BPF records are from before */
 				continue;
 			}
-			r = MW__PROC_VANISHED;
+			r = MW__PROC_CHANGED;
 			break;
 		}
-		p.objs = c->objs ? c->objs + start : NULL;
-		pthread_mutex_lock(&sc->lock);
-		err = mw__audit_keep_ident(sc->rep, p.id);
-		pthread_mutex_unlock(&sc->lock);
-		if (err) {
-			mw__audit_ident_free(p.id);
-			p.id = NULL;
-			break;
-		}
-		err = note_ns(sc, c, &p);
-		if (!err) {
-			pthread_mutex_lock(&sc->lock);
-			err = mw__audit_rules_proc(sc->rep, &p, sc->trust);
-			pthread_mutex_unlock(&sc->lock);
-		}
-		if (!err && c->gen_pending)
-			err = note_gen(c, pid);
-		p.id = NULL;
+		err = keep(sc, c, &p, start);
 		break;
+	}
+	c->force_proc = false;
+	if (p.id)
+		mw__audit_ident_free(p.id);
+	if (r == MW__PROC_CHANGED) {
+		/* exec'd during every read: again later, or by its exe alone */
+		mw__audit_proc_done(c);
+		if (how != READ_LAST)
+			return note_unstable(sc, pid, u, (unsigned int)reads);
+		existed = true;
+		err = read_exe_alone(sc, c, u, &r);
+		if (err) {
+			mw__audit_proc_done(c);
+			return err;
+		}
 	}
 	if (r != MW__PROC_FILTERED && r >= 0)
 		COUNT(sc, procs_seen);
@@ -213,11 +362,8 @@ static int scan_one(struct scan *sc, struct mw__audit_collector *c, pid_t pid)
 	case MW__PROC_KERNEL: COUNT(sc, procs_kernel); break;
 	default: break;
 	}
-	c->force_proc = false;
-	if (p.id)
-		mw__audit_ident_free(p.id);
 	/* an asked-for pid that names no process at all */
-	if (c->dirfd < 0 && r == MW__PROC_VANISHED && sc->asked) {
+	if (c->dirfd < 0 && r == MW__PROC_VANISHED && sc->asked && !existed) {
 		char name[16];
 		struct stat st;
 
@@ -227,6 +373,39 @@ static int scan_one(struct scan *sc, struct mw__audit_collector *c, pid_t pid)
 	}
 	mw__audit_proc_done(c);
 	return r < 0 ? r : err;
+}
+
+/*
+ * The processes that exec'd during every read so far, read again after
+ * growing pauses (1, 2, 4 and 8 ms, one read each): a program started
+ * through a few wrappers has settled by then. Those still changing are
+ * read for the last time (scan_one(), READ_LAST). 0 or -ENOMEM.
+ */
+static int settle(struct scan *sc, struct mw__audit_collector *c)
+{
+	static const long pause_ms[] = { 1, 2, 4, 8 };
+	size_t rounds = sizeof(pause_ms) / sizeof(pause_ms[0]);
+	int err = 0;
+
+	for (size_t round = 0; round <= rounds && sc->nunstable && !err; round++) {
+		struct unstable *v = sc->unstable;
+		size_t n = sc->nunstable;
+
+		sc->unstable = NULL;
+		sc->nunstable = sc->capunstable = 0;
+		if (round < rounds) {
+			struct timespec ts = { 0, pause_ms[round] * 1000000L };
+
+			nanosleep(&ts, NULL);
+		}
+		for (size_t i = 0; i < n && !err; i++) {
+			COUNT(sc, procs_rescanned);
+			c->force_proc = true; /* BPF records are from before */
+			err = scan_one(sc, c, v[i].pid, round < rounds ? READ_AGAIN : READ_LAST, &v[i]);
+		}
+		free(v);
+	}
+	return err;
 }
 
 struct worker {
@@ -245,7 +424,7 @@ static void *worker_main(void *arg)
 
 		if (i >= sc->npids || __atomic_load_n(&sc->err, __ATOMIC_RELAXED))
 			break;
-		err = scan_one(sc, &w->c, sc->pids[i]);
+		err = scan_one(sc, &w->c, sc->pids[i], READ_FIRST, NULL);
 		if (err < 0) {
 			__atomic_store_n(&sc->err, err, __ATOMIC_RELAXED);
 			break;
@@ -505,7 +684,7 @@ static int recheck(struct scan *sc, struct worker *w, unsigned int nthreads)
 		__atomic_fetch_sub(&sc->rep->pub.procs_scanned, 1, __ATOMIC_RELAXED);
 		COUNT(sc, procs_rescanned);
 		c->force_proc = true; /* its BPF records are from before */
-		err = scan_one(sc, c, v[i].pid);
+		err = scan_one(sc, c, v[i].pid, READ_FIRST, NULL);
 	}
 out:
 	free(v);
@@ -566,6 +745,8 @@ static int scan_run(struct scan *sc, const struct mw_audit_opts *o, struct mw__a
 	if (!err && sc->env.bpf)
 		err = recheck(sc, w, started + 1);
 	if (!err)
+		err = settle(sc, &w[0].c);
+	if (!err)
 		err = judge_all(sc, w, nthreads, started);
 	for (unsigned int i = 0; i < nthreads; i++)
 		mw__audit_collector_free(&w[i].c);
@@ -611,6 +792,7 @@ int mw__audit_scan_with(const struct mw_audit_opts *opts, struct mw__audit_trust
 	err = scan_run(&sc, &o, &bpf);
 out:
 	free(sc.ns);
+	free(sc.unstable);
 	mw__audit_bpf_free(&bpf);
 	if (sc.env.procfd >= 0)
 		close(sc.env.procfd);

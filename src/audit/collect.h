@@ -148,6 +148,9 @@ struct mw__audit_collector {
 	struct mw__audit_proc *cur;
 	bool force_proc;        /* read through /proc even when BPF records exist
 				 * (a process that changed since the iterators ran) */
+	bool exe_only;          /* read the exe, identity and pid namespace, not
+				 * the fds and maps (a process that exec'd during
+				 * every full read) */
 	/* the current process's exec generation is to be checked at the end
 	 * of the scan (mw__audit_bpf_recheck(), one pass for all) */
 	bool gen_pending;

@@ -424,14 +424,19 @@ static int read_body(struct mw__audit_collector *c, pid_t pid, struct mw__audit_
 	read_pidns(c);
 	p->id->pidns = p->pidns;
 	read_exe(c, link, (size_t)len);
+	if (c->exe_only)
+		return mw__audit_proc_ident(c) < 0 ? -ENOMEM : MW__PROC_SCANNED;
 	err = mw__audit_read_objs(c, pid, start);
 	if (err == -ENOMEM)
 		return err;
 	if (err < 0) {
 		/* drop what was collected: it is a part of a process */
 		mw__audit_drop_objs(c, start);
-		/* the maps of a memory an exec released: ESRCH, yet alive */
-		if (is_gone(err) && c->have_mm && exe_readlink(c->dirfd, "exe", link, sizeof(link)) >= 0)
+		/* the maps of a memory an exec released: ESRCH, yet alive
+		 * (through /proc, the maps file opened with the exe link;
+		 * from BPF records, one opened since) */
+		if (is_gone(err) && mw__audit_proc_dir(c) >= 0 &&
+		    exe_readlink(c->dirfd, "exe", link, sizeof(link)) >= 0)
 			return MW__PROC_CHANGED;
 		return is_gone(err) ? MW__PROC_VANISHED : MW__PROC_UNREADABLE;
 	}

@@ -29,6 +29,7 @@ static const char *const kind_keys[] = {
 	[MW_AUDIT_SHARED_UNSEALED] = "shared_unsealed_memfd",
 	[MW_AUDIT_SECRETMEM] = "secretmem_user",
 	[MW_AUDIT_NOEXEC_POLICY] = "memfd_noexec_policy",
+	[MW_AUDIT_EXEC_LOOP] = "exec_loop",
 };
 
 MW_API const char *mw_audit_severity_name(enum mw_audit_severity severity)
@@ -316,7 +317,7 @@ void mw__audit_finish(struct mw__audit_report *r)
 	if (r->pub.nfindings && !sort_by_key(r))
 		qsort(r->arr, r->pub.nfindings, sizeof(r->arr[0]), cmp_finding);
 	r->pub.findings = (const struct mw_audit_finding *const *)r->arr;
-	r->pub.partial = r->pub.procs_unreadable > 0;
+	r->pub.partial = r->pub.procs_unreadable > 0 || r->pub.procs_unstable > 0;
 }
 
 MW_API size_t mw_audit_report_count(const struct mw_audit_report *report,

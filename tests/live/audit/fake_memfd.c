@@ -9,6 +9,7 @@
  * usage: live-audit-fake-memfd
  */
 #include "live.h"
+#include "modes.h"
 
 #include <sched.h>
 #include <sys/mount.h>
@@ -59,27 +60,18 @@ int main(void)
 		link[n > 0 ? n : 0] = '\0';
 		CHECK(!strcmp(link, "/memfd:fake (deleted)"), "the fixture's link is '%s'", link);
 	}
-	for (int mode = 0; mode < 3; mode++) {
-		struct mw_audit_opts o = { .sz = sizeof(o), .flags = MW_AUDIT_F_BPF };
-		struct mw_audit_report *r = NULL;
-		int err, hits = 0;
+	for (int mode = 0; mode < MODES; mode++) {
+		struct mw_audit_report *r = modes_scan(mode, &pid);
+		int hits = 0;
 
-		if (mode == 1)
-			o.flags = MW_AUDIT_F_NO_BPF;
-		if (mode == 2) {
-			o.pids = &pid;
-			o.npids = 1;
-		}
-		err = mw_audit_scan(&o, &r);
-		REQUIRE(err == 0, "scan: %s", strerror(-err));
 		for (size_t i = 0; i < r->nfindings; i++)
 			if (r->findings[i]->pid == pid && r->findings[i]->kind != MW_AUDIT_NOEXEC_POLICY) {
-				live_note("mode %d: %s %s", mode, mw_audit_kind_key(r->findings[i]->kind),
+				live_note("%s: %s %s", modes_name[mode], mw_audit_kind_key(r->findings[i]->kind),
 					  r->findings[i]->object);
 				hits++;
 			}
-		CHECK(hits == 0, "mode %d (bpf %d): a tmpfs file named memfd:fake reported as a memfd",
-		      mode, r->via_bpf);
+		CHECK(hits == 0, "%s (bpf %d): a tmpfs file named memfd:fake reported as a memfd",
+		      modes_name[mode], r->via_bpf);
 		mw_audit_report_free(r);
 	}
 	/* and inspect does not list it either */

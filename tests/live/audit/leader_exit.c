@@ -12,6 +12,7 @@
  *        live-audit-leader-exit --orphan FD   (what the memfd copy runs)
  */
 #include "live.h"
+#include "modes.h"
 #include "sys/shim.h"
 
 #include <pthread.h>
@@ -98,24 +99,14 @@ int main(int argc, char **argv)
 		n = readlink(path, state, sizeof(state));
 		CHECK(n < 0, "the leader still shows an exe: the fixture did not work");
 	}
-	for (int mode = 0; mode < 3; mode++) {
-		struct mw_audit_opts o = { .sz = sizeof(o), .flags = MW_AUDIT_F_BPF };
-		struct mw_audit_report *r = NULL;
+	for (int mode = 0; mode < MODES; mode++) {
+		struct mw_audit_report *r = modes_scan(mode, &pid);
 		const struct mw_audit_finding *f = NULL;
-		int err;
 
-		if (mode == 1)
-			o.flags = MW_AUDIT_F_NO_BPF;
-		if (mode == 2) {
-			o.pids = &pid;
-			o.npids = 1;
-		}
-		err = mw_audit_scan(&o, &r);
-		REQUIRE(err == 0, "scan: %s", strerror(-err));
 		CHECK(worst(r, pid, &f) == MW_AUDIT_CRITICAL && f->tid > 0 && f->tid != pid &&
 		      !strncmp(f->exe, "/memfd:mw-orphan", 16),
-		      "mode %d: process %d with an exited leader not found as critical fileless_exec "
-		      "(via bpf %d)", mode, (int)pid, r->via_bpf);
+		      "%s: process %d with an exited leader not found as critical fileless_exec "
+		      "(via bpf %d)", modes_name[mode], (int)pid, r->via_bpf);
 		mw_audit_report_free(r);
 	}
 	kill(pid, SIGKILL);

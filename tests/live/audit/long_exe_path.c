@@ -12,6 +12,7 @@
  *        live-audit-long-exe-path --hold READY_FD   (what the deep copy runs)
  */
 #include "live.h"
+#include "modes.h"
 #include "sys/shim.h"
 
 #include <signal.h>
@@ -111,28 +112,17 @@ int main(int argc, char **argv)
 		REQUIRE(readlink(path, link, sizeof(link)) < 0 && errno == ENAMETOOLONG,
 			"the fixture: readlink %s did not fail with ENAMETOOLONG (%s)", path, strerror(errno));
 	}
-	for (int mode = 0; mode < 3; mode++) {
-		static const char *const names[] = { "--bpf", "--no-bpf", "--pid" };
-		struct mw_audit_opts o = { .sz = sizeof(o), .flags = MW_AUDIT_F_BPF };
-		struct mw_audit_report *r = NULL;
+	for (int mode = 0; mode < MODES; mode++) {
+		struct mw_audit_report *r = modes_scan(mode, &pid);
 		const struct mw_audit_finding *found = NULL;
-		int err;
 
-		if (mode == 1)
-			o.flags = MW_AUDIT_F_NO_BPF;
-		if (mode == 2) {
-			o.pids = &pid;
-			o.npids = 1;
-		}
-		err = mw_audit_scan(&o, &r);
-		REQUIRE(err == 0, "scan (%s): %s", names[mode], strerror(-err));
 		bpf += r->via_bpf;
 		for (size_t i = 0; i < r->nfindings; i++)
 			if (r->findings[i]->pid == pid && r->findings[i]->kind == MW_AUDIT_FILELESS_EXEC)
 				found = r->findings[i];
 		CHECK(found && found->severity >= MW_AUDIT_HIGH && !strcmp(found->exe, WANT),
 		      "%s: process %d running a deleted binary at a path longer than PATH_MAX: %s%s%s "
-		      "(%u process(es) unreadable)", names[mode], (int)pid, found ? "exe " : "no fileless_exec",
+		      "(%u process(es) unreadable)", modes_name[mode], (int)pid, found ? "exe " : "no fileless_exec",
 		      found ? found->exe : "", found ? (found->severity >= MW_AUDIT_HIGH ? "" : ", below high") : "",
 		      r->procs_unreadable);
 		mw_audit_report_free(r);
