@@ -208,7 +208,7 @@ static int note_unstable(struct scan *sc, pid_t pid, const struct unstable *u, u
 }
 
 /* How scan_one() reads: the first time (FIRST_READS reads), again after a
- * pause (one read), or for the last time (then its executable alone). */
+ * pause (one read), or for the last time (its executable alone). */
 enum how { READ_FIRST, READ_AGAIN, READ_LAST };
 
 /* Keep what was read of the current process (p, its objects from index
@@ -307,12 +307,12 @@ static int read_exe_alone(struct scan *sc, struct mw__audit_collector *c, const 
 static int scan_one(struct scan *sc, struct mw__audit_collector *c, pid_t pid, enum how how,
 		    const struct unstable *u)
 {
-	struct mw__audit_proc p;
-	int r, err = 0;
+	struct mw__audit_proc p = { 0 };
+	int r = MW__PROC_CHANGED, err = 0;
 	int reads = how == READ_FIRST ? FIRST_READS : 1;
 	bool existed = false;
 
-	for (int attempt = 0;; attempt++) {
+	for (int attempt = 0; how != READ_LAST; attempt++) {
 		size_t start = c->nobjs;
 
 		r = mw__audit_proc_read(c, pid, &p);
