@@ -270,6 +270,6 @@ void audit_out_table(FILE *out, const struct mw_audit_report *r)
 		fprintf(out, "PARTIAL: %u process(es) could not be read (permission denied); run as root "
 		       "for a complete audit\n", r->procs_unreadable);
 	if (r->procs_unstable)
-		fprintf(out, "PARTIAL: %u process(es) exec'd during every read: judged by their executable "
-		       "alone (exec_loop)\n", r->procs_unstable);
+		fprintf(out, "PARTIAL: %u process(es) changed during every read: judged by their "
+		       "executable alone (unstable_process)\n", r->procs_unstable);
 }

@@ -483,8 +483,8 @@ static int run_audit(int argc, char **argv)
 			cli_err("partial audit: %u process(es) could not be read (permission denied)",
 				r->procs_unreadable);
 		if (r->procs_unstable)
-			cli_err("partial audit: %u process(es) exec'd during every read: their fds and maps were "
-				"not audited (exec_loop)", r->procs_unstable);
+			cli_err("partial audit: %u process(es) changed during every read: their fds and maps "
+				"were not audited (unstable_process)", r->procs_unstable);
 	}
 	/* every pid asked for must exist (memward-audit(1): exit 2) */
 	for (size_t i = 0; i < r->nmissing; i++) {
@@ -552,7 +552,7 @@ const struct cli_cmd cmd_audit = {
 	"\n"
 	"Without root, other users' processes cannot be read: the result is marked\n"
 	"partial and says how many processes were skipped. So is a process that\n"
-	"exec'd during every read (an exec_loop finding: its fds and maps unread).\n"
+	"changed during every read (an unstable_process finding: fds and maps unread).\n"
 	"Names are escaped in every format: a backslash is doubled, a byte that is not\n"
 	"UTF-8 is written \\xNN. See memward-audit(1).\n"
 	"Exit status: 0 clean, 1 findings at or above --fail-on, 2 error, 64 bad usage.\n",

@@ -76,13 +76,16 @@ enum mw_audit_kind {
 	 * library not yet reloaded); low when its contents (SHA-256) are those
 	 * of a trusted binary (see MW_AUDIT_SEALED_EXEC). */
 	MW_AUDIT_UNLINKED_MAPPED_EXEC,
-	/* The process exec'd again every time it was read, through every retry
-	 * (spread over about 20 ms): its fd table and memory map could not be
-	 * read in one state and were not audited; its executable was, when an
-	 * exe link, identity and memory of one generation could be read (the
-	 * usual finding about it comes alongside). A process that execs in a
-	 * loop hides what it holds and maps from a scan. High. Added in 0.2. */
-	MW_AUDIT_EXEC_LOOP,
+	/* The process changed during every read of it, through every retry
+	 * (spread over about 20 ms): it exec'd, renamed itself, or the thread it
+	 * was read through (its leader having exited) exited. Its fd table and
+	 * memory map could not be read in one state and were not audited; its
+	 * executable was, when an exe link, identity and memory of one
+	 * generation could be read (the usual finding about it comes
+	 * alongside), else this finding names the pid alone. A process that
+	 * execs in a loop, or runs on threads that come and go, hides what it
+	 * holds and maps from a scan. High. Added in 0.2. */
+	MW_AUDIT_UNSTABLE_PROCESS,
 	MW_AUDIT_KIND_COUNT_ /* not a kind; grows with new releases */
 };
 
@@ -199,8 +202,8 @@ struct mw_audit_report {
 	const pid_t *missing;
 	size_t nmissing;
 	unsigned int procs_rescanned;  /* read again: they exec'd while read */
-	/* Of procs_scanned, those that exec'd on every read (MW_AUDIT_EXEC_LOOP):
-	 * judged by their executable alone. */
+	/* Of procs_scanned, those that changed during every read
+	 * (MW_AUDIT_UNSTABLE_PROCESS): judged by their executable alone. */
 	unsigned int procs_unstable;
 };
 
@@ -227,7 +230,7 @@ MW_API const char *mw_audit_severity_name(enum mw_audit_severity severity);
 MW_API int mw_audit_severity_parse(const char *name, enum mw_audit_severity *out);
 /* Stable kind keys: "fileless_exec", "sealed_exec", "exec_memfd",
  * "memfd_mapped_exec", "shared_unsealed_memfd", "secretmem_user",
- * "memfd_noexec_policy", "unlinked_mapped_exec", "exec_loop"; NULL when
+ * "memfd_noexec_policy", "unlinked_mapped_exec", "unstable_process"; NULL when
  * unknown. */
 MW_API const char *mw_audit_kind_key(enum mw_audit_kind kind);
 

@@ -53,13 +53,13 @@ struct scan {
 	pthread_t loader;       /* loading the BPF iterators, when loading */
 	bool loading;
 	struct mw__audit_bpf *bpf_pending; /* what the loader fills */
-	/* processes that exec'd on every read so far (scan_one()), to read
+	/* processes that changed during every read so far (scan_one()), to read
 	 * again once the others are done (settle()) */
 	struct unstable *unstable;
 	size_t nunstable, capunstable;
 };
 
-/* A process that exec'd on every read: since when (CLOCK_MONOTONIC ns),
+/* A process that changed during every read: since when (CLOCK_MONOTONIC ns),
  * after how many reads. */
 struct unstable {
 	pid_t pid;
@@ -239,13 +239,13 @@ static int keep(struct scan *sc, struct mw__audit_collector *c, struct mw__audit
 }
 
 /*
- * The last stage for a process that exec'd during every read (u): read its
+ * The last stage for a process that changed during every read (u): read its
  * executable, identity and pid namespace alone, a few microseconds, until
  * one read falls within one exec generation (its maps file, opened first,
  * still reads: the same memory), and report it: what that executable is
- * (the usual rules) and an exec loop, since its fds and maps went unread.
- * With no such read, the exec loop alone, by pid. Sets *r to the outcome
- * (vanished when it is gone). 0 or -ENOMEM.
+ * (the usual rules) and that it is unstable, since its fds and maps went
+ * unread. With no such read, that finding alone, by pid. Sets *r to the
+ * outcome (vanished when it is gone). 0 or -ENOMEM.
  */
 static int read_exe_alone(struct scan *sc, struct mw__audit_collector *c, const struct unstable *u, int *r)
 {
@@ -292,7 +292,7 @@ static int read_exe_alone(struct scan *sc, struct mw__audit_collector *c, const 
 		if (!err) {
 			pthread_mutex_lock(&sc->lock);
 			p.id = id;
-			err = mw__audit_rules_exec_loop(sc->rep, &p, reads,
+			err = mw__audit_rules_unstable(sc->rep, &p, reads,
 							(unsigned int)((now_ns() - u->since_ns) / 1000000u));
 			p.id = NULL;
 			pthread_mutex_unlock(&sc->lock);
@@ -301,8 +301,8 @@ static int read_exe_alone(struct scan *sc, struct mw__audit_collector *c, const 
 	return err;
 }
 
-/* Read one process (again, when it exec'd while read) and judge it. A
- * process that exec'd during each of its reads is kept for settle() (u:
+/* Read one process (again, when it changed while read) and judge it. A
+ * process that changed during each of its reads is kept for settle() (u:
  * its entry there, NULL the first time), not counted yet. */
 static int scan_one(struct scan *sc, struct mw__audit_collector *c, pid_t pid, enum how how,
 		    const struct unstable *u)
@@ -342,7 +342,7 @@ static int scan_one(struct scan *sc, struct mw__audit_collector *c, pid_t pid, e
 	if (p.id)
 		mw__audit_ident_free(p.id);
 	if (r == MW__PROC_CHANGED) {
-		/* exec'd during every read: again later, or by its exe alone */
+		/* changed during every read: again later, or by its exe alone */
 		mw__audit_proc_done(c);
 		if (how != READ_LAST)
 			return note_unstable(sc, pid, u, (unsigned int)reads);
@@ -376,7 +376,7 @@ static int scan_one(struct scan *sc, struct mw__audit_collector *c, pid_t pid, e
 }
 
 /*
- * The processes that exec'd during every read so far, read again after
+ * The processes that changed during every read so far, read again after
  * growing pauses (1, 2, 4 and 8 ms, one read each): a program started
  * through a few wrappers has settled by then. Those still changing are
  * read for the last time (scan_one(), READ_LAST). 0 or -ENOMEM.

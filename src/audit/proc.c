@@ -450,6 +450,36 @@ static int read_body(struct mw__audit_collector *c, pid_t pid, struct mw__audit_
 	return MW__PROC_SCANNED;
 }
 
+/*
+ * A read that failed as if the process were gone (or a kernel thread or a
+ * zombie): is its thread group alive all the same? Its leader, looked up
+ * afresh, is neither a kernel thread nor a zombie; or it is a zombie (it
+ * left with SYS_exit) whose group counts other threads ("Threads:" in its
+ * status counts the live ones and the zombie leader; a listing of its task
+ * directory can miss threads that come and go). Such threads make every
+ * read through one of them fail, which must hide nothing: the caller reads
+ * the process again, and reports it if no read ever holds.
+ */
+static bool group_alive(struct mw__audit_collector *c)
+{
+	MW_AUTOCLOSE int dfd = openat(c->env->procfd, c->pidname, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	char buf[2048];
+	const char *t;
+	ssize_t n;
+	char st;
+
+	if (dfd < 0)
+		return false;
+	st = proc_state(dfd);
+	if (!st || st == 'K' || st == 'X')
+		return false;
+	if (st != 'Z')
+		return true;
+	n = mw__proc_read_at(dfd, "status", buf, sizeof(buf));
+	t = n > 0 ? strstr(buf, "\nThreads:") : NULL;
+	return t && strtol(t + 9, NULL, 10) > 1;
+}
+
 int mw__audit_proc_read(struct mw__audit_collector *c, pid_t pid, struct mw__audit_proc *p)
 {
 	size_t start = c->nobjs;
@@ -507,6 +537,8 @@ int mw__audit_proc_read(struct mw__audit_collector *c, pid_t pid, struct mw__aud
 	r = read_body(c, pid, p);
 	if (r != MW__PROC_SCANNED)
 		mw__audit_drop_objs(c, start);
+	if ((r == MW__PROC_VANISHED || r == MW__PROC_KERNEL) && group_alive(c))
+		r = MW__PROC_CHANGED;
 	return r;
 }
 

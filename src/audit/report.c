@@ -29,7 +29,7 @@ static const char *const kind_keys[] = {
 	[MW_AUDIT_SHARED_UNSEALED] = "shared_unsealed_memfd",
 	[MW_AUDIT_SECRETMEM] = "secretmem_user",
 	[MW_AUDIT_NOEXEC_POLICY] = "memfd_noexec_policy",
-	[MW_AUDIT_EXEC_LOOP] = "exec_loop",
+	[MW_AUDIT_UNSTABLE_PROCESS] = "unstable_process",
 };
 
 MW_API const char *mw_audit_severity_name(enum mw_audit_severity severity)

@@ -162,12 +162,13 @@ int mw__audit_rules_proc(struct mw__audit_report *r, const struct mw__audit_proc
 	return err ? err : rule_secret(r, p);
 }
 
-int mw__audit_rules_exec_loop(struct mw__audit_report *r, const struct mw__audit_proc *p,
+int mw__audit_rules_unstable(struct mw__audit_report *r, const struct mw__audit_proc *p,
 			      unsigned int reads, unsigned int ms)
 {
-	return mw__audit_add(r, p->id, MW_AUDIT_EXEC_LOOP, MW_AUDIT_HIGH, p->id->exe,
-			     "exec'd again during each of %u reads over %u ms: its fds and memory map "
-			     "could not be read in one state and were not audited", reads, ms) ? 0 : -ENOMEM;
+	return mw__audit_add(r, p->id, MW_AUDIT_UNSTABLE_PROCESS, MW_AUDIT_HIGH, p->id->exe,
+			     "changed during each of %u reads over %u ms (an exec, a new name, or the "
+			     "thread it was read through exiting): its fds and memory map could not be "
+			     "read in one state and were not audited", reads, ms) ? 0 : -ENOMEM;
 }
 
 int mw__audit_rules_ns(struct mw__audit_report *r, const struct mw__audit_ident *id, uint64_t ns,

@@ -38,10 +38,10 @@ MW_HIDDEN const char *mw__audit_trusted(struct mw__audit_trust *t, const unsigne
 /* Findings about one process's executable and secret memory. 0 or -ENOMEM. */
 MW_HIDDEN int mw__audit_rules_proc(struct mw__audit_report *r, const struct mw__audit_proc *p,
 				   struct mw__audit_trust *t);
-/* The finding about a process that exec'd on each of reads reads over ms
- * milliseconds: its fds and maps went unread (p: what one generation
- * showed, or its pid alone). 0 or -ENOMEM. */
-MW_HIDDEN int mw__audit_rules_exec_loop(struct mw__audit_report *r, const struct mw__audit_proc *p,
+/* The finding about a process that changed during each of reads reads
+ * over ms milliseconds: its fds and maps went unread (p: what one
+ * generation showed, or its pid alone). 0 or -ENOMEM. */
+MW_HIDDEN int mw__audit_rules_unstable(struct mw__audit_report *r, const struct mw__audit_proc *p,
 					unsigned int reads, unsigned int ms);
 /* The finding about a pid namespace's vm.memfd_noexec (value -1: unknown,
  * reason says why), credited to id (its lowest pid seen). 0 or -ENOMEM. */

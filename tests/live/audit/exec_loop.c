@@ -6,7 +6,7 @@
  * by every mode, with no finding and the report not partial (red team
  * round 5; it needs no privilege). It is alive the whole time: it must be
  * reported, by the scan through the BPF iterators, through /proc and by
- * pid, as an exec_loop finding (high: its fds and maps went unread) next to
+ * pid, as an unstable_process finding (high: its fds and maps went unread) next to
  * the finding about its executable (fileless_exec: it runs a deleted
  * binary), and the report must be partial; or be read whole within one
  * exec generation (the iterators can be that quick), which the memfd it
@@ -161,7 +161,7 @@ int main(int argc, char **argv)
 
 				if (f->pid != pid)
 					continue;
-				if (f->kind == MW_AUDIT_EXEC_LOOP)
+				if (f->kind == MW_AUDIT_UNSTABLE_PROCESS)
 					loop_f = f;
 				if (f->kind == MW_AUDIT_FILELESS_EXEC)
 					exe_f = f;
@@ -180,7 +180,7 @@ int main(int argc, char **argv)
 				loops++;
 				CHECK(loop_f && loop_f->severity >= MW_AUDIT_HIGH && !strcmp(loop_f->exe, deleted) &&
 				      r->partial && r->procs_unstable >= 1,
-				      "%s: the exec-looping process %d, not read whole, is not reported as exec_loop "
+				      "%s: the exec-looping process %d, not read whole, is not reported as unstable_process "
 				      "(high) in a partial report: %s (vanished %u, rescanned %u, unstable %u)",
 				      modes_name[mode], (int)pid, loop_f ? "below high or another exe" : "missing",
 				      r->procs_vanished, r->procs_rescanned, r->procs_unstable);
@@ -205,7 +205,7 @@ int main(int argc, char **argv)
 		usleep(5000);
 		r = modes_scan(2, &pid);
 		for (size_t i = 0; i < r->nfindings; i++)
-			loop_seen |= r->findings[i]->pid == pid && r->findings[i]->kind == MW_AUDIT_EXEC_LOOP;
+			loop_seen |= r->findings[i]->pid == pid && r->findings[i]->kind == MW_AUDIT_UNSTABLE_PROCESS;
 		CHECK(!loop_seen && r->procs_unstable == 0 && r->procs_scanned == 1,
 		      "a process that exec'd five times and stayed reported as an exec loop "
 		      "(%u scanned, %u unstable, rescanned %u)", r->procs_scanned, r->procs_unstable,
