@@ -148,6 +148,7 @@ struct mw__audit_collector {
 	struct mw__audit_proc *cur;
 	bool force_proc;        /* read through /proc even when BPF records exist
 				 * (a process that changed since the iterators ran) */
+	bool kthread;           /* the current process is a kernel thread */
 	bool exe_only;          /* read the exe, identity and pid namespace, not
 				 * the fds and maps (a process that exec'd during
 				 * every full read) */

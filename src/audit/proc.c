@@ -372,6 +372,7 @@ static ssize_t exe_link(struct mw__audit_collector *c, pid_t pid, char *link, si
 			st = proc_state(c->dirfd);
 		}
 	}
+	c->kthread = st == 'K';
 	if (st == 'K' || st == 'Z' || st == 'X')
 		return -1000 - MW__PROC_KERNEL;
 	if (is_gone(err))
@@ -489,6 +490,7 @@ int mw__audit_proc_read(struct mw__audit_collector *c, pid_t pid, struct mw__aud
 	c->cur = p;
 	c->brec = NULL;
 	c->gen_pending = false;
+	c->kthread = false;
 	snprintf(c->pidname, sizeof(c->pidname), "%d", (int)pid);
 	c->dirfd = -1;
 	mw__proc_target_init(&c->target, -1, pid);
@@ -537,7 +539,7 @@ int mw__audit_proc_read(struct mw__audit_collector *c, pid_t pid, struct mw__aud
 	r = read_body(c, pid, p);
 	if (r != MW__PROC_SCANNED)
 		mw__audit_drop_objs(c, start);
-	if ((r == MW__PROC_VANISHED || r == MW__PROC_KERNEL) && group_alive(c))
+	if ((r == MW__PROC_VANISHED || (r == MW__PROC_KERNEL && !c->kthread)) && group_alive(c))
 		r = MW__PROC_CHANGED;
 	return r;
 }
