@@ -77,7 +77,7 @@ enum mw_audit_kind {
 	 * of a trusted binary (see MW_AUDIT_SEALED_EXEC). */
 	MW_AUDIT_UNLINKED_MAPPED_EXEC,
 	/* The process changed during every read of it, through every retry
-	 * (spread over about 20 ms): it exec'd, renamed itself, or the thread it
+	 * (spread over about 60 ms): it exec'd, renamed itself, or the thread it
 	 * was read through (its leader having exited) exited. Its fd table and
 	 * memory map could not be read in one state and were not audited; its
 	 * executable was, when an exe link, identity and memory of one

@@ -377,13 +377,13 @@ static int scan_one(struct scan *sc, struct mw__audit_collector *c, pid_t pid, e
 
 /*
  * The processes that changed during every read so far, read again after
- * growing pauses (1, 2, 4 and 8 ms, one read each): a program started
+ * growing pauses (2, 4, 8, 16 and 32 ms, one read each): a program started
  * through a few wrappers has settled by then. Those still changing are
  * read for the last time (scan_one(), READ_LAST). 0 or -ENOMEM.
  */
 static int settle(struct scan *sc, struct mw__audit_collector *c)
 {
-	static const long pause_ms[] = { 1, 2, 4, 8 };
+	static const long pause_ms[] = { 2, 4, 8, 16, 32 };
 	size_t rounds = sizeof(pause_ms) / sizeof(pause_ms[0]);
 	int err = 0;
 

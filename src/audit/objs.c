@@ -409,6 +409,20 @@ bool mw__audit_bpf_one_exec(const struct mw__audit_bpf *b, const struct mw_brec_
 	return true;
 }
 
+/* During a long fd walk through /proc: does the maps file opened with the
+ * exe link still read (the memory of that moment; an exec released it)?
+ * A process that exec'd meanwhile is read again anyway (its walk would be
+ * thrown away), so 10,000 fds are not read in vain. -ESRCH when not. */
+static int still_same_mm(void *arg)
+{
+	struct mw__audit_collector *c = arg;
+	char b;
+
+	if (!c->have_mm || pread(c->mmfd, &b, 1, 0) == 1)
+		return 0;
+	return -ESRCH;
+}
+
 int mw__audit_read_objs(struct mw__audit_collector *c, pid_t pid, size_t start)
 {
 	int err;
@@ -422,7 +436,8 @@ int mw__audit_read_objs(struct mw__audit_collector *c, pid_t pid, size_t start)
 		if (fdfd < 0)
 			return -errno;
 		c->target.dirfd = fdfd;
-		err = mw__proc_fd_walk(fdfd, (1u << MW__LINK_MEMFD) | (1u << MW__LINK_SECRETMEM), add_fd, c);
+		err = mw__proc_fd_walk_checked(fdfd, (1u << MW__LINK_MEMFD) | (1u << MW__LINK_SECRETMEM), add_fd,
+					       c, still_same_mm);
 		c->target.dirfd = -1;
 	}
 	if (err)

@@ -196,6 +196,8 @@ struct fd_walk {
 	unsigned int mask;
 	int (*cb)(void *arg, int fd, const char *name, const char *link, const struct mw__link *l);
 	void *arg;
+	int (*check)(void *arg);
+	unsigned int seen;
 	char link[PATH_MAX + 16];
 };
 
@@ -203,8 +205,15 @@ static int fd_walk_one(void *arg, long num, const char *name)
 {
 	struct fd_walk *w = arg;
 	struct mw__link l;
-	ssize_t len = readlinkat(w->fdfd, name, w->link, sizeof(w->link) - 1);
+	ssize_t len;
 
+	if (w->check && ++w->seen % MW__PROC_FD_CHECK_EVERY == 0) {
+		int r = w->check(w->arg);
+
+		if (r < 0)
+			return r;
+	}
+	len = readlinkat(w->fdfd, name, w->link, sizeof(w->link) - 1);
 	if (len < 0)
 		return 0; /* closed meanwhile */
 	w->link[len] = '\0';
@@ -213,10 +222,10 @@ static int fd_walk_one(void *arg, long num, const char *name)
 	return w->cb(w->arg, (int)num, name, w->link, &l);
 }
 
-int mw__proc_fd_walk(int fdfd, unsigned int mask,
-		     int (*cb)(void *arg, int fd, const char *name, const char *link,
-			       const struct mw__link *l),
-		     void *arg)
+int mw__proc_fd_walk_checked(int fdfd, unsigned int mask,
+			     int (*cb)(void *arg, int fd, const char *name, const char *link,
+				       const struct mw__link *l),
+			     void *arg, int (*check)(void *arg))
 {
 	struct fd_walk *w = malloc(sizeof(*w));
 	int r;
@@ -227,9 +236,19 @@ int mw__proc_fd_walk(int fdfd, unsigned int mask,
 	w->mask = mask;
 	w->cb = cb;
 	w->arg = arg;
+	w->check = check;
+	w->seen = 0;
 	r = mw__proc_walk_numeric(fdfd, fd_walk_one, w);
 	free(w);
 	return r;
+}
+
+int mw__proc_fd_walk(int fdfd, unsigned int mask,
+		     int (*cb)(void *arg, int fd, const char *name, const char *link,
+			       const struct mw__link *l),
+		     void *arg)
+{
+	return mw__proc_fd_walk_checked(fdfd, mask, cb, arg, NULL);
 }
 
 /* ---- another process's files ------------------------------------------- */

@@ -100,6 +100,14 @@ MW_HIDDEN int mw__proc_fd_walk(int fdfd, unsigned int mask,
 			       int (*cb)(void *arg, int fd, const char *name, const char *link,
 					 const struct mw__link *l),
 			       void *arg);
+/* The same, asking check(arg) every MW__PROC_FD_CHECK_EVERY fds whether to
+ * go on: a return < 0 stops the walk and is returned (a process whose state
+ * changed meanwhile, when reading the rest would be in vain). */
+#define MW__PROC_FD_CHECK_EVERY 256
+MW_HIDDEN int mw__proc_fd_walk_checked(int fdfd, unsigned int mask,
+				       int (*cb)(void *arg, int fd, const char *name, const char *link,
+						 const struct mw__link *l),
+				       void *arg, int (*check)(void *arg));
 
 /* ---- another process's open file --------------------------------------- */
 

@@ -201,7 +201,7 @@ int main(int argc, char **argv)
 		bool loop_seen = false;
 
 		live_public_copy("/proc/self/exe", prog, sizeof(prog));
-		pid = start(prog, "1000", "10000", "16");
+		pid = start(prog, "1000", "10000", "5");
 		usleep(5000);
 		r = modes_scan(2, &pid);
 		for (size_t i = 0; i < r->nfindings; i++)
