@@ -43,6 +43,7 @@ struct file { struct path f_path; struct inode *f_inode; } PA;
 struct linux_binprm { struct file *file; const char *filename; } PA;
 typedef struct { unsigned int val; } kuid_t;
 struct cred { kuid_t uid; kuid_t euid; } PA;
+struct inode___uid { kuid_t i_uid; } PA;
 struct task_struct {
 	int pid;
 	int tgid;
@@ -166,6 +167,8 @@ static __always_inline void record(struct task_struct *task, int old_pid, struct
 	r->mode = BPF_CORE_READ(inode, i_mode);
 	r->size = (__u64)BPF_CORE_READ(inode, i_size);
 	r->nlink = BPF_CORE_READ(inode, i_nlink);
+	r->uid = BPF_CORE_READ((struct inode___uid *)inode, i_uid.val);
+	r->flags |= MW_EXEC_UID;
 	if (!r->nlink)
 		r->flags |= MW_EXEC_UNLINKED;
 	mflags = BPF_CORE_READ(file, f_path.mnt, mnt_flags);

@@ -40,9 +40,11 @@ enum mw_audit_severity {
 enum mw_audit_kind {
 	/* The executable is a memfd (critical when its contents are not
 	 * sealed; high when they are sealed but are not those of a trusted
-	 * binary: anyone can seal a memfd) or an unlinked file (high when it
-	 * lived in a world-writable directory, else medium: a package upgrade
-	 * also leaves " (deleted)" behind). */
+	 * binary: anyone can seal a memfd) or an unlinked file (medium when it
+	 * is owned by root and did not live in a world-writable directory: a
+	 * package upgrade also leaves " (deleted)" behind; else high, whatever
+	 * the path reads, since a mount namespace of the process's own makes
+	 * any path). */
 	MW_AUDIT_FILELESS_EXEC = 0,
 	/* The executable is a memfd whose contents are sealed (F_SEAL_WRITE and
 	 * F_SEAL_SEAL) and whose SHA-256 is that of a binary the operator
@@ -72,8 +74,8 @@ enum mw_audit_kind {
 	 * is not a memfd: an unlinked or O_TMPFILE file, anonymous shared
 	 * memory, a SysV segment (a fileless library written there, then
 	 * mmap'ed or dlopen'ed through /proc/self/fd/N). High; medium for a
-	 * file unlinked from /usr, /lib*, /bin, /sbin or /opt (an upgraded
-	 * library not yet reloaded); low when its contents (SHA-256) are those
+	 * file owned by root unlinked from /usr, /lib*, /bin, /sbin or /opt (an
+	 * upgraded library not yet reloaded); low when its contents (SHA-256) are those
 	 * of a trusted binary (see MW_AUDIT_SEALED_EXEC). */
 	MW_AUDIT_UNLINKED_MAPPED_EXEC,
 	/* The process changed during every read of it, through every retry

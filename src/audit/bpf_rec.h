@@ -90,6 +90,7 @@ struct mw_brec_proc {
 #define MW_EXEC_UNLINKED 0x08u /* no name in any filesystem: i_nlink 0 (deleted,
 				* O_TMPFILE never linked, memfd, shmem) */
 #define MW_EXEC_SEALS    0x10u /* seals read (shmem or hugetlbfs inode) */
+#define MW_EXEC_UID      0x40u /* uid read */
 #define MW_EXEC_DIRS_CUT 0x20u /* dirs[] holds the nearest MW_EXEC_DEPTH only */
 
 #define MW_EXEC_NAME_MAX 64
@@ -120,7 +121,7 @@ struct mw_exec_rec {
 	 * (the dentry's parents across mounts, up to the root of the initial
 	 * mount namespace: where it lived, as /proc would show it); ndirs used */
 	__u32 ndirs;
-	__u32 pad2_;
+	__u32 uid;        /* the file's owner (initial user namespace), with MW_EXEC_UID */
 	char dirs[MW_EXEC_DEPTH][MW_EXEC_COMP];
 };
 

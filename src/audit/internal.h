@@ -93,6 +93,7 @@ struct mw__audit_obj {
 	 * memory, a SysV segment (stat_known: nlink 0 checked). */
 	bool unnamed;
 	bool hashed;            /* unnamed: sha256 holds its contents */
+	bool root_owned;        /* unnamed: a stat found it owned by root (uid 0) */
 	unsigned char sha256[32];
 	bool stat_known;        /* mode/size/seals come from an fstat + F_GET_SEALS */
 	int seals;
@@ -119,6 +120,7 @@ enum mw__audit_exe_kind {
 struct mw__audit_exe {
 	enum mw__audit_exe_kind kind;
 	bool info_known;        /* fi is from an fstat + F_GET_SEALS of the exe */
+	bool root_owned;        /* a stat of the exe found it owned by root (uid 0) */
 	struct mw__file_info fi;
 	bool hugetlb;
 	/* SHA-256 of its contents (MEMFD and DELETED): hashed is false when it

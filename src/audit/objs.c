@@ -203,6 +203,7 @@ static bool stat_unnamed(struct mw__audit_collector *c, struct mw__audit_obj *o,
 		return !(stat(m->path, &st) == 0 && st.st_dev == m->dev && st.st_ino == m->ino);
 	if (fi.nlink)
 		return false;
+	o->root_owned = fi.uid == 0;
 	o->mode = fi.mode;
 	o->size = fi.size;
 	o->stat_known = true;

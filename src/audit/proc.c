@@ -214,9 +214,10 @@ static void read_exe(struct mw__audit_collector *c, const char *link, size_t len
 		return;
 	if (mw__audit_proc_dir(c) >= 0)
 		fd = openat(c->dirfd, "exe", O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd >= 0 && mw__file_info(fd, &e->fi) == 0)
+	if (fd >= 0 && mw__file_info(fd, &e->fi) == 0) {
 		e->info_known = true;
-	else {
+		e->root_owned = e->fi.uid == 0;
+	} else {
 		struct stat st;
 
 		if (c->dirfd >= 0 && fstatat(c->dirfd, "exe", &st, 0) == 0) {
@@ -225,6 +226,7 @@ static void read_exe(struct mw__audit_collector *c, const char *link, size_t len
 			e->fi.mode = st.st_mode & 07777;
 			e->fi.size = (uint64_t)st.st_size;
 			e->fi.seals = -1;
+			e->root_owned = st.st_uid == 0;
 		}
 	}
 	e->kind = MW__EXE_DELETED;

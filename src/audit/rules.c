@@ -89,7 +89,11 @@ static int rule_memfd_exe(struct mw__audit_report *r, const struct mw__audit_pro
 static int rule_deleted_exe(struct mw__audit_report *r, const struct mw__audit_proc *p)
 {
 	const char *exe = p->id->exe;
-	bool wdir = in_writable_dir(exe);
+	/* An upgrade leaves root's binaries behind. Whoever else owned it, or
+	 * where anyone may write, chose to run it and remove it: the path is
+	 * only text the process's own mount namespace gave (a private tmpfs
+	 * on /opt reads like the host's), its owner is not. */
+	bool wdir = in_writable_dir(exe) || !p->exe.root_owned;
 	enum mw__memdev_kind mk = p->exe.info_known || p->exe.fi.ino ? mw__memdev_kind(p->exe.fi.dev)
 								       : MW__MEMDEV_UNKNOWN;
 	struct mw_audit_finding *f;
@@ -109,10 +113,12 @@ static int rule_deleted_exe(struct mw__audit_report *r, const struct mw__audit_p
 		return 0;
 	}
 	f = mw__audit_add(r, p->id, MW_AUDIT_FILELESS_EXEC, wdir ? MW_AUDIT_HIGH : MW_AUDIT_MEDIUM, exe,
-			  wdir ? "runs from an unlinked file that lived in a world-writable "
-				 "directory: fileless execution"
-			       : "runs from an unlinked file: fileless execution, or a binary "
-				 "replaced by an upgrade and not restarted");
+			  wdir ? (p->exe.root_owned ? "runs from an unlinked file that lived in a world-writable "
+						      "directory: fileless execution"
+						    : "runs from an unlinked file not known to be root's: "
+						      "fileless execution (or a program rebuilt while it ran)")
+			       : "runs from an unlinked file owned by root: fileless execution, or a "
+				 "binary replaced by an upgrade and not restarted");
 	if (!f)
 		return -ENOMEM;
 	fill_exe(f, &p->exe);
@@ -408,10 +414,11 @@ static int rule_unnamed_exec(struct mw__audit_report *r, const struct mw__audit_
 		f = mw__audit_add(r, o->id, MW_AUDIT_UNLINKED_MAPPED_EXEC, MW_AUDIT_HIGH, name,
 				  "maps the kernel's internal shared memory executable (an anonymous "
 				  "shared mapping or SysV segment): code from anonymous memory");
-	else if (in_system_dir(name) && strncmp(strrchr(name, '/') ? strrchr(name, '/') : name, "/#", 2))
+	else if (o->root_owned && in_system_dir(name) &&
+		 strncmp(strrchr(name, '/') ? strrchr(name, '/') : name, "/#", 2))
 		f = mw__audit_add(r, o->id, MW_AUDIT_UNLINKED_MAPPED_EXEC, MW_AUDIT_MEDIUM, name,
-				  "maps executable a file unlinked from a system directory: a library "
-				  "replaced by an upgrade and not reloaded, or a fileless library");
+				  "maps executable a root-owned file unlinked from a system directory: a "
+				  "library replaced by an upgrade and not reloaded, or a fileless library");
 	else
 		f = mw__audit_add(r, o->id, MW_AUDIT_UNLINKED_MAPPED_EXEC, MW_AUDIT_HIGH, name,
 				  "maps executable a file with no name (unlinked, or O_TMPFILE never "

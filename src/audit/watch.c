@@ -328,6 +328,7 @@ static int judge_record(struct mw_audit_watch *w, struct mw__audit_report *rep, 
 	p.exe.fi.nlink = r->nlink;
 	p.exe.fi.seals = (r->flags & MW_EXEC_SEALS) ? r->seals : -1;
 	p.exe.info_known = true;
+	p.exe.root_owned = (r->flags & MW_EXEC_UID) && r->uid == 0;
 	p.exe.kind = MW__EXE_DELETED;
 	if ((r->flags & MW_EXEC_MEMFD) && mw__memdev_is_memfd(p.exe.fi.dev, &p.exe.hugetlb))
 		p.exe.kind = MW__EXE_MEMFD;

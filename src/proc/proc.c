@@ -329,6 +329,7 @@ int mw__file_info(int fd, struct mw__file_info *out)
 	out->mode = st.st_mode & 07777;
 	out->size = (uint64_t)st.st_size;
 	out->nlink = (uint32_t)st.st_nlink;
+	out->uid = (uint32_t)st.st_uid;
 	out->seals = fcntl(fd, F_GET_SEALS);
 	if (out->seals < 0) {
 		out->seals_err = errno;

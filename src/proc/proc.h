@@ -149,6 +149,7 @@ struct mw__file_info {
 	uint32_t mode;   /* permission bits, 07777 */
 	uint64_t size;
 	uint32_t nlink;
+	uint32_t uid;    /* owner */
 	int seals;       /* F_GET_SEALS, -1 when refused (errno in seals_err) */
 	int seals_err;   /* EINVAL: the file cannot be sealed (not a memfd) */
 };
