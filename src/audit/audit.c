@@ -319,8 +319,12 @@ static int scan_one(struct scan *sc, struct mw__audit_collector *c, pid_t pid, e
 		if (r < 0 || (r != MW__PROC_SCANNED && r != MW__PROC_CHANGED))
 			break;
 		/* a finding describes one state of one process: what was read
-		 * must still be what runs (same exec generation, alive) */
-		if (r == MW__PROC_CHANGED || ((p.id_loaded || p.nobjs) && !mw__audit_proc_unchanged(c))) {
+		 * must still be what runs (same exec generation, alive). Read
+		 * through a thread, even an empty read is checked: the thread
+		 * may have exited between its exe link and its fd table and
+		 * maps, which then read as empty while its group runs on. */
+		if (r == MW__PROC_CHANGED ||
+		    ((p.id_loaded || p.nobjs || p.via_thread) && !mw__audit_proc_unchanged(c))) {
 			for (size_t i = start; i < c->nobjs; i++)
 				free(c->objs[i].name);
 			c->nobjs = start;
