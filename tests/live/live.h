@@ -141,6 +141,18 @@ static inline int live_count_fds(void)
 }
 
 /* Wait for a child; returns its exit code, or 128+signal when killed. */
+/* A pipe p (the child writes p[1] when ready) and a fork: the child's
+ * pid, or 0 in the child. The test stops when either fails. */
+static inline pid_t live_fork_ready(int p[2])
+{
+	pid_t pid;
+
+	REQUIRE(pipe2(p, 0) == 0, "pipe: %s", strerror(errno));
+	pid = fork();
+	REQUIRE(pid >= 0, "fork: %s", strerror(errno));
+	return pid;
+}
+
 static inline int live_wait(pid_t pid)
 {
 	int st;

@@ -55,9 +55,7 @@ static pid_t run_as(const char *path, uid_t uid, const char *lib)
 	char c;
 	pid_t pid;
 
-	REQUIRE(pipe2(ready, 0) == 0, "pipe");
-	pid = fork();
-	REQUIRE(pid >= 0, "fork");
+	pid = live_fork_ready(ready);
 	if (pid == 0) {
 		char fdarg[16];
 		char *args[] = { "prog", "--hold", fdarg, (char *)lib, NULL };

@@ -102,9 +102,7 @@ static pid_t start(const char *mode, bool drop)
 	pid_t pid;
 	char c;
 
-	REQUIRE(pipe2(ready, 0) == 0, "pipe");
-	pid = fork();
-	REQUIRE(pid >= 0, "fork");
+	pid = live_fork_ready(ready);
 	if (pid == 0) {
 		char fdarg[16];
 		char *args[] = { "kworker/0:1", (char *)mode, fdarg, NULL };
