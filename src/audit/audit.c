@@ -67,7 +67,7 @@ struct unstable {
 	uint64_t since_ns;
 };
 
-/* Reads of a process that exec'd while it was read, in one go: its first
+/* Reads of a process that changed while it was read, in one go: its first
  * ones, and the last stage's reads of its executable alone. */
 #define FIRST_READS 3
 #define EXE_READS 16
