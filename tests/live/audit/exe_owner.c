@@ -28,6 +28,7 @@
 #include <memward/memward.h>
 
 static char base[] = "/opt/mw-owner-XXXXXX";
+static bool made_opt; /* /opt was made here: removed again */
 
 static void cleanup(void)
 {
@@ -35,6 +36,8 @@ static void cleanup(void)
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
 	(void)!system(cmd);
+	if (made_opt)
+		rmdir("/opt");
 }
 
 /* Copy this program to base/NAME owned by uid, with the library next to
@@ -103,10 +106,11 @@ int main(int argc, char **argv)
 	}
 	if (geteuid() != 0)
 		live_skip("needs root (files owned by nobody and by root under /opt)");
-	if (mkdir("/opt", 0755) < 0 && errno != EEXIST)
+	made_opt = mkdir("/opt", 0755) == 0;
+	if (!made_opt && errno != EEXIST)
 		live_skip("no /opt here and it cannot be made: %s", strerror(errno));
-	REQUIRE(mkdtemp(base), "mkdtemp %s: %s", base, strerror(errno));
 	atexit(cleanup);
+	REQUIRE(mkdtemp(base), "mkdtemp %s: %s", base, strerror(errno));
 	REQUIRE(chmod(base, 01777) == 0, "chmod %s: %s", base, strerror(errno));
 	{
 		/* the library, when the program links it (RUNPATH $ORIGIN/..) */

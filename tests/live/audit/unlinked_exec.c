@@ -44,6 +44,7 @@ struct fix {
 };
 
 static char dir[64], trusted_path[128], content[LEN], tcontent[LEN];
+static bool made_opt;
 
 static void *map_fd(int fd, const char *what)
 {
@@ -200,7 +201,8 @@ int main(void)
 	snprintf(dir, sizeof(dir), "/tmp/mw-unlinked-XXXXXX");
 	REQUIRE(mkdtemp(dir), "mkdtemp");
 	/* a system directory and a trusted binary of the same contents */
-	if (root && (mkdir("/opt", 0755) == 0 || errno == EEXIST)) {
+	made_opt = root && mkdir("/opt", 0755) == 0;
+	if (root && (made_opt || errno == EEXIST)) {
 		snprintf(trusted_path, sizeof(trusted_path), "/opt/mw-unlinked-XXXXXX");
 		if (!mkdtemp(trusted_path))
 			trusted_path[0] = '\0';
@@ -251,6 +253,8 @@ int main(void)
 			snprintf(cmd, sizeof(cmd), "rm -rf '%s'", trusted_path);
 			(void)!system(cmd);
 		}
+		if (made_opt)
+			rmdir("/opt"); /* made here: gone again */
 	}
 	return live_done();
 }
