@@ -15,6 +15,7 @@
  * (5.8) and task_vma (5.12) iterators; when anything is missing the scan
  * reads /proc instead, with the same findings.
  */
+#include "sys/big.h"
 #include "sys/thread.h"
 #include "audit/collect.h"
 #include "audit/bpf_rec.h"
@@ -48,15 +49,11 @@ static int read_iter(int link, struct iter_out *o)
 	for (;;) {
 		ssize_t n;
 
-		if (o->cap - o->len < 65536) {
-			size_t cap = o->cap ? o->cap * 2 : 1 << 20;
-			char *nb = realloc(o->buf, cap);
-
-			if (!nb)
-				return -ENOMEM;
-			o->buf = nb;
-			o->cap = cap;
-		}
+		/* 2 MiB to start with: a scan through the iterators is of
+		 * a system large enough to fill it */
+		if (o->cap - o->len < 65536 &&
+		    mw__big_grow((void **)&o->buf, &o->cap, o->cap ? o->len + 65536 : MW__BIG_ALIGN) < 0)
+			return -ENOMEM;
 		n = read(fd, o->buf + o->len, o->cap - o->len);
 		if (n < 0) {
 			/* EAGAIN: a million objects (mappings, fds) passed
@@ -294,8 +291,8 @@ static int read3(struct audit_iter3 *skel, bool parallel, struct iter_out *o, st
 				return err;
 			/* a process neither reader could take (never seen
 			 * yet): read again, alone */
-			free(o->buf);
-			free(o2->buf);
+			mw__big_free(o->buf, o->cap);
+			mw__big_free(o2->buf, o2->cap);
 			*o = *o2 = (struct iter_out){ 0 };
 		}
 	}
@@ -359,8 +356,10 @@ int mw__audit_bpf_collect(struct mw__audit_bpf *b, bool parallel)
 read:
 	b->buf = o.buf;
 	b->len = o.len;
+	b->cap = o.cap;
 	b->vbuf = vj.out.buf;
 	b->vlen = vj.out.len;
+	b->vcap = vj.out.cap;
 	if (!err)
 		err = index_recs(b);
 out:
@@ -431,8 +430,8 @@ int mw__audit_bpf_recheck(const struct mw__audit_bpf *b, const struct mw__audit_
 		}
 	}
 	free(now);
-	free(o.buf);
-	free(o2.buf);
+	mw__big_free(o.buf, o.cap);
+	mw__big_free(o2.buf, o2.cap);
 	return err;
 }
 
@@ -471,8 +470,8 @@ void mw__audit_bpf_free(struct mw__audit_bpf *b)
 	else if (b->skel)
 		audit_iter__destroy(b->skel);
 #endif
-	free(b->buf);
-	free(b->vbuf);
+	mw__big_free(b->buf, b->cap);
+	mw__big_free(b->vbuf, b->vcap);
 	free(b->procs);
 	free(b->fds);
 	free(b->vmas);

@@ -22,6 +22,7 @@ struct mw__audit_bpf {
 	char *buf, *vbuf;        /* fd and process records; mapping records (audit_iter3:
 				  * the records of each reader, every type in both) */
 	size_t len, vlen;
+	size_t cap, vcap;        /* their capacities (src/sys/big.h) */
 	const struct mw_brec **fds, **vmas;
 	const struct mw_brec_proc **procs;
 	size_t nfds, nvmas, nprocs;
@@ -128,7 +129,8 @@ struct mw__audit_env {
 struct mw__audit_collector {
 	const struct mw__audit_env *env;
 	struct mw__audit_obj *objs;
-	size_t nobjs, capobjs;
+	size_t nobjs;
+	size_t objs_size;       /* bytes at objs (src/sys/big.h) */
 	struct mw__maps maps;
 	/* cgroup text read by this collector, by cgroup id (BPF records) */
 	struct { uint64_t id; char *path, *container, *pod; } *cg;

@@ -41,6 +41,7 @@ struct mw__audit_report {
 	struct mw__audit_ident **idents;
 	size_t nidents, capidents;
 	struct mw__audit_chunk *chunks;
+	size_t nchunks;
 	/* the last reason stored: a finding with the same text shares it */
 	const char *last_reason;
 	size_t last_reason_len;

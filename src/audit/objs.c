@@ -5,6 +5,7 @@
  * or taken from the BPF iterators' records (bpf.c), merged by inode. The
  * process itself (exe, identity, a leader that exited) is read by proc.c.
  */
+#include "sys/big.h"
 #include "audit/collect.h"
 #include "audit/bpf_rec.h"
 
@@ -22,15 +23,9 @@ static struct mw__audit_obj *new_obj(struct mw__audit_collector *c)
 {
 	struct mw__audit_obj *o;
 
-	if (c->nobjs == c->capobjs) {
-		size_t cap = c->capobjs ? c->capobjs * 2 : 256;
-		struct mw__audit_obj *n = realloc(c->objs, cap * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		c->objs = n;
-		c->capobjs = cap;
-	}
+	if ((c->nobjs + 1) * sizeof(*o) > c->objs_size &&
+	    mw__big_grow((void **)&c->objs, &c->objs_size, (c->nobjs + 1) * sizeof(*o)) < 0)
+		return NULL;
 	o = &c->objs[c->nobjs];
 	memset(o, 0, sizeof(*o));
 	o->fd = -1;

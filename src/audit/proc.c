@@ -19,6 +19,7 @@
  * (/proc/PID/task/TID: same fd table and mm), since the leader's own exe
  * and maps are empty then.
  */
+#include "sys/big.h"
 #include "audit/collect.h"
 #include "audit/bpf_rec.h"
 
@@ -636,8 +637,9 @@ void mw__audit_collector_free(struct mw__audit_collector *c)
 	free(c->cg);
 	c->cg = NULL;
 	c->ncg = c->capcg = 0;
-	free(c->objs);
+	mw__big_free(c->objs, c->objs_size);
 	c->objs = NULL;
+	c->objs_size = 0;
 	free(c->gens);
 	c->gens = NULL;
 	c->ngens = c->capgens = 0;

@@ -2,6 +2,7 @@
 /* The audit report: findings, names of severities and kinds, freeing. */
 #include "audit/internal.h"
 #include "core/seals.h"
+#include "sys/big.h"
 #include "sys/shim.h"
 
 #include <errno.h>
@@ -106,17 +107,23 @@ static void *chunk_alloc(struct mw__audit_report *r, size_t size)
 
 	size = (size + 7) & ~(size_t)7;
 	if (!c || c->cap - c->used < size) {
-		/* 256 KiB (mmap'd by malloc, touched as filled), more for a
-		 * huge reason */
-		size_t cap = size > (256u << 10) - sizeof(*c) ? size : (256u << 10) - sizeof(*c);
+		/* 256 KiB for the first two (mmap'd by malloc, touched as
+		 * filled), then 2 MiB (src/sys/big.h: huge pages where
+		 * allowed); more for a huge reason */
+		size_t want = (r->nchunks < 2 ? (size_t)256 << 10 : MW__BIG_ALIGN) - sizeof(*c);
+		size_t bytes = 0;
+		void *m = NULL;
 
-		c = malloc(sizeof(*c) + cap);
-		if (!c)
+		if (size > want)
+			want = size;
+		if (mw__big_grow(&m, &bytes, sizeof(*c) + want) < 0)
 			return NULL;
+		c = m;
 		c->next = r->chunks;
 		c->used = 0;
-		c->cap = cap;
+		c->cap = bytes - sizeof(*c);
 		r->chunks = c;
+		r->nchunks++;
 	}
 	p = (char *)c->data + c->used;
 	c->used += size;
@@ -220,9 +227,10 @@ void mw__audit_free_findings(struct mw__audit_report *r)
 {
 	for (struct mw__audit_chunk *c = r->chunks, *next; c; c = next) {
 		next = c->next;
-		free(c);
+		mw__big_free(c, sizeof(*c) + c->cap);
 	}
 	r->chunks = NULL;
+	r->nchunks = 0;
 	r->last_reason = NULL;
 	free(r->arr);
 	r->arr = NULL;
@@ -286,16 +294,17 @@ static struct fkey *radix_sort(struct fkey *k, struct fkey *t, size_t n)
 static bool sort_by_key(struct mw__audit_report *r)
 {
 	size_t n = r->pub.nfindings;
-	struct fkey *k = malloc(2 * n * sizeof(*k)), *s;
+	size_t bytes = 0;
+	struct fkey *k = NULL, *s;
 
-	if (!k)
+	if (n > SIZE_MAX / (2 * sizeof(*k)) || mw__big_grow((void **)&k, &bytes, 2 * n * sizeof(*k)) < 0)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		const struct mw_audit_finding *f = r->arr[i];
 
 		if ((uint32_t)f->pid >= (1u << 22) || (unsigned int)f->kind >= 16 ||
 		    (unsigned int)f->severity > MW_AUDIT_CRITICAL || f->fd < -1 || f->fd >= (1 << 30)) {
-			free(k);
+			mw__big_free(k, bytes);
 			return false; /* out of the key's ranges: the comparison sort */
 		}
 		k[i].key = (uint64_t)(MW_AUDIT_CRITICAL - f->severity) << 57 |
@@ -306,7 +315,7 @@ static bool sort_by_key(struct mw__audit_report *r)
 	s = radix_sort(k, k + n, n);
 	for (size_t i = 0; i < n; i++)
 		r->arr[i] = s[i].f;
-	free(k);
+	mw__big_free(k, bytes);
 	return true;
 }
 

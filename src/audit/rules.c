@@ -10,6 +10,7 @@
  * binaries, or of the container runtimes on this system).
  */
 #include "sys/thread.h"
+#include "sys/big.h"
 #include "audit/rules.h"
 
 #include <errno.h>
@@ -497,16 +498,16 @@ int mw__audit_rules_memfds(struct mw__audit_report *r, const struct mw__audit_ob
 			   unsigned int nthreads, struct mw__audit_trust *t)
 {
 	struct judge_job job = { .rep = { .pub = { 0 } }, .trust = t };
-	struct jkey *keys, *v;
-	size_t n = 0, nobjs = 0, half;
+	struct jkey *keys = NULL, *v;
+	size_t n = 0, nobjs = 0, half, bytes = 0;
 	pthread_t tid;
 	bool threaded = false;
 	int err;
 
 	for (size_t p = 0; p < nparts; p++)
 		nobjs += parts[p].n;
-	keys = malloc(2 * (nobjs ? nobjs : 1) * sizeof(*keys));
-	if (!keys)
+	if (nobjs > SIZE_MAX / (2 * sizeof(*keys)) ||
+	    mw__big_grow((void **)&keys, &bytes, 2 * (nobjs ? nobjs : 1) * sizeof(*keys)) < 0)
 		return -ENOMEM;
 	for (size_t p = 0; p < nparts; p++) {
 		const struct mw__audit_obj *objs = parts[p].v;
@@ -537,6 +538,6 @@ int mw__audit_rules_memfds(struct mw__audit_report *r, const struct mw__audit_ob
 		/* what was not handed over (after an error) */
 		mw__audit_free_findings(&job.rep);
 	}
-	free(keys);
+	mw__big_free(keys, bytes);
 	return err;
 }
