@@ -8,11 +8,14 @@
 
 #include <errno.h>
 #include <ctype.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include <memward/memfd.h>
+
+#include "sys/shim.h"
 
 static const struct {
 	unsigned int bit;
@@ -121,4 +124,16 @@ const char *mw__seals_string(unsigned int seals, char *buf, size_t size)
 	else
 		mw__seals_format(seals, buf, size);
 	return buf;
+}
+
+int mw__seals_add(int fd, unsigned int seals)
+{
+	int r = -1;
+
+	for (int i = 0; i < MW__SEALS_ADD_TRIES; i++) {
+		r = fcntl(fd, F_ADD_SEALS, seals);
+		if (r == 0 || errno != EBUSY)
+			break;
+	}
+	return r;
 }

@@ -224,7 +224,7 @@ static int seal_memfd(int fd, struct mw_exec_info *info)
 	if (fchmod(fd, COPY_MODE) < 0)
 		return fail(info, MW_EXEC_STEP_SEAL, -errno, "fchmod(0%o) of the copy failed: %s",
 			    COPY_MODE, strerror(errno));
-	if (fcntl(fd, F_ADD_SEALS, F_SEAL_EXEC) < 0) {
+	if (mw__seals_add(fd, F_SEAL_EXEC) < 0) {
 		int err = errno;
 
 		/* Only a kernel without MFD_EXEC may lack F_SEAL_EXEC: both are 6.3. */
@@ -232,8 +232,8 @@ static int seal_memfd(int fd, struct mw_exec_info *info)
 			return fail(info, MW_EXEC_STEP_SEAL, -err, "F_ADD_SEALS(F_SEAL_EXEC) failed: %s",
 				    strerror(err));
 	}
-	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0 ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL) < 0)
+	if (mw__seals_add(fd, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0 ||
+	    mw__seals_add(fd, F_SEAL_SEAL) < 0)
 		return fail(info, MW_EXEC_STEP_SEAL, -errno, "F_ADD_SEALS(write, shrink, grow, seal) failed: %s",
 			    strerror(errno));
 

@@ -125,7 +125,7 @@ MW_API int mw_memfd_seal(int fd, unsigned int seals)
 	miss = seals_known_missing(seals);
 	if (miss)
 		return report_missing_seals(miss);
-	if (fcntl(fd, F_ADD_SEALS, seals) == 0) {
+	if (mw__seals_add(fd, seals) == 0) {
 		cur = fcntl(fd, F_GET_SEALS);
 		return cur < 0 ? -errno : cur;
 	}
@@ -145,8 +145,8 @@ MW_API int mw_memfd_seal(int fd, unsigned int seals)
 		return -EPERM;
 	case EBUSY:
 		mw__log(LOG_ERR, "F_SEAL_WRITE refused: a writable shared mapping of this file "
-			"exists (or pages are pinned for I/O); unmap it first, or use "
-			"F_SEAL_FUTURE_WRITE, which lets existing mappings keep writing");
+			"exists (or pages stayed pinned for I/O, through %d tries); unmap it first, or use "
+			"F_SEAL_FUTURE_WRITE, which lets existing mappings keep writing", MW__SEALS_ADD_TRIES);
 		return -EBUSY;
 	default:
 		return -errno;

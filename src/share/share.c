@@ -3,6 +3,7 @@
 #include "core/internal.h"
 #include "core/opts.h"
 #include "core/scm.h"
+#include "core/seals.h"
 #include "proc/fdexec.h"
 #include "sys/shim.h"
 
@@ -311,9 +312,9 @@ MW_API int mw_share_copy_frozen(int fd, const char *name, uint64_t max_size)
 	/* F_ADD_SEALS here, not mw_memfd_seal(): no feature probe (it may fork
 	 * or create memfds) in a receive path with a documented syscall set.
 	 * EINVAL for the whole set means F_SEAL_EXEC is unknown (before 6.3). */
-	r = fcntl(dst, F_ADD_SEALS, MW_SEALS_FROZEN);
+	r = mw__seals_add(dst, MW_SEALS_FROZEN);
 	if (r < 0 && errno == EINVAL)
-		r = fcntl(dst, F_ADD_SEALS, MW_SEALS_FROZEN & ~MW_SEAL_EXEC);
+		r = mw__seals_add(dst, MW_SEALS_FROZEN & ~MW_SEAL_EXEC);
 	if (r < 0)
 		return -errno;
 	r = dst;
