@@ -81,7 +81,7 @@ static void mapped_is_aligned_and_advised(void **state)
 {
 	void *p = NULL;
 	size_t cap = 0;
-	char line[512], want[64];
+	char line[512];
 	bool found = false, huge = false;
 	FILE *f;
 
@@ -95,11 +95,15 @@ static void mapped_is_aligned_and_advised(void **state)
 	memset(p, 1, cap);
 	/* the mapping's VmFlags say "hg" (MADV_HUGEPAGE) where the kernel
 	 * has transparent huge pages */
-	snprintf(want, sizeof(want), "%lx-", (unsigned long)(uintptr_t)p);
 	f = fopen("/proc/self/smaps", "r");
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, want, strlen(want)))
+		unsigned long lo, hi;
+
+		/* the mapping that holds p (valgrind may merge it with its
+		 * neighbours) */
+		if (!found && sscanf(line, "%lx-%lx ", &lo, &hi) == 2 &&
+		    lo <= (uintptr_t)p && (uintptr_t)p < hi)
 			found = true;
 		else if (found && !strncmp(line, "VmFlags:", 8)) {
 			huge = strstr(line, " hg") != NULL;
