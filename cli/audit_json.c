@@ -11,6 +11,7 @@
  */
 #include "cli.h"
 #include "audit.h"
+#include "obuf.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -22,81 +23,33 @@
 
 #define JFLAGS (JSON_C_TO_STRING_NOSLASHESCAPE)
 
-/* The string a field held in the finding before, escaped: the findings of
- * one process share its comm, exe, cmdline and cgroup, and findings of one
- * rule in a row share their reason (the same pointers), so each is escaped
- * once per run of them, not once per finding. */
-struct jmemo {
-	const char *raw;
-	char *esc;      /* its JSON string, quotes included */
-	size_t len, cap;
-};
-
+/* The fields the findings of one process share (comm, exe, cmdline,
+ * cgroup: the same pointers) and findings of one rule in a row share (the
+ * reason) are escaped once per run of them (obuf.h), not once per finding. */
 enum { MEMO_REASON, MEMO_COMM, MEMO_EXE, MEMO_CMDLINE, MEMO_CGROUP, MEMO_N };
 
 struct jw {
-	FILE *f;
+	struct obuf ob;
 	bool pretty;
 	int level;      /* of the object being written */
 	bool first;     /* no member written yet */
-	struct jmemo memo[MEMO_N];
-	char *to;       /* NULL: into buf; else appending to the memo being made */
-	struct jmemo *making;
-	size_t len;     /* bytes in buf */
+	struct omemo memo[MEMO_N];
 	char buf[1 << 16];
 };
 
 static void flush(struct jw *w)
 {
-	fwrite_unlocked(w->buf, 1, w->len, w->f);
-	w->len = 0;
+	ob_flush(&w->ob);
 }
 
-/* Append to the memo being made (exits on out-of-memory, as esc() does). */
-static void memo_put(struct jmemo *m, const char *s, size_t n)
-{
-	if (m->len + n > m->cap) {
-		size_t cap = (m->len + n) * 2 + 64;
-		char *nb = realloc(m->esc, cap);
-
-		if (!nb) {
-			cli_err("out of memory");
-			exit(2);
-		}
-		m->esc = nb;
-		m->cap = cap;
-	}
-	memcpy(m->esc + m->len, s, n);
-	m->len += n;
-}
-
-/* Into w's own buffer: stdio costs more per call than the copy. */
 static void put(struct jw *w, const char *s, size_t n)
 {
-	if (w->making) {
-		memo_put(w->making, s, n);
-		return;
-	}
-	if (w->len + n > sizeof(w->buf)) {
-		flush(w);
-		if (n > sizeof(w->buf)) {
-			fwrite_unlocked(s, 1, n, w->f);
-			return;
-		}
-	}
-	memcpy(w->buf + w->len, s, n);
-	w->len += n;
+	ob_put(&w->ob, s, n);
 }
 
 static void putch(struct jw *w, char c)
 {
-	if (w->making) {
-		memo_put(w->making, &c, 1);
-		return;
-	}
-	if (w->len == sizeof(w->buf))
-		flush(w);
-	w->buf[w->len++] = c;
+	ob_putc(&w->ob, c);
 }
 
 #define PUTS(w, lit) put((w), (lit), sizeof(lit) - 1)
@@ -113,14 +66,14 @@ static void indent(struct jw *w, int level)
  * shares (backslash doubled, a byte that is not UTF-8 as \xNN: audit_esc()),
  * then json-c's (\" \\ \b \f \n \r \t, other bytes below 0x20 as \u00xx).
  */
-static void str(struct jw *w, const char *raw)
+static size_t str_ob(struct obuf *o, const char *raw)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *)(raw ? raw : "");
 	const unsigned char *run = s;
 	char e[8];
 
-	putch(w, '"');
+	ob_putc(o, '"');
 	while (*s) {
 		size_t l, n = 0;
 
@@ -133,7 +86,7 @@ static void str(struct jw *w, const char *raw)
 			s += l;
 			continue;
 		}
-		put(w, (const char *)run, (size_t)(s - run));
+		ob_put(o, (const char *)run, (size_t)(s - run));
 		if (*s == '\\') {
 			memcpy(e, "\\\\\\\\", 4);
 			n = 4;
@@ -159,29 +112,24 @@ static void str(struct jw *w, const char *raw)
 				n = 6;
 			}
 		}
-		put(w, e, n);
+		ob_put(o, e, n);
 		run = ++s;
 	}
-	put(w, (const char *)run, (size_t)(s - run));
-	putch(w, '"');
+	ob_put(o, (const char *)run, (size_t)(s - run));
+	ob_putc(o, '"');
+	return 0;
+}
+
+static void str(struct jw *w, const char *raw)
+{
+	str_ob(&w->ob, raw);
 }
 
 /* str() of a field kept in memo slot: escaped again only when the field
  * is another string than the previous finding's. */
 static void str_memo(struct jw *w, int slot, const char *raw)
 {
-	struct jmemo *m = &w->memo[slot];
-
-	if (!raw)
-		raw = "";
-	if (m->raw != raw || !m->esc) {
-		m->raw = raw;
-		m->len = 0;
-		w->making = m;
-		str(w, raw);
-		w->making = NULL;
-	}
-	put(w, m->esc, m->len);
+	ob_memo(&w->ob, &w->memo[slot], raw, str_ob);
 }
 
 /* The separator and "key": before a member. */
@@ -376,7 +324,7 @@ static void finding(struct jw *w, const struct mw_audit_finding *x, bool typed)
 static void jw_free(struct jw *w)
 {
 	for (int i = 0; i < MEMO_N; i++)
-		free(w->memo[i].esc);
+		ob_memo_free(&w->memo[i]);
 	free(w);
 }
 
@@ -388,7 +336,7 @@ static struct jw *jw_new(FILE *f, bool pretty)
 		cli_err("out of memory");
 		exit(2);
 	}
-	w->f = f;
+	w->ob = (struct obuf)OBUF_INIT(f, w->buf, sizeof(w->buf));
 	w->pretty = pretty;
 	w->level = pretty ? 2 : 0;
 	return w;

@@ -7,9 +7,11 @@
  */
 #include "cli.h"
 #include "audit.h"
+#include "obuf.h"
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <memward/memward.h>
@@ -17,13 +19,13 @@
 enum put_mode { PUT_TABLE, PUT_PROM };
 
 /*
- * Write esc(raw) to f without making it: for the table, with control
+ * Write esc(raw) to o without making it: for the table, with control
  * characters escaped (esc(raw, true)); for a Prometheus label value,
  * esc(raw, false) with \ " and newline escaped again. Returns the bytes
  * written (for the table's padding). Runs of plain bytes go out in one
  * write: a scan can make 100,000 findings.
  */
-static size_t put_esc(FILE *f, const char *raw, enum put_mode m)
+static size_t put_esc(struct obuf *o, const char *raw, enum put_mode m)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *)(raw ? raw : "");
@@ -44,7 +46,7 @@ static size_t put_esc(FILE *f, const char *raw, enum put_mode m)
 			s += l;
 			continue;
 		}
-		fwrite_unlocked(run, 1, (size_t)(s - run), f);
+		ob_put(o, (const char *)run, (size_t)(s - run));
 		total += (size_t)(s - run);
 		if (*s == '\\') {
 			memcpy(e, "\\\\\\\\", m == PUT_PROM ? 4 : 2);
@@ -73,26 +75,25 @@ static size_t put_esc(FILE *f, const char *raw, enum put_mode m)
 		} else {
 			e[n++] = (char)*s; /* other control characters: raw in a label */
 		}
-		fwrite_unlocked(e, 1, n, f);
+		ob_put(o, e, n);
 		total += n;
 		run = ++s;
 	}
-	fwrite_unlocked(run, 1, (size_t)(s - run), f);
+	ob_put(o, (const char *)run, (size_t)(s - run));
 	return total + (size_t)(s - run);
 }
 
-/* v in decimal, into buf (at least 24 bytes); returns the digits. */
-static const char *fmt_ull(char *buf, size_t size, unsigned long long u)
+static size_t esc_table(struct obuf *o, const char *raw)
 {
-	char *p = buf + size - 1;
-
-	*p = '\0';
-	do
-		*--p = (char)('0' + u % 10);
-	while ((u /= 10) && p > buf);
-	return p;
+	return put_esc(o, raw, PUT_TABLE);
 }
 
+static size_t esc_prom(struct obuf *o, const char *raw)
+{
+	return put_esc(o, raw, PUT_PROM);
+}
+
+/* v in decimal, into buf (at least 24 bytes); returns the digits. */
 static const char *fmt_ll(char *buf, size_t size, long long v)
 {
 	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
@@ -107,43 +108,78 @@ static const char *fmt_ll(char *buf, size_t size, long long v)
 	return p;
 }
 
+/* A Prometheus label ,key="value" into o, the value escaped (memo: kept
+ * in m while the rows give the same string; NULL: escaped each time). */
+static void prom_label(struct obuf *o, const char *key, size_t keylen, const char *raw, struct omemo *m)
+{
+	ob_put(o, key, keylen);
+	OB_LIT(o, "=\"");
+	if (m)
+		ob_memo(o, m, raw, esc_prom);
+	else
+		put_esc(o, raw, PUT_PROM);
+	ob_putc(o, '"');
+}
+
+#define PROM_LABEL(o, lit, raw, m) prom_label((o), (lit), sizeof(lit) - 1, (raw), (m))
+
 /* A Prometheus label value: esc() then \ " and newline escaped. */
 void audit_prom_label(FILE *f, const char *key, const char *raw, bool comma)
 {
+	char buf[512];
+	struct obuf o = OBUF_INIT(f, buf, sizeof(buf));
+
 	if (comma)
-		putc_unlocked(',', f);
-	fputs_unlocked(key, f);
-	fputs_unlocked("=\"", f);
-	put_esc(f, raw, PUT_PROM);
-	putc_unlocked('"', f);
+		ob_putc(&o, ',');
+	prom_label(&o, key, strlen(key), raw, NULL);
+	ob_flush(&o);
 }
+
+enum { PM_COMM, PM_EXE, PM_CONTAINER, PM_POD, PM_N };
 
 /* --prometheus's series of findings from..to (severity low or above). */
 static void prom_rows(FILE *f, const struct mw_audit_report *r, size_t from, size_t to)
 {
+	struct omemo memo[PM_N] = { { 0 } };
+	struct obuf o;
+	char *store = malloc(1 << 16);
+
+	if (!store) {
+		cli_err("out of memory");
+		exit(2);
+	}
+	o = (struct obuf)OBUF_INIT(f, store, 1 << 16);
 	for (size_t i = from; i < to; i++) {
 		const struct mw_audit_finding *x = r->findings[i];
-		char num[32];
 
 		if (x->severity < MW_AUDIT_LOW)
 			continue;
-		fputs_unlocked("memward_audit_finding{", f);
-		audit_prom_label(f, "severity", mw_audit_severity_name(x->severity), false);
-		audit_prom_label(f, "kind", mw_audit_kind_key(x->kind), true);
+		OB_LIT(&o, "memward_audit_finding{severity=\"");
+		ob_puts(&o, mw_audit_severity_name(x->severity));
+		OB_LIT(&o, "\",kind=\"");
+		ob_puts(&o, mw_audit_kind_key(x->kind));
 		/* numbers without printf: 20,000 findings make 80,000 */
-		audit_prom_label(f, "pid", fmt_ll(num, sizeof(num), x->pid), true);
-		audit_prom_label(f, "uid", fmt_ll(num, sizeof(num), x->uid == (uid_t)-1 ? -1LL : (long long)x->uid),
-				 true);
-		audit_prom_label(f, "comm", x->comm, true);
-		audit_prom_label(f, "exe", x->exe, true);
-		audit_prom_label(f, "container", x->container, true);
-		audit_prom_label(f, "pod", x->pod, true);
-		audit_prom_label(f, "object", x->object, true);
-		audit_prom_label(f, "fd", fmt_ll(num, sizeof(num), x->fd), true);
+		OB_LIT(&o, "\",pid=\"");
+		ob_int(&o, x->pid);
+		OB_LIT(&o, "\",uid=\"");
+		ob_int(&o, x->uid == (uid_t)-1 ? -1LL : (long long)x->uid);
+		ob_putc(&o, '"');
+		PROM_LABEL(&o, ",comm", x->comm, &memo[PM_COMM]);
+		PROM_LABEL(&o, ",exe", x->exe, &memo[PM_EXE]);
+		PROM_LABEL(&o, ",container", x->container, &memo[PM_CONTAINER]);
+		PROM_LABEL(&o, ",pod", x->pod, &memo[PM_POD]);
+		PROM_LABEL(&o, ",object", x->object, NULL);
+		OB_LIT(&o, ",fd=\"");
+		ob_int(&o, x->fd);
 		/* two memfds of one name mapped by one process differ only here */
-		audit_prom_label(f, "inode", fmt_ull(num, sizeof(num), x->ino), true);
-		fputs_unlocked("} 1\n", f);
+		OB_LIT(&o, "\",inode=\"");
+		ob_uint(&o, (unsigned long long)x->ino);
+		OB_LIT(&o, "\"} 1\n");
 	}
+	ob_flush(&o);
+	for (int i = 0; i < PM_N; i++)
+		ob_memo_free(&memo[i]);
+	free(store);
 }
 
 void audit_out_prom(FILE *f, const struct mw_audit_report *r)
@@ -208,48 +244,65 @@ void audit_out_prom(FILE *f, const struct mw_audit_report *r)
 }
 
 /* s padded with spaces to width (right-aligned when right), then a space. */
-static void put_pad(FILE *f, const char *s, size_t width, bool right)
+static void put_pad(struct obuf *o, const char *s, size_t width, bool right)
 {
-	size_t n = strlen(s);
+	static const char sp[] = "                        ";
+	size_t n = strlen(s), pad = n < width ? width - n : 0;
 
-	for (size_t i = n; right && i < width; i++)
-		putc_unlocked(' ', f);
-	fwrite_unlocked(s, 1, n, f);
-	for (size_t i = n; !right && i < width; i++)
-		putc_unlocked(' ', f);
-	putc_unlocked(' ', f);
+	if (pad > sizeof(sp) - 1)
+		pad = sizeof(sp) - 1; /* widths are at most 21 */
+	if (right)
+		ob_put(o, sp, pad);
+	ob_put(o, s, n);
+	if (!right)
+		ob_put(o, sp, pad);
+	ob_putc(o, ' ');
 }
+
+enum { TM_COMM, TM_REASON, TM_EXE, TM_N };
 
 /* The table's rows from..to: a finding in three lines. */
 static void table_rows(FILE *out, const struct mw_audit_report *r, size_t from, size_t to)
 {
+	struct omemo memo[TM_N] = { { 0 } };
+	char *store = malloc(1 << 16);
+	struct obuf o;
+
+	if (!store) {
+		cli_err("out of memory");
+		exit(2);
+	}
+	o = (struct obuf)OBUF_INIT(out, store, 1 << 16);
 	for (size_t i = from; i < to; i++) {
 		const struct mw_audit_finding *f = r->findings[i];
-		char uid[24];
+		char num[24];
 		size_t w;
 
 		/* as "%-8s %-21s %7d %6s " did, without printf (a scan can make
 		 * 100,000 findings) */
-		put_pad(out, mw_audit_severity_name(f->severity), 8, false);
-		put_pad(out, mw_audit_kind_key(f->kind), 21, false);
-		put_pad(out, fmt_ll(uid, sizeof(uid), f->pid), 7, true);
-		put_pad(out, fmt_ll(uid, sizeof(uid), f->uid == (uid_t)-1 ? -1LL : (long long)f->uid), 6, true);
+		put_pad(&o, mw_audit_severity_name(f->severity), 8, false);
+		put_pad(&o, mw_audit_kind_key(f->kind), 21, false);
+		put_pad(&o, fmt_ll(num, sizeof(num), f->pid), 7, true);
+		put_pad(&o, fmt_ll(num, sizeof(num), f->uid == (uid_t)-1 ? -1LL : (long long)f->uid), 6, true);
 		/* the comm, escaped, padded to 15 bytes (as %-15s did) */
-		for (w = put_esc(out, f->comm, PUT_TABLE); w < 15; w++)
-			putc_unlocked(' ', out);
-		putc_unlocked(' ', out);
-		put_esc(out, f->object, PUT_TABLE);
+		w = ob_memo(&o, &memo[TM_COMM], f->comm, esc_table);
+		ob_put(&o, "                ", w < 15 ? 16 - w : 1);
+		put_esc(&o, f->object, PUT_TABLE);
 		if (f->fd >= 0) { /* " (fd %d)", without printf */
-			fputs_unlocked(" (fd ", out);
-			fputs_unlocked(fmt_ll(uid, sizeof(uid), f->fd), out);
-			putc_unlocked(')', out);
+			OB_LIT(&o, " (fd ");
+			ob_int(&o, f->fd);
+			ob_putc(&o, ')');
 		}
-		fputs_unlocked("\n         ", out);
-		put_esc(out, f->reason, PUT_TABLE);
-		fputs_unlocked("\n         exe: ", out);
-		put_esc(out, f->exe, PUT_TABLE);
-		putc_unlocked('\n', out);
+		OB_LIT(&o, "\n         ");
+		ob_memo(&o, &memo[TM_REASON], f->reason, esc_table);
+		OB_LIT(&o, "\n         exe: ");
+		ob_memo(&o, &memo[TM_EXE], f->exe, esc_table);
+		ob_putc(&o, '\n');
 	}
+	ob_flush(&o);
+	for (int i = 0; i < TM_N; i++)
+		ob_memo_free(&memo[i]);
+	free(store);
 }
 
 void audit_out_table(FILE *out, const struct mw_audit_report *r)
