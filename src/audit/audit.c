@@ -536,6 +536,53 @@ static void start_loader(void *arg)
 		sc->loading = mw__thread_create(&sc->loader, bpf_loader, sc->bpf_pending) == 0;
 }
 
+/* The links of /proc's directory are its own subdirectories (a dozen:
+ * fs, sys, bus, ...; fewer than this many) plus one for every process of
+ * the system, kernel threads included (nr_processes(), fs/proc/root.c). */
+#define PROC_OWN_LINKS 64
+
+/* /proc's link count (0 when unknown). */
+static nlink_t procs_linked(const struct scan *sc)
+{
+	struct stat st;
+
+	return fstat(sc->env.procfd, &st) == 0 ? st.st_nlink : 0;
+}
+
+struct lister {
+	int procfd;
+	pid_t *v;
+	size_t n;
+	int err;
+};
+
+static void *lister_main(void *arg)
+{
+	struct lister *l = arg;
+	struct pidlist none = { 0 };
+
+	l->err = list_pids(l->procfd, &none, &l->v, &l->n);
+	return NULL;
+}
+
+/* Load the iterators on this thread while another lists the processes
+ * (here after the load when no thread can be had). */
+static int load_while_listing(struct scan *sc, struct mw__audit_bpf *bpf, pid_t **pids, size_t *npids)
+{
+	struct lister l = { .procfd = sc->env.procfd };
+	struct pidlist none = { 0 };
+	pthread_t t;
+	bool threaded = mw__thread_create(&t, lister_main, &l) == 0;
+
+	mw__audit_bpf_load(bpf);
+	if (!threaded)
+		return list_pids(sc->env.procfd, &none, pids, npids);
+	pthread_join(t, NULL);
+	*pids = l.v;
+	*npids = l.n;
+	return l.err;
+}
+
 static int get_pids(struct scan *sc, const struct mw_audit_opts *o, struct mw__audit_bpf *bpf,
 		    pid_t **pids, size_t *npids)
 {
@@ -563,11 +610,16 @@ static int get_pids(struct scan *sc, const struct mw_audit_opts *o, struct mw__a
 	 * never pays for it. */
 	sc->bpf_pending = bpf;
 	if (want_bpf(sc, o) && pick_threads(o->threads, SIZE_MAX / 2) > 1) {
-		hook.at = (o->flags & MW_AUDIT_F_BPF) ? 0 : MW_AUDIT_BPF_MIN_PROCS;
+		/* Where /proc's link count already says the list will be long
+		 * enough (or the caller insists), the load starts at once, on
+		 * this thread, and a second one lists: the load is the longer
+		 * of the two, and a new thread can take a millisecond to be
+		 * scheduled on an idle CPU of a virtual machine. */
+		if ((o->flags & MW_AUDIT_F_BPF) || procs_linked(sc) >= MW_AUDIT_BPF_MIN_PROCS + PROC_OWN_LINKS)
+			return load_while_listing(sc, bpf, pids, npids);
+		hook.at = MW_AUDIT_BPF_MIN_PROCS;
 		hook.at_count = start_loader;
 		hook.arg = sc;
-		if (!hook.at)
-			start_loader(sc);
 	}
 	return list_pids(sc->env.procfd, &hook, pids, npids);
 }
