@@ -9,7 +9,8 @@
  * not be made in memory is written here instead.
  */
 #include "audit.h"
-#include "src/sys/thread.h" /* header-only: no library internals */
+#include "src/sys/big.h"    /* header-only: no library internals */
+#include "src/sys/thread.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -28,34 +29,21 @@
 #define SPLIT_MIN 4096
 #define PARTS_MAX 4
 
-/* A part's bytes: anonymous memory reserved by the gigabyte and faulted in
- * as written, grown with mremap,
- * which moves no bytes (open_memstream() copied its buffer at every
- * doubling and took twice as long as the writer). */
+/* A part's bytes: a large buffer of src/sys/big.h (2 MiB blocks in huge
+ * pages where allowed, grown by moving its pages: open_memstream() copied
+ * its buffer at every doubling and took twice as long as the writer). */
 struct sink {
 	char *buf;
 	size_t len, cap;
 };
 
-#define SINK_RESERVE ((size_t)1 << 30)
-
 static ssize_t sink_write(void *cookie, const char *data, size_t n)
 {
 	struct sink *s = cookie;
 
-	if (s->cap - s->len < n) {
-		size_t cap = s->cap;
-		void *nb;
-
-		while (cap - s->len < n)
-			cap *= 2;
-		nb = mremap(s->buf, s->cap, cap, MREMAP_MAYMOVE);
-		if (nb == MAP_FAILED) {
-			errno = ENOMEM;
-			return -1;
-		}
-		s->buf = nb;
-		s->cap = cap;
+	if (s->cap - s->len < n && mw__big_grow((void **)&s->buf, &s->cap, s->len + n) < 0) {
+		errno = ENOMEM;
+		return -1;
 	}
 	memcpy(s->buf + s->len, data, n);
 	s->len += n;
@@ -80,16 +68,6 @@ static void *part_main(void *arg)
 	char vbuf[1 << 16];
 	FILE *f;
 
-	p->out.buf = mmap(NULL, SINK_RESERVE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-			  -1, 0);
-	if (p->out.buf == MAP_FAILED) {
-		p->out.buf = NULL;
-		return NULL;
-	}
-	p->out.cap = SINK_RESERVE;
-	/* 2 MiB pages where allowed: a fault each 2 MiB, not each 4 KiB
-	 * (src/sys/big.h; the kernel aligns a mapping this large on 2 MiB) */
-	(void)madvise(p->out.buf, SINK_RESERVE, MADV_HUGEPAGE);
 	f = fopencookie(&p->out, "w", io);
 	if (!f)
 		return NULL;
@@ -102,7 +80,8 @@ static void *part_main(void *arg)
 		size_t at = (p->out.len + 4095) & ~(size_t)4095;
 		size_t est = p->out.len / head * (p->to - p->from) / 8 * 9;
 
-		if (est > at && est < SINK_RESERVE)
+		/* (a mapped buffer: page-aligned, unlike malloc's) */
+		if (est > at && mw__big_grow((void **)&p->out.buf, &p->out.cap, est) == 0 && p->out.cap >= MW__BIG_MIN)
 			(void)madvise(p->out.buf + at, est - at, MADV_POPULATE_WRITE);
 	}
 	p->fn(f, p->r, p->from + head, p->to);
@@ -166,7 +145,6 @@ void audit_out_rows(FILE *out, const struct mw_audit_report *r, audit_rows_fn fn
 			fwrite_unlocked(p->out.buf, 1, p->out.len, out);
 		else
 			fn(out, r, p->from, p->to);
-		if (p->out.buf)
-			munmap(p->out.buf, p->out.cap);
+		mw__big_free(p->out.buf, p->out.cap);
 	}
 }
