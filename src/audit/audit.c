@@ -50,9 +50,7 @@ struct scan {
 	size_t nmissing;
 	size_t next;            /* next index into pids (atomic) */
 	int err;
-	pthread_t loader;       /* loading the BPF iterators, when loading */
-	bool loading;
-	struct mw__audit_bpf *bpf_pending; /* what the loader fills */
+	struct mw__audit_lister lister; /* all of /proc, the BPF iterators loaded meanwhile */
 	/* processes that changed during every read so far (scan_one()), to read
 	 * again once the others are done (settle()) */
 	struct unstable *unstable;
@@ -437,57 +435,6 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-struct pidlist {
-	pid_t *v;
-	size_t n, cap;
-	size_t at;                      /* call at_count(arg) when n reaches at */
-	void (*at_count)(void *arg);
-	void *arg;
-};
-
-static int add_pid(void *arg, long num, const char *name)
-{
-	struct pidlist *l = arg;
-
-	(void)name;
-	if (num <= 0)
-		return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 1024;
-		pid_t *nv = realloc(l->v, cap * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		l->v = nv;
-		l->cap = cap;
-	}
-	l->v[l->n++] = (pid_t)num;
-	if (l->n == l->at && l->at_count)
-		l->at_count(l->arg);
-	return 0;
-}
-
-/* All pids listed in /proc; l holds the at_count hook. */
-static int list_pids(int procfd, struct pidlist *hook, pid_t **out, size_t *n)
-{
-	MW_AUTOCLOSE int fd = openat(procfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	struct pidlist l = *hook;
-	int err;
-
-	if (fd < 0)
-		return -errno;
-	err = mw__proc_walk_numeric(fd, add_pid, &l);
-	*out = l.v;
-	*n = l.n;
-	return err;
-}
-
-static void *bpf_loader(void *arg)
-{
-	mw__audit_bpf_load(arg);
-	return NULL;
-}
-
 /* Threads for n processes: one per CPU (at most 8), none extra for small scans. */
 static unsigned int pick_threads(unsigned int asked, size_t n)
 {
@@ -528,66 +475,9 @@ static bool use_bpf(const struct scan *sc, const struct mw_audit_opts *o, size_t
 }
 
 /* The processes to scan: the caller's (without duplicates) or all. */
-static void start_loader(void *arg)
-{
-	struct scan *sc = arg;
-
-	if (!sc->loading)
-		sc->loading = mw__thread_create(&sc->loader, bpf_loader, sc->bpf_pending) == 0;
-}
-
-/* The links of /proc's directory are its own subdirectories (a dozen:
- * fs, sys, bus, ...; fewer than this many) plus one for every process of
- * the system, kernel threads included (nr_processes(), fs/proc/root.c). */
-#define PROC_OWN_LINKS 64
-
-/* /proc's link count (0 when unknown). */
-static nlink_t procs_linked(const struct scan *sc)
-{
-	struct stat st;
-
-	return fstat(sc->env.procfd, &st) == 0 ? st.st_nlink : 0;
-}
-
-struct lister {
-	int procfd;
-	pid_t *v;
-	size_t n;
-	int err;
-};
-
-static void *lister_main(void *arg)
-{
-	struct lister *l = arg;
-	struct pidlist none = { 0 };
-
-	l->err = list_pids(l->procfd, &none, &l->v, &l->n);
-	return NULL;
-}
-
-/* Load the iterators on this thread while another lists the processes
- * (here after the load when no thread can be had). */
-static int load_while_listing(struct scan *sc, struct mw__audit_bpf *bpf, pid_t **pids, size_t *npids)
-{
-	struct lister l = { .procfd = sc->env.procfd };
-	struct pidlist none = { 0 };
-	pthread_t t;
-	bool threaded = mw__thread_create(&t, lister_main, &l) == 0;
-
-	mw__audit_bpf_load(bpf);
-	if (!threaded)
-		return list_pids(sc->env.procfd, &none, pids, npids);
-	pthread_join(t, NULL);
-	*pids = l.v;
-	*npids = l.n;
-	return l.err;
-}
-
 static int get_pids(struct scan *sc, const struct mw_audit_opts *o, struct mw__audit_bpf *bpf,
 		    pid_t **pids, size_t *npids)
 {
-	struct pidlist hook = { 0 };
-
 	if (o->npids) {
 		*pids = malloc(o->npids * sizeof(**pids));
 		sc->missing = malloc(o->npids * sizeof(*sc->missing));
@@ -604,31 +494,16 @@ static int get_pids(struct scan *sc, const struct mw_audit_opts *o, struct mw__a
 		sc->asked = true;
 		return 0;
 	}
-	/* The BPF load (a few ms in the kernel) on a second thread while this
-	 * one lists the processes (joined by join_loader()), from the moment
-	 * the list is long enough for the iterators to be used: a small system
-	 * never pays for it. */
-	sc->bpf_pending = bpf;
-	if (want_bpf(sc, o) && pick_threads(o->threads, SIZE_MAX / 2) > 1) {
-		/* Where /proc's link count already says the list will be long
-		 * enough (or the caller insists), the load starts at once, on
-		 * this thread, and a second one lists: the load is the longer
-		 * of the two, and a new thread can take a millisecond to be
-		 * scheduled on an idle CPU of a virtual machine. */
-		if ((o->flags & MW_AUDIT_F_BPF) || procs_linked(sc) >= MW_AUDIT_BPF_MIN_PROCS + PROC_OWN_LINKS)
-			return load_while_listing(sc, bpf, pids, npids);
-		hook.at = MW_AUDIT_BPF_MIN_PROCS;
-		hook.at_count = start_loader;
-		hook.arg = sc;
-	}
-	return list_pids(sc->env.procfd, &hook, pids, npids);
+	/* all, the iterators loaded meanwhile where worth it (pids.c) */
+	sc->lister.procfd = sc->env.procfd;
+	sc->lister.bpf = bpf;
+	return mw__audit_list_all(&sc->lister, want_bpf(sc, o) && pick_threads(o->threads, SIZE_MAX / 2) > 1,
+				  o->flags & MW_AUDIT_F_BPF, pids, npids);
 }
 
 static void join_loader(struct scan *sc)
 {
-	if (sc->loading)
-		pthread_join(sc->loader, NULL);
-	sc->loading = false;
+	mw__audit_lister_join(&sc->lister);
 }
 
 static int check_opts(const struct mw_audit_opts *o)

@@ -37,6 +37,25 @@ struct mw__audit_bpf {
 /* Load the iterators into a zeroed b (on any thread, while the caller lists
  * the processes). 0 or -errno, also kept in b->load_err. */
 MW_HIDDEN int mw__audit_bpf_load(struct mw__audit_bpf *b);
+
+/* ---- pids.c ------------------------------------------------------------ */
+
+/* Listing every process of /proc, with the iterators loaded meanwhile. */
+struct mw__audit_lister {
+	int procfd;                 /* /proc */
+	struct mw__audit_bpf *bpf;  /* what the load fills (zeroed) */
+	pthread_t loader;           /* loading on a second thread, when loading */
+	bool loading;
+};
+/* Every pid of /proc into *pids (malloc'd, *npids of them, also on error).
+ * load: the iterators are worth loading (a scan of everything from the
+ * initial pid namespace, more than one CPU) and are loaded into l->bpf
+ * meanwhile once the list is, or /proc's link count says it will be, long
+ * enough; insist: at once (MW_AUDIT_F_BPF). 0 or -errno. Then
+ * mw__audit_lister_join() before l->bpf is used or freed. */
+MW_HIDDEN int mw__audit_list_all(struct mw__audit_lister *l, bool load, bool insist, pid_t **pids,
+				 size_t *npids);
+MW_HIDDEN void mw__audit_lister_join(struct mw__audit_lister *l);
 /* Run the iterators (loading them first unless mw__audit_bpf_load() did),
  * then unload them (parallel: the mapping walk on a second thread). 0, or
  * -errno (the caller reads /proc). */
