@@ -81,7 +81,7 @@ static void *part_main(void *arg)
 		size_t est = p->out.len / head * (p->to - p->from) / 8 * 9;
 
 		/* (a mapped buffer: page-aligned, unlike malloc's) */
-		if (est > at && mw__big_grow((void **)&p->out.buf, &p->out.cap, est) == 0 && p->out.cap >= MW__BIG_MIN)
+		if (est > at && mw__big_grow((void **)&p->out.buf, &p->out.cap, est) == 0 && p->out.cap > MW__BIG_MIN)
 			(void)madvise(p->out.buf + at, est - at, MADV_POPULATE_WRITE);
 	}
 	p->fn(f, p->r, p->from + head, p->to);

@@ -389,6 +389,8 @@ int mw__audit_append(struct mw__audit_report *dst, struct mw__audit_report *src)
 		}
 		src->chunks = NULL;
 		src->last_reason = NULL;
+		dst->nchunks += src->nchunks;
+		src->nchunks = 0;
 	}
 	return 0;
 }

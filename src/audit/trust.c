@@ -21,6 +21,7 @@
 
 #if MW_HAVE_NETTLE
 #include <nettle/sha2.h>
+#include <nettle/version.h>
 #endif
 
 #define HASH_MAX (1ull << 30)
@@ -48,7 +49,11 @@ int mw__audit_sha256_fd(int fd, unsigned char out[32])
 			return -EFBIG;
 		sha256_update(&ctx, (size_t)n, buf);
 	}
+#if NETTLE_VERSION_MAJOR >= 4
+	sha256_digest(&ctx, out); /* Nettle 4 dropped the length argument */
+#else
 	sha256_digest(&ctx, SHA256_DIGEST_SIZE, out);
+#endif
 	return 0;
 #else
 	(void)fd;

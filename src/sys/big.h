@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Large buffers that grow at their end (an audit's BPF records, its
- * objects, its findings and their sort keys). Below MW__BIG_MIN bytes they
- * come from malloc; from it, from anonymous mappings in whole 2 MiB blocks
+ * objects, its findings and their sort keys). Up to MW__BIG_MIN bytes they
+ * come from malloc; past it, from anonymous mappings in whole 2 MiB blocks
  * aligned on 2 MiB and advised MADV_HUGEPAGE: where transparent huge pages
  * are allowed ("always" or "madvise" in
  * /sys/kernel/mm/transparent_hugepage/enabled) one page fault fills 2 MiB
@@ -67,7 +67,7 @@ static inline void *mw__big_map(size_t size)
 
 /* The capacity a buffer of at least need bytes gets, growing from cap
  * (0: a new buffer): doubled from cap (or from 64 KiB), rounded up to whole
- * MW__BIG_ALIGN blocks from MW__BIG_MIN on; 0 on overflow. */
+ * MW__BIG_ALIGN blocks past MW__BIG_MIN; 0 on overflow. */
 static inline size_t mw__big_cap(size_t cap, size_t need)
 {
 	size_t n = cap ? cap : (size_t)64 << 10;
@@ -77,7 +77,7 @@ static inline size_t mw__big_cap(size_t cap, size_t need)
 			return 0;
 		n *= 2;
 	}
-	if (n >= MW__BIG_MIN) {
+	if (n > MW__BIG_MIN) {
 		if (n > SIZE_MAX - MW__BIG_ALIGN)
 			return 0;
 		n = (n + MW__BIG_ALIGN - 1) & ~(MW__BIG_ALIGN - 1);
@@ -98,7 +98,7 @@ static inline int mw__big_grow(void **p, size_t *cap, size_t need)
 	n = mw__big_cap(old, need);
 	if (!n)
 		return -ENOMEM;
-	if (n < MW__BIG_MIN) {
+	if (n <= MW__BIG_MIN) {
 		q = realloc(*p, n);
 		if (!q)
 			return -ENOMEM;
@@ -106,7 +106,7 @@ static inline int mw__big_grow(void **p, size_t *cap, size_t need)
 		q = mw__big_map(n);
 		if (!q)
 			return -ENOMEM;
-		if (old >= MW__BIG_MIN) {
+		if (old > MW__BIG_MIN) {
 			/* the old pages (huge ones too: both ends aligned)
 			 * move to the front of the new mapping */
 			if (mremap(*p, old, old, MREMAP_MAYMOVE | MREMAP_FIXED, q) == MAP_FAILED) {
@@ -128,7 +128,7 @@ static inline void mw__big_free(void *p, size_t cap)
 {
 	if (!p)
 		return;
-	if (cap >= MW__BIG_MIN)
+	if (cap > MW__BIG_MIN)
 		munmap(p, cap);
 	else
 		free(p);

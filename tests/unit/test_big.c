@@ -2,7 +2,8 @@
 /*
  * The large buffers of src/sys/big.h: growing keeps every byte, from malloc
  * sizes into mapped ones and from one mapping to a larger one; a mapped
- * buffer is aligned on 2 MiB and advised for huge pages; a growth that
+ * buffer is aligned on 2 MiB and advised for huge pages; up to
+ * MW__BIG_MIN bytes a buffer stays in malloc; a growth that
  * cannot be had (no memory, a size past SIZE_MAX) fails with -ENOMEM and
  * leaves the buffer as it was; freeing unmaps what was mapped.
  */
@@ -56,7 +57,7 @@ static void grow_keeps_bytes(void **state)
 		assert_non_null(p);
 		assert_true(cap >= need);
 		assert_int_equal(first_wrong(p, used), used);
-		if (old >= MW__BIG_MIN && cap > old)
+		if (old > MW__BIG_MIN && cap > old)
 			mapped_growths++;
 		fill(p, used, need);
 		used = need;
@@ -88,8 +89,8 @@ static void mapped_is_aligned_and_advised(void **state)
 	(void)state;
 	if (MW__BIG_MIN > ((size_t)64 << 20))
 		skip(); /* sanitizer builds keep every buffer in malloc */
-	assert_int_equal(mw__big_grow(&p, &cap, MW__BIG_MIN), 0);
-	assert_true(cap >= MW__BIG_MIN);
+	assert_int_equal(mw__big_grow(&p, &cap, MW__BIG_MIN + 1), 0);
+	assert_true(cap > MW__BIG_MIN);
 	assert_int_equal(cap % MW__BIG_ALIGN, 0);
 	assert_int_equal((uintptr_t)p % MW__BIG_ALIGN, 0);
 	memset(p, 1, cap);
@@ -122,6 +123,25 @@ static void mapped_is_aligned_and_advised(void **state)
 		assert_int_equal(mincore(p, 4096, vec), -1);
 		assert_int_equal(errno, ENOMEM);
 	}
+}
+
+/* MW__BIG_MIN bytes and less stay in malloc, at the size asked for (the
+ * audit's first findings chunk asks for exactly that much: a 2 MiB block,
+ * faulted in whole where huge pages are allowed, for every small report
+ * and every --watch cycle, was a regression) */
+static void min_stays_malloc(void **state)
+{
+	void *p = NULL;
+	size_t cap = 0;
+
+	(void)state;
+	if (MW__BIG_MIN > ((size_t)64 << 20))
+		skip(); /* sanitizer builds keep every buffer in malloc */
+	assert_int_equal(mw__big_grow(&p, &cap, MW__BIG_MIN), 0);
+	assert_int_equal(cap, MW__BIG_MIN);
+	assert_int_equal(mw__big_cap(0, MW__BIG_MIN), MW__BIG_MIN);
+	assert_true(mw__big_cap(0, MW__BIG_MIN + 1) % MW__BIG_ALIGN == 0);
+	mw__big_free(p, cap);
 }
 
 static void failure_leaves_buffer(void **state)
@@ -198,6 +218,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(grow_keeps_bytes),
 		cmocka_unit_test(mapped_is_aligned_and_advised),
+		cmocka_unit_test(min_stays_malloc),
 		cmocka_unit_test(failure_leaves_buffer),
 	};
 
