@@ -170,6 +170,8 @@ struct mw__audit_collector {
 	bool force_proc;        /* read through /proc even when BPF records exist
 				 * (a process that changed since the iterators ran) */
 	bool kthread;           /* the current process is a kernel thread */
+	bool vm_denied;         /* process_vm_readv refused (EPERM, ENOSYS): command lines
+				 * from /proc only (mw__audit_proc_ident()) */
 	bool exe_only;          /* read the exe, identity and pid namespace, not
 				 * the fds and maps (a process that exec'd during
 				 * every full read) */

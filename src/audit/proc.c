@@ -160,6 +160,31 @@ static char *read_cgroup(struct mw__audit_collector *c, char **container, char *
 	return strdup(path);
 }
 
+/* The current process's command line, as /proc/PID/cmdline gives it (at
+ * most size - 1 bytes). From its memory where its BPF record says where and
+ * that it is anonymous memory (one process_vm_readv instead of an open, a
+ * read and a close; the generation check at the end of the scan covers a
+ * pid reused meanwhile), else, or when that read fails, from /proc. Once
+ * ptrace's access check refused this collector (EPERM: no CAP_SYS_PTRACE,
+ * Yama, an LSM, a seccomp filter) or the kernel has no process_vm_readv
+ * (ENOSYS), it reads /proc only, for the rest of the scan. */
+static ssize_t read_cmdline(struct mw__audit_collector *c, char *buf, size_t size)
+{
+	const struct mw_brec_proc *pr = c->brec;
+
+	if (pr && !c->force_proc && !c->cur->via_thread && !c->vm_denied &&
+	    (pr->flags & MW_BREC_PROC_ARGS_ANON)) {
+		struct mw__cmdline_bounds b = { pr->arg_start, pr->arg_end, pr->env_start, pr->env_end };
+		ssize_t n = mw__proc_cmdline_vm((pid_t)pr->pid, &b, buf, size - 1);
+
+		if (n >= 0)
+			return n;
+		if (n == -EPERM || n == -ENOSYS)
+			c->vm_denied = true;
+	}
+	return proc_read(c, "cmdline", buf, size);
+}
+
 /* Fill comm, cmdline, cgroup, uid of the current process, once. */
 int mw__audit_proc_ident(struct mw__audit_collector *c)
 {
@@ -190,7 +215,7 @@ int mw__audit_proc_ident(struct mw__audit_collector *c)
 	if (!id->comm)
 		return -ENOMEM;
 	/* cmdline: NUL-separated arguments, joined by spaces */
-	len = (c->env->flags & MW_AUDIT_F_NO_CMDLINE) ? 0 : proc_read(c, "cmdline", buf, sizeof(buf));
+	len = (c->env->flags & MW_AUDIT_F_NO_CMDLINE) ? 0 : read_cmdline(c, buf, sizeof(buf));
 	if (len < 0)
 		len = 0;
 	for (ssize_t i = 0; i < len; i++)

@@ -109,6 +109,30 @@ MW_HIDDEN int mw__proc_fd_walk_checked(int fdfd, unsigned int mask,
 						 const struct mw__link *l),
 				       void *arg, int (*check)(void *arg));
 
+/* ---- another process's command line ----------------------------------- */
+
+/* Where the kernel keeps a process's arguments and environment in its
+ * memory (mm->arg_start, arg_end, env_start, env_end; /proc/PID/stat shows
+ * them to a reader with ptrace rights). */
+struct mw__cmdline_bounds {
+	uint64_t arg_start, arg_end, env_start, env_end;
+};
+
+/*
+ * The first bytes (at most size, no NUL added) that /proc/PID/cmdline
+ * would give, read from the memory of pid at the bounds b with
+ * process_vm_readv(2): by the kernel's rules for the arguments and for a
+ * title set by setproctitle(3) (src/proc/cmdline.c). One syscall in the
+ * common case, two for a title longer than the arguments. The caller
+ * makes sure the range is in anonymous memory (what /proc/PID/cmdline
+ * reads only: a file mapping there could stall the read) and that pid is
+ * still the process the bounds came from. Returns the length, or -errno
+ * when it could not read everything it needed (EPERM without ptrace
+ * rights, ESRCH, EFAULT for an unmapped or short range): then read
+ * /proc/PID/cmdline.
+ */
+MW_HIDDEN ssize_t mw__proc_cmdline_vm(pid_t pid, const struct mw__cmdline_bounds *b, char *buf, size_t size);
+
 /* ---- another process's open file --------------------------------------- */
 
 /* One process, for mw__proc_fd_open(): an O_PATH /proc/PID fd plus a pidfd
