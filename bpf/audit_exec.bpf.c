@@ -44,12 +44,14 @@ struct linux_binprm { struct file *file; const char *filename; } PA;
 typedef struct { unsigned int val; } kuid_t;
 struct cred { kuid_t uid; kuid_t euid; } PA;
 struct inode___uid { kuid_t i_uid; } PA;
+struct mm_struct { unsigned long arg_start, arg_end; } PA;
 struct task_struct {
 	int pid;
 	int tgid;
 	char comm[16];
 	__u64 self_exec_id;
 	const struct cred *real_cred;
+	struct mm_struct *mm;
 } PA;
 struct shmem_inode_info { unsigned int seals; struct inode vfs_inode; } PA;
 struct hugetlbfs_inode_info { unsigned int seals; struct inode vfs_inode; } PA;
@@ -132,6 +134,7 @@ static __always_inline void dirs_of(struct file *file, struct mw_exec_rec *r)
 static __always_inline void record(struct task_struct *task, int old_pid, struct linux_binprm *bprm)
 {
 	struct mw_exec_rec *r;
+	struct mm_struct *mm;
 	struct file *file;
 	struct inode *inode;
 	struct super_block *sb;
@@ -144,7 +147,8 @@ static __always_inline void record(struct task_struct *task, int old_pid, struct
 		__sync_fetch_and_add(&dropped, 1);
 		return;
 	}
-	__builtin_memset(r, 0, sizeof(*r));
+	/* all but the arguments' bytes (past nargs: never read) */
+	__builtin_memset(r, 0, __builtin_offsetof(struct mw_exec_rec, args));
 	r->seals = -1;
 	r->pid = (__u32)BPF_CORE_READ(task, tgid);
 	r->old_pid = (__u32)old_pid;
@@ -154,6 +158,17 @@ static __always_inline void record(struct task_struct *task, int old_pid, struct
 	r->boot_ns = bpf_ktime_get_boot_ns();
 	bpf_probe_read_kernel_str(r->comm, sizeof(r->comm), task->comm);
 	bpf_probe_read_kernel_str(r->filename, sizeof(r->filename), BPF_CORE_READ(bprm, filename));
+	/* the first bytes of its arguments, from its new memory (the exec'ing
+	 * task is current: the pages the kernel just wrote them to are there;
+	 * a read that faults leaves them empty) */
+	mm = BPF_CORE_READ(task, mm);
+	if (mm) {
+		unsigned long as = BPF_CORE_READ(mm, arg_start), ae = BPF_CORE_READ(mm, arg_end);
+		__u32 n = ae > as ? (ae - as > MW_EXEC_ARGS ? MW_EXEC_ARGS : (__u32)(ae - as)) : 0;
+
+		if (n && !bpf_probe_read_user(r->args, n, (const void *)as))
+			r->nargs = n;
+	}
 	file = BPF_CORE_READ(bprm, file);
 	inode = BPF_CORE_READ(file, f_inode);
 	sb = BPF_CORE_READ(inode, i_sb);

@@ -44,7 +44,12 @@ enum mw_audit_kind {
 	 * is owned by root and did not live in a world-writable directory: a
 	 * package upgrade also leaves " (deleted)" behind; else high, whatever
 	 * the path reads, since a mount namespace of the process's own makes
-	 * any path). */
+	 * any path). Also a script run from a memfd: the process holds a
+	 * memfd at an fd its arguments name as a file (/dev/fd/N,
+	 * /proc/self/fd/N...: what fexecve() of a "#!" memfd gives its
+	 * interpreter); object and fd are the memfd's; critical when the
+	 * process is named N (the kernel's name after an exec of fd N, before
+	 * Linux 6.14) and its contents are not sealed, else high. */
 	MW_AUDIT_FILELESS_EXEC = 0,
 	/* The executable is a memfd whose contents are sealed (F_SEAL_WRITE and
 	 * F_SEAL_SEAL) and whose SHA-256 is that of a binary the operator

@@ -105,6 +105,7 @@ struct mw_brec_proc {
 #define MW_EXEC_PATH_MAX 128
 #define MW_EXEC_DEPTH 8
 #define MW_EXEC_COMP 32
+#define MW_EXEC_ARGS 512
 
 /* One exec, as the kernel saw it at sched_process_exec (after the point of
  * no return, before the new program runs): fixed size, in a ring buffer. */
@@ -131,6 +132,11 @@ struct mw_exec_rec {
 	__u32 ndirs;
 	__u32 uid;        /* the file's owner (initial user namespace), with MW_EXEC_UID */
 	char dirs[MW_EXEC_DEPTH][MW_EXEC_COMP];
+	/* the first nargs bytes of its arguments (NUL-separated, as
+	 * /proc/PID/cmdline): a script's interpreter run on /dev/fd/N */
+	__u32 nargs;
+	__u32 pad_;
+	char args[MW_EXEC_ARGS];
 };
 
 #endif

@@ -22,7 +22,14 @@ struct mw__audit_ident {
 	char *container;        /* container id, "" when none is recognised */
 	char *pod;              /* Kubernetes pod UID, "" when none */
 	uint64_t pidns;
+	/* fds its arguments name as files (/dev/fd/N, /proc/self/fd/N...:
+	 * mw__proc_arg_fd()), the first MW__AUDIT_ARGFDS of them; read even
+	 * where the command line is not kept (MW_AUDIT_F_NO_CMDLINE) when it
+	 * holds a memfd: a script read from one */
+	int argfd[4];
+	unsigned int nargfd;
 };
+#define MW__AUDIT_ARGFDS 4
 
 /* Memory of findings, their objects and reasons: bump-allocated chunks,
  * freed with the report (a scan can make 100,000 findings; one malloc and
@@ -89,6 +96,13 @@ struct mw__audit_obj {
 	bool fd_writable;       /* some fd is open for writing */
 	bool mapped, mapped_exec, mapped_wshared;
 	bool is_exe;            /* the process's own executable */
+	/* A memfd held at an fd its command line names (/dev/fd/N): a script
+	 * its interpreter reads from memory; script_exec when its comm is N
+	 * too, what the kernel leaves after an exec of the memfd itself
+	 * (fexecve, execveat: a script's interpreter gets "/dev/fd/N" as an
+	 * argument and the name "N"). -1 none. */
+	int script_fd;
+	bool script_exec;
 	/* An executable mapping of an object with no name in any filesystem
 	 * that is not a memfd: an unlinked or O_TMPFILE file, anonymous shared
 	 * memory, a SysV segment (stat_known: nlink 0 checked). */

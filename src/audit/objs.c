@@ -29,6 +29,7 @@ static struct mw__audit_obj *new_obj(struct mw__audit_collector *c)
 	o = &c->objs[c->nobjs];
 	memset(o, 0, sizeof(*o));
 	o->fd = -1;
+	o->script_fd = -1;
 	o->seals = -1;
 	o->id = c->cur->id;
 	return o;

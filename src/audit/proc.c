@@ -185,6 +185,36 @@ static ssize_t read_cmdline(struct mw__audit_collector *c, char *buf, size_t siz
 	return proc_read(c, "cmdline", buf, size);
 }
 
+/* Does p hold a memfd (an fd, not only a mapping)? Its objects are read. */
+static bool holds_memfd(const struct mw__audit_proc *p)
+{
+	for (size_t i = 0; i < p->nobjs; i++)
+		if (p->objs[i].fd >= 0 && !p->objs[i].secret)
+			return true;
+	return false;
+}
+
+/* The fds the arguments after the first (NUL-separated, len bytes of
+ * buf) name as files of the process (mw__proc_arg_fd()). */
+static void arg_fds(struct mw__audit_ident *id, const char *buf, size_t len)
+{
+	const char *a = memchr(buf, '\0', len), *end = buf + len;
+
+	id->nargfd = 0;
+	while (a && ++a < end && id->nargfd < MW__AUDIT_ARGFDS) {
+		const char *z = memchr(a, '\0', (size_t)(end - a));
+		size_t n = z ? (size_t)(z - a) : (size_t)(end - a);
+		int fd = mw__proc_arg_fd(a, n, id->pid);
+		bool dup = false;
+
+		for (unsigned int k = 0; k < id->nargfd; k++)
+			dup |= id->argfd[k] == fd;
+		if (fd >= 0 && !dup)
+			id->argfd[id->nargfd++] = fd;
+		a = z;
+	}
+}
+
 /* Fill comm, cmdline, cgroup, uid of the current process, once. */
 int mw__audit_proc_ident(struct mw__audit_collector *c)
 {
@@ -194,6 +224,7 @@ int mw__audit_proc_ident(struct mw__audit_collector *c)
 	char buf[4096];
 	uid_t ruid, euid;
 	ssize_t len;
+	bool keep;
 
 	if (p->id_loaded)
 		return 0;
@@ -214,9 +245,15 @@ int mw__audit_proc_ident(struct mw__audit_collector *c)
 	}
 	if (!id->comm)
 		return -ENOMEM;
-	/* cmdline: NUL-separated arguments, joined by spaces */
-	len = (c->env->flags & MW_AUDIT_F_NO_CMDLINE) ? 0 : read_cmdline(c, buf, sizeof(buf));
+	/* cmdline: NUL-separated arguments, joined by spaces; read also
+	 * where it is not kept when the process holds a memfd, for the fds
+	 * its arguments name (a script read from one) */
+	keep = !(c->env->flags & MW_AUDIT_F_NO_CMDLINE);
+	len = keep || holds_memfd(p) ? read_cmdline(c, buf, sizeof(buf)) : 0;
 	if (len < 0)
+		len = 0;
+	arg_fds(id, buf, (size_t)len);
+	if (!keep)
 		len = 0;
 	for (ssize_t i = 0; i < len; i++)
 		if (buf[i] == '\0')
@@ -429,6 +466,44 @@ static int read_pidns(struct mw__audit_collector *c)
 	return 0;
 }
 
+/* The memfds p holds at fds its arguments name (/dev/fd/N): by the lowest
+ * fd holding each (its objects are merged by inode), else by a stat of
+ * that fd (one more fd on the same memfd). A stat that finds another file,
+ * or none, marks nothing. */
+static void mark_scripts(struct mw__audit_collector *c, struct mw__audit_proc *p)
+{
+	const struct mw__audit_ident *id = p->id;
+
+	for (unsigned int k = 0; k < id->nargfd; k++) {
+		struct mw__audit_obj *o = NULL;
+		char name[64];
+		struct stat st;
+
+		for (size_t i = 0; i < p->nobjs && !o; i++)
+			if (p->objs[i].fd == id->argfd[k] && !p->objs[i].secret)
+				o = &p->objs[i];
+		if (!o) {
+			int dfd = c->dirfd >= 0 ? c->dirfd : c->env->procfd;
+
+			if (c->dirfd >= 0)
+				snprintf(name, sizeof(name), "fd/%d", id->argfd[k]);
+			else
+				snprintf(name, sizeof(name), "%s/fd/%d", c->pidname, id->argfd[k]);
+			if (fstatat(dfd, name, &st, 0) < 0)
+				continue;
+			for (size_t i = 0; i < p->nobjs && !o; i++)
+				if (p->objs[i].fd >= 0 && !p->objs[i].secret && p->objs[i].dev == (uint64_t)st.st_dev &&
+				    p->objs[i].ino == (uint64_t)st.st_ino)
+					o = &p->objs[i];
+		}
+		if (!o || o->script_fd >= 0)
+			continue;
+		snprintf(name, sizeof(name), "%d", id->argfd[k]);
+		o->script_fd = id->argfd[k];
+		o->script_exec = id->comm && !strcmp(id->comm, name);
+	}
+}
+
 static int read_body(struct mw__audit_collector *c, pid_t pid, struct mw__audit_proc *p)
 {
 	char link[PATH_MAX + 16];
@@ -474,8 +549,11 @@ static int read_body(struct mw__audit_collector *c, pid_t pid, struct mw__audit_
 			c->objs[i].is_exe = true;
 	p->objs = c->objs ? c->objs + start : NULL; /* fixed up by the caller after reallocs */
 	p->nobjs = c->nobjs - start;
-	if (p->nobjs || p->exe.kind != MW__EXE_FILE)
-		return mw__audit_proc_ident(c) < 0 ? -ENOMEM : MW__PROC_SCANNED;
+	if (p->nobjs || p->exe.kind != MW__EXE_FILE) {
+		if (mw__audit_proc_ident(c) < 0)
+			return -ENOMEM;
+		mark_scripts(c, p);
+	}
 	return MW__PROC_SCANNED;
 }
 

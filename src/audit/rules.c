@@ -341,6 +341,39 @@ static int rule_exec_memfd(struct mw__audit_report *r, const struct mw__audit_ob
 		    o, s->seals, s->mode, s->size);
 }
 
+/*
+ * A memfd held at an fd the process's arguments name as a file
+ * (/dev/fd/N): a script its interpreter runs from memory, high. Where its
+ * name is N too, the kernel started it by an exec of that memfd (fexecve:
+ * the interpreter of a "#!" script gets "/dev/fd/N" as an argument, and
+ * before Linux 6.14 the name "N"; later kernels name it after the
+ * interpreter's file): critical, high when the contents are sealed (no
+ * script is trusted: the trusted set is of binaries). A program given a
+ * memfd of data that way is reported too: the command line cannot tell.
+ */
+static int rule_script(struct mw__audit_report *r, const struct mw__audit_obj *o, const struct inode_state *s,
+		       const char *name)
+{
+	struct mw_audit_finding *f;
+
+	if (o->script_exec)
+		f = mw__audit_add(r, o->id, MW_AUDIT_FILELESS_EXEC,
+				  mw__audit_content_sealed(s->seals) ? MW_AUDIT_HIGH : MW_AUDIT_CRITICAL, name,
+				  "runs a script from a memfd (seals: %s): its interpreter was started by an "
+				  "exec of fd %d (argument /dev/fd/%d, name \"%d\"): fileless execution",
+				  s->sn, o->script_fd, o->script_fd, o->script_fd);
+	else
+		f = mw__audit_add(r, o->id, MW_AUDIT_FILELESS_EXEC, MW_AUDIT_HIGH, name,
+				  "names a memfd it holds (fd %d, seals: %s) as a file on its command line: "
+				  "an interpreter running a script from memory (fileless execution), or a "
+				  "program reading data from it",
+				  o->script_fd, s->sn);
+	if (fill(f, o, s->seals, s->mode, s->size))
+		return -ENOMEM;
+	f->fd = o->script_fd;
+	return 0;
+}
+
 /* Code mapped from a memfd (a fileless library: dlopen of /proc/self/fd/N,
  * or ld.so given such a path). */
 static int rule_mapped_exec(struct mw__audit_report *r, const struct mw__audit_obj *o,
@@ -467,7 +500,10 @@ static int judge_range(struct mw__audit_report *r, const struct jkey *v, size_t 
 				err = rule_unnamed_exec(r, o, name, t);
 				continue;
 			}
-			err = rule_exec_memfd(r, o, &s, name, &er);
+			if (o->script_fd >= 0)
+				err = rule_script(r, o, &s, name);
+			else
+				err = rule_exec_memfd(r, o, &s, name, &er);
 			if (!err)
 				err = rule_mapped_exec(r, o, &s, name);
 			if (!err && o->mapped)

@@ -224,9 +224,28 @@ static int drain_connector(struct mw_audit_watch *w)
 	}
 }
 
-/* Worth a full read? Its executable is a memfd or an unlinked file. -1
- * when it exited (or exec'd again) before the exe link could be read. */
-static int interesting(struct mw_audit_watch *w, pid_t pid)
+/* Do the arguments after the first (len bytes, NUL-separated) name an fd
+ * of process pid as a file (/dev/fd/N: a script's interpreter run on a
+ * file it holds, maybe a memfd)? */
+static bool args_name_fd(const char *buf, size_t len, pid_t pid)
+{
+	const char *a = memchr(buf, '\0', len), *end = buf + len;
+
+	while (a && ++a < end) {
+		const char *z = memchr(a, '\0', (size_t)(end - a));
+
+		if (mw__proc_arg_fd(a, z ? (size_t)(z - a) : (size_t)(end - a), pid) >= 0)
+			return true;
+		a = z;
+	}
+	return false;
+}
+
+/* Worth a full read? 1: its executable is a memfd or an unlinked file;
+ * 2: asked with_args (no exec record tells its arguments), its arguments
+ * name one of its fds; 0 neither; -1 when it exited (or exec'd again)
+ * before the exe link could be read. */
+static int interesting(struct mw_audit_watch *w, pid_t pid, bool with_args)
 {
 	char name[32], link[PATH_MAX];
 	ssize_t n;
@@ -237,7 +256,19 @@ static int interesting(struct mw_audit_watch *w, pid_t pid)
 	if (n < 0)
 		return errno == EACCES ? 0 : -1;
 	c = mw__link_classify(link, (size_t)n, NULL);
-	return c != MW__LINK_OTHER;
+	if (c != MW__LINK_OTHER)
+		return 1;
+	if (!with_args)
+		return 0;
+	snprintf(name, sizeof(name), "%d/cmdline", (int)pid);
+	n = mw__proc_read_at(w->procfd, name, link, sizeof(link));
+	return n > 0 && args_name_fd(link, (size_t)n, pid) ? 2 : 0;
+}
+
+/* Its exec record's arguments name one of its fds. */
+static bool rec_script(const struct mw_exec_rec *r)
+{
+	return args_name_fd(r->args, r->nargs < MW_EXEC_ARGS ? r->nargs : MW_EXEC_ARGS, (pid_t)r->pid);
 }
 
 
@@ -390,7 +421,8 @@ static void drop_missing(struct mw__audit_report *rep, pid_t pid)
 
 /* Read the new processes worth it (look) and report, for each event, what
  * the read missed: from the exec record with BPF, else the pid as gone. */
-static int inspect(struct mw_audit_watch *w, const pid_t *look, size_t nlook, pid_t *gone, size_t ngone,
+static int inspect(struct mw_audit_watch *w, const pid_t *look, const bool *must, size_t nlook, pid_t *gone,
+		   size_t ngone,
 		   struct mw_audit_report **out)
 {
 	struct mw_audit_opts o = w->opts;
@@ -417,11 +449,12 @@ static int inspect(struct mw_audit_watch *w, const pid_t *look, size_t nlook, pi
 		if (!r)
 			drop_missing(rep, e->pid);
 	}
-	/* A process looked at (its exe a memfd or an unlinked file) always
-	 * gives a finding when read; none means it exited while read: that
-	 * is reported too, never dropped. */
+	/* A process looked at for its exe (a memfd or an unlinked file)
+	 * always gives a finding when read; none means it exited while read:
+	 * that is reported too, never dropped. (One looked at for its
+	 * arguments may well give none: /dev/fd/63 of a shell's pipe.) */
 	for (size_t i = 0; !r && !w->bpf && i < nlook && !(o.flags & MW_AUDIT_F_UID); i++) {
-		bool seen = false;
+		bool seen = !must[i];
 
 		for (size_t k = 0; k < rep->pub.nfindings && !seen; k++)
 			seen = rep->arr[k]->pid == look[i];
@@ -442,6 +475,7 @@ MW_API int mw_audit_watch_next(struct mw_audit_watch *w, int timeout_ms, struct 
 			       struct mw_audit_watch_stats *stats)
 {
 	pid_t look[WATCH_MAX_EVENTS], gone[WATCH_MAX_EVENTS];
+	bool must[WATCH_MAX_EVENTS]; /* look[i] was for its exe: a read gives a finding */
 	size_t nlook = 0, ngone = 0;
 	bool any_rec = false;
 	struct pollfd pfd;
@@ -475,9 +509,12 @@ MW_API int mw_audit_watch_next(struct mw_audit_watch *w, int timeout_ms, struct 
 			continue;
 		/* with a record, a named executable that is now gone is no
 		 * news: the kernel said what it was */
-		k = e->has_rec && rec_fileless(&e->rec) ? 1 : interesting(w, e->pid);
-		if (k > 0)
+		k = e->has_rec && (rec_fileless(&e->rec) || rec_script(&e->rec)) ? 1
+										    : interesting(w, e->pid, !e->has_rec);
+		if (k > 0) {
+			must[nlook] = k == 1;
 			look[nlook++] = e->pid;
+		}
 		else if (k < 0 && !e->has_rec) {
 			gone[ngone++] = e->pid;
 			w->st.unread++;
@@ -486,7 +523,7 @@ MW_API int mw_audit_watch_next(struct mw_audit_watch *w, int timeout_ms, struct 
 	}
 	w->st.inspected += nlook;
 	if (nlook || ngone || any_rec)
-		r = inspect(w, look, nlook, gone, ngone, out);
+		r = inspect(w, look, must, nlook, gone, ngone, out);
 	copy_stats(w, stats);
 	return r;
 }

@@ -28,6 +28,9 @@
 #include "proc/proc.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -107,4 +110,70 @@ ssize_t mw__proc_cmdline_vm(pid_t pid, const struct mw__cmdline_bounds *b, char 
 		nul = memchr(buf, '\0', (size_t)n);
 	}
 	return nul ? nul - buf + 1 : (ssize_t)n;
+}
+
+/* The next path component of p[*i..len) (repeated slashes and "."
+ * components skipped) into *c, *n; false at the end. */
+static bool component(const char *p, size_t len, size_t *i, const char **c, size_t *n)
+{
+	for (;;) {
+		size_t s;
+
+		while (*i < len && p[*i] == '/')
+			(*i)++;
+		if (*i >= len)
+			return false;
+		s = *i;
+		while (*i < len && p[*i] != '/')
+			(*i)++;
+		if (*i - s == 1 && p[s] == '.')
+			continue;
+		*c = p + s;
+		*n = *i - s;
+		return true;
+	}
+}
+
+static bool is(const char *c, size_t n, const char *word)
+{
+	return strlen(word) == n && !memcmp(c, word, n);
+}
+
+/* A decimal number (no sign, no leading zero but "0") up to INT_MAX; -1 else. */
+static long long number(const char *c, size_t n)
+{
+	long long v = 0;
+
+	if (!n || n > 10 || (n > 1 && c[0] == '0'))
+		return -1;
+	for (size_t k = 0; k < n; k++) {
+		if (c[k] < '0' || c[k] > '9')
+			return -1;
+		v = v * 10 + (c[k] - '0');
+	}
+	return v <= INT_MAX ? v : -1;
+}
+
+int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid)
+{
+	const char *c[5];
+	size_t n[5], i = 0, k = 0;
+	long long fd;
+
+	if (!len || arg[0] != '/')
+		return -1;
+	while (k < 5 && component(arg, len, &i, &c[k], &n[k]))
+		k++;
+	if (component(arg, len, &i, &c[0], &n[0]))
+		return -1; /* more than four components */
+	if (k == 2 && is(c[0], n[0], "dev") && is(c[1], n[1], "stdin"))
+		return 0;
+	if (k == 3 && is(c[0], n[0], "dev") && is(c[1], n[1], "fd"))
+		fd = number(c[2], n[2]);
+	else if (k == 4 && is(c[0], n[0], "proc") && is(c[2], n[2], "fd") &&
+		 (is(c[1], n[1], "self") || is(c[1], n[1], "thread-self") || number(c[1], n[1]) == (long long)pid))
+		fd = number(c[3], n[3]);
+	else
+		return -1;
+	return (int)fd;
 }

@@ -131,6 +131,18 @@ struct mw__cmdline_bounds {
  * rights, ESRCH, EFAULT for an unmapped or short range): then read
  * /proc/PID/cmdline.
  */
+/*
+ * The fd an argument names as a file of the process itself, or -1:
+ * "/dev/fd/N", "/proc/self/fd/N", "/proc/thread-self/fd/N", "/proc/PID/fd/N"
+ * with pid (the process's own pid as /proc shows it to us), "/dev/stdin"
+ * (0), with repeated slashes and "." components allowed. What an exec of
+ * an fd (fexecve(3), execveat(2) with AT_EMPTY_PATH) gives a script's
+ * interpreter, and what one runs by hand on a script held in memory. A
+ * path the process reaches through a symlink of its own, or "..", is not
+ * recognised.
+ */
+MW_HIDDEN int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid);
+
 MW_HIDDEN ssize_t mw__proc_cmdline_vm(pid_t pid, const struct mw__cmdline_bounds *b, char *buf, size_t size);
 
 /* ---- another process's open file --------------------------------------- */

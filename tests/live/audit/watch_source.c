@@ -17,7 +17,10 @@
  *    the kernel, the contents could not be hashed; a file unlinked from a
  *    /tmp directory before its exec: high, its path as /proc shows it, the
  *    directories walked by the program); with the proc connector
- *    as exec_unread with its pid (all that source knows).
+ *    as exec_unread with its pid (all that source knows);
+ *  - a script run from a memfd (fexecve of a "#!/bin/sh" memfd, and sh
+ *    /proc/self/fd/3 by hand), whose exe is /bin/sh, is reported as
+ *    fileless_exec at its exec (its arguments name the memfd's fd).
  *
  * usage: live-audit-watch-source MEMWARD
  *        live-audit-watch-source --live MS   (what the memfd copies run)
@@ -35,6 +38,8 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
+
+extern char **environ;
 
 #define N_LIVE 8
 
@@ -130,6 +135,32 @@ static pid_t fileless(int ms, bool sealed, double *t_exec, uint64_t *ino)
 		*ino = i;
 	}
 	close(p[0]);
+	return pid;
+}
+
+/* A script run from a memfd that lives 1 s: by an exec of the memfd
+ * (the kernel runs /bin/sh /dev/fd/3), or by hand (sh /proc/self/fd/3, the
+ * memfd without exec bits). Its exe is /bin/sh: only its arguments tell. */
+static pid_t script(bool byhand)
+{
+	static const char text[] = "#!/bin/sh\nsleep 1\n";
+	pid_t pid = fork();
+
+	REQUIRE(pid >= 0, "fork");
+	if (pid == 0) {
+		int m = memfd_create("mw-wsrc-script", 0);
+		char *argv[] = { "ignored", NULL };
+
+		if (m < 0 || write(m, text, sizeof(text) - 1) != (ssize_t)sizeof(text) - 1 || dup2(m, 3) != 3)
+			_exit(120);
+		if (byhand) {
+			if (fchmod(3, 0600) == 0)
+				execl("/bin/sh", "sh", "/proc/self/fd/3", (char *)NULL);
+		} else {
+			fexecve(3, argv, environ);
+		}
+		_exit(122);
+	}
 	return pid;
 }
 
@@ -369,6 +400,22 @@ static void run_source(const char *memward, bool no_bpf, bool raw, bool expect_b
 		snprintf(fig, sizeof(fig), "audit-watch-source: %s%s: exec to JSON line median %.1f ms over %d\n",
 			 src, no_bpf ? " (--no-bpf)" : "", delays[ndelays / 2] * 1e3, ndelays);
 		live_figure(fig);
+	}
+	/* scripts from a memfd: at their exec, from the exec record's
+	 * arguments (BPF) or /proc/PID/cmdline (the connector) */
+	for (int byhand = 0; byhand < 2; byhand++) {
+		char line[8192], srcs[64];
+		double t_seen = 0;
+		pid_t p = script(byhand);
+		const char *want[] = { "\"kind\":\"fileless_exec\"", "\"event\":\"exec\"", "/memfd:mw-wsrc-script",
+				       srcs, NULL };
+
+		snprintf(srcs, sizeof(srcs), "\"source\":\"%s\"", src);
+		CHECK(wait_line(&o, p, want, 10, line, sizeof(line), &t_seen),
+		      "%s: a script run from a memfd (%s, pid %d) not reported at its exec", src,
+		      byhand ? "sh /proc/self/fd/3" : "fexecve", (int)p);
+		kill(p, SIGKILL);
+		live_wait(p);
 	}
 	check_gone(&o, watcher, src, !strncmp(src, "bpf_", 4), journal, dir);
 	/* a process read through /proc is not reported again from its exec

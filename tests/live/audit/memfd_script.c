@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A script run from a memfd: its process runs the interpreter (/bin/sh, an
+ * ordinary file), so the exe rules see nothing, and it holds the memfd
+ * the kernel or its parent gave it, named on its command line as
+ * /dev/fd/N. Before, every scan reported it as exec_memfd, low (a memfd
+ * that merely could be executed). It must be fileless_exec:
+ *
+ *   exec      fexecve(3) of a "#!/bin/sh" memfd: the kernel runs /bin/sh
+ *             /dev/fd/3; critical where the kernel named the process "3"
+ *             (before 6.14), else high
+ *   sealed    the same with the contents sealed: high (no script is trusted)
+ *   byhand    sh /proc/self/fd/3, the memfd mode 0600 (no exec bits): high
+ *   ownpid    sh /proc/PID//fd/./3 (its own pid, a slash doubled, a "."): high
+ *   dup       the memfd at fd 3 and fd 7, sh /dev/fd/7 (not the lowest
+ *             fd holding it): high
+ *
+ * and these are not:
+ *
+ *   pipe      holds a memfd at fd 3, runs sh /dev/fd/4, fd 4 a pipe: the
+ *             memfd is exec_memfd (low), nothing is fileless_exec
+ *   argv0     its first argument (the program name) is /dev/fd/3: low
+ *
+ * in every mode (BPF, /proc, by pid) and without command lines
+ * (MW_AUDIT_F_NO_CMDLINE, what the table and the metrics ask for: the
+ * command line is still read for this rule, and not kept).
+ */
+#include "live.h"
+#include "modes.h"
+
+#include <signal.h>
+#include <sys/mman.h>
+
+#include <memward/memward.h>
+
+extern char **environ;
+
+#define SCRIPT "#!/bin/sh\nread line\n"
+
+struct fixture {
+	const char *name;
+	const char *want;   /* severity of fileless_exec, NULL: none (exec_memfd low) */
+	pid_t pid;
+	int stdin_w;        /* its stdin: the script waits for a line */
+};
+
+static struct fixture fx[] = {
+	{ "exec", "critical-or-high" }, { "sealed", "high" }, { "byhand", "high" }, { "ownpid", "high" },
+	{ "dup", "high" }, { "pipe", NULL }, { "argv0", NULL },
+};
+#define NFX (sizeof(fx) / sizeof(fx[0]))
+
+static int make_memfd(unsigned int flags, mode_t mode, bool seal)
+{
+	int fd = memfd_create("mw-script", flags);
+
+	if (fd < 0 || write(fd, SCRIPT, strlen(SCRIPT)) != (ssize_t)strlen(SCRIPT))
+		return -1;
+	if (mode && fchmod(fd, mode) < 0)
+		return -1;
+	if (seal && fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+		return -1;
+	return fd;
+}
+
+/* In the child: fd 3 (and others) set up, then the exec. */
+__attribute__((noreturn)) static void run(const char *name)
+{
+	char arg[64];
+	int fd = -1;
+
+	if (!strcmp(name, "exec") || !strcmp(name, "sealed")) {
+		char *argv[] = { "ignored", NULL };
+
+		fd = make_memfd(!strcmp(name, "sealed") ? MFD_ALLOW_SEALING : 0, 0, !strcmp(name, "sealed"));
+		if (fd >= 0 && dup2(fd, 3) == 3)
+			fexecve(3, argv, environ);
+		_exit(120);
+	}
+	fd = make_memfd(0, !strcmp(name, "byhand") ? 0600 : 0, false);
+	if (fd < 0 || dup2(fd, 3) != 3)
+		_exit(121);
+	if (!strcmp(name, "byhand")) {
+		execl("/bin/sh", "sh", "/proc/self/fd/3", (char *)NULL);
+	} else if (!strcmp(name, "ownpid")) {
+		snprintf(arg, sizeof(arg), "/proc/%d//fd/./3", (int)getpid());
+		execl("/bin/sh", "sh", arg, (char *)NULL);
+	} else if (!strcmp(name, "dup")) {
+		if (dup2(3, 7) == 7)
+			execl("/bin/sh", "sh", "/dev/fd/7", (char *)NULL);
+	} else if (!strcmp(name, "pipe")) {
+		int p[2];
+
+		/* fd 4: a pipe holding the script, not a memfd */
+		if (pipe(p) == 0 && dup2(p[0], 4) == 4 && write(p[1], SCRIPT, strlen(SCRIPT)) > 0) {
+			close(p[1]);
+			execl("/bin/sh", "sh", "/dev/fd/4", (char *)NULL);
+		}
+	} else if (!strcmp(name, "argv0")) {
+		execl("/bin/sh", "/dev/fd/3", "-c", "read line", (char *)NULL);
+	}
+	_exit(122);
+}
+
+static void start(struct fixture *f)
+{
+	int p[2];
+
+	REQUIRE(pipe2(p, O_CLOEXEC) == 0, "pipe");
+	f->pid = fork();
+	REQUIRE(f->pid >= 0, "fork");
+	if (f->pid == 0) {
+		dup2(p[0], 0);
+		run(f->name);
+	}
+	close(p[0]);
+	f->stdin_w = p[1];
+}
+
+static const struct mw_audit_finding *find(const struct mw_audit_report *r, pid_t pid, enum mw_audit_kind k)
+{
+	for (size_t i = 0; i < r->nfindings; i++)
+		if (r->findings[i]->pid == pid && r->findings[i]->kind == k)
+			return r->findings[i];
+	return NULL;
+}
+
+/* Has it exec'd the shell (not this program, not a memfd)? */
+static bool running(pid_t pid)
+{
+	char path[64], link[256], self[256];
+	ssize_t n, m;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	n = readlink(path, link, sizeof(link) - 1);
+	m = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0 || m <= 0)
+		return false;
+	link[n] = '\0';
+	self[m] = '\0';
+	return strcmp(link, self) && !strstr(link, "memfd");
+}
+
+static char comm_of(pid_t pid, char *buf, size_t size)
+{
+	char path[64];
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, buf, size - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n - 1 : 0] = '\0';
+	return buf[0];
+}
+
+/* The findings about fixtures [from, to) in r. */
+static void check(struct mw_audit_report *r, const char *how, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++) {
+		const struct mw_audit_finding *f = find(r, fx[i].pid, MW_AUDIT_FILELESS_EXEC);
+		const char *got = f ? mw_audit_severity_name(f->severity) : NULL;
+		char comm[32];
+
+		if (!fx[i].want) {
+			const struct mw_audit_finding *e = find(r, fx[i].pid, MW_AUDIT_EXEC_MEMFD);
+
+			CHECK(!f, "%s: %s: fileless_exec %s (%s)", how, fx[i].name, got, f ? f->reason : "");
+			CHECK(e && e->severity == MW_AUDIT_LOW, "%s: %s: want exec_memfd low, got %s", how, fx[i].name,
+			      e ? mw_audit_severity_name(e->severity) : "nothing");
+			continue;
+		}
+		if (!strcmp(fx[i].want, "critical-or-high")) {
+			/* the name the kernel gave: "3" before 6.14 */
+			bool exec_named = comm_of(fx[i].pid, comm, sizeof(comm)) && !strcmp(comm, "3");
+			const char *want = exec_named ? "critical" : "high";
+
+			CHECK(got && !strcmp(got, want), "%s: %s (comm \"%s\"): want fileless_exec %s, got %s", how,
+			      fx[i].name, comm, want, got ? got : "none");
+		} else {
+			CHECK(got && !strcmp(got, fx[i].want), "%s: %s: want fileless_exec %s, got %s", how, fx[i].name,
+			      fx[i].want, got ? got : "none");
+		}
+		CHECK(!f || (strstr(f->object, "/memfd:mw-script") && f->fd >= 3),
+		      "%s: %s: object '%s' fd %d", how, fx[i].name, f ? f->object : "", f ? f->fd : -1);
+		CHECK(!find(r, fx[i].pid, MW_AUDIT_EXEC_MEMFD), "%s: %s: exec_memfd next to fileless_exec", how,
+		      fx[i].name);
+	}
+}
+
+int main(void)
+{
+	struct mw_audit_report *r;
+	int err;
+
+	signal(SIGCHLD, SIG_DFL);
+	for (size_t i = 0; i < NFX; i++)
+		start(&fx[i]);
+	/* every script is waiting for its line (sh has read the script) */
+	for (int t = 0; t < 200; t++) {
+		bool all = true;
+
+		for (size_t i = 0; i < NFX; i++)
+			all &= running(fx[i].pid);
+		if (all)
+			break;
+		usleep(10000);
+	}
+	usleep(100000);
+	for (size_t i = 0; i < NFX; i++)
+		REQUIRE(running(fx[i].pid), "fixture %s did not start", fx[i].name);
+	for (int m = 0; m < MODES; m++) {
+		if (m == 2) {
+			for (size_t i = 0; i < NFX; i++) {
+				r = modes_scan(2, &fx[i].pid);
+				check(r, modes_name[m], i, i + 1);
+				mw_audit_report_free(r);
+			}
+			continue;
+		}
+		r = modes_scan(m, NULL);
+		check(r, modes_name[m], 0, NFX);
+		mw_audit_report_free(r);
+	}
+	/* without command lines: the same findings */
+	{
+		struct mw_audit_opts o = { .sz = sizeof(o), .flags = MW_AUDIT_F_BPF | MW_AUDIT_F_NO_CMDLINE };
+
+		err = mw_audit_scan(&o, &r);
+		REQUIRE(err == 0, "scan: %s", strerror(-err));
+		check(r, "no cmdline", 0, NFX);
+		for (size_t i = 0; i < NFX; i++) {
+			const struct mw_audit_finding *f = find(r, fx[i].pid, MW_AUDIT_FILELESS_EXEC);
+
+			CHECK(!f || !f->cmdline[0], "no cmdline: %s has cmdline '%s'", fx[i].name, f->cmdline);
+		}
+		mw_audit_report_free(r);
+	}
+	for (size_t i = 0; i < NFX; i++) {
+		close(fx[i].stdin_w);
+		kill(fx[i].pid, SIGKILL);
+		live_wait(fx[i].pid);
+	}
+	return live_done();
+}
