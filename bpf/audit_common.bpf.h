@@ -66,10 +66,7 @@ struct ns_common { unsigned int inum; } PA;
 struct pid_namespace { struct ns_common ns; } PA;
 struct upid { int nr; struct pid_namespace *ns; } PA;
 struct pid { unsigned int level; struct upid numbers[1]; } PA;
-struct mm_struct {
-	struct file *exe_file;
-	unsigned long arg_start, arg_end, env_start, env_end;
-} PA;
+struct mm_struct { struct file *exe_file; unsigned long arg_end; } PA;
 struct files_struct;
 struct task_struct {
 	int pid;
@@ -84,12 +81,10 @@ struct task_struct {
 	struct mm_struct *mm;
 	struct files_struct *files;
 } PA;
-struct vm_operations_struct;
 struct vm_area_struct {
 	unsigned long vm_start, vm_end;
 	unsigned long vm_flags;
 	struct file *vm_file;
-	const struct vm_operations_struct *vm_ops; /* NULL: anonymous (vma_is_anonymous()) */
 } PA;
 struct shmem_inode_info { unsigned int seals; struct inode vfs_inode; } PA;
 struct hugetlbfs_inode_info { unsigned int seals; struct inode vfs_inode; } PA;
@@ -265,18 +260,8 @@ static __always_inline __u32 make_proc(struct task_struct *task, struct proc_buf
 	 * record may mix two programs, and the generation check at the end of
 	 * the scan cannot tell: flagged, and read through /proc. */
 	mm = BPF_CORE_READ(task, mm);
-	if (mm) {
-		/* racy reads (the kernel takes mm->arg_lock): user space uses
-		 * them only where bpf/audit_iter3.bpf.c found them in one
-		 * anonymous mapping, reads them whole or falls back to /proc,
-		 * and the generation check covers an exec meanwhile */
-		b->r.arg_start = BPF_CORE_READ(mm, arg_start);
-		b->r.arg_end = BPF_CORE_READ(mm, arg_end);
-		b->r.env_start = BPF_CORE_READ(mm, env_start);
-		b->r.env_end = BPF_CORE_READ(mm, env_end);
-		if (!b->r.arg_end)
-			b->r.flags |= MW_BREC_PROC_EXECING;
-	}
+	if (mm && !BPF_CORE_READ(mm, arg_end))
+		b->r.flags |= MW_BREC_PROC_EXECING;
 	exe = mm ? BPF_CORE_READ(mm, exe_file) : NULL;
 	if (exe) {
 		b->r.exe_ino = BPF_CORE_READ(exe, f_inode, i_ino);

@@ -96,34 +96,6 @@ static __always_inline bool take(__u64 tgid, __u32 slot)
 	return got;
 }
 
-/*
- * Is everything its command line may be read from (src/proc/cmdline.c: the
- * arguments, and the environment when it follows them) in one anonymous
- * mapping? /proc/PID/cmdline reads anonymous memory only (FOLL_ANON): a
- * file mapped over the arguments (a FUSE file that never answers) must not
- * be read by user space either. A VMA iterator of its own, at the first
- * argument: another trylock of the map's lock, released before the walk.
- */
-static __always_inline bool args_anon(struct task_struct *trusted, const struct mw_brec_proc *r)
-{
-	struct bpf_iter_task_vma it;
-	struct vm_area_struct *vma;
-	__u64 start = r->arg_start, end = r->arg_end;
-	bool ok = false;
-
-	if (!r->env_end || start >= end)
-		return false;
-	if (r->env_start == end && r->env_end >= r->env_start)
-		end = r->env_end;
-	if (!bpf_iter_task_vma_new(&it, trusted, start) && (vma = bpf_iter_task_vma_next(&it))) {
-		struct vm_area_struct *v = untrusted(vma, struct vm_area_struct);
-
-		ok = v->vm_start <= start && end <= v->vm_end && !v->vm_ops;
-	}
-	bpf_iter_task_vma_destroy(&it);
-	return ok;
-}
-
 SEC("iter/task")
 int mw_audit_all(struct bpf_iter__task *ctx)
 {
@@ -158,8 +130,6 @@ int mw_audit_all(struct bpf_iter__task *ctx)
 	 * old count, which the generation check at the end of the scan finds
 	 * changed. The record says whether the lock was had. */
 	size = make_proc(task, &pb);
-	if (args_anon(trusted, &pb.r))
-		pb.r.flags |= MW_BREC_PROC_ARGS_ANON;
 	err = bpf_iter_task_vma_new(&vmas, trusted, 0);
 	if (!err && maps_busy)
 		err = -EBUSY;

@@ -45,7 +45,7 @@ enum mw_audit_kind {
 	 * package upgrade also leaves " (deleted)" behind; else high, whatever
 	 * the path reads, since a mount namespace of the process's own makes
 	 * any path). Also a script run from a memfd: the process holds a
-	 * memfd at an fd its arguments name as a file (/dev/fd/N,
+	 * memfd at an fd (3 or more) its arguments name as a file (/dev/fd/N,
 	 * /proc/self/fd/N...: what fexecve() of a "#!" memfd gives its
 	 * interpreter); object and fd are the memfd's; critical when the
 	 * process is named N (the kernel's name after an exec of fd N, before

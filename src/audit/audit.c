@@ -719,7 +719,7 @@ int mw__audit_scan_with(const struct mw_audit_opts *opts, struct mw__audit_trust
 		goto out;
 	}
 	if (fstatat(sc.env.procfd, "self/ns/pid", &st, 0) == 0)
-		sc.self_ns = st.st_ino;
+		sc.self_ns = sc.env.self_ns = st.st_ino;
 	err = scan_run(&sc, &o, &bpf);
 out:
 	free(sc.ns);

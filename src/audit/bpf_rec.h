@@ -72,11 +72,6 @@ struct mw_brec_proc {
 	__u64 start_ns;   /* task->start_time: tells a reused pid apart */
 	__u32 flags;      /* MW_BREC_PROC_* */
 	__u32 pad_;
-	/* where its arguments and environment are in its memory
-	 * (mm->arg_start, arg_end, env_start, env_end; 0 without a memory):
-	 * with MW_BREC_PROC_ARGS_ANON, user space reads its command line
-	 * there (src/proc/cmdline.c) instead of opening /proc/PID/cmdline */
-	__u64 arg_start, arg_end, env_start, env_end;
 };
 
 /* flags of struct mw_brec_proc */
@@ -85,9 +80,6 @@ struct mw_brec_proc {
 #define MW_BREC_PROC_CUT     0x02u /* set by user space: a MW_BREC_CUT record follows it */
 #define MW_BREC_PROC_EXECING 0x04u /* an exec was under way (its new memory had no arguments
 				    * yet): the record may mix two programs; read /proc */
-#define MW_BREC_PROC_ARGS_ANON 0x08u /* one anonymous mapping (no vm_ops: what /proc/PID/cmdline
-				      * reads from) held everything its cmdline may be read from
-				      * (bpf/audit_iter3.bpf.c; the other iterators never set it) */
 
 /* ---- the watch's exec events (bpf/audit_exec.bpf.c, src/audit/watch_bpf.c) */
 

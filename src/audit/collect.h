@@ -135,6 +135,7 @@ struct mw__audit_env {
 	unsigned int flags;     /* MW_AUDIT_F_* */
 	uid_t uid;
 	int procfd;
+	uint64_t self_ns;       /* our pid namespace's inode (0 unknown) */
 	const struct mw__audit_bpf *bpf; /* fd tables and maps from BPF, or NULL */
 	bool text_maps;         /* MW_AUDIT_F_MAPS_TEXT, or learned */
 	struct mw__audit_hcache *hashes;
@@ -145,12 +146,20 @@ struct mw__audit_env {
 };
 
 /* One collecting thread's state: the objects of every process it read. */
+/* At most this much of a command line is read for the fds it names:
+ * more than the kernel lets an exec pass (ARG_MAX, 2 MiB by default). */
+#define MW__AUDIT_ARGS_MAX ((size_t)8 << 20)
+
 struct mw__audit_collector {
 	const struct mw__audit_env *env;
 	struct mw__audit_obj *objs;
 	size_t nobjs;
 	size_t objs_size;       /* bytes at objs (src/sys/big.h) */
 	struct mw__maps maps;
+	/* the whole command line of the last process that holds a memfd
+	 * (mw__audit_proc_ident()) */
+	char *args;
+	size_t args_cap;
 	/* cgroup text read by this collector, by cgroup id (BPF records) */
 	struct { uint64_t id; char *path, *container, *pod; } *cg;
 	size_t ncg, capcg;
@@ -170,8 +179,6 @@ struct mw__audit_collector {
 	bool force_proc;        /* read through /proc even when BPF records exist
 				 * (a process that changed since the iterators ran) */
 	bool kthread;           /* the current process is a kernel thread */
-	bool vm_denied;         /* process_vm_readv refused (EPERM, ENOSYS): command lines
-				 * from /proc only (mw__audit_proc_ident()) */
 	bool exe_only;          /* read the exe, identity and pid namespace, not
 				 * the fds and maps (a process that exec'd during
 				 * every full read) */

@@ -22,14 +22,7 @@ struct mw__audit_ident {
 	char *container;        /* container id, "" when none is recognised */
 	char *pod;              /* Kubernetes pod UID, "" when none */
 	uint64_t pidns;
-	/* fds its arguments name as files (/dev/fd/N, /proc/self/fd/N...:
-	 * mw__proc_arg_fd()), the first MW__AUDIT_ARGFDS of them; read even
-	 * where the command line is not kept (MW_AUDIT_F_NO_CMDLINE) when it
-	 * holds a memfd: a script read from one */
-	int argfd[4];
-	unsigned int nargfd;
 };
-#define MW__AUDIT_ARGFDS 4
 
 /* Memory of findings, their objects and reasons: bump-allocated chunks,
  * freed with the report (a scan can make 100,000 findings; one malloc and

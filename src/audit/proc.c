@@ -160,29 +160,46 @@ static char *read_cgroup(struct mw__audit_collector *c, char **container, char *
 	return strdup(path);
 }
 
-/* The current process's command line, as /proc/PID/cmdline gives it (at
- * most size - 1 bytes). From its memory where its BPF record says where and
- * that it is anonymous memory (one process_vm_readv instead of an open, a
- * read and a close; the generation check at the end of the scan covers a
- * pid reused meanwhile), else, or when that read fails, from /proc. Once
- * ptrace's access check refused this collector (EPERM: no CAP_SYS_PTRACE,
- * Yama, an LSM, a seccomp filter) or the kernel has no process_vm_readv
- * (ENOSYS), it reads /proc only, for the rest of the scan. */
-static ssize_t read_cmdline(struct mw__audit_collector *c, char *buf, size_t size)
+/* The whole of the current process's /proc/PID/cmdline into c->args (up
+ * to MW__AUDIT_ARGS_MAX bytes). Returns its length, or -errno. */
+static ssize_t read_all_args(struct mw__audit_collector *c)
 {
-	const struct mw_brec_proc *pr = c->brec;
+	char path[48];
+	MW_AUTOCLOSE int fd = -1;
+	size_t len = 0;
 
-	if (pr && !c->force_proc && !c->cur->via_thread && !c->vm_denied &&
-	    (pr->flags & MW_BREC_PROC_ARGS_ANON)) {
-		struct mw__cmdline_bounds b = { pr->arg_start, pr->arg_end, pr->env_start, pr->env_end };
-		ssize_t n = mw__proc_cmdline_vm((pid_t)pr->pid, &b, buf, size - 1);
-
-		if (n >= 0)
-			return n;
-		if (n == -EPERM || n == -ENOSYS)
-			c->vm_denied = true;
+	if (c->dirfd >= 0) {
+		fd = openat(c->dirfd, "cmdline", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	} else {
+		snprintf(path, sizeof(path), "%s/cmdline", c->pidname);
+		fd = openat(c->env->procfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	}
-	return proc_read(c, "cmdline", buf, size);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		size_t want;
+		ssize_t n;
+
+		if (len == c->args_cap) {
+			size_t cap = c->args_cap ? 2 * c->args_cap : 4096;
+			char *a;
+
+			if (cap > MW__AUDIT_ARGS_MAX || !(a = realloc(c->args, cap)))
+				break;
+			c->args = a;
+			c->args_cap = cap;
+		}
+		want = c->args_cap - len;
+		n = read(fd, c->args + len, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if ((size_t)n < want) /* cmdline fills a read up to its end */
+			break;
+	}
+	return (ssize_t)len;
 }
 
 /* Does p hold a memfd (an fd, not only a mapping)? Its objects are read. */
@@ -194,24 +211,64 @@ static bool holds_memfd(const struct mw__audit_proc *p)
 	return false;
 }
 
-/* The fds the arguments after the first (NUL-separated, len bytes of
- * buf) name as files of the process (mw__proc_arg_fd()). */
-static void arg_fds(struct mw__audit_ident *id, const char *buf, size_t len)
+/* The memfd p holds at fd (its objects are merged by inode, each with the
+ * lowest fd holding it; another fd on one is found by a stat), or NULL. */
+static struct mw__audit_obj *memfd_at(struct mw__audit_collector *c, struct mw__audit_proc *p, int fd)
+{
+	char name[64];
+	struct stat st;
+	int dfd = c->dirfd >= 0 ? c->dirfd : c->env->procfd;
+
+	for (size_t i = 0; i < p->nobjs; i++)
+		if (p->objs[i].fd == fd && !p->objs[i].secret)
+			return &p->objs[i];
+	if (c->dirfd >= 0)
+		snprintf(name, sizeof(name), "fd/%d", fd);
+	else
+		snprintf(name, sizeof(name), "%s/fd/%d", c->pidname, fd);
+	if (fstatat(dfd, name, &st, 0) < 0)
+		return NULL;
+	for (size_t i = 0; i < p->nobjs; i++)
+		if (p->objs[i].fd >= 0 && !p->objs[i].secret && p->objs[i].dev == (uint64_t)st.st_dev &&
+		    p->objs[i].ino == (uint64_t)st.st_ino)
+			return &p->objs[i];
+	return NULL;
+}
+
+/*
+ * Mark the memfds p holds at fds its arguments after the first
+ * (NUL-separated, len bytes of buf) name as files (mw__proc_arg_fd(); any
+ * pid number for a process in another pid namespace than ours): a script
+ * its interpreter runs from memory (src/audit/rules.c). Each fd number is
+ * looked at once, whatever the arguments repeat.
+ */
+static void mark_scripts(struct mw__audit_collector *c, struct mw__audit_proc *p, const char *buf, size_t len)
 {
 	const char *a = memchr(buf, '\0', len), *end = buf + len;
+	bool other_ns = p->pidns && c->env->self_ns && p->pidns != c->env->self_ns;
+	uint64_t seen[1024 / 64] = { 0 };
 
-	id->nargfd = 0;
-	while (a && ++a < end && id->nargfd < MW__AUDIT_ARGFDS) {
+	while (a && ++a < end) {
 		const char *z = memchr(a, '\0', (size_t)(end - a));
-		size_t n = z ? (size_t)(z - a) : (size_t)(end - a);
-		int fd = mw__proc_arg_fd(a, n, id->pid);
-		bool dup = false;
+		int fd = mw__proc_arg_fd(a, z ? (size_t)(z - a) : (size_t)(end - a), p->id->pid, other_ns);
+		struct mw__audit_obj *o;
 
-		for (unsigned int k = 0; k < id->nargfd; k++)
-			dup |= id->argfd[k] == fd;
-		if (fd >= 0 && !dup)
-			id->argfd[id->nargfd++] = fd;
 		a = z;
+		if (fd < 0)
+			continue;
+		if (fd < 1024) {
+			if (seen[fd / 64] & (1ull << (fd % 64)))
+				continue;
+			seen[fd / 64] |= 1ull << (fd % 64);
+		}
+		o = memfd_at(c, p, fd);
+		if (o && o->script_fd < 0) {
+			char n[16];
+
+			snprintf(n, sizeof(n), "%d", fd);
+			o->script_fd = fd;
+			o->script_exec = p->id->comm && !strcmp(p->id->comm, n);
+		}
 	}
 }
 
@@ -249,11 +306,20 @@ int mw__audit_proc_ident(struct mw__audit_collector *c)
 	 * where it is not kept when the process holds a memfd, for the fds
 	 * its arguments name (a script read from one) */
 	keep = !(c->env->flags & MW_AUDIT_F_NO_CMDLINE);
-	len = keep || holds_memfd(p) ? read_cmdline(c, buf, sizeof(buf)) : 0;
-	if (len < 0)
-		len = 0;
-	arg_fds(id, buf, (size_t)len);
-	if (!keep)
+	if (holds_memfd(p)) {
+		/* all of it: arguments padded past what is shown must not
+		 * hide one that names a memfd */
+		len = read_all_args(c);
+		if (len > 0) {
+			mark_scripts(c, p, c->args, (size_t)len);
+			if (len > (ssize_t)sizeof(buf) - 1)
+				len = (ssize_t)sizeof(buf) - 1;
+			memcpy(buf, c->args, (size_t)len);
+		}
+	} else {
+		len = keep ? proc_read(c, "cmdline", buf, sizeof(buf)) : 0;
+	}
+	if (len < 0 || !keep)
 		len = 0;
 	for (ssize_t i = 0; i < len; i++)
 		if (buf[i] == '\0')
@@ -466,44 +532,6 @@ static int read_pidns(struct mw__audit_collector *c)
 	return 0;
 }
 
-/* The memfds p holds at fds its arguments name (/dev/fd/N): by the lowest
- * fd holding each (its objects are merged by inode), else by a stat of
- * that fd (one more fd on the same memfd). A stat that finds another file,
- * or none, marks nothing. */
-static void mark_scripts(struct mw__audit_collector *c, struct mw__audit_proc *p)
-{
-	const struct mw__audit_ident *id = p->id;
-
-	for (unsigned int k = 0; k < id->nargfd; k++) {
-		struct mw__audit_obj *o = NULL;
-		char name[64];
-		struct stat st;
-
-		for (size_t i = 0; i < p->nobjs && !o; i++)
-			if (p->objs[i].fd == id->argfd[k] && !p->objs[i].secret)
-				o = &p->objs[i];
-		if (!o) {
-			int dfd = c->dirfd >= 0 ? c->dirfd : c->env->procfd;
-
-			if (c->dirfd >= 0)
-				snprintf(name, sizeof(name), "fd/%d", id->argfd[k]);
-			else
-				snprintf(name, sizeof(name), "%s/fd/%d", c->pidname, id->argfd[k]);
-			if (fstatat(dfd, name, &st, 0) < 0)
-				continue;
-			for (size_t i = 0; i < p->nobjs && !o; i++)
-				if (p->objs[i].fd >= 0 && !p->objs[i].secret && p->objs[i].dev == (uint64_t)st.st_dev &&
-				    p->objs[i].ino == (uint64_t)st.st_ino)
-					o = &p->objs[i];
-		}
-		if (!o || o->script_fd >= 0)
-			continue;
-		snprintf(name, sizeof(name), "%d", id->argfd[k]);
-		o->script_fd = id->argfd[k];
-		o->script_exec = id->comm && !strcmp(id->comm, name);
-	}
-}
-
 static int read_body(struct mw__audit_collector *c, pid_t pid, struct mw__audit_proc *p)
 {
 	char link[PATH_MAX + 16];
@@ -552,7 +580,6 @@ static int read_body(struct mw__audit_collector *c, pid_t pid, struct mw__audit_
 	if (p->nobjs || p->exe.kind != MW__EXE_FILE) {
 		if (mw__audit_proc_ident(c) < 0)
 			return -ENOMEM;
-		mark_scripts(c, p);
 	}
 	return MW__PROC_SCANNED;
 }
@@ -738,6 +765,9 @@ void mw__audit_collector_free(struct mw__audit_collector *c)
 		free(c->cg[i].pod);
 	}
 	free(c->cg);
+	free(c->args);
+	c->args = NULL;
+	c->args_cap = 0;
 	c->cg = NULL;
 	c->ncg = c->capcg = 0;
 	mw__big_free(c->objs, c->objs_size);

@@ -49,6 +49,7 @@ struct mw_audit_watch {
 	int procfd;
 	struct mw_audit_watch_stats st;
 	struct wev *ev;             /* this call's events */
+	char *args;                 /* a command line (MW__AUDIT_ARGS_MAX bytes) */
 	size_t nev;
 	uint64_t bpf_lost_seen;
 };
@@ -124,7 +125,9 @@ MW_API int mw_audit_watch_new(const struct mw_audit_opts *opts, struct mw_audit_
 	}
 	if (!err) {
 		w->ev = malloc(WATCH_MAX_EVENTS * sizeof(*w->ev));
-		err = w->ev ? 0 : -ENOMEM;
+		/* reserved, touched as far as a command line reaches */
+		w->args = malloc(MW__AUDIT_ARGS_MAX);
+		err = w->ev && w->args ? 0 : -ENOMEM;
 	}
 	/* The BPF source first (tried, never assumed), the proc connector
 	 * where it does not load or the caller wants no BPF. */
@@ -166,6 +169,7 @@ MW_API void mw_audit_watch_free(struct mw_audit_watch *w)
 	if (w->procfd >= 0)
 		close(w->procfd);
 	free(w->ev);
+	free(w->args);
 	mw__audit_trust_free(&w->trust);
 	mw__audit_hcache_free(&w->hashes);
 	pthread_mutex_destroy(&w->hashes.lock);
@@ -226,7 +230,8 @@ static int drain_connector(struct mw_audit_watch *w)
 
 /* Do the arguments after the first (len bytes, NUL-separated) name an fd
  * of process pid as a file (/dev/fd/N: a script's interpreter run on a
- * file it holds, maybe a memfd)? */
+ * file it holds, maybe a memfd)? Any pid number: the process may be in a
+ * pid namespace of its own (the read that follows tells). */
 static bool args_name_fd(const char *buf, size_t len, pid_t pid)
 {
 	const char *a = memchr(buf, '\0', len), *end = buf + len;
@@ -234,7 +239,7 @@ static bool args_name_fd(const char *buf, size_t len, pid_t pid)
 	while (a && ++a < end) {
 		const char *z = memchr(a, '\0', (size_t)(end - a));
 
-		if (mw__proc_arg_fd(a, z ? (size_t)(z - a) : (size_t)(end - a), pid) >= 0)
+		if (mw__proc_arg_fd(a, z ? (size_t)(z - a) : (size_t)(end - a), pid, true) >= 0)
 			return true;
 		a = z;
 	}
@@ -261,14 +266,21 @@ static int interesting(struct mw_audit_watch *w, pid_t pid, bool with_args)
 	if (!with_args)
 		return 0;
 	snprintf(name, sizeof(name), "%d/cmdline", (int)pid);
-	n = mw__proc_read_at(w->procfd, name, link, sizeof(link));
-	return n > 0 && args_name_fd(link, (size_t)n, pid) ? 2 : 0;
+	n = mw__proc_read_at(w->procfd, name, w->args, MW__AUDIT_ARGS_MAX);
+	return n > 0 && args_name_fd(w->args, (size_t)n, pid) ? 2 : 0;
 }
 
 /* Its exec record's arguments name one of its fds. */
 static bool rec_script(const struct mw_exec_rec *r)
 {
 	return args_name_fd(r->args, r->nargs < MW_EXEC_ARGS ? r->nargs : MW_EXEC_ARGS, (pid_t)r->pid);
+}
+
+/* The record holds the first MW_EXEC_ARGS bytes of the arguments only:
+ * the rest is read from /proc/PID/cmdline. */
+static bool rec_args_cut(const struct mw_exec_rec *r)
+{
+	return r->nargs >= MW_EXEC_ARGS;
 }
 
 
@@ -510,7 +522,8 @@ MW_API int mw_audit_watch_next(struct mw_audit_watch *w, int timeout_ms, struct 
 		/* with a record, a named executable that is now gone is no
 		 * news: the kernel said what it was */
 		k = e->has_rec && (rec_fileless(&e->rec) || rec_script(&e->rec)) ? 1
-										    : interesting(w, e->pid, !e->has_rec);
+										    : interesting(w, e->pid, !e->has_rec ||
+													  rec_args_cut(&e->rec));
 		if (k > 0) {
 			must[nlook] = k == 1;
 			look[nlook++] = e->pid;

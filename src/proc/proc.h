@@ -111,39 +111,21 @@ MW_HIDDEN int mw__proc_fd_walk_checked(int fdfd, unsigned int mask,
 
 /* ---- another process's command line ----------------------------------- */
 
-/* Where the kernel keeps a process's arguments and environment in its
- * memory (mm->arg_start, arg_end, env_start, env_end; /proc/PID/stat shows
- * them to a reader with ptrace rights). */
-struct mw__cmdline_bounds {
-	uint64_t arg_start, arg_end, env_start, env_end;
-};
-
 /*
- * The first bytes (at most size, no NUL added) that /proc/PID/cmdline
- * would give, read from the memory of pid at the bounds b with
- * process_vm_readv(2): by the kernel's rules for the arguments and for a
- * title set by setproctitle(3) (src/proc/cmdline.c). One syscall in the
- * common case, two for a title longer than the arguments. The caller
- * makes sure the range is in anonymous memory (what /proc/PID/cmdline
- * reads only: a file mapping there could stall the read) and that pid is
- * still the process the bounds came from. Returns the length, or -errno
- * when it could not read everything it needed (EPERM without ptrace
- * rights, ESRCH, EFAULT for an unmapped or short range): then read
- * /proc/PID/cmdline.
+ * The fd an argument (len bytes) names as a file of the process itself, or
+ * -1: "/dev/fd/N", "/proc/self/fd/N", "/proc/thread-self/fd/N",
+ * "/proc/PID/fd/N", "/proc/self/task/TID/fd/N", "/proc/PID/task/TID/fd/N",
+ * where PID is pid (the process's pid as /proc shows it to us) or, with
+ * any_pid (a process in another pid namespace, whose own number we do not
+ * know), any number; repeated slashes and "." components allowed; also
+ * after an option in the same argument ("-f/dev/fd/3", "--file=/dev/fd/3").
+ * What an exec of an fd (fexecve(3), execveat(2) with AT_EMPTY_PATH) gives
+ * a script's interpreter, and what one runs by hand on a script held in
+ * memory. Not recognised: fds 0, 1 and 2 (standard streams: a service's
+ * input may be a memfd of data), relative paths, "..", paths through a
+ * symlink of the process's own.
  */
-/*
- * The fd an argument names as a file of the process itself, or -1:
- * "/dev/fd/N", "/proc/self/fd/N", "/proc/thread-self/fd/N", "/proc/PID/fd/N"
- * with pid (the process's own pid as /proc shows it to us), "/dev/stdin"
- * (0), with repeated slashes and "." components allowed. What an exec of
- * an fd (fexecve(3), execveat(2) with AT_EMPTY_PATH) gives a script's
- * interpreter, and what one runs by hand on a script held in memory. A
- * path the process reaches through a symlink of its own, or "..", is not
- * recognised.
- */
-MW_HIDDEN int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid);
-
-MW_HIDDEN ssize_t mw__proc_cmdline_vm(pid_t pid, const struct mw__cmdline_bounds *b, char *buf, size_t size);
+MW_HIDDEN int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid);
 
 /* ---- another process's open file --------------------------------------- */
 

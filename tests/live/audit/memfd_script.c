@@ -14,12 +14,20 @@
  *   ownpid    sh /proc/PID//fd/./3 (its own pid, a slash doubled, a "."): high
  *   dup       the memfd at fd 3 and fd 7, sh /dev/fd/7 (not the lowest
  *             fd holding it): high
+ *   task      sh /proc/self/task/TID/fd/3: high
+ *   joined    sh -c ". /dev/fd/3" --file=/dev/fd/3 (the path inside an
+ *             argument, after an option): high
+ *   padded    a program name of 100 KB before /dev/fd/3 (past what the
+ *             table and JSON show of a command line): high
+ *   many      sixteen pipes named as /dev/fd/N before /dev/fd/3: high
  *
  * and these are not:
  *
  *   pipe      holds a memfd at fd 3, runs sh /dev/fd/4, fd 4 a pipe: the
  *             memfd is exec_memfd (low), nothing is fileless_exec
  *   argv0     its first argument (the program name) is /dev/fd/3: low
+ *   stdin     a memfd of data on its stdin, named /dev/fd/0 (what a
+ *             service may be given): standard streams are not counted
  *
  * in every mode (BPF, /proc, by pid) and without command lines
  * (MW_AUDIT_F_NO_CMDLINE, what the table and the metrics ask for: the
@@ -46,7 +54,8 @@ struct fixture {
 
 static struct fixture fx[] = {
 	{ "exec", "critical-or-high" }, { "sealed", "high" }, { "byhand", "high" }, { "ownpid", "high" },
-	{ "dup", "high" }, { "pipe", NULL }, { "argv0", NULL },
+	{ "dup", "high" }, { "task", "high" }, { "joined", "high" }, { "padded", "high" }, { "many", "high" },
+	{ "pipe", NULL }, { "argv0", NULL }, { "stdin", NULL },
 };
 #define NFX (sizeof(fx) / sizeof(fx[0]))
 
@@ -88,6 +97,42 @@ __attribute__((noreturn)) static void run(const char *name)
 	} else if (!strcmp(name, "dup")) {
 		if (dup2(3, 7) == 7)
 			execl("/bin/sh", "sh", "/dev/fd/7", (char *)NULL);
+	} else if (!strcmp(name, "task")) {
+		snprintf(arg, sizeof(arg), "/proc/self/task/%d/fd/3", (int)getpid());
+		execl("/bin/sh", "sh", arg, (char *)NULL);
+	} else if (!strcmp(name, "joined")) {
+		/* the path after an option, in one argument: the shell takes
+		 * its script from the last argument, the option is a decoy */
+		execl("/bin/sh", "sh", "-c", ". /dev/fd/3", "--file=/dev/fd/3", (char *)NULL);
+	} else if (!strcmp(name, "padded")) {
+		/* a program name of 100 KB before the path */
+		static char pad[100 * 1024];
+
+		memset(pad, 'p', sizeof(pad) - 1);
+		execl("/bin/sh", pad, "/dev/fd/3", (char *)NULL);
+	} else if (!strcmp(name, "many")) {
+		/* sixteen other fds named first (pipes) */
+		char *argv[24], names[16][16];
+		int p[2], n = 0;
+
+		argv[n++] = "sh";
+		argv[n++] = "-c";
+		argv[n++] = ". /dev/fd/3";
+		argv[n++] = "sh";
+		for (int k = 0; k < 16; k++) {
+			if (pipe(p) < 0 || dup2(p[0], 10 + k) < 0)
+				_exit(123);
+			snprintf(names[k], sizeof(names[k]), "/dev/fd/%d", 10 + k);
+			argv[n++] = names[k];
+		}
+		argv[n++] = "/dev/fd/3";
+		argv[n] = NULL;
+		execv("/bin/sh", argv);
+	} else if (!strcmp(name, "stdin")) {
+		/* a memfd of data on stdin, named as /dev/fd/0 (a service's
+		 * input): standard streams are not counted */
+		if (dup2(3, 0) == 0)
+			execl("/bin/sh", "sh", "-c", "while :; do sleep 1; done", "/dev/fd/0", (char *)NULL);
 	} else if (!strcmp(name, "pipe")) {
 		int p[2];
 
