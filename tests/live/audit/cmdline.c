@@ -66,14 +66,17 @@ static int map_file_over(char *from, char *to)
 	return mmap(lo, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == lo ? 0 : -1;
 }
 
-/* A page of the argument at p, registered with a userfaultfd and dropped,
- * so that a read of it waits for an answer that never comes. 0, or
- * -errno (no userfaultfd here). */
-static int uffd_trap(char *p)
+/* The pages of [from, to) (the argument and environment strings: one
+ * mapping then, split from the rest of the stack) registered with a
+ * userfaultfd, and the first whole page inside the argument at p (three
+ * pages long: it holds nothing else, no frame of a thread) dropped, so that
+ * a read of it waits for an answer that never comes. 0, or -errno (no
+ * userfaultfd here). */
+static int uffd_trap(char *from, char *to, char *p)
 {
 	long ps = sysconf(_SC_PAGESIZE);
-	/* the first whole page inside the argument (three pages long): it
-	 * holds nothing else, no frame of a thread of this process */
+	uintptr_t lo = (uintptr_t)from & ~(uintptr_t)(ps - 1);
+	uintptr_t hi = ((uintptr_t)to + (uintptr_t)ps - 1) & ~(uintptr_t)(ps - 1);
 	char *page = (char *)(((uintptr_t)p + (uintptr_t)ps - 1) & ~(uintptr_t)(ps - 1));
 	struct uffdio_api api = { .api = UFFD_API };
 	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
@@ -83,8 +86,8 @@ static int uffd_trap(char *p)
 		return -errno;
 	if (ioctl(u, UFFDIO_API, &api) < 0)
 		return -errno;
-	reg.range.start = (uintptr_t)page;
-	reg.range.len = (uintptr_t)ps;
+	reg.range.start = lo;
+	reg.range.len = hi - lo;
 	if (ioctl(u, UFFDIO_REGISTER, &reg) < 0)
 		return -errno;
 	if (madvise(page, (size_t)ps, MADV_DONTNEED) < 0)
@@ -93,7 +96,7 @@ static int uffd_trap(char *p)
 }
 
 struct job {
-	char *from, *to;
+	char *from, *to, *arg;
 	const char *mode;
 	int ret;
 };
@@ -104,13 +107,13 @@ static void *job_thread(void *arg)
 {
 	struct job *j = arg;
 
-	j->ret = !strcmp(j->mode, "file") ? map_file_over(j->from, j->to) : uffd_trap(j->from);
+	j->ret = !strcmp(j->mode, "file") ? map_file_over(j->arg, j->to) : uffd_trap(j->from, j->to, j->arg);
 	return NULL;
 }
 
 __attribute__((noreturn)) static void child(int argc, char **argv, char **envp)
 {
-	struct job j = { argv[2], strings_end(argc, argv, envp), argv[1], 0 };
+	struct job j = { argv[0], strings_end(argc, argv, envp), argv[2], argv[1], 0 };
 	pthread_t t;
 	char c = 'R';
 
@@ -220,10 +223,10 @@ int main(int argc, char **argv, char **envp)
 			bool done = timed_scan(m, pid, got[m], sizeof(got[m]));
 
 			CHECK(done, "%s: the %s scan did not end within 5 s", modes[k], modes_name[m]);
-			CHECK(!strstr(got[m], MARKER), "%s: %s scan read the file over the arguments: '%s'", modes[k],
+			CHECK(!strstr(got[m], MARKER), "%s: %s scan read the file over the arguments: '%.80s'", modes[k],
 			      modes_name[m], got[m]);
 		}
-		CHECK(!strcmp(got[0], got[1]) && !strcmp(got[1], got[2]), "%s: cmdlines differ: '%s', '%s', '%s'",
+		CHECK(!strcmp(got[0], got[1]) && !strcmp(got[1], got[2]), "%s: cmdlines differ: '%.80s', '%.80s', '%.80s'",
 		      modes[k], got[0], got[1], got[2]);
 		live_note("%s: a cmdline of %zu bytes in every mode", modes[k], strlen(got[0]));
 		kill(pid, SIGKILL);

@@ -18,9 +18,10 @@
  *    /tmp directory before its exec: high, its path as /proc shows it, the
  *    directories walked by the program); with the proc connector
  *    as exec_unread with its pid (all that source knows);
- *  - a script run from a memfd (fexecve of a "#!/bin/sh" memfd, and sh
- *    /proc/self/fd/3 by hand), whose exe is /bin/sh, is reported as
- *    fileless_exec at its exec (its arguments name the memfd's fd).
+ *  - a script run from a memfd (fexecve of a "#!/bin/sh" memfd, sh
+ *    /proc/self/fd/3 by hand, and the same after a 700-byte program name),
+ *    whose exe is /bin/sh, is reported as fileless_exec at its exec (its
+ *    arguments name the memfd's fd).
  *
  * usage: live-audit-watch-source MEMWARD
  *        live-audit-watch-source --live MS   (what the memfd copies run)
@@ -139,9 +140,11 @@ static pid_t fileless(int ms, bool sealed, double *t_exec, uint64_t *ino)
 }
 
 /* A script run from a memfd that lives 1 s: by an exec of the memfd
- * (the kernel runs /bin/sh /dev/fd/3), or by hand (sh /proc/self/fd/3, the
- * memfd without exec bits). Its exe is /bin/sh: only its arguments tell. */
-static pid_t script(bool byhand)
+ * (how 0: the kernel runs /bin/sh /dev/fd/3), or by hand (1: sh
+ * /proc/self/fd/3, the memfd without exec bits; 2: a program name longer
+ * than the exec record's 512 bytes of arguments before /dev/fd/3). Its exe
+ * is /bin/sh: only its arguments tell. */
+static pid_t script(int how)
 {
 	static const char text[] = "#!/bin/sh\nsleep 1\n";
 	pid_t pid = fork();
@@ -153,9 +156,15 @@ static pid_t script(bool byhand)
 
 		if (m < 0 || write(m, text, sizeof(text) - 1) != (ssize_t)sizeof(text) - 1 || dup2(m, 3) != 3)
 			_exit(120);
-		if (byhand) {
+		if (how == 1) {
 			if (fchmod(3, 0600) == 0)
 				execl("/bin/sh", "sh", "/proc/self/fd/3", (char *)NULL);
+		} else if (how == 2) {
+			/* past the 512 bytes of arguments the exec record holds */
+			static char pad[700];
+
+			memset(pad, 'p', sizeof(pad) - 1);
+			execl("/bin/sh", pad, "/dev/fd/3", (char *)NULL);
 		} else {
 			fexecve(3, argv, environ);
 		}
@@ -403,17 +412,18 @@ static void run_source(const char *memward, bool no_bpf, bool raw, bool expect_b
 	}
 	/* scripts from a memfd: at their exec, from the exec record's
 	 * arguments (BPF) or /proc/PID/cmdline (the connector) */
-	for (int byhand = 0; byhand < 2; byhand++) {
+	for (int how = 0; how < 3; how++) {
+		static const char *const hows[] = { "fexecve", "sh /proc/self/fd/3", "a 700-byte argv[0]" };
 		char line[8192], srcs[64];
 		double t_seen = 0;
-		pid_t p = script(byhand);
+		pid_t p = script(how);
 		const char *want[] = { "\"kind\":\"fileless_exec\"", "\"event\":\"exec\"", "/memfd:mw-wsrc-script",
 				       srcs, NULL };
 
 		snprintf(srcs, sizeof(srcs), "\"source\":\"%s\"", src);
 		CHECK(wait_line(&o, p, want, 10, line, sizeof(line), &t_seen),
 		      "%s: a script run from a memfd (%s, pid %d) not reported at its exec", src,
-		      byhand ? "sh /proc/self/fd/3" : "fexecve", (int)p);
+		      hows[how], (int)p);
 		kill(p, SIGKILL);
 		live_wait(p);
 	}
