@@ -212,17 +212,22 @@ static bool holds_memfd(const struct mw__audit_proc *p)
 }
 
 /* The memfd p holds at fd (its objects are merged by inode, each with the
- * lowest fd holding it; another fd on one is found by a stat), or NULL. */
-static struct mw__audit_obj *memfd_at(struct mw__audit_collector *c, struct mw__audit_proc *p, int fd)
+ * lowest fd holding it; another fd on one is found by a stat), or, with
+ * other, the memfd of fd of process other that p holds too; or NULL. The
+ * stat is of a /proc magic link: it walks no path of the process's. */
+static struct mw__audit_obj *memfd_at(struct mw__audit_collector *c, struct mw__audit_proc *p, int fd,
+				      pid_t other)
 {
 	char name[64];
 	struct stat st;
-	int dfd = c->dirfd >= 0 ? c->dirfd : c->env->procfd;
+	int dfd = c->dirfd >= 0 && !other ? c->dirfd : c->env->procfd;
 
-	for (size_t i = 0; i < p->nobjs; i++)
+	for (size_t i = 0; i < p->nobjs && !other; i++)
 		if (p->objs[i].fd == fd && !p->objs[i].secret)
 			return &p->objs[i];
-	if (c->dirfd >= 0)
+	if (other)
+		snprintf(name, sizeof(name), "%d/fd/%d", (int)other, fd);
+	else if (c->dirfd >= 0)
 		snprintf(name, sizeof(name), "fd/%d", fd);
 	else
 		snprintf(name, sizeof(name), "%s/fd/%d", c->pidname, fd);
@@ -247,27 +252,34 @@ static void mark_scripts(struct mw__audit_collector *c, struct mw__audit_proc *p
 	const char *a = memchr(buf, '\0', len), *end = buf + len;
 	bool other_ns = p->pidns && c->env->self_ns && p->pidns != c->env->self_ns;
 	uint64_t seen[1024 / 64] = { 0 };
+	unsigned int others = 0;
 
 	while (a && ++a < end) {
 		const char *z = memchr(a, '\0', (size_t)(end - a));
-		int fd = mw__proc_arg_fd(a, z ? (size_t)(z - a) : (size_t)(end - a), p->id->pid, other_ns);
+		pid_t other = 0;
+		int fd = mw__proc_arg_fd(a, z ? (size_t)(z - a) : (size_t)(end - a), p->id->pid, other_ns, &other);
 		struct mw__audit_obj *o;
 
 		a = z;
 		if (fd < 0)
 			continue;
-		if (fd < 1024) {
+		if (other) {
+			/* another process's fd (a parent's): its memfd, if
+			 * this process holds it too; a few of them */
+			if (++others > 64)
+				continue;
+		} else if (fd < 1024) {
 			if (seen[fd / 64] & (1ull << (fd % 64)))
 				continue;
 			seen[fd / 64] |= 1ull << (fd % 64);
 		}
-		o = memfd_at(c, p, fd);
+		o = memfd_at(c, p, fd, other);
 		if (o && o->script_fd < 0) {
 			char n[16];
 
 			snprintf(n, sizeof(n), "%d", fd);
-			o->script_fd = fd;
-			o->script_exec = p->id->comm && !strcmp(p->id->comm, n);
+			o->script_fd = other ? o->fd : fd;
+			o->script_exec = !other && p->id->comm && !strcmp(p->id->comm, n);
 		}
 	}
 }

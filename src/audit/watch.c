@@ -239,7 +239,9 @@ static bool args_name_fd(const char *buf, size_t len, pid_t pid)
 	while (a && ++a < end) {
 		const char *z = memchr(a, '\0', (size_t)(end - a));
 
-		if (mw__proc_arg_fd(a, z ? (size_t)(z - a) : (size_t)(end - a), pid, true) >= 0)
+		pid_t other;
+
+		if (mw__proc_arg_fd(a, z ? (size_t)(z - a) : (size_t)(end - a), pid, true, &other) >= 0)
 			return true;
 		a = z;
 	}

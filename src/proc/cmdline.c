@@ -56,7 +56,7 @@ static long long number(const char *c, size_t n)
 }
 
 /* The fd a whole path names (see mw__proc_arg_fd()), or -1. */
-static int path_fd(const char *arg, size_t len, pid_t pid, bool any_pid)
+static int path_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t *other)
 {
 	const char *c[7];
 	size_t n[7], i = 0, k = 0;
@@ -71,9 +71,9 @@ static int path_fd(const char *arg, size_t len, pid_t pid, bool any_pid)
 	else if (is(c[0], n[0], "proc") && is(c[k - 2], n[k - 2], "fd") && (k == 4 || k == 6)) {
 		/* /proc/WHO/fd/N, /proc/WHO/task/TID/fd/N */
 		who = number(c[1], n[1]);
-		if (!(is(c[1], n[1], "self") || (k == 4 && is(c[1], n[1], "thread-self")) ||
-		      (who >= 0 && (any_pid || who == (long long)pid))))
+		if (!(is(c[1], n[1], "self") || (k == 4 && is(c[1], n[1], "thread-self")) || who > 0))
 			return -1;
+		*other = who > 0 && !any_pid && who != (long long)pid ? (pid_t)who : 0;
 		if (k == 6 && (!is(c[2], n[2], "task") || number(c[3], n[3]) < 0))
 			return -1;
 		fd = number(c[k - 1], n[k - 1]);
@@ -81,7 +81,7 @@ static int path_fd(const char *arg, size_t len, pid_t pid, bool any_pid)
 	return fd > 2 ? (int)fd : -1;
 }
 
-int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid)
+int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t *other)
 {
 	/* the path may follow an option in the same argument (-f/dev/fd/3,
 	 * --file=/dev/fd/3): from every "/dev/" or "/proc/" to the end */
@@ -92,7 +92,8 @@ int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid)
 			continue;
 		if (!(len - at >= 5 && !memcmp(arg + at, "/dev/", 5)) && !(len - at >= 6 && !memcmp(arg + at, "/proc/", 6)))
 			continue;
-		fd = path_fd(arg + at, len - at, pid, any_pid);
+		*other = 0;
+		fd = path_fd(arg + at, len - at, pid, any_pid, other);
 		if (fd >= 0)
 			return fd;
 	}

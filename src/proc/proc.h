@@ -112,12 +112,13 @@ MW_HIDDEN int mw__proc_fd_walk_checked(int fdfd, unsigned int mask,
 /* ---- another process's command line ----------------------------------- */
 
 /*
- * The fd an argument (len bytes) names as a file of the process itself, or
- * -1: "/dev/fd/N", "/proc/self/fd/N", "/proc/thread-self/fd/N",
- * "/proc/PID/fd/N", "/proc/self/task/TID/fd/N", "/proc/PID/task/TID/fd/N",
- * where PID is pid (the process's pid as /proc shows it to us) or, with
- * any_pid (a process in another pid namespace, whose own number we do not
- * know), any number; repeated slashes and "." components allowed; also
+ * The fd an argument (len bytes) names as a file, or -1: "/dev/fd/N",
+ * "/proc/self/fd/N", "/proc/thread-self/fd/N", "/proc/PID/fd/N",
+ * "/proc/self/task/TID/fd/N", "/proc/PID/task/TID/fd/N". *other is 0 when
+ * it is an fd of the process itself (PID is pid, the process's pid as
+ * /proc shows it to us, or any number with any_pid: a process in another
+ * pid namespace, whose own number we do not know), else PID: an fd of that
+ * process (its parent's, say). Repeated slashes and "." components allowed; also
  * after an option in the same argument ("-f/dev/fd/3", "--file=/dev/fd/3").
  * What an exec of an fd (fexecve(3), execveat(2) with AT_EMPTY_PATH) gives
  * a script's interpreter, and what one runs by hand on a script held in
@@ -125,7 +126,7 @@ MW_HIDDEN int mw__proc_fd_walk_checked(int fdfd, unsigned int mask,
  * input may be a memfd of data), relative paths, "..", paths through a
  * symlink of the process's own.
  */
-MW_HIDDEN int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid);
+MW_HIDDEN int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t *other);
 
 /* ---- another process's open file --------------------------------------- */
 

@@ -20,6 +20,8 @@
  *   padded    a program name of 100 KB before /dev/fd/3 (past what the
  *             table and JSON show of a command line): high
  *   many      sixteen pipes named as /dev/fd/N before /dev/fd/3: high
+ *   parent    a child runs sh /proc/PPID/fd/3 (its parent's fd 3, closed
+ *             in it) and holds the memfd it opened: high
  *
  * and these are not:
  *
@@ -48,13 +50,15 @@ extern char **environ;
 struct fixture {
 	const char *name;
 	const char *want;   /* severity of fileless_exec, NULL: none (exec_memfd low) */
-	pid_t pid;
+	pid_t pid;          /* the process judged (for "parent", the child of the one started) */
+	pid_t started;
 	int stdin_w;        /* its stdin: the script waits for a line */
 };
 
 static struct fixture fx[] = {
 	{ "exec", "critical-or-high" }, { "sealed", "high" }, { "byhand", "high" }, { "ownpid", "high" },
 	{ "dup", "high" }, { "task", "high" }, { "joined", "high" }, { "padded", "high" }, { "many", "high" },
+	{ "parent", "high" },
 	{ "pipe", NULL }, { "argv0", NULL }, { "stdin", NULL },
 };
 #define NFX (sizeof(fx) / sizeof(fx[0]))
@@ -133,6 +137,20 @@ __attribute__((noreturn)) static void run(const char *name)
 		 * input): standard streams are not counted */
 		if (dup2(3, 0) == 0)
 			execl("/bin/sh", "sh", "-c", "while :; do sleep 1; done", "/dev/fd/0", (char *)NULL);
+	} else if (!strcmp(name, "parent")) {
+		/* the script is this process's fd: its child runs sh
+		 * /proc/PPID/fd/3 with fd 3 closed, and holds the memfd it
+		 * opens; this one waits */
+		pid_t c = fork();
+
+		if (c == 0) {
+			snprintf(arg, sizeof(arg), "/proc/%d/fd/3", (int)getppid());
+			close(3);
+			execl("/bin/sh", "sh", arg, (char *)NULL);
+			_exit(124);
+		}
+		for (;;)
+			pause();
 	} else if (!strcmp(name, "pipe")) {
 		int p[2];
 
@@ -152,7 +170,7 @@ static void start(struct fixture *f)
 	int p[2];
 
 	REQUIRE(pipe2(p, O_CLOEXEC) == 0, "pipe");
-	f->pid = fork();
+	f->pid = f->started = fork();
 	REQUIRE(f->pid >= 0, "fork");
 	if (f->pid == 0) {
 		dup2(p[0], 0);
@@ -168,6 +186,22 @@ static const struct mw_audit_finding *find(const struct mw_audit_report *r, pid_
 		if (r->findings[i]->pid == pid && r->findings[i]->kind == k)
 			return r->findings[i];
 	return NULL;
+}
+
+/* The first child of pid, or 0. */
+static pid_t first_child(pid_t pid)
+{
+	char path[96], buf[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return (pid_t)atoi(buf);
 }
 
 /* Has it exec'd the shell (not this program, not a memfd)? */
@@ -247,8 +281,11 @@ int main(void)
 	for (int t = 0; t < 200; t++) {
 		bool all = true;
 
-		for (size_t i = 0; i < NFX; i++)
-			all &= running(fx[i].pid);
+		for (size_t i = 0; i < NFX; i++) {
+			if (!strcmp(fx[i].name, "parent"))
+				fx[i].pid = first_child(fx[i].started);
+			all &= fx[i].pid > 0 && running(fx[i].pid);
+		}
 		if (all)
 			break;
 		usleep(10000);
@@ -285,8 +322,10 @@ int main(void)
 	}
 	for (size_t i = 0; i < NFX; i++) {
 		close(fx[i].stdin_w);
-		kill(fx[i].pid, SIGKILL);
-		live_wait(fx[i].pid);
+		if (fx[i].pid != fx[i].started && fx[i].pid > 0)
+			kill(fx[i].pid, SIGKILL);
+		kill(fx[i].started, SIGKILL);
+		live_wait(fx[i].started);
 	}
 	return live_done();
 }
