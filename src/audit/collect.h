@@ -146,6 +146,12 @@ struct mw__audit_env {
 };
 
 /* One collecting thread's state: the objects of every process it read. */
+/* An fd of the process being read on a memfd (objs.c). */
+struct mw__audit_fdref {
+	int fd;
+	uint64_t dev, ino;
+};
+
 /* At most this much of a command line is read for the fds it names:
  * more than the kernel lets an exec pass (ARG_MAX, 2 MiB by default). */
 #define MW__AUDIT_ARGS_MAX ((size_t)8 << 20)
@@ -160,6 +166,9 @@ struct mw__audit_collector {
 	 * (mw__audit_proc_ident()) */
 	char *args;
 	size_t args_cap;
+	/* the current process's fds on memfds, in fd order (objs.c) */
+	struct mw__audit_fdref *memfds;
+	size_t nmemfds, capmemfds;
 	/* cgroup text read by this collector, by cgroup id (BPF records) */
 	struct { uint64_t id; char *path, *container, *pod; } *cg;
 	size_t ncg, capcg;

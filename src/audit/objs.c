@@ -439,6 +439,25 @@ int mw__audit_read_objs(struct mw__audit_collector *c, pid_t pid, size_t start)
 	}
 	if (err)
 		return err;
+	/* every fd on a memfd, before the merge keeps the lowest of each:
+	 * the fds a command line names are looked up here (proc.c) */
+	c->nmemfds = 0;
+	for (size_t i = start; i < c->nobjs; i++) {
+		const struct mw__audit_obj *o = &c->objs[i];
+
+		if (o->fd < 0 || o->secret)
+			continue;
+		if (c->nmemfds == c->capmemfds) {
+			size_t cap = c->capmemfds ? 2 * c->capmemfds : 64;
+			struct mw__audit_fdref *v = realloc(c->memfds, cap * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			c->memfds = v;
+			c->capmemfds = cap;
+		}
+		c->memfds[c->nmemfds++] = (struct mw__audit_fdref){ o->fd, o->dev, o->ino };
+	}
 	merge_objs(c, start);
 	return read_maps(c, start, pid);
 }

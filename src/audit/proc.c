@@ -211,27 +211,61 @@ static bool holds_memfd(const struct mw__audit_proc *p)
 	return false;
 }
 
-/* The memfd p holds at fd (its objects are merged by inode, each with the
- * lowest fd holding it; another fd on one is found by a stat), or, with
- * other, the memfd of fd of process other that p holds too; or NULL. The
- * stat is of a /proc magic link: it walks no path of the process's. */
-static struct mw__audit_obj *memfd_at(struct mw__audit_collector *c, struct mw__audit_proc *p, int fd,
-				      pid_t other)
+/* The object of the memfd p holds at fd (from every fd on a memfd that
+ * was read, objs.c: no syscall), or NULL. */
+static struct mw__audit_obj *own_memfd(struct mw__audit_collector *c, struct mw__audit_proc *p, int fd)
+{
+	size_t lo = 0, hi = c->nmemfds;
+
+	if (!c->nmemfds || c->memfds[0].fd > fd)
+		return NULL;
+	/* in fd order: the fd walk and the BPF records go up */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->memfds[mid].fd < fd)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == c->nmemfds || c->memfds[lo].fd != fd) {
+		/* not sorted after all: a linear look */
+		for (lo = 0; lo < c->nmemfds && c->memfds[lo].fd != fd; lo++)
+			;
+		if (lo == c->nmemfds)
+			return NULL;
+	}
+	for (size_t i = 0; i < p->nobjs; i++)
+		if (p->objs[i].fd >= 0 && !p->objs[i].secret && p->objs[i].dev == c->memfds[lo].dev &&
+		    p->objs[i].ino == c->memfds[lo].ino)
+			return &p->objs[i];
+	return NULL;
+}
+
+/* The current process's parent (its stat's fourth field), or 0. */
+static pid_t parent_of(struct mw__audit_collector *c)
+{
+	char buf[1024], path[48];
+	const char *q;
+	int ppid;
+
+	snprintf(path, sizeof(path), "%s/stat", c->pidname);
+	if (mw__proc_read_at(c->env->procfd, path, buf, sizeof(buf)) <= 0)
+		return 0;
+	q = strrchr(buf, ')');
+	return q && sscanf(q + 1, " %*c %d", &ppid) == 1 ? (pid_t)ppid : 0;
+}
+
+/* The object of the memfd p holds that is its parent's fd (a stat of a
+ * /proc magic link: it walks no path of the process's), or NULL. */
+static struct mw__audit_obj *parent_memfd(struct mw__audit_collector *c, struct mw__audit_proc *p, pid_t ppid,
+					  int fd)
 {
 	char name[64];
 	struct stat st;
-	int dfd = c->dirfd >= 0 && !other ? c->dirfd : c->env->procfd;
 
-	for (size_t i = 0; i < p->nobjs && !other; i++)
-		if (p->objs[i].fd == fd && !p->objs[i].secret)
-			return &p->objs[i];
-	if (other)
-		snprintf(name, sizeof(name), "%d/fd/%d", (int)other, fd);
-	else if (c->dirfd >= 0)
-		snprintf(name, sizeof(name), "fd/%d", fd);
-	else
-		snprintf(name, sizeof(name), "%s/fd/%d", c->pidname, fd);
-	if (fstatat(dfd, name, &st, 0) < 0)
+	snprintf(name, sizeof(name), "%d/fd/%d", (int)ppid, fd);
+	if (fstatat(c->env->procfd, name, &st, 0) < 0)
 		return NULL;
 	for (size_t i = 0; i < p->nobjs; i++)
 		if (p->objs[i].fd >= 0 && !p->objs[i].secret && p->objs[i].dev == (uint64_t)st.st_dev &&
@@ -240,47 +274,70 @@ static struct mw__audit_obj *memfd_at(struct mw__audit_collector *c, struct mw__
 	return NULL;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /*
  * Mark the memfds p holds at fds its arguments after the first
- * (NUL-separated, len bytes of buf) name as files (mw__proc_arg_fd(); any
- * pid number for a process in another pid namespace than ours): a script
- * its interpreter runs from memory (src/audit/rules.c). Each fd number is
- * looked at once, whatever the arguments repeat.
+ * (NUL-separated, len bytes of buf) name as files (mw__proc_arg_fd()): a
+ * script its interpreter runs from memory (src/audit/rules.c). Its own
+ * fds are looked up among those read (no syscall, however many the
+ * arguments name). Another process's fd counts when that process is its
+ * parent (the usual "sh /proc/$PPID/fd/N") and it holds the same memfd: a
+ * stat each, for the distinct fd numbers named, at most
+ * MW__AUDIT_PARENT_FDS of them. In a pid namespace of its own, where the
+ * numbers are not ours, /proc/PID/fd/N is its own fd N, else its parent's.
  */
+#define MW__AUDIT_PARENT_FDS 1024
 static void mark_scripts(struct mw__audit_collector *c, struct mw__audit_proc *p, const char *buf, size_t len)
 {
 	const char *a = memchr(buf, '\0', len), *end = buf + len;
 	bool other_ns = p->pidns && c->env->self_ns && p->pidns != c->env->self_ns;
-	uint64_t seen[1024 / 64] = { 0 };
-	unsigned int others = 0;
+	int pfd[MW__AUDIT_PARENT_FDS];
+	size_t npfd = 0;
+	pid_t ppid = -1;
 
 	while (a && ++a < end) {
 		const char *z = memchr(a, '\0', (size_t)(end - a));
 		pid_t other = 0;
 		int fd = mw__proc_arg_fd(a, z ? (size_t)(z - a) : (size_t)(end - a), p->id->pid, other_ns, &other);
-		struct mw__audit_obj *o;
+		struct mw__audit_obj *o = NULL;
 
 		a = z;
 		if (fd < 0)
 			continue;
-		if (other) {
-			/* another process's fd (a parent's): its memfd, if
-			 * this process holds it too; a few of them */
-			if (++others > 64)
-				continue;
-		} else if (fd < 1024) {
-			if (seen[fd / 64] & (1ull << (fd % 64)))
-				continue;
-			seen[fd / 64] |= 1ull << (fd % 64);
-		}
-		o = memfd_at(c, p, fd, other);
+		if (!other)
+			o = own_memfd(c, p, fd);
 		if (o && o->script_fd < 0) {
 			char n[16];
 
 			snprintf(n, sizeof(n), "%d", fd);
-			o->script_fd = other ? o->fd : fd;
-			o->script_exec = !other && p->id->comm && !strcmp(p->id->comm, n);
+			o->script_fd = fd;
+			o->script_exec = p->id->comm && !strcmp(p->id->comm, n);
 		}
+		if (o || (!other && !other_ns))
+			continue;
+		/* another process's fd: its parent's? */
+		if (ppid < 0)
+			ppid = parent_of(c);
+		if (ppid > 0 && (other_ns || other == ppid) && npfd < MW__AUDIT_PARENT_FDS)
+			pfd[npfd++] = fd;
+	}
+	if (!npfd)
+		return;
+	qsort(pfd, npfd, sizeof(pfd[0]), cmp_int);
+	for (size_t k = 0; k < npfd; k++) {
+		struct mw__audit_obj *o;
+
+		if (k && pfd[k] == pfd[k - 1])
+			continue;
+		o = parent_memfd(c, p, ppid, pfd[k]);
+		if (o && o->script_fd < 0)
+			o->script_fd = o->fd;
 	}
 }
 
@@ -780,6 +837,9 @@ void mw__audit_collector_free(struct mw__audit_collector *c)
 	free(c->args);
 	c->args = NULL;
 	c->args_cap = 0;
+	free(c->memfds);
+	c->memfds = NULL;
+	c->nmemfds = c->capmemfds = 0;
 	c->cg = NULL;
 	c->ncg = c->capcg = 0;
 	mw__big_free(c->objs, c->objs_size);

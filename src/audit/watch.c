@@ -278,11 +278,12 @@ static bool rec_script(const struct mw_exec_rec *r)
 	return args_name_fd(r->args, r->nargs < MW_EXEC_ARGS ? r->nargs : MW_EXEC_ARGS, (pid_t)r->pid);
 }
 
-/* The record holds the first MW_EXEC_ARGS bytes of the arguments only:
- * the rest is read from /proc/PID/cmdline. */
+/* The record holds the first MW_EXEC_ARGS bytes of the arguments only, or
+ * none (the program's read of them faulted): the rest is read from
+ * /proc/PID/cmdline. */
 static bool rec_args_cut(const struct mw_exec_rec *r)
 {
-	return r->nargs >= MW_EXEC_ARGS;
+	return r->nargs == 0 || r->nargs >= MW_EXEC_ARGS;
 }
 
 

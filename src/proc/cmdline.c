@@ -86,11 +86,16 @@ int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t 
 	/* the path may follow an option in the same argument (-f/dev/fd/3,
 	 * --file=/dev/fd/3): from every "/dev/" or "/proc/" to the end */
 	for (size_t at = 0; at < len; at++) {
+		size_t s = at;
 		int fd;
 
+		/* the start of a run of slashes ("//dev/fd/3" too), then its
+		 * first component must be dev or proc */
 		if (arg[at] != '/' || (at && arg[at - 1] == '/'))
 			continue;
-		if (!(len - at >= 5 && !memcmp(arg + at, "/dev/", 5)) && !(len - at >= 6 && !memcmp(arg + at, "/proc/", 6)))
+		while (s < len && (arg[s] == '/' || (arg[s] == '.' && s + 1 < len && arg[s + 1] == '/')))
+			s++;
+		if (!(len - s >= 4 && !memcmp(arg + s, "dev/", 4)) && !(len - s >= 5 && !memcmp(arg + s, "proc/", 5)))
 			continue;
 		*other = 0;
 		fd = path_fd(arg + at, len - at, pid, any_pid, other);

@@ -118,7 +118,8 @@ MW_HIDDEN int mw__proc_fd_walk_checked(int fdfd, unsigned int mask,
  * it is an fd of the process itself (PID is pid, the process's pid as
  * /proc shows it to us, or any number with any_pid: a process in another
  * pid namespace, whose own number we do not know), else PID: an fd of that
- * process (its parent's, say). Repeated slashes and "." components allowed; also
+ * process (its parent's, say). Leading and repeated slashes and "."
+ * components allowed; also
  * after an option in the same argument ("-f/dev/fd/3", "--file=/dev/fd/3").
  * What an exec of an fd (fexecve(3), execveat(2) with AT_EMPTY_PATH) gives
  * a script's interpreter, and what one runs by hand on a script held in

@@ -19,7 +19,7 @@
  *    directories walked by the program); with the proc connector
  *    as exec_unread with its pid (all that source knows);
  *  - a script run from a memfd (fexecve of a "#!/bin/sh" memfd, sh
- *    /proc/self/fd/3 by hand, and the same after a 700-byte program name),
+ *    /proc/self/fd/3 by hand, and the same after 700 bytes of arguments),
  *    whose exe is /bin/sh, is reported as fileless_exec at its exec (its
  *    arguments name the memfd's fd).
  *
@@ -141,8 +141,8 @@ static pid_t fileless(int ms, bool sealed, double *t_exec, uint64_t *ino)
 
 /* A script run from a memfd that lives 1 s: by an exec of the memfd
  * (how 0: the kernel runs /bin/sh /dev/fd/3), or by hand (1: sh
- * /proc/self/fd/3, the memfd without exec bits; 2: a program name longer
- * than the exec record's 512 bytes of arguments before /dev/fd/3). Its exe
+ * /proc/self/fd/3, the memfd without exec bits; 2: more than the exec
+ * record's 512 bytes of arguments before /dev/fd/3). Its exe
  * is /bin/sh: only its arguments tell. */
 static pid_t script(int how)
 {
@@ -160,11 +160,13 @@ static pid_t script(int how)
 			if (fchmod(3, 0600) == 0)
 				execl("/bin/sh", "sh", "/proc/self/fd/3", (char *)NULL);
 		} else if (how == 2) {
-			/* past the 512 bytes of arguments the exec record holds */
+			/* past the 512 bytes of arguments the exec record holds
+			 * (as $0 of sh -c: a multi-call busybox picks its
+			 * applet by argv[0]) */
 			static char pad[700];
 
 			memset(pad, 'p', sizeof(pad) - 1);
-			execl("/bin/sh", pad, "/dev/fd/3", (char *)NULL);
+			execl("/bin/sh", "sh", "-c", ". \"$1\"", pad, "/dev/fd/3", (char *)NULL);
 		} else {
 			fexecve(3, argv, environ);
 		}
@@ -413,7 +415,7 @@ static void run_source(const char *memward, bool no_bpf, bool raw, bool expect_b
 	/* scripts from a memfd: at their exec, from the exec record's
 	 * arguments (BPF) or /proc/PID/cmdline (the connector) */
 	for (int how = 0; how < 3; how++) {
-		static const char *const hows[] = { "fexecve", "sh /proc/self/fd/3", "a 700-byte argv[0]" };
+		static const char *const hows[] = { "fexecve", "sh /proc/self/fd/3", "700 bytes of arguments first" };
 		char line[8192], srcs[64];
 		double t_seen = 0;
 		pid_t p = script(how);
