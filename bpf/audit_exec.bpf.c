@@ -16,6 +16,7 @@
  * Only probe reads (BPF_CORE_READ), which both program types allow; no
  * vmlinux.h: the fields are declared here and relocated (CO-RE).
  */
+#include <stdbool.h>
 #include <linux/types.h>
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -131,6 +132,27 @@ static __always_inline void dirs_of(struct file *file, struct mw_exec_rec *r)
 	r->ndirs = n;
 }
 
+/* Worth waking the watcher for: an executable with no name in any
+ * filesystem (a memfd, an unlinked file), or arguments that may name an fd
+ * ("/fd/" in them: /dev/fd/N, /proc/self/fd/N...), or that the record
+ * does not hold (none read, or more than MW_EXEC_ARGS bytes). */
+static __always_inline bool urgent(const struct mw_exec_rec *r)
+{
+	__u32 n = r->nargs;
+
+	if (r->flags & (MW_EXEC_UNLINKED | MW_EXEC_INTERNAL))
+		return true;
+	if (n == 0 || n >= MW_EXEC_ARGS)
+		return true;
+	for (__u32 i = 0; i + 3 < MW_EXEC_ARGS; i++) {
+		if (i + 3 >= n)
+			break;
+		if (r->args[i] == '/' && r->args[i + 1] == 'f' && r->args[i + 2] == 'd' && r->args[i + 3] == '/')
+			return true;
+	}
+	return false;
+}
+
 static __always_inline void record(struct task_struct *task, int old_pid, struct linux_binprm *bprm)
 {
 	struct mw_exec_rec *r;
@@ -205,7 +227,11 @@ static __always_inline void record(struct task_struct *task, int old_pid, struct
 	    r->name[3] == 'f' && r->name[4] == 'd' && r->name[5] == ':')
 		r->flags |= MW_EXEC_MEMFD;
 out:
-	bpf_ringbuf_submit(r, 0);
+	/* the watcher is woken at once only for what it reports at once
+	 * (src/audit/watch.c); the rest waits in the ring buffer for its
+	 * next wake-up, 100 ms at most: a wake-up per exec cost more than
+	 * the rest of its work */
+	bpf_ringbuf_submit(r, urgent(r) ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
 SEC("tp_btf/sched_process_exec")

@@ -274,6 +274,7 @@ static struct mw__audit_obj *parent_memfd(struct mw__audit_collector *c, struct 
 	return NULL;
 }
 
+/* qsort() order of ints. */
 static int cmp_int(const void *a, const void *b)
 {
 	int x = *(const int *)a, y = *(const int *)b;

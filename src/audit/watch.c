@@ -39,6 +39,7 @@ struct wev {
 };
 
 #define WATCH_MAX_EVENTS 4096 /* per call: more wait in the ring buffer or socket */
+#define WATCH_BATCH_MS 100     /* BPF: the longest an exec waits to be read */
 
 struct mw_audit_watch {
 	struct mw_audit_opts opts;
@@ -502,7 +503,14 @@ MW_API int mw_audit_watch_next(struct mw_audit_watch *w, int timeout_ms, struct 
 	w->st.sz = sizeof(w->st);
 	pfd.fd = mw_audit_watch_fd(w);
 	pfd.events = POLLIN;
+	/* With BPF, an exec that needs no report at once wakes nobody (see
+	 * bpf/audit_exec.bpf.c): it is read by the next wake-up, within
+	 * WATCH_BATCH_MS. */
+	if (w->bpf && (timeout_ms < 0 || timeout_ms > WATCH_BATCH_MS))
+		timeout_ms = WATCH_BATCH_MS;
 	r = poll(&pfd, 1, timeout_ms);
+	if (r == 0 && w->bpf)
+		r = 1; /* what waits without a wake-up */
 	if (r < 0)
 		return errno == EINTR ? -EINTR : -errno;
 	if (r == 0) {

@@ -35,6 +35,7 @@ static bool component(const char *p, size_t len, size_t *i, const char **c, size
 	}
 }
 
+/* Is component c (n bytes) word? */
 static bool is(const char *c, size_t n, const char *word)
 {
 	return strlen(word) == n && !memcmp(c, word, n);

@@ -34,6 +34,7 @@
 
 #define MARKER "FILE-MAPPED-OVER-ARGS"
 
+/* Where the argument and environment strings end. */
 static char *strings_end(int argc, char **argv, char **envp)
 {
 	char **e = envp;
@@ -111,6 +112,7 @@ static void *job_thread(void *arg)
 	return NULL;
 }
 
+/* What the children run: set up mode (argv[1]), say so on stdout, wait. */
 __attribute__((noreturn)) static void child(int argc, char **argv, char **envp)
 {
 	struct job j = { argv[0], strings_end(argc, argv, envp), argv[2], argv[1], 0 };
@@ -129,7 +131,7 @@ __attribute__((noreturn)) static void child(int argc, char **argv, char **envp)
 		pause();
 }
 
-/* 0 when the child could not set itself up for lack of a privilege. */
+/* A child in mode; 0 when it could not set itself up for lack of a privilege. */
 static pid_t spawn(const char *mode)
 {
 	int p[2];
@@ -165,6 +167,7 @@ static pid_t spawn(const char *mode)
 	return pid;
 }
 
+/* The cmdline of pid's first finding in r, or NULL. */
 static const char *cmdline_of(const struct mw_audit_report *r, pid_t pid)
 {
 	for (size_t i = 0; i < r->nfindings; i++)

@@ -66,6 +66,7 @@ static struct fixture fx[] = {
 };
 #define NFX (sizeof(fx) / sizeof(fx[0]))
 
+/* A memfd holding SCRIPT (mode, sealed as asked), or -1. */
 static int make_memfd(unsigned int flags, mode_t mode, bool seal)
 {
 	int fd = memfd_create("mw-script", flags);
@@ -79,7 +80,7 @@ static int make_memfd(unsigned int flags, mode_t mode, bool seal)
 	return fd;
 }
 
-/* In the child: fd 3 (and others) set up, then the exec. */
+/* In the child: fixture name set up (fd 3 and others), then its exec. */
 __attribute__((noreturn)) static void run(const char *name)
 {
 	char arg[64];
@@ -188,6 +189,7 @@ __attribute__((noreturn)) static void run(const char *name)
 	_exit(122);
 }
 
+/* Start fixture f, its stdin a pipe the test holds. */
 static void start(struct fixture *f)
 {
 	int p[2];
@@ -203,6 +205,7 @@ static void start(struct fixture *f)
 	f->stdin_w = p[1];
 }
 
+/* The finding of kind k about pid in r, or NULL. */
 static const struct mw_audit_finding *find(const struct mw_audit_report *r, pid_t pid, enum mw_audit_kind k)
 {
 	for (size_t i = 0; i < r->nfindings; i++)
@@ -253,6 +256,7 @@ static bool running(pid_t pid)
 	return !strstr(link, "memfd");
 }
 
+/* The comm of pid into buf; its first byte (0 when unread). */
 static char comm_of(pid_t pid, char *buf, size_t size)
 {
 	char path[64];
