@@ -215,6 +215,10 @@ enum mw__audit_outcome {
  * (for mw__audit_proc_nsfd()) until mw__audit_proc_done().
  */
 MW_HIDDEN int mw__audit_proc_read(struct mw__audit_collector *c, pid_t pid, struct mw__audit_proc *p);
+/* For a current process p that holds a memfd: its whole command line into
+ * c->args and the memfds its arguments name marked (script_fd; scripts.c).
+ * Its length; -ENOENT when p holds no memfd (nothing read); -errno. */
+MW_HIDDEN ssize_t mw__audit_scripts(struct mw__audit_collector *c, struct mw__audit_proc *p);
 /* Load the identity of the current process (comm, cmdline, cgroup,
  * container) if not yet done. 0 or -ENOMEM. */
 MW_HIDDEN int mw__audit_proc_ident(struct mw__audit_collector *c);

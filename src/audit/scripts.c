@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Scripts run from a memfd: the whole command line of a process that holds
+ * a memfd, and the memfds it holds at the fds its arguments name as files
+ * (/dev/fd/N and its kin, mw__proc_arg_fd()), marked for the rules
+ * (src/audit/rules.c: fileless_exec). Called by mw__audit_proc_ident()
+ * (proc.c), which keeps the command line's first bytes when asked.
+ */
+#include "audit/collect.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "proc/proc.h"
+
+/* The whole of the current process's /proc/PID/cmdline into c->args (up
+ * to MW__AUDIT_ARGS_MAX bytes). Returns its length, or -errno. */
+static ssize_t read_all_args(struct mw__audit_collector *c)
+{
+	char path[48];
+	MW_AUTOCLOSE int fd = -1;
+	size_t len = 0;
+
+	if (c->dirfd >= 0) {
+		fd = openat(c->dirfd, "cmdline", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	} else {
+		snprintf(path, sizeof(path), "%s/cmdline", c->pidname);
+		fd = openat(c->env->procfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	}
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		size_t want;
+		ssize_t n;
+
+		if (len == c->args_cap) {
+			size_t cap = c->args_cap ? 2 * c->args_cap : 4096;
+			char *a;
+
+			if (cap > MW__AUDIT_ARGS_MAX || !(a = realloc(c->args, cap)))
+				break;
+			c->args = a;
+			c->args_cap = cap;
+		}
+		want = c->args_cap - len;
+		n = read(fd, c->args + len, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if ((size_t)n < want) /* cmdline fills a read up to its end */
+			break;
+	}
+	return (ssize_t)len;
+}
+
+/* Does p hold a memfd (an fd, not only a mapping)? Its objects are read. */
+static bool holds_memfd(const struct mw__audit_proc *p)
+{
+	for (size_t i = 0; i < p->nobjs; i++)
+		if (p->objs[i].fd >= 0 && !p->objs[i].secret)
+			return true;
+	return false;
+}
+
+/* The object of the memfd p holds at fd (from every fd on a memfd that
+ * was read, objs.c: no syscall), or NULL. */
+static struct mw__audit_obj *own_memfd(struct mw__audit_collector *c, struct mw__audit_proc *p, int fd)
+{
+	size_t lo = 0, hi = c->nmemfds;
+
+	if (!c->nmemfds || c->memfds[0].fd > fd)
+		return NULL;
+	/* in fd order: the fd walk and the BPF records go up */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->memfds[mid].fd < fd)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == c->nmemfds || c->memfds[lo].fd != fd) {
+		/* not sorted after all: a linear look */
+		for (lo = 0; lo < c->nmemfds && c->memfds[lo].fd != fd; lo++)
+			;
+		if (lo == c->nmemfds)
+			return NULL;
+	}
+	for (size_t i = 0; i < p->nobjs; i++)
+		if (p->objs[i].fd >= 0 && !p->objs[i].secret && p->objs[i].dev == c->memfds[lo].dev &&
+		    p->objs[i].ino == c->memfds[lo].ino)
+			return &p->objs[i];
+	return NULL;
+}
+
+/* The current process's parent (its stat's fourth field), or 0. */
+static pid_t parent_of(struct mw__audit_collector *c)
+{
+	char buf[1024], path[48];
+	const char *q;
+	int ppid;
+
+	snprintf(path, sizeof(path), "%s/stat", c->pidname);
+	if (mw__proc_read_at(c->env->procfd, path, buf, sizeof(buf)) <= 0)
+		return 0;
+	q = strrchr(buf, ')');
+	return q && sscanf(q + 1, " %*c %d", &ppid) == 1 ? (pid_t)ppid : 0;
+}
+
+/* The object of the memfd p holds that is its parent's fd (a stat of a
+ * /proc magic link: it walks no path of the process's), or NULL. */
+static struct mw__audit_obj *parent_memfd(struct mw__audit_collector *c, struct mw__audit_proc *p, pid_t ppid,
+					  int fd)
+{
+	char name[64];
+	struct stat st;
+
+	snprintf(name, sizeof(name), "%d/fd/%d", (int)ppid, fd);
+	if (fstatat(c->env->procfd, name, &st, 0) < 0)
+		return NULL;
+	for (size_t i = 0; i < p->nobjs; i++)
+		if (p->objs[i].fd >= 0 && !p->objs[i].secret && p->objs[i].dev == (uint64_t)st.st_dev &&
+		    p->objs[i].ino == (uint64_t)st.st_ino)
+			return &p->objs[i];
+	return NULL;
+}
+
+/* qsort() order of ints. */
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Mark the memfds p holds at fds its arguments after the first
+ * (NUL-separated, len bytes of buf) name as files (mw__proc_arg_fd()): a
+ * script its interpreter runs from memory (src/audit/rules.c). Its own
+ * fds are looked up among those read (no syscall, however many the
+ * arguments name). Another process's fd counts when that process is its
+ * parent (the usual "sh /proc/$PPID/fd/N") and it holds the same memfd: a
+ * stat each, for the distinct fd numbers named, at most
+ * MW__AUDIT_PARENT_FDS of them. In a pid namespace of its own, where the
+ * numbers are not ours, /proc/PID/fd/N is its own fd N, else its parent's.
+ */
+#define MW__AUDIT_PARENT_FDS 1024
+static void mark_scripts(struct mw__audit_collector *c, struct mw__audit_proc *p, const char *buf, size_t len)
+{
+	const char *a = memchr(buf, '\0', len), *end = buf + len;
+	bool other_ns = p->pidns && c->env->self_ns && p->pidns != c->env->self_ns;
+	int pfd[MW__AUDIT_PARENT_FDS];
+	size_t npfd = 0;
+	pid_t ppid = -1;
+
+	while (a && ++a < end) {
+		const char *z = memchr(a, '\0', (size_t)(end - a));
+		pid_t other = 0;
+		int fd = mw__proc_arg_fd(a, z ? (size_t)(z - a) : (size_t)(end - a), p->id->pid, other_ns, &other);
+		struct mw__audit_obj *o = NULL;
+
+		a = z;
+		if (fd < 0)
+			continue;
+		if (!other)
+			o = own_memfd(c, p, fd);
+		if (o && o->script_fd < 0) {
+			char n[16];
+
+			snprintf(n, sizeof(n), "%d", fd);
+			o->script_fd = fd;
+			o->script_exec = p->id->comm && !strcmp(p->id->comm, n);
+		}
+		if (o || (!other && !other_ns))
+			continue;
+		/* another process's fd: its parent's? */
+		if (ppid < 0)
+			ppid = parent_of(c);
+		if (ppid > 0 && (other_ns || other == ppid) && npfd < MW__AUDIT_PARENT_FDS)
+			pfd[npfd++] = fd;
+	}
+	if (!npfd)
+		return;
+	qsort(pfd, npfd, sizeof(pfd[0]), cmp_int);
+	for (size_t k = 0; k < npfd; k++) {
+		struct mw__audit_obj *o;
+
+		if (k && pfd[k] == pfd[k - 1])
+			continue;
+		o = parent_memfd(c, p, ppid, pfd[k]);
+		if (o && o->script_fd < 0)
+			o->script_fd = o->fd;
+	}
+}
+
+ssize_t mw__audit_scripts(struct mw__audit_collector *c, struct mw__audit_proc *p)
+{
+	ssize_t len;
+
+	if (!holds_memfd(p))
+		return -ENOENT;
+	/* all of it: arguments padded past what is shown must not hide one
+	 * that names a memfd */
+	len = read_all_args(c);
+	if (len > 0)
+		mark_scripts(c, p, c->args, (size_t)len);
+	return len;
+}
