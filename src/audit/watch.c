@@ -40,6 +40,8 @@ struct wev {
 
 #define WATCH_MAX_EVENTS 4096 /* per call: more wait in the ring buffer or socket */
 #define WATCH_BATCH_MS 100     /* BPF: the longest an exec waits to be read */
+#define CN_BATCH 64            /* connector datagrams a recvmmsg() takes */
+#define CN_MSG_MAX 256         /* an event's datagram: 16 + 20 + 40 bytes, and room */
 
 struct mw_audit_watch {
 	struct mw_audit_opts opts;
@@ -51,31 +53,50 @@ struct mw_audit_watch {
 	struct mw_audit_watch_stats st;
 	struct wev *ev;             /* this call's events */
 	char *args;                 /* a command line (MW__AUDIT_ARGS_MAX bytes) */
+	void *cnbuf;                /* the connector's datagrams (CN_BATCH of CN_MSG_MAX) */
 	size_t nev;
 	uint64_t bpf_lost_seen;
 };
 
-/* Ask the connector for process events (or stop them). */
-static int cn_listen(int sock, enum proc_cn_mcast_op op)
+/* Since Linux 6.6 a listener may name the events it wants (struct
+ * proc_input; the uapi header of older kernels lacks it): the kernel then
+ * sends this socket exec events only, not the fork and exit of every
+ * process too. Older kernels ignore a request of this size. */
+struct mw_proc_input {
+	uint32_t mcast_op;   /* enum proc_cn_mcast_op */
+	uint32_t event_type; /* a mask of enum what: PROC_EVENT_EXEC */
+};
+
+/* Ask the connector for process events (or stop them): data is the
+ * operation (every kernel), or a struct mw_proc_input (Linux 6.6 on). */
+static int cn_send(int sock, const void *data, uint16_t len)
 {
-	/* nlmsghdr, cn_msg (whose data[] ends it), then the operation */
-	char buf[NLMSG_SPACE(sizeof(struct cn_msg) + sizeof(op))] __attribute__((aligned(8)));
+	/* nlmsghdr, cn_msg (whose data[] ends it), then the request */
+	char buf[NLMSG_SPACE(sizeof(struct cn_msg) + sizeof(struct mw_proc_input))] __attribute__((aligned(8)));
 	struct nlmsghdr *nl = (struct nlmsghdr *)buf;
 	struct cn_msg *cn = NLMSG_DATA(nl);
 
 	memset(buf, 0, sizeof(buf));
-	nl->nlmsg_len = NLMSG_LENGTH(sizeof(*cn) + sizeof(op));
+	nl->nlmsg_len = NLMSG_LENGTH(sizeof(*cn) + len);
 	nl->nlmsg_type = NLMSG_DONE;
 	cn->id.idx = CN_IDX_PROC;
 	cn->id.val = CN_VAL_PROC;
-	cn->len = sizeof(op);
-	memcpy(cn->data, &op, sizeof(op));
+	cn->len = len;
+	memcpy(cn->data, data, len);
 	return send(sock, buf, nl->nlmsg_len, 0) < 0 ? -errno : 0;
+}
+
+static int cn_listen(int sock, enum proc_cn_mcast_op op)
+{
+	uint32_t v = (uint32_t)op;
+
+	return cn_send(sock, &v, sizeof(v));
 }
 
 static int open_connector(void)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC };
+	struct mw_proc_input only_exec = { PROC_CN_MCAST_LISTEN, PROC_EVENT_EXEC };
 	int sock = socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_CONNECTOR);
 	int rcv = 4 << 20, err;
 
@@ -90,7 +111,11 @@ static int open_connector(void)
 		close(sock);
 		return err;
 	}
+	/* every kernel: all events; then, where understood, exec only (the
+	 * same listener: the kernel counts it once) */
 	err = cn_listen(sock, PROC_CN_MCAST_LISTEN);
+	if (!err)
+		err = cn_send(sock, &only_exec, sizeof(only_exec));
 	if (err) {
 		close(sock);
 		return err;
@@ -135,6 +160,10 @@ MW_API int mw_audit_watch_new(const struct mw_audit_opts *opts, struct mw_audit_
 	if (!err && (w->opts.flags & MW_AUDIT_F_NO_BPF || mw__exec_bpf_open(&w->bpf) < 0)) {
 		w->sock = open_connector();
 		err = w->sock < 0 ? w->sock : 0;
+		if (!err) {
+			w->cnbuf = malloc(CN_BATCH * CN_MSG_MAX);
+			err = w->cnbuf ? 0 : -ENOMEM;
+		}
 	}
 	if (err) {
 		mw_audit_watch_free(w);
@@ -171,21 +200,63 @@ MW_API void mw_audit_watch_free(struct mw_audit_watch *w)
 		close(w->procfd);
 	free(w->ev);
 	free(w->args);
+	free(w->cnbuf);
 	mw__audit_trust_free(&w->trust);
 	mw__audit_hcache_free(&w->hashes);
 	pthread_mutex_destroy(&w->hashes.lock);
 	free(w);
 }
 
-/* The pids of pending proc connector exec events (deduplicated) into w->ev. */
+/* One connector datagram: the exec event's pid, or 0 for anything else. */
+static pid_t cn_exec_pid(const char *buf, size_t len, uint64_t *execs)
+{
+	pid_t pid = 0;
+
+	for (const struct nlmsghdr *h = (const struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+		struct cn_msg cn;
+		struct proc_event ev;
+
+		if (h->nlmsg_type == NLMSG_NOOP || h->nlmsg_type == NLMSG_ERROR ||
+		    h->nlmsg_len < NLMSG_LENGTH(sizeof(cn)))
+			continue;
+		/* the event sits 4 bytes off an 8-byte boundary after the
+		 * 20-byte cn_msg: copied, not dereferenced in place */
+		memcpy(&cn, NLMSG_DATA(h), sizeof(cn));
+		if (cn.id.idx != CN_IDX_PROC || cn.id.val != CN_VAL_PROC ||
+		    h->nlmsg_len < NLMSG_LENGTH(sizeof(cn) + offsetof(struct proc_event, event_data) +
+						sizeof(ev.event_data.exec)))
+			continue;
+		memset(&ev, 0, sizeof(ev));
+		memcpy(&ev, (const char *)NLMSG_DATA(h) + sizeof(cn),
+		       h->nlmsg_len - NLMSG_LENGTH(sizeof(cn)) < sizeof(ev) ? h->nlmsg_len - NLMSG_LENGTH(sizeof(cn))
+									: sizeof(ev));
+		if (ev.what != PROC_EVENT_EXEC)
+			continue;
+		(*execs)++;
+		pid = ev.event_data.exec.process_tgid;
+	}
+	return pid;
+}
+
+/* The pids of pending proc connector exec events (deduplicated) into w->ev,
+ * up to CN_BATCH datagrams a system call. */
 static int drain_connector(struct mw_audit_watch *w)
 {
-	char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+	char (*bufs)[CN_MSG_MAX] = w->cnbuf;
+	struct mmsghdr msgs[CN_BATCH];
+	struct iovec iov[CN_BATCH];
 
 	for (;;) {
-		ssize_t len = recv(w->sock, buf, sizeof(buf), 0);
+		int n;
 
-		if (len < 0) {
+		memset(msgs, 0, sizeof(msgs));
+		for (int i = 0; i < CN_BATCH; i++) {
+			iov[i] = (struct iovec){ bufs[i], CN_MSG_MAX };
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		n = recvmmsg(w->sock, msgs, CN_BATCH, MSG_DONTWAIT, NULL);
+		if (n < 0) {
 			if (errno == EINTR)
 				return -EINTR;
 			if (errno == ENOBUFS) {
@@ -194,38 +265,21 @@ static int drain_connector(struct mw_audit_watch *w)
 			}
 			return 0; /* EAGAIN: drained */
 		}
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)len);
-		     h = NLMSG_NEXT(h, len)) {
-			struct cn_msg cn;
-			struct proc_event ev;
-			pid_t pid;
+		for (int i = 0; i < n; i++) {
+			pid_t pid = cn_exec_pid(bufs[i], msgs[i].msg_len, &w->st.execs);
 			bool dup = false;
 
-			if (h->nlmsg_type == NLMSG_NOOP || h->nlmsg_type == NLMSG_ERROR ||
-			    h->nlmsg_len < NLMSG_LENGTH(sizeof(cn)))
+			if (!pid)
 				continue;
-			/* the event sits 4 bytes off an 8-byte boundary after the
-			 * 20-byte cn_msg: copied, not dereferenced in place */
-			memcpy(&cn, NLMSG_DATA(h), sizeof(cn));
-			if (cn.id.idx != CN_IDX_PROC || cn.id.val != CN_VAL_PROC ||
-			    h->nlmsg_len < NLMSG_LENGTH(sizeof(cn) + offsetof(struct proc_event, event_data) +
-							sizeof(ev.event_data.exec)))
-				continue;
-			memset(&ev, 0, sizeof(ev));
-			memcpy(&ev, (const char *)NLMSG_DATA(h) + sizeof(cn),
-			       h->nlmsg_len - NLMSG_LENGTH(sizeof(cn)) < sizeof(ev)
-				       ? h->nlmsg_len - NLMSG_LENGTH(sizeof(cn)) : sizeof(ev));
-			if (ev.what != PROC_EVENT_EXEC)
-				continue;
-			w->st.execs++;
-			pid = ev.event_data.exec.process_tgid;
-			for (size_t i = 0; i < w->nev && !dup; i++)
-				dup = w->ev[i].pid == pid;
+			for (size_t k = 0; k < w->nev && !dup; k++)
+				dup = w->ev[k].pid == pid;
 			if (!dup && w->nev < WATCH_MAX_EVENTS)
 				w->ev[w->nev++] = (struct wev){ .pid = pid };
 			else if (!dup)
 				w->st.lost++; /* more than a call takes: as good as dropped */
 		}
+		if (n < CN_BATCH)
+			return 0; /* what was queued is read */
 	}
 }
 
