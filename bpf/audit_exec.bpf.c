@@ -46,6 +46,8 @@ typedef struct { unsigned int val; } kuid_t;
 struct cred { kuid_t uid; kuid_t euid; } PA;
 struct inode___uid { kuid_t i_uid; } PA;
 struct mm_struct { unsigned long arg_start, arg_end; } PA;
+struct fdtable { unsigned int max_fds; struct file **fd; } PA;
+struct files_struct { struct fdtable *fdt; } PA;
 struct task_struct {
 	int pid;
 	int tgid;
@@ -53,6 +55,7 @@ struct task_struct {
 	__u64 self_exec_id;
 	const struct cred *real_cred;
 	struct mm_struct *mm;
+	struct files_struct *files;
 } PA;
 struct shmem_inode_info { unsigned int seals; struct inode vfs_inode; } PA;
 struct hugetlbfs_inode_info { unsigned int seals; struct inode vfs_inode; } PA;
@@ -132,22 +135,49 @@ static __always_inline void dirs_of(struct file *file, struct mw_exec_rec *r)
 	r->ndirs = n;
 }
 
+/* Is its fd 0 a memfd (an interpreter reading its program from memory:
+ * sh < memfd)? Its inode and seals, then. */
+static __always_inline void stdin_of(struct task_struct *task, struct mw_exec_rec *r)
+{
+	struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
+	struct file *f = NULL;
+	struct inode *inode;
+	const char *nm;
+
+	if (!fds || BPF_CORE_READ(task, files, fdt, max_fds) < 1 || bpf_probe_read_kernel(&f, sizeof(f), fds) || !f)
+		return;
+	if (!(BPF_CORE_READ(f, f_path.mnt, mnt_flags) & MNT_INTERNAL))
+		return;
+	nm = r->stdin_name;
+	if (bpf_probe_read_kernel_str(r->stdin_name, sizeof(r->stdin_name), BPF_CORE_READ(f, f_path.dentry, d_name.name)) <
+		    7 ||
+	    nm[0] != 'm' || nm[1] != 'e' || nm[2] != 'm' || nm[3] != 'f' || nm[4] != 'd' || nm[5] != ':')
+		return;
+	inode = BPF_CORE_READ(f, f_inode);
+	r->flags |= MW_EXEC_STDIN_MEMFD;
+	r->stdin_ino = BPF_CORE_READ(inode, i_ino);
+	r->stdin_dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	r->stdin_seals = read_seals(inode, BPF_CORE_READ(inode, i_sb, s_magic));
+}
+
 /* Worth waking the watcher for: an executable with no name in any
- * filesystem (a memfd, an unlinked file), or arguments that may name an fd
- * ("/fd/" in them: /dev/fd/N, /proc/self/fd/N...), or that the record
- * does not hold (none read, or more than MW_EXEC_ARGS bytes). */
+ * filesystem (a memfd, an unlinked file), a memfd on its standard input,
+ * or arguments that may name an fd ("/fd/" or "/std" in them: /dev/fd/N,
+ * /proc/self/fd/N, /dev/stdin...), or that the record does not hold (none
+ * read, or more than MW_EXEC_ARGS bytes). */
 static __always_inline bool urgent(const struct mw_exec_rec *r)
 {
 	__u32 n = r->nargs;
 
-	if (r->flags & (MW_EXEC_UNLINKED | MW_EXEC_INTERNAL))
+	if (r->flags & (MW_EXEC_UNLINKED | MW_EXEC_INTERNAL | MW_EXEC_STDIN_MEMFD))
 		return true;
 	if (n == 0 || n >= MW_EXEC_ARGS)
 		return true;
 	for (__u32 i = 0; i + 3 < MW_EXEC_ARGS; i++) {
 		if (i + 3 >= n)
 			break;
-		if (r->args[i] == '/' && r->args[i + 1] == 'f' && r->args[i + 2] == 'd' && r->args[i + 3] == '/')
+		if (r->args[i] == '/' && ((r->args[i + 1] == 'f' && r->args[i + 2] == 'd' && r->args[i + 3] == '/') ||
+					  (r->args[i + 1] == 's' && r->args[i + 2] == 't' && r->args[i + 3] == 'd')))
 			return true;
 	}
 	return false;
@@ -172,6 +202,7 @@ static __always_inline void record(struct task_struct *task, int old_pid, struct
 	/* all but the arguments' bytes (past nargs: never read) */
 	__builtin_memset(r, 0, __builtin_offsetof(struct mw_exec_rec, args));
 	r->seals = -1;
+	r->stdin_seals = -1;
 	r->pid = (__u32)BPF_CORE_READ(task, tgid);
 	r->old_pid = (__u32)old_pid;
 	r->exec_id = BPF_CORE_READ(task, self_exec_id);
@@ -191,6 +222,7 @@ static __always_inline void record(struct task_struct *task, int old_pid, struct
 		if (n && !bpf_probe_read_user(r->args, n, (const void *)as))
 			r->nargs = n;
 	}
+	stdin_of(task, r);
 	file = BPF_CORE_READ(bprm, file);
 	inode = BPF_CORE_READ(file, f_inode);
 	sb = BPF_CORE_READ(inode, i_sb);

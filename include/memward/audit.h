@@ -45,9 +45,11 @@ enum mw_audit_kind {
 	 * package upgrade also leaves " (deleted)" behind; else high, whatever
 	 * the path reads, since a mount namespace of the process's own makes
 	 * any path). Also a script run from a memfd: the process holds a
-	 * memfd at an fd (3 or more) its arguments name as a file (/dev/fd/N,
+	 * memfd at an fd its arguments name as a file (/dev/fd/N, /dev/stdin,
 	 * /proc/self/fd/N...: what fexecve() of a "#!" memfd gives its
-	 * interpreter); object and fd are the memfd's; critical when the
+	 * interpreter), or it is an interpreter (a shell, python... by the
+	 * name of its executable) whose standard input is a memfd (high);
+	 * object and fd are the memfd's; critical when the
 	 * process is named N (the kernel's name after an exec of fd N, before
 	 * Linux 6.14) and its contents are not sealed, else high. */
 	MW_AUDIT_FILELESS_EXEC = 0,

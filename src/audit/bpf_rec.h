@@ -92,6 +92,8 @@ struct mw_brec_proc {
 #define MW_EXEC_SEALS    0x10u /* seals read (shmem or hugetlbfs inode) */
 #define MW_EXEC_UID      0x40u /* uid read */
 #define MW_EXEC_DIRS_CUT 0x20u /* dirs[] holds the nearest MW_EXEC_DEPTH only */
+#define MW_EXEC_STDIN_MEMFD 0x80u /* its fd 0 is a memfd (stdin_ino, stdin_seals):
+				   * an interpreter's program, maybe */
 
 #define MW_EXEC_NAME_MAX 64
 #define MW_EXEC_PATH_MAX 128
@@ -124,6 +126,12 @@ struct mw_exec_rec {
 	__u32 ndirs;
 	__u32 uid;        /* the file's owner (initial user namespace), with MW_EXEC_UID */
 	char dirs[MW_EXEC_DEPTH][MW_EXEC_COMP];
+	/* its standard input, with MW_EXEC_STDIN_MEMFD: the memfd's inode
+	 * and seals (-1 unread) */
+	__u64 stdin_ino;
+	__s32 stdin_seals;
+	__u32 stdin_dev;  /* s_dev, kernel encoding */
+	char stdin_name[MW_EXEC_NAME_MAX]; /* "memfd:NAME" */
 	/* the first nargs bytes of its arguments (NUL-separated, as
 	 * /proc/PID/cmdline): a script's interpreter run on /dev/fd/N */
 	__u32 nargs;

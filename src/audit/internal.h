@@ -96,6 +96,9 @@ struct mw__audit_obj {
 	 * argument and the name "N"). -1 none. */
 	int script_fd;
 	bool script_exec;
+	/* script_fd 0 given to an interpreter as its standard input, named by
+	 * no argument (sh < memfd: it reads its program from there) */
+	bool script_stdin;
 	/* An executable mapping of an object with no name in any filesystem
 	 * that is not a memfd: an unlinked or O_TMPFILE file, anonymous shared
 	 * memory, a SysV segment (stat_known: nlink 0 checked). */

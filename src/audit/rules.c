@@ -348,8 +348,10 @@ static int rule_exec_memfd(struct mw__audit_report *r, const struct mw__audit_ob
  * the interpreter of a "#!" script gets "/dev/fd/N" as an argument, and
  * before Linux 6.14 the name "N"; later kernels name it after the
  * interpreter's file): critical, high when the contents are sealed (no
- * script is trusted: the trusted set is of binaries). A program given a
- * memfd of data that way is reported too: the command line cannot tell.
+ * script is trusted: the trusted set is of binaries). An interpreter
+ * (a shell, python...) whose standard input is a memfd: high, it reads its
+ * program from there (sh < memfd). A program given a memfd of data that
+ * way is reported too: the command line cannot tell.
  */
 static int rule_script(struct mw__audit_report *r, const struct mw__audit_obj *o, const struct inode_state *s,
 		       const char *name)
@@ -362,6 +364,11 @@ static int rule_script(struct mw__audit_report *r, const struct mw__audit_obj *o
 				  "runs a script from a memfd (seals: %s): its interpreter was started by an "
 				  "exec of fd %d (argument /dev/fd/%d, name \"%d\"): fileless execution",
 				  s->sn, o->script_fd, o->script_fd, o->script_fd);
+	else if (o->script_stdin)
+		f = mw__audit_add(r, o->id, MW_AUDIT_FILELESS_EXEC, MW_AUDIT_HIGH, name,
+				  "an interpreter whose standard input is a memfd (seals: %s): it runs the "
+				  "program it reads from memory (fileless execution), or is fed data that way",
+				  s->sn);
 	else
 		f = mw__audit_add(r, o->id, MW_AUDIT_FILELESS_EXEC, MW_AUDIT_HIGH, name,
 				  "names a memfd it holds (fd %d, seals: %s) as a file on its command line: "

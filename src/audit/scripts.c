@@ -2,8 +2,9 @@
 /*
  * Scripts run from a memfd: the whole command line of a process that holds
  * a memfd, and the memfds it holds at the fds its arguments name as files
- * (/dev/fd/N and its kin, mw__proc_arg_fd()), marked for the rules
- * (src/audit/rules.c: fileless_exec). Called by mw__audit_proc_ident()
+ * (/dev/fd/N and its kin, mw__proc_arg_fd()), or, for an interpreter, at
+ * its standard input, marked for the rules (src/audit/rules.c:
+ * fileless_exec). Called by mw__audit_proc_ident()
  * (proc.c), which keeps the command line's first bytes when asked.
  */
 #include "audit/collect.h"
@@ -200,6 +201,22 @@ static void mark_scripts(struct mw__audit_collector *c, struct mw__audit_proc *p
 	}
 }
 
+/* An interpreter (mw__proc_is_interpreter(): a shell, python...) whose
+ * standard input is a memfd runs the program it reads from there, as
+ * "sh < /dev/fd/3" does, with no argument naming it. */
+static void mark_stdin(struct mw__audit_collector *c, struct mw__audit_proc *p)
+{
+	struct mw__audit_obj *o;
+
+	if (!p->id->exe || !mw__proc_is_interpreter(p->id->exe))
+		return;
+	o = own_memfd(c, p, 0);
+	if (o && o->script_fd < 0) {
+		o->script_fd = 0;
+		o->script_stdin = true;
+	}
+}
+
 ssize_t mw__audit_scripts(struct mw__audit_collector *c, struct mw__audit_proc *p)
 {
 	ssize_t len;
@@ -211,5 +228,6 @@ ssize_t mw__audit_scripts(struct mw__audit_collector *c, struct mw__audit_proc *
 	len = read_all_args(c);
 	if (len > 0)
 		mark_scripts(c, p, c->args, (size_t)len);
+	mark_stdin(c, p);
 	return len;
 }

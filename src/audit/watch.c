@@ -6,8 +6,11 @@
  * fileless process that exits before it is read is still reported, by
  * the rules, from what the kernel knew), else from the proc connector
  * (NETLINK_CONNECTOR, CN_IDX_PROC; PROC_EVENT_EXEC since 2.6.15: a pid only).
- * The cost per event is at most one readlink of /proc/PID/exe; only a
- * process whose executable is a memfd or an unlinked file is read fully
+ * The cost per event is a readlink of /proc/PID/exe, with the proc
+ * connector also a read of /proc/PID/cmdline (and for an interpreter a
+ * readlink of its fd 0); only a process whose executable is a memfd or an
+ * unlinked file, whose arguments name one of its fds, or an interpreter
+ * whose stdin is a memfd, is read fully
  * (through the same collectors and rules as a scan), so a machine running a
  * thousand execs a second costs little. Fileless libraries loaded later
  * are a matter for the periodic scans.
@@ -305,7 +308,8 @@ static bool args_name_fd(const char *buf, size_t len, pid_t pid)
 
 /* Worth a full read? 1: its executable is a memfd or an unlinked file;
  * 2: asked with_args (no exec record tells its arguments), its arguments
- * name one of its fds; 0 neither; -1 when it exited (or exec'd again)
+ * name one of its fds, or it is an interpreter whose fd 0 is a memfd; 0
+ * neither; -1 when it exited (or exec'd again)
  * before the exe link could be read. */
 static int interesting(struct mw_audit_watch *w, pid_t pid, bool with_args)
 {
@@ -322,6 +326,14 @@ static int interesting(struct mw_audit_watch *w, pid_t pid, bool with_args)
 		return 1;
 	if (!with_args)
 		return 0;
+	link[n] = '\0';
+	if (mw__proc_is_interpreter(link)) {
+		/* an interpreter reading its program from a memfd (sh < memfd) */
+		snprintf(name, sizeof(name), "%d/fd/0", (int)pid);
+		n = readlinkat(w->procfd, name, link, sizeof(link) - 1);
+		if (n > 0 && mw__link_classify(link, (size_t)n, NULL) == MW__LINK_MEMFD)
+			return 2;
+	}
 	snprintf(name, sizeof(name), "%d/cmdline", (int)pid);
 	n = mw__proc_read_at(w->procfd, name, w->args, MW__AUDIT_ARGS_MAX);
 	return n > 0 && args_name_fd(w->args, (size_t)n, pid) ? 2 : 0;
@@ -331,6 +343,12 @@ static int interesting(struct mw_audit_watch *w, pid_t pid, bool with_args)
 static bool rec_script(const struct mw_exec_rec *r)
 {
 	return args_name_fd(r->args, r->nargs < MW_EXEC_ARGS ? r->nargs : MW_EXEC_ARGS, (pid_t)r->pid);
+}
+
+/* An interpreter whose standard input was a memfd at its exec. */
+static bool rec_stdin(const struct mw_exec_rec *r)
+{
+	return (r->flags & MW_EXEC_STDIN_MEMFD) && mw__proc_is_interpreter(r->name);
 }
 
 /* The record holds the first MW_EXEC_ARGS bytes of the arguments only, or
@@ -395,18 +413,14 @@ static char *rec_exe_path(const struct mw_exec_rec *r)
 	return strdup(buf);
 }
 
-/* Findings about a process from its exec record alone (it exited, or exec'd
- * again, before it could be read): the same rules as a scan, on what the
- * kernel knew at exec. 0 or -ENOMEM. */
-static int judge_record(struct mw_audit_watch *w, struct mw__audit_report *rep, const struct mw_exec_rec *r)
+/* The identity of a process from its exec record alone (kept by rep), or
+ * NULL (no memory). */
+static struct mw__audit_ident *rec_ident(struct mw__audit_report *rep, const struct mw_exec_rec *r)
 {
-	struct mw__audit_proc p = { 0 };
 	struct mw__audit_ident *id = calloc(1, sizeof(*id));
-	size_t first = rep->pub.nfindings;
-	int err;
 
 	if (!id)
-		return -ENOMEM;
+		return NULL;
 	id->pid = (pid_t)r->pid;
 	id->uid = r->ruid;
 	id->comm = strdup(r->comm);
@@ -418,8 +432,23 @@ static int judge_record(struct mw_audit_watch *w, struct mw__audit_report *rep, 
 	if (!id->comm || !id->exe || !id->cmdline || !id->cgroup || !id->container || !id->pod ||
 	    mw__audit_keep_ident(rep, id) < 0) {
 		mw__audit_ident_free(id);
-		return -ENOMEM;
+		return NULL;
 	}
+	return id;
+}
+
+/* Findings about a process from its exec record alone (it exited, or exec'd
+ * again, before it could be read): the same rules as a scan, on what the
+ * kernel knew at exec. 0 or -ENOMEM. */
+static int judge_record(struct mw_audit_watch *w, struct mw__audit_report *rep, const struct mw_exec_rec *r)
+{
+	struct mw__audit_proc p = { 0 };
+	struct mw__audit_ident *id = rec_ident(rep, r);
+	size_t first = rep->pub.nfindings;
+	int err;
+
+	if (!id)
+		return -ENOMEM;
 	p.id = id;
 	p.id_loaded = true;
 	p.exe.fi.dev = makedev(r->dev >> 20, r->dev & 0xfffff);
@@ -439,6 +468,33 @@ static int judge_record(struct mw_audit_watch *w, struct mw__audit_report *rep, 
 	return err;
 }
 
+/* The finding about an interpreter started with a memfd on its standard
+ * input (rec_stdin()) that exited before it could be read: what the scan
+ * would say (src/audit/rules.c), from the record. 0 or -ENOMEM. */
+static int judge_stdin_record(struct mw__audit_report *rep, const struct mw_exec_rec *r)
+{
+	struct mw__audit_ident *id = rec_ident(rep, r);
+	char object[MW_EXEC_NAME_MAX + 32], sn[128];
+	struct mw_audit_finding *f;
+
+	if (!id)
+		return -ENOMEM;
+	snprintf(object, sizeof(object), "/%.*s%s", MW_EXEC_NAME_MAX, r->stdin_name, MW_PROC_DELETED);
+	mw__audit_seal_names(r->stdin_seals, sn, sizeof(sn));
+	f = mw__audit_add(rep, id, MW_AUDIT_FILELESS_EXEC, MW_AUDIT_HIGH, object,
+			  "an interpreter whose standard input is a memfd (seals: %s): it runs the program it "
+			  "reads from memory (fileless execution), or is fed data that way",
+			  sn);
+	if (!f)
+		return -ENOMEM;
+	f->dev = makedev(r->stdin_dev >> 20, r->stdin_dev & 0xfffff);
+	f->ino = r->stdin_ino;
+	f->seals = r->stdin_seals;
+	f->fd = 0;
+	f->exec_record = true;
+	return 0;
+}
+
 /* Was the exec of record r covered by what the scan found (a finding about
  * that pid's executable, the same inode)? The inode number alone: stat's
  * st_dev is not the superblock's s_dev on btrfs subvolumes and some
@@ -452,6 +508,16 @@ static bool covered(const struct mw_audit_report *rep, const struct mw_exec_rec 
 		    (f->kind == MW_AUDIT_FILELESS_EXEC || f->kind == MW_AUDIT_SEALED_EXEC))
 			return true;
 	}
+	return false;
+}
+
+/* The same for the memfd on its standard input (rec_stdin()): any
+ * finding about that pid and that inode. */
+static bool covered_stdin(const struct mw_audit_report *rep, const struct mw_exec_rec *r)
+{
+	for (size_t k = 0; rep && k < rep->nfindings; k++)
+		if (rep->findings[k]->pid == (pid_t)r->pid && rep->findings[k]->ino == r->stdin_ino)
+			return true;
 	return false;
 }
 
@@ -510,11 +576,15 @@ static int inspect(struct mw_audit_watch *w, const pid_t *look, const bool *must
 	 * missing list: the record tells more). */
 	for (size_t i = 0; !r && i < w->nev; i++) {
 		const struct wev *e = &w->ev[i];
+		bool exe = e->has_rec && rec_fileless(&e->rec) && !covered(*out, &e->rec);
+		bool in = e->has_rec && rec_stdin(&e->rec) && !covered_stdin(*out, &e->rec);
 
-		if (!e->has_rec || !rec_fileless(&e->rec) || covered(*out, &e->rec) || !rec_selected(w, &e->rec))
+		if (!(exe || in) || !rec_selected(w, &e->rec))
 			continue;
 		w->st.unread++;
-		r = judge_record(w, rep, &e->rec);
+		r = exe ? judge_record(w, rep, &e->rec) : 0;
+		if (!r && in)
+			r = judge_stdin_record(rep, &e->rec);
 		/* the record says more than the scan's "missing" pid */
 		if (!r)
 			drop_missing(rep, e->pid);
@@ -586,7 +656,7 @@ MW_API int mw_audit_watch_next(struct mw_audit_watch *w, int timeout_ms, struct 
 			continue;
 		/* with a record, a named executable that is now gone is no
 		 * news: the kernel said what it was */
-		k = e->has_rec && (rec_fileless(&e->rec) || rec_script(&e->rec)) ? 1
+		k = e->has_rec && (rec_fileless(&e->rec) || rec_script(&e->rec) || rec_stdin(&e->rec)) ? 1
 										    : interesting(w, e->pid, !e->has_rec ||
 													  rec_args_cut(&e->rec));
 		if (k > 0) {
@@ -597,7 +667,7 @@ MW_API int mw_audit_watch_next(struct mw_audit_watch *w, int timeout_ms, struct 
 			gone[ngone++] = e->pid;
 			w->st.unread++;
 		}
-		any_rec |= e->has_rec && rec_fileless(&e->rec);
+		any_rec |= e->has_rec && (rec_fileless(&e->rec) || rec_stdin(&e->rec));
 	}
 	w->st.inspected += nlook;
 	if (nlook || ngone || any_rec)

@@ -65,6 +65,8 @@ static int path_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t *
 
 	while (k < 7 && component(arg, len, &i, &c[k], &n[k]))
 		k++;
+	if (k == 2 && is(c[0], n[0], "dev")) /* udev's and systemd's links to /proc/self/fd/0..2 */
+		return is(c[1], n[1], "stdin") ? 0 : is(c[1], n[1], "stdout") ? 1 : is(c[1], n[1], "stderr") ? 2 : -1;
 	if (k == 7 || k < 3)
 		return -1;
 	if (k == 3 && is(c[0], n[0], "dev") && is(c[1], n[1], "fd"))
@@ -79,7 +81,7 @@ static int path_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t *
 			return -1;
 		fd = number(c[k - 1], n[k - 1]);
 	}
-	return fd > 2 ? (int)fd : -1;
+	return fd >= 0 ? (int)fd : -1;
 }
 
 int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t *other)
@@ -104,4 +106,33 @@ int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t 
 			return fd;
 	}
 	return -1;
+}
+
+/* A name of an interpreter's program as installed (bash, python3.11,
+ * perl5.36.0, ksh93, tclsh8.6): the name with its trailing version
+ * (digits, dots, hyphens) removed. */
+static const char *const interpreters[] = {
+	/* shells */
+	"sh", "ash", "dash", "bash", "rbash", "zsh", "ksh", "mksh", "lksh", "pdksh", "oksh", "yash", "posh",
+	"csh", "tcsh", "fish", "elvish", "xonsh", "nu", "osh", "ysh", "busybox", "toybox",
+	/* languages that run a program read from standard input */
+	"python", "pypy", "perl", "ruby", "jruby", "node", "nodejs", "deno", "bun", "php", "php-cgi", "lua",
+	"luajit", "tclsh", "wish", "expect", "Rscript", "R", "julia", "guile", "racket", "pwsh", "gdb",
+	"sqlite", "m4", "jshell", "scala", "groovy", "elixir", "erl", "swipl", "ocaml", "ghci", "raku",
+	"rakudo", "pike", "vim", "nvim", "ex",
+};
+
+bool mw__proc_is_interpreter(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	size_t n;
+
+	b = b ? b + 1 : path;
+	n = strlen(b);
+	while (n > 1 && ((b[n - 1] >= '0' && b[n - 1] <= '9') || b[n - 1] == '.' || b[n - 1] == '-'))
+		n--;
+	for (size_t i = 0; i < sizeof(interpreters) / sizeof(interpreters[0]); i++)
+		if (is(b, n, interpreters[i]))
+			return true;
+	return false;
 }

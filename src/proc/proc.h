@@ -123,11 +123,20 @@ MW_HIDDEN int mw__proc_fd_walk_checked(int fdfd, unsigned int mask,
  * after an option in the same argument ("-f/dev/fd/3", "--file=/dev/fd/3").
  * What an exec of an fd (fexecve(3), execveat(2) with AT_EMPTY_PATH) gives
  * a script's interpreter, and what one runs by hand on a script held in
- * memory. Not recognised: fds 0, 1 and 2 (standard streams: a service's
- * input may be a memfd of data), relative paths, "..", paths through a
- * symlink of the process's own.
+ * memory. /dev/stdin, /dev/stdout and /dev/stderr are fds 0, 1 and 2.
+ * Not recognised: relative paths, "..", paths through a symlink of the
+ * process's own.
  */
 MW_HIDDEN int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t *other);
+
+/*
+ * Is the executable at path (or a file name) an interpreter, a program
+ * that runs a program it reads, from its standard input too: a shell, a
+ * scripting language (python3.11, perl5.36.0: the version suffix is
+ * ignored)? By its name only: a copy of an interpreter under another name
+ * is not recognised.
+ */
+MW_HIDDEN bool mw__proc_is_interpreter(const char *path);
 
 /* ---- another process's open file --------------------------------------- */
 

@@ -142,8 +142,9 @@ static pid_t fileless(int ms, bool sealed, double *t_exec, uint64_t *ino)
 /* A script run from a memfd that lives 1 s: by an exec of the memfd
  * (how 0: the kernel runs /bin/sh /dev/fd/3), or by hand (1: sh
  * /proc/self/fd/3, the memfd without exec bits; 2: more than the exec
- * record's 512 bytes of arguments before /dev/fd/3). Its exe
- * is /bin/sh: only its arguments tell. */
+ * record's 512 bytes of arguments before /dev/fd/3; 3: sh < memfd, no
+ * argument; 4: sh /dev/stdin, the memfd on its stdin). Its exe is
+ * /bin/sh: only its arguments, or its stdin, tell. */
 static pid_t script(int how)
 {
 	static const char text[] = "#!/bin/sh\nsleep 1\n";
@@ -159,6 +160,10 @@ static pid_t script(int how)
 		if (how == 1) {
 			if (fchmod(3, 0600) == 0)
 				execl("/bin/sh", "sh", "/proc/self/fd/3", (char *)NULL);
+		} else if (how == 3 || how == 4) {
+			/* the memfd on its stdin: sh < memfd, sh /dev/stdin */
+			if (lseek(3, 0, SEEK_SET) == 0 && dup2(3, 0) == 0 && close(3) == 0)
+				execl("/bin/sh", "sh", how == 4 ? "/dev/stdin" : NULL, (char *)NULL);
 		} else if (how == 2) {
 			/* past the 512 bytes of arguments the exec record holds
 			 * (as $0 of sh -c: a multi-call busybox picks its
@@ -414,8 +419,9 @@ static void run_source(const char *memward, bool no_bpf, bool raw, bool expect_b
 	}
 	/* scripts from a memfd: at their exec, from the exec record's
 	 * arguments (BPF) or /proc/PID/cmdline (the connector) */
-	for (int how = 0; how < 3; how++) {
-		static const char *const hows[] = { "fexecve", "sh /proc/self/fd/3", "700 bytes of arguments first" };
+	for (int how = 0; how < 5; how++) {
+		static const char *const hows[] = { "fexecve", "sh /proc/self/fd/3", "700 bytes of arguments first",
+						    "sh < memfd", "sh /dev/stdin < memfd" };
 		char line[8192], srcs[64];
 		double t_seen = 0;
 		pid_t p = script(how);
@@ -430,6 +436,32 @@ static void run_source(const char *memward, bool no_bpf, bool raw, bool expect_b
 		live_wait(p);
 	}
 	check_gone(&o, watcher, src, !strncmp(src, "bpf_", 4), journal, dir);
+	if (!strncmp(src, "bpf_", 4)) {
+		/* sh < memfd that exited before the watch could read it: the
+		 * exec record says what its stdin was */
+		char line[8192], srcs[64];
+		double t_seen = 0;
+		const char *want[] = { "\"kind\":\"fileless_exec\"", "\"severity\":\"high\"", "\"exec_record\":true",
+				       "/memfd:mw-wsrc-script", srcs, NULL };
+		pid_t p;
+
+		kill(watcher, SIGSTOP);
+		p = fork();
+		REQUIRE(p >= 0, "fork");
+		if (p == 0) {
+			int m = memfd_create("mw-wsrc-script", 0);
+
+			if (m >= 0 && write(m, "exit 7\n", 7) == 7 && lseek(m, 0, SEEK_SET) == 0 && dup2(m, 0) == 0)
+				execl("/bin/sh", "sh", (char *)NULL);
+			_exit(122);
+		}
+		CHECK(live_wait(p) == 7, "%s: sh < memfd (pid %d) did not run its program", src, (int)p);
+		kill(watcher, SIGCONT);
+		snprintf(srcs, sizeof(srcs), "\"source\":\"%s\"", src);
+		CHECK(wait_line(&o, p, want, 10, line, sizeof(line), &t_seen),
+		      "%s: sh < memfd (pid %d), gone before it was read: no high fileless_exec from the exec record",
+		      src, (int)p);
+	}
 	/* a process read through /proc is not reported again from its exec
 	 * record: one line each */
 	for (int i = 0; i < N_LIVE; i++) {
