@@ -21,10 +21,17 @@
  *  - a script run from a memfd (fexecve of a "#!/bin/sh" memfd, sh
  *    /proc/self/fd/3 by hand, and the same after 700 bytes of arguments),
  *    whose exe is /bin/sh, is reported as fileless_exec at its exec (its
- *    arguments name the memfd's fd).
+ *    arguments name the memfd's fd);
+ *  - a program exec'd by its path (nothing at its exec to report at once:
+ *    with BPF its record waits for the next batch) that unlinks itself
+ *    while the watch is stopped is reported, once the watch runs again,
+ *    as the fileless_exec of an unlinked file, high (its state when the
+ *    event is read: the unlink came after the exec).
  *
  * usage: live-audit-watch-source MEMWARD
  *        live-audit-watch-source --live MS   (what the memfd copies run)
+ *        live-audit-watch-source --unlink-live MS  (unlinks its own file,
+ *              writes a byte to fd 3, lives MS)
  */
 #include "watch.h"
 #include "kernel.h"
@@ -137,6 +144,27 @@ static pid_t fileless(int ms, bool sealed, double *t_exec, uint64_t *ino)
 	}
 	close(p[0]);
 	return pid;
+}
+
+/* A copy of this program at path (mode 0755, no writer left open). */
+static int copy_self(const char *path)
+{
+	int in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC), out;
+	struct stat st;
+	int err = 0;
+
+	if (in < 0)
+		return -1;
+	out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	if (out < 0 || fstat(in, &st) < 0)
+		err = -1;
+	for (off_t off = 0; !err && off < st.st_size;)
+		if (sendfile(out, in, &off, (size_t)(st.st_size - off)) <= 0)
+			err = -1;
+	if (out >= 0)
+		close(out);
+	close(in);
+	return err;
 }
 
 /* A script run from a memfd that lives 1 s: by an exec of the memfd
@@ -436,6 +464,48 @@ static void run_source(const char *memward, bool no_bpf, bool raw, bool expect_b
 		live_wait(p);
 	}
 	check_gone(&o, watcher, src, !strncmp(src, "bpf_", 4), journal, dir);
+	{
+		/* a named program that unlinks itself after its exec, the
+		 * watch stopped until the unlink is done: its exec event is
+		 * read after (with BPF, in a batch, not at once) and must
+		 * find the file gone */
+		char path[96], line[8192], exe[160], srcs[64];
+		const char *want[] = { "\"kind\":\"fileless_exec\"", "\"severity\":\"high\"", "\"event\":\"exec\"",
+				       exe, srcs, NULL };
+		double t_cont, t_seen = 0;
+		int sync[2];
+		char b;
+		pid_t p;
+
+		snprintf(path, sizeof(path), "%s/named-prog", dir);
+		snprintf(exe, sizeof(exe), "\"exe\":\"%s (deleted)\"", path);
+		snprintf(srcs, sizeof(srcs), "\"source\":\"%s\"", src);
+		REQUIRE(copy_self(path) == 0, "copy of this program to %s", path);
+		REQUIRE(pipe2(sync, O_CLOEXEC) == 0, "pipe");
+		kill(watcher, SIGSTOP);
+		p = fork();
+		REQUIRE(p >= 0, "fork");
+		if (p == 0) {
+			char *argv[] = { path, "--unlink-live", "5000", NULL };
+
+			if (dup2(sync[1], 3) == 3)
+				execv(path, argv);
+			_exit(122);
+		}
+		close(sync[1]);
+		CHECK(read(sync[0], &b, 1) == 1, "%s: %s did not unlink itself", src, path);
+		close(sync[0]);
+		kill(watcher, SIGCONT);
+		t_cont = now_s();
+		CHECK(wait_line(&o, p, want, 4, line, sizeof(line), &t_seen),
+		      "%s: a program that unlinked itself after its exec (pid %d) not reported while it ran", src,
+		      (int)p);
+		if (t_seen > 0)
+			live_note("%s: an exec with nothing to report at once, then an unlink: its line %.0f ms after "
+				  "the watch ran again", src, (t_seen - t_cont) * 1e3);
+		kill(p, SIGKILL);
+		live_wait(p);
+	}
 	if (!strncmp(src, "bpf_", 4)) {
 		/* sh < memfd that exited before the watch could read it: the
 		 * exec record says what its stdin was */
@@ -485,6 +555,19 @@ int main(int argc, char **argv)
 {
 	int cerr, berr;
 
+	if (argc == 3 && !strcmp(argv[1], "--unlink-live")) {
+		char self[PATH_MAX];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+		if (n <= 0)
+			return 121;
+		self[n] = '\0';
+		if (unlink(self) < 0 || write(3, "u", 1) != 1)
+			return 122;
+		close(3);
+		usleep((useconds_t)atoi(argv[2]) * 1000);
+		return 0;
+	}
 	if (argc == 3 && !strcmp(argv[1], "--live")) {
 		usleep((useconds_t)atoi(argv[2]) * 1000);
 		return 0;
