@@ -110,7 +110,9 @@ int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t 
 
 /* A name of an interpreter's program as installed (bash, python3.11,
  * perl5.36.0, ksh93, tclsh8.6): the name with its trailing version
- * (digits, dots, hyphens) removed. */
+ * (digits, dots, hyphens) removed; or one of these names followed by a
+ * digit or a dot and anything (perl5.36-x86_64-linux-gnu, Debian's second
+ * perl; python3.11-dbg; vim.basic; busybox.static). */
 static const char *const interpreters[] = {
 	/* shells */
 	"sh", "ash", "dash", "bash", "rbash", "zsh", "ksh", "mksh", "lksh", "pdksh", "oksh", "yash", "posh",
@@ -131,8 +133,12 @@ bool mw__proc_is_interpreter(const char *path)
 	n = strlen(b);
 	while (n > 1 && ((b[n - 1] >= '0' && b[n - 1] <= '9') || b[n - 1] == '.' || b[n - 1] == '-'))
 		n--;
-	for (size_t i = 0; i < sizeof(interpreters) / sizeof(interpreters[0]); i++)
-		if (is(b, n, interpreters[i]))
+	for (size_t i = 0; i < sizeof(interpreters) / sizeof(interpreters[0]); i++) {
+		size_t k = strlen(interpreters[i]);
+
+		if (is(b, n, interpreters[i]) || (strlen(b) > k && !memcmp(b, interpreters[i], k) &&
+						  ((b[k] >= '0' && b[k] <= '9') || b[k] == '.')))
 			return true;
+	}
 	return false;
 }

@@ -70,6 +70,13 @@ static void interpreters(void **state)
 	assert_true(mw__proc_is_interpreter("/usr/bin/tclsh8.6"));
 	assert_true(mw__proc_is_interpreter("/bin/busybox"));
 	assert_true(mw__proc_is_interpreter("node"));
+	/* a version, then more: Debian's second perl, vim's variants */
+	assert_true(mw__proc_is_interpreter("/usr/bin/perl5.36-x86_64-linux-gnu"));
+	assert_true(mw__proc_is_interpreter("/usr/bin/python3.11-dbg"));
+	assert_true(mw__proc_is_interpreter("/usr/bin/vim.basic"));
+	assert_true(mw__proc_is_interpreter("/usr/bin/busybox.static"));
+	assert_false(mw__proc_is_interpreter("/usr/bin/sh-x"));
+	assert_false(mw__proc_is_interpreter("/usr/bin/exa"));
 	assert_false(mw__proc_is_interpreter("/usr/bin/cat"));
 	assert_false(mw__proc_is_interpreter("/usr/bin/shx"));
 	assert_false(mw__proc_is_interpreter("/usr/bin/sha256sum"));
