@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,25 @@ static struct mw__audit_obj *parent_memfd(struct mw__audit_collector *c, struct 
 	return NULL;
 }
 
+/* The current process's working directory (its cwd link) into buf
+ * (size bytes, NUL-terminated); its length, or 0 when unread. */
+static size_t cwd_of(struct mw__audit_collector *c, char *buf, size_t size)
+{
+	char path[48];
+	ssize_t n;
+
+	if (c->dirfd >= 0) {
+		n = readlinkat(c->dirfd, "cwd", buf, size - 1);
+	} else {
+		snprintf(path, sizeof(path), "%s/cwd", c->pidname);
+		n = readlinkat(c->env->procfd, path, buf, size - 1);
+	}
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return (size_t)n;
+}
+
 /* qsort() order of ints. */
 static int cmp_int(const void *a, const void *b)
 {
@@ -149,7 +169,8 @@ static int cmp_int(const void *a, const void *b)
  * arguments name). Another process's fd counts when that process is its
  * parent (the usual "sh /proc/$PPID/fd/N") and it holds the same memfd: a
  * stat each, for the distinct fd numbers named, at most
- * MW__AUDIT_PARENT_FDS of them. In a pid namespace of its own, where the
+ * MW__AUDIT_PARENT_FDS of them. A relative argument that may name an fd
+ * ("3", "fd/3") is taken from its working directory, read once. In a pid namespace of its own, where the
  * numbers are not ours, /proc/PID/fd/N is its own fd N, else its parent's.
  */
 #define MW__AUDIT_PARENT_FDS 1024
@@ -158,15 +179,25 @@ static void mark_scripts(struct mw__audit_collector *c, struct mw__audit_proc *p
 	const char *a = memchr(buf, '\0', len), *end = buf + len;
 	bool other_ns = p->pidns && c->env->self_ns && p->pidns != c->env->self_ns;
 	int pfd[MW__AUDIT_PARENT_FDS];
-	size_t npfd = 0;
+	size_t npfd = 0, ncwd = 0;
 	pid_t ppid = -1;
+	char cwd[PATH_MAX];
+	bool cwd_read = false;
 
 	while (a && ++a < end) {
 		const char *z = memchr(a, '\0', (size_t)(end - a));
+		size_t n = z ? (size_t)(z - a) : (size_t)(end - a);
 		pid_t other = 0;
-		int fd = mw__proc_arg_fd(a, z ? (size_t)(z - a) : (size_t)(end - a), p->id->pid, other_ns, &other);
+		int fd = mw__proc_arg_fd(a, n, p->id->pid, other_ns, &other);
 		struct mw__audit_obj *o = NULL;
 
+		/* "sh 3" run in /proc/self/fd: from its working directory */
+		if (fd < 0 && mw__proc_arg_maybe_relative_fd(a, n)) {
+			if (!cwd_read)
+				ncwd = cwd_of(c, cwd, sizeof(cwd));
+			cwd_read = true;
+			fd = mw__proc_arg_fd_at(cwd, ncwd, a, n, p->id->pid, other_ns, &other);
+		}
 		a = z;
 		if (fd < 0)
 			continue;
@@ -201,14 +232,15 @@ static void mark_scripts(struct mw__audit_collector *c, struct mw__audit_proc *p
 	}
 }
 
-/* An interpreter (mw__proc_is_interpreter(): a shell, python...) whose
- * standard input is a memfd runs the program it reads from there, as
- * "sh < /dev/fd/3" does, with no argument naming it. */
-static void mark_stdin(struct mw__audit_collector *c, struct mw__audit_proc *p)
+/* An interpreter (mw__proc_runs_interpreter(): a shell, python..., or a
+ * dynamic loader run on one) whose standard input is a memfd runs the
+ * program it reads from there, as "sh < /dev/fd/3" does, with no argument
+ * naming it. args: its arguments (len bytes), NULL if unread. */
+static void mark_stdin(struct mw__audit_collector *c, struct mw__audit_proc *p, const char *args, size_t len)
 {
 	struct mw__audit_obj *o;
 
-	if (!p->id->exe || !mw__proc_is_interpreter(p->id->exe))
+	if (!p->id->exe || !mw__proc_runs_interpreter(p->id->exe, args, len))
 		return;
 	o = own_memfd(c, p, 0);
 	if (o && o->script_fd < 0) {
@@ -228,6 +260,6 @@ ssize_t mw__audit_scripts(struct mw__audit_collector *c, struct mw__audit_proc *
 	len = read_all_args(c);
 	if (len > 0)
 		mark_scripts(c, p, c->args, (size_t)len);
-	mark_stdin(c, p);
+	mark_stdin(c, p, len > 0 ? c->args : NULL, len > 0 ? (size_t)len : 0);
 	return len;
 }

@@ -289,18 +289,31 @@ static int drain_connector(struct mw_audit_watch *w)
 /* Do the arguments after the first (len bytes, NUL-separated) name an fd
  * of process pid as a file (/dev/fd/N: a script's interpreter run on a
  * file it holds, maybe a memfd)? Any pid number: the process may be in a
- * pid namespace of its own (the read that follows tells). */
-static bool args_name_fd(const char *buf, size_t len, pid_t pid)
+ * pid namespace of its own (the read that follows tells). A relative one
+ * that may name an fd ("sh 3" in /proc/self/fd) is taken from its
+ * working directory, read once. */
+static bool args_name_fd(struct mw_audit_watch *w, const char *buf, size_t len, pid_t pid)
 {
 	const char *a = memchr(buf, '\0', len), *end = buf + len;
+	char name[32], cwd[PATH_MAX];
+	ssize_t ncwd = -1;
 
 	while (a && ++a < end) {
 		const char *z = memchr(a, '\0', (size_t)(end - a));
-
+		size_t n = z ? (size_t)(z - a) : (size_t)(end - a);
 		pid_t other;
 
-		if (mw__proc_arg_fd(a, z ? (size_t)(z - a) : (size_t)(end - a), pid, true, &other) >= 0)
+		if (mw__proc_arg_fd(a, n, pid, true, &other) >= 0)
 			return true;
+		if (mw__proc_arg_maybe_relative_fd(a, n)) {
+			if (ncwd < 0) {
+				snprintf(name, sizeof(name), "%d/cwd", (int)pid);
+				ncwd = readlinkat(w->procfd, name, cwd, sizeof(cwd));
+				ncwd = ncwd < 0 ? 0 : ncwd;
+			}
+			if (mw__proc_arg_fd_at(cwd, (size_t)ncwd, a, n, pid, true, &other) >= 0)
+				return true;
+		}
 		a = z;
 	}
 	return false;
@@ -327,8 +340,9 @@ static int interesting(struct mw_audit_watch *w, pid_t pid, bool with_args)
 	if (!with_args)
 		return 0;
 	link[n] = '\0';
-	if (mw__proc_is_interpreter(link)) {
-		/* an interpreter reading its program from a memfd (sh < memfd) */
+	if (mw__proc_is_interpreter(link) || mw__proc_is_loader(link)) {
+		/* an interpreter reading its program from a memfd (sh < memfd;
+		 * ld.so /bin/sh < memfd: the scan reads its arguments) */
 		snprintf(name, sizeof(name), "%d/fd/0", (int)pid);
 		n = readlinkat(w->procfd, name, link, sizeof(link) - 1);
 		if (n > 0 && mw__link_classify(link, (size_t)n, NULL) == MW__LINK_MEMFD)
@@ -336,19 +350,13 @@ static int interesting(struct mw_audit_watch *w, pid_t pid, bool with_args)
 	}
 	snprintf(name, sizeof(name), "%d/cmdline", (int)pid);
 	n = mw__proc_read_at(w->procfd, name, w->args, MW__AUDIT_ARGS_MAX);
-	return n > 0 && args_name_fd(w->args, (size_t)n, pid) ? 2 : 0;
+	return n > 0 && args_name_fd(w, w->args, (size_t)n, pid) ? 2 : 0;
 }
 
 /* Its exec record's arguments name one of its fds. */
-static bool rec_script(const struct mw_exec_rec *r)
+static bool rec_script(struct mw_audit_watch *w, const struct mw_exec_rec *r)
 {
-	return args_name_fd(r->args, r->nargs < MW_EXEC_ARGS ? r->nargs : MW_EXEC_ARGS, (pid_t)r->pid);
-}
-
-/* An interpreter whose standard input was a memfd at its exec. */
-static bool rec_stdin(const struct mw_exec_rec *r)
-{
-	return (r->flags & MW_EXEC_STDIN_MEMFD) && mw__proc_is_interpreter(r->name);
+	return args_name_fd(w, r->args, r->nargs < MW_EXEC_ARGS ? r->nargs : MW_EXEC_ARGS, (pid_t)r->pid);
 }
 
 /* The record holds the first MW_EXEC_ARGS bytes of the arguments only, or
@@ -357,6 +365,19 @@ static bool rec_stdin(const struct mw_exec_rec *r)
 static bool rec_args_cut(const struct mw_exec_rec *r)
 {
 	return r->nargs == 0 || r->nargs >= MW_EXEC_ARGS;
+}
+
+/* An interpreter whose standard input was a memfd at its exec: by its
+ * name, or a dynamic loader whose arguments name one (any loader whose
+ * arguments the record does not hold whole: the program may be past
+ * them). */
+static bool rec_stdin(const struct mw_exec_rec *r)
+{
+	if (!(r->flags & MW_EXEC_STDIN_MEMFD))
+		return false;
+	if (mw__proc_is_loader(r->name) && rec_args_cut(r))
+		return true;
+	return mw__proc_runs_interpreter(r->name, r->args, r->nargs < MW_EXEC_ARGS ? r->nargs : MW_EXEC_ARGS);
 }
 
 
@@ -656,7 +677,7 @@ MW_API int mw_audit_watch_next(struct mw_audit_watch *w, int timeout_ms, struct 
 			continue;
 		/* with a record, a named executable that is now gone is no
 		 * news: the kernel said what it was */
-		k = e->has_rec && (rec_fileless(&e->rec) || rec_script(&e->rec) || rec_stdin(&e->rec)) ? 1
+		k = e->has_rec && (rec_fileless(&e->rec) || rec_script(w, &e->rec) || rec_stdin(&e->rec)) ? 1
 										    : interesting(w, e->pid, !e->has_rec ||
 													  rec_args_cut(&e->rec));
 		if (k > 0) {

@@ -11,6 +11,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The next path component of p[*i..len) (repeated slashes and "."
@@ -56,18 +57,84 @@ static long long number(const char *c, size_t n)
 	return v <= INT_MAX ? v : -1;
 }
 
-/* The fd a whole path names (see mw__proc_arg_fd()), or -1. */
-static int path_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t *other)
+/* The deepest path that names an fd: /proc/WHO/task/TID/fd/N, with room
+ * for the links below. */
+#define PATH_DEPTH 8
+
+/* A path's components with "." and ".." resolved (resolve()). */
+struct comps {
+	const char *c[PATH_DEPTH];
+	size_t n[PATH_DEPTH];
+	size_t k;    /* components kept */
+	size_t over; /* more beneath them than kept: no fd */
+};
+
+static void push(struct comps *s, const char *c, size_t n)
 {
-	const char *c[7];
-	size_t n[7], i = 0, k = 0;
+	if (s->k < PATH_DEPTH && !s->over) {
+		s->c[s->k] = c;
+		s->n[s->k++] = n;
+	} else {
+		s->over++;
+	}
+}
+
+/*
+ * The components of the absolute path p (len bytes) into *s, "." dropped
+ * and ".." climbing one up, as the kernel walks it (links) or as a URL's
+ * path is normalised (!links: by the words alone). The links are the
+ * usual ones to /proc/self/fd (udev's, systemd's): /dev/fd is
+ * /proc/self/fd, /dev/stdin /proc/self/fd/0 (stdout 1, stderr 2), so that
+ * "/dev/fd/../fd/3" is /proc/self/fd/3 as the kernel sees it. A ".."
+ * above a name that does not exist is taken as the words say: more paths
+ * are taken for fds than the kernel would open, none fewer.
+ */
+static void resolve(const char *p, size_t len, bool links, struct comps *s)
+{
+	static const char *const self_fd[] = { "proc", "self", "fd" };
+	static const char *const std[] = { "0", "1", "2" };
+	const char *c;
+	size_t i = 0, n;
+
+	s->k = s->over = 0;
+	while (component(p, len, &i, &c, &n)) {
+		if (is(c, n, "..")) {
+			if (s->over)
+				s->over--;
+			else if (s->k)
+				s->k--;
+			continue;
+		}
+		push(s, c, n);
+		if (!links || s->k != 2 || s->over || !is(s->c[0], s->n[0], "dev"))
+			continue;
+		if (is(s->c[1], s->n[1], "fd") || is(s->c[1], s->n[1], "stdin") || is(s->c[1], s->n[1], "stdout") ||
+		    is(s->c[1], s->n[1], "stderr")) {
+			int which = is(s->c[1], s->n[1], "stdin") ? 0 : is(s->c[1], s->n[1], "stdout") ? 1
+								    : is(s->c[1], s->n[1], "stderr") ? 2 : -1;
+
+			s->k = 0;
+			for (size_t w = 0; w < 3; w++)
+				push(s, self_fd[w], strlen(self_fd[w]));
+			if (which >= 0)
+				push(s, std[which], 1);
+		}
+	}
+}
+
+/* The fd the resolved components name (see mw__proc_arg_fd()), or -1. */
+static int comps_fd(const struct comps *s, pid_t pid, bool any_pid, pid_t *other)
+{
+	const char *const *c = s->c;
+	const size_t *n = s->n;
+	size_t k = s->k;
 	long long fd = -1, who;
 
-	while (k < 7 && component(arg, len, &i, &c[k], &n[k]))
-		k++;
+	if (s->over)
+		return -1;
 	if (k == 2 && is(c[0], n[0], "dev")) /* udev's and systemd's links to /proc/self/fd/0..2 */
 		return is(c[1], n[1], "stdin") ? 0 : is(c[1], n[1], "stdout") ? 1 : is(c[1], n[1], "stderr") ? 2 : -1;
-	if (k == 7 || k < 3)
+	if (k > 6 || k < 3)
 		return -1;
 	if (k == 3 && is(c[0], n[0], "dev") && is(c[1], n[1], "fd"))
 		fd = number(c[2], n[2]);
@@ -84,10 +151,29 @@ static int path_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t *
 	return fd >= 0 ? (int)fd : -1;
 }
 
-int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t *other)
+/* The fd the path from arg to its end names, walked either way (resolve()). */
+static int path_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t *other)
+{
+	struct comps s;
+	int fd;
+
+	for (int links = 1; links >= 0; links--) {
+		resolve(arg, len, links, &s);
+		*other = 0;
+		fd = comps_fd(&s, pid, any_pid, other);
+		if (fd >= 0)
+			return fd;
+	}
+	return -1;
+}
+
+/* mw__proc_arg_fd() on arg as it is. */
+static int plain_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t *other)
 {
 	/* the path may follow an option in the same argument (-f/dev/fd/3,
-	 * --file=/dev/fd/3): from every "/dev/" or "/proc/" to the end */
+	 * --file=/dev/fd/3) or a URL's scheme (file:///dev/fd/3,
+	 * file://localhost/dev/fd/3): from every "/dev/" or "/proc/" to the
+	 * end ("/x/../dev/fd/3" too: ".." climbs no higher than "/") */
 	for (size_t at = 0; at < len; at++) {
 		size_t s = at;
 		int fd;
@@ -100,12 +186,97 @@ int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t 
 			s++;
 		if (!(len - s >= 4 && !memcmp(arg + s, "dev/", 4)) && !(len - s >= 5 && !memcmp(arg + s, "proc/", 5)))
 			continue;
-		*other = 0;
 		fd = path_fd(arg + at, len - at, pid, any_pid, other);
 		if (fd >= 0)
 			return fd;
 	}
+	*other = 0;
 	return -1;
+}
+
+static int hexval(char h)
+{
+	return h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+}
+
+/* Decode the %XX escapes of buf[0..*len) in place; true if there was one. */
+static bool unescape(char *buf, size_t *len)
+{
+	size_t o = 0;
+	bool any = false;
+
+	for (size_t i = 0; i < *len; i++) {
+		if (buf[i] == '%' && i + 2 < *len && hexval(buf[i + 1]) >= 0 && hexval(buf[i + 2]) >= 0) {
+			buf[o++] = (char)(hexval(buf[i + 1]) * 16 + hexval(buf[i + 2]));
+			i += 2;
+			any = true;
+		} else {
+			buf[o++] = buf[i];
+		}
+	}
+	*len = o;
+	return any;
+}
+
+int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t *other)
+{
+	char small[512], *buf;
+	size_t n = len;
+	int fd = plain_arg_fd(arg, len, pid, any_pid, other);
+
+	if (fd >= 0 || !(memchr(arg, '%', len) || memchr(arg, '?', len) || memchr(arg, '#', len)))
+		return fd;
+	/* As a URL (file:///dev/fd/%33, file:///dev/fd/3?x: Node's --import):
+	 * its query and fragment dropped, its escapes decoded, more than once
+	 * (%2533) */
+	buf = n <= sizeof(small) ? small : malloc(n);
+	if (!buf)
+		return -1;
+	memcpy(buf, arg, n);
+	for (int round = 0; round < 4; round++) {
+		char *q = memchr(buf, '?', n), *h = memchr(buf, '#', n);
+		bool decoded;
+
+		if (q)
+			n = (size_t)(q - buf);
+		if (h && h < buf + n)
+			n = (size_t)(h - buf);
+		decoded = unescape(buf, &n);
+		if (round && !decoded)
+			break;
+		fd = plain_arg_fd(buf, n, pid, any_pid, other);
+		if (fd >= 0 || !decoded)
+			break;
+	}
+	if (buf != small)
+		free(buf);
+	return fd;
+}
+
+bool mw__proc_arg_maybe_relative_fd(const char *arg, size_t len)
+{
+	size_t s = len;
+
+	if (!len || arg[0] == '/' || arg[len - 1] == '/')
+		return false;
+	while (s > 0 && arg[s - 1] != '/')
+		s--;
+	return number(arg + s, len - s) >= 0 || is(arg + s, len - s, "stdin") || is(arg + s, len - s, "stdout") ||
+	       is(arg + s, len - s, "stderr");
+}
+
+int mw__proc_arg_fd_at(const char *cwd, size_t ncwd, const char *arg, size_t len, pid_t pid, bool any_pid,
+		       pid_t *other)
+{
+	char buf[PATH_MAX + 256];
+
+	*other = 0;
+	if (!ncwd || cwd[0] != '/' || ncwd + 1 + len > sizeof(buf))
+		return -1;
+	memcpy(buf, cwd, ncwd);
+	buf[ncwd] = '/';
+	memcpy(buf + ncwd + 1, arg, len);
+	return mw__proc_arg_fd(buf, ncwd + 1 + len, pid, any_pid, other);
 }
 
 /* A name of an interpreter's program as installed (bash, python3.11,
@@ -124,21 +295,60 @@ static const char *const interpreters[] = {
 	"rakudo", "pike", "vim", "nvim", "ex",
 };
 
-bool mw__proc_is_interpreter(const char *path)
+/* mw__proc_is_interpreter() on the len bytes of path. */
+static bool interpreter_n(const char *path, size_t len)
 {
-	const char *b = strrchr(path, '/');
-	size_t n;
+	const char *b = path;
+	size_t n, all;
 
-	b = b ? b + 1 : path;
-	n = strlen(b);
+	for (size_t i = 0; i < len; i++)
+		if (path[i] == '/')
+			b = path + i + 1;
+	all = n = len - (size_t)(b - path);
 	while (n > 1 && ((b[n - 1] >= '0' && b[n - 1] <= '9') || b[n - 1] == '.' || b[n - 1] == '-'))
 		n--;
 	for (size_t i = 0; i < sizeof(interpreters) / sizeof(interpreters[0]); i++) {
 		size_t k = strlen(interpreters[i]);
 
-		if (is(b, n, interpreters[i]) || (strlen(b) > k && !memcmp(b, interpreters[i], k) &&
-						  ((b[k] >= '0' && b[k] <= '9') || b[k] == '.')))
+		if (is(b, n, interpreters[i]) ||
+		    (all > k && !memcmp(b, interpreters[i], k) && ((b[k] >= '0' && b[k] <= '9') || b[k] == '.')))
 			return true;
+	}
+	return false;
+}
+
+bool mw__proc_is_interpreter(const char *path)
+{
+	return interpreter_n(path, strlen(path));
+}
+
+bool mw__proc_is_loader(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	b = b ? b + 1 : path;
+	return (!strncmp(b, "ld-", 3) || !strncmp(b, "ld.", 3) || !strncmp(b, "ld64.", 5)) && strstr(b, ".so");
+}
+
+bool mw__proc_runs_interpreter(const char *exe, const char *args, size_t len)
+{
+	const char *a, *end = args + len;
+
+	if (mw__proc_is_interpreter(exe))
+		return true;
+	if (!mw__proc_is_loader(exe) || !args)
+		return false;
+	/* The program a loader loads is one of its arguments, after its
+	 * own options and theirs (--library-path DIR, --argv0 NAME...):
+	 * any of them, so that no option it knows and we do not hides it. */
+	a = memchr(args, '\0', len);
+	while (a && ++a < end) {
+		const char *z = memchr(a, '\0', (size_t)(end - a));
+		size_t n = z ? (size_t)(z - a) : (size_t)(end - a);
+
+		if (interpreter_n(a, n))
+			return true;
+		a = z;
 	}
 	return false;
 }

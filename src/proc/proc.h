@@ -124,10 +124,31 @@ MW_HIDDEN int mw__proc_fd_walk_checked(int fdfd, unsigned int mask,
  * What an exec of an fd (fexecve(3), execveat(2) with AT_EMPTY_PATH) gives
  * a script's interpreter, and what one runs by hand on a script held in
  * memory. /dev/stdin, /dev/stdout and /dev/stderr are fds 0, 1 and 2.
- * Not recognised: relative paths, "..", paths through a symlink of the
+ * ".." climbs as the kernel would through the links /dev/fd,
+ * /dev/stdin... to /proc/self/fd, and as a URL's path does (by the words):
+ * either way counts. As a URL, too: the query and fragment dropped, %XX
+ * escapes decoded ("file:///dev/fd/%33" is fd 3). Relative paths: see
+ * mw__proc_arg_fd_at(). Not recognised: paths through a symlink of the
  * process's own.
  */
 MW_HIDDEN int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t *other);
+
+/*
+ * Might a relative argument (len bytes) name an fd from some directory
+ * ("3" in /proc/self/fd, "fd/3" or "stdin" in /dev)? Its last component is
+ * a number or stdin, stdout, stderr. Tells when the process's working
+ * directory is worth reading for mw__proc_arg_fd_at().
+ */
+MW_HIDDEN bool mw__proc_arg_maybe_relative_fd(const char *arg, size_t len);
+
+/*
+ * mw__proc_arg_fd() on a relative argument taken from the working
+ * directory cwd (ncwd bytes, absolute: its /proc/PID/cwd link): "3" from
+ * "/proc/PID/fd" is fd 3. -1 when it names none, or cwd is not absolute
+ * or the two are longer than PATH_MAX.
+ */
+MW_HIDDEN int mw__proc_arg_fd_at(const char *cwd, size_t ncwd, const char *arg, size_t len, pid_t pid, bool any_pid,
+				 pid_t *other);
 
 /*
  * Is the executable at path (or a file name) an interpreter, a program
@@ -137,6 +158,24 @@ MW_HIDDEN int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid, bool any_p
  * is not recognised.
  */
 MW_HIDDEN bool mw__proc_is_interpreter(const char *path);
+
+/*
+ * Is the executable at path a dynamic loader (ld-linux-x86-64.so.2,
+ * ld.so.1, ld64.so.2, ld-musl-x86_64.so.1: "ld-", "ld." or "ld64." and
+ * ".so" in its name), which, run as a command, loads and runs the program
+ * its arguments name (ld.so /bin/sh)?
+ */
+MW_HIDDEN bool mw__proc_is_loader(const char *path);
+
+/*
+ * Does a process whose executable is exe, with arguments args (len bytes,
+ * NUL-separated, the program's name first; may be NULL), run an
+ * interpreter (mw__proc_is_interpreter())? The executable is one, or a
+ * dynamic loader (mw__proc_is_loader()) one of whose arguments after the
+ * first is one: ld.so runs a program it is given by path, after its own
+ * options.
+ */
+MW_HIDDEN bool mw__proc_runs_interpreter(const char *exe, const char *args, size_t len);
 
 /* ---- another process's open file --------------------------------------- */
 

@@ -10,6 +10,7 @@
 #define MW_LIVE_H
 
 #include <dirent.h>
+#include <elf.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <errno.h>
@@ -296,6 +297,33 @@ static inline void live_public_copy_remove(const char *path)
 		}
 		rmdir(dir);
 	}
+}
+
+/* The dynamic loader an ELF program names (its PT_INTERP: ld.so run as a
+ * command loads it, "ld.so /bin/sh"), into buf; false for a static
+ * program (the guests' busybox) or one unread. */
+static inline bool live_loader_of(const char *prog, char *buf, size_t size)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	bool ok = false;
+	int fd = open(prog, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	if (pread(fd, &eh, sizeof(eh), 0) == (ssize_t)sizeof(eh) && !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
+	    eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(ph)) {
+		for (unsigned int i = 0; i < eh.e_phnum && !ok; i++) {
+			if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) != (ssize_t)sizeof(ph))
+				break;
+			if (ph.p_type != PT_INTERP || !ph.p_filesz || ph.p_filesz >= size)
+				continue;
+			ok = pread(fd, buf, ph.p_filesz, (off_t)ph.p_offset) == (ssize_t)ph.p_filesz &&
+			     buf[ph.p_filesz - 1] == '\0' && access(buf, X_OK) == 0;
+		}
+	}
+	close(fd);
+	return ok;
 }
 
 static inline int live_done(void)

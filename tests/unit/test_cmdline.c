@@ -59,6 +59,120 @@ static void names_no_fd(void **state)
 	assert_int_equal(fd_of("/tmp/dev/fd/3x", 10, false, NULL), -1);
 }
 
+/* ".." climbs as the kernel walks the links /dev/fd, /dev/stdin to
+ * /proc/self/fd, and as a URL's path is normalised (by the words) */
+static void names_fds_dotdot(void **state)
+{
+	(void)state;
+	assert_int_equal(fd_of("/dev/fd/../fd/3", 10, false, NULL), 3);
+	assert_int_equal(fd_of("/dev/fd/../task/11/fd/4", 10, false, NULL), 4);  /* /proc/self/task/11/fd/4 */
+	assert_int_equal(fd_of("/dev/fd/../../self/fd/5", 10, false, NULL), 5);  /* /proc/self/fd/5 */
+	assert_int_equal(fd_of("/dev/stdin/../6", 10, false, NULL), 6);          /* /proc/self/fd/6 */
+	assert_int_equal(fd_of("/dev/fd/x/../3", 10, false, NULL), 3);
+	assert_int_equal(fd_of("/tmp/../dev/fd/3", 10, false, NULL), 3);
+	assert_int_equal(fd_of("/proc/self/fd/../fd/7", 10, false, NULL), 7);
+	assert_int_equal(fd_of("/proc/self/../self/fd/8", 10, false, NULL), 8);
+	assert_int_equal(fd_of("/dev/fd/a/b/c/d/e/f/g/h/i/../../../../../../../../../3", 10, false, NULL), 3);
+	assert_int_equal(fd_of("/dev/fd/3/..", 10, false, NULL), -1);
+	assert_int_equal(fd_of("/dev/fd/a/b/c/d/e/f/g/h/i/../3", 10, false, NULL), -1);
+}
+
+/* a file: URL, Node's --import: escapes decoded, query and fragment dropped */
+static void names_fds_url(void **state)
+{
+	(void)state;
+	assert_int_equal(fd_of("file:///dev/fd/%33", 10, false, NULL), 3);
+	assert_int_equal(fd_of("--import=file:///dev/fd/%33", 10, false, NULL), 3);
+	assert_int_equal(fd_of("file:///%64ev%2Ffd%2f3", 10, false, NULL), 3);
+	assert_int_equal(fd_of("file:///dev/fd/%2533", 10, false, NULL), 3);
+	assert_int_equal(fd_of("file://localhost/proc/self/fd/4", 10, false, NULL), 4);
+	assert_int_equal(fd_of("file:///dev/fd/3?x=1", 10, false, NULL), 3);
+	assert_int_equal(fd_of("file:///dev/fd/3#top", 10, false, NULL), 3);
+	assert_int_equal(fd_of("file:///dev/fd/%2E%2E/fd/3", 10, false, NULL), 3);
+	assert_int_equal(fd_of("file:///dev/fd/%3", 10, false, NULL), -1);
+	assert_int_equal(fd_of("file:///dev/fd/%41", 10, false, NULL), -1);
+	assert_int_equal(fd_of("file:///tmp/x?/dev/fd/3", 10, false, NULL), 3); /* the raw path, as sh would see it */
+	{
+		/* longer than the stack buffer */
+		char big[2000];
+
+		memset(big, 'a', sizeof(big));
+		memcpy(big, "file:///dev/fd/%33?", 19);
+		big[sizeof(big) - 1] = '\0';
+		assert_int_equal(fd_of(big, 10, false, NULL), 3);
+	}
+}
+
+/* a relative path, from the working directory */
+static void names_fds_relative(void **state)
+{
+	pid_t other = -1;
+	const char *cwd = "/proc/10/fd", *dev = "/dev", *tmp = "/tmp";
+
+	(void)state;
+	assert_true(mw__proc_arg_maybe_relative_fd("3", 1));
+	assert_true(mw__proc_arg_maybe_relative_fd("fd/3", 4));
+	assert_true(mw__proc_arg_maybe_relative_fd("stdin", 5));
+	assert_true(mw__proc_arg_maybe_relative_fd("./self/fd/12", 12));
+	assert_false(mw__proc_arg_maybe_relative_fd("/dev/fd/3", 9));
+	assert_false(mw__proc_arg_maybe_relative_fd("-c", 2));
+	assert_false(mw__proc_arg_maybe_relative_fd("03", 2));
+	assert_false(mw__proc_arg_maybe_relative_fd("3/", 2));
+	assert_false(mw__proc_arg_maybe_relative_fd("", 0));
+	assert_int_equal(mw__proc_arg_fd_at(cwd, strlen(cwd), "3", 1, 10, false, &other), 3);
+	assert_int_equal(other, 0);
+	assert_int_equal(mw__proc_arg_fd_at(cwd, strlen(cwd), "3", 1, 12, false, &other), 3);
+	assert_int_equal(other, 10);
+	assert_int_equal(mw__proc_arg_fd_at(dev, strlen(dev), "fd/3", 4, 10, false, &other), 3);
+	assert_int_equal(mw__proc_arg_fd_at(dev, strlen(dev), "stdin", 5, 10, false, &other), 0);
+	assert_int_equal(mw__proc_arg_fd_at(tmp, strlen(tmp), "3", 1, 10, false, &other), -1);
+	assert_int_equal(mw__proc_arg_fd_at(tmp, strlen(tmp), "../dev/fd/3", 11, 10, false, &other), 3);
+	assert_int_equal(mw__proc_arg_fd_at("", 0, "3", 1, 10, false, &other), -1);
+	assert_int_equal(mw__proc_arg_fd_at("proc/10/fd", 10, "3", 1, 10, false, &other), -1);
+}
+
+/* NUL-separated arguments, for mw__proc_runs_interpreter() */
+static bool runs(const char *exe, const char *const *argv)
+{
+	char buf[512];
+	size_t n = 0;
+
+	for (; *argv; argv++) {
+		memcpy(buf + n, *argv, strlen(*argv) + 1);
+		n += strlen(*argv) + 1;
+	}
+	return mw__proc_runs_interpreter(exe, buf, n);
+}
+
+static void loaders(void **state)
+{
+	const char *ld = "/lib64/ld-linux-x86-64.so.2";
+
+	(void)state;
+	assert_true(mw__proc_is_loader(ld));
+	assert_true(mw__proc_is_loader("/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"));
+	assert_true(mw__proc_is_loader("/lib/ld-linux.so.2"));
+	assert_true(mw__proc_is_loader("/lib/ld-musl-x86_64.so.1"));
+	assert_true(mw__proc_is_loader("/lib64/ld64.so.2"));
+	assert_true(mw__proc_is_loader("/lib/ld.so.1"));
+	assert_false(mw__proc_is_loader("/usr/bin/ld"));
+	assert_false(mw__proc_is_loader("/usr/bin/ld.bfd"));
+	assert_false(mw__proc_is_loader("/usr/lib/libc.so.6"));
+	assert_true(runs(ld, (const char *const[]){ ld, "/bin/dash", NULL }));
+	assert_true(runs(ld, (const char *const[]){ "x", "--library-path", "/nowhere", "--argv0", "cat", "--inhibit-cache",
+						 "/usr/bin/python3.11", NULL }));
+	assert_true(runs(ld, (const char *const[]){ "x", "--future-option", "/tmp", "/usr/bin/perl", NULL }));
+	assert_true(runs(ld, (const char *const[]){ "x", ld, "/bin/sh", NULL }));
+	assert_false(runs(ld, (const char *const[]){ "sh", "/usr/bin/cat", NULL }));
+	assert_false(runs(ld, (const char *const[]){ "sh", NULL }));
+	assert_false(runs("/usr/bin/cat", (const char *const[]){ "cat", "/bin/sh", NULL }));
+	assert_true(runs("/bin/sh", (const char *const[]){ "cat", NULL }));
+	assert_false(mw__proc_runs_interpreter(ld, NULL, 0));
+	/* the last argument cut (no NUL): still read */
+	assert_true(mw__proc_runs_interpreter(ld, "x\0/bin/bash", 11));
+	assert_false(mw__proc_runs_interpreter(ld, "x\0/bin/bash", 10));
+}
+
 static void interpreters(void **state)
 {
 	(void)state;
@@ -91,6 +205,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(names_fds),
 		cmocka_unit_test(names_no_fd),
+		cmocka_unit_test(names_fds_dotdot),
+		cmocka_unit_test(names_fds_url),
+		cmocka_unit_test(names_fds_relative),
+		cmocka_unit_test(loaders),
 		cmocka_unit_test(interpreters),
 	};
 

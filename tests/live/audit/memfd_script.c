@@ -30,6 +30,16 @@
  *             it reads its program from there): high
  *   devstdin  a program that is no interpreter (this one) given /dev/stdin,
  *             the memfd on its stdin: high (the argument names it)
+ *   ldso      the dynamic loader run as a command on /bin/sh, the memfd on
+ *             its stdin (ld.so /bin/sh < memfd: the exe is ld.so): high
+ *   ldsoopts  the same with the loader's options first (--library-path
+ *             DIR --argv0 NAME --inhibit-cache): high
+ *   urlenc    sh -c LOOP sh file:///dev/fd/%33 (a file: URL, escaped, as
+ *             Node's --import takes it): high
+ *   dotdot    sh /dev/fd/../fd/3 (".." through /dev/fd, which is
+ *             /proc/self/fd): high
+ *   relative  sh 3, run in /proc/self/fd: high
+ *   devrel    sh fd/3, run in /dev: high
  *
  * and these are not:
  *
@@ -39,6 +49,11 @@
  *             program, waiting): low
  *   stdindata a program that is no interpreter (this one) with the memfd
  *             on its stdin, no argument naming it: low
+ *   ldsodata  the loader run on sleep, no interpreter, the memfd on its
+ *             stdin: low
+ *
+ * The ldso fixtures need /bin/sh to be dynamically linked: where it is not
+ * (the guests' static busybox) they are not run, and a note says so.
  *
  * in every mode (BPF, /proc, by pid) and without command lines
  * (MW_AUDIT_F_NO_CMDLINE, what the table and the metrics ask for: the
@@ -62,15 +77,19 @@ struct fixture {
 	pid_t pid;          /* the process judged (for "parent", the child of the one started) */
 	pid_t started;
 	int stdin_w;        /* its stdin: the script waits for a line */
+	bool off;           /* not run here (no dynamic loader) */
 };
 
 static struct fixture fx[] = {
 	{ "exec", "critical-or-high" }, { "sealed", "high" }, { "byhand", "high" }, { "ownpid", "high" },
 	{ "dup", "high" }, { "task", "high" }, { "joined", "high" }, { "padded", "high" }, { "many", "high" },
 	{ "parent", "high" }, { "slashes", "high" }, { "stdin", "high" }, { "stdinsh", "high" },
-	{ "devstdin", "high" },
-	{ "pipe", NULL }, { "argv0", NULL }, { "stdindata", NULL },
+	{ "devstdin", "high" }, { "ldso", "high" }, { "ldsoopts", "high" }, { "urlenc", "high" },
+	{ "dotdot", "high" }, { "relative", "high" }, { "devrel", "high" },
+	{ "pipe", NULL }, { "argv0", NULL }, { "stdindata", NULL }, { "ldsodata", NULL },
 };
+
+static char loader[256]; /* /bin/sh's dynamic loader, "" if none */
 #define NFX (sizeof(fx) / sizeof(fx[0]))
 
 /* A memfd holding SCRIPT (mode, sealed as asked), or -1. */
@@ -162,6 +181,35 @@ __attribute__((noreturn)) static void run(const char *name)
 		if (m >= 0 && write(m, prog, strlen(prog)) == (ssize_t)strlen(prog) && lseek(m, 0, SEEK_SET) == 0 &&
 		    dup2(0, 4) == 4 && dup2(m, 0) == 0 && close(m) == 0)
 			execl("/bin/sh", "sh", (char *)NULL);
+	} else if (!strncmp(name, "ldso", 4)) {
+		/* ld.so /bin/sh < memfd: the exe is the loader, the program
+		 * one of its arguments; as stdinsh otherwise */
+		static const char prog[] = "cat /dev/fd/4\n";
+		int m;
+
+		close(fd);
+		close(3);
+		m = memfd_create("mw-script", 0);
+		if (m >= 0 && write(m, prog, strlen(prog)) == (ssize_t)strlen(prog) && lseek(m, 0, SEEK_SET) == 0 &&
+		    dup2(0, 4) == 4 && dup2(m, 0) == 0 && close(m) == 0) {
+			if (!strcmp(name, "ldso"))
+				execl(loader, loader, "/bin/sh", (char *)NULL);
+			else if (!strcmp(name, "ldsoopts"))
+				execl(loader, "ld", "--library-path", "/nonexistent", "--argv0", "cat", "--inhibit-cache",
+				      "/bin/sh", (char *)NULL);
+			else
+				execl(loader, loader, "/bin/sleep", "1000", (char *)NULL);
+		}
+	} else if (!strcmp(name, "urlenc")) {
+		execl("/bin/sh", "sh", "-c", "read line", "sh", "file:///dev/fd/%33", (char *)NULL);
+	} else if (!strcmp(name, "dotdot")) {
+		execl("/bin/sh", "sh", "/dev/fd/../fd/3", (char *)NULL);
+	} else if (!strcmp(name, "relative")) {
+		if (chdir("/proc/self/fd") == 0)
+			execl("/bin/sh", "sh", "3", (char *)NULL);
+	} else if (!strcmp(name, "devrel")) {
+		if (chdir("/dev") == 0)
+			execl("/bin/sh", "sh", "fd/3", (char *)NULL);
 	} else if (!strcmp(name, "devstdin") || !strcmp(name, "stdindata")) {
 		/* this program waiting on fd 4, the memfd on its stdin */
 		char *argv[] = { "mw-wait", !strcmp(name, "devstdin") ? "/dev/stdin" : "data", NULL };
@@ -307,6 +355,9 @@ static void check(struct mw_audit_report *r, const char *how, size_t from, size_
 		const char *got = f ? mw_audit_severity_name(f->severity) : NULL;
 		char comm[32];
 
+		if (fx[i].off)
+			continue;
+
 		if (!fx[i].want) {
 			const struct mw_audit_finding *e = find(r, fx[i].pid, MW_AUDIT_EXEC_MEMFD);
 
@@ -348,14 +399,21 @@ int main(void)
 		return read(atoi(getenv("MW_MEMFD_SCRIPT_WAIT")), &c, 1) < 0;
 	}
 	signal(SIGCHLD, SIG_DFL);
-	for (size_t i = 0; i < NFX; i++)
-		start(&fx[i]);
+	if (!live_loader_of("/bin/sh", loader, sizeof(loader)))
+		live_note("/bin/sh has no dynamic loader (a static program): the ldso fixtures are not run");
+	for (size_t i = 0; i < NFX; i++) {
+		fx[i].off = !loader[0] && !strncmp(fx[i].name, "ldso", 4);
+		if (!fx[i].off)
+			start(&fx[i]);
+	}
 	/* every script is waiting for its line (sh has read the script) */
 	/* up to 30 s: a guest without KVM runs thirteen execs slowly */
 	for (int t = 0; t < 3000; t++) {
 		bool all = true;
 
 		for (size_t i = 0; i < NFX; i++) {
+			if (fx[i].off)
+				continue;
 			if (!strcmp(fx[i].name, "parent"))
 				fx[i].pid = first_child(fx[i].started);
 			all &= fx[i].pid > 0 && running(fx[i].pid);
@@ -366,10 +424,12 @@ int main(void)
 	}
 	usleep(100000);
 	for (size_t i = 0; i < NFX; i++)
-		REQUIRE(running(fx[i].pid), "fixture %s did not start", fx[i].name);
+		REQUIRE(fx[i].off || running(fx[i].pid), "fixture %s did not start", fx[i].name);
 	for (int m = 0; m < MODES; m++) {
 		if (m == 2) {
 			for (size_t i = 0; i < NFX; i++) {
+				if (fx[i].off)
+					continue;
 				r = modes_scan(2, &fx[i].pid);
 				check(r, modes_name[m], i, i + 1);
 				mw_audit_report_free(r);
@@ -395,6 +455,8 @@ int main(void)
 		mw_audit_report_free(r);
 	}
 	for (size_t i = 0; i < NFX; i++) {
+		if (fx[i].off)
+			continue;
 		close(fx[i].stdin_w);
 		if (fx[i].pid != fx[i].started && fx[i].pid > 0)
 			kill(fx[i].pid, SIGKILL);

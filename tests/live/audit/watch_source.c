@@ -171,8 +171,13 @@ static int copy_self(const char *path)
  * (how 0: the kernel runs /bin/sh /dev/fd/3), or by hand (1: sh
  * /proc/self/fd/3, the memfd without exec bits; 2: more than the exec
  * record's 512 bytes of arguments before /dev/fd/3; 3: sh < memfd, no
- * argument; 4: sh /dev/stdin, the memfd on its stdin). Its exe is
- * /bin/sh: only its arguments, or its stdin, tell. */
+ * argument; 4: sh /dev/stdin, the memfd on its stdin; 5: ld.so /bin/sh <
+ * memfd, the dynamic loader run as a command, its exe; 6: sh -c 'sleep
+ * 1' sh file:///dev/fd/%33, a file: URL escaped; 7: sh 3 in
+ * /proc/self/fd; 8: sh /dev/fd/../fd/3). Its exe is /bin/sh (or ld.so):
+ * only its arguments, its working directory or its stdin tell. */
+static char loader[256]; /* /bin/sh's dynamic loader, "" if none */
+
 static pid_t script(int how)
 {
 	static const char text[] = "#!/bin/sh\nsleep 1\n";
@@ -188,10 +193,22 @@ static pid_t script(int how)
 		if (how == 1) {
 			if (fchmod(3, 0600) == 0)
 				execl("/bin/sh", "sh", "/proc/self/fd/3", (char *)NULL);
-		} else if (how == 3 || how == 4) {
-			/* the memfd on its stdin: sh < memfd, sh /dev/stdin */
-			if (lseek(3, 0, SEEK_SET) == 0 && dup2(3, 0) == 0 && close(3) == 0)
-				execl("/bin/sh", "sh", how == 4 ? "/dev/stdin" : NULL, (char *)NULL);
+		} else if (how == 3 || how == 4 || how == 5) {
+			/* the memfd on its stdin: sh < memfd, sh /dev/stdin,
+			 * ld.so /bin/sh < memfd */
+			if (lseek(3, 0, SEEK_SET) == 0 && dup2(3, 0) == 0 && close(3) == 0) {
+				if (how == 5)
+					execl(loader, "ld.so", "--inhibit-cache", "/bin/sh", (char *)NULL);
+				else
+					execl("/bin/sh", "sh", how == 4 ? "/dev/stdin" : NULL, (char *)NULL);
+			}
+		} else if (how == 6) {
+			execl("/bin/sh", "sh", "-c", "sleep 1", "sh", "file:///dev/fd/%33", (char *)NULL);
+		} else if (how == 7) {
+			if (chdir("/proc/self/fd") == 0)
+				execl("/bin/sh", "sh", "3", (char *)NULL);
+		} else if (how == 8) {
+			execl("/bin/sh", "sh", "/dev/fd/../fd/3", (char *)NULL);
 		} else if (how == 2) {
 			/* past the 512 bytes of arguments the exec record holds
 			 * (as $0 of sh -c: a multi-call busybox picks its
@@ -447,12 +464,21 @@ static void run_source(const char *memward, bool no_bpf, bool raw, bool expect_b
 	}
 	/* scripts from a memfd: at their exec, from the exec record's
 	 * arguments (BPF) or /proc/PID/cmdline (the connector) */
-	for (int how = 0; how < 5; how++) {
+	for (int how = 0; how < 9; how++) {
 		static const char *const hows[] = { "fexecve", "sh /proc/self/fd/3", "700 bytes of arguments first",
-						    "sh < memfd", "sh /dev/stdin < memfd" };
+						    "sh < memfd", "sh /dev/stdin < memfd", "ld.so /bin/sh < memfd",
+						    "sh file:///dev/fd/%33", "sh 3 in /proc/self/fd",
+						    "sh /dev/fd/../fd/3" };
 		char line[8192], srcs[64];
 		double t_seen = 0;
-		pid_t p = script(how);
+		pid_t p;
+
+		if (how == 5 && !loader[0]) {
+			live_note("%s: /bin/sh has no dynamic loader (a static program): ld.so /bin/sh < memfd not run",
+				  src);
+			continue;
+		}
+		p = script(how);
 		const char *want[] = { "\"kind\":\"fileless_exec\"", "\"event\":\"exec\"", "/memfd:mw-wsrc-script",
 				       srcs, NULL };
 
@@ -573,6 +599,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	REQUIRE(argc == 2, "usage: live-audit-watch-source MEMWARD");
+	if (!live_loader_of("/bin/sh", loader, sizeof(loader)))
+		loader[0] = '\0';
 	cerr = connector_error();
 	berr = raw_tp_error();
 	live_note("raw tracepoint program on sched_process_exec: %s; proc connector: %s",
