@@ -166,6 +166,9 @@ struct mw__audit_collector {
 	 * (mw__audit_proc_ident()) */
 	char *args;
 	size_t args_cap;
+	/* and its environment (scripts.c), read after */
+	char *envs;
+	size_t envs_cap;
 	/* the current process's fds on memfds, in fd order (objs.c) */
 	struct mw__audit_fdref *memfds;
 	size_t nmemfds, capmemfds;

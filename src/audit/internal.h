@@ -99,6 +99,9 @@ struct mw__audit_obj {
 	/* script_fd 0 given to an interpreter as its standard input, named by
 	 * no argument (sh < memfd: it reads its program from there) */
 	bool script_stdin;
+	/* script_fd named by its environment, not its arguments
+	 * (BASH_ENV=/dev/fd/3, NODE_OPTIONS=--import=file:///dev/fd/3) */
+	bool script_env;
 	/* An executable mapping of an object with no name in any filesystem
 	 * that is not a memfd: an unlinked or O_TMPFILE file, anonymous shared
 	 * memory, a SysV segment (stat_known: nlink 0 checked). */

@@ -651,6 +651,9 @@ void mw__audit_collector_free(struct mw__audit_collector *c)
 	free(c->args);
 	c->args = NULL;
 	c->args_cap = 0;
+	free(c->envs);
+	c->envs = NULL;
+	c->envs_cap = 0;
 	free(c->memfds);
 	c->memfds = NULL;
 	c->nmemfds = c->capmemfds = 0;

@@ -351,7 +351,8 @@ static int rule_exec_memfd(struct mw__audit_report *r, const struct mw__audit_ob
  * script is trusted: the trusted set is of binaries). An interpreter
  * (a shell, python...) whose standard input is a memfd: high, it reads its
  * program from there (sh < memfd). A program given a memfd of data that
- * way is reported too: the command line cannot tell.
+ * way is reported too: the command line cannot tell. The same for a memfd
+ * its environment names (BASH_ENV=/dev/fd/3): high.
  */
 static int rule_script(struct mw__audit_report *r, const struct mw__audit_obj *o, const struct inode_state *s,
 		       const char *name)
@@ -364,6 +365,12 @@ static int rule_script(struct mw__audit_report *r, const struct mw__audit_obj *o
 				  "runs a script from a memfd (seals: %s): its interpreter was started by an "
 				  "exec of fd %d (argument /dev/fd/%d, name \"%d\"): fileless execution",
 				  s->sn, o->script_fd, o->script_fd, o->script_fd);
+	else if (o->script_env)
+		f = mw__audit_add(r, o->id, MW_AUDIT_FILELESS_EXEC, MW_AUDIT_HIGH, name,
+				  "names a memfd it holds (fd %d, seals: %s) as a file in its environment "
+				  "(BASH_ENV, NODE_OPTIONS, LD_PRELOAD...): a script or library it runs from "
+				  "memory (fileless execution), or data it reads from there",
+				  o->script_fd, s->sn);
 	else if (o->script_stdin)
 		f = mw__audit_add(r, o->id, MW_AUDIT_FILELESS_EXEC, MW_AUDIT_HIGH, name,
 				  "an interpreter whose standard input is a memfd (seals: %s): it runs the "

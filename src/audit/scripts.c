@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Scripts run from a memfd: the whole command line of a process that holds
- * a memfd, and the memfds it holds at the fds its arguments name as files
- * (/dev/fd/N and its kin, mw__proc_arg_fd()), or, for an interpreter, at
- * its standard input, marked for the rules (src/audit/rules.c:
+ * Scripts run from a memfd: the whole command line and environment of a
+ * process that holds a memfd, and the memfds it holds at the fds they name
+ * as files (/dev/fd/N and its kin, mw__proc_arg_fd()), or, for an
+ * interpreter, at its standard input, marked for the rules (src/audit/rules.c:
  * fileless_exec). Called by mw__audit_proc_ident()
  * (proc.c), which keeps the command line's first bytes when asked.
  */
@@ -20,18 +20,19 @@
 
 #include "proc/proc.h"
 
-/* The whole of the current process's /proc/PID/cmdline into c->args (up
- * to MW__AUDIT_ARGS_MAX bytes). Returns its length, or -errno. */
-static ssize_t read_all_args(struct mw__audit_collector *c)
+/* The whole of the current process's /proc/PID/NAME (cmdline, environ)
+ * into *buf (grown, *cap bytes; up to MW__AUDIT_ARGS_MAX). Returns its
+ * length, or -errno. */
+static ssize_t read_all(struct mw__audit_collector *c, const char *name, char **buf, size_t *cap)
 {
 	char path[48];
 	MW_AUTOCLOSE int fd = -1;
 	size_t len = 0;
 
 	if (c->dirfd >= 0) {
-		fd = openat(c->dirfd, "cmdline", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		fd = openat(c->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	} else {
-		snprintf(path, sizeof(path), "%s/cmdline", c->pidname);
+		snprintf(path, sizeof(path), "%s/%s", c->pidname, name);
 		fd = openat(c->env->procfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	}
 	if (fd < 0)
@@ -40,23 +41,23 @@ static ssize_t read_all_args(struct mw__audit_collector *c)
 		size_t want;
 		ssize_t n;
 
-		if (len == c->args_cap) {
-			size_t cap = c->args_cap ? 2 * c->args_cap : 4096;
+		if (len == *cap) {
+			size_t ncap = *cap ? 2 * *cap : 4096;
 			char *a;
 
-			if (cap > MW__AUDIT_ARGS_MAX || !(a = realloc(c->args, cap)))
+			if (ncap > MW__AUDIT_ARGS_MAX || !(a = realloc(*buf, ncap)))
 				break;
-			c->args = a;
-			c->args_cap = cap;
+			*buf = a;
+			*cap = ncap;
 		}
-		want = c->args_cap - len;
-		n = read(fd, c->args + len, want);
+		want = *cap - len;
+		n = read(fd, *buf + len, want);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
 		len += (size_t)n;
-		if ((size_t)n < want) /* cmdline fills a read up to its end */
+		if ((size_t)n < want) /* cmdline, environ fill a read up to their end */
 			break;
 	}
 	return (ssize_t)len;
@@ -163,8 +164,9 @@ static int cmp_int(const void *a, const void *b)
 
 /*
  * Mark the memfds p holds at fds its arguments after the first
- * (NUL-separated, len bytes of buf) name as files (mw__proc_arg_fd()): a
- * script its interpreter runs from memory (src/audit/rules.c). Its own
+ * (NUL-separated, len bytes of buf), or with env the values of its
+ * environment's variables, name as files (mw__proc_arg_fd()): a script
+ * its interpreter runs from memory (src/audit/rules.c). Its own
  * fds are looked up among those read (no syscall, however many the
  * arguments name). Another process's fd counts when that process is its
  * parent (the usual "sh /proc/$PPID/fd/N") and it holds the same memfd: a
@@ -174,9 +176,10 @@ static int cmp_int(const void *a, const void *b)
  * numbers are not ours, /proc/PID/fd/N is its own fd N, else its parent's.
  */
 #define MW__AUDIT_PARENT_FDS 1024
-static void mark_scripts(struct mw__audit_collector *c, struct mw__audit_proc *p, const char *buf, size_t len)
+static void mark_scripts(struct mw__audit_collector *c, struct mw__audit_proc *p, const char *buf, size_t len,
+			 bool env)
 {
-	const char *a = memchr(buf, '\0', len), *end = buf + len;
+	const char *a = buf, *end = buf + len;
 	bool other_ns = p->pidns && c->env->self_ns && p->pidns != c->env->self_ns;
 	int pfd[MW__AUDIT_PARENT_FDS];
 	size_t npfd = 0, ncwd = 0;
@@ -184,31 +187,43 @@ static void mark_scripts(struct mw__audit_collector *c, struct mw__audit_proc *p
 	char cwd[PATH_MAX];
 	bool cwd_read = false;
 
-	while (a && ++a < end) {
-		const char *z = memchr(a, '\0', (size_t)(end - a));
+	/* the arguments after the first; every variable's value */
+	if (!env && (a = memchr(buf, '\0', len)))
+		a++;
+	for (; a && a < end; a = memchr(a, '\0', (size_t)(end - a)), a = a ? a + 1 : NULL) {
+		const char *z = memchr(a, '\0', (size_t)(end - a)), *v = a;
 		size_t n = z ? (size_t)(z - a) : (size_t)(end - a);
 		pid_t other = 0;
-		int fd = mw__proc_arg_fd(a, n, p->id->pid, other_ns, &other);
+		int fd;
 		struct mw__audit_obj *o = NULL;
 
+		if (env) {
+			const char *eq = memchr(a, '=', n);
+
+			if (!eq)
+				continue;
+			v = eq + 1;
+			n -= (size_t)(v - a);
+		}
+		fd = mw__proc_arg_fd(v, n, p->id->pid, other_ns, &other);
 		/* "sh 3" run in /proc/self/fd: from its working directory */
-		if (fd < 0 && mw__proc_arg_maybe_relative_fd(a, n)) {
+		if (fd < 0 && mw__proc_arg_maybe_relative_fd(v, n)) {
 			if (!cwd_read)
 				ncwd = cwd_of(c, cwd, sizeof(cwd));
 			cwd_read = true;
-			fd = mw__proc_arg_fd_at(cwd, ncwd, a, n, p->id->pid, other_ns, &other);
+			fd = mw__proc_arg_fd_at(cwd, ncwd, v, n, p->id->pid, other_ns, &other);
 		}
-		a = z;
 		if (fd < 0)
 			continue;
 		if (!other)
 			o = own_memfd(c, p, fd);
 		if (o && o->script_fd < 0) {
-			char n[16];
+			char num[16];
 
-			snprintf(n, sizeof(n), "%d", fd);
+			snprintf(num, sizeof(num), "%d", fd);
 			o->script_fd = fd;
-			o->script_exec = p->id->comm && !strcmp(p->id->comm, n);
+			o->script_env = env;
+			o->script_exec = !env && p->id->comm && !strcmp(p->id->comm, num);
 		}
 		if (o || (!other && !other_ns))
 			continue;
@@ -227,8 +242,10 @@ static void mark_scripts(struct mw__audit_collector *c, struct mw__audit_proc *p
 		if (k && pfd[k] == pfd[k - 1])
 			continue;
 		o = parent_memfd(c, p, ppid, pfd[k]);
-		if (o && o->script_fd < 0)
+		if (o && o->script_fd < 0) {
 			o->script_fd = o->fd;
+			o->script_env = env;
+		}
 	}
 }
 
@@ -251,15 +268,20 @@ static void mark_stdin(struct mw__audit_collector *c, struct mw__audit_proc *p, 
 
 ssize_t mw__audit_scripts(struct mw__audit_collector *c, struct mw__audit_proc *p)
 {
-	ssize_t len;
+	ssize_t len, elen;
 
 	if (!holds_memfd(p))
 		return -ENOENT;
 	/* all of it: arguments padded past what is shown must not hide one
 	 * that names a memfd */
-	len = read_all_args(c);
+	len = read_all(c, "cmdline", &c->args, &c->args_cap);
 	if (len > 0)
-		mark_scripts(c, p, c->args, (size_t)len);
+		mark_scripts(c, p, c->args, (size_t)len, false);
 	mark_stdin(c, p, len > 0 ? c->args : NULL, len > 0 ? (size_t)len : 0);
+	/* then its environment (BASH_ENV=/dev/fd/3), where we may read it
+	 * (the right to ptrace it) */
+	elen = read_all(c, "environ", &c->envs, &c->envs_cap);
+	if (elen > 0)
+		mark_scripts(c, p, c->envs, (size_t)elen, true);
 	return len;
 }

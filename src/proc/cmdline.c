@@ -332,12 +332,13 @@ bool mw__proc_is_loader(const char *path)
 
 bool mw__proc_runs_interpreter(const char *exe, const char *args, size_t len)
 {
-	const char *a, *end = args + len;
+	const char *a, *end;
 
 	if (mw__proc_is_interpreter(exe))
 		return true;
 	if (!mw__proc_is_loader(exe) || !args)
 		return false;
+	end = args + len;
 	/* The program a loader loads is one of its arguments, after its
 	 * own options and theirs (--library-path DIR, --argv0 NAME...):
 	 * any of them, so that no option it knows and we do not hides it. */

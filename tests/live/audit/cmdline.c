@@ -17,7 +17,9 @@
  *   uffd   register their stack with userfaultfd, drop a page of their
  *          arguments and never answer a fault (root: vm.unprivileged_
  *          userfaultfd is 0 on most hosts; a note where it cannot be had):
- *          every scan must end within 5 s.
+ *          every scan must end within 5 s;
+ *   uffdenv  the same with the dropped page in their environment, which
+ *          a scan reads too (for the fds its variables name).
  *
  * Modes: BPF iterators (--bpf), /proc (--no-bpf), by pid.
  */
@@ -116,6 +118,13 @@ static void *job_thread(void *arg)
 __attribute__((noreturn)) static void child(int argc, char **argv, char **envp)
 {
 	struct job j = { argv[0], strings_end(argc, argv, envp), argv[2], argv[1], 0 };
+
+	if (!strcmp(argv[1], "uffdenv")) {
+		j.arg = getenv("MW_CMDLINE_BIG");
+		j.mode = "uffd";
+		if (!j.arg)
+			_exit(126);
+	}
 	pthread_t t;
 	char c = 'R';
 
@@ -141,12 +150,15 @@ static pid_t spawn(const char *mode)
 
 	if (pid == 0) {
 		static char arg[3 * 4096 + 1];
+		static char big[sizeof("MW_CMDLINE_BIG=") + 3 * 4096 + 1] = "MW_CMDLINE_BIG=";
 		char *argv[] = { "/proc/self/exe", (char *)mode, arg, "and-another", NULL };
+		char *envp[] = { "PATH=/usr/bin:/bin", big, "MW_CMDLINE_LAST=1", NULL };
 
 		memset(arg, 'a', sizeof(arg) - 1);
+		memset(big + strlen(big), 'e', sizeof(big) - strlen(big) - 1);
 		close(p[0]);
 		dup2(p[1], 1);
-		execv("/proc/self/exe", argv);
+		execve("/proc/self/exe", argv, envp);
 		_exit(127);
 	}
 	close(p[1]);
@@ -209,12 +221,12 @@ static bool timed_scan(int m, pid_t pid, char *out, size_t size)
 
 int main(int argc, char **argv, char **envp)
 {
-	static const char *const modes[] = { "file", "uffd" };
+	static const char *const modes[] = { "file", "uffd", "uffdenv" };
 
-	if (argc >= 3 && (!strcmp(argv[1], "file") || !strcmp(argv[1], "uffd")))
+	if (argc >= 3 && (!strcmp(argv[1], "file") || !strcmp(argv[1], "uffd") || !strcmp(argv[1], "uffdenv")))
 		child(argc, argv, envp);
 	signal(SIGCHLD, SIG_DFL);
-	for (size_t k = 0; k < 2; k++) {
+	for (size_t k = 0; k < 3; k++) {
 		pid_t pid = spawn(modes[k]);
 		char got[MODES][8192];
 

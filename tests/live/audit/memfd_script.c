@@ -40,6 +40,9 @@
  *             /proc/self/fd): high
  *   relative  sh 3, run in /proc/self/fd: high
  *   devrel    sh fd/3, run in /dev: high
+ *   bashenv   BASH_ENV=/dev/fd/3 sh -c LOOP (no argument names it, its
+ *             environment does): high
+ *   nodeopts  NODE_OPTIONS=--import=file:///dev/fd/%33 sh -c LOOP: high
  *
  * and these are not:
  *
@@ -85,7 +88,8 @@ static struct fixture fx[] = {
 	{ "dup", "high" }, { "task", "high" }, { "joined", "high" }, { "padded", "high" }, { "many", "high" },
 	{ "parent", "high" }, { "slashes", "high" }, { "stdin", "high" }, { "stdinsh", "high" },
 	{ "devstdin", "high" }, { "ldso", "high" }, { "ldsoopts", "high" }, { "urlenc", "high" },
-	{ "dotdot", "high" }, { "relative", "high" }, { "devrel", "high" },
+	{ "dotdot", "high" }, { "relative", "high" }, { "devrel", "high" }, { "bashenv", "high" },
+	{ "nodeopts", "high" },
 	{ "pipe", NULL }, { "argv0", NULL }, { "stdindata", NULL }, { "ldsodata", NULL },
 };
 
@@ -207,6 +211,12 @@ __attribute__((noreturn)) static void run(const char *name)
 	} else if (!strcmp(name, "relative")) {
 		if (chdir("/proc/self/fd") == 0)
 			execl("/bin/sh", "sh", "3", (char *)NULL);
+	} else if (!strcmp(name, "bashenv") || !strcmp(name, "nodeopts")) {
+		if (!strcmp(name, "bashenv"))
+			setenv("BASH_ENV", "/dev/fd/3", 1);
+		else
+			setenv("NODE_OPTIONS", "--import=file:///dev/fd/%33", 1);
+		execl("/bin/sh", "sh", "-c", "read line", (char *)NULL);
 	} else if (!strcmp(name, "devrel")) {
 		if (chdir("/dev") == 0)
 			execl("/bin/sh", "sh", "fd/3", (char *)NULL);
@@ -377,6 +387,12 @@ static void check(struct mw_audit_report *r, const char *how, size_t from, size_
 			CHECK(got && !strcmp(got, fx[i].want), "%s: %s: want fileless_exec %s, got %s", how, fx[i].name,
 			      fx[i].want, got ? got : "none");
 		}
+		CHECK(!f || strcmp(fx[i].name, "bashenv") || strstr(f->reason, "environment"),
+		      "%s: %s: the reason does not say the environment names it: %s", how, fx[i].name,
+		      f ? f->reason : "");
+		CHECK(!f || strcmp(fx[i].name, "nodeopts") || strstr(f->reason, "environment"),
+		      "%s: %s: the reason does not say the environment names it: %s", how, fx[i].name,
+		      f ? f->reason : "");
 		CHECK(!f || (strstr(f->object, "/memfd:mw-script") && f->fd >= 0),
 		      "%s: %s: object '%s' fd %d", how, fx[i].name, f ? f->object : "", f ? f->fd : -1);
 		{
