@@ -417,13 +417,23 @@ static int drain_bpf(struct mw_audit_watch *w)
 
 /* The path /proc would show for the record's executable: "/NAME (deleted)"
  * on the internal mounts (simple_dname()); an unlinked file's directories
- * as the program walked them (".../" in front when there were more). */
+ * as the program walked them (".../" in front when there were more). An
+ * executable with a name (a record kept for its stdin): the absolute path
+ * it was exec'd by, else its name alone. */
 static char *rec_exe_path(const struct mw_exec_rec *r)
 {
-	char buf[MW_EXEC_DEPTH * (MW_EXEC_COMP + 1) + MW_EXEC_NAME_MAX + 32];
+	char buf[MW_EXEC_DEPTH * (MW_EXEC_COMP + 1) + MW_EXEC_NAME_MAX + sizeof(r->filename) + 32];
 	size_t len = 0;
 
 	buf[0] = '\0';
+	if (!rec_fileless(r)) {
+		if (r->filename[0] == '/' && memchr(r->filename, '\0', sizeof(r->filename)) &&
+		    strncmp(r->filename, "/dev/fd/", 8) && strncmp(r->filename, "/proc/", 6))
+			snprintf(buf, sizeof(buf), "%s", r->filename);
+		else
+			snprintf(buf, sizeof(buf), "%.*s", MW_EXEC_NAME_MAX, r->name);
+		return strdup(buf);
+	}
 	if (!(r->flags & MW_EXEC_INTERNAL)) {
 		if (r->flags & MW_EXEC_DIRS_CUT)
 			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "...");

@@ -534,11 +534,13 @@ static void run_source(const char *memward, bool no_bpf, bool raw, bool expect_b
 	}
 	if (!strncmp(src, "bpf_", 4)) {
 		/* sh < memfd that exited before the watch could read it: the
-		 * exec record says what its stdin was */
+		 * exec record says what its stdin was, and its exe is the
+		 * path it was exec'd by (/bin/sh is a file with a name: not
+		 * "/sh (deleted)") */
 		char line[8192], srcs[64];
 		double t_seen = 0;
 		const char *want[] = { "\"kind\":\"fileless_exec\"", "\"severity\":\"high\"", "\"exec_record\":true",
-				       "/memfd:mw-wsrc-script", srcs, NULL };
+				       "/memfd:mw-wsrc-script", srcs, "\"exe\":\"/bin/sh\"", NULL };
 		pid_t p;
 
 		kill(watcher, SIGSTOP);
