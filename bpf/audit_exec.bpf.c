@@ -29,7 +29,8 @@
 
 struct vfsmount { struct dentry *mnt_root; int mnt_flags; } PA;
 struct qstr { const unsigned char *name; } PA;
-struct dentry { struct qstr d_name; struct dentry *d_parent; } PA;
+struct super_block;
+struct dentry { struct qstr d_name; struct dentry *d_parent; struct super_block *d_sb; } PA;
 struct mount { struct mount *mnt_parent; struct dentry *mnt_mountpoint; struct vfsmount mnt; } PA;
 struct path { struct vfsmount *mnt; struct dentry *dentry; } PA;
 struct super_block { __u32 s_dev; unsigned long s_magic; } PA;
@@ -48,6 +49,7 @@ struct inode___uid { kuid_t i_uid; } PA;
 struct mm_struct { unsigned long arg_start, arg_end; } PA;
 struct fdtable { unsigned int max_fds; struct file **fd; } PA;
 struct files_struct { struct fdtable *fdt; } PA;
+struct fs_struct { struct path pwd; } PA;
 struct task_struct {
 	int pid;
 	int tgid;
@@ -56,6 +58,7 @@ struct task_struct {
 	const struct cred *real_cred;
 	struct mm_struct *mm;
 	struct files_struct *files;
+	struct fs_struct *fs;
 } PA;
 struct shmem_inode_info { unsigned int seals; struct inode vfs_inode; } PA;
 struct hugetlbfs_inode_info { unsigned int seals; struct inode vfs_inode; } PA;
@@ -63,6 +66,7 @@ struct hugetlbfs_inode_info { unsigned int seals; struct inode vfs_inode; } PA;
 #define MNT_INTERNAL 0x4000      /* kern_mount(): shm_mnt, hugetlbfs */
 #define TMPFS_MAGIC 0x01021994ul
 #define HUGETLBFS_MAGIC 0x958458f6ul
+#define PROC_SUPER_MAGIC 0x9fa0ul
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -160,16 +164,38 @@ static __always_inline void stdin_of(struct task_struct *task, struct mw_exec_re
 	r->stdin_seals = read_seals(inode, BPF_CORE_READ(inode, i_sb, s_magic));
 }
 
+/* Is its working directory where a relative path may name an fd: on procfs
+ * (/proc/self/fd: "sh 3") or named "dev" ("sh fd/3", "sh stdin")? */
+static __always_inline void cwd_of(struct task_struct *task, struct mw_exec_rec *r)
+{
+	struct dentry *d = BPF_CORE_READ(task, fs, pwd.dentry);
+	char nm[5];
+
+	if (!d)
+		return;
+	if (BPF_CORE_READ(d, d_sb, s_magic) == PROC_SUPER_MAGIC ||
+	    (bpf_probe_read_kernel_str(nm, sizeof(nm), BPF_CORE_READ(d, d_name.name)) == 4 && nm[0] == 'd' &&
+	     nm[1] == 'e' && nm[2] == 'v'))
+		r->flags |= MW_EXEC_CWD_FDS;
+}
+
+static __always_inline bool hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
 /* Worth waking the watcher for: an executable with no name in any
  * filesystem (a memfd, an unlinked file), a memfd on its standard input,
- * or arguments that may name an fd ("/fd/" or "/std" in them: /dev/fd/N,
- * /proc/self/fd/N, /dev/stdin...), or that the record does not hold (none
- * read, or more than MW_EXEC_ARGS bytes). */
+ * a working directory where a relative path may name an fd, or arguments
+ * that may name an fd ("/fd/" or "/std" in them: /dev/fd/N,
+ * /proc/self/fd/N, /dev/stdin...; a %XX escape: file:///dev/fd/%33), or
+ * that the record does not hold (none read, or more than MW_EXEC_ARGS
+ * bytes). */
 static __always_inline bool urgent(const struct mw_exec_rec *r)
 {
 	__u32 n = r->nargs;
 
-	if (r->flags & (MW_EXEC_UNLINKED | MW_EXEC_INTERNAL | MW_EXEC_STDIN_MEMFD))
+	if (r->flags & (MW_EXEC_UNLINKED | MW_EXEC_INTERNAL | MW_EXEC_STDIN_MEMFD | MW_EXEC_CWD_FDS))
 		return true;
 	if (n == 0 || n >= MW_EXEC_ARGS)
 		return true;
@@ -178,6 +204,8 @@ static __always_inline bool urgent(const struct mw_exec_rec *r)
 			break;
 		if (r->args[i] == '/' && ((r->args[i + 1] == 'f' && r->args[i + 2] == 'd' && r->args[i + 3] == '/') ||
 					  (r->args[i + 1] == 's' && r->args[i + 2] == 't' && r->args[i + 3] == 'd')))
+			return true;
+		if (r->args[i] == '%' && hex(r->args[i + 1]) && hex(r->args[i + 2]))
 			return true;
 	}
 	return false;
@@ -223,6 +251,7 @@ static __always_inline void record(struct task_struct *task, int old_pid, struct
 			r->nargs = n;
 	}
 	stdin_of(task, r);
+	cwd_of(task, r);
 	file = BPF_CORE_READ(bprm, file);
 	inode = BPF_CORE_READ(file, f_inode);
 	sb = BPF_CORE_READ(inode, i_sb);

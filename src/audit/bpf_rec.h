@@ -94,6 +94,9 @@ struct mw_brec_proc {
 #define MW_EXEC_DIRS_CUT 0x20u /* dirs[] holds the nearest MW_EXEC_DEPTH only */
 #define MW_EXEC_STDIN_MEMFD 0x80u /* its fd 0 is a memfd (stdin_ino, stdin_seals):
 				   * an interpreter's program, maybe */
+#define MW_EXEC_CWD_FDS  0x100u /* its working directory is on procfs or named
+				   * "dev": a relative argument ("3", "fd/3") may
+				   * name one of its fds */
 
 #define MW_EXEC_NAME_MAX 64
 #define MW_EXEC_PATH_MAX 128

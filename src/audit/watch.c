@@ -291,8 +291,9 @@ static int drain_connector(struct mw_audit_watch *w)
  * file it holds, maybe a memfd)? Any pid number: the process may be in a
  * pid namespace of its own (the read that follows tells). A relative one
  * that may name an fd ("sh 3" in /proc/self/fd) is taken from its
- * working directory, read once. */
-static bool args_name_fd(struct mw_audit_watch *w, const char *buf, size_t len, pid_t pid)
+ * working directory, read once: any such with relative, else only one
+ * that goes through "fd/" or "std" ("proc/self/fd/3" in /). */
+static bool args_name_fd(struct mw_audit_watch *w, const char *buf, size_t len, pid_t pid, bool relative)
 {
 	const char *a = memchr(buf, '\0', len), *end = buf + len;
 	char name[32], cwd[PATH_MAX];
@@ -305,7 +306,8 @@ static bool args_name_fd(struct mw_audit_watch *w, const char *buf, size_t len, 
 
 		if (mw__proc_arg_fd(a, n, pid, true, &other) >= 0)
 			return true;
-		if (mw__proc_arg_maybe_relative_fd(a, n)) {
+		if (mw__proc_arg_maybe_relative_fd(a, n) &&
+		    (relative || memmem(a, n, "fd/", 3) || memmem(a, n, "std", 3))) {
 			if (ncwd < 0) {
 				snprintf(name, sizeof(name), "%d/cwd", (int)pid);
 				ncwd = readlinkat(w->procfd, name, cwd, sizeof(cwd));
@@ -350,13 +352,16 @@ static int interesting(struct mw_audit_watch *w, pid_t pid, bool with_args)
 	}
 	snprintf(name, sizeof(name), "%d/cmdline", (int)pid);
 	n = mw__proc_read_at(w->procfd, name, w->args, MW__AUDIT_ARGS_MAX);
-	return n > 0 && args_name_fd(w, w->args, (size_t)n, pid) ? 2 : 0;
+	return n > 0 && args_name_fd(w, w->args, (size_t)n, pid, true) ? 2 : 0;
 }
 
-/* Its exec record's arguments name one of its fds. */
+/* Its exec record's arguments name one of its fds (relative ones that
+ * go through "fd/" or "std", or any where its working directory was on
+ * procfs or named "dev" at exec: "sh 3" in /proc/self/fd). */
 static bool rec_script(struct mw_audit_watch *w, const struct mw_exec_rec *r)
 {
-	return args_name_fd(w, r->args, r->nargs < MW_EXEC_ARGS ? r->nargs : MW_EXEC_ARGS, (pid_t)r->pid);
+	return args_name_fd(w, r->args, r->nargs < MW_EXEC_ARGS ? r->nargs : MW_EXEC_ARGS, (pid_t)r->pid,
+			    r->flags & MW_EXEC_CWD_FDS);
 }
 
 /* The record holds the first MW_EXEC_ARGS bytes of the arguments only, or

@@ -174,7 +174,7 @@ static int copy_self(const char *path)
  * argument; 4: sh /dev/stdin, the memfd on its stdin; 5: ld.so /bin/sh <
  * memfd, the dynamic loader run as a command, its exe; 6: sh -c 'sleep
  * 1' sh file:///dev/fd/%33, a file: URL escaped; 7: sh 3 in
- * /proc/self/fd; 8: sh /dev/fd/../fd/3). Its exe is /bin/sh (or ld.so):
+ * /proc/self/fd; 8: sh /dev/fd/../fd/3; 9: sh proc/self/fd/3 in /). Its exe is /bin/sh (or ld.so):
  * only its arguments, its working directory or its stdin tell. */
 static char loader[256]; /* /bin/sh's dynamic loader, "" if none */
 
@@ -203,12 +203,18 @@ static pid_t script(int how)
 					execl("/bin/sh", "sh", how == 4 ? "/dev/stdin" : NULL, (char *)NULL);
 			}
 		} else if (how == 6) {
-			execl("/bin/sh", "sh", "-c", "sleep 1", "sh", "file:///dev/fd/%33", (char *)NULL);
+			/* two commands: a shell that execs the last one of
+			 * "-c" (busybox) would be sleep, with no such argument,
+			 * before the watch could read it */
+			execl("/bin/sh", "sh", "-c", "sleep 1; :", "sh", "file:///dev/fd/%33", (char *)NULL);
 		} else if (how == 7) {
 			if (chdir("/proc/self/fd") == 0)
 				execl("/bin/sh", "sh", "3", (char *)NULL);
 		} else if (how == 8) {
 			execl("/bin/sh", "sh", "/dev/fd/../fd/3", (char *)NULL);
+		} else if (how == 9) {
+			if (chdir("/") == 0)
+				execl("/bin/sh", "sh", "proc/self/fd/3", (char *)NULL);
 		} else if (how == 2) {
 			/* past the 512 bytes of arguments the exec record holds
 			 * (as $0 of sh -c: a multi-call busybox picks its
@@ -464,11 +470,11 @@ static void run_source(const char *memward, bool no_bpf, bool raw, bool expect_b
 	}
 	/* scripts from a memfd: at their exec, from the exec record's
 	 * arguments (BPF) or /proc/PID/cmdline (the connector) */
-	for (int how = 0; how < 9; how++) {
+	for (int how = 0; how < 10; how++) {
 		static const char *const hows[] = { "fexecve", "sh /proc/self/fd/3", "700 bytes of arguments first",
 						    "sh < memfd", "sh /dev/stdin < memfd", "ld.so /bin/sh < memfd",
 						    "sh file:///dev/fd/%33", "sh 3 in /proc/self/fd",
-						    "sh /dev/fd/../fd/3" };
+						    "sh /dev/fd/../fd/3", "sh proc/self/fd/3 in /" };
 		char line[8192], srcs[64];
 		double t_seen = 0;
 		pid_t p;
