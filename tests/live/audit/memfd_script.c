@@ -171,39 +171,31 @@ __attribute__((noreturn)) static void run(const char *name)
 		/* the memfd on stdin, named as /dev/fd/0 */
 		if (dup2(3, 0) == 0)
 			execl("/bin/sh", "sh", "-c", "while :; do sleep 1; done", "/dev/fd/0", (char *)NULL);
-	} else if (!strcmp(name, "stdinsh")) {
+	} else if (!strcmp(name, "stdinsh") || !strncmp(name, "ldso", 4)) {
 		/* sh < memfd: its program waits for the test's pipe in a
 		 * child, named by path (dash moves its stdin to fd 10 and up
 		 * while it runs a command with its stdin redirected: not
-		 * recognised then); the only memfd it holds is its stdin */
+		 * recognised then); the only memfd it holds is its stdin.
+		 * ldso*: the same through the loader (ld.so /bin/sh < memfd:
+		 * the exe is the loader, the program one of its arguments) */
 		static const char prog[] = "cat /dev/fd/4\n";
 		int m;
 
 		close(fd);
 		close(3);
 		m = memfd_create("mw-script", 0);
-		if (m >= 0 && write(m, prog, strlen(prog)) == (ssize_t)strlen(prog) && lseek(m, 0, SEEK_SET) == 0 &&
-		    dup2(0, 4) == 4 && dup2(m, 0) == 0 && close(m) == 0)
+		if (m < 0 || write(m, prog, strlen(prog)) != (ssize_t)strlen(prog) || lseek(m, 0, SEEK_SET) != 0 ||
+		    dup2(0, 4) != 4 || dup2(m, 0) != 0 || close(m) != 0)
+			_exit(125);
+		if (!strcmp(name, "stdinsh"))
 			execl("/bin/sh", "sh", (char *)NULL);
-	} else if (!strncmp(name, "ldso", 4)) {
-		/* ld.so /bin/sh < memfd: the exe is the loader, the program
-		 * one of its arguments; as stdinsh otherwise */
-		static const char prog[] = "cat /dev/fd/4\n";
-		int m;
-
-		close(fd);
-		close(3);
-		m = memfd_create("mw-script", 0);
-		if (m >= 0 && write(m, prog, strlen(prog)) == (ssize_t)strlen(prog) && lseek(m, 0, SEEK_SET) == 0 &&
-		    dup2(0, 4) == 4 && dup2(m, 0) == 0 && close(m) == 0) {
-			if (!strcmp(name, "ldso"))
-				execl(loader, loader, "/bin/sh", (char *)NULL);
-			else if (!strcmp(name, "ldsoopts"))
-				execl(loader, "ld", "--library-path", "/nonexistent", "--argv0", "cat", "--inhibit-cache",
-				      "/bin/sh", (char *)NULL);
-			else
-				execl(loader, loader, "/bin/sleep", "1000", (char *)NULL);
-		}
+		else if (!strcmp(name, "ldso"))
+			execl(loader, loader, "/bin/sh", (char *)NULL);
+		else if (!strcmp(name, "ldsoopts"))
+			execl(loader, "ld", "--library-path", "/nonexistent", "--argv0", "cat", "--inhibit-cache", "/bin/sh",
+			      (char *)NULL);
+		else
+			execl(loader, loader, "/bin/sleep", "1000", (char *)NULL);
 	} else if (!strcmp(name, "urlenc")) {
 		execl("/bin/sh", "sh", "-c", "read line", "sh", "file:///dev/fd/%33", (char *)NULL);
 	} else if (!strcmp(name, "dotdot")) {
