@@ -154,6 +154,17 @@ static size_t cwd_of(struct mw__audit_collector *c, char *buf, size_t size)
 	return (size_t)n;
 }
 
+/* Is variable name (nname bytes) one whose value a shell expands before it
+ * reads the file it names (BASH_ENV, ENV), and is that value (n bytes)
+ * computed (a "$" or "`" in it: /dev/fd/$((1+2)), ${X})? Which file it
+ * names, only the shell knows: any memfd the process holds may be it. */
+static bool computed_rc(const char *name, size_t nname, const char *v, size_t n)
+{
+	if (!((nname == 8 && !memcmp(name, "BASH_ENV", 8)) || (nname == 3 && !memcmp(name, "ENV", 3))))
+		return false;
+	return memchr(v, '$', n) || memchr(v, '`', n);
+}
+
 /* qsort() order of ints. */
 static int cmp_int(const void *a, const void *b)
 {
@@ -187,9 +198,15 @@ static void mark_scripts(struct mw__audit_collector *c, struct mw__audit_proc *p
 	char cwd[PATH_MAX];
 	bool cwd_read = false;
 
+	const char *prev = NULL;
+	size_t nprev = 0;
+
 	/* the arguments after the first; every variable's value */
-	if (!env && (a = memchr(buf, '\0', len)))
+	if (!env && (a = memchr(buf, '\0', len))) {
+		prev = buf;
+		nprev = (size_t)(a - buf);
 		a++;
+	}
 	for (; a && a < end; a = memchr(a, '\0', (size_t)(end - a)), a = a ? a + 1 : NULL) {
 		const char *z = memchr(a, '\0', (size_t)(end - a)), *v = a;
 		size_t n = z ? (size_t)(z - a) : (size_t)(end - a);
@@ -206,6 +223,12 @@ static void mark_scripts(struct mw__audit_collector *c, struct mw__audit_proc *p
 			n -= (size_t)(v - a);
 		}
 		fd = mw__proc_arg_fd(v, n, p->id->pid, other_ns, &other);
+		if (fd < 0 && !env)
+			fd = mw__proc_arg_stdin_file(prev, nprev, v, n); /* awk -f - */
+		if (fd < 0 && env && computed_rc(a, (size_t)(v - a - 1), v, n) && c->nmemfds)
+			fd = c->memfds[0].fd; /* BASH_ENV='/dev/fd/$((1+2))' */
+		prev = v;
+		nprev = n;
 		/* "sh 3" run in /proc/self/fd: from its working directory */
 		if (fd < 0 && mw__proc_arg_maybe_relative_fd(v, n)) {
 			if (!cwd_read)
@@ -249,18 +272,107 @@ static void mark_scripts(struct mw__audit_collector *c, struct mw__audit_proc *p
 	}
 }
 
+/* Does the current process map an interpreter's file executable
+ * (mw__proc_is_interpreter() on the path its maps show)? What a loader
+ * run on one loads, however its arguments named it (ld.so /proc/self/fd/5
+ * with fd 5 on /usr/bin/dash, a symlink of another name). Its maps are
+ * read into c->envs. */
+static bool maps_interpreter(struct mw__audit_collector *c)
+{
+	ssize_t len = read_all(c, "maps", &c->envs, &c->envs_cap);
+	const size_t nd = strlen(MW_PROC_DELETED);
+	const char *l, *end;
+
+	if (len <= 0)
+		return false;
+	end = c->envs + len;
+	for (l = c->envs; l < end;) {
+		const char *nl = memchr(l, '\n', (size_t)(end - l)), *e = nl ? nl : end;
+		const char *sp = memchr(l, ' ', (size_t)(e - l)), *path;
+		char name[PATH_MAX];
+		size_t n;
+
+		l = e + 1;
+		/* "start-end perms offset dev inode path": r-xp */
+		if (!sp || e - sp < 5 || sp[3] != 'x' || !(path = memchr(sp, '/', (size_t)(e - sp))))
+			continue;
+		n = (size_t)(e - path);
+		if (n > nd && !memcmp(e - nd, MW_PROC_DELETED, nd))
+			n -= nd;
+		if (n >= sizeof(name))
+			continue;
+		memcpy(name, path, n);
+		name[n] = '\0';
+		if (mw__proc_is_interpreter(name))
+			return true;
+	}
+	return false;
+}
+
+/* Does a dynamic loader run as a command load an interpreter that one of
+ * its arguments (args, len bytes) names by a link of /proc: an fd
+ * (ld.so /proc/self/fd/5, fd 5 on /usr/bin/dash) or an exe
+ * (/proc/PID/exe)? A readlink(2) of that link each: no path is walked. */
+static bool loader_links_interpreter(struct mw__audit_collector *c, struct mw__audit_proc *p, const char *args,
+				     size_t len)
+{
+	const char *a, *end;
+
+	/* in a pid namespace of its own, its pid numbers are not ours */
+	if (!args || !mw__proc_is_loader(p->id->exe) || (p->pidns && c->env->self_ns && p->pidns != c->env->self_ns))
+		return false;
+	a = memchr(args, '\0', len);
+	end = args + len;
+	while (a && ++a < end) {
+		const char *z = memchr(a, '\0', (size_t)(end - a)), *arg = a;
+		size_t n = z ? (size_t)(z - a) : (size_t)(end - a);
+		char name[64], link[PATH_MAX], word[32];
+		pid_t other = 0;
+		int fd = mw__proc_arg_fd(arg, n, p->id->pid, false, &other), who, used = 0;
+		ssize_t k;
+
+		a = z;
+		if (fd >= 0) {
+			snprintf(name, sizeof(name), "%d/fd/%d", (int)(other ? other : p->id->pid), fd);
+		} else if (n < sizeof(word)) {
+			memcpy(word, arg, n);
+			word[n] = '\0';
+			if (sscanf(word, "/proc/%d/exe%n", &who, &used) != 1 || (size_t)used != n || who <= 0)
+				continue;
+			snprintf(name, sizeof(name), "%d/exe", who);
+		} else {
+			continue;
+		}
+		k = readlinkat(c->env->procfd, name, link, sizeof(link) - 1);
+		if (k <= 0)
+			continue;
+		link[k] = '\0';
+		if (k > (ssize_t)strlen(MW_PROC_DELETED) && !strcmp(link + k - strlen(MW_PROC_DELETED), MW_PROC_DELETED))
+			link[k - strlen(MW_PROC_DELETED)] = '\0';
+		if (mw__proc_is_interpreter(link))
+			return true;
+	}
+	return false;
+}
+
 /* An interpreter (mw__proc_runs_interpreter(): a shell, python..., or a
- * dynamic loader run on one) whose standard input is a memfd runs the
- * program it reads from there, as "sh < /dev/fd/3" does, with no argument
- * naming it. args: its arguments (len bytes), NULL if unread. */
+ * dynamic loader run on one; or a process that maps one's file
+ * executable) whose standard input is a memfd runs the program it reads
+ * from there, as "sh < /dev/fd/3" does, with no argument naming it.
+ * args: its arguments (len bytes), NULL if unread. */
 static void mark_stdin(struct mw__audit_collector *c, struct mw__audit_proc *p, const char *args, size_t len)
 {
 	struct mw__audit_obj *o;
 
-	if (!p->id->exe || !mw__proc_runs_interpreter(p->id->exe, args, len))
+	if (!p->id->exe)
 		return;
 	o = own_memfd(c, p, 0);
-	if (o && o->script_fd < 0) {
+	if (!o || o->script_fd >= 0)
+		return;
+	/* by its executable's name, a loader's arguments, or what it maps
+	 * (read only for a memfd on stdin) */
+	if (mw__proc_runs_interpreter(p->id->exe, args, len) || loader_links_interpreter(c, p, args, len) ||
+	    maps_interpreter(c)) {
 		o->script_fd = 0;
 		o->script_stdin = true;
 	}

@@ -292,22 +292,24 @@ static int drain_connector(struct mw_audit_watch *w)
  * pid namespace of its own (the read that follows tells). A relative one
  * that may name an fd ("sh 3" in /proc/self/fd) is taken from its
  * working directory, read once: any such with relative, else only one
- * that goes through "fd/" or "std" ("proc/self/fd/3" in /). */
+ * that goes through "fd/", "std" or "cwd" ("proc/self/fd/3" in /,
+ * /proc/self/cwd/3). A program file "-" (awk -f -) names fd 0. */
 static bool args_name_fd(struct mw_audit_watch *w, const char *buf, size_t len, pid_t pid, bool relative)
 {
-	const char *a = memchr(buf, '\0', len), *end = buf + len;
+	const char *a = memchr(buf, '\0', len), *end = buf + len, *prev = buf;
 	char name[32], cwd[PATH_MAX];
 	ssize_t ncwd = -1;
+	size_t nprev = a ? (size_t)(a - buf) : 0;
 
 	while (a && ++a < end) {
 		const char *z = memchr(a, '\0', (size_t)(end - a));
 		size_t n = z ? (size_t)(z - a) : (size_t)(end - a);
 		pid_t other;
 
-		if (mw__proc_arg_fd(a, n, pid, true, &other) >= 0)
+		if (mw__proc_arg_fd(a, n, pid, true, &other) >= 0 || mw__proc_arg_stdin_file(prev, nprev, a, n) >= 0)
 			return true;
 		if (mw__proc_arg_maybe_relative_fd(a, n) &&
-		    (relative || memmem(a, n, "fd/", 3) || memmem(a, n, "std", 3))) {
+		    (relative || memmem(a, n, "fd/", 3) || memmem(a, n, "std", 3) || memmem(a, n, "cwd", 3))) {
 			if (ncwd < 0) {
 				snprintf(name, sizeof(name), "%d/cwd", (int)pid);
 				ncwd = readlinkat(w->procfd, name, cwd, sizeof(cwd));
@@ -316,6 +318,8 @@ static bool args_name_fd(struct mw_audit_watch *w, const char *buf, size_t len, 
 			if (mw__proc_arg_fd_at(cwd, (size_t)ncwd, a, n, pid, true, &other) >= 0)
 				return true;
 		}
+		prev = a;
+		nprev = n;
 		a = z;
 	}
 	return false;
@@ -372,6 +376,29 @@ static bool rec_args_cut(const struct mw_exec_rec *r)
 	return r->nargs == 0 || r->nargs >= MW_EXEC_ARGS;
 }
 
+/* Do the record's arguments name its fd 0 as a file (/dev/stdin, awk -f
+ * -)? */
+static bool args_name_stdin(const struct mw_exec_rec *r)
+{
+	size_t len = r->nargs < MW_EXEC_ARGS ? r->nargs : MW_EXEC_ARGS;
+	const char *a = memchr(r->args, '\0', len), *end = r->args + len, *prev = r->args;
+	size_t nprev = a ? (size_t)(a - r->args) : 0;
+
+	while (a && ++a < end) {
+		const char *z = memchr(a, '\0', (size_t)(end - a));
+		size_t n = z ? (size_t)(z - a) : (size_t)(end - a);
+		pid_t other;
+
+		if (mw__proc_arg_fd(a, n, (pid_t)r->pid, true, &other) == 0 ||
+		    mw__proc_arg_stdin_file(prev, nprev, a, n) == 0)
+			return true;
+		prev = a;
+		nprev = n;
+		a = z;
+	}
+	return false;
+}
+
 /* An interpreter whose standard input was a memfd at its exec: by its
  * name, or a dynamic loader whose arguments name one (any loader whose
  * arguments the record does not hold whole: the program may be past
@@ -382,7 +409,8 @@ static bool rec_stdin(const struct mw_exec_rec *r)
 		return false;
 	if (mw__proc_is_loader(r->name) && rec_args_cut(r))
 		return true;
-	return mw__proc_runs_interpreter(r->name, r->args, r->nargs < MW_EXEC_ARGS ? r->nargs : MW_EXEC_ARGS);
+	return mw__proc_runs_interpreter(r->name, r->args, r->nargs < MW_EXEC_ARGS ? r->nargs : MW_EXEC_ARGS) ||
+	       args_name_stdin(r);
 }
 
 
@@ -692,7 +720,10 @@ MW_API int mw_audit_watch_next(struct mw_audit_watch *w, int timeout_ms, struct 
 			continue;
 		/* with a record, a named executable that is now gone is no
 		 * news: the kernel said what it was */
-		k = e->has_rec && (rec_fileless(&e->rec) || rec_script(w, &e->rec) || rec_stdin(&e->rec)) ? 1
+		/* any memfd on stdin is read: what a loader (or any launcher)
+		 * maps may be an interpreter */
+		k = e->has_rec && (rec_fileless(&e->rec) || rec_script(w, &e->rec) ||
+				   (e->rec.flags & MW_EXEC_STDIN_MEMFD)) ? 1
 										    : interesting(w, e->pid, !e->has_rec ||
 													  rec_args_cut(&e->rec));
 		if (k > 0) {

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* The next path component of p[*i..len) (repeated slashes and "."
  * components skipped) into *c, *n; false at the end. */
@@ -85,7 +86,8 @@ static void push(struct comps *s, const char *c, size_t n)
  * path is normalised (!links: by the words alone). The links are the
  * usual ones to /proc/self/fd (udev's, systemd's): /dev/fd is
  * /proc/self/fd, /dev/stdin /proc/self/fd/0 (stdout 1, stderr 2), so that
- * "/dev/fd/../fd/3" is /proc/self/fd/3 as the kernel sees it. A ".."
+ * "/dev/fd/../fd/3" is /proc/self/fd/3 as the kernel sees it; and
+ * /proc/net is /proc/self/net ("/proc/net/../fd/3"). A ".."
  * above a name that does not exist is taken as the words say: more paths
  * are taken for fds than the kernel would open, none fewer.
  */
@@ -106,6 +108,13 @@ static void resolve(const char *p, size_t len, bool links, struct comps *s)
 			continue;
 		}
 		push(s, c, n);
+		if (links && s->k == 2 && !s->over && is(s->c[0], s->n[0], "proc") && is(s->c[1], s->n[1], "net")) {
+			/* /proc/net is self/net */
+			s->k = 1;
+			push(s, "self", 4);
+			push(s, "net", 3);
+			continue;
+		}
 		if (!links || s->k != 2 || s->over || !is(s->c[0], s->n[0], "dev"))
 			continue;
 		if (is(s->c[1], s->n[1], "fd") || is(s->c[1], s->n[1], "stdin") || is(s->c[1], s->n[1], "stdout") ||
@@ -167,15 +176,24 @@ static int path_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t *
 	return -1;
 }
 
+/* Does ch end a path inside an argument? What a shell, a script's text or
+ * a list puts after a word (". /dev/fd/3; :", require("/dev/fd/3"),
+ * PYTHONPATH=/dev/fd/3:/usr/lib). No path to an fd holds one. */
+static bool ends_path(char ch)
+{
+	return ch == ' ' || (ch >= '\t' && ch <= '\r') || (ch && strchr("\"'`;&|()<>,:{}[]$", ch));
+}
+
 /* mw__proc_arg_fd() on arg as it is. */
 static int plain_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t *other)
 {
 	/* the path may follow an option in the same argument (-f/dev/fd/3,
-	 * --file=/dev/fd/3) or a URL's scheme (file:///dev/fd/3,
-	 * file://localhost/dev/fd/3): from every "/dev/" or "/proc/" to the
-	 * end ("/x/../dev/fd/3" too: ".." climbs no higher than "/") */
+	 * --file=/dev/fd/3), a URL's scheme (file:///dev/fd/3,
+	 * file://localhost/dev/fd/3) or any text (". /dev/fd/3; :"): from
+	 * every "/dev/" or "/proc/" to the end of the path (ends_path()), "/x/../dev/fd/3" too:
+	 * ".." climbs no higher than "/" */
 	for (size_t at = 0; at < len; at++) {
-		size_t s = at;
+		size_t s = at, end = at;
 		int fd;
 
 		/* the start of a run of slashes ("//dev/fd/3" too), then its
@@ -186,7 +204,9 @@ static int plain_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pi
 			s++;
 		if (!(len - s >= 4 && !memcmp(arg + s, "dev/", 4)) && !(len - s >= 5 && !memcmp(arg + s, "proc/", 5)))
 			continue;
-		fd = path_fd(arg + at, len - at, pid, any_pid, other);
+		while (end < len && !ends_path(arg[end]))
+			end++;
+		fd = path_fd(arg + at, end - at, pid, any_pid, other);
 		if (fd >= 0)
 			return fd;
 	}
@@ -218,22 +238,87 @@ static bool unescape(char *buf, size_t *len)
 	return any;
 }
 
+/* arg as a shell (or Node's option parser) reads a word of it: quotes
+ * removed ("/dev/"fd/3), a backslash's character taken as it is
+ * (/dev/f\d/3), a backslash and newline removed. Into buf; its length. */
+static size_t unquote(const char *arg, size_t len, char *buf)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (arg[i] == '\'' || arg[i] == '"')
+			continue;
+		if (arg[i] == '\\' && i + 1 < len) {
+			if (arg[++i] != '\n')
+				buf[o++] = arg[i];
+			continue;
+		}
+		buf[o++] = arg[i];
+	}
+	return o;
+}
+
+/* Is there "file:" (any case) at arg[i]? */
+static bool file_scheme(const char *arg, size_t len, size_t i)
+{
+	return len - i >= 5 && !strncasecmp(arg + i, "file:", 5);
+}
+
+/* arg as a URL parser (WHATWG's, Node's) reads a file: URL in it: ASCII
+ * tab, newline and carriage return removed, backslashes taken as
+ * slashes, a path after "file:" that starts with no slash given one
+ * (file:dev/fd/3 is file:///dev/fd/3). Into buf (room for 2 * len
+ * bytes); its length. */
+static size_t url_form(const char *arg, size_t len, char *buf)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (arg[i] == '\t' || arg[i] == '\n' || arg[i] == '\r')
+			continue;
+		buf[o++] = arg[i] == '\\' ? '/' : arg[i];
+		if (o >= 5 && file_scheme(buf, o, o - 5)) {
+			size_t k = i + 1;
+
+			while (k < len && (arg[k] == '\t' || arg[k] == '\n' || arg[k] == '\r'))
+				k++;
+			if (k < len && arg[k] != '/' && arg[k] != '\\')
+				buf[o++] = '/';
+		}
+	}
+	return o;
+}
+
+/* Might arg be read some other way than as it is (quotes, escapes, a URL)? */
+static bool other_forms(const char *arg, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (strchr("%?#\\'\"\t\n\r", arg[i] ? arg[i] : 'x') || file_scheme(arg, len, i))
+			return true;
+	return false;
+}
+
 int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t *other)
 {
 	char small[512], *buf;
-	size_t n = len;
+	size_t n;
 	int fd = plain_arg_fd(arg, len, pid, any_pid, other);
 
-	if (fd >= 0 || !(memchr(arg, '%', len) || memchr(arg, '?', len) || memchr(arg, '#', len)))
+	if (fd >= 0 || !other_forms(arg, len))
 		return fd;
-	/* As a URL (file:///dev/fd/%33, file:///dev/fd/3?x: Node's --import):
-	 * its query and fragment dropped, its escapes decoded, more than once
-	 * (%2533) */
-	buf = n <= sizeof(small) ? small : malloc(n);
+	buf = 2 * len <= sizeof(small) ? small : malloc(2 * len);
 	if (!buf)
 		return -1;
-	memcpy(buf, arg, n);
-	for (int round = 0; round < 4; round++) {
+	/* as a shell word */
+	n = unquote(arg, len, buf);
+	if (n != len)
+		fd = plain_arg_fd(buf, n, pid, any_pid, other);
+	/* as a URL (file:///dev/fd/%33, file:///dev/fd/3?x: Node's
+	 * --import): its query and fragment dropped, its escapes decoded,
+	 * more than once (%2533) */
+	if (fd < 0)
+		n = url_form(arg, len, buf);
+	for (int round = 0; fd < 0 && round < 4; round++) {
 		char *q = memchr(buf, '?', n), *h = memchr(buf, '#', n);
 		bool decoded;
 
@@ -245,7 +330,7 @@ int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t 
 		if (round && !decoded)
 			break;
 		fd = plain_arg_fd(buf, n, pid, any_pid, other);
-		if (fd >= 0 || !decoded)
+		if (!decoded)
 			break;
 	}
 	if (buf != small)
@@ -253,10 +338,25 @@ int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t 
 	return fd;
 }
 
+int mw__proc_arg_stdin_file(const char *prev, size_t nprev, const char *arg, size_t len)
+{
+	/* "-f -", "-nf -", "--file -", "--file=-", "-f-": the program file
+	 * named "-", which awk, make and sed read from their standard input */
+	if ((len == 8 && !memcmp(arg, "--file=-", 8)) || (len == 3 && !memcmp(arg, "-f-", 3)))
+		return 0;
+	if (!(len == 1 && arg[0] == '-') || !prev || nprev < 2 || prev[0] != '-')
+		return -1;
+	if (nprev == 6 && !memcmp(prev, "--file", 6))
+		return 0;
+	return prev[1] != '-' && prev[nprev - 1] == 'f' ? 0 : -1;
+}
+
 bool mw__proc_arg_maybe_relative_fd(const char *arg, size_t len)
 {
 	size_t s = len;
 
+	if (len >= 4 && memmem(arg, len, "/cwd", 4))
+		return true; /* /proc/self/cwd/3 */
 	if (!len || arg[0] == '/' || arg[len - 1] == '/')
 		return false;
 	while (s > 0 && arg[s - 1] != '/')
@@ -265,18 +365,67 @@ bool mw__proc_arg_maybe_relative_fd(const char *arg, size_t len)
 	       is(arg + s, len - s, "stderr");
 }
 
-int mw__proc_arg_fd_at(const char *cwd, size_t ncwd, const char *arg, size_t len, pid_t pid, bool any_pid,
-		       pid_t *other)
+/* mw__proc_arg_fd() on cwd, "/" and the len bytes of rest. */
+static int joined_fd(const char *cwd, size_t ncwd, const char *rest, size_t len, pid_t pid, bool any_pid,
+		     pid_t *other)
 {
 	char buf[PATH_MAX + 256];
 
-	*other = 0;
-	if (!ncwd || cwd[0] != '/' || ncwd + 1 + len > sizeof(buf))
+	if (ncwd + 1 + len > sizeof(buf))
 		return -1;
 	memcpy(buf, cwd, ncwd);
 	buf[ncwd] = '/';
-	memcpy(buf + ncwd + 1, arg, len);
+	memcpy(buf + ncwd + 1, rest, len);
 	return mw__proc_arg_fd(buf, ncwd + 1 + len, pid, any_pid, other);
+}
+
+/* The path component that ends at end (slashes before end skipped), in
+ * arg: *c, *n; false if none. */
+static bool comp_before(const char *arg, const char *end, const char **c, size_t *n)
+{
+	const char *e = end, *b;
+
+	while (e > arg && e[-1] == '/')
+		e--;
+	b = e;
+	while (b > arg && b[-1] != '/')
+		b--;
+	*c = b;
+	*n = (size_t)(e - b);
+	return e > b;
+}
+
+int mw__proc_arg_fd_at(const char *cwd, size_t ncwd, const char *arg, size_t len, pid_t pid, bool any_pid,
+		       pid_t *other)
+{
+	*other = 0;
+	if (!ncwd || cwd[0] != '/')
+		return -1;
+	if (len && arg[0] != '/') {
+		int fd = joined_fd(cwd, ncwd, arg, len, pid, any_pid, other);
+
+		if (fd >= 0)
+			return fd;
+	}
+	/* /proc/self/cwd/3, /proc/PID/cwd/3, /proc/thread-self/cwd/3: its own
+	 * working directory's 3 */
+	for (const char *k = arg; (k = memmem(k, len - (size_t)(k - arg), "/cwd", 4)); k += 4) {
+		size_t at = (size_t)(k - arg) + 4, wn, pn;
+		const char *w, *pc;
+		long long who;
+		int fd;
+
+		if ((at < len && arg[at] != '/') || !comp_before(arg, k, &w, &wn) || !comp_before(arg, w, &pc, &pn) ||
+		    !is(pc, pn, "proc"))
+			continue;
+		who = number(w, wn);
+		if (!(is(w, wn, "self") || is(w, wn, "thread-self") || (who > 0 && (any_pid || who == (long long)pid))))
+			continue;
+		fd = joined_fd(cwd, ncwd, arg + at, len - at, pid, any_pid, other);
+		if (fd >= 0)
+			return fd;
+	}
+	return -1;
 }
 
 /* A name of an interpreter's program as installed (bash, python3.11,

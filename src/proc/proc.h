@@ -125,27 +125,42 @@ MW_HIDDEN int mw__proc_fd_walk_checked(int fdfd, unsigned int mask,
  * a script's interpreter, and what one runs by hand on a script held in
  * memory. /dev/stdin, /dev/stdout and /dev/stderr are fds 0, 1 and 2.
  * ".." climbs as the kernel would through the links /dev/fd,
- * /dev/stdin... to /proc/self/fd, and as a URL's path does (by the words):
- * either way counts. As a URL, too: the query and fragment dropped, %XX
- * escapes decoded ("file:///dev/fd/%33" is fd 3). Relative paths: see
- * mw__proc_arg_fd_at(). Not recognised: paths through a symlink of the
- * process's own.
+ * /dev/stdin... to /proc/self/fd (and /proc/net to /proc/self/net), and
+ * as a URL's path does (by the words): either way counts. A path ends at
+ * a blank, a quote, one of ;&|()<>,:{}[]$ or the argument's end (". /dev/fd/3;
+ * :"). Also read as a shell word (quotes removed, backslashes' characters
+ * taken as they are: /dev/"fd"/3) and as a URL (tabs and newlines
+ * removed, backslashes as slashes, file:dev/fd/3 given its slash, the
+ * query and fragment dropped, %XX escapes decoded: "file:///dev/fd/%33"
+ * is fd 3). Relative paths and /proc/self/cwd: see mw__proc_arg_fd_at().
+ * Not recognised: paths through a symlink of the process's own.
  */
 MW_HIDDEN int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t *other);
 
 /*
- * Might a relative argument (len bytes) name an fd from some directory
- * ("3" in /proc/self/fd, "fd/3" or "stdin" in /dev)? Its last component is
- * a number or stdin, stdout, stderr. Tells when the process's working
- * directory is worth reading for mw__proc_arg_fd_at().
+ * Does arg (len bytes), after prev (nprev bytes, NULL for none), name a
+ * program file "-", which awk, make and sed read from their standard
+ * input: "-f -", "-nf -", "--file -", "--file=-", "-f-"? 0 (fd 0) if so,
+ * else -1.
+ */
+MW_HIDDEN int mw__proc_arg_stdin_file(const char *prev, size_t nprev, const char *arg, size_t len);
+
+/*
+ * Might an argument (len bytes) name an fd from the process's working
+ * directory: a relative one ("3" in /proc/self/fd, "fd/3" or "stdin" in
+ * /dev: its last component is a number or stdin, stdout, stderr), or one
+ * through "/cwd" (/proc/self/cwd/3)? Tells when the working directory is
+ * worth reading for mw__proc_arg_fd_at().
  */
 MW_HIDDEN bool mw__proc_arg_maybe_relative_fd(const char *arg, size_t len);
 
 /*
  * mw__proc_arg_fd() on a relative argument taken from the working
  * directory cwd (ncwd bytes, absolute: its /proc/PID/cwd link): "3" from
- * "/proc/PID/fd" is fd 3. -1 when it names none, or cwd is not absolute
- * or the two are longer than PATH_MAX.
+ * "/proc/PID/fd" is fd 3; and on what follows /proc/self/cwd,
+ * /proc/thread-self/cwd or /proc/PID/cwd (its own pid, any with any_pid)
+ * in an argument, from there. -1 when it names none, or cwd is not
+ * absolute or the two are longer than PATH_MAX.
  */
 MW_HIDDEN int mw__proc_arg_fd_at(const char *cwd, size_t ncwd, const char *arg, size_t len, pid_t pid, bool any_pid,
 				 pid_t *other);

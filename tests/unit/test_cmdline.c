@@ -103,6 +103,50 @@ static void names_fds_url(void **state)
 	}
 }
 
+/* a path inside text, a shell word, a URL as WHATWG parses it */
+static void names_fds_in_text(void **state)
+{
+	(void)state;
+	assert_int_equal(fd_of(". /dev/fd/3; :", 10, false, NULL), 3);
+	assert_int_equal(fd_of(". \"/dev/fd/3\"; :", 10, false, NULL), 3);
+	assert_int_equal(fd_of(". /dev/fd/3\n:", 10, false, NULL), 3);
+	assert_int_equal(fd_of("require(\"/dev/fd/4\")", 10, false, NULL), 4);
+	assert_int_equal(fd_of("/usr/lib:/dev/fd/3:/x", 10, false, NULL), 3);
+	assert_int_equal(fd_of("--require=/dev/fd/3 --preserve-symlinks", 10, false, NULL), 3);
+	assert_int_equal(fd_of("/proc/net/../fd/3", 10, false, NULL), 3);
+	assert_int_equal(fd_of("/proc/net/../../self/fd/5", 10, false, NULL), 5);
+	/* as a shell or Node reads a word */
+	assert_int_equal(fd_of(". /dev/\"fd\"/3", 10, false, NULL), 3);
+	assert_int_equal(fd_of(". /dev/'f'd/3", 10, false, NULL), 3);
+	assert_int_equal(fd_of("--require \"/dev/f\\d/3\"", 10, false, NULL), 3);
+	/* as a URL */
+	assert_int_equal(fd_of("file:dev/fd/3", 10, false, NULL), 3);
+	assert_int_equal(fd_of("FILE:dev/fd/3", 10, false, NULL), 3);
+	assert_int_equal(fd_of("file:///dev\\fd\\3", 10, false, NULL), 3);
+	assert_int_equal(fd_of("file:///dev/fd/\t3", 10, false, NULL), 3);
+	assert_int_equal(fd_of("file:///dev/f\nd/3", 10, false, NULL), 3);
+	assert_int_equal(fd_of("file:\\dev\\fd\\3", 10, false, NULL), 3);
+	/* still not */
+	assert_int_equal(fd_of("/dev/fd/3x", 10, false, NULL), -1);
+	assert_int_equal(fd_of("/dev/fd/3/x", 10, false, NULL), -1);
+	assert_int_equal(fd_of("file:tmp/fd/3", 10, false, NULL), -1);
+}
+
+/* a program file "-": awk -f -, make -f - */
+static void names_stdin_file(void **state)
+{
+	(void)state;
+	assert_int_equal(mw__proc_arg_stdin_file("-f", 2, "-", 1), 0);
+	assert_int_equal(mw__proc_arg_stdin_file("-nf", 3, "-", 1), 0);
+	assert_int_equal(mw__proc_arg_stdin_file("--file", 6, "-", 1), 0);
+	assert_int_equal(mw__proc_arg_stdin_file(NULL, 0, "--file=-", 8), 0);
+	assert_int_equal(mw__proc_arg_stdin_file(NULL, 0, "-f-", 3), 0);
+	assert_int_equal(mw__proc_arg_stdin_file("-x", 2, "-", 1), -1);
+	assert_int_equal(mw__proc_arg_stdin_file("--wolf", 6, "-", 1), -1);
+	assert_int_equal(mw__proc_arg_stdin_file(NULL, 0, "-", 1), -1);
+	assert_int_equal(mw__proc_arg_stdin_file("-f", 2, "--", 2), -1);
+}
+
 /* a relative path, from the working directory */
 static void names_fds_relative(void **state)
 {
@@ -129,6 +173,16 @@ static void names_fds_relative(void **state)
 	assert_int_equal(mw__proc_arg_fd_at(tmp, strlen(tmp), "../dev/fd/3", 11, 10, false, &other), 3);
 	assert_int_equal(mw__proc_arg_fd_at("", 0, "3", 1, 10, false, &other), -1);
 	assert_int_equal(mw__proc_arg_fd_at("proc/10/fd", 10, "3", 1, 10, false, &other), -1);
+	/* through the /proc/PID/cwd link: its own only */
+	assert_true(mw__proc_arg_maybe_relative_fd("/proc/self/cwd/3", 16));
+	assert_int_equal(mw__proc_arg_fd_at(cwd, strlen(cwd), "/proc/self/cwd/3", 16, 10, false, &other), 3);
+	assert_int_equal(mw__proc_arg_fd_at(cwd, strlen(cwd), "/proc/thread-self/cwd/3", 23, 10, false, &other), 3);
+	assert_int_equal(mw__proc_arg_fd_at(cwd, strlen(cwd), "/proc/10/cwd/3", 14, 10, false, &other), 3);
+	assert_int_equal(mw__proc_arg_fd_at(cwd, strlen(cwd), "/proc/12/cwd/3", 14, 10, false, &other), -1);
+	assert_int_equal(mw__proc_arg_fd_at(cwd, strlen(cwd), "/proc/12/cwd/3", 14, 10, true, &other), 3);
+	assert_int_equal(mw__proc_arg_fd_at(dev, strlen(dev), "/proc/self/cwd/fd/3", 19, 10, false, &other), 3);
+	assert_int_equal(mw__proc_arg_fd_at(cwd, strlen(cwd), "/tmp/cwd/3", 10, 10, false, &other), -1);
+	assert_int_equal(mw__proc_arg_fd_at(cwd, strlen(cwd), "/proc/self/cwdx/3", 17, 10, false, &other), -1);
 }
 
 /* NUL-separated arguments, for mw__proc_runs_interpreter() */
@@ -207,6 +261,8 @@ int main(void)
 		cmocka_unit_test(names_no_fd),
 		cmocka_unit_test(names_fds_dotdot),
 		cmocka_unit_test(names_fds_url),
+		cmocka_unit_test(names_fds_in_text),
+		cmocka_unit_test(names_stdin_file),
 		cmocka_unit_test(names_fds_relative),
 		cmocka_unit_test(loaders),
 		cmocka_unit_test(interpreters),

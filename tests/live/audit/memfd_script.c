@@ -43,6 +43,19 @@
  *   bashenv   BASH_ENV=/dev/fd/3 sh -c LOOP (no argument names it, its
  *             environment does): high
  *   nodeopts  NODE_OPTIONS=--import=file:///dev/fd/%33 sh -c LOOP: high
+ *   intext    sh -c '. /dev/fd/3; :' (the path inside the text): high
+ *   quoted    sh -c '. /dev/"fd"/3' (a shell word): high
+ *   procnet   sh /proc/net/../fd/3 (/proc/net is /proc/self/net): high
+ *   cwdlink   sh /proc/self/cwd/3, run in /proc/self/fd: high
+ *   urlslash  sh -c LOOP sh file:dev/fd/3 (a file: URL with no slash): high
+ *   computed  BASH_ENV='/dev/fd/$((1+2))' sh -c LOOP (the shell computes
+ *             the file it reads): high
+ *   ldsofd    the loader run on /proc/self/fd/5, fd 5 on /bin/sh, the
+ *             memfd on its stdin (the loader maps /bin/sh): high
+ *   ldsolink  the loader run on a symlink of another name to /bin/sh, the
+ *             memfd on its stdin (only its maps tell): high
+ *   awkstdin  mawk -f - < memfd (its program from its stdin): high (not
+ *             run where there is no mawk)
  *
  * and these are not:
  *
@@ -89,11 +102,14 @@ static struct fixture fx[] = {
 	{ "parent", "high" }, { "slashes", "high" }, { "stdin", "high" }, { "stdinsh", "high" },
 	{ "devstdin", "high" }, { "ldso", "high" }, { "ldsoopts", "high" }, { "urlenc", "high" },
 	{ "dotdot", "high" }, { "relative", "high" }, { "devrel", "high" }, { "bashenv", "high" },
-	{ "nodeopts", "high" },
+	{ "nodeopts", "high" }, { "intext", "high" }, { "quoted", "high" }, { "procnet", "high" },
+	{ "cwdlink", "high" }, { "urlslash", "high" }, { "computed", "high" }, { "ldsofd", "high" },
+	{ "ldsolink", "high" }, { "awkstdin", "high" },
 	{ "pipe", NULL }, { "argv0", NULL }, { "stdindata", NULL }, { "ldsodata", NULL },
 };
 
 static char loader[256]; /* /bin/sh's dynamic loader, "" if none */
+static char tmpdir[] = "/tmp/mw-memfd-script.XXXXXX";
 #define NFX (sizeof(fx) / sizeof(fx[0]))
 
 /* A memfd holding SCRIPT (mode, sealed as asked), or -1. */
@@ -171,14 +187,14 @@ __attribute__((noreturn)) static void run(const char *name)
 		/* the memfd on stdin, named as /dev/fd/0 */
 		if (dup2(3, 0) == 0)
 			execl("/bin/sh", "sh", "-c", "while :; do sleep 1; done", "/dev/fd/0", (char *)NULL);
-	} else if (!strcmp(name, "stdinsh") || !strncmp(name, "ldso", 4)) {
+	} else if (!strcmp(name, "stdinsh") || !strncmp(name, "ldso", 4) || !strcmp(name, "awkstdin")) {
 		/* sh < memfd: its program waits for the test's pipe in a
 		 * child, named by path (dash moves its stdin to fd 10 and up
 		 * while it runs a command with its stdin redirected: not
 		 * recognised then); the only memfd it holds is its stdin.
 		 * ldso*: the same through the loader (ld.so /bin/sh < memfd:
 		 * the exe is the loader, the program one of its arguments) */
-		static const char prog[] = "cat /dev/fd/4\n";
+		const char *prog = strcmp(name, "awkstdin") ? "cat /dev/fd/4\n" : "BEGIN { getline line < \"/dev/fd/4\" }\n";
 		int m;
 
 		close(fd);
@@ -189,6 +205,20 @@ __attribute__((noreturn)) static void run(const char *name)
 			_exit(125);
 		if (!strcmp(name, "stdinsh"))
 			execl("/bin/sh", "sh", (char *)NULL);
+		else if (!strcmp(name, "awkstdin"))
+			execl("/usr/bin/mawk", "mawk", "-f", "-", (char *)NULL);
+		else if (!strcmp(name, "ldsolink")) {
+			char link[64];
+
+			snprintf(link, sizeof(link), "%s/notashell", tmpdir);
+			if (symlink("/bin/sh", link) == 0)
+				execl(loader, loader, link, (char *)NULL);
+		} else if (!strcmp(name, "ldsofd")) {
+			int sh = open("/bin/sh", O_RDONLY | O_CLOEXEC);
+
+			if (sh >= 0 && dup2(sh, 5) == 5)
+				execl(loader, loader, "/proc/self/fd/5", (char *)NULL);
+		}
 		else if (!strcmp(name, "ldso"))
 			execl(loader, loader, "/bin/sh", (char *)NULL);
 		else if (!strcmp(name, "ldsoopts"))
@@ -208,6 +238,20 @@ __attribute__((noreturn)) static void run(const char *name)
 			setenv("BASH_ENV", "/dev/fd/3", 1);
 		else
 			setenv("NODE_OPTIONS", "--import=file:///dev/fd/%33", 1);
+		execl("/bin/sh", "sh", "-c", "read line", (char *)NULL);
+	} else if (!strcmp(name, "intext")) {
+		execl("/bin/sh", "sh", "-c", ". /dev/fd/3; :", (char *)NULL);
+	} else if (!strcmp(name, "quoted")) {
+		execl("/bin/sh", "sh", "-c", ". /dev/\"fd\"/3", (char *)NULL);
+	} else if (!strcmp(name, "procnet")) {
+		execl("/bin/sh", "sh", "/proc/net/../fd/3", (char *)NULL);
+	} else if (!strcmp(name, "cwdlink")) {
+		if (chdir("/proc/self/fd") == 0)
+			execl("/bin/sh", "sh", "/proc/self/cwd/3", (char *)NULL);
+	} else if (!strcmp(name, "urlslash")) {
+		execl("/bin/sh", "sh", "-c", "read line", "sh", "file:dev/fd/3", (char *)NULL);
+	} else if (!strcmp(name, "computed")) {
+		setenv("BASH_ENV", "/dev/fd/$((1+2))", 1);
 		execl("/bin/sh", "sh", "-c", "read line", (char *)NULL);
 	} else if (!strcmp(name, "devrel")) {
 		if (chdir("/dev") == 0)
@@ -379,6 +423,9 @@ static void check(struct mw_audit_report *r, const char *how, size_t from, size_
 			CHECK(got && !strcmp(got, fx[i].want), "%s: %s: want fileless_exec %s, got %s", how, fx[i].name,
 			      fx[i].want, got ? got : "none");
 		}
+		CHECK(!f || strcmp(fx[i].name, "computed") || strstr(f->reason, "environment"),
+		      "%s: %s: the reason does not say the environment names it: %s", how, fx[i].name,
+		      f ? f->reason : "");
 		CHECK(!f || strcmp(fx[i].name, "bashenv") || strstr(f->reason, "environment"),
 		      "%s: %s: the reason does not say the environment names it: %s", how, fx[i].name,
 		      f ? f->reason : "");
@@ -407,10 +454,14 @@ int main(void)
 		return read(atoi(getenv("MW_MEMFD_SCRIPT_WAIT")), &c, 1) < 0;
 	}
 	signal(SIGCHLD, SIG_DFL);
+	REQUIRE(mkdtemp(tmpdir), "mkdtemp: %s", strerror(errno));
 	if (!live_loader_of("/bin/sh", loader, sizeof(loader)))
 		live_note("/bin/sh has no dynamic loader (a static program): the ldso fixtures are not run");
 	for (size_t i = 0; i < NFX; i++) {
-		fx[i].off = !loader[0] && !strncmp(fx[i].name, "ldso", 4);
+		fx[i].off = (!loader[0] && !strncmp(fx[i].name, "ldso", 4)) ||
+			    (!strcmp(fx[i].name, "awkstdin") && access("/usr/bin/mawk", X_OK) != 0);
+		if (fx[i].off && !strcmp(fx[i].name, "awkstdin"))
+			live_note("no /usr/bin/mawk here: the awkstdin fixture is not run");
 		if (!fx[i].off)
 			start(&fx[i]);
 	}
@@ -470,6 +521,13 @@ int main(void)
 			kill(fx[i].pid, SIGKILL);
 		kill(fx[i].started, SIGKILL);
 		live_wait(fx[i].started);
+	}
+	{
+		char link[64];
+
+		snprintf(link, sizeof(link), "%s/notashell", tmpdir);
+		unlink(link);
+		rmdir(tmpdir);
 	}
 	return live_done();
 }

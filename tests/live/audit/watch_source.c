@@ -174,7 +174,9 @@ static int copy_self(const char *path)
  * argument; 4: sh /dev/stdin, the memfd on its stdin; 5: ld.so /bin/sh <
  * memfd, the dynamic loader run as a command, its exe; 6: sh -c 'sleep
  * 1' sh file:///dev/fd/%33, a file: URL escaped; 7: sh 3 in
- * /proc/self/fd; 8: sh /dev/fd/../fd/3; 9: sh proc/self/fd/3 in /). Its exe is /bin/sh (or ld.so):
+ * /proc/self/fd; 8: sh /dev/fd/../fd/3; 9: sh proc/self/fd/3 in /; 10:
+ * sh -c '. /dev/fd/3; :'; 11: sh /proc/self/cwd/3 in /proc/self/fd; 12:
+ * ld.so /proc/self/fd/5 < memfd, fd 5 on /bin/sh). Its exe is /bin/sh (or ld.so):
  * only its arguments, its working directory or its stdin tell. */
 static char loader[256]; /* /bin/sh's dynamic loader, "" if none */
 
@@ -215,6 +217,16 @@ static pid_t script(int how)
 		} else if (how == 9) {
 			if (chdir("/") == 0)
 				execl("/bin/sh", "sh", "proc/self/fd/3", (char *)NULL);
+		} else if (how == 10) {
+			execl("/bin/sh", "sh", "-c", ". /dev/fd/3; :", (char *)NULL);
+		} else if (how == 11) {
+			if (chdir("/proc/self/fd") == 0)
+				execl("/bin/sh", "sh", "/proc/self/cwd/3", (char *)NULL);
+		} else if (how == 12) {
+			int sh = open("/bin/sh", O_RDONLY | O_CLOEXEC);
+
+			if (sh >= 0 && dup2(sh, 5) == 5 && lseek(3, 0, SEEK_SET) == 0 && dup2(3, 0) == 0 && close(3) == 0)
+				execl(loader, "ld.so", "/proc/self/fd/5", (char *)NULL);
 		} else if (how == 2) {
 			/* past the 512 bytes of arguments the exec record holds
 			 * (as $0 of sh -c: a multi-call busybox picks its
@@ -470,18 +482,19 @@ static void run_source(const char *memward, bool no_bpf, bool raw, bool expect_b
 	}
 	/* scripts from a memfd: at their exec, from the exec record's
 	 * arguments (BPF) or /proc/PID/cmdline (the connector) */
-	for (int how = 0; how < 10; how++) {
+	for (int how = 0; how < 13; how++) {
 		static const char *const hows[] = { "fexecve", "sh /proc/self/fd/3", "700 bytes of arguments first",
 						    "sh < memfd", "sh /dev/stdin < memfd", "ld.so /bin/sh < memfd",
 						    "sh file:///dev/fd/%33", "sh 3 in /proc/self/fd",
-						    "sh /dev/fd/../fd/3", "sh proc/self/fd/3 in /" };
+						    "sh /dev/fd/../fd/3", "sh proc/self/fd/3 in /",
+						    "sh -c '. /dev/fd/3; :'", "sh /proc/self/cwd/3 in /proc/self/fd",
+						    "ld.so /proc/self/fd/5 < memfd, fd 5 on /bin/sh" };
 		char line[8192], srcs[64];
 		double t_seen = 0;
 		pid_t p;
 
-		if (how == 5 && !loader[0]) {
-			live_note("%s: /bin/sh has no dynamic loader (a static program): ld.so /bin/sh < memfd not run",
-				  src);
+		if ((how == 5 || how == 12) && !loader[0]) {
+			live_note("%s: /bin/sh has no dynamic loader (a static program): %s not run", src, hows[how]);
 			continue;
 		}
 		p = script(how);
