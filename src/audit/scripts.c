@@ -157,7 +157,9 @@ static size_t cwd_of(struct mw__audit_collector *c, char *buf, size_t size)
 /* Is variable name (nname bytes) one whose value a shell expands before it
  * reads the file it names (BASH_ENV, ENV), and is that value (n bytes)
  * computed (a "$" or "`" in it: /dev/fd/$((1+2)), ${X})? Which file it
- * names, only the shell knows: any memfd the process holds may be it. */
+ * names, only the shell knows: any memfd the process holds may be it, when
+ * it is an interpreter (a child that inherits the variable, sleep, is
+ * not). */
 static bool computed_rc(const char *name, size_t nname, const char *v, size_t n)
 {
 	if (!((nname == 8 && !memcmp(name, "BASH_ENV", 8)) || (nname == 3 && !memcmp(name, "ENV", 3))))
@@ -225,7 +227,8 @@ static void mark_scripts(struct mw__audit_collector *c, struct mw__audit_proc *p
 		fd = mw__proc_arg_fd(v, n, p->id->pid, other_ns, &other);
 		if (fd < 0 && !env)
 			fd = mw__proc_arg_stdin_file(prev, nprev, v, n); /* awk -f - */
-		if (fd < 0 && env && computed_rc(a, (size_t)(v - a - 1), v, n) && c->nmemfds)
+		if (fd < 0 && env && computed_rc(a, (size_t)(v - a - 1), v, n) && c->nmemfds && p->id->exe &&
+		    mw__proc_is_interpreter(p->id->exe))
 			fd = c->memfds[0].fd; /* BASH_ENV='/dev/fd/$((1+2))' */
 		prev = v;
 		nprev = n;

@@ -67,6 +67,9 @@
  *             on its stdin, no argument naming it: low
  *   ldsodata  the loader run on sleep, no interpreter, the memfd on its
  *             stdin: low
+ *   envchild  a program that is no interpreter (this one) that inherited
+ *             BASH_ENV='/dev/fd/${X}' and the memfd at fd 3: low (only a
+ *             shell computes it)
  *
  * The ldso fixtures need /bin/sh to be dynamically linked: where it is not
  * (the guests' static busybox) they are not run, and a note says so.
@@ -105,7 +108,7 @@ static struct fixture fx[] = {
 	{ "nodeopts", "high" }, { "intext", "high" }, { "quoted", "high" }, { "procnet", "high" },
 	{ "cwdlink", "high" }, { "urlslash", "high" }, { "computed", "high" }, { "ldsofd", "high" },
 	{ "ldsolink", "high" }, { "awkstdin", "high" },
-	{ "pipe", NULL }, { "argv0", NULL }, { "stdindata", NULL }, { "ldsodata", NULL },
+	{ "pipe", NULL }, { "argv0", NULL }, { "stdindata", NULL }, { "ldsodata", NULL }, { "envchild", NULL },
 };
 
 static char loader[256]; /* /bin/sh's dynamic loader, "" if none */
@@ -256,6 +259,12 @@ __attribute__((noreturn)) static void run(const char *name)
 	} else if (!strcmp(name, "devrel")) {
 		if (chdir("/dev") == 0)
 			execl("/bin/sh", "sh", "fd/3", (char *)NULL);
+	} else if (!strcmp(name, "envchild")) {
+		char *argv[] = { "mw-wait", "data", NULL };
+
+		setenv("BASH_ENV", "/dev/fd/${X}", 1);
+		setenv("MW_MEMFD_SCRIPT_WAIT", "0", 1);
+		execve("/proc/self/exe", argv, environ);
 	} else if (!strcmp(name, "devstdin") || !strcmp(name, "stdindata")) {
 		/* this program waiting on fd 4, the memfd on its stdin */
 		char *argv[] = { "mw-wait", !strcmp(name, "devstdin") ? "/dev/stdin" : "data", NULL };
