@@ -185,12 +185,14 @@ static int cmp_int(const void *a, const void *b)
  * parent (the usual "sh /proc/$PPID/fd/N") and it holds the same memfd: a
  * stat each, for the distinct fd numbers named, at most
  * MW__AUDIT_PARENT_FDS of them. A relative argument that may name an fd
- * ("3", "fd/3") is taken from its working directory, read once. In a pid namespace of its own, where the
- * numbers are not ours, /proc/PID/fd/N is its own fd N, else its parent's.
+ * ("3", "fd/3") is taken from its working directory, read once, where it
+ * is an interpreter's (interp) or follows a program-file option (-f). In
+ * a pid namespace of its own, where the numbers are not ours,
+ * /proc/PID/fd/N is its own fd N, else its parent's.
  */
 #define MW__AUDIT_PARENT_FDS 1024
 static void mark_scripts(struct mw__audit_collector *c, struct mw__audit_proc *p, const char *buf, size_t len,
-			 bool env)
+			 bool env, bool interp)
 {
 	const char *a = buf, *end = buf + len;
 	bool other_ns = p->pidns && c->env->self_ns && p->pidns != c->env->self_ns;
@@ -227,18 +229,19 @@ static void mark_scripts(struct mw__audit_collector *c, struct mw__audit_proc *p
 		fd = mw__proc_arg_fd(v, n, p->id->pid, other_ns, &other);
 		if (fd < 0 && !env)
 			fd = mw__proc_arg_stdin_file(prev, nprev, v, n); /* awk -f - */
-		if (fd < 0 && env && computed_rc(a, (size_t)(v - a - 1), v, n) && c->nmemfds && p->id->exe &&
-		    mw__proc_is_interpreter(p->id->exe))
+		if (fd < 0 && env && interp && computed_rc(a, (size_t)(v - a - 1), v, n) && c->nmemfds)
 			fd = c->memfds[0].fd; /* BASH_ENV='/dev/fd/$((1+2))' */
-		prev = v;
-		nprev = n;
-		/* "sh 3" run in /proc/self/fd: from its working directory */
-		if (fd < 0 && mw__proc_arg_maybe_relative_fd(v, n)) {
+		/* "sh 3" run in /proc/self/fd: from its working directory (an
+		 * interpreter's, or a program file's: awk -f 3) */
+		if (fd < 0 && mw__proc_arg_maybe_relative_fd(v, n) &&
+		    (interp || (!env && mw__proc_arg_is_file_option(prev, nprev)) || memmem(v, n, "/cwd", 4))) {
 			if (!cwd_read)
 				ncwd = cwd_of(c, cwd, sizeof(cwd));
 			cwd_read = true;
 			fd = mw__proc_arg_fd_at(cwd, ncwd, v, n, p->id->pid, other_ns, &other);
 		}
+		prev = v;
+		nprev = n;
 		if (fd < 0)
 			continue;
 		if (!other)
@@ -384,19 +387,21 @@ static void mark_stdin(struct mw__audit_collector *c, struct mw__audit_proc *p, 
 ssize_t mw__audit_scripts(struct mw__audit_collector *c, struct mw__audit_proc *p)
 {
 	ssize_t len, elen;
+	bool interp;
 
 	if (!holds_memfd(p))
 		return -ENOENT;
 	/* all of it: arguments padded past what is shown must not hide one
 	 * that names a memfd */
 	len = read_all(c, "cmdline", &c->args, &c->args_cap);
+	interp = p->id->exe && mw__proc_runs_interpreter(p->id->exe, len > 0 ? c->args : NULL, len > 0 ? (size_t)len : 0);
 	if (len > 0)
-		mark_scripts(c, p, c->args, (size_t)len, false);
+		mark_scripts(c, p, c->args, (size_t)len, false, interp);
 	mark_stdin(c, p, len > 0 ? c->args : NULL, len > 0 ? (size_t)len : 0);
-	/* then its environment (BASH_ENV=/dev/fd/3), where we may read it
-	 * (the right to ptrace it) */
-	elen = read_all(c, "environ", &c->envs, &c->envs_cap);
-	if (elen > 0)
-		mark_scripts(c, p, c->envs, (size_t)elen, true);
+	/* then an interpreter's environment (BASH_ENV=/dev/fd/3), where we
+	 * may read it (the right to ptrace it): what it reads a program from
+	 * (a library a variable names, LD_PRELOAD, shows in its maps) */
+	if (interp && (elen = read_all(c, "environ", &c->envs, &c->envs_cap)) > 0)
+		mark_scripts(c, p, c->envs, (size_t)elen, true, interp);
 	return len;
 }

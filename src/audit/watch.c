@@ -291,9 +291,10 @@ static int drain_connector(struct mw_audit_watch *w)
  * file it holds, maybe a memfd)? Any pid number: the process may be in a
  * pid namespace of its own (the read that follows tells). A relative one
  * that may name an fd ("sh 3" in /proc/self/fd) is taken from its
- * working directory, read once: any such with relative, else only one
- * that goes through "fd/", "std" or "cwd" ("proc/self/fd/3" in /,
- * /proc/self/cwd/3). A program file "-" (awk -f -) names fd 0. */
+ * working directory, read once: any such with relative (an interpreter's),
+ * else only one after a program-file option (awk -f 3) or that goes
+ * through "fd/", "std" or "cwd" ("proc/self/fd/3" in /, /proc/self/cwd/3).
+ * A program file "-" (awk -f -) names fd 0. */
 static bool args_name_fd(struct mw_audit_watch *w, const char *buf, size_t len, pid_t pid, bool relative)
 {
 	const char *a = memchr(buf, '\0', len), *end = buf + len, *prev = buf;
@@ -309,7 +310,8 @@ static bool args_name_fd(struct mw_audit_watch *w, const char *buf, size_t len, 
 		if (mw__proc_arg_fd(a, n, pid, true, &other) >= 0 || mw__proc_arg_stdin_file(prev, nprev, a, n) >= 0)
 			return true;
 		if (mw__proc_arg_maybe_relative_fd(a, n) &&
-		    (relative || memmem(a, n, "fd/", 3) || memmem(a, n, "std", 3) || memmem(a, n, "cwd", 3))) {
+		    (relative || mw__proc_arg_is_file_option(prev, nprev) || memmem(a, n, "fd/", 3) ||
+		     memmem(a, n, "std", 3) || memmem(a, n, "cwd", 3))) {
 			if (ncwd < 0) {
 				snprintf(name, sizeof(name), "%d/cwd", (int)pid);
 				ncwd = readlinkat(w->procfd, name, cwd, sizeof(cwd));
@@ -349,14 +351,20 @@ static int interesting(struct mw_audit_watch *w, pid_t pid, bool with_args)
 	if (mw__proc_is_interpreter(link) || mw__proc_is_loader(link)) {
 		/* an interpreter reading its program from a memfd (sh < memfd;
 		 * ld.so /bin/sh < memfd: the scan reads its arguments) */
+		char in[PATH_MAX];
+		ssize_t k;
+
 		snprintf(name, sizeof(name), "%d/fd/0", (int)pid);
-		n = readlinkat(w->procfd, name, link, sizeof(link) - 1);
-		if (n > 0 && mw__link_classify(link, (size_t)n, NULL) == MW__LINK_MEMFD)
+		k = readlinkat(w->procfd, name, in, sizeof(in));
+		if (k > 0 && mw__link_classify(in, (size_t)k, NULL) == MW__LINK_MEMFD)
 			return 2;
 	}
 	snprintf(name, sizeof(name), "%d/cmdline", (int)pid);
 	n = mw__proc_read_at(w->procfd, name, w->args, MW__AUDIT_ARGS_MAX);
-	return n > 0 && args_name_fd(w, w->args, (size_t)n, pid, true) ? 2 : 0;
+	if (n <= 0)
+		return 0;
+	/* relative paths: an interpreter's (sh 3 in /proc/self/fd) */
+	return args_name_fd(w, w->args, (size_t)n, pid, mw__proc_runs_interpreter(link, w->args, (size_t)n)) ? 2 : 0;
 }
 
 /* Its exec record's arguments name one of its fds (relative ones that

@@ -338,17 +338,22 @@ int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t 
 	return fd;
 }
 
+bool mw__proc_arg_is_file_option(const char *prev, size_t nprev)
+{
+	if (!prev || nprev < 2 || prev[0] != '-')
+		return false;
+	if (nprev == 6 && !memcmp(prev, "--file", 6))
+		return true;
+	return prev[1] != '-' && prev[nprev - 1] == 'f';
+}
+
 int mw__proc_arg_stdin_file(const char *prev, size_t nprev, const char *arg, size_t len)
 {
 	/* "-f -", "-nf -", "--file -", "--file=-", "-f-": the program file
 	 * named "-", which awk, make and sed read from their standard input */
 	if ((len == 8 && !memcmp(arg, "--file=-", 8)) || (len == 3 && !memcmp(arg, "-f-", 3)))
 		return 0;
-	if (!(len == 1 && arg[0] == '-') || !prev || nprev < 2 || prev[0] != '-')
-		return -1;
-	if (nprev == 6 && !memcmp(prev, "--file", 6))
-		return 0;
-	return prev[1] != '-' && prev[nprev - 1] == 'f' ? 0 : -1;
+	return len == 1 && arg[0] == '-' && mw__proc_arg_is_file_option(prev, nprev) ? 0 : -1;
 }
 
 bool mw__proc_arg_maybe_relative_fd(const char *arg, size_t len)

@@ -145,6 +145,11 @@ MW_HIDDEN int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid, bool any_p
  */
 MW_HIDDEN int mw__proc_arg_stdin_file(const char *prev, size_t nprev, const char *arg, size_t len);
 
+/* Is prev (nprev bytes, NULL for none) an option whose value is a
+ * program's file: "-f", a cluster of short options that ends with f
+ * ("-nf"), "--file"? */
+MW_HIDDEN bool mw__proc_arg_is_file_option(const char *prev, size_t nprev);
+
 /*
  * Might an argument (len bytes) name an fd from the process's working
  * directory: a relative one ("3" in /proc/self/fd, "fd/3" or "stdin" in

@@ -145,6 +145,11 @@ static void names_stdin_file(void **state)
 	assert_int_equal(mw__proc_arg_stdin_file("--wolf", 6, "-", 1), -1);
 	assert_int_equal(mw__proc_arg_stdin_file(NULL, 0, "-", 1), -1);
 	assert_int_equal(mw__proc_arg_stdin_file("-f", 2, "--", 2), -1);
+	assert_true(mw__proc_arg_is_file_option("-f", 2));
+	assert_true(mw__proc_arg_is_file_option("--file", 6));
+	assert_false(mw__proc_arg_is_file_option("--self", 6));
+	assert_false(mw__proc_arg_is_file_option("-", 1));
+	assert_false(mw__proc_arg_is_file_option(NULL, 0));
 }
 
 /* a relative path, from the working directory */

@@ -54,6 +54,8 @@
  *             memfd on its stdin (the loader maps /bin/sh): high
  *   ldsolink  the loader run on a symlink of another name to /bin/sh, the
  *             memfd on its stdin (only its maps tell): high
+ *   awkrel    mawk -f 3, run in /proc/self/fd (a relative program file): high
+ *             (not run where there is no mawk)
  *   awkstdin  mawk -f - < memfd (its program from its stdin): high (not
  *             run where there is no mawk)
  *
@@ -107,7 +109,7 @@ static struct fixture fx[] = {
 	{ "dotdot", "high" }, { "relative", "high" }, { "devrel", "high" }, { "bashenv", "high" },
 	{ "nodeopts", "high" }, { "intext", "high" }, { "quoted", "high" }, { "procnet", "high" },
 	{ "cwdlink", "high" }, { "urlslash", "high" }, { "computed", "high" }, { "ldsofd", "high" },
-	{ "ldsolink", "high" }, { "awkstdin", "high" },
+	{ "ldsolink", "high" }, { "awkstdin", "high" }, { "awkrel", "high" },
 	{ "pipe", NULL }, { "argv0", NULL }, { "stdindata", NULL }, { "ldsodata", NULL }, { "envchild", NULL },
 };
 
@@ -242,6 +244,11 @@ __attribute__((noreturn)) static void run(const char *name)
 		else
 			setenv("NODE_OPTIONS", "--import=file:///dev/fd/%33", 1);
 		execl("/bin/sh", "sh", "-c", "read line", (char *)NULL);
+	} else if (!strcmp(name, "awkrel")) {
+		/* SCRIPT is an awk program too ("#!/bin/sh" a comment, "read
+		 * line" a pattern): it reads the test's pipe */
+		if (chdir("/proc/self/fd") == 0)
+			execl("/usr/bin/mawk", "mawk", "-f", "3", (char *)NULL);
 	} else if (!strcmp(name, "intext")) {
 		execl("/bin/sh", "sh", "-c", ". /dev/fd/3; :", (char *)NULL);
 	} else if (!strcmp(name, "quoted")) {
@@ -468,9 +475,9 @@ int main(void)
 		live_note("/bin/sh has no dynamic loader (a static program): the ldso fixtures are not run");
 	for (size_t i = 0; i < NFX; i++) {
 		fx[i].off = (!loader[0] && !strncmp(fx[i].name, "ldso", 4)) ||
-			    (!strcmp(fx[i].name, "awkstdin") && access("/usr/bin/mawk", X_OK) != 0);
-		if (fx[i].off && !strcmp(fx[i].name, "awkstdin"))
-			live_note("no /usr/bin/mawk here: the awkstdin fixture is not run");
+			    (!strncmp(fx[i].name, "awk", 3) && access("/usr/bin/mawk", X_OK) != 0);
+		if (fx[i].off && !strncmp(fx[i].name, "awk", 3))
+			live_note("no /usr/bin/mawk here: the %s fixture is not run", fx[i].name);
 		if (!fx[i].off)
 			start(&fx[i]);
 	}
