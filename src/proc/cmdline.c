@@ -5,7 +5,9 @@
  * interpreter is given the memfd it runs from (src/audit/rules.c).
  * Command lines themselves are read from /proc/PID/cmdline, which reads
  * anonymous memory only and never waits for a page (a userfaultfd that is
- * never answered, a FUSE file mapped over the arguments).
+ * never answered, a FUSE file mapped over the arguments). Every reading
+ * of an argument costs time linear in its length: an attacker writes the
+ * arguments (128 KiB each, 2 MiB in all).
  */
 #include "proc/proc.h"
 
@@ -14,28 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-/* The next path component of p[*i..len) (repeated slashes and "."
- * components skipped) into *c, *n; false at the end. */
-static bool component(const char *p, size_t len, size_t *i, const char **c, size_t *n)
-{
-	for (;;) {
-		size_t s;
-
-		while (*i < len && p[*i] == '/')
-			(*i)++;
-		if (*i >= len)
-			return false;
-		s = *i;
-		while (*i < len && p[*i] != '/')
-			(*i)++;
-		if (*i - s == 1 && p[s] == '.')
-			continue;
-		*c = p + s;
-		*n = *i - s;
-		return true;
-	}
-}
 
 /* Is component c (n bytes) word? */
 static bool is(const char *c, size_t n, const char *word)
@@ -58,80 +38,17 @@ static long long number(const char *c, size_t n)
 	return v <= INT_MAX ? v : -1;
 }
 
-/* The deepest path that names an fd: /proc/WHO/task/TID/fd/N, with room
- * for the links below. */
-#define PATH_DEPTH 8
+/* The deepest path that names an fd: /proc/WHO/task/TID/fd/N. */
+#define PATH_DEPTH 6
 
-/* A path's components with "." and ".." resolved (resolve()). */
+/* The components of a path that names an fd, from its root. */
 struct comps {
 	const char *c[PATH_DEPTH];
 	size_t n[PATH_DEPTH];
-	size_t k;    /* components kept */
-	size_t over; /* more beneath them than kept: no fd */
+	size_t k;
 };
 
-static void push(struct comps *s, const char *c, size_t n)
-{
-	if (s->k < PATH_DEPTH && !s->over) {
-		s->c[s->k] = c;
-		s->n[s->k++] = n;
-	} else {
-		s->over++;
-	}
-}
-
-/*
- * The components of the absolute path p (len bytes) into *s, "." dropped
- * and ".." climbing one up, as the kernel walks it (links) or as a URL's
- * path is normalised (!links: by the words alone). The links are the
- * usual ones to /proc/self/fd (udev's, systemd's): /dev/fd is
- * /proc/self/fd, /dev/stdin /proc/self/fd/0 (stdout 1, stderr 2), so that
- * "/dev/fd/../fd/3" is /proc/self/fd/3 as the kernel sees it; and
- * /proc/net is /proc/self/net ("/proc/net/../fd/3"). A ".."
- * above a name that does not exist is taken as the words say: more paths
- * are taken for fds than the kernel would open, none fewer.
- */
-static void resolve(const char *p, size_t len, bool links, struct comps *s)
-{
-	static const char *const self_fd[] = { "proc", "self", "fd" };
-	static const char *const std[] = { "0", "1", "2" };
-	const char *c;
-	size_t i = 0, n;
-
-	s->k = s->over = 0;
-	while (component(p, len, &i, &c, &n)) {
-		if (is(c, n, "..")) {
-			if (s->over)
-				s->over--;
-			else if (s->k)
-				s->k--;
-			continue;
-		}
-		push(s, c, n);
-		if (links && s->k == 2 && !s->over && is(s->c[0], s->n[0], "proc") && is(s->c[1], s->n[1], "net")) {
-			/* /proc/net is self/net */
-			s->k = 1;
-			push(s, "self", 4);
-			push(s, "net", 3);
-			continue;
-		}
-		if (!links || s->k != 2 || s->over || !is(s->c[0], s->n[0], "dev"))
-			continue;
-		if (is(s->c[1], s->n[1], "fd") || is(s->c[1], s->n[1], "stdin") || is(s->c[1], s->n[1], "stdout") ||
-		    is(s->c[1], s->n[1], "stderr")) {
-			int which = is(s->c[1], s->n[1], "stdin") ? 0 : is(s->c[1], s->n[1], "stdout") ? 1
-								    : is(s->c[1], s->n[1], "stderr") ? 2 : -1;
-
-			s->k = 0;
-			for (size_t w = 0; w < 3; w++)
-				push(s, self_fd[w], strlen(self_fd[w]));
-			if (which >= 0)
-				push(s, std[which], 1);
-		}
-	}
-}
-
-/* The fd the resolved components name (see mw__proc_arg_fd()), or -1. */
+/* The fd the components name (see mw__proc_arg_fd()), or -1. */
 static int comps_fd(const struct comps *s, pid_t pid, bool any_pid, pid_t *other)
 {
 	const char *const *c = s->c;
@@ -139,8 +56,6 @@ static int comps_fd(const struct comps *s, pid_t pid, bool any_pid, pid_t *other
 	size_t k = s->k;
 	long long fd = -1, who;
 
-	if (s->over)
-		return -1;
 	if (k == 2 && is(c[0], n[0], "dev")) /* udev's and systemd's links to /proc/self/fd/0..2 */
 		return is(c[1], n[1], "stdin") ? 0 : is(c[1], n[1], "stdout") ? 1 : is(c[1], n[1], "stderr") ? 2 : -1;
 	if (k > 6 || k < 3)
@@ -160,22 +75,6 @@ static int comps_fd(const struct comps *s, pid_t pid, bool any_pid, pid_t *other
 	return fd >= 0 ? (int)fd : -1;
 }
 
-/* The fd the path from arg to its end names, walked either way (resolve()). */
-static int path_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t *other)
-{
-	struct comps s;
-	int fd;
-
-	for (int links = 1; links >= 0; links--) {
-		resolve(arg, len, links, &s);
-		*other = 0;
-		fd = comps_fd(&s, pid, any_pid, other);
-		if (fd >= 0)
-			return fd;
-	}
-	return -1;
-}
-
 /* Does ch end a path inside an argument? What a shell, a script's text or
  * a list puts after a word (". /dev/fd/3; :", require("/dev/fd/3"),
  * PYTHONPATH=/dev/fd/3:/usr/lib). No path to an fd holds one. */
@@ -184,34 +83,132 @@ static bool ends_path(char ch)
 	return ch == ' ' || (ch >= '\t' && ch <= '\r') || (ch && strchr("\"'`;&|()<>,:{}[]$", ch));
 }
 
-/* mw__proc_arg_fd() on arg as it is. */
-static int plain_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t *other)
+/*
+ * The fd a path that starts at a slash inside run r (len bytes, no
+ * ends_path() character in it) and ends at its end names, or -1. Each
+ * path from a "/" to the end is normalised by its words ("." dropped, ".."
+ * climbing one up, none above "/"), as a URL's path is and as the kernel
+ * walks one through real directories: "--file=/dev/fd/3", "-f/dev/fd/3",
+ * "/x/../dev/fd/3", "/dev/fd/../fd/3". One pass from the end: the
+ * components kept, nearest the end first, only grow as the start moves
+ * left, so that the first start that keeps more than a path to an fd has
+ * ends the search (no argument costs more than its length).
+ */
+static int run_fd(const char *r, size_t len, pid_t pid, bool any_pid, pid_t *other)
 {
-	/* the path may follow an option in the same argument (-f/dev/fd/3,
-	 * --file=/dev/fd/3), a URL's scheme (file:///dev/fd/3,
-	 * file://localhost/dev/fd/3) or any text (". /dev/fd/3; :"): from
-	 * every "/dev/" or "/proc/" to the end of the path (ends_path()), "/x/../dev/fd/3" too:
-	 * ".." climbs no higher than "/" */
-	for (size_t at = 0; at < len; at++) {
-		size_t s = at, end = at;
+	const char *kc[PATH_DEPTH];
+	size_t kn[PATH_DEPTH], nk = 0, skip = 0, e = len;
+
+	while (e > 0) {
+		size_t b;
+
+		while (e > 0 && r[e - 1] == '/')
+			e--;
+		b = e;
+		while (b > 0 && r[b - 1] != '/')
+			b--;
+		if (e - b == 2 && r[b] == '.' && r[b + 1] == '.') {
+			skip++;
+		} else if (e - b == 1 && r[b] == '.') {
+			/* nothing */
+		} else if (e > b && skip) {
+			skip--;
+		} else if (e > b) {
+			if (nk == PATH_DEPTH)
+				return -1; /* deeper than any path to an fd */
+			kc[nk] = r + b;
+			kn[nk++] = e - b;
+		}
+		if (b > 0) { /* r[b - 1] is a slash: a path starts there */
+			struct comps s = { .k = nk };
+			int fd;
+
+			for (size_t i = 0; i < nk; i++) {
+				s.c[i] = kc[nk - 1 - i];
+				s.n[i] = kn[nk - 1 - i];
+			}
+			*other = 0;
+			fd = comps_fd(&s, pid, any_pid, other);
+			if (fd >= 0)
+				return fd;
+		}
+		e = b;
+	}
+	return -1;
+}
+
+/* The links the kernel follows on the way to an fd, expanded in arg (len
+ * bytes) into buf (room for 2 * len bytes), so that ".." after them climbs
+ * where the kernel's walk does: /dev/fd is /proc/self/fd, /dev/stdin
+ * /proc/self/fd/0 (stdout 1, stderr 2), /proc/net /proc/self/net
+ * ("/dev/fd/../task/T/fd/3", "/proc/net/../fd/3"). Its length. */
+static size_t expand_links(const char *arg, size_t len, char *buf)
+{
+	static const struct { const char *from, *to; } links[] = {
+		{ "dev/fd", "proc/self/fd" },      { "dev/stdin", "proc/self/fd/0" },
+		{ "dev/stdout", "proc/self/fd/1" }, { "dev/stderr", "proc/self/fd/2" },
+		{ "proc/net", "proc/self/net" },
+	};
+	size_t o = 0;
+
+	for (size_t i = 0; i < len;) {
+		bool done = false;
+
+		if (arg[i] != '/' && (i == 0 || arg[i - 1] == '/')) {
+			for (size_t l = 0; l < sizeof(links) / sizeof(links[0]) && !done; l++) {
+				size_t f = strlen(links[l].from), t = strlen(links[l].to);
+
+				if (len - i >= f && !memcmp(arg + i, links[l].from, f) &&
+				    (i + f == len || arg[i + f] == '/' || ends_path(arg[i + f]))) {
+					memcpy(buf + o, links[l].to, t);
+					o += t;
+					i += f;
+					done = true;
+				}
+			}
+		}
+		if (!done)
+			buf[o++] = arg[i++];
+	}
+	return o;
+}
+
+/* The fd some path in arg (len bytes, as it is) names: each run between
+ * ends_path() characters (run_fd()). */
+static int runs_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t *other)
+{
+	for (size_t i = 0; i < len;) {
+		size_t j = i;
 		int fd;
 
-		/* the start of a run of slashes ("//dev/fd/3" too), then its
-		 * first component must be dev or proc */
-		if (arg[at] != '/' || (at && arg[at - 1] == '/'))
-			continue;
-		while (s < len && (arg[s] == '/' || (arg[s] == '.' && s + 1 < len && arg[s + 1] == '/')))
-			s++;
-		if (!(len - s >= 4 && !memcmp(arg + s, "dev/", 4)) && !(len - s >= 5 && !memcmp(arg + s, "proc/", 5)))
-			continue;
-		while (end < len && !ends_path(arg[end]))
-			end++;
-		fd = path_fd(arg + at, end - at, pid, any_pid, other);
-		if (fd >= 0)
+		while (j < len && !ends_path(arg[j]))
+			j++;
+		if (j > i && (fd = run_fd(arg + i, j - i, pid, any_pid, other)) >= 0)
 			return fd;
+		i = j + 1;
 	}
 	*other = 0;
 	return -1;
+}
+
+/* mw__proc_arg_fd() on arg as it is: its paths by their words, then, if a
+ * ".." may climb out of a link, as the kernel walks them. */
+static int plain_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t *other)
+{
+	char small[512], *buf;
+	size_t n;
+	int fd = runs_fd(arg, len, pid, any_pid, other);
+
+	if (fd >= 0 || len < 2 || !memmem(arg, len, "..", 2))
+		return fd;
+	buf = 2 * len <= sizeof(small) ? small : malloc(2 * len);
+	if (!buf)
+		return -1;
+	n = expand_links(arg, len, buf);
+	fd = runs_fd(buf, n, pid, any_pid, other);
+	if (buf != small)
+		free(buf);
+	return fd;
 }
 
 static int hexval(char h)

@@ -19,7 +19,11 @@
  *          userfaultfd is 0 on most hosts; a note where it cannot be had):
  *          every scan must end within 5 s;
  *   uffdenv  the same with the dropped page in their environment, which
- *          a scan reads too (for the fds its variables name).
+ *          a scan reads too (for the fds its variables name);
+ *   long   fifteen arguments of 128 KiB each (the kernel's most), every one
+ *          "/dev/" over and over: a search from each "/dev/" to the end of
+ *          its argument took seconds per argument (minutes a process);
+ *          every scan must end within 5 s.
  *
  * Modes: BPF iterators (--bpf), /proc (--no-bpf), by pid.
  */
@@ -117,6 +121,14 @@ static void *job_thread(void *arg)
 /* What the children run: set up mode (argv[1]), say so on stdout, wait. */
 __attribute__((noreturn)) static void child(int argc, char **argv, char **envp)
 {
+	if (!strcmp(argv[1], "long")) {
+		char c = memfd_create("mw-cmdline-child", 0) < 0 ? 'E' : 'R';
+
+		(void)!write(1, &c, 1);
+		for (;;)
+			pause();
+	}
+	{
 	struct job j = { argv[0], strings_end(argc, argv, envp), argv[2], argv[1], 0 };
 
 	if (!strcmp(argv[1], "uffdenv")) {
@@ -138,6 +150,7 @@ __attribute__((noreturn)) static void child(int argc, char **argv, char **envp)
 	(void)!write(1, &c, 1);
 	for (;;)
 		pause();
+	}
 }
 
 /* A child in mode; 0 when it could not set itself up for lack of a privilege. */
@@ -158,6 +171,23 @@ static pid_t spawn(const char *mode)
 		memset(big + strlen(big), 'e', sizeof(big) - strlen(big) - 1);
 		close(p[0]);
 		dup2(p[1], 1);
+		if (!strcmp(mode, "long")) {
+			/* 128 KiB - 1 of "/dev/" each (MAX_ARG_STRLEN) */
+			static char dev[128 * 1024];
+			char *lv[20];
+			int n = 0;
+
+			for (size_t i = 0; i + 5 < sizeof(dev); i += 5)
+				memcpy(dev + i, "/dev/", 5);
+			dev[sizeof(dev) - 1] = '\0';
+			lv[n++] = "/proc/self/exe";
+			lv[n++] = (char *)mode;
+			while (n < 17)
+				lv[n++] = dev;
+			lv[n] = NULL;
+			execve("/proc/self/exe", lv, envp);
+			_exit(127);
+		}
 		execve("/proc/self/exe", argv, envp);
 		_exit(127);
 	}
@@ -221,12 +251,13 @@ static bool timed_scan(int m, pid_t pid, char *out, size_t size)
 
 int main(int argc, char **argv, char **envp)
 {
-	static const char *const modes[] = { "file", "uffd", "uffdenv" };
+	static const char *const modes[] = { "file", "uffd", "uffdenv", "long" };
 
-	if (argc >= 3 && (!strcmp(argv[1], "file") || !strcmp(argv[1], "uffd") || !strcmp(argv[1], "uffdenv")))
+	if (argc >= 3 && (!strcmp(argv[1], "file") || !strcmp(argv[1], "uffd") || !strcmp(argv[1], "uffdenv") ||
+			  !strcmp(argv[1], "long")))
 		child(argc, argv, envp);
 	signal(SIGCHLD, SIG_DFL);
-	for (size_t k = 0; k < 3; k++) {
+	for (size_t k = 0; k < 4; k++) {
 		pid_t pid = spawn(modes[k]);
 		char got[MODES][8192];
 
