@@ -175,6 +175,44 @@ static int cmp_int(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+#define MW__AUDIT_PARENT_FDS 1024
+
+/* One walk of a process's arguments or environment (mark_scripts()). */
+struct walk {
+	struct mw__audit_collector *c;
+	struct mw__audit_proc *p;
+	bool env;               /* its environment: the values of its variables */
+	bool interp;            /* it runs an interpreter */
+	bool other_ns;          /* in a pid namespace of its own */
+	bool cwd_read;
+	size_t ncwd;
+	char cwd[PATH_MAX];     /* its working directory, read when first needed */
+};
+
+/* The fd the argument v (n bytes, after prev, nprev bytes), or the value v
+ * of variable name (nname bytes), names as a file, or -1; *other: the pid
+ * whose fd it is, 0 its own. */
+static int names_fd(struct walk *w, const char *prev, size_t nprev, const char *name, size_t nname, const char *v,
+		    size_t n, pid_t *other)
+{
+	int fd = mw__proc_arg_fd(v, n, w->p->id->pid, w->other_ns, other);
+
+	if (fd < 0 && !w->env)
+		fd = mw__proc_arg_stdin_file(prev, nprev, v, n); /* awk -f - */
+	if (fd < 0 && w->env && w->interp && computed_rc(name, nname, v, n) && w->c->nmemfds)
+		fd = w->c->memfds[0].fd; /* BASH_ENV='/dev/fd/$((1+2))' */
+	/* "sh 3" run in /proc/self/fd: from its working directory (an
+	 * interpreter's, or a program file's: awk -f 3) */
+	if (fd < 0 && mw__proc_arg_maybe_relative_fd(v, n) &&
+	    (w->interp || (!w->env && mw__proc_arg_is_file_option(prev, nprev)) || memmem(v, n, "/cwd", 4))) {
+		if (!w->cwd_read)
+			w->ncwd = cwd_of(w->c, w->cwd, sizeof(w->cwd));
+		w->cwd_read = true;
+		fd = mw__proc_arg_fd_at(w->cwd, w->ncwd, v, n, w->p->id->pid, w->other_ns, other);
+	}
+	return fd;
+}
+
 /*
  * Mark the memfds p holds at fds its arguments after the first
  * (NUL-separated, len bytes of buf), or with env the values of its
@@ -190,20 +228,15 @@ static int cmp_int(const void *a, const void *b)
  * a pid namespace of its own, where the numbers are not ours,
  * /proc/PID/fd/N is its own fd N, else its parent's.
  */
-#define MW__AUDIT_PARENT_FDS 1024
 static void mark_scripts(struct mw__audit_collector *c, struct mw__audit_proc *p, const char *buf, size_t len,
 			 bool env, bool interp)
 {
-	const char *a = buf, *end = buf + len;
-	bool other_ns = p->pidns && c->env->self_ns && p->pidns != c->env->self_ns;
+	struct walk w = { .c = c, .p = p, .env = env, .interp = interp,
+			  .other_ns = p->pidns && c->env->self_ns && p->pidns != c->env->self_ns };
+	const char *a = buf, *end = buf + len, *prev = NULL;
 	int pfd[MW__AUDIT_PARENT_FDS];
-	size_t npfd = 0, ncwd = 0;
+	size_t npfd = 0, nprev = 0;
 	pid_t ppid = -1;
-	char cwd[PATH_MAX];
-	bool cwd_read = false;
-
-	const char *prev = NULL;
-	size_t nprev = 0;
 
 	/* the arguments after the first; every variable's value */
 	if (!env && (a = memchr(buf, '\0', len))) {
@@ -212,34 +245,19 @@ static void mark_scripts(struct mw__audit_collector *c, struct mw__audit_proc *p
 		a++;
 	}
 	for (; a && a < end; a = memchr(a, '\0', (size_t)(end - a)), a = a ? a + 1 : NULL) {
-		const char *z = memchr(a, '\0', (size_t)(end - a)), *v = a;
+		const char *z = memchr(a, '\0', (size_t)(end - a)), *v = a, *eq;
 		size_t n = z ? (size_t)(z - a) : (size_t)(end - a);
 		pid_t other = 0;
 		int fd;
 		struct mw__audit_obj *o = NULL;
 
 		if (env) {
-			const char *eq = memchr(a, '=', n);
-
-			if (!eq)
+			if (!(eq = memchr(a, '=', n)))
 				continue;
 			v = eq + 1;
 			n -= (size_t)(v - a);
 		}
-		fd = mw__proc_arg_fd(v, n, p->id->pid, other_ns, &other);
-		if (fd < 0 && !env)
-			fd = mw__proc_arg_stdin_file(prev, nprev, v, n); /* awk -f - */
-		if (fd < 0 && env && interp && computed_rc(a, (size_t)(v - a - 1), v, n) && c->nmemfds)
-			fd = c->memfds[0].fd; /* BASH_ENV='/dev/fd/$((1+2))' */
-		/* "sh 3" run in /proc/self/fd: from its working directory (an
-		 * interpreter's, or a program file's: awk -f 3) */
-		if (fd < 0 && mw__proc_arg_maybe_relative_fd(v, n) &&
-		    (interp || (!env && mw__proc_arg_is_file_option(prev, nprev)) || memmem(v, n, "/cwd", 4))) {
-			if (!cwd_read)
-				ncwd = cwd_of(c, cwd, sizeof(cwd));
-			cwd_read = true;
-			fd = mw__proc_arg_fd_at(cwd, ncwd, v, n, p->id->pid, other_ns, &other);
-		}
+		fd = names_fd(&w, prev, nprev, a, env ? (size_t)(v - a - 1) : 0, v, n, &other);
 		prev = v;
 		nprev = n;
 		if (fd < 0)
@@ -254,12 +272,12 @@ static void mark_scripts(struct mw__audit_collector *c, struct mw__audit_proc *p
 			o->script_env = env;
 			o->script_exec = !env && p->id->comm && !strcmp(p->id->comm, num);
 		}
-		if (o || (!other && !other_ns))
+		if (o || (!other && !w.other_ns))
 			continue;
 		/* another process's fd: its parent's? */
 		if (ppid < 0)
 			ppid = parent_of(c);
-		if (ppid > 0 && (other_ns || other == ppid) && npfd < MW__AUDIT_PARENT_FDS)
+		if (ppid > 0 && (w.other_ns || other == ppid) && npfd < MW__AUDIT_PARENT_FDS)
 			pfd[npfd++] = fd;
 	}
 	if (!npfd)
