@@ -15,8 +15,7 @@
  * thousand execs a second costs little. Fileless libraries loaded later
  * are a matter for the periodic scans.
  */
-#include "audit/scan.h"
-#include "audit/bpf_rec.h"
+#include "audit/watch_rec.h"
 #include "core/opts.h"
 
 #include <errno.h>
@@ -286,47 +285,6 @@ static int drain_connector(struct mw_audit_watch *w)
 	}
 }
 
-/* Do the arguments after the first (len bytes, NUL-separated) name an fd
- * of process pid as a file (/dev/fd/N: a script's interpreter run on a
- * file it holds, maybe a memfd)? Any pid number: the process may be in a
- * pid namespace of its own (the read that follows tells). A relative one
- * that may name an fd ("sh 3" in /proc/self/fd) is taken from its
- * working directory, read once: any such with relative (an interpreter's),
- * else only one after a program-file option (awk -f 3) or that goes
- * through "fd/", "std" or "cwd" ("proc/self/fd/3" in /, /proc/self/cwd/3).
- * A program file "-" (awk -f -) names fd 0. */
-static bool args_name_fd(struct mw_audit_watch *w, const char *buf, size_t len, pid_t pid, bool relative)
-{
-	const char *a = memchr(buf, '\0', len), *end = buf + len, *prev = buf;
-	char name[32], cwd[PATH_MAX];
-	ssize_t ncwd = -1;
-	size_t nprev = a ? (size_t)(a - buf) : 0;
-
-	while (a && ++a < end) {
-		const char *z = memchr(a, '\0', (size_t)(end - a));
-		size_t n = z ? (size_t)(z - a) : (size_t)(end - a);
-		pid_t other;
-
-		if (mw__proc_arg_fd(a, n, pid, true, &other) >= 0 || mw__proc_arg_stdin_file(prev, nprev, a, n) >= 0)
-			return true;
-		if (mw__proc_arg_maybe_relative_fd(a, n) &&
-		    (relative || mw__proc_arg_is_file_option(prev, nprev) || memmem(a, n, "fd/", 3) ||
-		     memmem(a, n, "std", 3) || memmem(a, n, "cwd", 3))) {
-			if (ncwd < 0) {
-				snprintf(name, sizeof(name), "%d/cwd", (int)pid);
-				ncwd = readlinkat(w->procfd, name, cwd, sizeof(cwd));
-				ncwd = ncwd < 0 ? 0 : ncwd;
-			}
-			if (mw__proc_arg_fd_at(cwd, (size_t)ncwd, a, n, pid, true, &other) >= 0)
-				return true;
-		}
-		prev = a;
-		nprev = n;
-		a = z;
-	}
-	return false;
-}
-
 /* Worth a full read? 1: its executable is a memfd or an unlinked file;
  * 2: asked with_args (no exec record tells its arguments), its arguments
  * name one of its fds, or it is an interpreter whose fd 0 is a memfd; 0
@@ -364,69 +322,7 @@ static int interesting(struct mw_audit_watch *w, pid_t pid, bool with_args)
 	if (n <= 0)
 		return 0;
 	/* relative paths: an interpreter's (sh 3 in /proc/self/fd) */
-	return args_name_fd(w, w->args, (size_t)n, pid, mw__proc_runs_interpreter(link, w->args, (size_t)n)) ? 2 : 0;
-}
-
-/* Its exec record's arguments name one of its fds (relative ones that
- * go through "fd/" or "std", or any where its working directory was on
- * procfs or named "dev" at exec: "sh 3" in /proc/self/fd). */
-static bool rec_script(struct mw_audit_watch *w, const struct mw_exec_rec *r)
-{
-	return args_name_fd(w, r->args, r->nargs < MW_EXEC_ARGS ? r->nargs : MW_EXEC_ARGS, (pid_t)r->pid,
-			    r->flags & MW_EXEC_CWD_FDS);
-}
-
-/* The record holds the first MW_EXEC_ARGS bytes of the arguments only, or
- * none (the program's read of them faulted): the rest is read from
- * /proc/PID/cmdline. */
-static bool rec_args_cut(const struct mw_exec_rec *r)
-{
-	return r->nargs == 0 || r->nargs >= MW_EXEC_ARGS;
-}
-
-/* Do the record's arguments name its fd 0 as a file (/dev/stdin, awk -f
- * -)? */
-static bool args_name_stdin(const struct mw_exec_rec *r)
-{
-	size_t len = r->nargs < MW_EXEC_ARGS ? r->nargs : MW_EXEC_ARGS;
-	const char *a = memchr(r->args, '\0', len), *end = r->args + len, *prev = r->args;
-	size_t nprev = a ? (size_t)(a - r->args) : 0;
-
-	while (a && ++a < end) {
-		const char *z = memchr(a, '\0', (size_t)(end - a));
-		size_t n = z ? (size_t)(z - a) : (size_t)(end - a);
-		pid_t other;
-
-		if (mw__proc_arg_fd(a, n, (pid_t)r->pid, true, &other) == 0 ||
-		    mw__proc_arg_stdin_file(prev, nprev, a, n) == 0)
-			return true;
-		prev = a;
-		nprev = n;
-		a = z;
-	}
-	return false;
-}
-
-/* An interpreter whose standard input was a memfd at its exec: by its
- * name, or a dynamic loader whose arguments name one (any loader whose
- * arguments the record does not hold whole: the program may be past
- * them). */
-static bool rec_stdin(const struct mw_exec_rec *r)
-{
-	if (!(r->flags & MW_EXEC_STDIN_MEMFD))
-		return false;
-	if (mw__proc_is_loader(r->name) && rec_args_cut(r))
-		return true;
-	return mw__proc_runs_interpreter(r->name, r->args, r->nargs < MW_EXEC_ARGS ? r->nargs : MW_EXEC_ARGS) ||
-	       args_name_stdin(r);
-}
-
-
-/* The executable had no name in any filesystem at exec: a memfd, internal
- * shared memory, an unlinked or O_TMPFILE file. */
-static bool rec_fileless(const struct mw_exec_rec *r)
-{
-	return r->flags & (MW_EXEC_UNLINKED | MW_EXEC_INTERNAL);
+	return mw__watch_args_name_fd(w->procfd, w->args, (size_t)n, pid, mw__proc_runs_interpreter(link, w->args, (size_t)n)) ? 2 : 0;
 }
 
 static int on_rec(void *arg, const struct mw_exec_rec *r)
@@ -456,66 +352,13 @@ static int drain_bpf(struct mw_audit_watch *w)
 	return err;
 }
 
-/* The path /proc would show for the record's executable: "/NAME (deleted)"
- * on the internal mounts (simple_dname()); an unlinked file's directories
- * as the program walked them (".../" in front when there were more). An
- * executable with a name (a record kept for its stdin): the absolute path
- * it was exec'd by, else its name alone. */
-static char *rec_exe_path(const struct mw_exec_rec *r)
-{
-	char buf[MW_EXEC_DEPTH * (MW_EXEC_COMP + 1) + MW_EXEC_NAME_MAX + sizeof(r->filename) + 32];
-	size_t len = 0;
-
-	buf[0] = '\0';
-	if (!rec_fileless(r)) {
-		if (r->filename[0] == '/' && memchr(r->filename, '\0', sizeof(r->filename)) &&
-		    strncmp(r->filename, "/dev/fd/", 8) && strncmp(r->filename, "/proc/", 6))
-			snprintf(buf, sizeof(buf), "%s", r->filename);
-		else
-			snprintf(buf, sizeof(buf), "%.*s", MW_EXEC_NAME_MAX, r->name);
-		return strdup(buf);
-	}
-	if (!(r->flags & MW_EXEC_INTERNAL)) {
-		if (r->flags & MW_EXEC_DIRS_CUT)
-			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "...");
-		for (unsigned int i = r->ndirs < MW_EXEC_DEPTH ? r->ndirs : MW_EXEC_DEPTH; i-- > 0;)
-			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "/%.*s", MW_EXEC_COMP, r->dirs[i]);
-	}
-	snprintf(buf + len, sizeof(buf) - len, "/%s%s", r->name, MW_PROC_DELETED);
-	return strdup(buf);
-}
-
-/* The identity of a process from its exec record alone (kept by rep), or
- * NULL (no memory). */
-static struct mw__audit_ident *rec_ident(struct mw__audit_report *rep, const struct mw_exec_rec *r)
-{
-	struct mw__audit_ident *id = calloc(1, sizeof(*id));
-
-	if (!id)
-		return NULL;
-	id->pid = (pid_t)r->pid;
-	id->uid = r->ruid;
-	id->comm = strdup(r->comm);
-	id->exe = rec_exe_path(r);
-	id->cmdline = strdup("");
-	id->cgroup = strdup("");
-	id->container = strdup("");
-	id->pod = strdup("");
-	if (!id->comm || !id->exe || !id->cmdline || !id->cgroup || !id->container || !id->pod ||
-	    mw__audit_keep_ident(rep, id) < 0) {
-		mw__audit_ident_free(id);
-		return NULL;
-	}
-	return id;
-}
-
 /* Findings about a process from its exec record alone (it exited, or exec'd
  * again, before it could be read): the same rules as a scan, on what the
  * kernel knew at exec. 0 or -ENOMEM. */
 static int judge_record(struct mw_audit_watch *w, struct mw__audit_report *rep, const struct mw_exec_rec *r)
 {
 	struct mw__audit_proc p = { 0 };
-	struct mw__audit_ident *id = rec_ident(rep, r);
+	struct mw__audit_ident *id = mw__watch_rec_ident(rep, r);
 	size_t first = rep->pub.nfindings;
 	int err;
 
@@ -538,59 +381,6 @@ static int judge_record(struct mw_audit_watch *w, struct mw__audit_report *rep, 
 	for (size_t i = first; i < rep->pub.nfindings; i++)
 		rep->arr[i]->exec_record = true;
 	return err;
-}
-
-/* The finding about an interpreter started with a memfd on its standard
- * input (rec_stdin()) that exited before it could be read: what the scan
- * would say (src/audit/rules.c), from the record. 0 or -ENOMEM. */
-static int judge_stdin_record(struct mw__audit_report *rep, const struct mw_exec_rec *r)
-{
-	struct mw__audit_ident *id = rec_ident(rep, r);
-	char object[MW_EXEC_NAME_MAX + 32], sn[128];
-	struct mw_audit_finding *f;
-
-	if (!id)
-		return -ENOMEM;
-	snprintf(object, sizeof(object), "/%.*s%s", MW_EXEC_NAME_MAX, r->stdin_name, MW_PROC_DELETED);
-	mw__audit_seal_names(r->stdin_seals, sn, sizeof(sn));
-	f = mw__audit_add(rep, id, MW_AUDIT_FILELESS_EXEC, MW_AUDIT_HIGH, object,
-			  "an interpreter whose standard input is a memfd (seals: %s): it runs the program it "
-			  "reads from memory (fileless execution), or is fed data that way",
-			  sn);
-	if (!f)
-		return -ENOMEM;
-	f->dev = makedev(r->stdin_dev >> 20, r->stdin_dev & 0xfffff);
-	f->ino = r->stdin_ino;
-	f->seals = r->stdin_seals;
-	f->fd = 0;
-	f->exec_record = true;
-	return 0;
-}
-
-/* Was the exec of record r covered by what the scan found (a finding about
- * that pid's executable, the same inode)? The inode number alone: stat's
- * st_dev is not the superblock's s_dev on btrfs subvolumes and some
- * overlayfs setups. */
-static bool covered(const struct mw_audit_report *rep, const struct mw_exec_rec *r)
-{
-	for (size_t k = 0; rep && k < rep->nfindings; k++) {
-		const struct mw_audit_finding *f = rep->findings[k];
-
-		if (f->pid == (pid_t)r->pid && f->ino == r->ino &&
-		    (f->kind == MW_AUDIT_FILELESS_EXEC || f->kind == MW_AUDIT_SEALED_EXEC))
-			return true;
-	}
-	return false;
-}
-
-/* The same for the memfd on its standard input (rec_stdin()): any
- * finding about that pid and that inode. */
-static bool covered_stdin(const struct mw_audit_report *rep, const struct mw_exec_rec *r)
-{
-	for (size_t k = 0; rep && k < rep->nfindings; k++)
-		if (rep->findings[k]->pid == (pid_t)r->pid && rep->findings[k]->ino == r->stdin_ino)
-			return true;
-	return false;
 }
 
 /* The uid filter, for a record of a process that is gone. */
@@ -648,15 +438,15 @@ static int inspect(struct mw_audit_watch *w, const pid_t *look, const bool *must
 	 * missing list: the record tells more). */
 	for (size_t i = 0; !r && i < w->nev; i++) {
 		const struct wev *e = &w->ev[i];
-		bool exe = e->has_rec && rec_fileless(&e->rec) && !covered(*out, &e->rec);
-		bool in = e->has_rec && rec_stdin(&e->rec) && !covered_stdin(*out, &e->rec);
+		bool exe = e->has_rec && mw__watch_rec_fileless(&e->rec) && !mw__watch_covered(*out, &e->rec);
+		bool in = e->has_rec && mw__watch_rec_stdin(&e->rec) && !mw__watch_covered_stdin(*out, &e->rec);
 
 		if (!(exe || in) || !rec_selected(w, &e->rec))
 			continue;
 		w->st.unread++;
 		r = exe ? judge_record(w, rep, &e->rec) : 0;
 		if (!r && in)
-			r = judge_stdin_record(rep, &e->rec);
+			r = mw__watch_judge_stdin_record(rep, &e->rec);
 		/* the record says more than the scan's "missing" pid */
 		if (!r)
 			drop_missing(rep, e->pid);
@@ -730,10 +520,10 @@ MW_API int mw_audit_watch_next(struct mw_audit_watch *w, int timeout_ms, struct 
 		 * news: the kernel said what it was */
 		/* any memfd on stdin is read: what a loader (or any launcher)
 		 * maps may be an interpreter */
-		k = e->has_rec && (rec_fileless(&e->rec) || rec_script(w, &e->rec) ||
+		k = e->has_rec && (mw__watch_rec_fileless(&e->rec) || mw__watch_rec_script(w->procfd, &e->rec) ||
 				   (e->rec.flags & MW_EXEC_STDIN_MEMFD)) ? 1
 										    : interesting(w, e->pid, !e->has_rec ||
-													  rec_args_cut(&e->rec));
+													  mw__watch_rec_args_cut(&e->rec));
 		if (k > 0) {
 			must[nlook] = k == 1;
 			look[nlook++] = e->pid;
@@ -742,7 +532,7 @@ MW_API int mw_audit_watch_next(struct mw_audit_watch *w, int timeout_ms, struct 
 			gone[ngone++] = e->pid;
 			w->st.unread++;
 		}
-		any_rec |= e->has_rec && (rec_fileless(&e->rec) || rec_stdin(&e->rec));
+		any_rec |= e->has_rec && (mw__watch_rec_fileless(&e->rec) || mw__watch_rec_stdin(&e->rec));
 	}
 	w->st.inspected += nlook;
 	if (nlook || ngone || any_rec)
