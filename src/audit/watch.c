@@ -42,6 +42,10 @@ struct wev {
 
 #define WATCH_MAX_EVENTS 4096 /* per call: more wait in the ring buffer or socket */
 #define WATCH_BATCH_MS 100     /* BPF: the longest an exec waits to be read */
+/* At most this much of a command line is read at an exec (the scans read
+ * all of it): an exec loop with 2 MiB of arguments must not hold back the
+ * watch's other lines. */
+#define WATCH_ARGS_MAX ((size_t)64 << 10)
 #define CN_BATCH 64            /* connector datagrams a recvmmsg() takes */
 #define CN_MSG_MAX 256         /* an event's datagram: 16 + 20 + 40 bytes, and room */
 
@@ -54,7 +58,7 @@ struct mw_audit_watch {
 	int procfd;
 	struct mw_audit_watch_stats st;
 	struct wev *ev;             /* this call's events */
-	char *args;                 /* a command line (MW__AUDIT_ARGS_MAX bytes) */
+	char *args;                 /* a command line (WATCH_ARGS_MAX bytes) */
 	void *cnbuf;                /* the connector's datagrams (CN_BATCH of CN_MSG_MAX) */
 	size_t nev;
 	uint64_t bpf_lost_seen;
@@ -154,7 +158,7 @@ MW_API int mw_audit_watch_new(const struct mw_audit_opts *opts, struct mw_audit_
 	if (!err) {
 		w->ev = malloc(WATCH_MAX_EVENTS * sizeof(*w->ev));
 		/* reserved, touched as far as a command line reaches */
-		w->args = malloc(MW__AUDIT_ARGS_MAX);
+		w->args = malloc(WATCH_ARGS_MAX);
 		err = w->ev && w->args ? 0 : -ENOMEM;
 	}
 	/* The BPF source first (tried, never assumed), the proc connector
@@ -318,11 +322,12 @@ static int interesting(struct mw_audit_watch *w, pid_t pid, bool with_args)
 			return 2;
 	}
 	snprintf(name, sizeof(name), "%d/cmdline", (int)pid);
-	n = mw__proc_read_at(w->procfd, name, w->args, MW__AUDIT_ARGS_MAX);
+	n = mw__proc_read_at(w->procfd, name, w->args, WATCH_ARGS_MAX);
 	if (n <= 0)
 		return 0;
 	/* relative paths: an interpreter's (sh 3 in /proc/self/fd) */
-	return mw__watch_args_name_fd(w->procfd, w->args, (size_t)n, pid, mw__proc_runs_interpreter(link, w->args, (size_t)n)) ? 2 : 0;
+	return mw__watch_args_name_fd(w->procfd, w->args, (size_t)n, pid,
+				      mw__proc_runs_interpreter(link, w->args, (size_t)n)) ? 2 : 0;
 }
 
 static int on_rec(void *arg, const struct mw_exec_rec *r)

@@ -80,7 +80,14 @@ static int comps_fd(const struct comps *s, pid_t pid, bool any_pid, pid_t *other
  * PYTHONPATH=/dev/fd/3:/usr/lib). No path to an fd holds one. */
 static bool ends_path(char ch)
 {
-	return ch == ' ' || (ch >= '\t' && ch <= '\r') || (ch && strchr("\"'`;&|()<>,:{}[]$", ch));
+	static const bool ends[256] = {
+		[' '] = true, ['\t'] = true, ['\n'] = true, ['\v'] = true, ['\f'] = true, ['\r'] = true,
+		['"'] = true, ['\''] = true, ['`'] = true, [';'] = true, ['&'] = true, ['|'] = true,
+		['('] = true, [')'] = true, ['<'] = true, ['>'] = true, [','] = true, [':'] = true,
+		['{'] = true, ['}'] = true, ['['] = true, [']'] = true, ['$'] = true,
+	};
+
+	return ends[(unsigned char)ch];
 }
 
 /*
@@ -154,7 +161,7 @@ static size_t expand_links(const char *arg, size_t len, char *buf)
 	for (size_t i = 0; i < len;) {
 		bool done = false;
 
-		if (arg[i] != '/' && (i == 0 || arg[i - 1] == '/')) {
+		if ((arg[i] == 'd' || arg[i] == 'p') && (i == 0 || arg[i - 1] == '/')) {
 			for (size_t l = 0; l < sizeof(links) / sizeof(links[0]) && !done; l++) {
 				size_t f = strlen(links[l].from), t = strlen(links[l].to);
 
@@ -192,23 +199,15 @@ static int runs_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t *
 }
 
 /* mw__proc_arg_fd() on arg as it is: its paths by their words, then, if a
- * ".." may climb out of a link, as the kernel walks them. */
-static int plain_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t *other)
+ * ".." may climb out of a link, as the kernel walks them (expanded into
+ * scratch, room for 2 * len bytes). */
+static int plain_arg_fd(const char *arg, size_t len, char *scratch, pid_t pid, bool any_pid, pid_t *other)
 {
-	char small[512], *buf;
-	size_t n;
 	int fd = runs_fd(arg, len, pid, any_pid, other);
 
 	if (fd >= 0 || len < 2 || !memmem(arg, len, "..", 2))
 		return fd;
-	buf = 2 * len <= sizeof(small) ? small : malloc(2 * len);
-	if (!buf)
-		return -1;
-	n = expand_links(arg, len, buf);
-	fd = runs_fd(buf, n, pid, any_pid, other);
-	if (buf != small)
-		free(buf);
-	return fd;
+	return runs_fd(scratch, expand_links(arg, len, scratch), pid, any_pid, other);
 }
 
 static int hexval(char h)
@@ -274,7 +273,7 @@ static size_t url_form(const char *arg, size_t len, char *buf)
 		if (arg[i] == '\t' || arg[i] == '\n' || arg[i] == '\r')
 			continue;
 		buf[o++] = arg[i] == '\\' ? '/' : arg[i];
-		if (o >= 5 && file_scheme(buf, o, o - 5)) {
+		if (arg[i] == ':' && o >= 5 && file_scheme(buf, o, o - 5)) {
 			size_t k = i + 1;
 
 			while (k < len && (arg[k] == '\t' || arg[k] == '\n' || arg[k] == '\r'))
@@ -289,27 +288,38 @@ static size_t url_form(const char *arg, size_t len, char *buf)
 /* Might arg be read some other way than as it is (quotes, escapes, a URL)? */
 static bool other_forms(const char *arg, size_t len)
 {
-	for (size_t i = 0; i < len; i++)
-		if (strchr("%?#\\'\"\t\n\r", arg[i] ? arg[i] : 'x') || file_scheme(arg, len, i))
+	for (size_t i = 0; i < len; i++) {
+		char ch = arg[i];
+
+		if (ch == '%' || ch == '?' || ch == '#' || ch == '\\' || ch == '\'' || ch == '"' || ch == '\t' ||
+		    ch == '\n' || ch == '\r' || ((ch == 'f' || ch == 'F') && file_scheme(arg, len, i)))
 			return true;
+	}
 	return false;
 }
 
 int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t *other)
 {
-	char small[512], *buf;
+	char small[1024], *buf, *scratch;
 	size_t n;
-	int fd = plain_arg_fd(arg, len, pid, any_pid, other);
+	int fd;
 
-	if (fd >= 0 || !other_forms(arg, len))
-		return fd;
-	buf = 2 * len <= sizeof(small) ? small : malloc(2 * len);
+	if (!len)
+		return -1;
+	/* one block for every reading: a variant of arg (no longer than
+	 * len + len / 5: url_form()) in 2 * len bytes, then the links
+	 * expanded in it (at most twice its length) in the 4 * len after */
+	buf = 6 * len <= sizeof(small) ? small : malloc(6 * len);
 	if (!buf)
 		return -1;
+	scratch = buf + 2 * len;
+	fd = plain_arg_fd(arg, len, scratch, pid, any_pid, other);
+	if (fd >= 0 || !other_forms(arg, len))
+		goto out;
 	/* as a shell word */
 	n = unquote(arg, len, buf);
 	if (n != len)
-		fd = plain_arg_fd(buf, n, pid, any_pid, other);
+		fd = plain_arg_fd(buf, n, scratch, pid, any_pid, other);
 	/* as a URL (file:///dev/fd/%33, file:///dev/fd/3?x: Node's
 	 * --import): its query and fragment dropped, its escapes decoded,
 	 * more than once (%2533) */
@@ -326,10 +336,11 @@ int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t 
 		decoded = unescape(buf, &n);
 		if (round && !decoded)
 			break;
-		fd = plain_arg_fd(buf, n, pid, any_pid, other);
+		fd = plain_arg_fd(buf, n, scratch, pid, any_pid, other);
 		if (!decoded)
 			break;
 	}
+out:
 	if (buf != small)
 		free(buf);
 	return fd;
@@ -410,12 +421,15 @@ int mw__proc_arg_fd_at(const char *cwd, size_t ncwd, const char *arg, size_t len
 			return fd;
 	}
 	/* /proc/self/cwd/3, /proc/PID/cwd/3, /proc/thread-self/cwd/3: its own
-	 * working directory's 3 */
+	 * working directory's 3. The last two such links only: what precedes
+	 * a link is climbed out of or names no fd, and each try costs a
+	 * reading of what follows (an attacker repeats the link) */
+	const char *last[2] = { NULL, NULL };
+
 	for (const char *k = arg; (k = memmem(k, len - (size_t)(k - arg), "/cwd", 4)); k += 4) {
 		size_t at = (size_t)(k - arg) + 4, wn, pn;
 		const char *w, *pc;
 		long long who;
-		int fd;
 
 		if ((at < len && arg[at] != '/') || !comp_before(arg, k, &w, &wn) || !comp_before(arg, w, &pc, &pn) ||
 		    !is(pc, pn, "proc"))
@@ -423,7 +437,15 @@ int mw__proc_arg_fd_at(const char *cwd, size_t ncwd, const char *arg, size_t len
 		who = number(w, wn);
 		if (!(is(w, wn, "self") || is(w, wn, "thread-self") || (who > 0 && (any_pid || who == (long long)pid))))
 			continue;
-		fd = joined_fd(cwd, ncwd, arg + at, len - at, pid, any_pid, other);
+		last[0] = last[1];
+		last[1] = k + 4;
+	}
+	for (int i = 1; i >= 0; i--) {
+		int fd;
+
+		if (!last[i])
+			continue;
+		fd = joined_fd(cwd, ncwd, last[i], len - (size_t)(last[i] - arg), pid, any_pid, other);
 		if (fd >= 0)
 			return fd;
 	}
