@@ -306,6 +306,9 @@ int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t 
 
 	if (!len)
 		return -1;
+	/* as it is, with nothing to expand or to read another way: no copy */
+	if (!other_forms(arg, len) && (len < 2 || !memmem(arg, len, "..", 2)))
+		return runs_fd(arg, len, pid, any_pid, other);
 	/* one block for every reading: a variant of arg (no longer than
 	 * len + len / 5: url_form()) in 2 * len bytes, then the links
 	 * expanded in it (at most twice its length) in the 4 * len after */
