@@ -18,11 +18,13 @@
 #include "audit/watch_rec.h"
 #include "core/opts.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/cn_proc.h>
 #include <linux/connector.h>
+#include <linux/filter.h>
 #include <linux/netlink.h>
 #include <poll.h>
 #include <stddef.h>
@@ -99,6 +101,35 @@ static int cn_listen(int sock, enum proc_cn_mcast_op op)
 	return cn_send(sock, &v, sizeof(v));
 }
 
+/* In the kernel, before a datagram is queued: keep the connector's exec
+ * events, drop the rest. Kernels before 6.6 send every listener every
+ * process event (a fork and an exit around each exec, comm and uid
+ * changes): without this each of them would wake the watch for nothing.
+ * A classic socket filter (SO_ATTACH_FILTER, every kernel): BPF_ABS word
+ * loads read network byte order, hence htonl() of host-order constants;
+ * a load past a short datagram's end drops it. 0 or -errno. */
+static int cn_attach_exec_filter(int sock)
+{
+	enum {
+		OFF_IDX = NLMSG_HDRLEN + offsetof(struct cn_msg, id.idx),
+		OFF_VAL = NLMSG_HDRLEN + offsetof(struct cn_msg, id.val),
+		OFF_WHAT = NLMSG_HDRLEN + sizeof(struct cn_msg) + offsetof(struct proc_event, what),
+	};
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, OFF_IDX),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(CN_IDX_PROC), 0, 5),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, OFF_VAL),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(CN_VAL_PROC), 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, OFF_WHAT),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_EXEC), 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0xffffffffu), /* the whole datagram */
+		BPF_STMT(BPF_RET | BPF_K, 0),           /* dropped */
+	};
+	struct sock_fprog prog = { .len = sizeof(code) / sizeof(code[0]), .filter = code };
+
+	return setsockopt(sock, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ? -errno : 0;
+}
+
 static int open_connector(void)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC };
@@ -112,8 +143,10 @@ static int open_connector(void)
 	 * rmem_max allows, ENOBUFS tells us events were lost) */
 	(void)setsockopt(sock, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv));
 	(void)setsockopt(sock, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
-	if (bind(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		err = -errno;
+	/* before bind(): nothing unfiltered is ever queued */
+	err = cn_attach_exec_filter(sock);
+	if (err < 0 || bind(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err = err < 0 ? err : -errno;
 		close(sock);
 		return err;
 	}
