@@ -184,13 +184,21 @@ static __always_inline bool hex(char c)
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
+/* Does ch start a shell pattern or an expansion? */
+static __always_inline bool built(char ch)
+{
+	return ch == '$' || ch == '`' || ch == '*' || ch == '?' || ch == '[' || ch == '{';
+}
+
 /* Worth waking the watcher for: an executable with no name in any
  * filesystem (a memfd, an unlinked file), a memfd on its standard input,
  * a working directory where a relative path may name an fd, or arguments
- * that may name an fd ("/fd/" or "/std" in them: /dev/fd/N,
- * /proc/self/fd/N, /dev/stdin...; a %XX escape: file:///dev/fd/%33), or
- * that the record does not hold (none read, or more than MW_EXEC_ARGS
- * bytes). */
+ * that may name an fd ("/fd" or "/std" in them: /dev/fd/N,
+ * /proc/self/fd/N, /dev/stdin, "cd /dev/fd"...; a %XX escape:
+ * file:///dev/fd/%33; a pattern or an expansion after a slash or "/f":
+ * /dev/f?/3, /proc/$$/fd/3), or that the record does not hold (none
+ * read, or more than MW_EXEC_ARGS bytes). */
+
 static __always_inline bool urgent(const struct mw_exec_rec *r)
 {
 	__u32 n = r->nargs;
@@ -202,8 +210,11 @@ static __always_inline bool urgent(const struct mw_exec_rec *r)
 	for (__u32 i = 0; i + 3 < MW_EXEC_ARGS; i++) {
 		if (i + 3 >= n)
 			break;
-		if (r->args[i] == '/' && ((r->args[i + 1] == 'f' && r->args[i + 2] == 'd' && r->args[i + 3] == '/') ||
+		if (r->args[i] == '/' && ((r->args[i + 1] == 'f' && r->args[i + 2] == 'd') ||
 					  (r->args[i + 1] == 's' && r->args[i + 2] == 't' && r->args[i + 3] == 'd')))
+			return true;
+		/* a path an interpreter builds: /dev/f?/3, /dev/fd/[3], /proc/$$/... */
+		if (r->args[i] == '/' && ((r->args[i + 1] == 'f' && built(r->args[i + 2])) || built(r->args[i + 1])))
 			return true;
 		if (r->args[i] == '%' && hex(r->args[i + 1]) && hex(r->args[i + 2]))
 			return true;

@@ -185,9 +185,38 @@ struct walk {
 	bool interp;            /* it runs an interpreter */
 	bool other_ns;          /* in a pid namespace of its own */
 	bool cwd_read;
+	bool fds_read;
+	unsigned budget;        /* words left to read as patterns (mw__proc_arg_built_fd()) */
+	size_t nfds;
+	int fds[8];             /* the lowest fds of the memfds it holds, ascending */
 	size_t ncwd;
 	char cwd[PATH_MAX];     /* its working directory, read when first needed */
 };
+
+/* The lowest fds at which the process holds a memfd, ascending, into
+ * w->fds (what a path its interpreter builds may name): from every fd on
+ * a memfd that was read (c->memfds: no secret memory), no syscall. */
+static void lowest_memfds(struct walk *w)
+{
+	const size_t room = sizeof(w->fds) / sizeof(w->fds[0]);
+
+	w->nfds = 0;
+	for (size_t i = 0; i < w->c->nmemfds; i++) {
+		int fd = w->c->memfds[i].fd;
+		size_t k;
+
+		/* insertion into the sorted lowest "room" */
+		for (k = w->nfds; k > 0 && w->fds[k - 1] > fd; k--)
+			if (k < room)
+				w->fds[k] = w->fds[k - 1];
+		if (k < room) {
+			w->fds[k] = fd;
+			if (w->nfds < room)
+				w->nfds++;
+		}
+	}
+	w->fds_read = true;
+}
 
 /* The fd the argument v (n bytes, after prev, nprev bytes), or the value v
  * of variable name (nname bytes), names as a file, or -1; *other: the pid
@@ -210,6 +239,13 @@ static int names_fd(struct walk *w, const char *prev, size_t nprev, const char *
 		w->cwd_read = true;
 		fd = mw__proc_arg_fd_at(w->cwd, w->ncwd, v, n, w->p->id->pid, w->other_ns, other);
 	}
+	/* a path the interpreter builds: ". /dev/fd/[3]", "cd /dev/fd" */
+	if (fd < 0 && !w->env && w->interp) {
+		if (!w->fds_read)
+			lowest_memfds(w);
+		*other = 0;
+		fd = mw__proc_arg_built_fd(v, n, w->p->id->pid, w->fds, w->nfds, &w->budget);
+	}
 	return fd;
 }
 
@@ -231,7 +267,7 @@ static int names_fd(struct walk *w, const char *prev, size_t nprev, const char *
 static void mark_scripts(struct mw__audit_collector *c, struct mw__audit_proc *p, const char *buf, size_t len,
 			 bool env, bool interp)
 {
-	struct walk w = { .c = c, .p = p, .env = env, .interp = interp,
+	struct walk w = { .c = c, .p = p, .env = env, .interp = interp, .budget = MW__PROC_BUILT_BUDGET,
 			  .other_ns = p->pidns && c->env->self_ns && p->pidns != c->env->self_ns };
 	const char *a = buf, *end = buf + len, *prev = NULL;
 	int pfd[MW__AUDIT_PARENT_FDS];

@@ -332,6 +332,7 @@ static int interesting(struct mw_audit_watch *w, pid_t pid, bool with_args)
 	char name[32], link[PATH_MAX];
 	ssize_t n;
 	enum mw__link_class c;
+	bool interp;
 
 	snprintf(name, sizeof(name), "%d/exe", (int)pid);
 	n = readlinkat(w->procfd, name, link, sizeof(link) - 1);
@@ -358,9 +359,10 @@ static int interesting(struct mw_audit_watch *w, pid_t pid, bool with_args)
 	n = mw__proc_read_at(w->procfd, name, w->args, WATCH_ARGS_MAX);
 	if (n <= 0)
 		return 0;
-	/* relative paths: an interpreter's (sh 3 in /proc/self/fd) */
-	return mw__watch_args_name_fd(w->procfd, w->args, (size_t)n, pid,
-				      mw__proc_runs_interpreter(link, w->args, (size_t)n)) ? 2 : 0;
+	/* relative paths, and those it builds: an interpreter's (sh 3 in
+	 * /proc/self/fd, ". /dev/fd/[3]") */
+	interp = mw__proc_runs_interpreter(link, w->args, (size_t)n);
+	return mw__watch_args_name_fd(w->procfd, w->args, (size_t)n, pid, interp, interp) ? 2 : 0;
 }
 
 static int on_rec(void *arg, const struct mw_exec_rec *r)

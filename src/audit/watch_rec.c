@@ -26,9 +26,12 @@
  * working directory, read once: any such with relative (an interpreter's),
  * else only one after a program-file option (awk -f 3) or that goes
  * through "fd/", "std" or "cwd" ("proc/self/fd/3" in /, /proc/self/cwd/3).
- * A program file "-" (awk -f -) names fd 0. */
-bool mw__watch_args_name_fd(int procfd, const char *buf, size_t len, pid_t pid, bool relative)
+ * A program file "-" (awk -f -) names fd 0. With interp (an
+ * interpreter's), a path it builds counts too: a pattern or an expansion
+ * that may name an fd, a directory of fds (mw__proc_arg_built_fd()). */
+bool mw__watch_args_name_fd(int procfd, const char *buf, size_t len, pid_t pid, bool relative, bool interp)
 {
+	unsigned budget = MW__PROC_BUILT_BUDGET;
 	const char *a = memchr(buf, '\0', len), *end = buf + len, *prev = buf;
 	char name[32], cwd[PATH_MAX];
 	ssize_t ncwd = -1;
@@ -39,7 +42,8 @@ bool mw__watch_args_name_fd(int procfd, const char *buf, size_t len, pid_t pid, 
 		size_t n = z ? (size_t)(z - a) : (size_t)(end - a);
 		pid_t other;
 
-		if (mw__proc_arg_fd(a, n, pid, true, &other) >= 0 || mw__proc_arg_stdin_file(prev, nprev, a, n) >= 0)
+		if (mw__proc_arg_fd(a, n, pid, true, &other) >= 0 || mw__proc_arg_stdin_file(prev, nprev, a, n) >= 0 ||
+		    (interp && mw__proc_arg_built_fd(a, n, pid, NULL, 0, &budget) >= 0))
 			return true;
 		if (mw__proc_arg_maybe_relative_fd(a, n) &&
 		    (relative || mw__proc_arg_is_file_option(prev, nprev) || memmem(a, n, "fd/", 3) ||
@@ -64,8 +68,10 @@ bool mw__watch_args_name_fd(int procfd, const char *buf, size_t len, pid_t pid, 
  * procfs or named "dev" at exec: "sh 3" in /proc/self/fd). */
 bool mw__watch_rec_script(int procfd, const struct mw_exec_rec *r)
 {
-	return mw__watch_args_name_fd(procfd, r->args, r->nargs < MW_EXEC_ARGS ? r->nargs : MW_EXEC_ARGS, (pid_t)r->pid,
-			    r->flags & MW_EXEC_CWD_FDS);
+	size_t len = r->nargs < MW_EXEC_ARGS ? r->nargs : MW_EXEC_ARGS;
+
+	return mw__watch_args_name_fd(procfd, r->args, len, (pid_t)r->pid, r->flags & MW_EXEC_CWD_FDS,
+				      mw__proc_runs_interpreter(r->name, r->args, len));
 }
 
 /* The record holds the first MW_EXEC_ARGS bytes of the arguments only, or

@@ -6,7 +6,8 @@
 #include "audit/scan.h"
 #include "audit/bpf_rec.h"
 
-MW_HIDDEN bool mw__watch_args_name_fd(int procfd, const char *buf, size_t len, pid_t pid, bool relative);
+MW_HIDDEN bool mw__watch_args_name_fd(int procfd, const char *buf, size_t len, pid_t pid, bool relative,
+				      bool interp);
 MW_HIDDEN bool mw__watch_rec_script(int procfd, const struct mw_exec_rec *r);
 MW_HIDDEN bool mw__watch_rec_args_cut(const struct mw_exec_rec *r);
 MW_HIDDEN bool mw__watch_rec_stdin(const struct mw_exec_rec *r);

@@ -151,6 +151,26 @@ MW_HIDDEN int mw__proc_arg_stdin_file(const char *prev, size_t nprev, const char
 MW_HIDDEN bool mw__proc_arg_is_file_option(const char *prev, size_t nprev);
 
 /*
+ * A path to an fd that an interpreter builds from the text of arg (len
+ * bytes), which mw__proc_arg_fd() cannot read as it is: a shell pattern
+ * (". /dev/fd/[3]", "/dev/f?/3", "/dev/fd/{3,}"), an expansion
+ * ("/dev/fd/$((1+2))", "/proc/$$/fd/3", "$d/3": any value), or a directory
+ * of fds named as such ("cd /dev/fd", '"/dev/fd/" + n'). Returns the first
+ * of fds (nfds, ascending; the lowest BUILT_FDS tried by number) such a
+ * path may name: the one its pattern matches, else fds[0] for a directory
+ * of fds or a path in one; with fds NULL, 0 if it names any (0..7 by
+ * number). -1 if none. *budget: words read as patterns, shared by a
+ * process's arguments (an attacker writes them); when spent, a word that
+ * may still be such a path counts. See src/proc/built.c.
+ */
+MW_HIDDEN int mw__proc_arg_built_fd(const char *arg, size_t len, pid_t pid, const int *fds, size_t nfds,
+				    unsigned *budget);
+
+/* The words of a process's arguments read as patterns before one counts
+ * unread (mw__proc_arg_built_fd()). */
+#define MW__PROC_BUILT_BUDGET 64
+
+/*
  * Might an argument (len bytes) name an fd from the process's working
  * directory: a relative one ("3" in /proc/self/fd, "fd/3" or "stdin" in
  * /dev: its last component is a number or stdin, stdout, stderr), or one

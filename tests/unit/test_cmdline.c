@@ -203,6 +203,90 @@ static bool runs(const char *exe, const char *const *argv)
 	return mw__proc_runs_interpreter(exe, buf, n);
 }
 
+/* mw__proc_arg_built_fd() with the process holding memfds at fds 3 and
+ * 5 (pid 10), a fresh budget. */
+static int built(const char *arg)
+{
+	static const int fds[] = { 3, 5 };
+	unsigned budget = MW__PROC_BUILT_BUDGET;
+
+	return mw__proc_arg_built_fd(arg, strlen(arg), 10, fds, 2, &budget);
+}
+
+static void names_built_paths(void **state)
+{
+	(void)state;
+	/* shell patterns: the fd the pattern matches */
+	assert_int_equal(built(". /dev/fd/[3]"), 3);
+	assert_int_equal(built(". /dev/fd/[5]; :"), 5);
+	assert_int_equal(built("/dev/f?/5"), 5);
+	assert_int_equal(built("/d*/fd/3"), 3);
+	assert_int_equal(built("/?" "?" "?/?" "?/5"), 5);
+	assert_int_equal(built("/dev/fd/{5,}"), 3); /* a brace list: any of them */
+	assert_int_equal(built("source /proc/self/f[d]/5"), 5);
+	/* expansions: variables, arithmetic, command output, $$ */
+	assert_int_equal(built(". /dev/fd/$((1+2))"), 3);
+	assert_int_equal(built(". /dev/fd/${n}"), 3);
+	assert_int_equal(built(". \"/dev/fd/$n\""), 3);
+	assert_int_equal(built(". /dev/fd/`echo 3`"), 3);
+	assert_int_equal(built("x=3; . /proc/$$/fd/$x"), 3);
+	assert_int_equal(built("d=/dev/fd; . $d/5"), 3); /* "d=/dev/fd" names the directory */
+	/* a path whose fd directory is wholly an expansion says nothing
+	 * that "$HOME/5" does not: not counted (a limit) */
+	assert_int_equal(built(". ${D}/5"), -1);
+	assert_int_equal(built(". $(echo /dev/fd)/5"), -1);
+	assert_int_equal(built("echo $x; echo $a/$b"), -1);
+	assert_int_equal(built(". $x/../dev/fd/[5]"), 5);
+	assert_int_equal(built("/dev/fd/../fd/$x"), 3);
+	/* a directory of fds, named: cd into it, or joined by code */
+	assert_int_equal(built("cd /dev/fd; . ./5"), 3);
+	assert_int_equal(built("exec(open('/dev/fd/' + n).read())"), 3);
+	assert_int_equal(built("require(\"/proc/self/fd/\" + n)"), 3);
+	assert_int_equal(built("os.path.join('/proc/10/fd', n)"), 3);
+	assert_int_equal(built("$fd = '/proc/self/task/10/fd'"), 3);
+	/* none: no fd directory, a pattern matching no path to an fd, other
+	 * directories, literal text that is not a path */
+	assert_int_equal(built("echo $HOME/x"), -1);
+	assert_int_equal(built("ls /dev/f*/x/y"), -1);
+	assert_int_equal(built("cat /etc/*.conf"), -1);
+	assert_int_equal(built("/proc/*/status"), -1);
+	assert_int_equal(built("/dev/fd2"), -1);
+	assert_int_equal(built("/usr/share/fdisk"), -1);
+	assert_int_equal(built("for i in 1 2; do echo $i; done"), -1);
+	assert_int_equal(built("'/dev/fd/[3]'x"), 3); /* quoted: "[3]" literal, a path in the directory */
+	/* no memfd held: nothing to name */
+	{
+		unsigned b = MW__PROC_BUILT_BUDGET;
+
+		assert_int_equal(mw__proc_arg_built_fd(". /dev/fd/[3]", 13, 10, (const int[]){ 3 }, 0, &b), -1);
+		/* any fd (the watch: no fds known) */
+		assert_int_equal(mw__proc_arg_built_fd(". /dev/fd/[3]", 13, 10, NULL, 0, &b), 3);
+		assert_int_equal(mw__proc_arg_built_fd("cd /dev/fd", 10, 10, NULL, 0, &b), 0);
+		assert_int_equal(mw__proc_arg_built_fd("ls /tmp/*", 9, 10, NULL, 0, &b), -1);
+	}
+}
+
+/* The budget: patterns that may start a path to an fd but match none
+ * are read up to it; past it, one more counts. Each text costs time
+ * linear in its length. */
+static void built_budget(void **state)
+{
+	static const int fds[] = { 3 };
+	char text[64 * 16 + 32] = "";
+	unsigned budget = MW__PROC_BUILT_BUDGET;
+
+	(void)state;
+	for (int i = 0; i < MW__PROC_BUILT_BUDGET; i++)
+		strcat(text, "/proc/$a/x/y/z ");
+	assert_int_equal(mw__proc_arg_built_fd(text, strlen(text), 10, fds, 1, &budget), -1);
+	assert_int_equal(budget, 0);
+	assert_int_equal(mw__proc_arg_built_fd("/proc/$b/q/r/s", 14, 10, fds, 1, &budget), 3);
+	/* literal words cost no budget */
+	budget = 1;
+	assert_int_equal(mw__proc_arg_built_fd("/usr/fd /dev/fdx /proc/self/fdinfo/3", 36, 10, fds, 1, &budget), -1);
+	assert_int_equal(budget, 1);
+}
+
 static void loaders(void **state)
 {
 	const char *ld = "/lib64/ld-linux-x86-64.so.2";
@@ -269,6 +353,8 @@ int main(void)
 		cmocka_unit_test(names_fds_in_text),
 		cmocka_unit_test(names_stdin_file),
 		cmocka_unit_test(names_fds_relative),
+		cmocka_unit_test(names_built_paths),
+		cmocka_unit_test(built_budget),
 		cmocka_unit_test(loaders),
 		cmocka_unit_test(interpreters),
 	};

@@ -58,6 +58,12 @@
  *             (not run where there is no mawk)
  *   awkstdin  mawk -f - < memfd (its program from its stdin): high (not
  *             run where there is no mawk)
+ *   glob      sh -c '. /dev/fd/[3]' (a pattern the shell expands): high
+ *   globdir   sh -c '. /dev/f?/3': high
+ *   arith     sh -c '. /dev/fd/$((1+2))' (arithmetic): high
+ *   pidvar    sh -c '. /proc/$$/fd/3' (the shell's pid): high
+ *   cdinto    sh -c 'cd /dev/fd && . ./3' (a directory of fds gone into): high
+ *   vardir    sh -c 'd=/dev/fd; . "$d/3"' (the directory in a variable): high
  *
  * and these are not:
  *
@@ -72,6 +78,9 @@
  *   envchild  a program that is no interpreter (this one) that inherited
  *             BASH_ENV='/dev/fd/${X}' and the memfd at fd 3: low (only a
  *             shell computes it)
+ *   globother sh -c 'ls /proc/PATTERN/status ...; read line' (PATTERN a "*")
+ *             holding the memfd at fd 3 (patterns and expansions that
+ *             name no fd: $HOME/3 too): low
  *
  * The ldso fixtures need /bin/sh to be dynamically linked: where it is not
  * (the guests' static busybox) they are not run, and a note says so.
@@ -109,8 +118,10 @@ static struct fixture fx[] = {
 	{ "dotdot", "high" }, { "relative", "high" }, { "devrel", "high" }, { "bashenv", "high" },
 	{ "nodeopts", "high" }, { "intext", "high" }, { "quoted", "high" }, { "procnet", "high" },
 	{ "cwdlink", "high" }, { "urlslash", "high" }, { "computed", "high" }, { "ldsofd", "high" },
-	{ "ldsolink", "high" }, { "awkstdin", "high" }, { "awkrel", "high" },
+	{ "ldsolink", "high" }, { "awkstdin", "high" }, { "awkrel", "high" }, { "glob", "high" },
+	{ "globdir", "high" }, { "arith", "high" }, { "pidvar", "high" }, { "cdinto", "high" }, { "vardir", "high" },
 	{ "pipe", NULL }, { "argv0", NULL }, { "stdindata", NULL }, { "ldsodata", NULL }, { "envchild", NULL },
+	{ "globother", NULL },
 };
 
 static char loader[256]; /* /bin/sh's dynamic loader, "" if none */
@@ -251,6 +262,21 @@ __attribute__((noreturn)) static void run(const char *name)
 			execl("/usr/bin/mawk", "mawk", "-f", "3", (char *)NULL);
 	} else if (!strcmp(name, "intext")) {
 		execl("/bin/sh", "sh", "-c", ". /dev/fd/3; :", (char *)NULL);
+	} else if (!strcmp(name, "glob")) {
+		execl("/bin/sh", "sh", "-c", ". /dev/fd/[3]", (char *)NULL);
+	} else if (!strcmp(name, "globdir")) {
+		execl("/bin/sh", "sh", "-c", ". /dev/f?/3", (char *)NULL);
+	} else if (!strcmp(name, "arith")) {
+		execl("/bin/sh", "sh", "-c", ". /dev/fd/$((1+2))", (char *)NULL);
+	} else if (!strcmp(name, "pidvar")) {
+		execl("/bin/sh", "sh", "-c", ". /proc/$$/fd/3", (char *)NULL);
+	} else if (!strcmp(name, "cdinto")) {
+		execl("/bin/sh", "sh", "-c", "cd /dev/fd && . ./3", (char *)NULL);
+	} else if (!strcmp(name, "vardir")) {
+		execl("/bin/sh", "sh", "-c", "d=/dev/fd; . \"$d/3\"", (char *)NULL);
+	} else if (!strcmp(name, "globother")) {
+		execl("/bin/sh", "sh", "-c", "ls /proc/*/status /etc/host* $HOME/3 >/dev/null 2>&1; read line",
+		      (char *)NULL);
 	} else if (!strcmp(name, "quoted")) {
 		execl("/bin/sh", "sh", "-c", ". /dev/\"fd\"/3", (char *)NULL);
 	} else if (!strcmp(name, "procnet")) {

@@ -176,7 +176,9 @@ static int copy_self(const char *path)
  * 1' sh file:///dev/fd/%33, a file: URL escaped; 7: sh 3 in
  * /proc/self/fd; 8: sh /dev/fd/../fd/3; 9: sh proc/self/fd/3 in /; 10:
  * sh -c '. /dev/fd/3; :'; 11: sh /proc/self/cwd/3 in /proc/self/fd; 12:
- * ld.so /proc/self/fd/5 < memfd, fd 5 on /bin/sh). Its exe is /bin/sh (or ld.so):
+ * ld.so /proc/self/fd/5 < memfd, fd 5 on /bin/sh; paths the shell builds,
+ * 13: sh -c '. /dev/fd/[3]; :', 14: sh -c 'cd /dev/fd && . ./3; :', 15:
+ * sh -c '. /proc/$$/fd/3; :'). Its exe is /bin/sh (or ld.so):
  * only its arguments, its working directory or its stdin tell. */
 static char loader[256]; /* /bin/sh's dynamic loader, "" if none */
 
@@ -219,6 +221,12 @@ static pid_t script(int how)
 				execl("/bin/sh", "sh", "proc/self/fd/3", (char *)NULL);
 		} else if (how == 10) {
 			execl("/bin/sh", "sh", "-c", ". /dev/fd/3; :", (char *)NULL);
+		} else if (how == 13) {
+			execl("/bin/sh", "sh", "-c", ". /dev/fd/[3]; :", (char *)NULL);
+		} else if (how == 14) {
+			execl("/bin/sh", "sh", "-c", "cd /dev/fd && . ./3; :", (char *)NULL);
+		} else if (how == 15) {
+			execl("/bin/sh", "sh", "-c", ". /proc/$$/fd/3; :", (char *)NULL);
 		} else if (how == 11) {
 			if (chdir("/proc/self/fd") == 0)
 				execl("/bin/sh", "sh", "/proc/self/cwd/3", (char *)NULL);
@@ -482,13 +490,15 @@ static void run_source(const char *memward, bool no_bpf, bool raw, bool expect_b
 	}
 	/* scripts from a memfd: at their exec, from the exec record's
 	 * arguments (BPF) or /proc/PID/cmdline (the connector) */
-	for (int how = 0; how < 13; how++) {
+	for (int how = 0; how < 16; how++) {
 		static const char *const hows[] = { "fexecve", "sh /proc/self/fd/3", "700 bytes of arguments first",
 						    "sh < memfd", "sh /dev/stdin < memfd", "ld.so /bin/sh < memfd",
 						    "sh file:///dev/fd/%33", "sh 3 in /proc/self/fd",
 						    "sh /dev/fd/../fd/3", "sh proc/self/fd/3 in /",
 						    "sh -c '. /dev/fd/3; :'", "sh /proc/self/cwd/3 in /proc/self/fd",
-						    "ld.so /proc/self/fd/5 < memfd, fd 5 on /bin/sh" };
+						    "ld.so /proc/self/fd/5 < memfd, fd 5 on /bin/sh",
+						    "sh -c '. /dev/fd/[3]; :'", "sh -c 'cd /dev/fd && . ./3; :'",
+						    "sh -c '. /proc/$$/fd/3; :'" };
 		char line[8192], srcs[64];
 		double t_seen = 0;
 		pid_t p;
