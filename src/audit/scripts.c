@@ -187,6 +187,7 @@ struct walk {
 	bool cwd_read;
 	bool fds_read;
 	unsigned budget;        /* words left to read as patterns (mw__proc_arg_built_fd()) */
+	unsigned relative_left; /* relative words of text left to join (text_relative_fd()) */
 	size_t nfds;
 	int fds[8];             /* the lowest fds of the memfds it holds, ascending */
 	size_t ncwd;
@@ -218,6 +219,62 @@ static void lowest_memfds(struct walk *w)
 	w->fds_read = true;
 }
 
+/* The relative paths read from text, and the longest, that are joined to
+ * the working directory for one process; past them such a word counts. */
+#define TEXT_RELATIVE_MAX 256
+#define TEXT_WORD_MAX 64
+
+/* Does ch end a word of text (an interpreter's program: "cd /dev; . fd/3")? */
+static bool text_sep(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == ';' || ch == '&' || ch == '|' ||
+	       ch == '(' || ch == ')' || ch == '<' || ch == '>' || ch == '\'' || ch == '"' || ch == '`' ||
+	       ch == ',' || ch == '{' || ch == '}';
+}
+
+static bool has_sep(const char *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (text_sep(v[i]))
+			return true;
+	return false;
+}
+
+/* The fd a relative path inside an interpreter's text (v, n bytes: ". fd/3"
+ * run in /dev, ". ./3" in /proc/self/fd, open("fd/3")) names from its
+ * working directory, or -1. Only where that directory is under /proc or
+ * /dev, or is "/": elsewhere no relative path reaches an fd. At most
+ * TEXT_RELATIVE_MAX words joined (an attacker writes the text): past them,
+ * such a word counts (the memfd at the lowest fd). */
+static int text_relative_fd(struct walk *w, const char *v, size_t n, pid_t *other)
+{
+	if (!w->cwd_read)
+		w->ncwd = cwd_of(w->c, w->cwd, sizeof(w->cwd));
+	w->cwd_read = true;
+	if (!w->ncwd || !(strncmp(w->cwd, "/proc", 5) == 0 || strncmp(w->cwd, "/dev", 4) == 0 || w->ncwd == 1))
+		return -1;
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		int fd;
+
+		while (j < n && !text_sep(v[j]))
+			j++;
+		if (j > i && v[i] != '/' && mw__proc_arg_maybe_relative_fd(v + i, j - i)) {
+			if (w->relative_left == 0 || j - i > TEXT_WORD_MAX) {
+				if (!w->fds_read)
+					lowest_memfds(w);
+				return w->nfds ? w->fds[0] : -1;
+			}
+			w->relative_left--;
+			fd = mw__proc_arg_fd_at(w->cwd, w->ncwd, v + i, j - i, w->p->id->pid, w->other_ns, other);
+			if (fd >= 0)
+				return fd;
+		}
+		i = j + 1;
+	}
+	return -1;
+}
+
 /* The fd the argument v (n bytes, after prev, nprev bytes), or the value v
  * of variable name (nname bytes), names as a file, or -1; *other: the pid
  * whose fd it is, 0 its own. */
@@ -239,8 +296,13 @@ static int names_fd(struct walk *w, const char *prev, size_t nprev, const char *
 		w->cwd_read = true;
 		fd = mw__proc_arg_fd_at(w->cwd, w->ncwd, v, n, w->p->id->pid, w->other_ns, other);
 	}
-	/* a path the interpreter builds: ". /dev/fd/[3]", "cd /dev/fd" */
-	if (fd < 0 && !w->env && w->interp) {
+	/* a relative path inside its text: ". fd/3" run in /dev */
+	if (fd < 0 && !w->env && w->interp && n > 1 && has_sep(v, n))
+		fd = text_relative_fd(w, v, n, other);
+	/* a path the interpreter builds: ". /dev/fd/[3]", "cd /dev/fd"; in
+	 * its environment, a directory of fds it searches or expands
+	 * (PATH=/usr/bin:/dev/fd, HOME=/dev/fd, PERL5LIB=/dev/fd) */
+	if (fd < 0 && w->interp) {
 		if (!w->fds_read)
 			lowest_memfds(w);
 		*other = 0;
@@ -268,6 +330,7 @@ static void mark_scripts(struct mw__audit_collector *c, struct mw__audit_proc *p
 			 bool env, bool interp)
 {
 	struct walk w = { .c = c, .p = p, .env = env, .interp = interp, .budget = MW__PROC_BUILT_BUDGET,
+			  .relative_left = TEXT_RELATIVE_MAX,
 			  .other_ns = p->pidns && c->env->self_ns && p->pidns != c->env->self_ns };
 	const char *a = buf, *end = buf + len, *prev = NULL;
 	int pfd[MW__AUDIT_PARENT_FDS];

@@ -29,9 +29,13 @@
  * A program file "-" (awk -f -) names fd 0. With interp (an
  * interpreter's), a path it builds counts too: a pattern or an expansion
  * that may name an fd, a directory of fds (mw__proc_arg_built_fd()). */
+/* Relative words of an interpreter's text joined to its working directory
+ * at an exec (the scan reads them all). */
+#define WATCH_TEXT_WORDS 256
+
 bool mw__watch_args_name_fd(int procfd, const char *buf, size_t len, pid_t pid, bool relative, bool interp)
 {
-	unsigned budget = MW__PROC_BUILT_BUDGET;
+	unsigned budget = MW__PROC_BUILT_BUDGET, words = 0;
 	const char *a = memchr(buf, '\0', len), *end = buf + len, *prev = buf;
 	char name[32], cwd[PATH_MAX];
 	ssize_t ncwd = -1;
@@ -45,6 +49,34 @@ bool mw__watch_args_name_fd(int procfd, const char *buf, size_t len, pid_t pid, 
 		if (mw__proc_arg_fd(a, n, pid, true, &other) >= 0 || mw__proc_arg_stdin_file(prev, nprev, a, n) >= 0 ||
 		    (interp && mw__proc_arg_built_fd(a, n, pid, NULL, 0, &budget) >= 0))
 			return true;
+		/* a relative path inside an interpreter's text (". fd/3" in
+		 * /dev): its words, up to WATCH_TEXT_WORDS of them joined */
+		if (interp && n > 1) {
+			for (size_t i = 0; i < n && words < WATCH_TEXT_WORDS;) {
+				size_t j = i;
+
+				while (j < n && !strchr(" \t\n\r;&|()<>'\"`,{}", a[j]))
+					j++;
+				/* any such word where the working directory may be
+				 * one of fds; else one through "fd/" or "std" (the
+				 * record cannot tell /dev: a mount's root) */
+				if (j > i && a[i] != '/' && (i > 0 || j < n) &&
+				    (relative || memmem(a + i, j - i, "fd/", 3) || memmem(a + i, j - i, "std", 3)) &&
+				    mw__proc_arg_maybe_relative_fd(a + i, j - i)) {
+					words++;
+					if (ncwd < 0) {
+						snprintf(name, sizeof(name), "%d/cwd", (int)pid);
+						ncwd = readlinkat(procfd, name, cwd, sizeof(cwd));
+						ncwd = ncwd < 0 ? 0 : ncwd;
+					}
+					/* only under /proc or /dev, or from "/", does one reach an fd */
+					if (ncwd > 0 && (!strncmp(cwd, "/proc", 5) || !strncmp(cwd, "/dev", 4) || ncwd == 1) &&
+					    mw__proc_arg_fd_at(cwd, (size_t)ncwd, a + i, j - i, pid, true, &other) >= 0)
+						return true;
+				}
+				i = j + 1;
+			}
+		}
 		if (mw__proc_arg_maybe_relative_fd(a, n) &&
 		    (relative || mw__proc_arg_is_file_option(prev, nprev) || memmem(a, n, "fd/", 3) ||
 		     memmem(a, n, "std", 3) || memmem(a, n, "cwd", 3))) {

@@ -102,13 +102,14 @@ static size_t expansion_end(const char *t, size_t n, size_t i)
 }
 
 /* Does ch end a word outside quotes? Blanks, a shell's operators, and the
- * punctuation around a string in code (require("..."), join('...', n)). */
+ * punctuation around a string in code (require("..."), join('...', n)),
+ * and the colon of a list of directories (PATH=/usr/bin:/dev/fd). */
 static bool ends_word(char ch)
 {
 	static const bool ends[256] = {
 		[' '] = true, ['\t'] = true, ['\n'] = true, ['\v'] = true, ['\f'] = true, ['\r'] = true,
 		[';'] = true, ['&'] = true, ['|'] = true, ['<'] = true, ['>'] = true, ['('] = true,
-		[')'] = true, [','] = true,
+		[')'] = true, [','] = true, [':'] = true,
 	};
 
 	return ends[(unsigned char)ch];
@@ -140,7 +141,8 @@ static void candidates(pid_t pid, int N, char out[][64], size_t *k)
  * slash; an expansion's value may hold some. */
 static int fnm_flags(const struct word *w)
 {
-	return w->expands ? 0 : FNM_PATHNAME;
+	/* any case: bash's nocaseglob matches /[D]EV/[F]D/[3] */
+	return FNM_CASEFOLD | (w->expands ? 0 : FNM_PATHNAME);
 }
 
 static bool matches_any(const char *pat, char cand[][64], size_t k, int flags)
@@ -340,6 +342,48 @@ int mw__proc_arg_built_fd(const char *arg, size_t len, pid_t pid, const int *fds
 			w.pat[w.n] = '\0';
 			fd = word_fd(&w, pid, fds, nfds, buf + 2 * len + 4, budget, dirs, ndirs);
 			w = (struct word){ .pat = buf };
+			continue;
+		}
+		if (!dq && ch == '$' && i + 1 < len && arg[i + 1] == '\'') {
+			/* $'...' (bash, busybox): each escape one character,
+			 * any, a slash too ($'\x2fdev\x2ffd\x2f3') */
+			for (i += 2; i < len && arg[i] != '\''; i++) {
+				if (arg[i] == '\\' && i + 1 < len) {
+					char k = arg[i + 1];
+					bool oct = k >= '0' && k <= '7';
+					size_t e = i + 2,
+					       most = oct ? 3 : k == 'x' ? 2 : k == 'u' ? 4 : k == 'U' ? 8 : 0;
+
+					/* \NNN (3 octal digits), \xHH, \uHHHH, \UHHHHHHHH */
+					for (size_t d = oct ? 1 : 0; d < most && e < len; d++, e++) {
+						char h = arg[e];
+
+						if (!(oct ? (h >= '0' && h <= '7')
+							  : ((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') ||
+							     (h >= 'A' && h <= 'F'))))
+							break;
+					}
+					if (!w.started) {
+						w.start = w.n;
+						w.started = true;
+					}
+					w.pat[w.n++] = '?';
+					w.built = w.expands = true;
+					i = e - 1;
+				} else {
+					lit(&w, arg[i]);
+				}
+			}
+			continue;
+		}
+		if (!dq && !sq && ch == '~' && w.n == 0) {
+			/* ~, ~user: a home directory (sys's is /dev) */
+			size_t e = i + 1;
+
+			while (e < len && arg[e] != '/' && !ends_word(arg[e]))
+				e++;
+			star(&w);
+			i = e - 1;
 			continue;
 		}
 		if (ch == '\\' && i + 1 < len) {

@@ -231,6 +231,16 @@ static void names_built_paths(void **state)
 	assert_int_equal(built(". /dev/fd/`echo 3`"), 3);
 	assert_int_equal(built("x=3; . /proc/$$/fd/$x"), 3);
 	assert_int_equal(built("d=/dev/fd; . $d/5"), 3); /* "d=/dev/fd" names the directory */
+	/* red team, third pass: $'...' escapes, ~user (sys's home is /dev),
+	 * a list of directories, bash's nocaseglob */
+	assert_int_equal(built(". $'/dev/fd/\\63'"), 3);
+	assert_int_equal(built(". $'\\x2fdev\\x2ffd\\x2f3'"), 3);
+	assert_int_equal(built(". $'/dev/\\x66d/5'"), 5);
+	assert_int_equal(built(". ~sys/fd/5"), 5);
+	assert_int_equal(built("PATH=/usr/bin:/dev/fd; . 3"), 3);
+	assert_int_equal(built("/usr/bin:/proc/self/fd"), 3);
+	assert_int_equal(built(". /[D]EV/[F]D/[5]"), 5);
+	assert_int_equal(built("echo ~/x $'a\\tb'"), -1);
 	/* a path whose fd directory is wholly an expansion says nothing
 	 * that "$HOME/5" does not: not counted (a limit) */
 	assert_int_equal(built(". ${D}/5"), -1);

@@ -64,6 +64,10 @@
  *   pidvar    sh -c '. /proc/$$/fd/3' (the shell's pid): high
  *   cdinto    sh -c 'cd /dev/fd && . ./3' (a directory of fds gone into): high
  *   vardir    sh -c 'd=/dev/fd; . "$d/3"' (the directory in a variable): high
+ *   textrel   sh -c '. fd/3; :' run in /dev (a relative path inside text): high
+ *   textdot   sh -c '. ./3; :' run in /proc/self/fd: high
+ *   pathenv   PATH=/usr/bin:/bin:/dev/fd sh -c '. 3' (the shell searches its
+ *             PATH for the file: a directory of fds in its environment): high
  *
  * and these are not:
  *
@@ -120,6 +124,7 @@ static struct fixture fx[] = {
 	{ "cwdlink", "high" }, { "urlslash", "high" }, { "computed", "high" }, { "ldsofd", "high" },
 	{ "ldsolink", "high" }, { "awkstdin", "high" }, { "awkrel", "high" }, { "glob", "high" },
 	{ "globdir", "high" }, { "arith", "high" }, { "pidvar", "high" }, { "cdinto", "high" }, { "vardir", "high" },
+	{ "pathenv", "high" }, { "textrel", "high" }, { "textdot", "high" },
 	{ "pipe", NULL }, { "argv0", NULL }, { "stdindata", NULL }, { "ldsodata", NULL }, { "envchild", NULL },
 	{ "globother", NULL },
 };
@@ -274,6 +279,15 @@ __attribute__((noreturn)) static void run(const char *name)
 		execl("/bin/sh", "sh", "-c", "cd /dev/fd && . ./3", (char *)NULL);
 	} else if (!strcmp(name, "vardir")) {
 		execl("/bin/sh", "sh", "-c", "d=/dev/fd; . \"$d/3\"", (char *)NULL);
+	} else if (!strcmp(name, "textrel")) {
+		if (chdir("/dev") == 0)
+			execl("/bin/sh", "sh", "-c", ". fd/3; :", (char *)NULL);
+	} else if (!strcmp(name, "textdot")) {
+		if (chdir("/proc/self/fd") == 0)
+			execl("/bin/sh", "sh", "-c", ". ./3; :", (char *)NULL);
+	} else if (!strcmp(name, "pathenv")) {
+		setenv("PATH", "/usr/bin:/bin:/dev/fd", 1);
+		execl("/bin/sh", "sh", "-c", ". 3", (char *)NULL);
 	} else if (!strcmp(name, "globother")) {
 		execl("/bin/sh", "sh", "-c", "ls /proc/*/status /etc/host* $HOME/3 >/dev/null 2>&1; read line",
 		      (char *)NULL);

@@ -178,7 +178,7 @@ static int copy_self(const char *path)
  * sh -c '. /dev/fd/3; :'; 11: sh /proc/self/cwd/3 in /proc/self/fd; 12:
  * ld.so /proc/self/fd/5 < memfd, fd 5 on /bin/sh; paths the shell builds,
  * 13: sh -c '. /dev/fd/[3]; :', 14: sh -c 'cd /dev/fd && . ./3; :', 15:
- * sh -c '. /proc/$$/fd/3; :'). Its exe is /bin/sh (or ld.so):
+ * sh -c '. /proc/$$/fd/3; :'; 16: sh -c '. fd/3; :' run in /dev). Its exe is /bin/sh (or ld.so):
  * only its arguments, its working directory or its stdin tell. */
 static char loader[256]; /* /bin/sh's dynamic loader, "" if none */
 
@@ -221,6 +221,9 @@ static pid_t script(int how)
 				execl("/bin/sh", "sh", "proc/self/fd/3", (char *)NULL);
 		} else if (how == 10) {
 			execl("/bin/sh", "sh", "-c", ". /dev/fd/3; :", (char *)NULL);
+		} else if (how == 16) {
+			if (chdir("/dev") == 0)
+				execl("/bin/sh", "sh", "-c", ". fd/3; :", (char *)NULL);
 		} else if (how == 13) {
 			execl("/bin/sh", "sh", "-c", ". /dev/fd/[3]; :", (char *)NULL);
 		} else if (how == 14) {
@@ -490,7 +493,7 @@ static void run_source(const char *memward, bool no_bpf, bool raw, bool expect_b
 	}
 	/* scripts from a memfd: at their exec, from the exec record's
 	 * arguments (BPF) or /proc/PID/cmdline (the connector) */
-	for (int how = 0; how < 16; how++) {
+	for (int how = 0; how < 17; how++) {
 		static const char *const hows[] = { "fexecve", "sh /proc/self/fd/3", "700 bytes of arguments first",
 						    "sh < memfd", "sh /dev/stdin < memfd", "ld.so /bin/sh < memfd",
 						    "sh file:///dev/fd/%33", "sh 3 in /proc/self/fd",
@@ -498,7 +501,7 @@ static void run_source(const char *memward, bool no_bpf, bool raw, bool expect_b
 						    "sh -c '. /dev/fd/3; :'", "sh /proc/self/cwd/3 in /proc/self/fd",
 						    "ld.so /proc/self/fd/5 < memfd, fd 5 on /bin/sh",
 						    "sh -c '. /dev/fd/[3]; :'", "sh -c 'cd /dev/fd && . ./3; :'",
-						    "sh -c '. /proc/$$/fd/3; :'" };
+						    "sh -c '. /proc/$$/fd/3; :'", "sh -c '. fd/3; :' in /dev" };
 		char line[8192], srcs[64];
 		double t_seen = 0;
 		pid_t p;
