@@ -308,6 +308,74 @@ static int word_fd(struct word *w, pid_t pid, const int *fds, size_t nfds, char 
 	return -1;
 }
 
+/* A wildcard ch ("?", "*", "[") into w's pattern as fnmatch(3) reads it;
+ * expands: it stands for what an expansion gave (slashes too). */
+static void raw(struct word *w, char ch, bool expands)
+{
+	if (!w->started) {
+		w->start = w->n;
+		w->started = true;
+	}
+	if (ch != '*' || !w->n || w->pat[w->n - 1] != '*' || (w->n > 1 && w->pat[w->n - 2] == '\\'))
+		w->pat[w->n++] = ch;
+	w->built = true;
+	w->expands |= expands;
+}
+
+/* The end of the escape at arg[i] ('\\') inside $'...': \NNN (3 octal
+ * digits), \xHH, \uHHHH, \UHHHHHHHH, else the one character after. */
+static size_t escape_end(const char *arg, size_t len, size_t i)
+{
+	char k = arg[i + 1];
+	bool oct = k >= '0' && k <= '7';
+	size_t e = i + 2, most = oct ? 3 : k == 'x' ? 2 : k == 'u' ? 4 : k == 'U' ? 8 : 0;
+
+	for (size_t d = oct ? 1 : 0; d < most && e < len; d++, e++) {
+		char h = arg[e];
+
+		if (!(oct ? (h >= '0' && h <= '7')
+			  : ((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') || (h >= 'A' && h <= 'F'))))
+			break;
+	}
+	return e;
+}
+
+/* $'...' (bash, busybox) at arg[i]: its text into w, each escape one
+ * character, any, a slash too ($'\x2fdev\x2ffd\x2f3'). The index of its
+ * closing quote (or len). */
+static size_t ansi_c_quote(struct word *w, const char *arg, size_t len, size_t i)
+{
+	for (i += 2; i < len && arg[i] != '\''; i++) {
+		if (arg[i] == '\\' && i + 1 < len) {
+			raw(w, '?', true);
+			i = escape_end(arg, len, i) - 1;
+		} else {
+			lit(w, arg[i]);
+		}
+	}
+	return i;
+}
+
+/* A brace list at arg[i] ('{'): {3,}, {1..5}, as "*" into w; a longer one
+ * than BUILT_BRACE_MAX, or none, as text, so that no "{" costs more than
+ * that (*no_close: no "}" closes one before it). The index of its last
+ * byte. */
+static size_t brace_list(struct word *w, const char *arg, size_t len, size_t i, size_t *no_close)
+{
+	size_t e = i + 1 > *no_close ? i + 1 : *no_close;
+
+	while (e < len && e - i < BUILT_BRACE_MAX && arg[e] != '}' && !ends_word(arg[e]))
+		e++;
+	if (e == len || arg[e] != '}')
+		*no_close = e; /* a later "{" looks past e only */
+	if (e < len && arg[e] == '}' && (memchr(arg + i, ',', e - i) || memmem(arg + i, e - i, "..", 2))) {
+		star(w);
+		return e;
+	}
+	lit(w, arg[i]);
+	return i;
+}
+
 int mw__proc_arg_built_fd(const char *arg, size_t len, pid_t pid, const int *fds, size_t nfds, unsigned *budget)
 {
 	char small[2 * 512 + 4], *buf;
@@ -330,63 +398,23 @@ int mw__proc_arg_built_fd(const char *arg, size_t len, pid_t pid, const int *fds
 
 		if ((ch == 'f' && i + 1 < len && arg[i + 1] == 'd') || (ch == 's' && len - i >= 3 && !memcmp(arg + i, "std", 3)))
 			w.fd = true;
-
 		if (sq) { /* '...': as it is */
 			if (ch == '\'')
 				sq = false;
 			else if (i < len)
 				lit(&w, ch);
-			continue;
-		}
-		if (i == len || (!dq && ends_word(ch))) {
+		} else if (i == len || (!dq && ends_word(ch))) {
 			w.pat[w.n] = '\0';
 			fd = word_fd(&w, pid, fds, nfds, buf + 2 * len + 4, budget, dirs, ndirs);
 			w = (struct word){ .pat = buf };
-			continue;
-		}
-		if (!dq && ch == '$' && i + 1 < len && arg[i + 1] == '\'') {
-			/* $'...' (bash, busybox): each escape one character,
-			 * any, a slash too ($'\x2fdev\x2ffd\x2f3') */
-			for (i += 2; i < len && arg[i] != '\''; i++) {
-				if (arg[i] == '\\' && i + 1 < len) {
-					char k = arg[i + 1];
-					bool oct = k >= '0' && k <= '7';
-					size_t e = i + 2,
-					       most = oct ? 3 : k == 'x' ? 2 : k == 'u' ? 4 : k == 'U' ? 8 : 0;
-
-					/* \NNN (3 octal digits), \xHH, \uHHHH, \UHHHHHHHH */
-					for (size_t d = oct ? 1 : 0; d < most && e < len; d++, e++) {
-						char h = arg[e];
-
-						if (!(oct ? (h >= '0' && h <= '7')
-							  : ((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') ||
-							     (h >= 'A' && h <= 'F'))))
-							break;
-					}
-					if (!w.started) {
-						w.start = w.n;
-						w.started = true;
-					}
-					w.pat[w.n++] = '?';
-					w.built = w.expands = true;
-					i = e - 1;
-				} else {
-					lit(&w, arg[i]);
-				}
-			}
-			continue;
-		}
-		if (!dq && !sq && ch == '~' && w.n == 0) {
+		} else if (!dq && ch == '$' && i + 1 < len && arg[i + 1] == '\'') {
+			i = ansi_c_quote(&w, arg, len, i);
+		} else if (!dq && ch == '~' && w.n == 0) {
 			/* ~, ~user: a home directory (sys's is /dev) */
-			size_t e = i + 1;
-
-			while (e < len && arg[e] != '/' && !ends_word(arg[e]))
-				e++;
+			while (i + 1 < len && arg[i + 1] != '/' && !ends_word(arg[i + 1]))
+				i++;
 			star(&w);
-			i = e - 1;
-			continue;
-		}
-		if (ch == '\\' && i + 1 < len) {
+		} else if (ch == '\\' && i + 1 < len) {
 			if (arg[++i] != '\n')
 				lit(&w, arg[i]);
 		} else if (ch == '\'' && !dq) {
@@ -403,29 +431,9 @@ int mw__proc_arg_built_fd(const char *arg, size_t len, pid_t pid, const int *fds
 				i = e - 1;
 			}
 		} else if (!dq && (ch == '*' || ch == '?' || ch == '[')) {
-			/* a shell pattern, as fnmatch(3) reads it */
-			if (!w.started) {
-				w.start = w.n;
-				w.started = true;
-			}
-			if (ch != '*' || !w.n || w.pat[w.n - 1] != '*' || (w.n > 1 && w.pat[w.n - 2] == '\\'))
-				w.pat[w.n++] = ch;
-			w.built = true;
+			raw(&w, ch, false); /* a shell pattern, as fnmatch(3) reads it */
 		} else if (!dq && ch == '{') {
-			/* a brace list: {3,}, {1..5} (short: a longer one is
-			 * taken as text, so that no "{" costs more than that) */
-			size_t e = i + 1 > no_close ? i + 1 : no_close;
-
-			while (e < len && e - i < BUILT_BRACE_MAX && arg[e] != '}' && !ends_word(arg[e]))
-				e++;
-			if (e == len || arg[e] != '}')
-				no_close = e; /* no "}" before e: a later "{" looks past it only */
-			if (e < len && arg[e] == '}' && (memchr(arg + i, ',', e - i) || memmem(arg + i, e - i, "..", 2))) {
-				star(&w);
-				i = e;
-			} else {
-				lit(&w, ch);
-			}
+			i = brace_list(&w, arg, len, i, &no_close);
 		} else {
 			lit(&w, ch);
 		}
