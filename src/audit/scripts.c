@@ -287,6 +287,11 @@ static int names_fd(struct walk *w, const char *prev, size_t nprev, const char *
 		fd = mw__proc_arg_stdin_file(prev, nprev, v, n); /* awk -f - */
 	if (fd < 0 && w->env && w->interp && computed_rc(name, nname, v, n) && w->c->nmemfds)
 		fd = w->c->memfds[0].fd; /* BASH_ENV='/dev/fd/$((1+2))' */
+	/* an own fd that holds no memfd (a pipe's /dev/fd/63, or a reading
+	 * that is not the shell's: $'/dev/fd/\63' read as fd 63) does not end
+	 * the reading: the rules after may find the memfd it names */
+	if (fd >= 0 && !*other && !w->other_ns && !own_memfd(w->c, w->p, fd))
+		fd = -1;
 	/* "sh 3" run in /proc/self/fd: from its working directory (an
 	 * interpreter's, or a program file's: awk -f 3) */
 	if (fd < 0 && mw__proc_arg_maybe_relative_fd(v, n) &&

@@ -255,6 +255,10 @@ static bool dir_is(char *path, char cand[][64], size_t k)
 	slash = strrchr(path, '/');
 	if (!slash || slash == path)
 		return false;
+	/* /dev/fd/4 names fd 4, a literal path (mw__proc_arg_fd()): not the
+	 * directory, whatever fd 4 is */
+	if (slash[1] && strspn(slash + 1, "0123456789") == strlen(slash + 1))
+		return false;
 	*slash = '\0';
 	for (size_t i = 0; i < k; i++)
 		if (!strcmp(path, cand[i]))

@@ -241,6 +241,9 @@ static void names_built_paths(void **state)
 	assert_int_equal(built("/usr/bin:/proc/self/fd"), 3);
 	assert_int_equal(built(". /[D]EV/[F]D/[5]"), 5);
 	assert_int_equal(built("echo ~/x $'a\\tb'"), -1);
+	/* a literal path to an fd names that fd, not its directory */
+	assert_int_equal(built("/dev/fd/4"), -1);
+	assert_int_equal(built("cat /proc/self/fd/63"), -1);
 	/* a path whose fd directory is wholly an expansion says nothing
 	 * that "$HOME/5" does not: not counted (a limit) */
 	assert_int_equal(built(". ${D}/5"), -1);

@@ -64,6 +64,9 @@
  *   pidvar    sh -c '. /proc/$$/fd/3' (the shell's pid): high
  *   cdinto    sh -c 'cd /dev/fd && . ./3' (a directory of fds gone into): high
  *   vardir    sh -c 'd=/dev/fd; . "$d/3"' (the directory in a variable): high
+ *   ansic     sh -c ". \$'/dev/fd/\\63'" where the shell is bash or
+ *             busybox (another reading names fd 63 first: a pipe here):
+ *             high (not run where neither is)
  *   textrel   sh -c '. fd/3; :' run in /dev (a relative path inside text): high
  *   textdot   sh -c '. ./3; :' run in /proc/self/fd: high
  *   pathenv   PATH=/usr/bin:/bin:/dev/fd sh -c '. 3' (the shell searches its
@@ -124,12 +127,13 @@ static struct fixture fx[] = {
 	{ "cwdlink", "high" }, { "urlslash", "high" }, { "computed", "high" }, { "ldsofd", "high" },
 	{ "ldsolink", "high" }, { "awkstdin", "high" }, { "awkrel", "high" }, { "glob", "high" },
 	{ "globdir", "high" }, { "arith", "high" }, { "pidvar", "high" }, { "cdinto", "high" }, { "vardir", "high" },
-	{ "pathenv", "high" }, { "textrel", "high" }, { "textdot", "high" },
+	{ "pathenv", "high" }, { "textrel", "high" }, { "ansic", "high" }, { "textdot", "high" },
 	{ "pipe", NULL }, { "argv0", NULL }, { "stdindata", NULL }, { "ldsodata", NULL }, { "envchild", NULL },
 	{ "globother", NULL },
 };
 
 static char loader[256]; /* /bin/sh's dynamic loader, "" if none */
+static const char *ansic_shell; /* a shell that reads $'...': bash or busybox, NULL if none */
 static char tmpdir[] = "/tmp/mw-memfd-script.XXXXXX";
 #define NFX (sizeof(fx) / sizeof(fx[0]))
 
@@ -279,6 +283,12 @@ __attribute__((noreturn)) static void run(const char *name)
 		execl("/bin/sh", "sh", "-c", "cd /dev/fd && . ./3", (char *)NULL);
 	} else if (!strcmp(name, "vardir")) {
 		execl("/bin/sh", "sh", "-c", "d=/dev/fd; . \"$d/3\"", (char *)NULL);
+	} else if (!strcmp(name, "ansic")) {
+		int p[2];
+
+		/* fd 63 open too (a pipe): the misreading names a real fd */
+		if (pipe(p) == 0 && dup2(p[0], 63) == 63)
+			execl(ansic_shell, "sh", "-c", ". $'/dev/fd/\\63'", (char *)NULL);
 	} else if (!strcmp(name, "textrel")) {
 		if (chdir("/dev") == 0)
 			execl("/bin/sh", "sh", "-c", ". fd/3; :", (char *)NULL);
@@ -513,9 +523,16 @@ int main(void)
 	REQUIRE(mkdtemp(tmpdir), "mkdtemp: %s", strerror(errno));
 	if (!live_loader_of("/bin/sh", loader, sizeof(loader)))
 		live_note("/bin/sh has no dynamic loader (a static program): the ldso fixtures are not run");
+	ansic_shell = access("/bin/bash", X_OK) == 0	  ? "/bin/bash"
+		      : access("/bin/busybox", X_OK) == 0 ? "/bin/busybox"
+		      : access("/usr/bin/busybox", X_OK) == 0 ? "/usr/bin/busybox"
+							    : NULL;
 	for (size_t i = 0; i < NFX; i++) {
 		fx[i].off = (!loader[0] && !strncmp(fx[i].name, "ldso", 4)) ||
-			    (!strncmp(fx[i].name, "awk", 3) && access("/usr/bin/mawk", X_OK) != 0);
+			    (!strncmp(fx[i].name, "awk", 3) && access("/usr/bin/mawk", X_OK) != 0) ||
+			    (!strcmp(fx[i].name, "ansic") && !ansic_shell);
+		if (fx[i].off && !strcmp(fx[i].name, "ansic"))
+			live_note("neither bash nor busybox here: the ansic fixture is not run");
 		if (fx[i].off && !strncmp(fx[i].name, "awk", 3))
 			live_note("no /usr/bin/mawk here: the %s fixture is not run", fx[i].name);
 		if (!fx[i].off)
