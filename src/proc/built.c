@@ -280,7 +280,8 @@ static int word_fd(struct word *w, pid_t pid, const int *fds, size_t nfds, char 
 	if (!w->started || !(w->built || w->fd) || !normalise(w, scratch, &np))
 		return -1;
 	if (!w->built) /* "cd /dev/fd", "/dev/fd/" + n: the directory named */
-		return (strstr(scratch, "/fd/") || (np >= 3 && !strcmp(scratch + np - 3, "/fd"))) &&
+		return (!strncmp(scratch, "/dev/fd", 7) || !strncmp(scratch, "/proc/", 6)) &&
+				       (strstr(scratch, "/fd/") || (np >= 3 && !strcmp(scratch + np - 3, "/fd"))) &&
 				       dir_is(scratch, cand, k)
 			       ? first
 			       : -1;
@@ -380,6 +381,20 @@ static size_t brace_list(struct word *w, const char *arg, size_t len, size_t i, 
 	return i;
 }
 
+/* Is ch, outside quotes, text that only goes into the word as it is (no
+ * quote, escape, expansion, wildcard, brace, tilde, word end (ends_word()),
+ * slash, NUL, or the "f" and "s" of "fd" and "std")? Runs of them are
+ * copied at once. */
+static bool plain(char ch)
+{
+	static const bool special[256] = {
+		[0] = true,   ['\''] = true, ['"'] = true, ['\\'] = true, ['$'] = true, ['`'] = true, ['*'] = true,
+		['?'] = true, ['['] = true,  ['{'] = true, ['~'] = true,  ['/'] = true, ['f'] = true, ['s'] = true,
+	};
+
+	return !special[(unsigned char)ch] && !ends_word(ch);
+}
+
 int mw__proc_arg_built_fd(const char *arg, size_t len, pid_t pid, const int *fds, size_t nfds, unsigned *budget)
 {
 	char small[2 * 512 + 4], *buf;
@@ -402,7 +417,15 @@ int mw__proc_arg_built_fd(const char *arg, size_t len, pid_t pid, const int *fds
 
 		if ((ch == 'f' && i + 1 < len && arg[i + 1] == 'd') || (ch == 's' && len - i >= 3 && !memcmp(arg + i, "std", 3)))
 			w.fd = true;
-		if (sq) { /* '...': as it is */
+		if (!sq && !dq && i < len && plain(ch)) {
+			size_t j = i + 1;
+
+			while (j < len && plain(arg[j]))
+				j++;
+			memcpy(w.pat + w.n, arg + i, j - i);
+			w.n += j - i;
+			i = j - 1;
+		} else if (sq) { /* '...': as it is */
 			if (ch == '\'')
 				sq = false;
 			else if (i < len)

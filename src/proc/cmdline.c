@@ -40,6 +40,9 @@ static long long number(const char *c, size_t n)
 
 /* The deepest path that names an fd: /proc/WHO/task/TID/fd/N. */
 #define PATH_DEPTH 6
+/* The shortest: /dev/fd/N (/dev/stdin, /proc/P/fd/N are longer). Reading
+ * a path by its words only drops some, so no shorter run holds one. */
+#define PATH_MIN (sizeof("/dev/fd/0") - 1)
 
 /* The components of a path that names an fd, from its root. */
 struct comps {
@@ -108,6 +111,7 @@ static int run_fd(const char *r, size_t len, pid_t pid, bool any_pid, pid_t *oth
 
 	while (e > 0) {
 		size_t b;
+		bool added = false;
 
 		while (e > 0 && r[e - 1] == '/')
 			e--;
@@ -125,8 +129,12 @@ static int run_fd(const char *r, size_t len, pid_t pid, bool any_pid, pid_t *oth
 				return -1; /* deeper than any path to an fd */
 			kc[nk] = r + b;
 			kn[nk++] = e - b;
+			added = true;
 		}
-		if (b > 0) { /* r[b - 1] is a slash: a path starts there */
+		/* r[b - 1] is a slash: a path starts there. Its words are those
+		 * of the last start unless one was just added, and every path
+		 * to an fd has two or more and starts at /dev or /proc. */
+		if (b > 0 && added && nk >= 2 && (is(kc[nk - 1], kn[nk - 1], "dev") || is(kc[nk - 1], kn[nk - 1], "proc"))) {
 			struct comps s = { .k = nk };
 			int fd;
 
@@ -190,7 +198,7 @@ static int runs_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t *
 
 		while (j < len && !ends_path(arg[j]))
 			j++;
-		if (j > i && (fd = run_fd(arg + i, j - i, pid, any_pid, other)) >= 0)
+		if (j - i >= PATH_MIN && (fd = run_fd(arg + i, j - i, pid, any_pid, other)) >= 0)
 			return fd;
 		i = j + 1;
 	}
@@ -199,15 +207,21 @@ static int runs_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t *
 }
 
 /* mw__proc_arg_fd() on arg as it is: its paths by their words, then, if a
- * ".." may climb out of a link, as the kernel walks them (expanded into
- * scratch, room for 2 * len bytes). */
-static int plain_arg_fd(const char *arg, size_t len, char *scratch, pid_t pid, bool any_pid, pid_t *other)
+ * ".." may climb out of a link (dots: the caller found ".." in arg), as
+ * the kernel walks them (expanded into scratch, room for 2 * len bytes). */
+static int plain_arg_fd(const char *arg, size_t len, bool dots, char *scratch, pid_t pid, bool any_pid, pid_t *other)
 {
 	int fd = runs_fd(arg, len, pid, any_pid, other);
 
-	if (fd >= 0 || len < 2 || !memmem(arg, len, "..", 2))
+	if (fd >= 0 || !dots)
 		return fd;
 	return runs_fd(scratch, expand_links(arg, len, scratch), pid, any_pid, other);
+}
+
+/* Is there ".." in arg (len bytes)? */
+static bool has_dots(const char *arg, size_t len)
+{
+	return len >= 2 && memmem(arg, len, "..", 2);
 }
 
 static int hexval(char h)
@@ -301,13 +315,16 @@ static bool other_forms(const char *arg, size_t len)
 int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t *other)
 {
 	char small[1024], *buf, *scratch;
+	bool forms, dots;
 	size_t n;
 	int fd;
 
 	if (!len)
 		return -1;
+	forms = other_forms(arg, len);
+	dots = has_dots(arg, len);
 	/* as it is, with nothing to expand or to read another way: no copy */
-	if (!other_forms(arg, len) && (len < 2 || !memmem(arg, len, "..", 2)))
+	if (!forms && !dots)
 		return runs_fd(arg, len, pid, any_pid, other);
 	/* one block for every reading: a variant of arg (no longer than
 	 * len + len / 5: url_form()) in 2 * len bytes, then the links
@@ -316,13 +333,13 @@ int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t 
 	if (!buf)
 		return -1;
 	scratch = buf + 2 * len;
-	fd = plain_arg_fd(arg, len, scratch, pid, any_pid, other);
-	if (fd >= 0 || !other_forms(arg, len))
+	fd = plain_arg_fd(arg, len, dots, scratch, pid, any_pid, other);
+	if (fd >= 0 || !forms)
 		goto out;
 	/* as a shell word */
 	n = unquote(arg, len, buf);
 	if (n != len)
-		fd = plain_arg_fd(buf, n, scratch, pid, any_pid, other);
+		fd = plain_arg_fd(buf, n, has_dots(buf, n), scratch, pid, any_pid, other);
 	/* as a URL (file:///dev/fd/%33, file:///dev/fd/3?x: Node's
 	 * --import): its query and fragment dropped, its escapes decoded,
 	 * more than once (%2533) */
@@ -339,7 +356,7 @@ int mw__proc_arg_fd(const char *arg, size_t len, pid_t pid, bool any_pid, pid_t 
 		decoded = unescape(buf, &n);
 		if (round && !decoded)
 			break;
-		fd = plain_arg_fd(buf, n, scratch, pid, any_pid, other);
+		fd = plain_arg_fd(buf, n, has_dots(buf, n), scratch, pid, any_pid, other);
 		if (!decoded)
 			break;
 	}
