@@ -26,7 +26,11 @@
  *    with BPF its record waits for the next batch) that unlinks itself
  *    while the watch is stopped is reported, once the watch runs again,
  *    as the fileless_exec of an unlinked file, high (its state when the
- *    event is read: the unlink came after the exec).
+ *    event is read: the unlink came after the exec);
+ *  - (the default source and the proc connector, each with a watch of
+ *    --interval 1) the 64 KiB of a command line read at an exec: a memfd
+ *    script named by the bytes just before the cap is reported at its
+ *    exec, one named past 70,000 bytes only by the next full scan.
  *
  * usage: live-audit-watch-source MEMWARD
  *        live-audit-watch-source --live MS   (what the memfd copies run)
@@ -385,27 +389,29 @@ static void check_gone(struct out *o, pid_t watcher, const char *src, bool bpf, 
 	}
 }
 
-/* no_bpf: --no-bpf; raw: MEMWARD_WATCH_SKIP_TP_BTF=1 (the raw_tp program,
- * as on a kernel that refuses the tracing program type) */
-static void run_source(const char *memward, bool no_bpf, bool raw, bool expect_bpf)
+/* Start memward audit --watch --interval INTERVAL (--journal JOURNAL
+ * unless NULL; no_bpf: --no-bpf; raw: MEMWARD_WATCH_SKIP_TP_BTF=1, the
+ * raw_tp program, as on a kernel that refuses the tracing program type);
+ * its stdout into o (emptied), its stderr at *errfd; its source into src
+ * (32 bytes) once its first full scan is done. Its pid. */
+static pid_t start_watch(const char *memward, bool no_bpf, bool raw, const char *interval, const char *journal,
+			 struct out *o, int *errfd, char *src)
 {
-	char dir[] = "/tmp/mw-wsrc-XXXXXX", journal[64], errbuf[4096], src[32] = "";
+	char errbuf[4096];
 	int out[2], errp[2];
-	double delays[N_LIVE];
-	pid_t live[N_LIVE];
-	int ndelays = 0;
-	static struct out o;
 	pid_t watcher;
 
-	REQUIRE(mkdtemp(dir), "mkdtemp");
-	snprintf(journal, sizeof(journal), "%s/journal", dir);
 	REQUIRE(pipe2(out, O_CLOEXEC) == 0 && pipe2(errp, O_CLOEXEC) == 0, "pipe");
 	watcher = fork();
 	REQUIRE(watcher >= 0, "fork");
 	if (watcher == 0) {
-		char *args[] = { (char *)memward, "audit", "--watch", "--interval", "0", "--no-ns-probe",
-				 "--journal", journal, no_bpf ? "--no-bpf" : NULL, NULL };
+		char *args[] = { (char *)memward, "audit", "--watch", "--interval", (char *)interval, "--no-ns-probe",
+				 no_bpf ? "--no-bpf" : NULL, NULL, NULL, NULL };
 
+		if (journal) {
+			args[no_bpf ? 7 : 6] = "--journal";
+			args[no_bpf ? 8 : 7] = (char *)journal;
+		}
 		dup2(out[1], 1);
 		dup2(errp[1], 2);
 		if (raw)
@@ -415,8 +421,9 @@ static void run_source(const char *memward, bool no_bpf, bool raw, bool expect_b
 	}
 	close(out[1]);
 	close(errp[1]);
-	memset(&o, 0, sizeof(o));
-	o.fd = out[0];
+	memset(o, 0, sizeof(*o));
+	o->fd = out[0];
+	*errfd = errp[0];
 	{
 		/* stderr's "watching exec events (SOURCE)" after the full scan,
 		 * whose lines fill stdout meanwhile (read both: a full pipe
@@ -433,7 +440,7 @@ static void run_source(const char *memward, bool no_bpf, bool raw, bool expect_b
 			if (poll(pfd, 2, 1000) <= 0)
 				continue;
 			if (pfd[1].revents & POLLIN) {
-				n = read(out[0], o.buf, sizeof(o.buf) - 1); /* the scan's lines: not kept */
+				n = read(out[0], o->buf, sizeof(o->buf) - 1); /* the scan's lines: not kept */
 				if (n <= 0)
 					break;
 			}
@@ -447,8 +454,26 @@ static void run_source(const char *memward, bool no_bpf, bool raw, bool expect_b
 		}
 		REQUIRE(s && sscanf(s, "watching exec events (%31[a-z_])", src) == 1, "the watch did not start: %s",
 			errbuf);
-		o.buf[0] = '\0';
+		o->buf[0] = '\0';
 	}
+	return watcher;
+}
+
+/* no_bpf: --no-bpf; raw: MEMWARD_WATCH_SKIP_TP_BTF=1 (the raw_tp program,
+ * as on a kernel that refuses the tracing program type) */
+static void run_source(const char *memward, bool no_bpf, bool raw, bool expect_bpf)
+{
+	char dir[] = "/tmp/mw-wsrc-XXXXXX", journal[64], src[32] = "";
+	int errfd;
+	double delays[N_LIVE];
+	pid_t live[N_LIVE];
+	int ndelays = 0;
+	static struct out o;
+	pid_t watcher;
+
+	REQUIRE(mkdtemp(dir), "mkdtemp");
+	snprintf(journal, sizeof(journal), "%s/journal", dir);
+	watcher = start_watch(memward, no_bpf, raw, "0", journal, &o, &errfd, src);
 	if (no_bpf)
 		CHECK(!strcmp(src, "proc_connector"), "--no-bpf: source %s", src);
 	else if (raw && expect_bpf)
@@ -601,14 +626,75 @@ static void run_source(const char *memward, bool no_bpf, bool raw, bool expect_b
 	}
 	kill(watcher, SIGTERM);
 	CHECK(live_wait(watcher) == 0, "%s: the watch did not exit 0 on SIGTERM", src);
-	close(out[0]);
-	close(errp[0]);
+	close(o.fd);
+	close(errfd);
 	{
 		char cmd[128];
 
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 		(void)!system(cmd);
 	}
+}
+
+/* The first 64 KiB of a command line are read at the exec (from
+ * /proc/PID/cmdline: the BPF record holds 512 bytes), the rest by the next
+ * full scan. A shell running ". "$1"" from a memfd whose path, /dev/fd/3,
+ * ends at byte 65,536 of its command line exactly is reported at its exec;
+ * one whose path starts past 70,000 bytes is not, and is reported by the
+ * scan of --interval 1 while it runs. Each lives 4 s. */
+static pid_t script_after(size_t pad_len)
+{
+	static const char text[] = "sleep 4\n";
+	pid_t pid = fork();
+
+	REQUIRE(pid >= 0, "fork");
+	if (pid == 0) {
+		int m = memfd_create("mw-wsrc-script", 0);
+		char *pad = malloc(pad_len + 1);
+
+		if (!pad || m < 0 || write(m, text, sizeof(text) - 1) != (ssize_t)sizeof(text) - 1 || dup2(m, 3) != 3)
+			_exit(120);
+		memset(pad, 'p', pad_len);
+		pad[pad_len] = '\0';
+		execl("/bin/sh", "sh", "-c", ". \"$1\"", pad, "/dev/fd/3", (char *)NULL);
+		_exit(122);
+	}
+	return pid;
+}
+
+static void check_args_cap(const char *memward, bool no_bpf)
+{
+	/* "sh\0-c\0. "$1"\0": 14 bytes, then the pad and its NUL */
+	const size_t at_cap = 65536 - 14 - 1 - strlen("/dev/fd/3"), past = 70000;
+	static struct out o;
+	char src[32] = "", line[8192], srcs[64];
+	double t_seen = 0;
+	int errfd;
+	pid_t watcher = start_watch(memward, no_bpf, false, "1", NULL, &o, &errfd, src), p;
+	const char *at_exec[] = { "\"event\":\"exec\"", "/memfd:mw-wsrc-script", srcs, NULL };
+	const char *at_scan[] = { "\"event\":\"scan\"", "/memfd:mw-wsrc-script", NULL };
+
+	snprintf(srcs, sizeof(srcs), "\"source\":\"%s\"", src);
+	p = script_after(at_cap);
+	CHECK(wait_line(&o, p, at_exec, 10, line, sizeof(line), &t_seen),
+	      "%s: a script run from a memfd whose path ends at byte 65,536 of the command line (pid %d) not "
+	      "reported at its exec", src, (int)p);
+	kill(p, SIGKILL);
+	live_wait(p);
+	p = script_after(past);
+	CHECK(wait_line(&o, p, at_scan, 10, line, sizeof(line), &t_seen),
+	      "%s: a script run from a memfd named past 70,000 bytes of arguments (pid %d) not reported by the "
+	      "next full scan", src, (int)p);
+	CHECK(count_lines(&o, p, "\"event\":\"exec\"") == 0,
+	      "%s: a path past 64 KiB of arguments (pid %d) was reported at the exec: the watch reads more "
+	      "than its documented 64 KiB", src, (int)p);
+	kill(p, SIGKILL);
+	live_wait(p);
+	kill(watcher, SIGTERM);
+	CHECK(live_wait(watcher) == 0, "%s: the watch did not exit 0 on SIGTERM", src);
+	close(o.fd);
+	close(errfd);
+	live_note("%s: a path at the 64 KiB cap reported at the exec, one past it by the next full scan", src);
 }
 
 int main(int argc, char **argv)
@@ -647,15 +733,19 @@ int main(int argc, char **argv)
 			  strerror(berr), strerror(cerr));
 #ifdef MW_HAVE_LIBBPF
 	run_source(argv[1], false, false, !berr);
+	check_args_cap(argv[1], false);
 	if (!berr)
 		run_source(argv[1], false, true, true);
 #else
 	/* memward built without libbpf: the proc connector, always */
 	live_note("memward was built without libbpf: no BPF source to expect");
 	run_source(argv[1], false, false, false);
+	check_args_cap(argv[1], false);
 #endif
-	if (!cerr)
+	if (!cerr) {
 		run_source(argv[1], true, false, false);
+		check_args_cap(argv[1], true);
+	}
 	else
 		live_note("--no-bpf not run: the proc connector refuses this process: %s", strerror(cerr));
 	return live_done();
