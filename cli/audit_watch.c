@@ -84,6 +84,28 @@ static void journal_write(struct journal *j, const char *line, size_t len)
 	j->size += len;
 }
 
+/* len bytes to stdout, whole (a log shipper reads lines): 0, or -1 when
+ * it failed. Once SIGINT or SIGTERM came, nothing more is written there:
+ * a write that blocks on a reader that stopped reading (the signal
+ * interrupts it, EINTR) or would, is given up, and the watch ends with
+ * status 0 as asked (the journal still gets the line). A signal that comes
+ * between the check and the write(2) leaves it blocked until the reader
+ * reads or another signal comes. */
+static int write_out(const char *s, size_t len)
+{
+	while (len && !stop) {
+		ssize_t n = write(STDOUT_FILENO, s, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		s += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 /* One JSON line to stdout and the journal. 0, or -1 when stdout failed. */
 static int emit(struct journal *j, json_object *o)
 {
@@ -97,8 +119,10 @@ static int emit(struct journal *j, json_object *o)
 	memcpy(line, s, len);
 	line[len++] = '\n';
 	line[len] = '\0';
-	if (fputs(line, stdout) == EOF || fflush(stdout) != 0)
+	if (write_out(line, len) < 0) {
+		cli_err("writing the output: %s", strerror(errno));
 		r = -1;
+	}
 	journal_write(j, line, len);
 	free(line);
 	return r;
@@ -230,8 +254,6 @@ int audit_watch_run(const struct watch_cfg *cfg)
 		}
 		audit_metrics_tick(&m);
 	}
-	if (rc == 2 && ferror(stdout))
-		cli_err("writing the output: %s", strerror(errno ? errno : EIO));
 	mw_audit_watch_free(w);
 	audit_metrics_stop(&m);
 	if (j.fd >= 0)

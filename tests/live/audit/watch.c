@@ -148,6 +148,71 @@ static void check_listen(const char *memward)
 }
 
 
+/*
+ * SIGTERM ends the watch with status 0 also while it is blocked writing a
+ * line to a reader that stopped reading (a log shipper that stalled):
+ * stdout is a pipe of one page that nobody reads, fileless processes give
+ * it more lines than fit, then SIGTERM. Before, the interrupted write was
+ * taken as an output error: status 2, "writing the output: Interrupted
+ * system call".
+ */
+static void check_stalled_reader(const char *memward)
+{
+	int out[2], errp[2], status = -1;
+	char errbuf[4096] = "";
+	size_t el = 0;
+	pid_t watcher, w = 0, kids[10];
+	double t;
+
+	REQUIRE(pipe2(out, O_CLOEXEC) == 0 && pipe2(errp, O_CLOEXEC) == 0, "pipe");
+	(void)fcntl(out[1], F_SETPIPE_SZ, 4096);
+	watcher = fork();
+	REQUIRE(watcher >= 0, "fork");
+	if (watcher == 0) {
+		char *args[] = { (char *)memward, "audit", "--watch", "--interval", "0", "--no-ns-probe", NULL };
+
+		dup2(out[1], 1);
+		dup2(errp[1], 2);
+		execv(args[0], args);
+		_exit(127);
+	}
+	close(out[1]);
+	close(errp[1]);
+	/* its start (or its first scan blocked on the full pipe already) */
+	for (double end = now_s() + 30; !strstr(errbuf, "watching exec events") && now_s() < end;) {
+		struct pollfd pfd = { .fd = errp[0], .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&pfd, 1, 500) <= 0)
+			continue;
+		n = read(errp[0], errbuf + el, sizeof(errbuf) - 1 - el);
+		if (n <= 0)
+			break;
+		el += (size_t)n;
+		errbuf[el] = '\0';
+	}
+	for (int i = 0; i < 10; i++)
+		kids[i] = fileless(3000, &t);
+	usleep(1500000); /* their lines written, up to the full pipe */
+	kill(watcher, SIGTERM);
+	for (double end = now_s() + 10; !w && now_s() < end; usleep(20000))
+		w = waitpid(watcher, &status, WNOHANG);
+	if (!w) {
+		kill(watcher, SIGKILL);
+		waitpid(watcher, &status, 0);
+	}
+	CHECK(w == watcher && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "SIGTERM while stdout's reader stalled: the watch %s %d", w != watcher ? "did not end in 10 s, status"
+	      : WIFEXITED(status) ? "exited" : "was killed by signal",
+	      WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? WTERMSIG(status) : status);
+	for (int i = 0; i < 10; i++) {
+		kill(kids[i], SIGKILL);
+		live_wait(kids[i]);
+	}
+	close(out[0]);
+	close(errp[0]);
+}
+
 int main(int argc, char **argv)
 {
 	static char acc[1 << 20];
@@ -264,6 +329,7 @@ int main(int argc, char **argv)
 		}
 	}
 	check_listen(argv[1]);
+	check_stalled_reader(argv[1]);
 	{
 		char cmd[256];
 
