@@ -89,8 +89,12 @@ static void render_to(FILE *f, const struct audit_metrics *m)
 		"memward_audit_exec_unread_total %" PRIu64 "\n"
 		"# HELP memward_audit_exec_lost_total Event overruns (execs the kernel dropped).\n"
 		"# TYPE memward_audit_exec_lost_total counter\n"
-		"memward_audit_exec_lost_total %" PRIu64 "\n",
-		m->st.execs, m->st.inspected, m->st.unread, m->st.lost);
+		"memward_audit_exec_lost_total %" PRIu64 "\n"
+		"# HELP memward_audit_exec_args_unread_total New processes with over 64 KiB of arguments not read past "
+		"them at their exec (over the watch's rate).\n"
+		"# TYPE memward_audit_exec_args_unread_total counter\n"
+		"memward_audit_exec_args_unread_total %" PRIu64 "\n",
+		m->st.execs, m->st.inspected, m->st.unread, m->st.lost, m->st.args_unread);
 	fprintf(f, "# HELP memward_audit_processes Processes of the last full scan by outcome.\n"
 		"# TYPE memward_audit_processes gauge\n"
 		"memward_audit_processes{state=\"scanned\"} %u\n"

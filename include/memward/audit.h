@@ -285,6 +285,10 @@ struct mw_audit_watch_stats {
 				 * BPF source: of those whose executable had no name) */
 	uint64_t lost;          /* event overruns (ENOBUFS, or a full BPF ring
 				 * buffer): execs the kernel dropped */
+	uint64_t args_unread;   /* new processes with more than 64 KiB of arguments
+				 * that were not read past them at once (more
+				 * such execs in a second than the watch reads:
+				 * they wait for the next full scan) */
 };
 
 /*

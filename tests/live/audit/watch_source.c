@@ -389,13 +389,13 @@ static void check_gone(struct out *o, pid_t watcher, const char *src, bool bpf, 
 	}
 }
 
-/* Start memward audit --watch --interval INTERVAL (--journal JOURNAL
- * unless NULL; no_bpf: --no-bpf; raw: MEMWARD_WATCH_SKIP_TP_BTF=1, the
- * raw_tp program, as on a kernel that refuses the tracing program type);
- * its stdout into o (emptied), its stderr at *errfd; its source into src
- * (32 bytes) once its first full scan is done. Its pid. */
-static pid_t start_watch(const char *memward, bool no_bpf, bool raw, const char *interval, const char *journal,
-			 struct out *o, int *errfd, char *src)
+/* Start memward audit --watch --no-ns-probe and the options of extra
+ * (NULL-ended, 8 at most; raw: MEMWARD_WATCH_SKIP_TP_BTF=1, the raw_tp
+ * program, as on a kernel that refuses the tracing program type); its
+ * stdout into o (emptied), its stderr at *errfd; its source into src (32
+ * bytes) once its first full scan is done. Its pid. */
+static pid_t start_watch(const char *memward, bool raw, const char *const *extra, struct out *o, int *errfd,
+			 char *src)
 {
 	char errbuf[4096];
 	int out[2], errp[2];
@@ -405,13 +405,10 @@ static pid_t start_watch(const char *memward, bool no_bpf, bool raw, const char 
 	watcher = fork();
 	REQUIRE(watcher >= 0, "fork");
 	if (watcher == 0) {
-		char *args[] = { (char *)memward, "audit", "--watch", "--interval", (char *)interval, "--no-ns-probe",
-				 no_bpf ? "--no-bpf" : NULL, NULL, NULL, NULL };
+		char *args[16] = { (char *)memward, "audit", "--watch", "--no-ns-probe" };
 
-		if (journal) {
-			args[no_bpf ? 7 : 6] = "--journal";
-			args[no_bpf ? 8 : 7] = (char *)journal;
-		}
+		for (size_t i = 0; extra[i] && i < 8; i++)
+			args[4 + i] = (char *)extra[i];
 		dup2(out[1], 1);
 		dup2(errp[1], 2);
 		if (raw)
@@ -473,7 +470,11 @@ static void run_source(const char *memward, bool no_bpf, bool raw, bool expect_b
 
 	REQUIRE(mkdtemp(dir), "mkdtemp");
 	snprintf(journal, sizeof(journal), "%s/journal", dir);
-	watcher = start_watch(memward, no_bpf, raw, "0", journal, &o, &errfd, src);
+	{
+		const char *extra[] = { "--interval", "0", "--journal", journal, no_bpf ? "--no-bpf" : NULL, NULL };
+
+		watcher = start_watch(memward, raw, extra, &o, &errfd, src);
+	}
 	if (no_bpf)
 		CHECK(!strcmp(src, "proc_connector"), "--no-bpf: source %s", src);
 	else if (raw && expect_bpf)
@@ -636,12 +637,8 @@ static void run_source(const char *memward, bool no_bpf, bool raw, bool expect_b
 	}
 }
 
-/* The first 64 KiB of a command line are read at the exec (from
- * /proc/PID/cmdline: the BPF record holds 512 bytes), the rest by the next
- * full scan. A shell running ". "$1"" from a memfd whose path, /dev/fd/3,
- * ends at byte 65,536 of its command line exactly is reported at its exec;
- * one whose path starts past 70,000 bytes is not, and is reported by the
- * scan of --interval 1 while it runs. Each lives 4 s. */
+/* A shell running ". "$1"" from a memfd (a script of "sleep 4"), $0 a
+ * pad of pad_len bytes, $1 /dev/fd/3. */
 static pid_t script_after(size_t pad_len)
 {
 	static const char text[] = "sleep 4\n";
@@ -662,39 +659,116 @@ static pid_t script_after(size_t pad_len)
 	return pid;
 }
 
+/* The value of counter name in the textfile prom, or -1. */
+static long long prom_value(const char *prom, const char *name)
+{
+	FILE *f = fopen(prom, "re");
+	char line[512];
+	long long v = -1;
+	size_t n = strlen(name);
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, n) && line[n] == ' ')
+			v = atoll(line + n + 1);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+#define LONG_BURST 48
+
+/*
+ * Command lines longer than the 64 KiB the watch reads at every exec: a
+ * memfd script whose path, /dev/fd/3, ends at byte 65,536 exactly is
+ * reported at its exec from those 64 KiB; one whose path starts past
+ * 70,000 bytes too, by a full read of the process (all its arguments).
+ * Such full reads are rationed (16 at once, 8 a second after): of
+ * LONG_BURST such processes started at once, no more than the ration are
+ * reported at their exec, the others are counted in
+ * memward_audit_exec_args_unread_total (--textfile), and every one of
+ * them is reported by the next full scan (--interval 1) while it runs: none
+ * is lost without a trace.
+ */
 static void check_args_cap(const char *memward, bool no_bpf)
 {
 	/* "sh\0-c\0. "$1"\0": 14 bytes, then the pad and its NUL */
 	const size_t at_cap = 65536 - 14 - 1 - strlen("/dev/fd/3"), past = 70000;
+	char dir[] = "/tmp/mw-wcap-XXXXXX", prom[64], src[32] = "", line[8192], srcs[64];
 	static struct out o;
-	char src[32] = "", line[8192], srcs[64];
-	double t_seen = 0;
-	int errfd;
-	pid_t watcher = start_watch(memward, no_bpf, false, "1", NULL, &o, &errfd, src), p;
+	double t_seen = 0, t0, t1;
+	int errfd, at_exec_n = 0, at_scan_n = 0, n_exec;
+	pid_t watcher, p, burst[LONG_BURST];
+	long long unread = -1;
 	const char *at_exec[] = { "\"event\":\"exec\"", "/memfd:mw-wsrc-script", srcs, NULL };
-	const char *at_scan[] = { "\"event\":\"scan\"", "/memfd:mw-wsrc-script", NULL };
 
+	REQUIRE(mkdtemp(dir), "mkdtemp");
+	snprintf(prom, sizeof(prom), "%s/memward_audit.prom", dir);
+	{
+		const char *extra[] = { "--interval", "1", "--textfile", dir, no_bpf ? "--no-bpf" : NULL, NULL };
+
+		watcher = start_watch(memward, false, extra, &o, &errfd, src);
+	}
 	snprintf(srcs, sizeof(srcs), "\"source\":\"%s\"", src);
-	p = script_after(at_cap);
-	CHECK(wait_line(&o, p, at_exec, 10, line, sizeof(line), &t_seen),
-	      "%s: a script run from a memfd whose path ends at byte 65,536 of the command line (pid %d) not "
-	      "reported at its exec", src, (int)p);
-	kill(p, SIGKILL);
-	live_wait(p);
-	p = script_after(past);
-	CHECK(wait_line(&o, p, at_scan, 10, line, sizeof(line), &t_seen),
-	      "%s: a script run from a memfd named past 70,000 bytes of arguments (pid %d) not reported by the "
-	      "next full scan", src, (int)p);
-	CHECK(count_lines(&o, p, "\"event\":\"exec\"") == 0,
-	      "%s: a path past 64 KiB of arguments (pid %d) was reported at the exec: the watch reads more "
-	      "than its documented 64 KiB", src, (int)p);
-	kill(p, SIGKILL);
-	live_wait(p);
+	for (int i = 0; i < 2; i++) {
+		p = script_after(i ? past : at_cap);
+		CHECK(wait_line(&o, p, at_exec, 10, line, sizeof(line), &t_seen),
+		      "%s: a script run from a memfd whose path %s (pid %d) not reported at its exec", src,
+		      i ? "starts past 70,000 bytes of arguments" : "ends at byte 65,536 of the command line", (int)p);
+		kill(p, SIGKILL);
+		live_wait(p);
+	}
+	sleep(2); /* the ration full again */
+	t0 = now_s();
+	for (int i = 0; i < LONG_BURST; i++)
+		burst[i] = script_after(past);
+	t1 = now_s();
+	/* until each is accounted for: reported at its exec or counted
+	 * unread (a full scan may run meanwhile: its lines can come first),
+	 * and every one reported by a full scan */
+	for (double end = now_s() + 20; now_s() < end;) {
+		const char *none[] = { "\"no such line\"", NULL };
+
+		(void)wait_line(&o, 0, none, 0.2, line, sizeof(line), &t_seen); /* read what came */
+		unread = prom_value(prom, "memward_audit_exec_args_unread_total");
+		n_exec = at_exec_n;
+		at_exec_n = at_scan_n = 0;
+		for (int i = 0; i < LONG_BURST; i++) {
+			at_exec_n += count_lines(&o, burst[i], "\"event\":\"exec\"") > 0;
+			at_scan_n += count_lines(&o, burst[i], "\"event\":\"scan\"") > 0;
+		}
+		if (at_exec_n != n_exec)
+			t1 = now_s(); /* the last exec line came by then */
+		if (at_exec_n + unread >= LONG_BURST && at_scan_n == LONG_BURST)
+			break;
+	}
+	CHECK(at_scan_n == LONG_BURST, "%s: of %d scripts named past 70,000 bytes of arguments, %d reported by the "
+	      "next full scans", src, LONG_BURST, at_scan_n);
+	/* 16 at once, then 8 a second until the last was read */
+	CHECK(at_exec_n <= 16 + (int)((t1 - t0) * 8) + 1,
+	      "%s: %d of %d long command lines read whole at their exec in %.1f s: more than the ration", src,
+	      at_exec_n, LONG_BURST, t1 - t0);
+	CHECK(at_exec_n >= 16, "%s: only %d of %d long command lines read whole at their exec (16 at once)", src,
+	      at_exec_n, LONG_BURST);
+	CHECK(unread == LONG_BURST - at_exec_n,
+	      "%s: %d of %d long command lines not reported at their exec, but memward_audit_exec_args_unread_total "
+	      "is %lld", src, LONG_BURST - at_exec_n, LONG_BURST, unread);
+	for (int i = 0; i < LONG_BURST; i++) {
+		kill(burst[i], SIGKILL);
+		live_wait(burst[i]);
+	}
 	kill(watcher, SIGTERM);
 	CHECK(live_wait(watcher) == 0, "%s: the watch did not exit 0 on SIGTERM", src);
 	close(o.fd);
 	close(errfd);
-	live_note("%s: a path at the 64 KiB cap reported at the exec, one past it by the next full scan", src);
+	live_note("%s: long command lines: at the 64 KiB cap and past it reported at the exec; of a burst of %d, "
+		  "%d read whole at the exec (the last %.2f s after the first exec), %lld counted unread, %d reported "
+		  "by the next scan", src, LONG_BURST, at_exec_n, t1 - t0, unread, at_scan_n);
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		(void)!system(cmd);
+	}
 }
 
 int main(int argc, char **argv)
