@@ -148,6 +148,28 @@ static void check_listen(const char *memward)
 }
 
 
+/* Run args (the watch), its stdout into out[0] (a pipe of pipe_size bytes
+ * unless 0), its stderr into errp[0]. Its pid. */
+static pid_t spawn(char *const args[], int out[2], int errp[2], int pipe_size)
+{
+	pid_t pid;
+
+	REQUIRE(pipe2(out, O_CLOEXEC) == 0 && pipe2(errp, O_CLOEXEC) == 0, "pipe");
+	if (pipe_size)
+		(void)fcntl(out[1], F_SETPIPE_SZ, pipe_size);
+	pid = fork();
+	REQUIRE(pid >= 0, "fork");
+	if (pid == 0) {
+		dup2(out[1], 1);
+		dup2(errp[1], 2);
+		execv(args[0], args);
+		_exit(127);
+	}
+	close(out[1]);
+	close(errp[1]);
+	return pid;
+}
+
 /*
  * SIGTERM ends the watch with status 0 also while it is blocked writing a
  * line to a reader that stopped reading (a log shipper that stalled):
@@ -164,20 +186,9 @@ static void check_stalled_reader(const char *memward)
 	pid_t watcher, w = 0, kids[10];
 	double t;
 
-	REQUIRE(pipe2(out, O_CLOEXEC) == 0 && pipe2(errp, O_CLOEXEC) == 0, "pipe");
-	(void)fcntl(out[1], F_SETPIPE_SZ, 4096);
-	watcher = fork();
-	REQUIRE(watcher >= 0, "fork");
-	if (watcher == 0) {
-		char *args[] = { (char *)memward, "audit", "--watch", "--interval", "0", "--no-ns-probe", NULL };
+	char *args[] = { (char *)memward, "audit", "--watch", "--interval", "0", "--no-ns-probe", NULL };
 
-		dup2(out[1], 1);
-		dup2(errp[1], 2);
-		execv(args[0], args);
-		_exit(127);
-	}
-	close(out[1]);
-	close(errp[1]);
+	watcher = spawn(args, out, errp, 4096);
 	/* its start (or its first scan blocked on the full pipe already) */
 	for (double end = now_s() + 30; !strstr(errbuf, "watching exec events") && now_s() < end;) {
 		struct pollfd pfd = { .fd = errp[0], .events = POLLIN };
@@ -233,20 +244,12 @@ int main(int argc, char **argv)
 		live_skip("the proc connector refuses this process: %s", strerror(err));
 	REQUIRE(mkdtemp(dir), "mkdtemp");
 	snprintf(journal, sizeof(journal), "%s/journal", dir);
-	REQUIRE(pipe2(out, O_CLOEXEC) == 0 && pipe2(errp, O_CLOEXEC) == 0, "pipe");
-	watcher = fork();
-	REQUIRE(watcher >= 0, "fork");
-	if (watcher == 0) {
+	{
 		char *args[] = { argv[1], "audit", "--watch", "--interval", "0", "--no-ns-probe", "--journal",
 				 journal, "--journal-size", "4K", "--journal-keep", "2", "--textfile", dir, NULL };
 
-		dup2(out[1], 1);
-		dup2(errp[1], 2);
-		execv(args[0], args);
-		_exit(127);
+		watcher = spawn(args, out, errp, 0);
 	}
-	close(out[1]);
-	close(errp[1]);
 	{
 		/* "watching exec events" on stderr: the listener is up. The
 		 * full scan's lines come first on stdout (megabytes on a busy
