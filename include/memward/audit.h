@@ -295,8 +295,8 @@ struct mw_audit_watch_stats {
  * Wait up to timeout_ms (-1: forever, 0: no wait) for exec events, read
  * the new processes, and return a report of their findings (possibly none;
  * NULL *out with 0 when nothing happened in time). report->missing lists the
- * processes that exited before they could be read and of which only the pid
- * is known (proc connector); with a BPF source, such a process whose
+ * processes that exited (or exec'd again) before they could be read and of
+ * which only the pid is known (proc connector); with a BPF source, such a process whose
  * executable had no name (memfd, shared memory, unlinked file) is a finding
  * with exec_record set. stats, when not NULL, gets the running totals (up to its sz).
  * Returns 0, or -EINTR (a signal), -ENOMEM, -EINVAL (w or out NULL, stats sz

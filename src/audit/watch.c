@@ -40,7 +40,17 @@
 struct wev {
 	pid_t pid;
 	bool has_rec;
+	bool again;   /* proc connector: an earlier exec of it was not seen */
 	struct mw_exec_rec rec;
+};
+
+/* Proc connector: when each of the last pids read was read (a direct-mapped
+ * table by pid), to tell whether a read can have seen a later exec's image
+ * instead of its own. */
+#define WATCH_READ_SLOTS 4096
+struct read_at {
+	pid_t pid;
+	uint64_t end_ns; /* CLOCK_MONOTONIC, the clock of the connector's timestamps */
 };
 
 #define WATCH_MAX_EVENTS 4096 /* per call: more wait in the ring buffer or socket */
@@ -74,6 +84,7 @@ struct mw_audit_watch {
 	void *cnbuf;                /* the connector's datagrams (CN_BATCH of CN_MSG_MAX) */
 	size_t nev;
 	uint64_t bpf_lost_seen;
+	struct read_at *reads;      /* proc connector: WATCH_READ_SLOTS */
 	double long_args_tokens;    /* full reads of long command lines still allowed */
 	struct timespec long_args_at; /* when they were counted */
 };
@@ -215,7 +226,8 @@ MW_API int mw_audit_watch_new(const struct mw_audit_opts *opts, struct mw_audit_
 		err = w->sock < 0 ? w->sock : 0;
 		if (!err) {
 			w->cnbuf = malloc(CN_BATCH * CN_MSG_MAX);
-			err = w->cnbuf ? 0 : -ENOMEM;
+			w->reads = calloc(WATCH_READ_SLOTS, sizeof(*w->reads));
+			err = w->cnbuf && w->reads ? 0 : -ENOMEM;
 		}
 	}
 	if (err) {
@@ -254,14 +266,16 @@ MW_API void mw_audit_watch_free(struct mw_audit_watch *w)
 	free(w->ev);
 	free(w->args);
 	free(w->cnbuf);
+	free(w->reads);
 	mw__audit_trust_free(&w->trust);
 	mw__audit_hcache_free(&w->hashes);
 	pthread_mutex_destroy(&w->hashes.lock);
 	free(w);
 }
 
-/* One connector datagram: the exec event's pid, or 0 for anything else. */
-static pid_t cn_exec_pid(const char *buf, size_t len, uint64_t *execs)
+/* One connector datagram: the exec event's pid (and its time in *ts), or 0
+ * for anything else. */
+static pid_t cn_exec_pid(const char *buf, size_t len, uint64_t *execs, uint64_t *ts)
 {
 	pid_t pid = 0;
 
@@ -287,6 +301,7 @@ static pid_t cn_exec_pid(const char *buf, size_t len, uint64_t *execs)
 			continue;
 		(*execs)++;
 		pid = ev.event_data.exec.process_tgid;
+		*ts = ev.timestamp_ns;
 	}
 	return pid;
 }
@@ -319,16 +334,23 @@ static int drain_connector(struct mw_audit_watch *w)
 			return 0; /* EAGAIN: drained */
 		}
 		for (int i = 0; i < n; i++) {
-			pid_t pid = cn_exec_pid(bufs[i], msgs[i].msg_len, &w->st.execs);
-			bool dup = false;
+			uint64_t ts = 0;
+			pid_t pid = cn_exec_pid(bufs[i], msgs[i].msg_len, &w->st.execs, &ts);
+			const struct read_at *ra = &w->reads[(unsigned int)pid % WATCH_READ_SLOTS];
+			/* it exec'd before the end of the last read of it: that
+			 * read may have seen this exec's image, not its own */
+			bool again = ra->pid == pid && ts < ra->end_ns;
+			size_t k = 0;
 
 			if (!pid)
 				continue;
-			for (size_t k = 0; k < w->nev && !dup; k++)
-				dup = w->ev[k].pid == pid;
-			if (!dup && w->nev < WATCH_MAX_EVENTS)
-				w->ev[w->nev++] = (struct wev){ .pid = pid };
-			else if (!dup)
+			while (k < w->nev && w->ev[k].pid != pid)
+				k++;
+			if (k < w->nev) /* two execs before one read: the first unseen */
+				w->ev[k].again = true;
+			else if (w->nev < WATCH_MAX_EVENTS)
+				w->ev[w->nev++] = (struct wev){ .pid = pid, .again = again };
+			else
 				w->st.lost++; /* more than a call takes: as good as dropped */
 		}
 		if (n < CN_BATCH)
@@ -601,6 +623,20 @@ MW_API int mw_audit_watch_next(struct mw_audit_watch *w, int timeout_ms, struct 
 				   (e->rec.flags & MW_EXEC_STDIN_MEMFD)) ? 1
 										    : interesting(w, e->pid, !e->has_rec ||
 													  mw__watch_rec_args_cut(&e->rec));
+		if (w->reads) {
+			struct timespec t;
+
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			w->reads[(unsigned int)e->pid % WATCH_READ_SLOTS] = (struct read_at){
+				.pid = e->pid, .end_ns = (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec };
+		}
+		/* proc connector: an image of it was replaced before it was
+		 * read (exec'd again): what it was is unknown, said as for a
+		 * process gone (unless what it runs now is a finding) */
+		if (e->again && k >= 0 && k != 1 && ngone < WATCH_MAX_EVENTS) {
+			gone[ngone++] = e->pid;
+			w->st.unread++;
+		}
 		if (k == 3 && !long_args_token(w)) {
 			w->st.args_unread++;
 		} else if (k > 0) {

@@ -549,6 +549,46 @@ static void run_source(const char *memward, bool no_bpf, bool raw, bool expect_b
 	}
 	check_gone(&o, watcher, src, !strncmp(src, "bpf_", 4), journal, dir);
 	{
+		/* a fileless process that execs /bin/sleep at once, both
+		 * execs while the watch is stopped: the connector reads
+		 * /proc after the second, and must say that it could not see
+		 * the first (before: nothing at all); BPF has the record */
+		char line[8192], srcs[64];
+		double t_seen = 0;
+		bool bpf = !strncmp(src, "bpf_", 4);
+		const char *want[] = { bpf ? "\"kind\":\"fileless_exec\"" : "\"type\":\"exec_unread\"", srcs,
+				       NULL };
+		pid_t p;
+
+		snprintf(srcs, sizeof(srcs), "\"source\":\"%s\"", src);
+		kill(watcher, SIGSTOP);
+		p = fork();
+		REQUIRE(p >= 0, "fork");
+		if (p == 0) {
+			int m = self_memfd("mw-wsrc-again", MFD_CLOEXEC);
+			char *argv[] = { "mw-wsrc", "--then-sleep", NULL };
+
+			mw_sys_execveat(m, "", argv, argv, AT_EMPTY_PATH);
+			_exit(122);
+		}
+		/* both execs done: its exe is /bin/sleep */
+		for (double end = now_s() + 10; now_s() < end; usleep(10000)) {
+			char exe[64], link[256];
+			ssize_t n;
+
+			snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)p);
+			n = readlink(exe, link, sizeof(link) - 1);
+			if (n > 0 && (link[n] = '\0', strstr(link, "sleep")))
+				break;
+		}
+		kill(watcher, SIGCONT);
+		CHECK(wait_line(&o, p, want, 10, line, sizeof(line), &t_seen),
+		      "%s: a fileless process that exec'd /bin/sleep before the watch read it (pid %d): no %s", src,
+		      (int)p, bpf ? "fileless_exec from its record" : "exec_unread line");
+		kill(p, SIGKILL);
+		live_wait(p);
+	}
+	{
 		/* a named program that unlinks itself after its exec, the
 		 * watch stopped until the unlink is done: its exec event is
 		 * read after (with BPF, in a batch, not at once) and must
@@ -787,6 +827,10 @@ int main(int argc, char **argv)
 		close(3);
 		usleep((useconds_t)atoi(argv[2]) * 1000);
 		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--then-sleep")) {
+		execl("/bin/sleep", "sleep", "2", (char *)NULL);
+		return 121;
 	}
 	if (argc == 3 && !strcmp(argv[1], "--live")) {
 		usleep((useconds_t)atoi(argv[2]) * 1000);
