@@ -432,10 +432,7 @@ static int on_rec(void *arg, const struct mw_exec_rec *r)
 		w->st.lost++;
 		return 0;
 	}
-	w->ev[w->nev].pid = (pid_t)r->pid;
-	w->ev[w->nev].has_rec = true;
-	w->ev[w->nev].rec = *r;
-	w->nev++;
+	w->ev[w->nev++] = (struct wev){ .pid = (pid_t)r->pid, .has_rec = true, .rec = *r };
 	return 0;
 }
 
