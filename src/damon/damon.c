@@ -75,6 +75,25 @@ int mw__damon_nr_kdamonds(void)
 	return ret < 0 ? ret : (int)n;
 }
 
+/* Write cmd to kdamond 0's state file. The kernel answers EBUSY while
+ * another writer holds its DAMON sysfs lock or a command is still being
+ * handled (seen in a TCG guest on a loaded host, a wss read failing with
+ * "reading tried regions: Device or resource busy"): tried again every
+ * 10 ms, up to 5 s. 0 or -errno. */
+static int state_cmd(const char *cmd)
+{
+	int ret = -EBUSY;
+
+	for (int i = 0; i < 500 && ret == -EBUSY; i++) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+		ret = mw__damon_write(cmd, DAMON_K0 "/state");
+		if (ret == -EBUSY)
+			nanosleep(&ts, NULL);
+	}
+	return ret;
+}
+
 /* Turn kdamond 0 off and remove it. Only called while it is memward's. */
 int mw__damon_remove_k0(void)
 {
@@ -82,9 +101,11 @@ int mw__damon_remove_k0(void)
 	int ret = 0;
 
 	if (mw__damon_read(state, sizeof(state), DAMON_K0 "/state") > 0 && !strcmp(state, "on"))
-		ret = mw__damon_write("off", DAMON_K0 "/state");
-	/* The kthread may still be finishing; nr_kdamonds refuses with EBUSY then. */
-	for (int i = 0; i < 200; i++) {
+		ret = state_cmd("off");
+	/* The kthread may still be finishing; nr_kdamonds refuses with EBUSY
+	 * then. Up to 10 s: 2 s was too short in a TCG guest on a loaded host
+	 * (the kdamond was left behind and the stop failed). */
+	for (int i = 0; i < 1000; i++) {
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 
 		ret = mw__damon_write("0", DAMON_KDAMONDS "/nr_kdamonds");
@@ -309,7 +330,7 @@ MW_API pid_t mw_damon_kdamond_pid(const struct mw_damon *d)
 
 static int effective_bytes(size_t s, uint64_t *v)
 {
-	int ret = mw__damon_write("update_schemes_effective_quotas", DAMON_K0 "/state");
+	int ret = state_cmd("update_schemes_effective_quotas");
 
 	return ret < 0 ? ret : mw__damon_readu(v, S "/quotas/effective_bytes", s);
 }
@@ -342,7 +363,7 @@ MW_API int mw_damon_poll(struct mw_damon *d)
 	/* commit updates the running schemes in place (6.11+), the quota's
 	 * state included. Where it rebuilt them, the new quota would start at
 	 * 0 again: say so, the scheme cannot be held through that. */
-	ret = mw__damon_write("commit", DAMON_K0 "/state");
+	ret = state_cmd("commit");
 	if (ret < 0) {
 		for (size_t s = 0; s < d->nr_schemes; s++)
 			if (release & (1u << s))
@@ -368,7 +389,7 @@ MW_API int mw_damon_stats_get(struct mw_damon *d, size_t s, struct mw_damon_stat
 	if (ret < 0)
 		return ret;
 	v.quota_held = !!(d->held & (1u << s));
-	ret = mw__damon_write("update_schemes_stats", DAMON_K0 "/state");
+	ret = state_cmd("update_schemes_stats");
 	if (ret == 0)
 		ret = mw__damon_readu(&v.nr_tried, S "/stats/nr_tried", s);
 	if (ret == 0)
@@ -411,7 +432,7 @@ MW_API int mw_damon_regions_foreach(struct mw_damon *d, size_t s, mw_damon_regio
 
 	if (!d || !fn || s >= d->nr_schemes)
 		return -EINVAL;
-	ret = mw__damon_write("update_schemes_tried_regions", DAMON_K0 "/state");
+	ret = state_cmd("update_schemes_tried_regions");
 	if (ret < 0)
 		return ret;
 	snprintf(dir, sizeof(dir), S "/tried_regions", s);
@@ -447,5 +468,5 @@ MW_API int mw_damon_goal_set(struct mw_damon *d, size_t s, size_t g, uint64_t va
 		return -ENOENT;
 	ret = mw__damon_writeu(value, S "/quotas/goals/%zu/current_value", s, g);
 	/* commit_schemes_quota_goals arrived with the goals (6.8). */
-	return ret < 0 ? ret : mw__damon_write("commit_schemes_quota_goals", DAMON_K0 "/state");
+	return ret < 0 ? ret : state_cmd("commit_schemes_quota_goals");
 }
