@@ -177,6 +177,25 @@ static int emit_report(struct journal *j, struct audit_metrics *m, const struct 
 		if (err)
 			return -1;
 	}
+	for (size_t i = 0; i < r->nargs_unread; i++) {
+		json_object *line = json_object_new_object();
+		int err;
+
+		json_object_object_add(line, "type", json_object_new_string("exec_args_unread"));
+		if (source)
+			json_object_object_add(line, "source", json_object_new_string(source));
+		json_object_object_add(line, "time", json_object_new_double(t));
+		json_object_object_add(line, "pid", json_object_new_int(r->args_unread[i].pid));
+		json_object_object_add(line, "exe", json_object_new_string(r->args_unread[i].exe));
+		json_object_object_add(line, "reason", json_object_new_string(
+			"more than 64 KiB of arguments, more such execs at once than the watch reads whole: "
+			"its arguments past 64 KiB were not read at its exec (the next full scan reads them "
+			"if it still runs)"));
+		err = emit(j, line);
+		json_object_put(line);
+		if (err)
+			return -1;
+	}
 	return 0;
 }
 

@@ -188,6 +188,12 @@ struct mw_audit_opts {
 #define MW_AUDIT_FLAGS_ALL      (MW_AUDIT_F_UID | MW_AUDIT_F_NO_NS_PROBE | MW_AUDIT_F_MAPS_TEXT | \
 				MW_AUDIT_F_NO_BPF | MW_AUDIT_F_BPF | MW_AUDIT_F_NO_CMDLINE)
 
+/* A new process the watch saw but did not read in full (Added in 0.2). */
+struct mw_audit_unread {
+	pid_t pid;
+	const char *exe; /* its exe link when the watch looked, or "" */
+};
+
 struct mw_audit_report {
 	size_t nfindings;
 	/* Array of nfindings pointers (a pointer array, so the finding struct
@@ -214,6 +220,13 @@ struct mw_audit_report {
 	/* Of procs_scanned, those that changed during every read
 	 * (MW_AUDIT_UNSTABLE_PROCESS): judged by their executable alone. */
 	unsigned int procs_unstable;
+	/* Added in 0.2, set by mw_audit_watch_next() only: the new processes
+	 * with more than 64 KiB of arguments that were not read past them at
+	 * their exec (more such execs than the watch reads whole: see
+	 * mw_audit_watch_stats.args_unread). A full scan reads all of their
+	 * arguments if they still run. */
+	const struct mw_audit_unread *args_unread;
+	size_t nargs_unread;
 };
 
 /*

@@ -73,6 +73,10 @@ MW_HIDDEN void mw__audit_ident_free(struct mw__audit_ident *id);
 MW_HIDDEN int mw__audit_append(struct mw__audit_report *dst, struct mw__audit_report *src);
 /* Append pids to report->missing. 0 or -ENOMEM. */
 MW_HIDDEN int mw__audit_add_missing(struct mw_audit_report *report, const pid_t *pids, size_t n);
+/* Append to report->args_unread a process the watch did not read past its
+ * first 64 KiB of arguments: pid and its exe link (copied; NULL for "").
+ * Returns 0 or -ENOMEM (the report unchanged). */
+MW_HIDDEN int mw__audit_add_args_unread(struct mw_audit_report *report, pid_t pid, const char *exe);
 /* Sort findings (most severe first, then pid, kind) and publish the array. */
 MW_HIDDEN void mw__audit_finish(struct mw__audit_report *r);
 /* Names of F_SEAL_* bits, "write,seal,exec" style ("none", "unknown" for -1). */

@@ -353,6 +353,9 @@ MW_API void mw_audit_report_free(struct mw_audit_report *report)
 		mw__audit_ident_free(r->idents[i]);
 	free(r->idents);
 	free((void *)r->pub.missing);
+	for (size_t i = 0; i < r->pub.nargs_unread; i++)
+		free((void *)r->pub.args_unread[i].exe);
+	free((void *)r->pub.args_unread);
 	free(r);
 }
 
@@ -404,5 +407,22 @@ int mw__audit_add_missing(struct mw_audit_report *report, const pid_t *pids, siz
 	memcpy(v + report->nmissing, pids, n * sizeof(*v));
 	report->missing = v;
 	report->nmissing += n;
+	return 0;
+}
+
+int mw__audit_add_args_unread(struct mw_audit_report *report, pid_t pid, const char *exe)
+{
+	char *copy = strdup(exe ? exe : "");
+	struct mw_audit_unread *v;
+
+	if (!copy)
+		return -ENOMEM;
+	v = realloc((void *)report->args_unread, (report->nargs_unread + 1) * sizeof(*v));
+	if (!v) {
+		free(copy);
+		return -ENOMEM;
+	}
+	v[report->nargs_unread++] = (struct mw_audit_unread){ .pid = pid, .exe = copy };
+	report->args_unread = v;
 	return 0;
 }

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,6 +72,21 @@ struct read_at {
 #define CN_BATCH 64            /* connector datagrams a recvmmsg() takes */
 #define CN_MSG_MAX 256         /* an event's datagram: 16 + 20 + 40 bytes, and room */
 
+/* What one call of mw_audit_watch_next() makes of its events (reused from
+ * call to call; too big for the stack). */
+struct batch {
+	pid_t look[WATCH_MAX_EVENTS];  /* to read fully */
+	bool must[WATCH_MAX_EVENTS];   /* look[i] was for its exe: a read gives a finding */
+	size_t nlook;
+	pid_t gone[WATCH_MAX_EVENTS];  /* gone (or exec'd again) before they were read */
+	size_t ngone;
+	/* long command lines past the ration: exe strings owned here until
+	 * copied into the report */
+	struct mw_audit_unread longs[WATCH_MAX_EVENTS];
+	size_t nlong;
+	bool any_rec;                  /* a BPF record to judge */
+};
+
 struct mw_audit_watch {
 	struct mw_audit_opts opts;
 	struct mw__audit_trust trust;
@@ -80,6 +96,7 @@ struct mw_audit_watch {
 	int procfd;
 	struct mw_audit_watch_stats st;
 	struct wev *ev;             /* this call's events */
+	struct batch *batch;        /* and what is made of them */
 	char *args;                 /* a command line (WATCH_ARGS_MAX bytes and a NUL) */
 	void *cnbuf;                /* the connector's datagrams (CN_BATCH of CN_MSG_MAX) */
 	size_t nev;
@@ -215,9 +232,10 @@ MW_API int mw_audit_watch_new(const struct mw_audit_opts *opts, struct mw_audit_
 	}
 	if (!err) {
 		w->ev = malloc(WATCH_MAX_EVENTS * sizeof(*w->ev));
+		w->batch = calloc(1, sizeof(*w->batch));
 		/* reserved, touched as far as a command line reaches */
 		w->args = malloc(WATCH_ARGS_MAX + 1);
-		err = w->ev && w->args ? 0 : -ENOMEM;
+		err = w->ev && w->batch && w->args ? 0 : -ENOMEM;
 	}
 	/* The BPF source first (tried, never assumed), the proc connector
 	 * where it does not load or the caller wants no BPF. */
@@ -264,6 +282,7 @@ MW_API void mw_audit_watch_free(struct mw_audit_watch *w)
 	if (w->procfd >= 0)
 		close(w->procfd);
 	free(w->ev);
+	free(w->batch);
 	free(w->args);
 	free(w->cnbuf);
 	free(w->reads);
@@ -378,29 +397,30 @@ static bool long_args_token(struct mw_audit_watch *w)
 	return true;
 }
 
-/* Worth a full read? 1: its executable is a memfd or an unlinked file;
+/* Worth a full read? Its exe link goes to link ("" when unread). 1: its
+ * executable is a memfd or an unlinked file;
  * 2: asked with_args (no exec record tells its arguments), its arguments
  * name one of its fds, or it is an interpreter whose fd 0 is a memfd; 3:
  * asked with_args, none of its first WATCH_ARGS_MAX bytes of arguments
  * does, and it has more; 0 none of these; -1 when it exited (or exec'd
  * again) before the exe link could be read. */
-static int interesting(struct mw_audit_watch *w, pid_t pid, bool with_args)
+static int interesting(struct mw_audit_watch *w, pid_t pid, bool with_args, char link[PATH_MAX])
 {
-	char name[32], link[PATH_MAX];
+	char name[32];
 	ssize_t n;
 	enum mw__link_class c;
 	bool interp;
 
 	snprintf(name, sizeof(name), "%d/exe", (int)pid);
-	n = readlinkat(w->procfd, name, link, sizeof(link) - 1);
+	n = readlinkat(w->procfd, name, link, PATH_MAX - 1);
 	if (n < 0)
 		return errno == EACCES ? 0 : -1;
+	link[n] = '\0';
 	c = mw__link_classify(link, (size_t)n, NULL);
 	if (c != MW__LINK_OTHER)
 		return 1;
 	if (!with_args)
 		return 0;
-	link[n] = '\0';
 	if (mw__proc_is_interpreter(link) || mw__proc_is_loader(link)) {
 		/* an interpreter reading its program from a memfd (sh < memfd;
 		 * ld.so /bin/sh < memfd: the scan reads its arguments) */
@@ -513,20 +533,42 @@ static void drop_missing(struct mw__audit_report *rep, pid_t pid)
 	rep->pub.nmissing = n;
 }
 
-/* Read the new processes worth it (look) and report, for each event, what
- * the read missed: from the exec record with BPF, else the pid as gone. */
-static int inspect(struct mw_audit_watch *w, const pid_t *look, const bool *must, size_t nlook, pid_t *gone,
-		   size_t ngone,
-		   struct mw_audit_report **out)
+/* May the watch report process pid (the caller's uid filter, without an
+ * exec record: its /proc directory's owner, the effective uid of a
+ * dumpable process)? */
+static bool pid_selected(const struct mw_audit_watch *w, pid_t pid)
 {
+	char name[16];
+	struct stat st;
+
+	if (!(w->opts.flags & MW_AUDIT_F_UID))
+		return true;
+	snprintf(name, sizeof(name), "%d", (int)pid);
+	return fstatat(w->procfd, name, &st, 0) == 0 && st.st_uid == w->opts.uid;
+}
+
+/* Forget the batch's long command lines past the ration. */
+static void drop_longs(struct batch *b)
+{
+	for (size_t i = 0; i < b->nlong; i++)
+		free((void *)b->longs[i].exe);
+	b->nlong = 0;
+}
+
+/* Read the new processes worth it (b->look) and report, for each event,
+ * what the read missed: from the exec record with BPF, else the pid as
+ * gone; then the long command lines past the ration (b->longs). */
+static int inspect(struct mw_audit_watch *w, struct mw_audit_report **out)
+{
+	struct batch *b = w->batch;
 	struct mw_audit_opts o = w->opts;
 	struct mw__audit_report *rep;
 	int r;
 
 	o.flags |= MW__AUDIT_F_NO_NS_FINDING;
-	o.pids = look;
-	o.npids = nlook;
-	r = nlook ? mw__audit_scan_with(&o, &w->trust, &w->hashes, out) : empty_report(out);
+	o.pids = b->look;
+	o.npids = b->nlook;
+	r = b->nlook ? mw__audit_scan_with(&o, &w->trust, &w->hashes, out) : empty_report(out);
 	if (r)
 		return r;
 	rep = (struct mw__audit_report *)*out;
@@ -551,32 +593,87 @@ static int inspect(struct mw_audit_watch *w, const pid_t *look, const bool *must
 	 * always gives a finding when read; none means it exited while read:
 	 * that is reported too, never dropped. (One looked at for its
 	 * arguments may well give none: /dev/fd/63 of a shell's pipe.) */
-	for (size_t i = 0; !r && !w->bpf && i < nlook && !(o.flags & MW_AUDIT_F_UID); i++) {
-		bool seen = !must[i];
+	for (size_t i = 0; !r && !w->bpf && i < b->nlook && !(o.flags & MW_AUDIT_F_UID); i++) {
+		bool seen = !b->must[i];
 
 		for (size_t k = 0; k < rep->pub.nfindings && !seen; k++)
-			seen = rep->arr[k]->pid == look[i];
+			seen = rep->arr[k]->pid == b->look[i];
 		for (size_t k = 0; k < rep->pub.nmissing && !seen; k++)
-			seen = rep->pub.missing[k] == look[i];
-		if (!seen && ngone < WATCH_MAX_EVENTS) {
-			gone[ngone++] = look[i];
+			seen = rep->pub.missing[k] == b->look[i];
+		if (!seen && b->ngone < WATCH_MAX_EVENTS) {
+			b->gone[b->ngone++] = b->look[i];
 			w->st.unread++;
 		}
 	}
-	if (!r && ngone)
-		r = mw__audit_add_missing(*out, gone, ngone);
+	if (!r && b->ngone)
+		r = mw__audit_add_missing(*out, b->gone, b->ngone);
+	for (size_t i = 0; !r && i < b->nlong; i++)
+		r = mw__audit_add_args_unread(*out, b->longs[i].pid, b->longs[i].exe);
 	mw__audit_finish(rep);
 	return r;
+}
+
+/* Sort one exec event into the batch: a process to read fully, one gone
+ * before it could be read, one whose long command line is past the ration
+ * (its exe link kept), or nothing. 0 or -ENOMEM. */
+static int sort_event(struct mw_audit_watch *w, const struct wev *e)
+{
+	struct batch *b = w->batch;
+	char exe[PATH_MAX] = "";
+	int k;
+
+	for (size_t j = 0; j < b->nlook; j++)
+		if (b->look[j] == e->pid)
+			return 0;
+	/* with a record, a named executable that is now gone is no
+	 * news: the kernel said what it was */
+	/* any memfd on stdin is read: what a loader (or any launcher)
+	 * maps may be an interpreter */
+	k = e->has_rec && (mw__watch_rec_fileless(&e->rec) || mw__watch_rec_script(w->procfd, &e->rec) ||
+			   (e->rec.flags & MW_EXEC_STDIN_MEMFD))
+		    ? 1
+		    : interesting(w, e->pid, !e->has_rec || mw__watch_rec_args_cut(&e->rec), exe);
+	if (w->reads) {
+		struct timespec t;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		w->reads[(unsigned int)e->pid % WATCH_READ_SLOTS] = (struct read_at){
+			.pid = e->pid, .end_ns = (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec };
+	}
+	/* proc connector: an image of it was replaced before it was read
+	 * (exec'd again): what it was is unknown, said as for a process
+	 * gone (unless what it runs now is a finding) */
+	if (e->again && k >= 0 && k != 1 && b->ngone < WATCH_MAX_EVENTS) {
+		b->gone[b->ngone++] = e->pid;
+		w->st.unread++;
+	}
+	if (k == 3 && !long_args_token(w)) {
+		/* past the ration: a line with what is known, so that an
+		 * exec loop spending the ration hides nothing after it */
+		w->st.args_unread++;
+		if (b->nlong < WATCH_MAX_EVENTS && (e->has_rec ? rec_selected(w, &e->rec) : pid_selected(w, e->pid))) {
+			char *c = strdup(exe);
+
+			if (!c)
+				return -ENOMEM;
+			b->longs[b->nlong++] = (struct mw_audit_unread){ .pid = e->pid, .exe = c };
+		}
+	} else if (k > 0) {
+		b->must[b->nlook] = k == 1;
+		b->look[b->nlook++] = e->pid;
+	} else if (k < 0 && !e->has_rec && b->ngone < WATCH_MAX_EVENTS) {
+		b->gone[b->ngone++] = e->pid;
+		w->st.unread++;
+	}
+	b->any_rec |= e->has_rec && (mw__watch_rec_fileless(&e->rec) || mw__watch_rec_stdin(&e->rec));
+	return 0;
 }
 
 MW_API int mw_audit_watch_next(struct mw_audit_watch *w, int timeout_ms, struct mw_audit_report **out,
 			       struct mw_audit_watch_stats *stats)
 {
-	pid_t look[WATCH_MAX_EVENTS], gone[WATCH_MAX_EVENTS];
-	bool must[WATCH_MAX_EVENTS]; /* look[i] was for its exe: a read gives a finding */
-	size_t nlook = 0, ngone = 0;
-	bool any_rec = false;
 	struct pollfd pfd;
+	struct batch *b;
 	int r;
 
 	if (!w || !out || (stats && stats->sz < sizeof(stats->sz)))
@@ -603,52 +700,15 @@ MW_API int mw_audit_watch_next(struct mw_audit_watch *w, int timeout_ms, struct 
 	r = w->bpf ? drain_bpf(w) : drain_connector(w);
 	if (r)
 		return r;
-	for (size_t i = 0; i < w->nev; i++) {
-		const struct wev *e = &w->ev[i];
-		bool dup = false;
-		int k;
-
-		for (size_t j = 0; j < nlook && !dup; j++)
-			dup = look[j] == e->pid;
-		if (dup)
-			continue;
-		/* with a record, a named executable that is now gone is no
-		 * news: the kernel said what it was */
-		/* any memfd on stdin is read: what a loader (or any launcher)
-		 * maps may be an interpreter */
-		k = e->has_rec && (mw__watch_rec_fileless(&e->rec) || mw__watch_rec_script(w->procfd, &e->rec) ||
-				   (e->rec.flags & MW_EXEC_STDIN_MEMFD)) ? 1
-										    : interesting(w, e->pid, !e->has_rec ||
-													  mw__watch_rec_args_cut(&e->rec));
-		if (w->reads) {
-			struct timespec t;
-
-			clock_gettime(CLOCK_MONOTONIC, &t);
-			w->reads[(unsigned int)e->pid % WATCH_READ_SLOTS] = (struct read_at){
-				.pid = e->pid, .end_ns = (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec };
-		}
-		/* proc connector: an image of it was replaced before it was
-		 * read (exec'd again): what it was is unknown, said as for a
-		 * process gone (unless what it runs now is a finding) */
-		if (e->again && k >= 0 && k != 1 && ngone < WATCH_MAX_EVENTS) {
-			gone[ngone++] = e->pid;
-			w->st.unread++;
-		}
-		if (k == 3 && !long_args_token(w)) {
-			w->st.args_unread++;
-		} else if (k > 0) {
-			must[nlook] = k == 1;
-			look[nlook++] = e->pid;
-		}
-		else if (k < 0 && !e->has_rec) {
-			gone[ngone++] = e->pid;
-			w->st.unread++;
-		}
-		any_rec |= e->has_rec && (mw__watch_rec_fileless(&e->rec) || mw__watch_rec_stdin(&e->rec));
-	}
-	w->st.inspected += nlook;
-	if (nlook || ngone || any_rec)
-		r = inspect(w, look, must, nlook, gone, ngone, out);
+	b = w->batch;
+	b->nlook = b->ngone = 0;
+	b->any_rec = false;
+	for (size_t i = 0; !r && i < w->nev; i++)
+		r = sort_event(w, &w->ev[i]);
+	w->st.inspected += b->nlook;
+	if (!r && (b->nlook || b->ngone || b->nlong || b->any_rec))
+		r = inspect(w, out);
+	drop_longs(b);
 	copy_stats(w, stats);
 	return r;
 }

@@ -725,9 +725,10 @@ static long long prom_value(const char *prom, const char *name)
  * Such full reads are rationed (16 at once, 8 a second after): of
  * LONG_BURST such processes started at once, no more than the ration are
  * reported at their exec, the others are counted in
- * memward_audit_exec_args_unread_total (--textfile), and every one of
- * them is reported by the next full scan (--interval 1) while it runs: none
- * is lost without a trace.
+ * memward_audit_exec_args_unread_total (--textfile) and each gets an
+ * exec_args_unread line at once, with its pid and executable, and every
+ * one of them is reported by the next full scan (--interval 1) while it
+ * runs: none is lost without a trace, even if it exits before that scan.
  */
 static void check_args_cap(const char *memward, bool no_bpf)
 {
@@ -736,12 +737,16 @@ static void check_args_cap(const char *memward, bool no_bpf)
 	char dir[] = "/tmp/mw-wcap-XXXXXX", prom[64], src[32] = "", line[8192], srcs[64];
 	static struct out o;
 	double t_seen = 0, t0, t1;
-	int errfd, at_exec_n = 0, at_scan_n = 0, n_exec;
+	int errfd, at_exec_n = 0, at_scan_n = 0, n_exec, lined_n = 0, either_n = 0;
+	char sh[PATH_MAX], exe_key[PATH_MAX + 16];
+	pid_t no_trace = 0;
 	pid_t watcher, p, burst[LONG_BURST];
 	long long unread = -1;
 	const char *at_exec[] = { "\"event\":\"exec\"", "/memfd:mw-wsrc-script", srcs, NULL };
 
 	REQUIRE(mkdtemp(dir), "mkdtemp");
+	REQUIRE(realpath("/bin/sh", sh), "realpath /bin/sh");
+	snprintf(exe_key, sizeof(exe_key), "\"exe\":\"%s\"", sh);
 	snprintf(prom, sizeof(prom), "%s/memward_audit.prom", dir);
 	{
 		const char *extra[] = { "--interval", "1", "--textfile", dir, no_bpf ? "--no-bpf" : NULL, NULL };
@@ -771,14 +776,22 @@ static void check_args_cap(const char *memward, bool no_bpf)
 		(void)wait_line(&o, 0, none, 0.2, line, sizeof(line), &t_seen); /* read what came */
 		unread = prom_value(prom, "memward_audit_exec_args_unread_total");
 		n_exec = at_exec_n;
-		at_exec_n = at_scan_n = 0;
+		at_exec_n = at_scan_n = lined_n = either_n = 0;
+		no_trace = 0;
 		for (int i = 0; i < LONG_BURST; i++) {
-			at_exec_n += count_lines(&o, burst[i], "\"event\":\"exec\"") > 0;
+			bool ex = count_lines(&o, burst[i], "\"event\":\"exec\"") > 0;
+			bool ln = count_lines(&o, burst[i], "\"type\":\"exec_args_unread\"") > 0;
+
+			at_exec_n += ex;
+			lined_n += ln && count_lines(&o, burst[i], exe_key) > 0;
+			either_n += ex || ln;
+			if (!ex && !ln && !no_trace)
+				no_trace = burst[i];
 			at_scan_n += count_lines(&o, burst[i], "\"event\":\"scan\"") > 0;
 		}
 		if (at_exec_n != n_exec)
 			t1 = now_s(); /* the last exec line came by then */
-		if (at_exec_n + unread >= LONG_BURST && at_scan_n == LONG_BURST)
+		if (at_exec_n + unread >= LONG_BURST && either_n == LONG_BURST && at_scan_n == LONG_BURST)
 			break;
 	}
 	CHECK(at_scan_n == LONG_BURST, "%s: of %d scripts named past 70,000 bytes of arguments, %d reported by the "
@@ -792,6 +805,11 @@ static void check_args_cap(const char *memward, bool no_bpf)
 	CHECK(unread == LONG_BURST - at_exec_n,
 	      "%s: %d of %d long command lines not reported at their exec, but memward_audit_exec_args_unread_total "
 	      "is %lld", src, LONG_BURST - at_exec_n, LONG_BURST, unread);
+	/* the ones past the ration named at once, not only counted */
+	CHECK(either_n == LONG_BURST, "%s: of %d long command lines, pid %d neither reported at its exec nor given an "
+	      "exec_args_unread line", src, LONG_BURST, (int)no_trace);
+	CHECK(lined_n == LONG_BURST - at_exec_n, "%s: %d exec_args_unread lines naming the executable (%s), for %d long "
+	      "command lines not read at their exec", src, lined_n, exe_key, LONG_BURST - at_exec_n);
 	for (int i = 0; i < LONG_BURST; i++) {
 		kill(burst[i], SIGKILL);
 		live_wait(burst[i]);
@@ -802,7 +820,8 @@ static void check_args_cap(const char *memward, bool no_bpf)
 	close(errfd);
 	live_note("%s: long command lines: at the 64 KiB cap and past it reported at the exec; of a burst of %d, "
 		  "%d read whole at the exec (the last %.2f s after the first exec), %lld counted unread, %d reported "
-		  "by the next scan", src, LONG_BURST, at_exec_n, t1 - t0, unread, at_scan_n);
+		  "by the next scan, %d exec_args_unread lines", src, LONG_BURST, at_exec_n, t1 - t0, unread, at_scan_n,
+		  lined_n);
 	{
 		char cmd[128];
 
