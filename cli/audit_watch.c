@@ -136,6 +136,27 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* A line about a process the watch did not read (in full): type, its pid,
+ * exe when known (NULL: no key) and why. 0, or -1 when it was not written. */
+static int emit_unread(struct journal *j, const char *type, const char *source, double t, pid_t pid,
+		       const char *exe, const char *reason)
+{
+	json_object *line = json_object_new_object();
+	int err;
+
+	json_object_object_add(line, "type", json_object_new_string(type));
+	if (source)
+		json_object_object_add(line, "source", json_object_new_string(source));
+	json_object_object_add(line, "time", json_object_new_double(t));
+	json_object_object_add(line, "pid", json_object_new_int(pid));
+	if (exe)
+		json_object_object_add(line, "exe", json_object_new_string(exe));
+	json_object_object_add(line, "reason", json_object_new_string(reason));
+	err = emit(j, line);
+	json_object_put(line);
+	return err ? -1 : 0;
+}
+
 /* event: "scan" or "exec"; source: the watch's event source for "exec". */
 static int emit_report(struct journal *j, struct audit_metrics *m, const struct mw_audit_report *r,
 		       const char *event, const char *source)
@@ -161,41 +182,16 @@ static int emit_report(struct journal *j, struct audit_metrics *m, const struct 
 			return -1;
 		audit_metrics_count(m, r->findings[i]);
 	}
-	for (size_t i = 0; i < r->nmissing; i++) {
-		json_object *line = json_object_new_object();
-		int err;
-
-		json_object_object_add(line, "type", json_object_new_string("exec_unread"));
-		if (source)
-			json_object_object_add(line, "source", json_object_new_string(source));
-		json_object_object_add(line, "time", json_object_new_double(t));
-		json_object_object_add(line, "pid", json_object_new_int(r->missing[i]));
-		json_object_object_add(line, "reason", json_object_new_string(
-			"exited (or exec'd again) before its executable could be read"));
-		err = emit(j, line);
-		json_object_put(line);
-		if (err)
+	for (size_t i = 0; i < r->nmissing; i++)
+		if (emit_unread(j, "exec_unread", source, t, r->missing[i], NULL,
+				"exited (or exec'd again) before its executable could be read") < 0)
 			return -1;
-	}
-	for (size_t i = 0; i < r->nargs_unread; i++) {
-		json_object *line = json_object_new_object();
-		int err;
-
-		json_object_object_add(line, "type", json_object_new_string("exec_args_unread"));
-		if (source)
-			json_object_object_add(line, "source", json_object_new_string(source));
-		json_object_object_add(line, "time", json_object_new_double(t));
-		json_object_object_add(line, "pid", json_object_new_int(r->args_unread[i].pid));
-		json_object_object_add(line, "exe", json_object_new_string(r->args_unread[i].exe));
-		json_object_object_add(line, "reason", json_object_new_string(
-			"more than 64 KiB of arguments, more such execs at once than the watch reads whole: "
-			"its arguments past 64 KiB were not read at its exec (the next full scan reads them "
-			"if it still runs)"));
-		err = emit(j, line);
-		json_object_put(line);
-		if (err)
+	for (size_t i = 0; i < r->nargs_unread; i++)
+		if (emit_unread(j, "exec_args_unread", source, t, r->args_unread[i].pid, r->args_unread[i].exe,
+				"more than 64 KiB of arguments, more such execs at once than the watch reads whole: "
+				"its arguments past 64 KiB were not read at its exec (the next full scan reads them "
+				"if it still runs)") < 0)
 			return -1;
-	}
 	return 0;
 }
 
