@@ -71,6 +71,10 @@ MW_HIDDEN void mw__audit_ident_free(struct mw__audit_ident *id);
 /* Move src's findings (and their memory) to the end of dst. 0 or -ENOMEM
  * (src keeps them). */
 MW_HIDDEN int mw__audit_append(struct mw__audit_report *dst, struct mw__audit_report *src);
+/* Real and effective uid (and the comm, when comm is not NULL: size
+ * bytes) from the status file of the /proc/PID directory dirfd. 0, or
+ * -errno of the read, or -EINVAL when it has no Uid line. */
+MW_HIDDEN int mw__audit_read_status(int dirfd, uid_t *ruid, uid_t *euid, char *comm, size_t size);
 /* Append pids to report->missing. 0 or -ENOMEM. */
 MW_HIDDEN int mw__audit_add_missing(struct mw_audit_report *report, const pid_t *pids, size_t n);
 /* Append to report->args_unread a process the watch did not read past its

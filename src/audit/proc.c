@@ -61,9 +61,7 @@ static void unescape_name(const char *in, char *out, size_t size)
 	out[n] = '\0';
 }
 
-/* Real and effective uid (and the comm, when comm is not NULL) from
- * /proc/PID/status. */
-static int read_status(int dirfd, uid_t *ruid, uid_t *euid, char *comm, size_t size)
+int mw__audit_read_status(int dirfd, uid_t *ruid, uid_t *euid, char *comm, size_t size)
 {
 	char buf[2048];
 	ssize_t n = mw__proc_read_at(dirfd, "status", buf, sizeof(buf));
@@ -184,7 +182,7 @@ int mw__audit_proc_ident(struct mw__audit_collector *c)
 			id->uid = pr->ruid;
 	} else {
 		id->comm = calloc(1, 64);
-		if (id->comm && read_status(c->dirfd, &ruid, &euid, id->comm, 64) == 0 &&
+		if (id->comm && mw__audit_read_status(c->dirfd, &ruid, &euid, id->comm, 64) == 0 &&
 		    id->uid == (uid_t)-1)
 			id->uid = ruid;
 	}
@@ -544,7 +542,7 @@ int mw__audit_proc_read(struct mw__audit_collector *c, pid_t pid, struct mw__aud
 			ruid = c->brec->ruid;
 			euid = c->brec->euid;
 		} else {
-			err = mw__audit_proc_dir(c) < 0 ? -ESRCH : read_status(c->dirfd, &ruid, &euid, NULL, 0);
+			err = mw__audit_proc_dir(c) < 0 ? -ESRCH : mw__audit_read_status(c->dirfd, &ruid, &euid, NULL, 0);
 		}
 		if (err < 0)
 			return MW__PROC_VANISHED;

@@ -32,7 +32,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
@@ -533,18 +532,24 @@ static void drop_missing(struct mw__audit_report *rep, pid_t pid)
 	rep->pub.nmissing = n;
 }
 
-/* May the watch report process pid (the caller's uid filter, without an
- * exec record: its /proc directory's owner, the effective uid of a
- * dumpable process)? */
+/* May the watch report process pid, read without an exec record (the
+ * caller's uid filter: its real or effective uid, as a scan reads them)?
+ * One gone meanwhile is not. */
 static bool pid_selected(const struct mw_audit_watch *w, pid_t pid)
 {
 	char name[16];
-	struct stat st;
+	uid_t ruid, euid;
+	int dir, err;
 
 	if (!(w->opts.flags & MW_AUDIT_F_UID))
 		return true;
 	snprintf(name, sizeof(name), "%d", (int)pid);
-	return fstatat(w->procfd, name, &st, 0) == 0 && st.st_uid == w->opts.uid;
+	dir = openat(w->procfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return false;
+	err = mw__audit_read_status(dir, &ruid, &euid, NULL, 0);
+	close(dir);
+	return !err && (ruid == w->opts.uid || euid == w->opts.uid);
 }
 
 /* Forget the batch's long command lines past the ration. */

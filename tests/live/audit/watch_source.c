@@ -38,6 +38,8 @@
  *              writes a byte to fd 3, lives MS)
  */
 #include "watch.h"
+
+#include <grp.h>
 #include "kernel.h"
 #include "sys/shim.h"
 
@@ -678,8 +680,9 @@ static void run_source(const char *memward, bool no_bpf, bool raw, bool expect_b
 }
 
 /* A shell running ". "$1"" from a memfd (a script of "sleep 4"), $0 a
- * pad of pad_len bytes, $1 /dev/fd/3. */
-static pid_t script_after(size_t pad_len)
+ * pad of pad_len bytes, $1 /dev/fd/3; as uid (its gid the same), unless
+ * (uid_t)-1. */
+static pid_t script_as(size_t pad_len, uid_t uid)
 {
 	static const char text[] = "sleep 4\n";
 	pid_t pid = fork();
@@ -691,12 +694,19 @@ static pid_t script_after(size_t pad_len)
 
 		if (!pad || m < 0 || write(m, text, sizeof(text) - 1) != (ssize_t)sizeof(text) - 1 || dup2(m, 3) != 3)
 			_exit(120);
+		if (uid != (uid_t)-1 && (setgroups(0, NULL) < 0 || setgid(uid) < 0 || setuid(uid) < 0))
+			_exit(121);
 		memset(pad, 'p', pad_len);
 		pad[pad_len] = '\0';
 		execl("/bin/sh", "sh", "-c", ". \"$1\"", pad, "/dev/fd/3", (char *)NULL);
 		_exit(122);
 	}
 	return pid;
+}
+
+static pid_t script_after(size_t pad_len)
+{
+	return script_as(pad_len, (uid_t)-1);
 }
 
 /* The value of counter name in the textfile prom, or -1. */
@@ -830,6 +840,83 @@ static void check_args_cap(const char *memward, bool no_bpf)
 	}
 }
 
+#define USER_UID 65534 /* nobody */
+
+/*
+ * With --user, the exec_args_unread lines name that user's processes only,
+ * by their real or effective uid, as the findings do: LONG_BURST shells of
+ * root's with long command lines spend the ration, LONG_BURST of nobody's
+ * follow; each of nobody's is reported at its exec or named in an
+ * exec_args_unread line, none of root's is in any line.
+ */
+static void check_args_user(const char *memward, bool no_bpf)
+{
+	char src[32] = "", line[8192], uid[16];
+	static struct out o;
+	double t_seen = 0;
+	int errfd, either_n = 0, root_n = 0, lined_n = 0;
+	pid_t watcher, roots[LONG_BURST], users[LONG_BURST], no_trace = 0, named = 0;
+
+	if (geteuid() != 0) {
+		live_note("--user with long command lines not checked: not root (cannot start nobody's processes)");
+		return;
+	}
+	snprintf(uid, sizeof(uid), "%d", USER_UID);
+	{
+		const char *extra[] = { "--user", uid, no_bpf ? "--no-bpf" : NULL, NULL };
+
+		watcher = start_watch(memward, false, extra, &o, &errfd, src);
+	}
+	for (int i = 0; i < LONG_BURST; i++)
+		roots[i] = script_after(70000);
+	for (int i = 0; i < LONG_BURST; i++)
+		users[i] = script_as(70000, USER_UID);
+	for (double end = now_s() + 20; now_s() < end && either_n < LONG_BURST;) {
+		const char *none[] = { "\"no such line\"", NULL };
+
+		(void)wait_line(&o, 0, none, 0.2, line, sizeof(line), &t_seen); /* read what came */
+		either_n = lined_n = 0;
+		no_trace = 0;
+		for (int i = 0; i < LONG_BURST; i++) {
+			bool ex = count_lines(&o, users[i], "\"event\":\"exec\"") > 0;
+			bool ln = count_lines(&o, users[i], "\"type\":\"exec_args_unread\"") > 0;
+
+			either_n += ex || ln;
+			lined_n += ln;
+			if (!ex && !ln && !no_trace)
+				no_trace = users[i];
+		}
+	}
+	sleep(1); /* any late line about root's */
+	(void)wait_line(&o, 0, (const char *[]){ "\"no such line\"", NULL }, 0.2, line, sizeof(line), &t_seen);
+	for (int i = 0; i < LONG_BURST; i++)
+		if (count_lines(&o, roots[i], "\"type\"") > 0) {
+			root_n++;
+			named = roots[i];
+		}
+	CHECK(either_n == LONG_BURST, "%s --user %s: of %d long command lines of that user's, pid %d neither reported "
+	      "at its exec nor named in an exec_args_unread line", src, uid, LONG_BURST, (int)no_trace);
+	CHECK(lined_n > 0, "%s --user %s: no exec_args_unread line for that user's long command lines after root's "
+	      "spent the ration", src, uid);
+	CHECK(root_n == 0, "%s --user %s: %d lines name root's processes (pid %d among them)", src, uid, root_n,
+	      (int)named);
+	for (int i = 0; i < LONG_BURST; i++) {
+		kill(roots[i], SIGKILL);
+		kill(users[i], SIGKILL);
+	}
+	for (int i = 0; i < LONG_BURST; i++) {
+		live_wait(roots[i]);
+		live_wait(users[i]);
+	}
+	kill(watcher, SIGTERM);
+	CHECK(live_wait(watcher) == 0, "%s --user: the watch did not exit 0 on SIGTERM", src);
+	close(o.fd);
+	close(errfd);
+	live_note("%s --user %s: after %d of root's long command lines, %d of the user's: %d named in exec_args_unread "
+		  "lines, the others reported at their exec; %d lines about root's", src, uid, LONG_BURST, LONG_BURST,
+		  lined_n, root_n);
+}
+
 int main(int argc, char **argv)
 {
 	int cerr, berr;
@@ -871,6 +958,7 @@ int main(int argc, char **argv)
 #ifdef MW_HAVE_LIBBPF
 	run_source(argv[1], false, false, !berr);
 	check_args_cap(argv[1], false);
+	check_args_user(argv[1], false);
 	if (!berr)
 		run_source(argv[1], false, true, true);
 #else
@@ -878,10 +966,12 @@ int main(int argc, char **argv)
 	live_note("memward was built without libbpf: no BPF source to expect");
 	run_source(argv[1], false, false, false);
 	check_args_cap(argv[1], false);
+	check_args_user(argv[1], false);
 #endif
 	if (!cerr) {
 		run_source(argv[1], true, false, false);
 		check_args_cap(argv[1], true);
+		check_args_user(argv[1], true);
 	}
 	else
 		live_note("--no-bpf not run: the proc connector refuses this process: %s", strerror(cerr));
