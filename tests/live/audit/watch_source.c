@@ -727,6 +727,22 @@ static long long prom_value(const char *prom, const char *name)
 
 #define LONG_BURST 48
 
+/* Kill and reap the n processes of burst; then, with a watcher (not 0),
+ * stop it (it must exit 0 on SIGTERM) and close its output o and errfd. */
+static void end_burst(const pid_t *burst, int n, pid_t watcher, struct out *o, int errfd, const char *src)
+{
+	for (int i = 0; i < n; i++) {
+		kill(burst[i], SIGKILL);
+		live_wait(burst[i]);
+	}
+	if (!watcher)
+		return;
+	kill(watcher, SIGTERM);
+	CHECK(live_wait(watcher) == 0, "%s: the watch did not exit 0 on SIGTERM", src);
+	close(o->fd);
+	close(errfd);
+}
+
 /*
  * Command lines longer than the 64 KiB the watch reads at every exec: a
  * memfd script whose path, /dev/fd/3, ends at byte 65,536 exactly is
@@ -820,14 +836,7 @@ static void check_args_cap(const char *memward, bool no_bpf)
 	      "exec_args_unread line", src, LONG_BURST, (int)no_trace);
 	CHECK(lined_n == LONG_BURST - at_exec_n, "%s: %d exec_args_unread lines naming the executable (%s), for %d long "
 	      "command lines not read at their exec", src, lined_n, exe_key, LONG_BURST - at_exec_n);
-	for (int i = 0; i < LONG_BURST; i++) {
-		kill(burst[i], SIGKILL);
-		live_wait(burst[i]);
-	}
-	kill(watcher, SIGTERM);
-	CHECK(live_wait(watcher) == 0, "%s: the watch did not exit 0 on SIGTERM", src);
-	close(o.fd);
-	close(errfd);
+	end_burst(burst, LONG_BURST, watcher, &o, errfd, src);
 	live_note("%s: long command lines: at the 64 KiB cap and past it reported at the exec; of a burst of %d, "
 		  "%d read whole at the exec (the last %.2f s after the first exec), %lld counted unread, %d reported "
 		  "by the next scan, %d exec_args_unread lines", src, LONG_BURST, at_exec_n, t1 - t0, unread, at_scan_n,
@@ -900,18 +909,8 @@ static void check_args_user(const char *memward, bool no_bpf)
 	      "spent the ration", src, uid);
 	CHECK(root_n == 0, "%s --user %s: %d lines name root's processes (pid %d among them)", src, uid, root_n,
 	      (int)named);
-	for (int i = 0; i < LONG_BURST; i++) {
-		kill(roots[i], SIGKILL);
-		kill(users[i], SIGKILL);
-	}
-	for (int i = 0; i < LONG_BURST; i++) {
-		live_wait(roots[i]);
-		live_wait(users[i]);
-	}
-	kill(watcher, SIGTERM);
-	CHECK(live_wait(watcher) == 0, "%s --user: the watch did not exit 0 on SIGTERM", src);
-	close(o.fd);
-	close(errfd);
+	end_burst(roots, LONG_BURST, 0, NULL, -1, src);
+	end_burst(users, LONG_BURST, watcher, &o, errfd, src);
 	live_note("%s --user %s: after %d of root's long command lines, %d of the user's: %d named in exec_args_unread "
 		  "lines, the others reported at their exec; %d lines about root's", src, uid, LONG_BURST, LONG_BURST,
 		  lined_n, root_n);
